@@ -1,0 +1,210 @@
+"""Vietnamese analysis: syllables with offsets, words from underthesea, matching tiers.
+
+The pipeline, in the spirit of Whoosh's ``analysis`` package, is a few small
+stages:
+
+1. :func:`vnsearch.text.prepare` — NFC, invisible characters out, offset map kept.
+2. :func:`tokenize` — a regular expression splits syllables, numbers
+   (``2.000``, ``14,6``, ``43%``) and mixed tokens (``COVID-19``) and keeps
+   each token's character span in the *original* text.
+3. :class:`Segmenter` — underthesea's CRF model says which syllables form one
+   word (``Bắc Kinh``, ``trí tuệ``). It is the expensive stage, so it runs once
+   per article at index time and never at query time.
+4. :func:`analyze` — the syllables and words, each in exact and folded form,
+   at positions that line up: a word sits at the position of its first
+   syllable, so phrase and proximity checks work on syllables whatever the
+   segmenter decided, and a whole-word match only adds to the score.
+
+Only stage 3 imports underthesea; queries and snippets use stages 1–2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .text import canonical, fold_all, prepare
+
+__all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "field_terms", "WORD_JOINER"]
+
+# A number ("2.000", "14,6", "43%") unless letters follow ("19h30" stays whole);
+# a word, possibly hyphenated or with an apostrophe ("COVID-19", "H'Mông");
+# any other visible character is punctuation (kept for the segmenter only).
+_TOKEN = re.compile(
+    r"(?P<num>\d+(?:[.,]\d+)*%?(?![^\W_]))"
+    r"|(?P<word>[^\W_]+(?:[-'’][^\W_]+)*)"
+    r"|(?P<punct>[^\w\s]|_)"
+)
+
+# Joins the syllables of a multi-syllable word in its index term ("trí tuệ"):
+# a space can never occur inside a syllable, so the two never collide.
+WORD_JOINER = " "
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token of the original text; ``start``/``end`` index that text."""
+
+    text: str  # canonical spelling, original case (the segmenter uses case)
+    start: int
+    end: int
+    is_word: bool  # False for punctuation
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split *text* into tokens whose offsets point into *text* itself."""
+    clean, offsets = prepare(text)
+    tokens = []
+    for m in _TOKEN.finditer(clean):
+        start, end = m.span()
+        if offsets is not None:
+            start, end = offsets[start], offsets[end]
+        tok = m.group()
+        is_word = m.lastgroup != "punct"
+        tokens.append(Token(_cased_canonical(tok) if is_word else tok, start, end, is_word))
+    return tokens
+
+
+def _cased_canonical(tok: str) -> str:
+    low = canonical(tok)
+    if low == tok.lower():
+        return tok
+    # Tone moved (e.g. "Hoà" → "Hòa"): rebuild with the original letters' case.
+    return "".join(c.upper() if o.isupper() else c for c, o in zip(low, tok)) if len(low) == len(tok) else low
+
+
+def syllables(text: str) -> list[Token]:
+    """The indexable tokens of *text* (no punctuation), in position order.
+
+    Position *i* in the index is ``syllables(text)[i]``; highlighting relies on
+    that to map matches back to the original text without re-segmenting.
+    """
+    return [t for t in tokenize(text) if t.is_word]
+
+
+class Segmenter:
+    """underthesea's word-segmentation CRF, loaded once and fed our own tokens.
+
+    We call the model directly rather than ``underthesea.word_tokenize`` so the
+    tokens keep their offsets (``word_tokenize`` rewrites the text it returns)
+    and so we skip its second tokenisation pass.
+    """
+
+    _shared: "Segmenter | None" = None
+
+    def __init__(self) -> None:
+        from os.path import dirname, join
+
+        import underthesea.pipeline.word_tokenize as word_tokenize
+        from underthesea.models.fast_crf_sequence_tagger import FastCRFSequenceTagger
+
+        model = FastCRFSequenceTagger()
+        model.load(join(dirname(word_tokenize.__file__), "models", "ws_crf_vlsp2013_20230727"))
+        self._featurize = model.featurizer.process
+        self._tag = model.estimator.tag
+
+    @classmethod
+    def shared(cls) -> "Segmenter":
+        """One model per process: loading it takes a quarter of a second."""
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
+
+    def word_starts(self, tokens: Sequence[Token]) -> list[bool]:
+        """For each token, whether it begins a new word."""
+        if not tokens:
+            return []
+        starts: list[bool] = []
+        # Sentences are independent for the model; short chunks keep it linear.
+        chunk: list[Token] = []
+        for tok in tokens:
+            chunk.append(tok)
+            if not tok.is_word and tok.text in ".!?;" and len(chunk) >= 8:
+                starts.extend(self._segment(chunk))
+                chunk = []
+        if chunk:
+            starts.extend(self._segment(chunk))
+        return starts
+
+    def _segment(self, chunk: Sequence[Token]) -> list[bool]:
+        features = self._featurize([[[t.text] for t in chunk]])[0]
+        return [tag != "I-W" for tag in self._tag(features)]
+
+
+@dataclass(slots=True)
+class Analysis:
+    """A text's syllables (by position) and its multi-syllable words."""
+
+    syllables: list[Token] = field(default_factory=list)
+    # (position of first syllable, number of syllables) for each word of 2+ syllables
+    words: list[tuple[int, int]] = field(default_factory=list)
+
+    def exact(self, pos: int) -> str:
+        return self.syllables[pos].text.lower()
+
+    def word_text(self, pos: int, n: int) -> str:
+        return WORD_JOINER.join(self.exact(p) for p in range(pos, pos + n))
+
+
+def analyze(text: str, segmenter: Segmenter | None = None) -> Analysis:
+    """Syllables and words of *text*; words come from the segmenter if given."""
+    tokens = tokenize(text)
+    result = Analysis(syllables=[t for t in tokens if t.is_word])
+    if segmenter is None or len(result.syllables) < 2:
+        return result
+    starts = segmenter.word_starts(tokens)
+    pos = -1
+    word_pos = word_len = 0
+    for tok, start in zip(tokens, starts):
+        if not tok.is_word:
+            if word_len > 1:
+                result.words.append((word_pos, word_len))
+            word_len = 0
+            continue
+        pos += 1
+        if start or word_len == 0:
+            if word_len > 1:
+                result.words.append((word_pos, word_len))
+            word_pos, word_len = pos, 1
+        else:
+            word_len += 1
+    if word_len > 1:
+        result.words.append((word_pos, word_len))
+    return result
+
+
+def field_terms(analysis: Analysis) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Index terms → positions, for the exact field and the folded field.
+
+    Both fields hold the same positions, so a folded match can be checked for
+    proximity exactly like an exact one.
+    """
+    exact: dict[str, list[int]] = {}
+    folded: dict[str, list[int]] = {}
+    for pos, tok in enumerate(analysis.syllables):
+        term = tok.text.lower()
+        exact.setdefault(term, []).append(pos)
+        folded.setdefault(fold_all(term), []).append(pos)
+    for pos, n in analysis.words:
+        term = analysis.word_text(pos, n)
+        exact.setdefault(term, []).append(pos)
+        folded.setdefault(fold_all(term), []).append(pos)
+    return exact, folded
+
+
+def query_syllables(text: str) -> list[str]:
+    """A query's syllables in exact-tier form; no segmenter needed."""
+    return [t.text.lower() for t in syllables(text)]
+
+
+def iter_ngrams(items: Sequence[str], sizes: Iterable[int] = (2, 3, 4)) -> Iterable[tuple[int, int, str]]:
+    """(start, length, joined) for each run of *sizes* consecutive items.
+
+    Queries are not segmented; instead every short run of syllables is looked
+    up as a possible word of the index, so a query matches whole words however
+    the article's segmentation split them.
+    """
+    for n in sizes:
+        for i in range(len(items) - n + 1):
+            yield i, n, WORD_JOINER.join(items[i : i + n])

@@ -1,0 +1,361 @@
+"""SearchEngine: the library's front door, and everything the CLI calls.
+
+One object owns an index directory: it creates or opens it, adds articles
+(replacing any with the same id), searches, fetches and deletes. The CLI is a
+thin layer over these methods, so anything a command does, a program can do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
+
+from whoosh import index as whoosh_index
+from whoosh.query import Term
+
+from .articles import Article, ArticleError, LoadWarning, load_paths
+from .highlight import Highlighter, Snippet
+from .indexing import IndexSummary, coerce_article, prepare_documents
+from .query import ParsedQuery, QueryError, parse_query
+from .ranking import Ranker, RankParams
+from .schema import SCHEMA_VERSION, ZONES, make_schema
+
+__all__ = ["SearchEngine", "Hit", "SearchResults", "IndexError_", "IndexNotFound", "default_index_dir"]
+
+_META_FILE = "vnsearch.json"
+INDEX_NAME = "MAIN"
+
+
+class IndexError_(Exception):  # noqa: N801 - "IndexError" is a builtin
+    """An index directory that cannot be used; the message says what to do."""
+
+
+class IndexNotFound(IndexError_):
+    """No index at the given directory (and we were asked not to create one)."""
+
+
+def default_index_dir() -> Path:
+    """``$VNSEARCH_INDEX`` if set, else ``index`` in the current directory."""
+    return Path(os.environ.get("VNSEARCH_INDEX") or "index")
+
+
+@dataclass
+class Hit:
+    """One search result. ``snippet`` is plain text; ``snippet_obj`` has the offsets."""
+
+    id: str
+    score: float
+    rank: int
+    title: str
+    date: str
+    source: str
+    credit: str
+    url: str
+    category: str
+    snippet: str
+    highlights: list[tuple[int, int]]
+    title_highlights: list[tuple[int, int]]
+    title_derived: bool = False
+
+    @property
+    def snippet_obj(self) -> Snippet:
+        return Snippet(self.snippet, self.highlights)
+
+    @property
+    def title_snippet(self) -> Snippet:
+        return Snippet(self.title, self.title_highlights)
+
+    def snippet_html(self) -> str:
+        return self.snippet_obj.html()
+
+    @property
+    def display_source(self) -> str:
+        """Who published it: the source, else the credited original."""
+        return self.source or self.credit
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "score": round(self.score, 4),
+            "title": self.title,
+            "date": self.date,
+            "source": self.display_source,
+            "url": self.url,
+            "snippet": self.snippet,
+            "highlights": [list(h) for h in self.highlights],
+        }
+
+
+class SearchResults(list):
+    """A list of :class:`Hit`, best first, with the query's totals."""
+
+    def __init__(self, hits: Iterable[Hit] = (), total: int = 0, matched: int = 0,
+                 query: ParsedQuery | None = None, offset: int = 0) -> None:
+        super().__init__(hits)
+        self.total = total  # documents matching every word of the query
+        self.matched = matched  # documents matching at least one word
+        self.query = query
+        self.offset = offset
+
+
+class SearchEngine:
+    """A Vietnamese news index in one directory.
+
+    >>> engine = SearchEngine("index")
+    >>> engine.add_articles([{"id": "a1", "title": "Trí tuệ nhân tạo", "body": "…"}])
+    1
+    >>> engine.search("tri tue nhan tao")[0].id
+    'a1'
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, create: bool = True,
+                 params: RankParams | None = None) -> None:
+        self.path = Path(path) if path is not None else default_index_dir()
+        self.params = params or RankParams()
+        self._ranker: Ranker | None = None
+        self._searcher = None
+        self._ix = self._open(create)
+
+    # -- opening --------------------------------------------------------------
+
+    def _open(self, create: bool):
+        path = self.path
+        if whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
+            meta = self._read_meta()
+            if meta.get("schema_version") != SCHEMA_VERSION:
+                raise IndexError_(
+                    f"{path} was written by another version of vnsearch "
+                    f"(schema {meta.get('schema_version')!r}, this one reads {SCHEMA_VERSION}); "
+                    f"rebuild it with: vnsearch index --rebuild --index-dir {path} PATH…")
+            try:
+                return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+            except Exception as exc:  # damaged segment files and the like
+                raise IndexError_(f"{path}: the index cannot be read ({exc}); "
+                                  f"rebuild it with: vnsearch index --rebuild --index-dir {path} PATH…") from exc
+        if not create:
+            raise IndexNotFound(f"no index at {path}; build one with: vnsearch index --index-dir {path} PATH…")
+        if path.exists() and not path.is_dir():
+            raise IndexError_(f"{path} is a file, not an index directory")
+        if path.is_dir():
+            foreign = [p.name for p in path.iterdir() if not p.name.startswith(".")]
+            if foreign:
+                raise IndexError_(f"{path} holds other files ({', '.join(sorted(foreign)[:3])}…) and no index; "
+                                  f"choose an empty or new directory")
+        path.mkdir(parents=True, exist_ok=True)
+        ix = whoosh_index.create_in(str(path), make_schema(), indexname=INDEX_NAME)
+        self._write_meta()
+        return ix
+
+    def _read_meta(self) -> dict:
+        try:
+            return json.loads((self.path / _META_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write_meta(self) -> None:
+        (self.path / _META_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION}) + "\n", "utf-8")
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+            self._ranker = None
+        self._ix.close()
+
+    def __enter__(self) -> "SearchEngine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------------
+
+    def _current(self):
+        """A searcher on the latest commit (reopened only when the index changed)."""
+        if self._searcher is None:
+            self._searcher = self._ix.searcher()
+            self._ranker = None
+        elif not self._searcher.up_to_date():
+            self._searcher.close()
+            self._searcher = self._ix.searcher()
+            self._ranker = None
+        if self._ranker is None:
+            self._ranker = Ranker(self._searcher.reader(), self.params)
+        return self._searcher, self._ranker
+
+    def __len__(self) -> int:
+        return self._current()[0].doc_count()
+
+    def __contains__(self, article_id: str) -> bool:
+        return self._current()[0].document_number(id=article_id) is not None
+
+    def get(self, article_id: str) -> Article | None:
+        """The stored article with this id, or None."""
+        fields = self._current()[0].document(id=article_id)
+        return _article_from_fields(fields) if fields else None
+
+    def ids(self) -> Iterator[str]:
+        for fields in self._current()[0].all_stored_fields():
+            yield fields["id"]
+
+    # -- writing -----------------------------------------------------------------
+
+    def add_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = 1,
+                     on_progress: Callable[[Article], None] | None = None,
+                     on_warning: Callable[[LoadWarning], None] | None = None) -> int:
+        """Add or replace articles; returns how many were added or replaced."""
+        return self.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning).written
+
+    def index_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = 1,
+                       on_progress: Callable[[Article], None] | None = None,
+                       on_warning: Callable[[LoadWarning], None] | None = None) -> IndexSummary:
+        """Add or replace articles; an article whose content is unchanged is left alone.
+
+        A bad record (no id, no text, wrong types) is skipped with a warning;
+        the others are indexed. Everything is committed at the end.
+        """
+        summary = IndexSummary()
+        searcher = self._current()[0]
+
+        def valid() -> Iterator[Article]:
+            for n, item in enumerate(articles, 1):
+                try:
+                    article = coerce_article(item)
+                except ArticleError as exc:
+                    summary.skipped += 1
+                    where = getattr(item, "origin", "") or f"article #{n}"
+                    warning = LoadWarning(where, None, str(exc))
+                    summary.warnings.append(str(warning))
+                    if on_warning:
+                        on_warning(warning)
+                    continue
+                yield article
+
+        seen: set[str] = set()
+        writer = self._ix.writer(limitmb=256)
+        try:
+            for article, doc in prepare_documents(valid(), jobs=jobs):
+                existing = searcher.document(id=article.id) if article.id not in seen else None
+                if existing is not None and existing.get("digest") == doc["digest"]:
+                    summary.unchanged += 1
+                elif existing is not None or article.id in seen:
+                    summary.replaced += 1
+                    writer.update_document(**doc)
+                else:
+                    summary.added += 1
+                    writer.add_document(**doc)
+                seen.add(article.id)
+                if on_progress:
+                    on_progress(article)
+        except BaseException:
+            writer.cancel()
+            raise
+        if summary.written:
+            writer.commit()
+        else:
+            writer.cancel()
+        return summary
+
+    def add_paths(self, paths: Sequence[str | os.PathLike], jobs: int | None = None,
+                  on_progress: Callable[[Article], None] | None = None,
+                  on_warning: Callable[[LoadWarning], None] | None = None) -> IndexSummary:
+        """Load .txt / .jsonl / .jsonl.gz files or directories and index them."""
+        load_skipped = 0
+
+        def warn(w: LoadWarning) -> None:
+            nonlocal load_skipped
+            load_skipped += 1
+            if on_warning:
+                on_warning(w)
+
+        summary = self.index_articles(load_paths(paths, on_warning=warn), jobs=jobs,
+                                      on_progress=on_progress, on_warning=on_warning)
+        summary.skipped += load_skipped
+        return summary
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete articles by id; returns how many were found and deleted."""
+        writer = self._ix.writer()
+        count = 0
+        try:
+            for article_id in ids:
+                count += writer.delete_by_term("id", article_id)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return count
+
+    def clear(self) -> None:
+        """Remove every article (the directory stays an index)."""
+        self.close()
+        self._ix = whoosh_index.create_in(str(self.path), make_schema(), indexname=INDEX_NAME)
+        self._write_meta()
+
+    # -- searching ---------------------------------------------------------------
+
+    def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
+               snippet_chars: int = 240) -> SearchResults:
+        """Best matches first. Raises :class:`QueryError` for an empty query."""
+        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+        if limit < 0 or offset < 0:
+            raise QueryError("limit and offset must not be negative")
+        searcher, ranker = self._current()
+        ranking = ranker.rank(parsed, limit=limit, offset=offset)
+        highlighter = Highlighter(parsed.syllables())
+        reader = searcher.reader()
+        hits = []
+        for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):
+            fields = reader.stored_fields(int(doc))
+            hits.append(_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
+        return SearchResults(hits, ranking.total, ranking.matched, parsed, offset)
+
+    # -- statistics ---------------------------------------------------------------
+
+    def stats(self) -> dict:
+        """Articles, size on disk, date range: what ``vnsearch stats`` prints."""
+        searcher = self._current()[0]
+        dates = sorted(d for d in (f.get("date") for f in searcher.all_stored_fields()) if d)
+        size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        return {
+            "path": str(self.path),
+            "articles": searcher.doc_count(),
+            "size_bytes": size,
+            "first_date": dates[0] if dates else None,
+            "last_date": dates[-1] if dates else None,
+            "dated": len(dates),
+        }
+
+
+def _article_from_fields(fields: Mapping) -> Article:
+    return Article(
+        id=fields["id"], title=fields.get("title", ""), lead=fields.get("lead", ""),
+        body=fields.get("body", ""), date=fields.get("date", "") or "", source=fields.get("source", ""),
+        url=fields.get("url", ""), category=fields.get("category", ""), credit=fields.get("credit", ""),
+        title_derived=bool(fields.get("title_derived", False)),
+    )
+
+
+def _hit(fields: Mapping, score: float, rank: int, highlighter: Highlighter, snippet_chars: int) -> Hit:
+    title = fields.get("title", "")
+    # The passage comes from the body if the query is found there, else the lead.
+    best = None
+    for zone in ("body", "lead"):
+        text = fields.get(zone, "")
+        if not text:
+            continue
+        snip = highlighter.snippet(text, snippet_chars)
+        if snip.highlights or best is None:
+            if best is None or len(snip.highlights) > len(best.highlights):
+                best = snip
+    best = best or Snippet("")
+    title_snip = highlighter.snippet(title, whole=True)
+    return Hit(
+        id=fields["id"], score=score, rank=rank, title=title_snip.text, date=fields.get("date", "") or "",
+        source=fields.get("source", ""), credit=fields.get("credit", ""), url=fields.get("url", ""),
+        category=fields.get("category", ""), snippet=best.text, highlights=best.highlights,
+        title_highlights=title_snip.highlights, title_derived=bool(fields.get("title_derived", False)),
+    )

@@ -1,0 +1,146 @@
+"""The query language: words, "quoted phrases", -exclusions, OR, field filters.
+
+Parsing is deliberately forgiving: an unbalanced quote closes at the end of the
+query, an unknown ``field:`` is searched as text, stray operators are ignored.
+Only a query with nothing to search for is an error, and its message says so
+in one line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .analysis import query_syllables
+
+__all__ = ["QueryError", "Phrase", "ParsedQuery", "parse_query", "FILTER_FIELDS"]
+
+# Filters a user can write in a query, and the keyword each one matches.
+FILTER_FIELDS = {"source": "source", "category": "category", "credit": "credit"}
+
+_LEXER = re.compile(
+    r"""(?P<neg>-)?(?:(?P<field>[^\W\d_]+):)?(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"]+))|(?P<quote>")""",
+    re.UNICODE,
+)
+
+
+class QueryError(ValueError):
+    """A query that cannot be searched; the message is meant for the user."""
+
+
+@dataclass
+class Phrase:
+    """A run of syllables. ``quoted`` ones must match as a phrase."""
+
+    syllables: list[str]
+    quoted: bool = False
+
+    def text(self) -> str:
+        return " ".join(self.syllables)
+
+
+@dataclass
+class ParsedQuery:
+    """A query as groups of alternatives.
+
+    Each entry of ``groups`` is one requirement: a list of alternatives (more
+    than one when the user wrote ``OR``). Plain words are single-syllable
+    phrases, so a query needs no segmentation; ``runs`` keeps the user's
+    consecutive plain words together for the proximity bonus.
+    """
+
+    groups: list[list[Phrase]] = field(default_factory=list)
+    excluded: list[Phrase] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    runs: list[list[str]] = field(default_factory=list)
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    def syllables(self) -> list[str]:
+        """Every positive syllable, for highlighting."""
+        return [s for group in self.groups for p in group for s in p.syllables]
+
+
+def _lex(text: str) -> list[tuple[str, object]]:
+    """The query as a list of (kind, value): run, phrase, exclude, filter, or."""
+    items: list[tuple[str, object]] = []
+    for m in _LEXER.finditer(text):
+        if m.group("quote"):
+            continue
+        neg = bool(m.group("neg"))
+        fname = (m.group("field") or "").lower()
+        phrase_text = m.group("phrase")
+        word = m.group("word")
+        if fname in FILTER_FIELDS:
+            value = (phrase_text if phrase_text is not None else word or "").strip()
+            if value:
+                items.append(("filter", (("-" if neg else "") + FILTER_FIELDS[fname], value)))
+            continue
+        if fname:  # unknown field: search its text like any other words
+            word = f"{fname} {word}" if word else fname
+        if phrase_text is None and word == "OR" and not neg:
+            items.append(("or", None))
+            continue
+        sylls = query_syllables(phrase_text if phrase_text is not None else word or "")
+        if not sylls:
+            continue
+        if neg:
+            items.append(("exclude", Phrase(sylls, quoted=True)))
+        elif phrase_text is not None and len(sylls) > 1:
+            items.append(("phrase", Phrase(sylls, quoted=True)))
+        elif items and items[-1][0] == "run":
+            items[-1][1].extend(sylls)  # type: ignore[union-attr]
+        else:
+            items.append(("run", list(sylls)))
+    return items
+
+
+def parse_query(text: str, max_length: int = 2000) -> ParsedQuery:
+    """Parse *text*; raises :class:`QueryError` when nothing is left to search.
+
+    ``OR`` joins the units on either side of it: a quoted phrase, or the whole
+    run of unquoted words, since Vietnamese words span syllables and users do
+    not quote them (``hà nội OR đà nẵng``).
+    """
+    if not isinstance(text, str):
+        raise QueryError("the query must be text")
+    text = text[:max_length]
+    parsed = ParsedQuery(text=text)
+    # Units: each a list of alternative phrases; runs stay whole until we know
+    # whether an OR touches them.
+    units: list[list[Phrase]] = []
+    joined: list[bool] = []  # whether unit i was joined to its predecessor by OR
+    pending_or = False
+    for kind, value in _lex(text):
+        if kind == "filter":
+            key, val = value  # type: ignore[misc]
+            parsed.filters.setdefault(key, []).append(val)
+        elif kind == "exclude":
+            parsed.excluded.append(value)  # type: ignore[arg-type]
+        elif kind == "or":
+            pending_or = bool(units)
+        else:
+            phrase = value if kind == "phrase" else Phrase(value, quoted=False)  # type: ignore[arg-type]
+            if pending_or:
+                units[-1].append(phrase)
+            else:
+                units.append([phrase])
+            pending_or = False
+    for alternatives in units:
+        if len(alternatives) > 1:
+            parsed.groups.append([Phrase(p.syllables, quoted=len(p.syllables) > 1) for p in alternatives])
+            continue
+        phrase = alternatives[0]
+        if phrase.quoted:
+            parsed.groups.append([phrase])
+        else:
+            parsed.groups.extend([Phrase([s])] for s in phrase.syllables)
+            parsed.runs.append(list(phrase.syllables))
+    if parsed.is_empty:
+        if parsed.excluded or parsed.filters:
+            raise QueryError("the query only excludes or filters; add a word to search for")
+        raise QueryError("the query is empty; type some words to search for")
+    return parsed

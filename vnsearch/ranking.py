@@ -1,0 +1,270 @@
+"""Ranking: BM25F over syllables in two diacritic tiers, with proximity.
+
+Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
+
+* a query syllable is matched on two tiers at once (exact, folded), each with
+  its own idf, so ``bàn`` prefers ``bàn`` but still finds ``ban``;
+* the query is never segmented: each syllable is a clause, and consecutive
+  syllables that stand next to each other in an article earn a proximity
+  bonus, which rewards the same word sequence whatever the segmenter did;
+* plain words are soft-AND: a document missing a word still ranks, scaled by
+  the share of the query's weight it covers, so long natural-language
+  questions work as well as two-word keyword queries;
+* scoring whole posting lists with numpy is ~20× faster than Whoosh's
+  per-posting matchers on common syllables.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .postings import Postings, Segment, field_lengths, read_postings, segments_of
+from .query import ParsedQuery, Phrase
+from .schema import ZONES, facet_value
+from .text import fold_all, has_diacritics
+
+__all__ = ["Ranker", "Ranking", "RankParams"]
+
+
+@dataclass(frozen=True)
+class RankParams:
+    """Weights found on the relevance benchmark (bench/relevance.py)."""
+
+    zone_weight: tuple[float, ...] = (3.0, 1.5, 1.0)  # title, lead, body
+    zone_b: tuple[float, ...] = (0.4, 0.6, 0.75)
+    k1: float = 1.2
+    folded_weight: float = 0.35  # a folded-only match, for a query typed with diacritics
+    coverage_power: float = 3.0
+    pair_weight: float = 0.6  # adjacent query syllables, in order
+    near_weight: float = 0.2  # within a few syllables
+    near_window: int = 4
+    rerank: int = 200
+
+
+@dataclass
+class Ranking:
+    """Ranked global doc numbers, scores, and how many documents matched fully."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+    total: int  # documents matching every required part of the query
+    matched: int  # documents matching any part
+
+
+@dataclass
+class _Unit:
+    """One syllable (or phrase alternative) scored over all documents."""
+
+    score: np.ndarray  # dense, per global doc number
+    mask: np.ndarray  # bool, documents that match
+    idf: float
+    postings: list[Postings] = field(default_factory=list)  # folded tier, per zone (for proximity)
+
+
+class Ranker:
+    """Scores parsed queries against one open Whoosh reader."""
+
+    def __init__(self, reader, params: RankParams | None = None, cache_size: int = 4096) -> None:
+        self.reader = reader
+        self.params = params or RankParams()
+        self.segments: list[Segment] = segments_of(reader)
+        self.size = sum(s.doc_count for s in self.segments)
+        self.live = np.ones(self.size, dtype=bool)
+        for seg in self.segments:
+            if seg.deleted is not None:
+                self.live[seg.deleted] = False
+        self.doc_count = int(self.live.sum())
+        self._norms: dict[str, np.ndarray] = {}
+        self._cache: dict[tuple[str, str], Postings] = {}
+        self._cache_size = cache_size
+
+    # -- building blocks -------------------------------------------------
+
+    def postings(self, fieldname: str, term: str) -> Postings:
+        key = (fieldname, term)
+        got = self._cache.get(key)
+        if got is None:
+            got = read_postings(self.segments, fieldname, term)
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = got
+        return got
+
+    def _norm(self, zone_index: int, fieldname: str) -> np.ndarray:
+        """Per document: the BM25 length normalisation of a zone, times its weight."""
+        norm = self._norms.get(fieldname)
+        if norm is None:
+            lengths = field_lengths(self.segments, fieldname, self.size)
+            live_lengths = lengths[self.live]
+            avg = float(live_lengths.mean()) if live_lengths.size else 1.0
+            b = self.params.zone_b[zone_index]
+            norm = self.params.zone_weight[zone_index] / (1 - b + b * lengths / max(avg, 1.0))
+            self._norms[fieldname] = norm.astype(np.float32)
+        return norm
+
+    def _idf(self, df: int) -> float:
+        n = max(self.doc_count, 1)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def _tier(self, term: str, folded: bool) -> tuple[np.ndarray, list[Postings]]:
+        """Weighted, length-normalised frequency of *term* summed over zones."""
+        tf = np.zeros(self.size, dtype=np.float32)
+        plist = []
+        for zi, zone in enumerate(ZONES):
+            fname = zone + "_f" if folded else zone
+            p = self.postings(fname, term)
+            plist.append(p)
+            if len(p.docs):
+                tf[p.docs] += p.freqs * self._norm(zi, fname)[p.docs]
+        return tf, plist
+
+    def _saturate(self, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        mask = tf > 0
+        idf = self._idf(int(np.count_nonzero(mask)))
+        return idf * tf / (self.params.k1 + tf), mask, idf
+
+    def syllable(self, syllable: str) -> _Unit:
+        """A query syllable: exact tier if typed with diacritics, plus the folded tier."""
+        folded_term = fold_all(syllable)
+        tf_f, plist = self._tier(folded_term, folded=True)
+        score_f, mask, idf = self._saturate(tf_f)
+        if has_diacritics(syllable):
+            tf_x, _ = self._tier(syllable, folded=False)
+            score_x, _, _ = self._saturate(tf_x)
+            score = score_x + self.params.folded_weight * score_f
+        else:
+            score = score_f
+        return _Unit(score, mask, idf, plist)
+
+    # -- phrases and proximity --------------------------------------------
+
+    @staticmethod
+    def _phrase_in(units: Sequence[_Unit], doc: int, zone: int, slop: int = 0) -> bool:
+        first = units[0].postings[zone].positions(doc)
+        if not first:
+            return False
+        others = []
+        for u in units[1:]:
+            pos = u.postings[zone].positions(doc)
+            if not pos:
+                return False
+            others.append(set(pos))
+        for start in first:
+            if all(start + k + 1 in s for k, s in enumerate(others)):
+                return True
+        return False
+
+    def phrase(self, phrase: Phrase) -> _Unit:
+        units = [self.syllable(s) for s in phrase.syllables]
+        if len(units) == 1:
+            return units[0]
+        mask = np.logical_and.reduce([u.mask for u in units])
+        for doc in np.flatnonzero(mask):
+            if not any(self._phrase_in(units, int(doc), z) for z in range(len(ZONES))):
+                mask[doc] = False
+        score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
+        return _Unit(score, mask, sum(u.idf for u in units), [])
+
+    def _proximity(self, runs: list[list[_Unit]], doc: int) -> float:
+        """Bonus for query syllables that stand together, in order, in a zone."""
+        p = self.params
+        bonus = 0.0
+        for run in runs:
+            for a, b in zip(run, run[1:]):
+                weight = (a.idf + b.idf) / 2
+                best = 0.0
+                for z in range(len(ZONES)):
+                    pa = a.postings[z].positions(doc)
+                    if not pa:
+                        continue
+                    pb = b.postings[z].positions(doc)
+                    if not pb:
+                        continue
+                    sb = set(pb)
+                    if any(x + 1 in sb for x in pa):
+                        best = max(best, p.pair_weight)
+                        break
+                    if any(abs(y - x) <= p.near_window for x in pa for y in pb[:64]):
+                        best = max(best, p.near_weight)
+                bonus += weight * best
+        return bonus
+
+    # -- filters ------------------------------------------------------------
+
+    def _filter_mask(self, key: str, values: Iterable[str]) -> np.ndarray:
+        """Documents whose source/category/credit contains one of *values*."""
+        fname = key + "_k"
+        mask = np.zeros(self.size, dtype=bool)
+        wanted = [facet_value(v) for v in values]
+        try:
+            lexicon = [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon(fname)]
+        except Exception:  # field absent from an empty index
+            lexicon = []
+        for term in lexicon:
+            padded = f" {term} "
+            if any(w and (w == term or f" {w} " in padded or w in term.replace(" ", "")) for w in wanted):
+                p = self.postings(fname, term)
+                mask[p.docs] = True
+        return mask
+
+    # -- the whole query ----------------------------------------------------
+
+    def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0) -> Ranking:
+        p = self.params
+        allowed = self.live.copy()
+        for key, values in query.filters.items():
+            fmask = self._filter_mask(key.lstrip("-"), values)
+            allowed &= ~fmask if key.startswith("-") else fmask
+        for phrase in query.excluded:
+            allowed &= ~self.phrase(phrase).mask
+
+        syllable_units: dict[str, _Unit] = {}
+
+        def unit_for(ph: Phrase) -> _Unit:
+            if not ph.quoted and len(ph.syllables) == 1:
+                s = ph.syllables[0]
+                if s not in syllable_units:
+                    syllable_units[s] = self.syllable(s)
+                return syllable_units[s]
+            return self.phrase(ph)
+
+        base = np.zeros(self.size, dtype=np.float32)
+        covered = np.zeros(self.size, dtype=np.float32)
+        weight_total = 0.0
+        required = allowed.copy()
+        for group in query.groups:
+            units = [unit_for(ph) for ph in group]
+            score = np.maximum.reduce([u.score for u in units]) if len(units) > 1 else units[0].score
+            mask = np.logical_or.reduce([u.mask for u in units]) if len(units) > 1 else units[0].mask
+            hard = any(ph.quoted for ph in group)
+            if hard:
+                allowed &= mask
+            required &= mask
+            idf = max(u.idf for u in units)
+            base += score
+            covered += idf * mask
+            weight_total += idf
+        coverage = covered / max(weight_total, 1e-9)
+        candidates = np.flatnonzero(allowed & (covered > 0))
+        total = int(np.count_nonzero(required))
+        if candidates.size == 0:
+            return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0)
+        scores = base[candidates] * coverage[candidates] ** p.coverage_power
+        # Proximity only changes the order near the top: check it there.
+        k = min(candidates.size, max(p.rerank, offset + limit))
+        top = np.argpartition(-scores, k - 1)[:k] if k < candidates.size else np.arange(candidates.size)
+        runs = [[syllable_units[s] for s in run if s in syllable_units] for run in query.runs]
+        runs = [r for r in runs if len(r) > 1]
+        if runs:
+            for i in top:
+                doc = int(candidates[i])
+                bonus = self._proximity(runs, doc)
+                if bonus:
+                    scores[i] += bonus * coverage[doc] ** p.coverage_power
+        order = top[np.lexsort((candidates[top], -scores[top]))]
+        order = order[offset: offset + limit]
+        return Ranking(candidates[order], scores[order], total, int(candidates.size))
