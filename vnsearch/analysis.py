@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 from .text import canonical, fold_all, prepare
 
-__all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "field_terms", "WORD_JOINER"]
+__all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "add_terms", "WORD_JOINER"]
 
 # A number ("2.000", "14,6", "43%") unless letters follow ("19h30" stays whole);
 # a word, possibly hyphenated or with an apostrophe ("COVID-19", "H'Mông");
@@ -174,23 +174,39 @@ def analyze(text: str, segmenter: Segmenter | None = None) -> Analysis:
     return result
 
 
-def field_terms(analysis: Analysis) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """Index terms → positions, for the exact field and the folded field.
+TermMap = dict  # term -> [weight, count, positions]
 
-    Both fields hold the same positions, so a folded match can be checked for
-    proximity exactly like an exact one.
+
+def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float = 1.0, offset: int = 0) -> None:
+    """Add one zone's terms to the article's exact and folded term maps.
+
+    Exact terms are syllables and whole words (weights only); folded terms
+    are syllables with positions, shifted by the zone's *offset*.
     """
-    exact: dict[str, list[int]] = {}
-    folded: dict[str, list[int]] = {}
     for pos, tok in enumerate(analysis.syllables):
         term = tok.text.lower()
-        exact.setdefault(term, []).append(pos)
-        folded.setdefault(fold_all(term), []).append(pos)
+        entry = exact.get(term)
+        if entry is None:
+            exact[term] = [weight, 1, ()]
+        else:
+            entry[0] += weight
+            entry[1] += 1
+        fterm = fold_all(term)
+        entry = folded.get(fterm)
+        if entry is None:
+            folded[fterm] = [weight, 1, [offset + pos]]
+        else:
+            entry[0] += weight
+            entry[1] += 1
+            entry[2].append(offset + pos)
     for pos, n in analysis.words:
         term = analysis.word_text(pos, n)
-        exact.setdefault(term, []).append(pos)
-        folded.setdefault(fold_all(term), []).append(pos)
-    return exact, folded
+        entry = exact.get(term)
+        if entry is None:
+            exact[term] = [weight, 1, ()]
+        else:
+            entry[0] += weight
+            entry[1] += 1
 
 
 def query_syllables(text: str) -> list[str]:

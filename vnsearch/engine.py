@@ -18,7 +18,7 @@ from whoosh.query import Term
 
 from .articles import Article, ArticleError, LoadWarning, load_paths
 from .highlight import Highlighter, Snippet
-from .indexing import IndexSummary, coerce_article, prepare_documents
+from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
 from .query import ParsedQuery, QueryError, parse_query
 from .ranking import Ranker, RankParams
 from .schema import SCHEMA_VERSION, ZONES, make_schema
@@ -203,13 +203,13 @@ class SearchEngine:
 
     # -- writing -----------------------------------------------------------------
 
-    def add_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = 1,
+    def add_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
                      on_progress: Callable[[Article], None] | None = None,
                      on_warning: Callable[[LoadWarning], None] | None = None) -> int:
         """Add or replace articles; returns how many were added or replaced."""
         return self.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning).written
 
-    def index_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = 1,
+    def index_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
                        on_progress: Callable[[Article], None] | None = None,
                        on_warning: Callable[[LoadWarning], None] | None = None) -> IndexSummary:
         """Add or replace articles; an article whose content is unchanged is left alone.
@@ -220,7 +220,15 @@ class SearchEngine:
         summary = IndexSummary()
         searcher = self._current()[0]
 
-        def valid() -> Iterator[Article]:
+        seen: set[str] = set()
+        digests: dict[str, str] = {}
+
+        def changed() -> Iterator[Article]:
+            """Valid articles whose content differs from what is indexed.
+
+            The digest check comes before analysis, so unchanged input costs
+            a hash and a lookup, never a segmentation.
+            """
             for n, item in enumerate(articles, 1):
                 try:
                     article = coerce_article(item)
@@ -232,28 +240,45 @@ class SearchEngine:
                     if on_warning:
                         on_warning(warning)
                     continue
+                digest = article_digest(article)
+                if article.id not in seen:
+                    existing = searcher.document(id=article.id)
+                    if existing is not None and existing.get("digest") == digest:
+                        summary.unchanged += 1
+                        seen.add(article.id)
+                        if on_progress:
+                            on_progress(article)
+                        continue
+                    if existing is not None:
+                        seen.add(article.id)
+                digests[article.id] = digest
                 yield article
 
-        seen: set[str] = set()
         writer = self._ix.writer(limitmb=256)
+        in_writer: set[str] = set()  # ids written since the writer opened
         try:
-            for article, doc in prepare_documents(valid(), jobs=jobs):
-                existing = searcher.document(id=article.id) if article.id not in seen else None
-                if existing is not None and existing.get("digest") == doc["digest"]:
-                    summary.unchanged += 1
-                elif existing is not None or article.id in seen:
+            for article, doc in prepare_documents(changed(), jobs=jobs):
+                doc["digest"] = digests.pop(article.id, None) or article_digest(article)
+                if article.id in in_writer:
+                    # Whoosh only deletes committed documents: the same id twice
+                    # in one input needs a commit between, or both would stay.
+                    writer.commit()
+                    writer = self._ix.writer(limitmb=256)
+                    in_writer.clear()
+                if article.id in seen:
                     summary.replaced += 1
                     writer.update_document(**doc)
                 else:
                     summary.added += 1
                     writer.add_document(**doc)
                 seen.add(article.id)
+                in_writer.add(article.id)
                 if on_progress:
                     on_progress(article)
         except BaseException:
             writer.cancel()
             raise
-        if summary.written:
+        if in_writer:
             writer.commit()
         else:
             writer.cancel()
@@ -305,7 +330,7 @@ class SearchEngine:
             raise QueryError("limit and offset must not be negative")
         searcher, ranker = self._current()
         ranking = ranker.rank(parsed, limit=limit, offset=offset)
-        highlighter = Highlighter(parsed.syllables())
+        highlighter = Highlighter.for_query(parsed)
         reader = searcher.reader()
         hits = []
         for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):

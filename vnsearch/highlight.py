@@ -12,10 +12,11 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from .analysis import syllables
-from .text import fold_all
+from .query import parse_query
+from .text import canonical, fold_all, has_diacritics
 
 __all__ = ["Snippet", "Highlighter", "make_snippet"]
 
@@ -66,16 +67,56 @@ class Snippet:
 
 
 class Highlighter:
-    """Decides which syllables of a text match a query, on any diacritic tier."""
+    """Decides which syllables of a text to mark for a query.
 
-    def __init__(self, query_syllables: Iterable[str]) -> None:
-        sylls = [s for s in query_syllables if s]
-        self.exact = set(sylls)
-        self.folded = {fold_all(s) for s in sylls}
+    A syllable typed with diacritics marks only that exact syllable; one typed
+    without marks any accented form of it. Within a run of query words, only
+    syllables that stand next to each other in the text as in the query are
+    marked ("trí tuệ nhân tạo" marks that phrase, not every "tạo" in
+    "đào tạo"), unless the text holds no such sequence at all.
+    """
 
-    def matches(self, token_text: str) -> bool:
+    def __init__(self, sequences: Iterable[Sequence[str]]) -> None:
+        self.sequences = [list(seq) for seq in sequences if seq]
+
+    @classmethod
+    def for_query(cls, parsed) -> "Highlighter":
+        """From a :class:`~vnsearch.query.ParsedQuery`: its word runs and phrases."""
+        in_runs = {s for run in parsed.runs for s in run}
+        seqs: list[list[str]] = [list(run) for run in parsed.runs]
+        for group in parsed.groups:
+            for phrase in group:
+                if phrase.quoted or phrase.syllables[0] not in in_runs:
+                    seqs.append(list(phrase.syllables))
+        return cls(seqs)
+
+    @staticmethod
+    def _match(token_text: str, query_syllable: str) -> bool:
         low = token_text.lower()
-        return low in self.exact or fold_all(low) in self.folded
+        if has_diacritics(query_syllable):
+            return canonical(low) == query_syllable
+        return fold_all(low) == query_syllable
+
+    def marks(self, tokens: Sequence) -> list[int]:
+        """Indexes of the tokens to highlight, in order."""
+        marked: set[int] = set()
+        for seq in self.sequences:
+            hits = [[k for k, q in enumerate(seq) if self._match(tok.text, q)] for tok in tokens]
+            if len(seq) == 1:
+                marked.update(i for i, h in enumerate(hits) if h)
+                continue
+            found = False
+            for i in range(len(tokens)):
+                for k in hits[i]:
+                    j = 1
+                    while i + j < len(tokens) and k + j < len(seq) and (k + j) in hits[i + j]:
+                        j += 1
+                    if j >= 2:
+                        marked.update(range(i, i + j))
+                        found = True
+            if not found:
+                marked.update(i for i, h in enumerate(hits) if h)
+        return sorted(marked)
 
     def snippet(self, text: str, max_chars: int = 240, whole: bool = False) -> Snippet:
         """The passage of *text* that holds the most distinct query syllables.
@@ -85,7 +126,7 @@ class Highlighter:
         if not text:
             return Snippet("")
         tokens = syllables(text)
-        hits = [i for i, t in enumerate(tokens) if self.matches(t.text)]
+        hits = self.marks(tokens)
         if whole or len(text) <= max_chars:
             return _build(text, 0, len(text), tokens, hits)
         if not hits:
@@ -144,6 +185,6 @@ def _build(text: str, start: int, end: int, tokens, hits: list[int]) -> Snippet:
     return Snippet(prefix + body + suffix, spans)
 
 
-def make_snippet(text: str, query_syllables: Iterable[str], max_chars: int = 240) -> Snippet:
-    """Convenience: the best snippet of *text* for a query's syllables."""
-    return Highlighter(query_syllables).snippet(text, max_chars)
+def make_snippet(text: str, query: str, max_chars: int = 240) -> Snippet:
+    """Convenience: the best snippet of *text* for a query string."""
+    return Highlighter.for_query(parse_query(query)).snippet(text, max_chars)

@@ -9,15 +9,16 @@ only encodes and stores what they return.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping
 
-from .analysis import Segmenter, analyze, field_terms
+from .analysis import Segmenter, add_terms, analyze
 from .articles import Article, ArticleError
-from .schema import ZONES, facet_value
+from .schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, facet_value
 
 __all__ = ["IndexSummary", "prepare_document", "prepare_documents", "article_digest", "coerce_article"]
 
@@ -81,20 +82,20 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
         "category": article.category,
         "url": article.url,
         "title_derived": article.title_derived,
-        "digest": article_digest(article),
     }
     for name in ("source", "category", "credit"):
         value = facet_value(getattr(article, name))
         if value:
             doc[name + "_k"] = value
-    for zone in ZONES:
+    exact: dict = {}
+    folded: dict = {}
+    for i, zone in enumerate(ZONES):
         text = getattr(article, zone)
-        if not text:
-            continue
-        exact, folded = field_terms(analyze(text, segmenter))
-        doc[zone] = exact
-        doc["_stored_" + zone] = text
-        doc[zone + "_f"] = folded
+        if text:
+            add_terms(analyze(text, segmenter), exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET)
+            doc[zone] = text
+    doc["text"] = exact
+    doc["text_f"] = folded
     return {k: v for k, v in doc.items() if v is not None}
 
 
@@ -120,20 +121,24 @@ def default_jobs() -> int:
 
 def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
                       batch_size: int = BATCH_SIZE) -> Iterator[tuple[Article, dict]]:
-    """Analyse articles, in parallel when *jobs* > 1, in input order.
+    """Analyse articles, in parallel when worthwhile, in input order.
 
-    At most ``2 × jobs`` batches are in flight, so memory stays bounded however
-    long the input is.
+    ``jobs=None`` uses every core, but only once the input proves longer than
+    a few batches: starting workers (each loads the model) costs more than
+    segmenting a handful of articles. At most ``2 × jobs`` batches are in
+    flight, so memory stays bounded however long the input is.
     """
     jobs = default_jobs() if jobs is None else max(1, jobs)
-    if jobs == 1:
+    articles = iter(articles)
+    head = list(itertools.islice(articles, batch_size * 2))
+    if jobs == 1 or len(head) < batch_size * 2:
         segmenter = Segmenter.shared()
-        for article in articles:
+        for article in itertools.chain(head, articles):
             yield article, prepare_document(article, segmenter)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         pending: deque[tuple[list[Article], Future]] = deque()
-        for batch in _batches(articles, batch_size):
+        for batch in _batches(itertools.chain(head, articles), batch_size):
             pending.append((batch, pool.submit(_prepare_batch, batch)))
             if len(pending) >= 2 * jobs:
                 done, future = pending.popleft()

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from whoosh.codec.whoosh3 import _lenfield, LENGTHS_COLUMN
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
-from whoosh.formats import Positions
+
+from .schema import CompactPositions
 
 __all__ = ["Postings", "EMPTY", "read_postings", "field_lengths", "Segment", "segments_of"]
 
-_decode_positions = Positions().decode_positions
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -34,7 +34,7 @@ class Postings:
     def positions(self, doc: int) -> list[int] | None:
         i = int(np.searchsorted(self.docs, doc))
         if i < len(self.docs) and self.docs[i] == doc:
-            return _decode_positions(self.values[i])
+            return CompactPositions.decode_positions(None, self.values[i])  # type: ignore[arg-type]
         return None
 
 
@@ -63,11 +63,17 @@ def segments_of(reader) -> list[Segment]:
 
 
 def _read_leaf(leaf, fieldname: str, btext: bytes):
-    terms = leaf._terms
-    try:
-        matcher = terms.matcher(fieldname, btext, leaf.schema[fieldname].format)
-    except KeyError:
-        return None
+    fmt = leaf.schema[fieldname].format
+    matcher = leaf._terms.matcher(fieldname, btext, fmt)
+    if not isinstance(matcher, W3LeafMatcher):
+        # Short lists are stored inline with the term: walk them posting by posting.
+        ids, freqs, values = [], [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            freqs.append(matcher.weight())
+            values.append(matcher.value())
+            matcher.next()
+        return np.asarray(ids, dtype=np.int64), np.asarray(freqs, dtype=np.float32), values
     ids_parts: list[np.ndarray] = []
     freq_parts: list[np.ndarray] = []
     values: list[bytes] = []
@@ -78,7 +84,8 @@ def _read_leaf(leaf, fieldname: str, btext: bytes):
         matcher._read_weights()
         ids_parts.append(np.asarray(matcher._ids, dtype=np.int64))
         freq_parts.append(np.asarray(matcher._weights, dtype=np.float32))
-        values.extend(matcher._data[2])
+        if matcher._data[2] is not None:
+            values.extend(matcher._data[2])
         if matcher._lastblock:
             break
         matcher._next_block()
@@ -92,15 +99,12 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
     for seg in segments:
         if (fieldname, btext) not in seg.reader._terms:
             continue
-        got = _read_leaf(seg.reader, fieldname, btext)
-        if got is None:
-            continue
-        ids, freqs, vals = got
+        ids, freqs, vals = _read_leaf(seg.reader, fieldname, btext)
         ids = ids + seg.base
         if seg.deleted is not None:
             keep = ~np.isin(ids, seg.deleted)
             ids, freqs = ids[keep], freqs[keep]
-            vals = [v for v, k in zip(vals, keep) if k]
+            vals = [v for v, k in zip(vals, keep) if k] if vals else vals
         docs_parts.append(ids)
         freq_parts.append(freqs)
         values.extend(vals)

@@ -24,7 +24,8 @@ import numpy as np
 
 from .postings import Postings, Segment, field_lengths, read_postings, segments_of
 from .query import ParsedQuery, Phrase
-from .schema import ZONES, facet_value
+from .analysis import WORD_JOINER, iter_ngrams
+from .schema import facet_value
 from .text import fold_all, has_diacritics
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
@@ -34,15 +35,16 @@ __all__ = ["Ranker", "Ranking", "RankParams"]
 class RankParams:
     """Weights found on the relevance benchmark (bench/relevance.py)."""
 
-    zone_weight: tuple[float, ...] = (3.0, 1.5, 1.0)  # title, lead, body
-    zone_b: tuple[float, ...] = (0.4, 0.6, 0.75)
+    b: float = 0.75
     k1: float = 1.2
+    word_weight: float = 0.3  # a query word the segmenter also found in the article
     folded_weight: float = 0.35  # a folded-only match, for a query typed with diacritics
     coverage_power: float = 3.0
     pair_weight: float = 0.6  # adjacent query syllables, in order
     near_weight: float = 0.2  # within a few syllables
     near_window: int = 4
     rerank: int = 200
+    min_coverage: float = 0.5  # share of the query's weight a partial match must hold
 
 
 @dataclass
@@ -62,7 +64,7 @@ class _Unit:
     score: np.ndarray  # dense, per global doc number
     mask: np.ndarray  # bool, documents that match
     idf: float
-    postings: list[Postings] = field(default_factory=list)  # folded tier, per zone (for proximity)
+    postings: Postings | None = None  # folded tier, with positions (for proximity)
 
 
 class Ranker:
@@ -94,69 +96,66 @@ class Ranker:
             self._cache[key] = got
         return got
 
-    def _norm(self, zone_index: int, fieldname: str) -> np.ndarray:
-        """Per document: the BM25 length normalisation of a zone, times its weight."""
+    def _norm(self, fieldname: str) -> np.ndarray:
+        """Per document: BM25's length normalisation for *fieldname*."""
         norm = self._norms.get(fieldname)
         if norm is None:
             lengths = field_lengths(self.segments, fieldname, self.size)
             live_lengths = lengths[self.live]
             avg = float(live_lengths.mean()) if live_lengths.size else 1.0
-            b = self.params.zone_b[zone_index]
-            norm = self.params.zone_weight[zone_index] / (1 - b + b * lengths / max(avg, 1.0))
-            self._norms[fieldname] = norm.astype(np.float32)
+            b = self.params.b
+            norm = (1.0 / (1 - b + b * lengths / max(avg, 1.0))).astype(np.float32)
+            self._norms[fieldname] = norm
         return norm
 
     def _idf(self, df: int) -> float:
         n = max(self.doc_count, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def _tier(self, term: str, folded: bool) -> tuple[np.ndarray, list[Postings]]:
-        """Weighted, length-normalised frequency of *term* summed over zones."""
-        tf = np.zeros(self.size, dtype=np.float32)
-        plist = []
-        for zi, zone in enumerate(ZONES):
-            fname = zone + "_f" if folded else zone
-            p = self.postings(fname, term)
-            plist.append(p)
-            if len(p.docs):
-                tf[p.docs] += p.freqs * self._norm(zi, fname)[p.docs]
-        return tf, plist
-
-    def _saturate(self, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        mask = tf > 0
-        idf = self._idf(int(np.count_nonzero(mask)))
-        return idf * tf / (self.params.k1 + tf), mask, idf
+    def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
+        """BM25 of *term* over all documents (dense), its match mask and idf."""
+        p = self.postings(fieldname, term)
+        score = np.zeros(self.size, dtype=np.float32)
+        mask = np.zeros(self.size, dtype=bool)
+        if not len(p.docs):
+            return score, mask, 0.0, p
+        tf = p.freqs * self._norm(fieldname)[p.docs]
+        idf = self._idf(len(p.docs))
+        score[p.docs] = idf * tf / (self.params.k1 + tf)
+        mask[p.docs] = True
+        return score, mask, idf, p
 
     def syllable(self, syllable: str) -> _Unit:
         """A query syllable: exact tier if typed with diacritics, plus the folded tier."""
-        folded_term = fold_all(syllable)
-        tf_f, plist = self._tier(folded_term, folded=True)
-        score_f, mask, idf = self._saturate(tf_f)
+        score_f, mask, idf, postings = self._score("text_f", fold_all(syllable))
         if has_diacritics(syllable):
-            tf_x, _ = self._tier(syllable, folded=False)
-            score_x, _, _ = self._saturate(tf_x)
+            score_x = self._score("text", syllable)[0]
             score = score_x + self.params.folded_weight * score_f
         else:
             score = score_f
-        return _Unit(score, mask, idf, plist)
+        return _Unit(score, mask, idf, postings)
+
+    def word(self, syllables: Sequence[str]) -> np.ndarray | None:
+        """Bonus where the article's segmentation found this query run as one word."""
+        term = WORD_JOINER.join(syllables)
+        if not self.postings("text", term).docs.size:
+            return None
+        return self.params.word_weight * self._score("text", term)[0]
 
     # -- phrases and proximity --------------------------------------------
 
     @staticmethod
-    def _phrase_in(units: Sequence[_Unit], doc: int, zone: int, slop: int = 0) -> bool:
-        first = units[0].postings[zone].positions(doc)
+    def _phrase_in(units: Sequence[_Unit], doc: int) -> bool:
+        first = units[0].postings.positions(doc)
         if not first:
             return False
         others = []
         for u in units[1:]:
-            pos = u.postings[zone].positions(doc)
+            pos = u.postings.positions(doc)
             if not pos:
                 return False
             others.append(set(pos))
-        for start in first:
-            if all(start + k + 1 in s for k, s in enumerate(others)):
-                return True
-        return False
+        return any(all(start + k + 1 in s for k, s in enumerate(others)) for start in first)
 
     def phrase(self, phrase: Phrase) -> _Unit:
         units = [self.syllable(s) for s in phrase.syllables]
@@ -164,33 +163,25 @@ class Ranker:
             return units[0]
         mask = np.logical_and.reduce([u.mask for u in units])
         for doc in np.flatnonzero(mask):
-            if not any(self._phrase_in(units, int(doc), z) for z in range(len(ZONES))):
+            if not self._phrase_in(units, int(doc)):
                 mask[doc] = False
         score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
-        return _Unit(score, mask, sum(u.idf for u in units), [])
+        return _Unit(score, mask, sum(u.idf for u in units), None)
 
     def _proximity(self, runs: list[list[_Unit]], doc: int) -> float:
-        """Bonus for query syllables that stand together, in order, in a zone."""
+        """Bonus for query syllables that stand together, in order, in the article."""
         p = self.params
         bonus = 0.0
         for run in runs:
-            for a, b in zip(run, run[1:]):
-                weight = (a.idf + b.idf) / 2
-                best = 0.0
-                for z in range(len(ZONES)):
-                    pa = a.postings[z].positions(doc)
-                    if not pa:
-                        continue
-                    pb = b.postings[z].positions(doc)
-                    if not pb:
-                        continue
-                    sb = set(pb)
-                    if any(x + 1 in sb for x in pa):
-                        best = max(best, p.pair_weight)
-                        break
-                    if any(abs(y - x) <= p.near_window for x in pa for y in pb[:64]):
-                        best = max(best, p.near_weight)
-                bonus += weight * best
+            positions = [u.postings.positions(doc) if u.postings is not None else None for u in run]
+            for (a, pa), (b, pb) in zip(zip(run, positions), zip(run[1:], positions[1:])):
+                if not pa or not pb:
+                    continue
+                sb = set(pb)
+                if any(x + 1 in sb for x in pa):
+                    bonus += (a.idf + b.idf) / 2 * p.pair_weight
+                elif any(abs(y - x) <= p.near_window for x in pa[:64] for y in pb[:64]):
+                    bonus += (a.idf + b.idf) / 2 * p.near_weight
         return bonus
 
     # -- filters ------------------------------------------------------------
@@ -248,8 +239,16 @@ class Ranker:
             base += score
             covered += idf * mask
             weight_total += idf
+        for run in query.runs:
+            accented = [s for s in run if has_diacritics(s)]
+            if not accented:
+                continue  # words are indexed exact-only; accentless runs rely on proximity
+            for _, _, joined in iter_ngrams(run, (2, 3, 4)):
+                bonus = self.word(joined.split(WORD_JOINER))
+                if bonus is not None:
+                    base += bonus
         coverage = covered / max(weight_total, 1e-9)
-        candidates = np.flatnonzero(allowed & (covered > 0))
+        candidates = np.flatnonzero(allowed & (coverage >= min(p.min_coverage, 1.0 - 1e-6)) & (covered > 0))
         total = int(np.count_nonzero(required))
         if candidates.size == 0:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0)

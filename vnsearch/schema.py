@@ -1,12 +1,21 @@
 """The Whoosh schema: what an indexed article holds.
 
-Each text zone (title, lead, body) is indexed twice, at the same positions:
-``<zone>`` holds the exact canonical syllables and words and stores the
-original text (for display and snippets); ``<zone>_f`` holds their
-accent-folded forms, so ``ha noi`` finds ``Hà Nội`` with one posting list.
-The zones are analysed once, outside Whoosh (see :mod:`vnsearch.indexing`),
-and handed to the fields as ready-made term → positions maps, so the costly
-word segmentation never runs twice for one article.
+The three text zones (title, lead, body) share two indexed fields:
+
+* ``text`` — exact canonical syllables and the segmenter's multi-syllable
+  words, each posting weighted by zone (a title occurrence counts more than a
+  body one); no positions, since it only scores.
+* ``text_f`` — accent-folded syllables with positions, so ``ha noi`` finds
+  ``Hà Nội`` and phrase and proximity checks work whatever the diacritics.
+  Each zone starts at its own position offset (:data:`ZONE_OFFSET`), so a
+  position also tells which zone it is in and phrases never span two zones.
+
+One field per tier rather than per zone and tier keeps the index small (a
+posting list costs ~60 bytes before its first posting) and a query to two
+posting-list reads per syllable. The original text is stored for display and
+snippets. The zones are analysed once, outside Whoosh (see
+:mod:`vnsearch.indexing`), and handed over as ready-made term maps, so the
+costly segmentation never runs twice for one article.
 """
 
 from __future__ import annotations
@@ -15,30 +24,95 @@ from typing import Iterator, Mapping, Sequence
 
 from whoosh import fields, formats
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.util.varints import decode_signed_varint, signed_varint
 
 from .text import fold_all
 
-__all__ = ["ZONES", "SCHEMA_VERSION", "PreAnalyzedText", "make_schema", "facet_value"]
+__all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "Weighted", "CompactPositions",
+           "PreAnalyzed", "make_schema", "facet_value"]
 
 ZONES = ("title", "lead", "body")
+# How much one occurrence counts in each zone (BM25F-style field weights),
+# tuned on bench/relevance.py.
+ZONE_WEIGHTS = (3.0, 1.5, 1.0)
+ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
 # Bumped whenever the analysis or the fields change: an index written by another
 # version must be rebuilt, and we say so instead of returning wrong results.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
-class PreAnalyzedText(fields.FieldType):
-    """A positional text field whose value is a ``{term: [positions]}`` map.
+class Weighted(formats.Format):
+    """Postings with a weight and nothing else (no positions, no value bytes)."""
+
+    posting_size = 0
+
+    def __init__(self, field_boost: float = 1.0, **options) -> None:
+        self.field_boost = field_boost
+        self.options = options
+
+    def fixed_value_size(self) -> int:
+        return 0
+
+    def encode(self, value) -> bytes:
+        return b""
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return 1
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.field_boost
+
+
+class CompactPositions(formats.Positions):
+    """Positions as varint deltas: a third of the size of Whoosh's pickled lists."""
+
+    def encode(self, poslist: Sequence[int]) -> bytes:
+        out = bytearray()
+        base = 0
+        for pos in poslist:
+            out += signed_varint(pos - base)
+            base = pos
+        return bytes(out)
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        positions = []
+        pos = 0
+        i = 0
+        n = len(valuestring)
+        while i < n:
+            # Inline varint decoding: this runs for every candidate's postings.
+            b = valuestring[i]
+            i += 1
+            value = b & 0x7F
+            shift = 7
+            while b & 0x80:
+                b = valuestring[i]
+                i += 1
+                value |= (b & 0x7F) << shift
+                shift += 7
+            pos += (value >> 1) ^ -(value & 1)
+            positions.append(pos)
+        return positions
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(self.decode_positions(valuestring))
+
+
+class PreAnalyzed(fields.FieldType):
+    """An indexed field whose value is ``{term: (weight, length, positions)}``.
 
     Whoosh normally runs the field's analyzer inside ``add_document``; our
     analysis (segmentation included) happens earlier, once per article, in
-    worker processes, so the field only encodes what it is given.
+    worker processes, so the field only encodes what it is given. ``length``
+    is the term's occurrence count, which Whoosh sums into the field length
+    used for BM25 length normalisation.
     """
 
-    def __init__(self, stored: bool = False) -> None:
-        self.format = formats.Positions()
+    def __init__(self, positions: bool) -> None:
+        self.format = CompactPositions() if positions else Weighted()
         self.vector = None
         self.scorable = True
-        self.stored = stored
+        self.stored = False
         self.unique = False
         self.analyzer = RegexTokenizer() | LowercaseFilter()  # for Whoosh tools only
         self.multitoken_query = "default"
@@ -46,12 +120,13 @@ class PreAnalyzedText(fields.FieldType):
         self.sortable_typecode = None
         self.column_type = None
 
-    def index(self, value: Mapping[str, Sequence[int]], **kwargs) -> Iterator[tuple[bytes, int, float, bytes]]:
+    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]], **kwargs
+              ) -> Iterator[tuple[bytes, int, float, bytes]]:
         if isinstance(value, str):
-            raise TypeError("PreAnalyzedText takes a term → positions map; analyse the text first")
+            raise TypeError("PreAnalyzed takes a term map; analyse the text first")
         encode = self.format.encode
-        for term, positions in value.items():
-            yield term.encode("utf-8"), len(positions), float(len(positions)), encode(positions)
+        for term, (weight, count, positions) in value.items():
+            yield term.encode("utf-8"), count, weight, encode(positions)
 
 
 def facet_value(value: str) -> str:
@@ -60,12 +135,13 @@ def facet_value(value: str) -> str:
 
 
 def make_schema() -> fields.Schema:
-    zone_fields = {}
-    for zone in ZONES:
-        zone_fields[zone] = PreAnalyzedText(stored=True)
-        zone_fields[zone + "_f"] = PreAnalyzedText(stored=False)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
+        text=PreAnalyzed(positions=False),
+        text_f=PreAnalyzed(positions=True),
+        title=fields.STORED(),
+        lead=fields.STORED(),
+        body=fields.STORED(),
         date=fields.ID(stored=True, sortable=True),
         source=fields.STORED(),
         credit=fields.STORED(),
@@ -77,5 +153,4 @@ def make_schema() -> fields.Schema:
         source_k=fields.ID(),
         category_k=fields.ID(),
         credit_k=fields.ID(),
-        **zone_fields,
     )

@@ -1,0 +1,272 @@
+"""The ``vnsearch`` command: a thin layer over :class:`vnsearch.SearchEngine`.
+
+Every command maps to one library call (shown in its help), prints results
+for people on a terminal and plain text or JSON for pipes, and turns user
+mistakes into a one-line message and exit code 2, never a traceback.
+
+Exit codes: 0 found / done, 1 nothing found, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .articles import LoadWarning, iter_files
+from .engine import IndexError_, IndexNotFound, SearchEngine, default_index_dir
+from .query import QueryError
+
+EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix: one line on stderr, exit code 2."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _open(index_dir: Path | None, create: bool) -> SearchEngine:
+    try:
+        return SearchEngine(index_dir or default_index_dir(), create=create)
+    except IndexNotFound as exc:
+        raise UserError(f"{exc}") from None
+    except IndexError_ as exc:
+        raise UserError(str(exc)) from None
+
+
+index_dir_option = click.option(
+    "--index-dir", "-d", type=click.Path(file_okay=False, path_type=Path), envvar="VNSEARCH_INDEX",
+    default=None, show_envvar=True,
+    help="Index directory [default: ./index, or $VNSEARCH_INDEX].")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vnsearch")
+def main() -> None:
+    """Full-text search for Vietnamese news.
+
+    \b
+    Build an index, then search it, with or without diacritics:
+      vnsearch index seeds/
+      vnsearch search "trí tuệ nhân tạo"
+      vnsearch search tri tue nhan tao --json
+    """
+
+
+# -- index --------------------------------------------------------------------
+
+def _estimate(paths: tuple[Path, ...]) -> int | None:
+    """Number of records to expect, for the progress bar's time left."""
+    total = 0
+    for path in paths:
+        for f in iter_files(path, on_warning=lambda w: None):
+            name = f.name.lower()
+            try:
+                if name.endswith(".txt"):
+                    total += 1
+                elif name.endswith(".gz"):
+                    with gzip.open(f, "rb") as fh:
+                        total += sum(1 for line in fh if line.strip())
+                else:
+                    with open(f, "rb") as fh:
+                        total += sum(1 for line in fh if line.strip())
+            except (OSError, EOFError, ValueError):
+                continue
+    return total or None
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_dir_option
+@click.option("--rebuild", is_flag=True, help="Empty the index first, then index PATHS.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for word segmentation [default: all cores].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no warnings, only the summary.")
+def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int | None, quiet: bool) -> None:
+    """Add articles from PATHS (.txt, .jsonl, .jsonl.gz files or directories).
+
+    An article whose id is already indexed is replaced; one whose content has
+    not changed is left alone, so re-running on the same input is quick.
+    Bad records are reported (file and line) and skipped; the rest is indexed.
+
+    Library: SearchEngine(index_dir).add_paths(paths)
+    """
+    engine = _open(index_dir, create=True)
+    if rebuild:
+        engine.clear()
+    warnings: list[LoadWarning] = []
+
+    def on_warning(w: LoadWarning) -> None:
+        warnings.append(w)
+        if not quiet:
+            click.echo(f"warning: {w}", err=True)
+
+    started = time.monotonic()
+    show_bar = not quiet and sys.stderr.isatty()
+    total = _estimate(paths) if show_bar else None
+    bar = click.progressbar(length=total or 0, label="Indexing", file=sys.stderr, show_eta=True,
+                            show_pos=True, item_show_func=lambda a: a) if show_bar else None
+    count = 0
+
+    def on_progress(article) -> None:
+        nonlocal count
+        count += 1
+        if bar is not None:
+            rate = count / max(time.monotonic() - started, 1e-6)
+            bar.update(1, f"{rate:.0f} articles/s")
+
+    try:
+        summary = engine.add_paths(list(paths), jobs=jobs, on_progress=on_progress, on_warning=on_warning)
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    elapsed = time.monotonic() - started
+    click.echo(f"{summary} in {elapsed:.1f} s; the index at {engine.path} holds {len(engine)} articles.")
+    engine.close()
+    if summary.written + summary.unchanged == 0 and summary.skipped:
+        sys.exit(EXIT_ERROR)
+
+
+# -- search -------------------------------------------------------------------
+
+def _style(text: str, color: bool, **kw) -> str:
+    return click.style(text, **kw) if color else text
+
+
+def _highlighted(snippet, color: bool) -> str:
+    if color:
+        return snippet.marked("\x1b[1;33m", "\x1b[0m")
+    return snippet.plain()
+
+
+@main.command("search")
+@click.argument("query", nargs=-1, required=True)
+@index_dir_option
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Results per page.")
+@click.option("--page", "-p", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
+@click.option("--offset", type=click.IntRange(0), default=None, help="Skip this many results (instead of --page).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per hit.")
+@click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
+def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int, offset: int | None,
+               as_json: bool, as_html: bool) -> None:
+    """Search for QUERY: words, "quoted phrases", -exclusions, OR, source:/category:.
+
+    Diacritics are optional (tri tue nhan tao finds trí tuệ nhân tạo), and a
+    query typed with them ranks exact matches first.
+
+    Library: SearchEngine(index_dir).search(query, limit=…, offset=…)
+    """
+    text = " ".join(query)
+    engine = _open(index_dir, create=False)
+    start = offset if offset is not None else (page - 1) * limit
+    try:
+        results = engine.search(text, limit=limit, offset=start)
+    except QueryError as exc:
+        raise UserError(f"bad query: {exc}") from None
+    if as_json:
+        for hit in results:
+            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+    else:
+        color = sys.stdout.isatty()
+        if not results:
+            click.echo(f"No results for {text!r}.", err=True)
+        for hit in results:
+            meta = " · ".join(x for x in (hit.date or "undated", hit.display_source) if x)
+            title = _highlighted(hit.title_snippet, color)
+            click.echo(f"{_style(f'{hit.rank:>2}.', color, fg='cyan')} {title}")
+            click.echo(f"    {_style(meta, color, dim=True)}  {_style(hit.id, color, dim=True)}")
+            snippet = hit.snippet_html() if as_html else _highlighted(hit.snippet_obj, color)
+            if snippet:
+                click.echo(f"    {snippet}")
+            click.echo()
+        if results:
+            shown_to = start + len(results)
+            click.echo(_style(f"{start + 1}–{shown_to} of {results.total} matching all words"
+                              + (f" ({results.matched} matching some)" if results.matched > results.total else ""),
+                              color, dim=True))
+    engine.close()
+    sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
+
+
+# -- show, delete, stats ---------------------------------------------------------
+
+@main.command("show")
+@click.argument("article_id")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the article as one JSON object.")
+def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
+    """Print the stored article with ID.
+
+    Library: SearchEngine(index_dir).get(article_id)
+    """
+    engine = _open(index_dir, create=False)
+    article = engine.get(article_id)
+    engine.close()
+    if article is None:
+        click.echo(f"No article with id {article_id!r}.", err=True)
+        sys.exit(EXIT_NOT_FOUND)
+    if as_json:
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False))
+        return
+    color = sys.stdout.isatty()
+    click.echo(_style(article.title, color, bold=True))
+    meta = [article.date or "undated", article.source, f"credit: {article.credit}" if article.credit else "",
+            article.category, article.url]
+    click.echo(_style(" · ".join(m for m in meta if m), color, dim=True))
+    click.echo()
+    for part in (article.lead, article.body):
+        if part:
+            click.echo(part)
+            click.echo()
+
+
+@main.command("delete")
+@click.argument("ids", nargs=-1, required=True)
+@index_dir_option
+def delete_cmd(ids: tuple[str, ...], index_dir: Path | None) -> None:
+    """Delete the articles with these IDs.
+
+    Library: SearchEngine(index_dir).delete(ids)
+    """
+    engine = _open(index_dir, create=False)
+    count = engine.delete(ids)
+    engine.close()
+    click.echo(f"{count} deleted.")
+    sys.exit(EXIT_FOUND if count else EXIT_NOT_FOUND)
+
+
+@main.command("stats")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def stats_cmd(index_dir: Path | None, as_json: bool) -> None:
+    """Articles, size on disk and date range of the index.
+
+    Library: SearchEngine(index_dir).stats()
+    """
+    engine = _open(index_dir, create=False)
+    stats = engine.stats()
+    engine.close()
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False))
+        return
+    size = stats["size_bytes"]
+    click.echo(f"index:    {stats['path']}")
+    click.echo(f"articles: {stats['articles']}")
+    click.echo(f"size:     {size / 1e6:.1f} MB")
+    if stats["first_date"]:
+        click.echo(f"dates:    {stats['first_date']} to {stats['last_date']} "
+                   f"({stats['dated']} dated, {stats['articles'] - stats['dated']} undated)")
+    else:
+        click.echo("dates:    none")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
