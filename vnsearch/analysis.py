@@ -21,8 +21,9 @@ Only stage 3 imports underthesea; queries and snippets use stages 1–2.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from .text import canonical, fold_all, prepare
 
@@ -42,8 +43,7 @@ _TOKEN = re.compile(
 WORD_JOINER = " "
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One token of the original text; ``start``/``end`` index that text."""
 
     text: str  # canonical spelling, original case (the segmenter uses case)
@@ -59,13 +59,22 @@ def tokenize(text: str) -> list[Token]:
     for m in _TOKEN.finditer(clean):
         start, end = m.span()
         if offsets is not None:
-            start, end = offsets[start], offsets[end]
+            start, end = offsets[start], _end_in_original(text, offsets[end - 1])
         tok = m.group()
         is_word = m.lastgroup != "punct"
         tokens.append(Token(_cased_canonical(tok) if is_word else tok, start, end, is_word))
     return tokens
 
 
+def _end_in_original(text: str, last: int) -> int:
+    """End of the character cluster starting at *last* (base plus combining marks)."""
+    end = last + 1
+    while end < len(text) and "\u0300" <= text[end] <= "\u036f":
+        end += 1
+    return end
+
+
+@lru_cache(maxsize=100_000)
 def _cased_canonical(tok: str) -> str:
     low = canonical(tok)
     if low == tok.lower():

@@ -90,24 +90,23 @@ class Highlighter:
                     seqs.append(list(phrase.syllables))
         return cls(seqs)
 
-    @staticmethod
-    def _match(token_text: str, query_syllable: str) -> bool:
-        low = token_text.lower()
-        if has_diacritics(query_syllable):
-            return canonical(low) == query_syllable
-        return fold_all(low) == query_syllable
-
     def marks(self, tokens: Sequence) -> list[int]:
         """Indexes of the tokens to highlight, in order."""
         marked: set[int] = set()
+        exact = [canonical(t.text) for t in tokens]
+        folded = [fold_all(e) for e in exact]
         for seq in self.sequences:
-            hits = [[k for k, q in enumerate(seq) if self._match(tok.text, q)] for tok in tokens]
+            # Where each token can stand in the sequence (a syllable may repeat).
+            slots: dict[tuple[bool, str], list[int]] = {}
+            for k, q in enumerate(seq):
+                slots.setdefault((has_diacritics(q), q), []).append(k)
+            hits = [slots.get((True, e), []) + slots.get((False, f), []) for e, f in zip(exact, folded)]
             if len(seq) == 1:
                 marked.update(i for i, h in enumerate(hits) if h)
                 continue
             found = False
-            for i in range(len(tokens)):
-                for k in hits[i]:
+            for i, ks in enumerate(hits):
+                for k in ks:
                     j = 1
                     while i + j < len(tokens) and k + j < len(seq) and (k + j) in hits[i + j]:
                         j += 1

@@ -52,12 +52,15 @@ class Segment:
 
 
 def segments_of(reader) -> list[Segment]:
+    """The leaf segments of *reader* (none for an index with no documents yet)."""
     leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
     result = []
     for leaf, base in leaves:
+        if not hasattr(leaf, "_terms"):  # Whoosh's EmptyReader
+            continue
         deleted = None
         if leaf.has_deletions():
-            deleted = np.fromiter(sorted(leaf.all_deleted()), dtype=np.int64) + base
+            deleted = np.fromiter(sorted(leaf.deleted_docs_set), dtype=np.int64) + base
         result.append(Segment(leaf, base, leaf.doc_count_all(), deleted))
     return result
 
