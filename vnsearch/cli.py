@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,13 +25,21 @@ from .query import QueryError
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> str:
+    """Text from files and users, with control characters shown escaped, never sent raw."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 class UserError(click.ClickException):
     """A mistake the user can fix: one line on stderr, exit code 2."""
 
     exit_code = EXIT_ERROR
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(f"error: {safe(self.format_message())}", err=True)
 
 
 def _open(index_dir: Path | None, create: bool) -> SearchEngine:
@@ -107,7 +116,7 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
     def on_warning(w: LoadWarning) -> None:
         warnings.append(w)
         if not quiet:
-            click.echo(f"warning: {w}", err=True)
+            click.echo(f"warning: {safe(str(w))}", err=True)
 
     started = time.monotonic()
     show_bar = not quiet and sys.stderr.isatty()
@@ -142,12 +151,13 @@ def _style(text: str, color: bool, **kw) -> str:
 
 
 def _highlighted(snippet, color: bool) -> str:
+    """Bold yellow on a terminal; [brackets] in a pipe, still visible but escape-free."""
     if color:
         return snippet.marked("\x1b[1;33m", "\x1b[0m")
-    return snippet.plain()
+    return snippet.marked("[", "]")
 
 
-@main.command("search")
+@main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True)
 @index_dir_option
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Results per page.")
@@ -155,8 +165,10 @@ def _highlighted(snippet, color: bool) -> str:
 @click.option("--offset", type=click.IntRange(0), default=None, help="Skip this many results (instead of --page).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per hit.")
 @click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
+@click.option("--color/--no-color", default=None,
+              help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
 def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int, offset: int | None,
-               as_json: bool, as_html: bool) -> None:
+               as_json: bool, as_html: bool, color: bool | None) -> None:
     """Search for QUERY: words, "quoted phrases", -exclusions, OR, source:/category:.
 
     Diacritics are optional (tri tue nhan tao finds trí tuệ nhân tạo), and a
@@ -164,6 +176,11 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
 
     Library: SearchEngine(index_dir).search(query, limit=…, offset=…)
     """
+    # Unknown short options pass through as -exclusions ("AI -Alibaba");
+    # an unknown long option is still a typo worth reporting.
+    for word in query:
+        if word.startswith("--") and len(word) > 2:
+            raise click.UsageError(f"no such option: {word}")
     text = " ".join(query)
     engine = _open(index_dir, create=False)
     start = offset if offset is not None else (page - 1) * limit
@@ -175,7 +192,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
         for hit in results:
             click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
     else:
-        color = sys.stdout.isatty()
+        color = sys.stdout.isatty() if color is None else color
         if not results:
             click.echo(f"No results for {text!r}.", err=True)
         for hit in results:

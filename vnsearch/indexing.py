@@ -53,9 +53,15 @@ class IndexSummary:
 def coerce_article(item: Article | Mapping) -> Article:
     """Accept an :class:`Article` or a JSON-like dict (raises ArticleError)."""
     if isinstance(item, Article):
-        if not str(item.id).strip():
-            raise ArticleError("record has no id")
-        return item
+        # Articles built in code get the same checks and cleaning as loaded ones.
+        data = item.to_dict()
+        data["sapo"] = data.pop("lead", "")
+        article = Article.from_dict(data, origin=item.origin, warn=lambda message: None)
+        article.title_derived = item.title_derived or article.title_derived
+        article.headings = list(item.headings)
+        if item.credit and not article.credit:
+            article.credit = item.credit
+        return article
     if isinstance(item, Mapping):
         return Article.from_dict(item)
     raise ArticleError(f"expected an article or a dict, got {type(item).__name__}")
