@@ -8,6 +8,7 @@ picking them off the shelf; that is the baseline vnsearch has to beat.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import sqlite3
@@ -150,6 +151,8 @@ class Bm25sSearcher:
     def __init__(self, collection: Collection) -> None:
         import bm25s
 
+        # bm25s logs at DEBUG; keep the table readable if something enabled root DEBUG.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.ids = [doc["id"] for doc in collection.docs]
         corpus = [fold_tokens(" ".join((d["title"], d["sapo"], d["body"])))
                   for d in collection.docs]

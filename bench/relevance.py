@@ -39,7 +39,9 @@ class CollectionRun:
     index_reused: bool = False
     ranks: dict[str, Optional[int]] = field(default_factory=dict)  # qid -> 1-based rank
     query_ms: list[float] = field(default_factory=list)
-    error: Optional[str] = None
+    error: Optional[str] = None  # the build (or the whole run) failed
+    query_errors: int = 0  # searches that raised; each counts as a miss
+    first_query_error: Optional[str] = None
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -100,7 +102,12 @@ def run_collection(builder: Builder, collection: Collection, queries: list[Query
             run.build_seconds = searcher.build_seconds
         for query in queries:
             started = time.perf_counter()
-            hits = searcher.search(query.text, k=K)
+            try:
+                hits = searcher.search(query.text, k=K)
+            except Exception as exc:  # noqa: BLE001  (one bad query is a miss, not a crash)
+                hits = []
+                run.query_errors += 1
+                run.first_query_error = run.first_query_error or f"{query.qid}: {exc!r}"
             run.query_ms.append((time.perf_counter() - started) * 1000)
             run.ranks[query.qid] = rank_of(query.target, hits)
     except Exception as exc:  # noqa: BLE001
@@ -112,12 +119,19 @@ def run_collection(builder: Builder, collection: Collection, queries: list[Query
     return run
 
 
-def score(queries: list[Query], ranks: dict[str, Optional[int]]) -> dict[str, float]:
+def score(queries: list[Query], ranks: dict[str, Optional[int]]) -> dict[str, float | int]:
     """MRR@K and recall@K over ``queries``; unanswered queries count as misses."""
     rr = [1.0 / r if (r := ranks.get(q.qid)) else 0.0 for q in queries]
     found = [1.0 if ranks.get(q.qid) else 0.0 for q in queries]
     n = len(queries)
     return {"mrr": sum(rr) / n if n else 0.0, "recall": sum(found) / n if n else 0.0, "n": n}
+
+
+def clear_previous_outputs() -> None:
+    """Drop last run's per-kind/per-engine files so bench/out/ always describes one run."""
+    for pattern in ("queries-*.jsonl", "ranks-*.jsonl"):
+        for path in OUT_DIR.glob(pattern):
+            path.unlink()
 
 
 def write_queries(query_sets: dict[str, list[Query]]) -> None:
@@ -182,6 +196,7 @@ def timing_table(engines: list[str], timings: dict, collections: list[str]) -> s
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
+    clear_previous_outputs()
 
     news = load_news(args.corpus, args.docs)
     query_sets = news_query_sets(news.docs, args.per_kind, args.seed)
@@ -213,7 +228,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             timings[engine][collection.name] = {
                 "build_seconds": run.build_seconds, "index_reused": run.index_reused,
                 "median_query_ms": statistics.median(run.query_ms) if run.query_ms else None,
-                "queries": len(run.query_ms)}
+                "queries": len(run.query_ms), "query_errors": run.query_errors}
+            if run.query_errors:
+                errors[engine][collection.name] = (
+                    f"{run.query_errors} queries raised (counted as misses); "
+                    f"first: {run.first_query_error}")
         write_ranks(engine, query_sets, runs)
 
     kinds = [k for k in query_sets]

@@ -40,11 +40,15 @@ def import_vnsearch() -> tuple[Optional[ModuleType], str]:
     return vnsearch, f"vnsearch from {Path(vnsearch.__file__).parent}"
 
 
+# The modules that decide what goes into the index. Ranking, querying and
+# highlighting happen at search time, so changing them needs no rebuild.
+INDEX_MODULES = ("text.py", "analysis.py", "schema.py", "indexing.py", "articles.py")
+
+
 def source_files(module: ModuleType) -> list[Path]:
-    """Every non-bytecode file of the imported vnsearch package, sorted."""
+    """The vnsearch source files that shape the index, sorted."""
     pkg_dir = Path(module.__file__).resolve().parent
-    return sorted(p for p in pkg_dir.rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    return sorted(pkg_dir / name for name in INDEX_MODULES if (pkg_dir / name).is_file())
 
 
 def cache_key(module: ModuleType, collection: Collection) -> str:
@@ -112,7 +116,8 @@ def make_vnsearch_builder(module: ModuleType, cache_root: Path, rebuild: bool) -
         engine = module.SearchEngine(index_dir)
         count = engine.add_articles(iter(collection.docs))
         seconds = time.perf_counter() - started
-        stamp.write_text(json.dumps({"build_seconds": seconds, "count": count,
+        stamp.write_text(json.dumps({"build_seconds": seconds,
+                                     "count": count if isinstance(count, int) else None,
                                      "docs": len(collection.docs)}))
         return VnsearchSearcher(engine, False, seconds)
 

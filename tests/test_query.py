@@ -125,7 +125,7 @@ def test_unknown_field_is_searched_as_text():
 def test_time_like_word_is_not_a_field():
     parsed = parse_query("họp lúc 19:30")
     assert parsed.filters == {}
-    assert parsed.syllables() == ["họp", "lúc", "19", "30"]
+    assert parsed.syllables() == ["họp", "lúc", "19:30"]  # times stay whole
 
 
 # --- errors ----------------------------------------------------------------------------------

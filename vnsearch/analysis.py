@@ -29,11 +29,12 @@ from .text import canonical, fold_all, prepare
 
 __all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "add_terms", "WORD_JOINER"]
 
-# A number ("2.000", "14,6", "43%") unless letters follow ("19h30" stays whole);
+# A number ("2.000", "14,6", "43%", dates and times "10/2", "19:30") unless
+# letters follow ("19h30" stays whole);
 # a word, possibly hyphenated or with an apostrophe ("COVID-19", "H'Mông");
 # any other visible character is punctuation (kept for the segmenter only).
 _TOKEN = re.compile(
-    r"(?P<num>\d+(?:[.,]\d+)*%?(?![^\W_]))"
+    r"(?P<num>\d+(?:[.,/:]\d+)*%?(?![^\W_]))"
     r"|(?P<word>[^\W_]+(?:[-'’][^\W_]+)*)"
     r"|(?P<punct>[^\w\s]|_)"
 )
@@ -185,12 +186,27 @@ def analyze(text: str, segmenter: Segmenter | None = None) -> Analysis:
 
 TermMap = dict  # term -> [weight, count, positions]
 
+_PART_SPLIT = re.compile(r"[-/:'’]")
 
-def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float = 1.0, offset: int = 0) -> None:
-    """Add one zone's terms to the article's exact and folded term maps.
+
+def token_parts(term: str) -> list[str]:
+    """The pieces of a joined token, indexed at its position too.
+
+    "10/2" is also "10" and "2", "covid-19" also "covid" and "19", so a query
+    for one piece finds the whole, while the whole still matches best.
+    """
+    if not _PART_SPLIT.search(term):
+        return []
+    return [p for p in _PART_SPLIT.split(term) if p]
+
+
+def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float = 1.0, offset: int = 0,
+              title: TermMap | None = None) -> None:
+    """Add one zone's terms to the article's term maps.
 
     Exact terms are syllables and whole words (weights only); folded terms
-    are syllables with positions, shifted by the zone's *offset*.
+    are syllables with positions, shifted by the zone's *offset*; *title*, if
+    given, collects folded syllables for the title-only field.
     """
     for pos, tok in enumerate(analysis.syllables):
         term = tok.text.lower()
@@ -201,13 +217,21 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
             entry[0] += weight
             entry[1] += 1
         fterm = fold_all(term)
-        entry = folded.get(fterm)
-        if entry is None:
-            folded[fterm] = [weight, 1, [offset + pos]]
-        else:
-            entry[0] += weight
-            entry[1] += 1
-            entry[2].append(offset + pos)
+        for ft in [fterm, *token_parts(fterm)]:
+            entry = folded.get(ft)
+            if entry is None:
+                folded[ft] = [weight, 1, [offset + pos]]
+            elif entry[2][-1] != offset + pos:
+                entry[0] += weight
+                entry[1] += 1
+                entry[2].append(offset + pos)
+        if title is not None:
+            entry = title.get(fterm)
+            if entry is None:
+                title[fterm] = [1.0, 1, ()]
+            else:
+                entry[0] += 1.0
+                entry[1] += 1
     for pos, n in analysis.words:
         term = analysis.word_text(pos, n)
         entry = exact.get(term)

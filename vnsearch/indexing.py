@@ -95,13 +95,17 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
             doc[name + "_k"] = value
     exact: dict = {}
     folded: dict = {}
+    title: dict = {}
     for i, zone in enumerate(ZONES):
         text = getattr(article, zone)
         if text:
-            add_terms(analyze(text, segmenter), exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET)
+            add_terms(analyze(text, segmenter), exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
+                      title=title if zone == "title" else None)
             doc[zone] = text
     doc["text"] = exact
     doc["text_f"] = folded
+    if title:
+        doc["title_f"] = title
     return {k: v for k, v in doc.items() if v is not None}
 
 

@@ -38,13 +38,15 @@ class RankParams:
     b: float = 0.75
     k1: float = 1.2
     word_weight: float = 0.3  # a query word the segmenter also found in the article
+    title_weight: float = 2.0  # BM25 of the title alone, on top of the whole article
     folded_weight: float = 0.35  # a folded-only match, for a query typed with diacritics
-    coverage_power: float = 3.0
-    pair_weight: float = 0.6  # adjacent query syllables, in order
+    coverage_power: float = 0.3
+    pair_weight: float = 3.0  # adjacent query syllables, in order
     near_weight: float = 0.2  # within a few syllables
+    chain_weight: float = 3.0  # per syllable of the longest in-order run beyond two
     near_window: int = 4
-    rerank: int = 200
-    min_coverage: float = 0.5  # share of the query's weight a partial match must hold
+    rerank: int = 500
+    min_coverage: float = 0.0  # share of the query's weight a partial match must hold
 
 
 @dataclass
@@ -127,7 +129,10 @@ class Ranker:
 
     def syllable(self, syllable: str) -> _Unit:
         """A query syllable: exact tier if typed with diacritics, plus the folded tier."""
-        score_f, mask, idf, postings = self._score("text_f", fold_all(syllable))
+        folded = fold_all(syllable)
+        score_f, mask, idf, postings = self._score("text_f", folded)
+        if self.params.title_weight:
+            score_f = score_f + self.params.title_weight * self._score("title_f", folded)[0]
         if has_diacritics(syllable):
             score_x = self._score("text", syllable)[0]
             score = score_x + self.params.folded_weight * score_f
@@ -169,19 +174,37 @@ class Ranker:
         return _Unit(score, mask, sum(u.idf for u in units), None)
 
     def _proximity(self, runs: list[list[_Unit]], doc: int) -> float:
-        """Bonus for query syllables that stand together, in order, in the article."""
+        """Bonus for query syllables that stand together, in order, in the article.
+
+        Each adjacent pair found next to each other earns ``pair_weight`` (less
+        for merely near), and the longest chain of consecutive query syllables
+        earns ``chain_weight`` per syllable beyond two: six query syllables in
+        a row are far stronger evidence than three scattered pairs.
+        """
         p = self.params
         bonus = 0.0
         for run in runs:
             positions = [u.postings.positions(doc) if u.postings is not None else None for u in run]
-            for (a, pa), (b, pb) in zip(zip(run, positions), zip(run[1:], positions[1:])):
-                if not pa or not pb:
+            sets = [set(pos) if pos else set() for pos in positions]
+            chain_next: dict[int, int] = {}  # position -> chain length from the following syllable
+            longest = 0
+            for i in range(len(run) - 1, -1, -1):
+                pos = positions[i]
+                if not pos:
+                    chain_next = {}
                     continue
-                sb = set(pb)
-                if any(x + 1 in sb for x in pa):
-                    bonus += (a.idf + b.idf) / 2 * p.pair_weight
-                elif any(abs(y - x) <= p.near_window for x in pa[:64] for y in pb[:64]):
-                    bonus += (a.idf + b.idf) / 2 * p.near_weight
+                current = {x: 1 + chain_next.get(x + 1, 0) for x in pos}
+                longest = max(longest, max(current.values()))
+                if i + 1 < len(run) and positions[i + 1]:
+                    a, b = run[i], run[i + 1]
+                    if any(x + 1 in sets[i + 1] for x in pos):
+                        bonus += (a.idf + b.idf) / 2 * p.pair_weight
+                    elif any(abs(y - x) <= p.near_window for x in pos[:64] for y in positions[i + 1][:64]):
+                        bonus += (a.idf + b.idf) / 2 * p.near_weight
+                chain_next = current
+            if longest > 2:
+                mean_idf = sum(u.idf for u in run) / len(run)
+                bonus += (longest - 2) * mean_idf * p.chain_weight
         return bonus
 
     # -- filters ------------------------------------------------------------

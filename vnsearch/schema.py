@@ -9,6 +9,9 @@ The three text zones (title, lead, body) share two indexed fields:
   ``Hà Nội`` and phrase and proximity checks work whatever the diacritics.
   Each zone starts at its own position offset (:data:`ZONE_OFFSET`), so a
   position also tells which zone it is in and phrases never span two zones.
+* ``title_f`` — the title's folded syllables again, with the title's own
+  length normalisation: known-item searches are mostly for words of a
+  headline, and a short title holding them is the best evidence there is.
 
 One field per tier rather than per zone and tier keeps the index small (a
 posting list costs ~60 bytes before its first posting) and a query to two
@@ -38,7 +41,7 @@ ZONE_WEIGHTS = (3.0, 1.5, 1.0)
 ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
 # Bumped whenever the analysis or the fields change: an index written by another
 # version must be rebuilt, and we say so instead of returning wrong results.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Weighted(formats.Format):
@@ -139,6 +142,7 @@ def make_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         text=PreAnalyzed(positions=False),
         text_f=PreAnalyzed(positions=True),
+        title_f=PreAnalyzed(positions=False),
         title=fields.STORED(),
         lead=fields.STORED(),
         body=fields.STORED(),
