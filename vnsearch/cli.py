@@ -42,9 +42,9 @@ class UserError(click.ClickException):
         click.echo(f"error: {safe(self.format_message())}", err=True)
 
 
-def _open(index_dir: Path | None, create: bool) -> SearchEngine:
+def _open(index_dir: Path | None, create: bool, rebuild: bool = False) -> SearchEngine:
     try:
-        return SearchEngine(index_dir or default_index_dir(), create=create)
+        return SearchEngine(index_dir or default_index_dir(), create=create, rebuild=rebuild)
     except IndexNotFound as exc:
         raise UserError(f"{exc}") from None
     except IndexError_ as exc:
@@ -108,9 +108,7 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
 
     Library: SearchEngine(index_dir).add_paths(paths)
     """
-    engine = _open(index_dir, create=True)
-    if rebuild:
-        engine.clear()
+    engine = _open(index_dir, create=True, rebuild=rebuild)
     warnings: list[LoadWarning] = []
 
     def on_warning(w: LoadWarning) -> None:

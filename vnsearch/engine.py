@@ -112,12 +112,27 @@ class SearchEngine:
     """
 
     def __init__(self, path: str | os.PathLike | None = None, create: bool = True,
-                 params: RankParams | None = None) -> None:
+                 params: RankParams | None = None, rebuild: bool = False) -> None:
+        """Open the index at *path*, creating it if needed (unless ``create=False``).
+
+        ``rebuild=True`` discards an existing index first, including one
+        written by another version or too damaged to open.
+        """
         self.path = Path(path) if path is not None else default_index_dir()
         self.params = params or RankParams()
         self._ranker: Ranker | None = None
         self._searcher = None
+        if rebuild:
+            self._remove_index_files()
         self._ix = self._open(create)
+
+    def _remove_index_files(self) -> None:
+        """Delete this index's own files, and nothing else in the directory."""
+        if not self.path.is_dir():
+            return
+        for p in self.path.iterdir():
+            if p.is_file() and (p.name == _META_FILE or p.name.startswith((INDEX_NAME + "_", "_" + INDEX_NAME + "_"))):
+                p.unlink()
 
     # -- opening --------------------------------------------------------------
 
@@ -317,8 +332,8 @@ class SearchEngine:
     def clear(self) -> None:
         """Remove every article (the directory stays an index)."""
         self.close()
-        self._ix = whoosh_index.create_in(str(self.path), make_schema(), indexname=INDEX_NAME)
-        self._write_meta()
+        self._remove_index_files()
+        self._ix = self._open(create=True)
 
     # -- searching ---------------------------------------------------------------
 

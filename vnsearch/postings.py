@@ -18,8 +18,9 @@ from whoosh.util.numeric import byte_to_length
 
 from .schema import CompactPositions
 
-__all__ = ["Postings", "EMPTY", "read_postings", "field_lengths", "Segment", "segments_of"]
+__all__ = ["Postings", "EMPTY", "decode_positions", "read_postings", "field_lengths", "Segment", "segments_of"]
 
+decode_positions = CompactPositions().decode_positions
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -34,7 +35,7 @@ class Postings:
     def positions(self, doc: int) -> list[int] | None:
         i = int(np.searchsorted(self.docs, doc))
         if i < len(self.docs) and self.docs[i] == doc:
-            return CompactPositions.decode_positions(None, self.values[i])  # type: ignore[arg-type]
+            return decode_positions(self.values[i])
         return None
 
 

@@ -17,12 +17,13 @@ Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from .postings import Postings, Segment, field_lengths, read_postings, segments_of
+from .postings import Postings, Segment, decode_positions, field_lengths, read_postings, segments_of
 from .query import ParsedQuery, Phrase
 from .analysis import WORD_JOINER, iter_ngrams
 from .schema import facet_value
@@ -57,6 +58,15 @@ class Ranking:
     scores: np.ndarray
     total: int  # documents matching every required part of the query
     matched: int  # documents matching any part
+
+
+def _near(a: list[int], b: list[int], window: int) -> bool:
+    """Whether some position of sorted *a* is within *window* of one of sorted *b*."""
+    for x in a:
+        j = bisect_left(b, x - window)
+        if j < len(b) and b[j] <= x + window:
+            return True
+    return False
 
 
 @dataclass
@@ -173,38 +183,39 @@ class Ranker:
         score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
         return _Unit(score, mask, sum(u.idf for u in units), None)
 
-    def _proximity(self, runs: list[list[_Unit]], doc: int) -> float:
+    def _proximity(self, runs: list[list[list[int] | None]], idfs: list[list[float]]) -> float:
         """Bonus for query syllables that stand together, in order, in the article.
 
-        Each adjacent pair found next to each other earns ``pair_weight`` (less
-        for merely near), and the longest chain of consecutive query syllables
-        earns ``chain_weight`` per syllable beyond two: six query syllables in
-        a row are far stronger evidence than three scattered pairs.
+        *runs* holds, per run of query words, each syllable's positions in this
+        document (None where absent). Each adjacent pair found next to each
+        other earns ``pair_weight`` (less for merely near), and the longest
+        chain of consecutive query syllables earns ``chain_weight`` per syllable
+        beyond two: six query syllables in a row are far stronger evidence than
+        three scattered pairs.
         """
         p = self.params
         bonus = 0.0
-        for run in runs:
-            positions = [u.postings.positions(doc) if u.postings is not None else None for u in run]
-            sets = [set(pos) if pos else set() for pos in positions]
+        for positions, idf in zip(runs, idfs):
             chain_next: dict[int, int] = {}  # position -> chain length from the following syllable
+            next_set: set[int] = set()
             longest = 0
-            for i in range(len(run) - 1, -1, -1):
+            for i in range(len(positions) - 1, -1, -1):
                 pos = positions[i]
                 if not pos:
-                    chain_next = {}
+                    chain_next, next_set = {}, set()
                     continue
                 current = {x: 1 + chain_next.get(x + 1, 0) for x in pos}
                 longest = max(longest, max(current.values()))
-                if i + 1 < len(run) and positions[i + 1]:
-                    a, b = run[i], run[i + 1]
-                    if any(x + 1 in sets[i + 1] for x in pos):
-                        bonus += (a.idf + b.idf) / 2 * p.pair_weight
-                    elif any(abs(y - x) <= p.near_window for x in pos[:64] for y in positions[i + 1][:64]):
-                        bonus += (a.idf + b.idf) / 2 * p.near_weight
-                chain_next = current
+                following = positions[i + 1] if i + 1 < len(positions) else None
+                if following:
+                    pair_idf = (idf[i] + idf[i + 1]) / 2
+                    if any(x + 1 in next_set for x in pos):
+                        bonus += pair_idf * p.pair_weight
+                    elif _near(pos, following, p.near_window):
+                        bonus += pair_idf * p.near_weight
+                chain_next, next_set = current, set(pos)
             if longest > 2:
-                mean_idf = sum(u.idf for u in run) / len(run)
-                bonus += (longest - 2) * mean_idf * p.chain_weight
+                bonus += (longest - 2) * sum(idf) / len(idf) * p.chain_weight
         return bonus
 
     # -- filters ------------------------------------------------------------
@@ -282,11 +293,35 @@ class Ranker:
         runs = [[syllable_units[s] for s in run if s in syllable_units] for run in query.runs]
         runs = [r for r in runs if len(r) > 1]
         if runs:
-            for i in top:
-                doc = int(candidates[i])
-                bonus = self._proximity(runs, doc)
+            docs = candidates[top]
+            # Where each candidate sits in each syllable's posting list, in one go.
+            located = {}
+            for run in runs:
+                for u in run:
+                    if id(u) not in located and u.postings is not None:
+                        pd = u.postings.docs
+                        idx = np.minimum(np.searchsorted(pd, docs), max(len(pd) - 1, 0))
+                        found = pd[idx] == docs if len(pd) else np.zeros(len(docs), dtype=bool)
+                        located[id(u)] = (idx, found, u.postings.values)
+            idfs = [[u.idf for u in run] for run in runs]
+            for j, i in enumerate(top):
+                per_run = []
+                present = 0
+                for run in runs:
+                    plist = []
+                    for u in run:
+                        idx, found, values = located[id(u)]
+                        if found[j]:
+                            plist.append(decode_positions(values[idx[j]]))
+                            present += 1
+                        else:
+                            plist.append(None)
+                    per_run.append(plist)
+                if present < 2:
+                    continue
+                bonus = self._proximity(per_run, idfs)
                 if bonus:
-                    scores[i] += bonus * coverage[doc] ** p.coverage_power
+                    scores[i] += bonus * coverage[docs[j]] ** p.coverage_power
         order = top[np.lexsort((candidates[top], -scores[top]))]
         order = order[offset: offset + limit]
         return Ranking(candidates[order], scores[order], total, int(candidates.size))
