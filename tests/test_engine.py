@@ -567,3 +567,13 @@ def test_news_b_stats(news_b):
     dates = sorted(r["date"] for r in records)
     assert stats["articles"] == 31
     assert (stats["first_date"], stats["last_date"]) == (dates[0], dates[-1])
+
+
+def test_syllable_finds_the_word_containing_it_but_prefers_the_word_itself(tmp_path):
+    engine = new_engine(tmp_path, [
+        {"id": "tho", "title": "Thơ lục bát", "body": "Nhà thơ viết những câu lục bát mộc mạc về quê hương."},
+        {"id": "bat", "title": "Chiếc bát", "body": "Bà rửa cái bát sứ rồi đặt bát lên kệ gỗ trong bếp."},
+    ])
+    assert ids(engine.search("bát")) == ["bat", "tho"]
+    assert ids(engine.search("lục bát"))[0] == "tho"
+    engine.close()

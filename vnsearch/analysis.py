@@ -186,6 +186,9 @@ def analyze(text: str, segmenter: Segmenter | None = None) -> Analysis:
 
 TermMap = dict  # term -> [weight, count, positions]
 
+# Exact-tier weight of a syllable that is part of a multi-syllable word.
+WORD_PART_WEIGHT = 0.6
+
 _PART_SPLIT = re.compile(r"[-/:'’]")
 
 
@@ -208,13 +211,18 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
     are syllables with positions, shifted by the zone's *offset*; *title*, if
     given, collects folded syllables for the title-only field.
     """
+    in_words = {p for pos, n in analysis.words for p in range(pos, pos + n)}
+    part_weight = weight * WORD_PART_WEIGHT
     for pos, tok in enumerate(analysis.syllables):
         term = tok.text.lower()
+        # A syllable inside a longer word ("bát" in "lục bát") says less about
+        # the syllable's own meaning than one standing as a word by itself.
+        w = part_weight if pos in in_words else weight
         entry = exact.get(term)
         if entry is None:
-            exact[term] = [weight, 1, ()]
+            exact[term] = [w, 1, ()]
         else:
-            entry[0] += weight
+            entry[0] += w
             entry[1] += 1
         fterm = fold_all(term)
         for ft in [fterm, *token_parts(fterm)]:

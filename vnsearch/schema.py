@@ -4,7 +4,9 @@ The three text zones (title, lead, body) share two indexed fields:
 
 * ``text`` — exact canonical syllables and the segmenter's multi-syllable
   words, each posting weighted by zone (a title occurrence counts more than a
-  body one); no positions, since it only scores.
+  body one) and a syllable inside a longer word less than a syllable that is
+  a word by itself (``bát`` ranks an article about bát above one about lục
+  bát); no positions, since it only scores.
 * ``text_f`` — accent-folded syllables with positions, so ``ha noi`` finds
   ``Hà Nội`` and phrase and proximity checks work whatever the diacritics.
   Each zone starts at its own position offset (:data:`ZONE_OFFSET`), so a
@@ -41,7 +43,7 @@ ZONE_WEIGHTS = (3.0, 1.5, 1.0)
 ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
 # Bumped whenever the analysis or the fields change: an index written by another
 # version must be rebuilt, and we say so instead of returning wrong results.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Weighted(formats.Format):
