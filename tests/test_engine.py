@@ -571,8 +571,12 @@ def test_news_b_stats(news_b):
 
 def test_syllable_finds_the_word_containing_it_but_prefers_the_word_itself(tmp_path):
     engine = new_engine(tmp_path, [
-        {"id": "tho", "title": "Thơ lục bát", "body": "Nhà thơ viết những câu lục bát mộc mạc về quê hương."},
-        {"id": "bat", "title": "Chiếc bát", "body": "Bà rửa cái bát sứ rồi đặt bát lên kệ gỗ trong bếp."},
+        # The same number of "bát" in title and body, and the "bát" article is
+        # the longer one: it ranks first only because its "bát" stands as a word
+        # of its own, where the other's is part of "lục bát".
+        {"id": "tho", "title": "Câu lục bát", "body": "Nhà thơ viết câu lục bát mộc mạc về quê hương."},
+        {"id": "bat", "title": "Cái bát", "body": "Bà rửa cái bát rồi đặt nó lên kệ gỗ ở trong căn bếp nhỏ "
+                                                  "của cả gia đình sau bữa cơm tối hôm qua."},
     ])
     assert ids(engine.search("bát")) == ["bat", "tho"]
     assert ids(engine.search("lục bát"))[0] == "tho"
