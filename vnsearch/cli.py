@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import click
+from whoosh.index import LockError
 
 from .articles import LoadWarning, iter_files
 from .engine import IndexError_, IndexNotFound, SearchEngine, default_index_dir
@@ -57,7 +58,23 @@ index_dir_option = click.option(
     help="Index directory [default: ./index, or $VNSEARCH_INDEX].")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns the failures a user can meet into one-line messages, not tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing after the last commit was saved", err=True)
+            sys.exit(130)
+        except LockError:
+            raise UserError("the index is being written by another process; try again when it finishes") from None
+        except OSError as exc:
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            raise UserError(f"{exc.strerror or exc}{where}") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vnsearch")
 def main() -> None:
     """Full-text search for Vietnamese news.
