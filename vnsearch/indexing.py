@@ -142,9 +142,10 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
     articles = iter(articles)
     head = list(itertools.islice(articles, batch_size * 2))
     if jobs == 1 or len(head) < batch_size * 2:
-        segmenter = Segmenter.shared()
+        # prepare_document loads the model on first use: input that is all
+        # unchanged never pays for it.
         for article in itertools.chain(head, articles):
-            yield article, prepare_document(article, segmenter)
+            yield article, prepare_document(article)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         pending: deque[tuple[list[Article], Future]] = deque()

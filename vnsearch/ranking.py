@@ -27,7 +27,8 @@ from .postings import Postings, Segment, decode_positions, field_lengths, read_p
 from .query import ParsedQuery, Phrase
 from .analysis import WORD_JOINER, iter_ngrams
 from .schema import facet_value
-from .text import fold_all, has_diacritics
+from .restore import tone_variants
+from .text import fold_all, fold_tone, has_diacritics
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
 
@@ -41,6 +42,8 @@ class RankParams:
     word_weight: float = 0.3  # a query word the segmenter also found in the article
     title_weight: float = 2.0  # BM25 of the title alone, on top of the whole article
     folded_weight: float = 0.35  # a folded-only match, for a query typed with diacritics
+    tone_weight: float = 0.1  # the same letters with another tone, for a query typed with diacritics
+    level_tone_weight: float = 0.8  # within that tier, the form with no tone mark
     coverage_power: float = 0.3
     pair_weight: float = 3.0  # adjacent query syllables, in order
     near_weight: float = 0.2  # within a few syllables
@@ -138,17 +141,44 @@ class Ranker:
         return score, mask, idf, p
 
     def syllable(self, syllable: str) -> _Unit:
-        """A query syllable: exact tier if typed with diacritics, plus the folded tier."""
+        """A query syllable, scored on up to three diacritic tiers.
+
+        Typed with diacritics (``bàn``): the exact form counts fully, the same
+        letters with another tone (``bán``, ``bạn``, ``ban``) count
+        ``tone_weight``, and any form that folds alike (``bân``, ``bẩn``) counts
+        ``folded_weight``. Typed without (``ban``): every form matches alike and
+        the other signals decide.
+        """
         folded = fold_all(syllable)
         score_f, mask, idf, postings = self._score("text_f", folded)
         if self.params.title_weight:
             score_f = score_f + self.params.title_weight * self._score("title_f", folded)[0]
-        if has_diacritics(syllable):
-            score_x = self._score("text", syllable)[0]
-            score = score_x + self.params.folded_weight * score_f
-        else:
-            score = score_f
+        if not has_diacritics(syllable):
+            return _Unit(score_f, mask, idf, postings)
+        score = self._score("text", syllable)[0] + self.params.folded_weight * score_f
+        if self.params.tone_weight:
+            score += self.params.tone_weight * self._tone_tier(syllable)
         return _Unit(score, mask, idf, postings)
+
+    def _tone_tier(self, syllable: str) -> np.ndarray:
+        """BM25 over the other tones of *syllable*; a marked tone before the unmarked form.
+
+        Someone who typed a tone mark is likelier to have mistyped the mark
+        than to have meant none, so ``bàn`` ranks ``bán`` above ``ban``.
+        """
+        tf = np.zeros(self.size, dtype=np.float32)
+        level = fold_tone(syllable)
+        for variant in tone_variants(syllable):
+            if variant == syllable:
+                continue
+            p = self.postings("text", variant)
+            if len(p.docs):
+                weight = self.params.level_tone_weight if variant == level else 1.0
+                tf[p.docs] += weight * p.freqs * self._norm("text")[p.docs]
+        df = int(np.count_nonzero(tf))
+        if not df:
+            return tf
+        return self._idf(df) * tf / (self.params.k1 + tf)
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""

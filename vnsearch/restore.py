@@ -90,6 +90,7 @@ uôc uôm uôn uông uôt
 ươc ươm ươn ương ươp ươt
 uyên uyêt
 ych yn ynh yt yu
+ak ăk
 """.split()
 
 
@@ -205,11 +206,17 @@ def tone_variants(syllable: str) -> list[str]:
 class RestoreParams:
     """Scoring weights, tuned on bench/restore.py (held-out headlines)."""
 
+    model: str = "share"  # word evidence: "share" (bonus) or "ratio" (Dirichlet pair model)
+    w1: float = 1.0  # weight of the unigram log share
+    rho2: float = 0.01  # "share": a pair word's df relative to its rarer syllable's, scaled by 1/rho
+    rho3: float = 0.01
     alpha: float = 0.5  # add-α smoothing of the unigram share P(s | folded)
     beta2: float = 1.0  # Dirichlet prior mass of the pair-word model
     beta3: float = 1.0  # Dirichlet prior mass of the triple-word model
     w2: float = 1.0  # weight of the pair-word log ratio
     w3: float = 1.0  # weight of the triple-word log ratio
+    wa: float = 1.0  # weight of the adjacency log ratio (only with an `adjacent` table)
+    beta_a: float = 1.0
     max_candidates: int = 8  # spellings kept per syllable (the most frequent with df > 0)
     trigram_candidates: int = 4  # per syllable, for the 3-syllable word lookups
     temperature: float = 1.0  # of the path posterior reported as confidence
@@ -237,7 +244,8 @@ def _logsumexp(values: Sequence[float]) -> float:
 
 
 def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
-            params: RestoreParams | None = None) -> Restoration:
+            params: RestoreParams | None = None,
+            adjacent: Callable[[str], int] | None = None) -> Restoration:
     """The most likely accented spelling of a query's *syllables*.
 
     *df* gives the document frequency of a term of the exact ``text`` field
@@ -262,28 +270,34 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
     # Candidates per position, most frequent first, and their unigram shares.
     cands: list[list[str]] = []
     probs: list[list[float]] = []
+    freqs: list[list[int]] = []
     for tok in typed:
         if has_diacritics(tok) or not tok:
             options = [tok]
         else:
             options = spellings(fold_all(tok))
+            if tok not in options:
+                options = options + [tok]  # "top", "hot": not Vietnamese, maybe English
         if len(options) == 1:
             cands.append(options)
             probs.append([1.0])
+            freqs.append([freq(options[0])])
             continue
         scored = sorted(((freq(s), i, s) for i, s in enumerate(options)), key=lambda t: (-t[0], t[1]))
         kept = [(f, s) for f, _, s in scored[: p.max_candidates] if f > 0]
         if not kept:
             cands.append([tok])  # never seen in any spelling: leave it as typed
             probs.append([1.0])
+            freqs.append([0])
             continue
         total = sum(f for f, _ in kept) + p.alpha * len(kept)
         cands.append([s for _, s in kept])
         probs.append([(f + p.alpha) / total for f, _ in kept])
+        freqs.append([f for f, _ in kept])
 
-    logp = [[math.log(x) for x in row] for row in probs]
+    logp = [[p.w1 * math.log(x) for x in row] for row in probs]
 
-    # Pair-word log ratios, per adjacent position pair: pair[i][a][b] for (i-1, i).
+    # Word scores per adjacent position pair: pair[i][a][b] for (i-1, i).
     pair: list[list[list[float]] | None] = [None] * n
     for i in range(1, n):
         ca, cb = cands[i - 1], cands[i]
@@ -293,19 +307,45 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
         s2 = sum(map(sum, counts))
         if s2 == 0:
             continue
+        if p.model == "share":
+            fa, fb = freqs[i - 1], freqs[i]
+            pair[i] = [[p.w2 * math.log1p(counts[x][y] / (p.rho2 * max(1, min(fa[x], fb[y]))))
+                        for y in range(len(cb))] for x in range(len(ca))]
+            continue
         pa, pb = probs[i - 1], probs[i]
         denom = s2 + p.beta2
         pair[i] = [[p.w2 * math.log((counts[x][y] + p.beta2 * pa[x] * pb[y]) / (denom * pa[x] * pb[y]))
                     for y in range(len(cb))] for x in range(len(ca))]
 
-    # Triple-word log ratios for (i-2, i-1, i), over the top candidates only;
+    # Adjacency evidence (optional): how often the two syllables stand next to
+    # each other in the indexed text, as a distribution over the readings of
+    # the folded pair, smoothed towards the unigram shares.
+    if adjacent is not None and p.wa:
+        for i in range(1, n):
+            ca, cb = cands[i - 1], cands[i]
+            if len(ca) == 1 and len(cb) == 1:
+                continue
+            counts = [[adjacent(a + WORD_JOINER + b) for b in cb] for a in ca]
+            s2 = sum(map(sum, counts))
+            if s2 == 0:
+                continue
+            pa, pb = probs[i - 1], probs[i]
+            denom = s2 + p.beta_a
+            row = pair[i] or [[0.0] * len(cb) for _ in ca]
+            for x in range(len(ca)):
+                for y in range(len(cb)):
+                    q = pa[x] * pb[y]
+                    row[x][y] += p.wa * math.log((counts[x][y] + p.beta_a * q) / (denom * q))
+            pair[i] = row
+
+    # Word scores for (i-2, i-1, i), over the top candidates only;
     # readings outside them count as never seen.
     triple: list[dict[tuple[int, int, int], float] | None] = [None] * n
     default3: list[float] = [0.0] * n
     k3 = p.trigram_candidates
     for i in range(2, n):
         sizes = [min(len(cands[j]), k3) for j in (i - 2, i - 1, i)]
-        if sizes == [1, 1, 1]:
+        if sizes == [1, 1, 1] or not p.w3:
             continue  # one reading only: the ratio is 1
         counts3 = {}
         for x, y, z in product(range(sizes[0]), range(sizes[1]), range(sizes[2])):
@@ -314,11 +354,17 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
                 counts3[(x, y, z)] = c
         if not counts3:
             continue
+        table = {}
+        if p.model == "share":
+            for (x, y, z), c in counts3.items():
+                m = max(1, min(freqs[i - 2][x], freqs[i - 1][y], freqs[i][z]))
+                table[(x, y, z)] = p.w3 * math.log1p(c / (p.rho3 * m))
+            triple[i] = table
+            continue
         s3 = sum(counts3.values())
         denom = s3 + p.beta3
         # Unseen readings: (0 + β·q) / (denom·q) = β / denom, whatever q is.
         default3[i] = p.w3 * math.log(p.beta3 / denom)
-        table = {}
         for (x, y, z), c in counts3.items():
             q = probs[i - 2][x] * probs[i - 1][y] * probs[i][z]
             table[(x, y, z)] = p.w3 * math.log((c + p.beta3 * q) / (denom * q))
