@@ -581,3 +581,18 @@ def test_syllable_finds_the_word_containing_it_but_prefers_the_word_itself(tmp_p
     assert ids(engine.search("bát")) == ["bat", "tho"]
     assert ids(engine.search("lục bát"))[0] == "tho"
     engine.close()
+
+
+def test_diacritic_tiers_rank_exact_then_other_tone_then_unmarked(tmp_path):
+    engine = new_engine(tmp_path, [
+        {"id": "ban", "body": "Chúng tôi ban hành quy định mới cho cả lớp."},
+        {"id": "bàn", "body": "Chúng tôi mua cái bàn gỗ mới cho cả lớp."},
+        {"id": "bán", "body": "Chúng tôi bán cái tủ gỗ cũ của cả lớp."},
+    ])
+    assert ids(engine.search("bàn")) == ["bàn", "bán", "ban"]
+    assert ids(engine.search("bán")) == ["bán", "bàn", "ban"]
+    # Typed without marks, all three match and none is preferred for its marks.
+    scores = {h.id: h.score for h in engine.search("ban")}
+    assert set(scores) == {"ban", "bàn", "bán"}
+    assert max(scores.values()) - min(scores.values()) < 0.05 * max(scores.values())
+    engine.close()
