@@ -84,6 +84,34 @@ def _cased_canonical(tok: str) -> str:
     return "".join(c.upper() if o.isupper() else c for c, o in zip(low, tok)) if len(low) == len(tok) else low
 
 
+def matching_syllables(text: str, wanted: set[str]) -> list[tuple[int, Token]]:
+    """(position, token) for the syllables of *text* whose folded form is in *wanted*.
+
+    The positions are those of :func:`syllables`; only candidates become
+    tokens, which makes snippets cheap on long articles.
+    """
+    clean, offsets = prepare(text)
+    found = []
+    ordinal = -1
+    for m in _TOKEN.finditer(clean):
+        if m.lastgroup == "punct":
+            continue
+        ordinal += 1
+        tok = m.group()
+        if _folded_lower(tok) not in wanted:
+            continue
+        start, end = m.span()
+        if offsets is not None:
+            start, end = offsets[start], _end_in_original(text, offsets[end - 1])
+        found.append((ordinal, Token(_cased_canonical(tok), start, end, True)))
+    return found
+
+
+@lru_cache(maxsize=200_000)
+def _folded_lower(tok: str) -> str:
+    return fold_all(canonical(tok))
+
+
 def syllables(text: str) -> list[Token]:
     """The indexable tokens of *text* (no punctuation), in position order.
 

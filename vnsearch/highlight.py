@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .analysis import syllables
+from .analysis import Token, matching_syllables
 from .query import parse_query
 from .text import canonical, fold_all, has_diacritics
 
@@ -78,7 +78,7 @@ class Highlighter:
 
     def __init__(self, sequences: Iterable[Sequence[str]]) -> None:
         self.sequences = [list(seq) for seq in sequences if seq]
-
+        self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
     @classmethod
     def for_query(cls, parsed) -> "Highlighter":
         """From a :class:`~vnsearch.query.ParsedQuery`: its word runs and phrases."""
@@ -90,69 +90,71 @@ class Highlighter:
                     seqs.append(list(phrase.syllables))
         return cls(seqs)
 
-    def marks(self, tokens: Sequence) -> list[int]:
-        """Indexes of the tokens to highlight, in order."""
-        marked: set[int] = set()
-        exact = [canonical(t.text) for t in tokens]
-        folded = [fold_all(e) for e in exact]
+        self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
+
+    def marks(self, found: Sequence[tuple[int, Token]]) -> list[tuple[int, Token]]:
+        """The tokens to highlight, from the candidate (ordinal, token) pairs, in order."""
+        if not found:
+            return []
+        marked: dict[int, Token] = {}
+        by_ordinal = dict(found)
+        forms = {o: (canonical(t.text), fold_all(canonical(t.text))) for o, t in found}
         for seq in self.sequences:
             # Where each token can stand in the sequence (a syllable may repeat).
             slots: dict[tuple[bool, str], list[int]] = {}
             for k, q in enumerate(seq):
                 slots.setdefault((has_diacritics(q), q), []).append(k)
-            hits = [slots.get((True, e), []) + slots.get((False, f), []) for e, f in zip(exact, folded)]
+            hits = {o: slots.get((True, e), []) + slots.get((False, f), []) for o, (e, f) in forms.items()}
             if len(seq) == 1:
-                marked.update(i for i, h in enumerate(hits) if h)
+                marked.update((o, by_ordinal[o]) for o, h in hits.items() if h)
                 continue
-            found = False
-            for i, ks in enumerate(hits):
+            any_run = False
+            for o, ks in hits.items():
                 for k in ks:
                     j = 1
-                    while i + j < len(tokens) and k + j < len(seq) and (k + j) in hits[i + j]:
+                    while k + j < len(seq) and (k + j) in hits.get(o + j, ()):
                         j += 1
                     if j >= 2:
-                        marked.update(range(i, i + j))
-                        found = True
-            if not found:
-                marked.update(i for i, h in enumerate(hits) if h)
-        return sorted(marked)
+                        marked.update((o + i, by_ordinal[o + i]) for i in range(j))
+                        any_run = True
+            if not any_run:
+                marked.update((o, by_ordinal[o]) for o, h in hits.items() if h)
+        return sorted(marked.items())
 
     def snippet(self, text: str, max_chars: int = 240, whole: bool = False) -> Snippet:
         """The passage of *text* that holds the most distinct query syllables.
 
-        ``whole=True`` keeps all of *text* (titles).
+        ``whole=True`` keeps all of *text* (titles). Only syllables that could
+        match are looked at closely, so a long article costs one regex pass.
         """
         if not text:
             return Snippet("")
-        tokens = syllables(text)
-        hits = self.marks(tokens)
+        hits = self.marks(matching_syllables(text, self._wanted))
         if whole or len(text) <= max_chars:
-            return _build(text, 0, len(text), tokens, hits)
+            return _build(text, 0, len(text), hits)
         if not hits:
-            end = _cut(text, 0, max_chars)
-            return _build(text, 0, end, tokens, [])
-        best_start, best_score = hits[0], -1.0
+            return _build(text, 0, _cut(text, 0, max_chars), [])
+        best, best_score = 0, -1.0
         j = 0
-        for i, first in enumerate(hits):
+        for i, (_, first) in enumerate(hits):
             # The window starts at this hit and spans max_chars of text.
-            limit = tokens[first].start + max_chars
+            limit = first.start + max_chars
             j = max(j, i)
-            while j + 1 < len(hits) and tokens[hits[j + 1]].end <= limit:
+            while j + 1 < len(hits) and hits[j + 1][1].end <= limit:
                 j += 1
             window = hits[i: j + 1]
-            distinct = len({fold_all(tokens[k].text.lower()) for k in window})
-            adjacent = sum(1 for a, b in zip(window, window[1:]) if b == a + 1)
+            distinct = len({fold_all(t.text.lower()) for _, t in window})
+            adjacent = sum(1 for (a, _), (b, _) in zip(window, window[1:]) if b == a + 1)
             score = distinct * 4 + adjacent * 2 + len(window)
             if score > best_score:
-                best_start, best_score = first, score
+                best, best_score = i, score
         # Give a little context before the first hit, starting at a word.
-        start = tokens[best_start].start
-        back = max(0, best_start - 4)
-        while back < best_start and start - tokens[back].start > max_chars // 4:
-            back += 1
-        start = tokens[back].start if back > 0 else 0
-        end = _cut(text, start, max_chars)
-        return _build(text, start, end, tokens, hits)
+        first_start = hits[best][1].start
+        start = max(0, first_start - max_chars // 5)
+        if start > 0:
+            space = text.find(" ", start, first_start)
+            start = space + 1 if space != -1 else first_start
+        return _build(text, start, _cut(text, start, max_chars), hits)
 
 
 def _cut(text: str, start: int, max_chars: int) -> int:
@@ -165,23 +167,23 @@ def _cut(text: str, start: int, max_chars: int) -> int:
     return end
 
 
-def _build(text: str, start: int, end: int, tokens, hits: list[int]) -> Snippet:
+def _build(text: str, start: int, end: int, hits: Sequence[tuple[int, Token]]) -> Snippet:
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     body = _clean(text[start:end])
     spans: list[tuple[int, int]] = []
     shift = len(prefix) - start
-    for i in hits:
-        tok = tokens[i]
+    joined = prefix + body
+    for _, tok in hits:
         if tok.start < start or tok.end > end:
             continue
         s, e = tok.start + shift, tok.end + shift
         # Merge with the previous span when only spaces separate them.
-        if spans and (prefix + body)[spans[-1][1]:s].strip() == "":
+        if spans and joined[spans[-1][1]:s].strip() == "":
             spans[-1] = (spans[-1][0], e)
         else:
             spans.append((s, e))
-    return Snippet(prefix + body + suffix, spans)
+    return Snippet(joined + suffix, spans)
 
 
 def make_snippet(text: str, query: str, max_chars: int = 240) -> Snippet:
