@@ -49,7 +49,7 @@ class RankParams:
     near_weight: float = 0.2  # within a few syllables
     chain_weight: float = 3.0  # per syllable of the longest in-order run beyond two
     near_window: int = 4
-    rerank: int = 500
+    rerank: int = 300
     min_coverage: float = 0.0  # share of the query's weight a partial match must hold
 
 
