@@ -245,37 +245,28 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
         term = tok.text.lower()
         # A syllable inside a longer word ("bát" in "lục bát") says less about
         # the syllable's own meaning than one standing as a word by itself.
-        w = part_weight if pos in in_words else weight
-        entry = exact.get(term)
-        if entry is None:
-            exact[term] = [w, 1, ()]
-        else:
-            entry[0] += w
-            entry[1] += 1
+        _add(exact, term, part_weight if pos in in_words else weight)
         fterm = fold_all(term)
         for ft in [fterm, *token_parts(fterm)]:
-            entry = folded.get(ft)
-            if entry is None:
-                folded[ft] = [weight, 1, [offset + pos]]
-            elif entry[2][-1] != offset + pos:
-                entry[0] += weight
-                entry[1] += 1
-                entry[2].append(offset + pos)
+            _add(folded, ft, weight, offset + pos)
         if title is not None:
-            entry = title.get(fterm)
-            if entry is None:
-                title[fterm] = [1.0, 1, ()]
-            else:
-                entry[0] += 1.0
-                entry[1] += 1
+            _add(title, fterm, 1.0)
     for pos, n in analysis.words:
-        term = analysis.word_text(pos, n)
-        entry = exact.get(term)
-        if entry is None:
-            exact[term] = [weight, 1, ()]
-        else:
-            entry[0] += weight
-            entry[1] += 1
+        _add(exact, analysis.word_text(pos, n), weight)
+
+
+def _add(terms: TermMap, term: str, weight: float, position: int | None = None) -> None:
+    """Count one occurrence of *term* (at *position*, for positional maps)."""
+    entry = terms.get(term)
+    if entry is None:
+        terms[term] = [weight, 1, () if position is None else [position]]
+    elif position is None:
+        entry[0] += weight
+        entry[1] += 1
+    elif entry[2][-1] != position:  # a token's parts share its position: count once
+        entry[0] += weight
+        entry[1] += 1
+        entry[2].append(position)
 
 
 def query_syllables(text: str) -> list[str]:
