@@ -398,3 +398,9 @@ def test_warning_does_not_echo_control_characters_in_file_names(tmp_path):
     result = run("index", "-d", tmp_path / "ix", data, color=True)
     assert "warning:" in result.stderr
     assert_no_control(result.output)
+
+
+def test_search_prints_did_you_mean_for_accentless_query(ix):
+    result = run("search", "-d", ix, "tri", "tue", "nhan", "tao")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == "Did you mean: trí tuệ nhân tạo"

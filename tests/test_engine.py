@@ -596,3 +596,13 @@ def test_diacritic_tiers_rank_exact_then_other_tone_then_unmarked(tmp_path):
     assert set(scores) == {"ban", "bàn", "bán"}
     assert max(scores.values()) - min(scores.values()) < 0.05 * max(scores.values())
     engine.close()
+
+
+def test_accentless_query_gets_a_suggestion_from_the_index_vocabulary(seed_engine):
+    results = seed_engine.search("tri tue nhan tao")
+    assert results.suggestion == "trí tuệ nhân tạo"
+    assert seed_engine.search("quang dong").suggestion == "quảng đông"
+    # Typed with diacritics, or with operators, there is nothing to suggest.
+    assert seed_engine.search("trí tuệ nhân tạo").suggestion is None
+    assert seed_engine.search('"tri tue" -abc').suggestion is None
+    assert seed_engine.search("tri tue", suggest=False).suggestion is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import sys
 import time
@@ -67,6 +68,10 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; nothing after the last commit was saved", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`vnsearch search … | head`): not an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except LockError:
             raise UserError("the index is being written by another process; try again when it finishes") from None
         except OSError as exc:
@@ -208,6 +213,9 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
     else:
         color = sys.stdout.isatty() if color is None else color
+        if results.suggestion:
+            click.echo(f"Did you mean: {_style(results.suggestion, color, bold=True)}")
+            click.echo()
         if not results:
             click.echo(f"No results for {text!r}.", err=True)
         for hit in results:

@@ -21,6 +21,8 @@ from .highlight import Highlighter, Snippet
 from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
 from .query import ParsedQuery, QueryError, parse_query
 from .ranking import Ranker, RankParams
+from .restore import index_df, restore
+from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
 __all__ = ["SearchEngine", "Hit", "SearchResults", "IndexError_", "IndexNotFound", "default_index_dir"]
@@ -99,6 +101,7 @@ class SearchResults(list):
         self.matched = matched  # documents matching at least one word
         self.query = query
         self.offset = offset
+        self.suggestion: str | None = None  # the query with diacritics restored, if likely
 
 
 class SearchEngine:
@@ -122,6 +125,7 @@ class SearchEngine:
         self.params = params or RankParams()
         self._ranker: Ranker | None = None
         self._searcher = None
+        self._df = None  # document-frequency lookup for suggestions, per reader
         if rebuild:
             self._remove_index_files()
         self._ix = self._open(create)
@@ -199,6 +203,7 @@ class SearchEngine:
             self._ranker = None
         if self._ranker is None:
             self._ranker = Ranker(self._searcher.reader(), self.params)
+            self._df = None
         return self._searcher, self._ranker
 
     def __len__(self) -> int:
@@ -337,9 +342,36 @@ class SearchEngine:
 
     # -- searching ---------------------------------------------------------------
 
+    def suggest(self, query: str | ParsedQuery, min_confidence: float = 0.6) -> str | None:
+        """The query with its diacritics restored, when it was typed without them.
+
+        Only for plain word queries (no phrases, exclusions, filters or OR) and
+        only when the index's own words make the restoration likely enough
+        (``tri tue nhan tao`` → ``trí tuệ nhân tạo``). None otherwise.
+        """
+        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+        if parsed.excluded or parsed.filters or len(parsed.runs) != 1:
+            return None
+        run = parsed.runs[0]
+        if len(run) != len(parsed.groups) or any(has_diacritics(s) for s in run):
+            return None
+        searcher, _ = self._current()
+        if self._df is None:
+            self._df = index_df(searcher.reader())
+        df, total = self._df
+        restored = restore(run, df, total)
+        if restored.changed and restored.confidence >= min_confidence:
+            return restored.text
+        return None
+
     def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
-               snippet_chars: int = 240) -> SearchResults:
-        """Best matches first. Raises :class:`QueryError` for an empty query."""
+               snippet_chars: int = 240, suggest: bool = True) -> SearchResults:
+        """Best matches first. Raises :class:`QueryError` for an empty query.
+
+        With ``suggest=True`` a query typed without diacritics also gets
+        ``results.suggestion``: the accented query the index makes likely, if
+        any (see :meth:`suggest`).
+        """
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
@@ -351,7 +383,10 @@ class SearchEngine:
         for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):
             fields = reader.stored_fields(int(doc))
             hits.append(_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
-        return SearchResults(hits, ranking.total, ranking.matched, parsed, offset)
+        results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset)
+        if suggest:
+            results.suggestion = self.suggest(parsed)
+        return results
 
     # -- statistics ---------------------------------------------------------------
 
