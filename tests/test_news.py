@@ -217,3 +217,66 @@ def test_source_parameter_is_accent_and_case_insensitive(news):
     assert engine.search(f"{QUERY} source:vnexpress", source="tuoi tre").total == 0
     with pytest.raises(QueryError, match="source must be"):
         engine.search(QUERY, source="")
+
+
+# -- the command line -------------------------------------------------------------------
+
+
+def cli(engine, *args):
+    from click.testing import CliRunner
+
+    from vnsearch.cli import main
+
+    return CliRunner().invoke(main, ["search", *args, "--index-dir", str(engine.path)])
+
+
+def json_lines(text):
+    import json
+
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_cli_date_filter_sort_and_paging(news):
+    engine, _ = news
+    whole = engine.search(QUERY, sort="newest", limit=1000, since="2020-10", until="2021")
+    seen = []
+    for page in (1, 2, 3, 4, 5):
+        result = cli(engine, QUERY, "--since", "2020-10", "--until", "2021", "--sort", "newest",
+                     "-n", "5", "--page", str(page), "--json")
+        assert result.exit_code == (0 if (page - 1) * 5 < len(whole) else 1), result.output
+        seen += [h["id"] for h in json_lines(result.stdout)]
+    assert seen == [h.id for h in whole]
+    text = cli(engine, QUERY, "--sort", "oldest", "-n", "4", "--offset", "4", "--no-color")
+    assert text.exit_code == 0
+    assert f"5–8 of {all_full_matches(engine).total} matching all words, oldest first" in text.stdout
+    past = cli(engine, QUERY, "--sort", "oldest", "--page", "99")
+    assert past.exit_code == 1 and "match all words" in past.stderr
+
+
+def test_cli_bad_date_is_a_one_line_error(news):
+    engine, _ = news
+    for args in (["--since", "2020-13"], ["--until", "yesterday"], ["date:2020-02-30"]):
+        result = cli(engine, QUERY, *args)
+        assert result.exit_code == 2
+        assert result.stderr.strip().startswith("error: bad query: invalid ")
+        assert "YYYY-MM-DD" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    result = cli(engine, QUERY, "--sort", "date")
+    assert result.exit_code == 2
+
+
+def test_cli_facets_text_and_json(news):
+    engine, _ = news
+    expected = engine.search(QUERY, facets=True, category="kinh doanh").facets
+    result = cli(engine, QUERY, "--facets", "--json", "-n", "2", "--category", "kinh doanh")
+    assert result.exit_code == 0, result.output
+    lines = json_lines(result.stdout)
+    assert len(lines) == 3 and "id" in lines[0]
+    assert lines[-1] == {"facets": expected}
+    text = cli(engine, QUERY, "--facets", "--source", "TUOI TRE", "--source", "thanh nien")
+    assert text.exit_code == 0
+    out = text.stdout
+    assert out.index("of 2 matching all words") < out.index("Facets of the 2 articles matching all words")
+    assert "source:   Thanh Niên 1 · Tuổi Trẻ 1" in out
+    assert "credit:   (no credit) 1 · TTXVN 1" in out
+    assert "month:    2019-12 1 · 2021-05 1" in out
+    assert "Facets" not in cli(engine, QUERY).stdout
