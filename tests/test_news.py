@@ -280,3 +280,9 @@ def test_cli_facets_text_and_json(news):
     assert "credit:   (no credit) 1 · TTXVN 1" in out
     assert "month:    2019-12 1 · 2021-05 1" in out
     assert "Facets" not in cli(engine, QUERY).stdout
+
+
+def test_suggestion_with_date_filters(news):
+    engine, _ = news
+    assert engine.search("bong da", since="2021").suggestion == "bóng đá"  # an option, not part of the query
+    assert engine.search("bong da date:2021").suggestion is None  # the query text would lose its filter

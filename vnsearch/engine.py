@@ -356,7 +356,7 @@ class SearchEngine:
         (``tri tue nhan tao`` → ``trí tuệ nhân tạo``). None otherwise.
         """
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
-        if parsed.excluded or parsed.filters or len(parsed.runs) != 1:
+        if parsed.excluded or parsed.filters or parsed.has_date_filter or len(parsed.runs) != 1:
             return None
         run = parsed.runs[0]
         if len(run) != len(parsed.groups) or any(has_diacritics(s) for s in run):
@@ -390,7 +390,7 @@ class SearchEngine:
         ``total`` documents matching every word by date, undated last, ties
         by score. ``facets=True`` sets ``results.facets``.
         """
-        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+        parsed = typed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
         if sort not in SORTS:
@@ -418,7 +418,7 @@ class SearchEngine:
             hits.append(_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
         results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset, sort, ranking.facets)
         if suggest:
-            results.suggestion = self.suggest(parsed)
+            results.suggestion = self.suggest(typed)  # options like since= are not part of the query
         return results
 
     # -- statistics ---------------------------------------------------------------
