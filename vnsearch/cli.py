@@ -22,7 +22,7 @@ from whoosh.index import LockError
 
 from .articles import LoadWarning, iter_files
 from .engine import IndexError_, IndexNotFound, SearchEngine, default_index_dir
-from .query import QueryError
+from .query import SORTS, QueryError
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -183,18 +183,34 @@ def _highlighted(snippet, color: bool) -> str:
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Results per page.")
 @click.option("--page", "-p", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
 @click.option("--offset", type=click.IntRange(0), default=None, help="Skip this many results (instead of --page).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per hit.")
+@click.option("--since", metavar="DATE", default=None,
+              help="Only articles dated from the start of DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", default=None,
+              help="Only articles dated up to the end of DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+              help="Order: by score, or every article matching all words by date (undated last).")
+@click.option("--source", "sources", metavar="NAME", multiple=True,
+              help="Only this source (case- and accent-insensitive, part of the name will do); repeat for any of several.")
+@click.option("--category", "categories", metavar="NAME", multiple=True,
+              help="Only this category, like --source.")
+@click.option("--facets", "show_facets", is_flag=True,
+              help="After the hits, count the articles matching all words per source, category, credit and month.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per line per hit (with --facets, a last line {\"facets\": …}).")
 @click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
 @click.option("--color/--no-color", default=None,
               help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
 def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int, offset: int | None,
+               since: str | None, until: str | None, sort: str, sources: tuple[str, ...],
+               categories: tuple[str, ...], show_facets: bool,
                as_json: bool, as_html: bool, color: bool | None) -> None:
-    """Search for QUERY: words, "quoted phrases", -exclusions, OR, source:/category:.
+    """Search for QUERY: words, "quoted phrases", -exclusions, OR, source:/category:, date:/since:/until:.
 
     Diacritics are optional (tri tue nhan tao finds trí tuệ nhân tạo), and a
     query typed with them ranks exact matches first.
 
-    Library: SearchEngine(index_dir).search(query, limit=…, offset=…)
+    Library: SearchEngine(index_dir).search(query, limit=…, offset=…, since=…,
+    until=…, sort=…, source=…, category=…, facets=…)
     """
     # Unknown short options pass through as -exclusions ("AI -Alibaba");
     # an unknown long option is still a typo worth reporting.
@@ -205,18 +221,24 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
     engine = _open(index_dir, create=False)
     start = offset if offset is not None else (page - 1) * limit
     try:
-        results = engine.search(text, limit=limit, offset=start)
+        results = engine.search(text, limit=limit, offset=start, since=since, until=until, sort=sort,
+                                facets=show_facets, source=list(sources) or None,
+                                category=list(categories) or None)
     except QueryError as exc:
         raise UserError(f"bad query: {exc}") from None
     if as_json:
         for hit in results:
             click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+        if show_facets:
+            click.echo(json.dumps({"facets": results.facets}, ensure_ascii=False))
     else:
         color = sys.stdout.isatty() if color is None else color
         if results.suggestion:
             click.echo(f"Did you mean: {_style(results.suggestion, color, bold=True)}")
             click.echo()
-        if not results:
+        if not results and results.total:
+            click.echo(f"No results past {start} for {text!r}: {results.total} match all words.", err=True)
+        elif not results:
             click.echo(f"No results for {text!r}.", err=True)
         for hit in results:
             meta = " · ".join(x for x in (hit.date or "undated", hit.display_source) if x)
@@ -229,11 +251,30 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             click.echo()
         if results:
             shown_to = start + len(results)
-            click.echo(_style(f"{start + 1}–{shown_to} of {results.total} matching all words"
-                              + (f" ({results.matched} matching some)" if results.matched > results.total else ""),
+            if sort == "relevance":
+                extra = f" ({results.matched} matching some)" if results.matched > results.total else ""
+            else:
+                extra = f", {sort} first"
+            click.echo(_style(f"{start + 1}–{shown_to} of {results.total} matching all words{extra}",
                               color, dim=True))
+        if show_facets and results.total:
+            click.echo()
+            _print_facets(results.facets, results.total, color)
     engine.close()
     sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
+
+
+_FACET_BLANK = {"source": "(no source)", "category": "(no category)", "credit": "(no credit)",
+                "month": "undated"}
+
+
+def _print_facets(facets: dict, total: int, color: bool, top: int = 10) -> None:
+    """One line per facet: its most frequent values with their counts."""
+    click.echo(_style(f"Facets of the {total} articles matching all words:", color, bold=True))
+    for name, counts in facets.items():
+        shown = [f"{safe(value) or _FACET_BLANK[name]} {count}" for value, count in list(counts.items())[:top]]
+        more = f" · … {len(counts) - top} more" if len(counts) > top else ""
+        click.echo(f"  {name + ':':<10}" + " · ".join(shown) + more)
 
 
 # -- show, delete, stats ---------------------------------------------------------

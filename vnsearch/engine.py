@@ -7,6 +7,7 @@ thin layer over these methods, so anything a command does, a program can do.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from whoosh.query import Term
 from .articles import Article, ArticleError, LoadWarning, load_paths
 from .highlight import Highlighter, Snippet
 from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
-from .query import ParsedQuery, QueryError, parse_query
+from .query import SORTS, ParsedQuery, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
 from .restore import index_df, restore
 from .text import has_diacritics
@@ -95,12 +96,17 @@ class SearchResults(list):
     """A list of :class:`Hit`, best first, with the query's totals."""
 
     def __init__(self, hits: Iterable[Hit] = (), total: int = 0, matched: int = 0,
-                 query: ParsedQuery | None = None, offset: int = 0) -> None:
+                 query: ParsedQuery | None = None, offset: int = 0, sort: str = "relevance",
+                 facets: dict[str, dict[str, int]] | None = None) -> None:
         super().__init__(hits)
-        self.total = total  # documents matching every word of the query
+        self.total = total  # documents matching every word of the query (after filters)
         self.matched = matched  # documents matching at least one word
         self.query = query
         self.offset = offset
+        self.sort = sort
+        # With facets=True: {"source"|"category"|"credit"|"month": {name: count}}
+        # over the `total` documents; "" counts those without a value.
+        self.facets = facets
         self.suggestion: str | None = None  # the query with diacritics restored, if likely
 
 
@@ -350,7 +356,7 @@ class SearchEngine:
         (``tri tue nhan tao`` → ``trí tuệ nhân tạo``). None otherwise.
         """
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
-        if parsed.excluded or parsed.filters or len(parsed.runs) != 1:
+        if parsed.excluded or parsed.filters or parsed.has_date_filter or len(parsed.runs) != 1:
             return None
         run = parsed.runs[0]
         if len(run) != len(parsed.groups) or any(has_diacritics(s) for s in run):
@@ -365,27 +371,54 @@ class SearchEngine:
         return None
 
     def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
-               snippet_chars: int = 240, suggest: bool = True) -> SearchResults:
+               snippet_chars: int = 240, suggest: bool = True, *, since=None, until=None,
+               sort: str = "relevance", facets: bool = False,
+               source: str | Sequence[str] | None = None,
+               category: str | Sequence[str] | None = None) -> SearchResults:
         """Best matches first. Raises :class:`QueryError` for an empty query.
 
         With ``suggest=True`` a query typed without diacritics also gets
         ``results.suggestion``: the accented query the index makes likely, if
         any (see :meth:`suggest`).
+
+        ``since`` / ``until`` (``"YYYY"``, ``"YYYY-MM"``, ``"YYYY-MM-DD"`` or a
+        ``datetime.date``) keep dated articles from the start of the first
+        period to the end of the second; undated articles are left out of a
+        date-filtered search. ``source`` / ``category`` (a name or a list of
+        names, any one of which will do) filter like ``source:`` and
+        ``category:`` in the query. ``sort="newest"`` / ``"oldest"`` lists the
+        ``total`` documents matching every word by date, undated last, ties
+        by score. ``facets=True`` sets ``results.facets``.
         """
-        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+        parsed = typed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}: use {', '.join(SORTS)}")
+        if since is not None or until is not None:
+            parsed = copy.copy(parsed)  # the caller's query stays as it was
+            parsed.restrict_dates(date_range(since, "since")[0] if since is not None else None,
+                                  date_range(until, "until")[1] if until is not None else None)
+        if parsed.since is not None and parsed.until is not None and parsed.since > parsed.until:
+            raise QueryError(f"the date range is empty: since {_day(parsed.since)} is after until {_day(parsed.until)}")
+        filters: dict[str, list[str]] = {}
+        for key, value in (("source", source), ("category", category)):
+            if value is not None:
+                values = [value] if isinstance(value, str) else list(value)
+                if not all(isinstance(v, str) and v.strip() for v in values):
+                    raise QueryError(f"{key} must be a non-empty name or a list of them")
+                filters[key] = values
         searcher, ranker = self._current()
-        ranking = ranker.rank(parsed, limit=limit, offset=offset)
+        ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters)
         highlighter = Highlighter.for_query(parsed)
         reader = searcher.reader()
         hits = []
         for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):
             fields = reader.stored_fields(int(doc))
             hits.append(_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
-        results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset)
+        results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset, sort, ranking.facets)
         if suggest:
-            results.suggestion = self.suggest(parsed)
+            results.suggestion = self.suggest(typed)  # options like since= are not part of the query
         return results
 
     # -- statistics ---------------------------------------------------------------
@@ -403,6 +436,10 @@ class SearchEngine:
             "last_date": dates[-1] if dates else None,
             "dated": len(dates),
         }
+
+
+def _day(value: int) -> str:
+    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
 
 
 def _article_from_fields(fields: Mapping) -> Article:

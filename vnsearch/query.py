@@ -8,15 +8,24 @@ in one line.
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import re
 from dataclasses import dataclass, field
 
 from .analysis import query_syllables
 
-__all__ = ["QueryError", "Phrase", "ParsedQuery", "parse_query", "FILTER_FIELDS"]
+__all__ = ["QueryError", "Phrase", "ParsedQuery", "parse_query", "FILTER_FIELDS", "DATE_FIELDS", "date_range",
+           "SORTS"]
 
 # Filters a user can write in a query, and the keyword each one matches.
 FILTER_FIELDS = {"source": "source", "category": "category", "credit": "credit"}
+# Date filters: date:P is the whole period P, since:P from its start, until:P to its end.
+DATE_FIELDS = ("date", "since", "until")
+# Result orders: by score, or by date (undated last, ties by score).
+SORTS = ("relevance", "newest", "oldest")
+
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 _LEXER = re.compile(
     r"""(?P<neg>-)?(?:(?P<field>[^\W\d_]+):)?(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"]+))|(?P<quote>")""",
@@ -26,6 +35,37 @@ _LEXER = re.compile(
 
 class QueryError(ValueError):
     """A query that cannot be searched; the message is meant for the user."""
+
+
+def date_range(value, what: str = "date") -> tuple[int, int]:
+    """The first and last day of a period as YYYYMMDD integers.
+
+    *value* is ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (or a ``datetime.date``):
+    ``"2020-10"`` is ``(20201001, 20201031)``. Anything else raises
+    :class:`QueryError` naming *what* it was given for.
+    """
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        value = value.strftime("%Y-%m-%d")
+    text = str(value).strip()
+    m = _DATE.fullmatch(text)
+    problem = f"invalid {what} {text!r}: expected a real date as YYYY, YYYY-MM or YYYY-MM-DD"
+    if not m:
+        raise QueryError(problem)
+    year = int(m.group(1))
+    try:
+        if m.group(3):
+            day = datetime.date(year, int(m.group(2)), int(m.group(3)))
+            first = last = day
+        elif m.group(2):
+            month = int(m.group(2))
+            first = datetime.date(year, month, 1)
+            last = datetime.date(year, month, calendar.monthrange(year, month)[1])
+        else:
+            first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    except ValueError:
+        raise QueryError(problem) from None
+    as_int = lambda d: d.year * 10000 + d.month * 100 + d.day  # noqa: E731
+    return as_int(first), as_int(last)
 
 
 @dataclass
@@ -54,6 +94,19 @@ class ParsedQuery:
     filters: dict[str, list[str]] = field(default_factory=dict)
     runs: list[list[str]] = field(default_factory=list)
     text: str = ""
+    since: int | None = None  # first day allowed, YYYYMMDD (date:, since:)
+    until: int | None = None  # last day allowed, YYYYMMDD (date:, until:)
+
+    def restrict_dates(self, since: int | None = None, until: int | None = None) -> None:
+        """Narrow the allowed dates to [since, until] as well (both YYYYMMDD, inclusive)."""
+        if since is not None:
+            self.since = since if self.since is None else max(self.since, since)
+        if until is not None:
+            self.until = until if self.until is None else min(self.until, until)
+
+    @property
+    def has_date_filter(self) -> bool:
+        return self.since is not None or self.until is not None
 
     @property
     def is_empty(self) -> bool:
@@ -74,6 +127,10 @@ def _lex(text: str) -> list[tuple[str, object]]:
         fname = (m.group("field") or "").lower()
         phrase_text = m.group("phrase")
         word = m.group("word")
+        if fname in DATE_FIELDS:
+            value = (phrase_text if phrase_text is not None else word or "").strip()
+            items.append(("date", (neg, fname, value)))
+            continue
         if fname in FILTER_FIELDS:
             value = (phrase_text if phrase_text is not None else word or "").strip()
             if value:
@@ -118,6 +175,13 @@ def parse_query(text: str, max_length: int = 2000) -> ParsedQuery:
         if kind == "filter":
             key, val = value  # type: ignore[misc]
             parsed.filters.setdefault(key, []).append(val)
+        elif kind == "date":
+            neg, fname, val = value  # type: ignore[misc]
+            if neg:
+                raise QueryError(f"-{fname}: cannot be negated; use since: and until: for a date range")
+            first, last = date_range(val, f"{fname}:")
+            parsed.restrict_dates(first if fname in ("date", "since") else None,
+                                  last if fname in ("date", "until") else None)
         elif kind == "exclude":
             parsed.excluded.append(value)  # type: ignore[arg-type]
         elif kind == "or":
@@ -140,7 +204,7 @@ def parse_query(text: str, max_length: int = 2000) -> ParsedQuery:
             parsed.groups.extend([Phrase([s])] for s in phrase.syllables)
             parsed.runs.append(list(phrase.syllables))
     if parsed.is_empty:
-        if parsed.excluded or parsed.filters:
+        if parsed.excluded or parsed.filters or parsed.has_date_filter:
             raise QueryError("the query only excludes or filters; add a word to search for")
         raise QueryError("the query is empty; type some words to search for")
     return parsed

@@ -17,6 +17,7 @@ Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -31,6 +32,8 @@ from .restore import tone_variants
 from .text import fold_all, fold_tone, has_diacritics
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
+
+_PUNCT = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,15 @@ class Ranking:
     scores: np.ndarray
     total: int  # documents matching every required part of the query
     matched: int  # documents matching any part
+    facets: dict[str, dict[str, int]] | None = None  # counts over the `total` documents
+
+
+FACETS = ("source", "category", "credit")
+
+
+def _by_count(counts: dict[str, int]) -> dict[str, int]:
+    """Most frequent first, then by name."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _near(a: list[int], b: list[int], window: int) -> bool:
@@ -98,6 +110,8 @@ class Ranker:
         self._norms: dict[str, np.ndarray] = {}
         self._cache: dict[tuple[str, str], Postings] = {}
         self._cache_size = cache_size
+        self._dates: np.ndarray | None = None
+        self._facet_codes: dict[str, tuple[np.ndarray, list[str]]] = {}
 
     # -- building blocks -------------------------------------------------
 
@@ -250,30 +264,117 @@ class Ranker:
 
     # -- filters ------------------------------------------------------------
 
+    def _lexicon(self, fname: str) -> list[str]:
+        try:
+            return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon(fname)]
+        except Exception:  # field absent from an empty index
+            return []
+
+    def dates(self) -> np.ndarray:
+        """Per global doc number: the date as YYYYMMDD, 0 when undated (built once per reader)."""
+        if self._dates is None:
+            dates = np.zeros(self.size, dtype=np.int32)
+            for term in self._lexicon("date"):
+                try:
+                    value = int(term.replace("-", ""))
+                except ValueError:
+                    continue
+                # Read directly: one posting list per day would crowd the query cache.
+                dates[read_postings(self.segments, "date", term).docs] = value
+            self._dates = dates
+        return self._dates
+
+    def facet_codes(self, key: str) -> tuple[np.ndarray, list[str]]:
+        """Per doc, an index into the display names of *key* (0 is "", none).
+
+        Built once per reader from the folded keyword field, so it costs one
+        posting list and one stored-field read per distinct value.
+        """
+        got = self._facet_codes.get(key)
+        if got is None:
+            codes = np.zeros(self.size, dtype=np.int32)
+            names = [""]
+            index = {"": 0}
+            fname = key + "_k"
+            for term in self._lexicon(fname):
+                docs = read_postings(self.segments, fname, term).docs
+                if not docs.size:
+                    continue
+                display = self.reader.stored_fields(int(docs[0])).get(key) or term
+                code = index.setdefault(display, len(names))
+                if code == len(names):
+                    names.append(display)
+                codes[docs] = code
+            got = self._facet_codes[key] = (codes, names)
+        return got
+
+    def facets(self, mask: np.ndarray) -> dict[str, dict[str, int]]:
+        """Counts of the documents in *mask* per source, category, credit and month.
+
+        Documents without a value count under "" so each facet sums to the
+        number of documents in *mask*.
+        """
+        out: dict[str, dict[str, int]] = {}
+        for key in FACETS:
+            codes, names = self.facet_codes(key)
+            counts = np.bincount(codes[mask], minlength=len(names))
+            out[key] = _by_count({names[i]: int(c) for i, c in enumerate(counts) if c})
+        months, counts = np.unique(self.dates()[mask] // 100, return_counts=True)
+        out["month"] = _by_count({(f"{m // 100:04d}-{m % 100:02d}" if m else ""): int(c)
+                                  for m, c in zip(months.tolist(), counts.tolist())})
+        return out
+
+    def date_mask(self, since: int | None, until: int | None) -> np.ndarray:
+        """Dated documents within [since, until] (YYYYMMDD, inclusive)."""
+        dates = self.dates()
+        mask = dates > 0
+        if since is not None:
+            mask &= dates >= since
+        if until is not None:
+            mask &= dates <= until
+        return mask
+
     def _filter_mask(self, key: str, values: Iterable[str]) -> np.ndarray:
-        """Documents whose source/category/credit contains one of *values*."""
+        """Documents whose source/category/credit contains one of *values*.
+
+        Punctuation counts as a space on both sides, so ``kinh doanh`` finds
+        the category slug ``kinh-doanh`` and ``dantri.com.vn`` the source
+        ``Dân trí (dantri.com.vn)``.
+        """
         fname = key + "_k"
         mask = np.zeros(self.size, dtype=bool)
-        wanted = [facet_value(v) for v in values]
-        try:
-            lexicon = [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon(fname)]
-        except Exception:  # field absent from an empty index
-            lexicon = []
-        for term in lexicon:
+        wanted = [" ".join(_PUNCT.sub(" ", facet_value(v)).split()) for v in values]
+        for raw in self._lexicon(fname):
+            term = " ".join(_PUNCT.sub(" ", raw).split())
             padded = f" {term} "
-            if any(w and (w == term or f" {w} " in padded or w in term.replace(" ", "")) for w in wanted):
-                p = self.postings(fname, term)
+            if any(w and (w == term or f" {w} " in padded or w.replace(" ", "") in term.replace(" ", ""))
+                   for w in wanted):
+                p = self.postings(fname, raw)
                 mask[p.docs] = True
         return mask
 
     # -- the whole query ----------------------------------------------------
 
-    def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0) -> Ranking:
+    def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0, sort: str = "relevance",
+             facets: bool = False, filters: dict[str, list[str]] | None = None) -> Ranking:
+        """The page [offset, offset + limit) of the matches of *query*.
+
+        ``sort="newest"`` / ``"oldest"`` orders the documents matching every
+        required part of the query (``total`` of them) by date, undated last,
+        ties by score; ``"relevance"`` ranks partial matches too. *filters*
+        (like ``query.filters``) must all hold as well. ``facets=True`` counts
+        the ``total`` documents per source, category, credit and month.
+        """
         p = self.params
+        if sort not in ("relevance", "newest", "oldest"):
+            raise ValueError(f"unknown sort {sort!r}")
         allowed = self.live.copy()
-        for key, values in query.filters.items():
-            fmask = self._filter_mask(key.lstrip("-"), values)
-            allowed &= ~fmask if key.startswith("-") else fmask
+        for filter_set in (query.filters, filters or {}):
+            for key, values in filter_set.items():
+                fmask = self._filter_mask(key.lstrip("-"), values)
+                allowed &= ~fmask if key.startswith("-") else fmask
+        if query.has_date_filter:
+            allowed &= self.date_mask(query.since, query.until)
         for phrase in query.excluded:
             allowed &= ~self.phrase(phrase).mask
 
@@ -314,9 +415,19 @@ class Ranker:
         coverage = covered / max(weight_total, 1e-9)
         candidates = np.flatnonzero(allowed & (coverage >= min(p.min_coverage, 1.0 - 1e-6)) & (covered > 0))
         total = int(np.count_nonzero(required))
+        facet_counts = self.facets(required) if facets else None
         if candidates.size == 0:
-            return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0)
+            return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0, facet_counts)
         scores = base[candidates] * coverage[candidates] ** p.coverage_power
+        if sort != "relevance":
+            # Every full match, by date; the score (without the proximity
+            # bonus, which only reorders near the top) breaks ties.
+            keep = required[candidates]
+            docs, doc_scores = candidates[keep], scores[keep]
+            dates = self.dates()[docs].astype(np.int64)
+            by_date = -dates if sort == "newest" else dates
+            order = np.lexsort((docs, -doc_scores, by_date, dates == 0))[offset: offset + limit]
+            return Ranking(docs[order], doc_scores[order], total, int(candidates.size), facet_counts)
         # Proximity only changes the order near the top: check it there.
         k = min(candidates.size, max(p.rerank, offset + limit))
         top = np.argpartition(-scores, k - 1)[:k] if k < candidates.size else np.arange(candidates.size)
@@ -354,4 +465,4 @@ class Ranker:
                     scores[i] += bonus * coverage[docs[j]] ** p.coverage_power
         order = top[np.lexsort((candidates[top], -scores[top]))]
         order = order[offset: offset + limit]
-        return Ranking(candidates[order], scores[order], total, int(candidates.size))
+        return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts)
