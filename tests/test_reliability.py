@@ -165,3 +165,112 @@ def test_cli_index_wait_timeout_is_a_clean_error(small_index, tmp_path):
         assert len(lines) == 2 and lines[1].startswith("error: ") and "another process" in lines[1], lines
     with SearchEngine(small_index, create=False) as engine:
         assert sorted(engine.ids()) == ["base-0", "base-1"]
+
+
+# -- damaged and foreign index directories ----------------------------------------------------
+
+def assert_rebuild_error(result) -> str:
+    """Exit 2, one "error:" line naming ``vnsearch index --rebuild``, no traceback."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "vnsearch index --rebuild" in lines[0], lines[0]
+    return lines[0]
+
+
+READERS = [["search", "mưa"], ["stats"], ["check"], ["show", "base-0"]]
+
+
+def truncated_seg(src: Path, dest: Path, fraction: float) -> Path:
+    shutil.copytree(src, dest)
+    seg = next(dest.glob("*.seg"))
+    with open(seg, "r+b") as fh:
+        fh.truncate(int(seg.stat().st_size * fraction))
+    return dest
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5, 0.95])
+def test_truncated_segment_file(small_index, tmp_path, fraction):
+    damaged = truncated_seg(small_index, tmp_path / "damaged", fraction)
+    for args in READERS:
+        line = assert_rebuild_error(run(args[0], "-d", damaged, *args[1:]))
+        assert "damaged" in line and str(damaged) in line
+    # The library raises the same, whether at open or at the first read.
+    with pytest.raises(IndexError_, match="--rebuild"):
+        with SearchEngine(damaged, create=False) as engine:
+            engine.search("mưa")
+
+
+def test_rebuild_recovers_a_damaged_index(small_index, tmp_path):
+    damaged = truncated_seg(small_index, tmp_path / "damaged", 0.5)
+    data = write_jsonl(tmp_path / "a.jsonl", articles("alpha", 1))
+    result = run("index", "--rebuild", "-d", damaged, "-j", "1", data)
+    assert result.exit_code == 0, result.output
+    assert run("check", "-d", damaged).exit_code == 0
+    with SearchEngine(damaged, create=False) as engine:
+        assert list(engine.ids()) == ["alpha-0"]
+
+
+def test_garbled_table_of_contents(small_index, tmp_path):
+    damaged = Path(shutil.copytree(small_index, tmp_path / "damaged"))
+    next(damaged.glob("_MAIN_*.toc")).write_bytes(b"not a whoosh index at all" * 4)
+    for args in READERS:
+        assert_rebuild_error(run(args[0], "-d", damaged, *args[1:]))
+
+
+def test_missing_table_of_contents(small_index, tmp_path):
+    damaged = Path(shutil.copytree(small_index, tmp_path / "damaged"))
+    next(damaged.glob("_MAIN_*.toc")).unlink()
+    for args in READERS:
+        assert "table of contents" in assert_rebuild_error(run(args[0], "-d", damaged, *args[1:]))
+
+
+def test_other_schema_version(small_index, tmp_path):
+    other = Path(shutil.copytree(small_index, tmp_path / "other"))
+    (other / "vnsearch.json").write_text('{"schema_version": 999}\n', encoding="utf-8")
+    for args in READERS:
+        assert "another version" in assert_rebuild_error(run(args[0], "-d", other, *args[1:]))
+
+
+def test_empty_directory_is_no_index(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for args in READERS:
+        result = run(args[0], "-d", empty, *args[1:])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert result.stderr.startswith("error: no index at") and result.stderr.count("\n") == 1
+
+
+def test_directory_of_other_files(tmp_path):
+    """Not an index and never one: say so; --rebuild would not help (it only removes index files)."""
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    (foreign / "notes.txt").write_text("hello", encoding="utf-8")
+    for args in READERS + [["index", "--rebuild", str(foreign)]]:
+        result = run(args[0], "-d", foreign, *args[1:])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        assert "holds other files" in lines[0] and "cat.jpg" in lines[0]
+    assert sorted(p.name for p in foreign.iterdir()) == ["cat.jpg", "notes.txt"]
+
+
+def test_check_reports_duplicate_ids(small_index):
+    with SearchEngine(small_index) as engine:
+        assert engine.check() == []
+        writer = engine._writer()
+        writer.add_document(id="base-0", title="trùng", body="bản sao")  # bypasses the replace logic
+        writer.commit()
+        problems = engine.check()
+    assert len(problems) == 1 and "base-0" in problems[0] and "more than once" in problems[0]
+    line = assert_rebuild_error(run("check", "-d", small_index))
+    assert "more than once" in line
+
+
+def test_check_ok(small_index):
+    result = run("check", "-d", small_index)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("OK:") and "2 articles" in result.stdout

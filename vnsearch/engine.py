@@ -52,7 +52,8 @@ class IndexBusy(IndexError_):
 # What Whoosh raises on truncated, garbled or foreign files: at open, or only
 # when a reader first touches the damaged part.
 _DAMAGE = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
-           struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError, AssertionError)
+           struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError, AssertionError,
+           whoosh_index.IndexError)  # Whoosh's own: a table of contents it cannot read
 
 DEFAULT_WAIT = 60.0
 _POLL = 0.1  # seconds between attempts at the write lock
@@ -167,8 +168,12 @@ class SearchEngine:
         if not self.path.is_dir():
             return
         for p in self.path.iterdir():
-            if p.is_file() and (p.name == _META_FILE or p.name.startswith((INDEX_NAME + "_", "_" + INDEX_NAME + "_"))):
+            if p.is_file() and self._is_index_file(p.name):
                 p.unlink()
+
+    @staticmethod
+    def _is_index_file(name: str) -> bool:
+        return name == _META_FILE or name.startswith((INDEX_NAME + "_", "_" + INDEX_NAME + "_"))
 
     # -- opening --------------------------------------------------------------
 
@@ -186,15 +191,20 @@ class SearchEngine:
                 return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
             except _DAMAGE as exc:  # damaged segment files and the like
                 raise self._damaged(exc) from exc
-        if not create:
-            raise IndexNotFound(f"no index at {path}; build one with: vnsearch index --index-dir {path} PATH…")
         if path.exists() and not path.is_dir():
             raise IndexError_(f"{path} is a file, not an index directory")
-        if path.is_dir():
-            foreign = [p.name for p in path.iterdir() if not p.name.startswith(".")]
-            if foreign:
-                raise IndexError_(f"{path} holds other files ({', '.join(sorted(foreign)[:3])}…) and no index; "
-                                  f"choose an empty or new directory")
+        files = sorted(p.name for p in path.iterdir()
+                       if not p.name.startswith(".") and p.name != INDEX_NAME + "_WRITELOCK") if path.is_dir() else []
+        ours = [name for name in files if self._is_index_file(name)]
+        if ours:  # pieces of an index, but no table of contents to read them by
+            raise IndexError_(f"{path}: the index is damaged and cannot be read (its table of contents "
+                              f"is missing; found {', '.join(ours[:3])}); {_rebuild_hint(path)}")
+        if files:
+            raise (IndexError_ if create else IndexNotFound)(
+                f"{path} holds other files ({', '.join(files[:3])}{'…' if len(files) > 3 else ''}) "
+                f"and no index; choose an empty or new directory")
+        if not create:
+            raise IndexNotFound(f"no index at {path}; build one with: vnsearch index --index-dir {path} PATH…")
         path.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(path), make_schema(), indexname=INDEX_NAME)
         self._write_meta()
@@ -207,10 +217,13 @@ class SearchEngine:
                     f"(schema {meta.get('schema_version')!r}, this one reads {SCHEMA_VERSION})")
         return None
 
-    def _damaged(self, exc: BaseException) -> IndexError_:
+    @staticmethod
+    def _damage_text(exc: BaseException) -> str:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return IndexError_(f"{self.path}: the index is damaged and cannot be read ({detail}); "
-                           f"{_rebuild_hint(self.path)}")
+        return f"the index is damaged and cannot be read ({detail})"
+
+    def _damaged(self, exc: BaseException) -> IndexError_:
+        return IndexError_(f"{self.path}: {self._damage_text(exc)}; {_rebuild_hint(self.path)}")
 
     @contextmanager
     def _reading(self):
@@ -514,7 +527,7 @@ class SearchEngine:
             if terms < len(seen):
                 problems.append(f"{len(seen) - terms} stored id(s) cannot be found by id")
         except _DAMAGE as exc:
-            problems.append(str(self._damaged(exc)).split("; rebuild")[0])
+            problems.append(self._damage_text(exc))
         return problems
 
     # -- statistics ---------------------------------------------------------------
