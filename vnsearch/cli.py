@@ -10,6 +10,7 @@ Exit codes: 0 found / done, 1 nothing found, 2 usage or input error.
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import os
 import re
@@ -229,16 +230,18 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
     else:
         color = sys.stdout.isatty() if color is None else color
+        # With --html every field from the index is HTML-escaped, not only the snippet.
+        esc = html.escape if as_html else (lambda t: t)
         if results.suggestion:
-            click.echo(f"Did you mean: {_style(results.suggestion, color, bold=True)}")
+            click.echo(f"Did you mean: {_style(esc(results.suggestion), color, bold=True)}")
             click.echo()
         if not results:
             click.echo(f"No results for {text!r}.", err=True)
         for hit in results:
-            meta = " · ".join(x for x in (hit.date or "undated", hit.display_source) if x)
-            title = _highlighted(hit.title_snippet, color)
+            meta = esc(safe(" · ".join(x for x in (hit.date or "undated", hit.display_source) if x)))
+            title = hit.title_snippet.html() if as_html else _highlighted(hit.title_snippet, color)
             click.echo(f"{_style(f'{hit.rank:>2}.', color, fg='cyan')} {title}")
-            click.echo(f"    {_style(meta, color, dim=True)}  {_style(hit.id, color, dim=True)}")
+            click.echo(f"    {_style(meta, color, dim=True)}  {_style(esc(safe(hit.id)), color, dim=True)}")
             snippet = hit.snippet_html() if as_html else _highlighted(hit.snippet_obj, color)
             if snippet:
                 click.echo(f"    {snippet}")
