@@ -145,3 +145,61 @@ def test_terminal_output_carries_no_escape_sequences_from_articles(hostile_dir, 
         assert seq not in result.output, (seq, result.output)
     if "--color" not in args:
         assert "\x1b" not in result.output
+
+
+# -- any query: results or a clear QueryError, never another exception --------------------------
+
+FRAGMENTS = ["OR", "or", "-", "--", "-bão", ":", "source:", "category:", "source:\"", "nosuchfield:x", "date:2026",
+             '"', '""', "'", "(", ")", "((", "))", "*", "?", "~", "^", "\\", "AND", "NOT", "+", "|", "&&",
+             "bão", "Bão lớn", "tri tue", "<script>", "&amp;", "\x00", "\x1b[31m", "\u200f", "😀", "\ud7ff",
+             "\t", "\n", "\u0301", "-OR", "OR OR", '"bão', 'lớn"', "source:VnExpress", "category:", ":::"]
+
+queries = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=12).map(" ".join),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join),
+    st.builds(lambda word, n: (word + " ") * n, st.sampled_from(["bão", "x", "OR", '"', "-a", "a" * 50]),
+              st.integers(0, 10_000 // 51)).map(lambda q: q[:10_000]),
+    st.text(alphabet=st.characters(max_codepoint=0x9f), max_size=40),  # ASCII and control characters
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=queries)
+def test_any_query_gives_results_or_a_query_error(hostile, query):
+    try:
+        results = hostile.search(query, limit=5)
+    except QueryError as exc:
+        assert str(exc)  # a message a person can read
+    else:
+        assert all(hit.id in {"xss-1", "odd-<2>\""} for hit in results)
+        for hit in results:
+            hit.snippet_html()
+            json.dumps(hit.to_dict(), ensure_ascii=False)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=queries, split=st.booleans(), fmt=st.sampled_from([[], ["--json"], ["--html"]]))
+def test_any_query_on_the_command_line(hostile_dir, query, split, fmt):
+    words = query.split() if split else ["--", query]
+    result = run("search", "-d", hostile_dir, *fmt, *words)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2), result.exit_code
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert "error:" in result.stderr.lower(), result.stderr
+
+
+@pytest.mark.parametrize("query", ["OR", "-", ":", "source:", "-bão", '"', "(", "nosuchfield:bão", "\x00\x1b",
+                                   "bão " * 2500, "x" * 10_000, ('"bão ' + "(" * 50) * 100])
+def test_awkward_queries(hostile, hostile_dir, query):
+    try:
+        hostile.search(query)
+    except QueryError as exc:
+        assert str(exc)
+    result = run("search", "-d", hostile_dir, "--", query)
+    assert result.exit_code in (0, 1, 2) and "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == 2:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: bad query"), result.stderr
