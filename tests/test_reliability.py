@@ -274,3 +274,19 @@ def test_check_ok(small_index):
     result = run("check", "-d", small_index)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("OK:") and "2 articles" in result.stdout
+
+
+def test_rebuild_waits_for_a_writer_and_keeps_its_lock_file(small_index):
+    holder = SearchEngine(small_index)
+    writer = holder._ix.writer()
+    try:
+        with pytest.raises(IndexBusy):
+            SearchEngine(small_index, rebuild=True, wait=0.2)
+        with SearchEngine(small_index, create=False) as engine:
+            assert sorted(engine.ids()) == ["base-0", "base-1"]  # untouched while it was written
+    finally:
+        writer.cancel()
+        holder.close()
+    with SearchEngine(small_index, rebuild=True, wait=0.2) as engine:
+        assert len(engine) == 0 and engine.check() == []
+        assert engine.add_articles(articles("new", 1), jobs=1) == 1

@@ -159,16 +159,27 @@ class SearchEngine:
         self._ranker: Ranker | None = None
         self._searcher = None
         self._df = None  # document-frequency lookup for suggestions, per reader
-        if rebuild:
-            self._remove_index_files()
-        self._ix = self._open(create)
+        if rebuild and self.path.is_dir() and any(self._is_index_file(p.name) for p in self.path.iterdir()):
+            # Under the write lock, so a process writing to the index is waited for, not broken.
+            from whoosh.filedb.filestore import FileStorage
+
+            lock = FileStorage(str(self.path)).lock(INDEX_NAME + "_WRITELOCK")
+            self._wait_for(lambda: lock if lock.acquire(blocking=False) else None)
+            try:
+                self._remove_index_files()
+                self._ix = self._open(create)
+            finally:
+                lock.release()
+        else:
+            self._ix = self._open(create)
 
     def _remove_index_files(self) -> None:
         """Delete this index's own files, and nothing else in the directory."""
         if not self.path.is_dir():
             return
         for p in self.path.iterdir():
-            if p.is_file() and self._is_index_file(p.name):
+            # The lock file stays: another process may be waiting on it.
+            if p.is_file() and self._is_index_file(p.name) and p.name != INDEX_NAME + "_WRITELOCK":
                 p.unlink()
 
     @staticmethod
@@ -296,10 +307,18 @@ class SearchEngine:
 
     def _writer(self, **kwargs):
         """The index's writer, once the write lock is ours (see ``wait``)."""
-        try:
-            return self._ix.writer(**kwargs)
-        except LockError:
-            pass
+        def attempt():
+            try:
+                return self._ix.writer(**kwargs)
+            except LockError:
+                return None
+        return self._wait_for(attempt)
+
+    def _wait_for(self, attempt: Callable[[], object]):
+        """``attempt()`` until it returns something, for at most ``self.wait`` seconds."""
+        got = attempt()
+        if got is not None:
+            return got
         if self.on_wait:
             self.on_wait()
         deadline = None if self.wait is None else time.monotonic() + self.wait
@@ -308,10 +327,9 @@ class SearchEngine:
                 raise IndexBusy(f"{self.path}: another process kept writing to the index for more than "
                                 f"{self.wait:g} s; try again when it finishes, or wait longer")
             time.sleep(_POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic())))
-            try:
-                return self._ix.writer(**kwargs)
-            except LockError:
-                continue
+            got = attempt()
+            if got is not None:
+                return got
 
     def add_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
                      on_progress: Callable[[Article], None] | None = None,
