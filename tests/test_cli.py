@@ -26,7 +26,7 @@ from vnsearch.text import fold_all
 
 QUERY = "trí tuệ nhân tạo"
 HIT_KEYS = {"id", "score", "title", "date", "source", "url", "snippet", "highlights"}
-COMMANDS = ["index", "search", "show", "delete", "stats"]
+COMMANDS = ["index", "search", "show", "delete", "stats", "check"]
 # C0 controls except \t and \n, DEL, C1 controls (0x9b is the one-byte CSI).
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

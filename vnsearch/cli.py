@@ -10,6 +10,7 @@ Exit codes: 0 found / done, 1 nothing found, 2 usage or input error.
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import os
 import re
@@ -21,7 +22,7 @@ import click
 from whoosh.index import LockError
 
 from .articles import LoadWarning, iter_files
-from .engine import IndexError_, IndexNotFound, SearchEngine, default_index_dir
+from .engine import DEFAULT_WAIT, IndexError_, IndexNotFound, SearchEngine, default_index_dir
 from .query import SORTS, QueryError
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -44,14 +45,24 @@ class UserError(click.ClickException):
         click.echo(f"error: {safe(self.format_message())}", err=True)
 
 
-def _open(index_dir: Path | None, create: bool, rebuild: bool = False) -> SearchEngine:
+def _say_waiting() -> None:
+    click.echo("waiting for another process writing to the index…", err=True)
+
+
+def _open(index_dir: Path | None, create: bool, rebuild: bool = False,
+          wait: float | None = DEFAULT_WAIT) -> SearchEngine:
     try:
-        return SearchEngine(index_dir or default_index_dir(), create=create, rebuild=rebuild)
+        return SearchEngine(index_dir or default_index_dir(), create=create, rebuild=rebuild,
+                            wait=wait, on_wait=_say_waiting)
     except IndexNotFound as exc:
         raise UserError(f"{exc}") from None
     except IndexError_ as exc:
         raise UserError(str(exc)) from None
 
+
+wait_option = click.option(
+    "--wait", type=click.FloatRange(0), default=DEFAULT_WAIT, show_default=True, metavar="SECONDS",
+    help="If another process is writing to the index, wait this long for it to finish.")
 
 index_dir_option = click.option(
     "--index-dir", "-d", type=click.Path(file_okay=False, path_type=Path), envvar="VNSEARCH_INDEX",
@@ -74,6 +85,8 @@ class _Group(click.Group):
             sys.exit(0)
         except LockError:
             raise UserError("the index is being written by another process; try again when it finishes") from None
+        except IndexError_ as exc:  # busy, or damaged files found while reading
+            raise UserError(str(exc)) from None
         except OSError as exc:
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
             raise UserError(f"{exc.strerror or exc}{where}") from None
@@ -121,16 +134,20 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes for word segmentation [default: all cores].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no warnings, only the summary.")
-def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int | None, quiet: bool) -> None:
+@wait_option
+def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int | None, quiet: bool,
+              wait: float) -> None:
     """Add articles from PATHS (.txt, .jsonl, .jsonl.gz files or directories).
 
     An article whose id is already indexed is replaced; one whose content has
     not changed is left alone, so re-running on the same input is quick.
     Bad records are reported (file and line) and skipped; the rest is indexed.
+    Everything is committed at the end: once this command returns, the
+    articles are on disk. Another process writing to the index is waited for.
 
     Library: SearchEngine(index_dir).add_paths(paths)
     """
-    engine = _open(index_dir, create=True, rebuild=rebuild)
+    engine = _open(index_dir, create=True, rebuild=rebuild, wait=wait)
     warnings: list[LoadWarning] = []
 
     def on_warning(w: LoadWarning) -> None:
@@ -233,18 +250,20 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             click.echo(json.dumps({"facets": results.facets}, ensure_ascii=False))
     else:
         color = sys.stdout.isatty() if color is None else color
+        # With --html every field from the index is HTML-escaped, not only the snippet.
+        esc = html.escape if as_html else (lambda t: t)
         if results.suggestion:
-            click.echo(f"Did you mean: {_style(results.suggestion, color, bold=True)}")
+            click.echo(f"Did you mean: {_style(esc(results.suggestion), color, bold=True)}")
             click.echo()
         if not results and results.total:
             click.echo(f"No results past {start} for {text!r}: {results.total} match all words.", err=True)
         elif not results:
             click.echo(f"No results for {text!r}.", err=True)
         for hit in results:
-            meta = " · ".join(x for x in (hit.date or "undated", hit.display_source) if x)
-            title = _highlighted(hit.title_snippet, color)
+            meta = esc(safe(" · ".join(x for x in (hit.date or "undated", hit.display_source) if x)))
+            title = hit.title_snippet.html() if as_html else _highlighted(hit.title_snippet, color)
             click.echo(f"{_style(f'{hit.rank:>2}.', color, fg='cyan')} {title}")
-            click.echo(f"    {_style(meta, color, dim=True)}  {_style(hit.id, color, dim=True)}")
+            click.echo(f"    {_style(meta, color, dim=True)}  {_style(esc(safe(hit.id)), color, dim=True)}")
             snippet = hit.snippet_html() if as_html else _highlighted(hit.snippet_obj, color)
             if snippet:
                 click.echo(f"    {snippet}")
@@ -312,12 +331,13 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
 @main.command("delete")
 @click.argument("ids", nargs=-1, required=True)
 @index_dir_option
-def delete_cmd(ids: tuple[str, ...], index_dir: Path | None) -> None:
+@wait_option
+def delete_cmd(ids: tuple[str, ...], index_dir: Path | None, wait: float) -> None:
     """Delete the articles with these IDs.
 
     Library: SearchEngine(index_dir).delete(ids)
     """
-    engine = _open(index_dir, create=False)
+    engine = _open(index_dir, create=False, wait=wait)
     count = engine.delete(ids)
     engine.close()
     click.echo(f"{count} deleted.")
@@ -348,6 +368,26 @@ def stats_cmd(index_dir: Path | None, as_json: bool) -> None:
     else:
         click.echo("dates:    none")
 
+
+
+@main.command("check")
+@index_dir_option
+def check_cmd(index_dir: Path | None) -> None:
+    """Read the whole index and report any damage: exit 0 if sound, 2 if not.
+
+    Checks that the index opens, was written by this version, and that every
+    stored article is readable, has an id, and appears only once.
+
+    Library: SearchEngine(index_dir).check()
+    """
+    engine = _open(index_dir, create=False)
+    problems = engine.check()
+    count = len(engine) if not problems else None
+    engine.close()
+    if problems:
+        raise UserError(f"{engine.path}: {'; '.join(problems)}; "
+                        f"rebuild it with: vnsearch index --rebuild --index-dir {engine.path} PATH…")
+    click.echo(f"OK: the index at {engine.path} holds {count} articles, all readable.")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

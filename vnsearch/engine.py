@@ -10,12 +10,18 @@ from __future__ import annotations
 import copy
 import json
 import os
+import pickle
+import struct
+import time
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from whoosh import index as whoosh_index
-from whoosh.query import Term
+from whoosh.index import LockError
+from whoosh.writing import CLEAR
 
 from .articles import Article, ArticleError, LoadWarning, load_paths
 from .highlight import Highlighter, Snippet
@@ -26,7 +32,7 @@ from .restore import index_df, restore
 from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
-__all__ = ["SearchEngine", "Hit", "SearchResults", "IndexError_", "IndexNotFound", "default_index_dir"]
+__all__ = ["SearchEngine", "Hit", "SearchResults", "IndexError_", "IndexNotFound", "IndexBusy", "default_index_dir"]
 
 _META_FILE = "vnsearch.json"
 INDEX_NAME = "MAIN"
@@ -38,6 +44,24 @@ class IndexError_(Exception):  # noqa: N801 - "IndexError" is a builtin
 
 class IndexNotFound(IndexError_):
     """No index at the given directory (and we were asked not to create one)."""
+
+
+class IndexBusy(IndexError_):
+    """Another process kept the index's write lock for longer than we would wait."""
+
+
+# What Whoosh raises on truncated, garbled or foreign files: at open, or only
+# when a reader first touches the damaged part.
+_DAMAGE = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+           struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError, AssertionError,
+           whoosh_index.IndexError)  # Whoosh's own: a table of contents it cannot read
+
+DEFAULT_WAIT = 60.0
+_POLL = 0.1  # seconds between attempts at the write lock
+
+
+def _rebuild_hint(path: Path) -> str:
+    return f"rebuild it with: vnsearch index --rebuild --index-dir {path} PATH…"
 
 
 def default_index_dir() -> Path:
@@ -121,58 +145,112 @@ class SearchEngine:
     """
 
     def __init__(self, path: str | os.PathLike | None = None, create: bool = True,
-                 params: RankParams | None = None, rebuild: bool = False) -> None:
+                 params: RankParams | None = None, rebuild: bool = False,
+                 wait: float | None = DEFAULT_WAIT, on_wait: Callable[[], None] | None = None) -> None:
         """Open the index at *path*, creating it if needed (unless ``create=False``).
 
         ``rebuild=True`` discards an existing index first, including one
         written by another version or too damaged to open.
+
+        Only one process at a time can write to an index. A write (adding,
+        deleting, clearing) that finds another process writing waits up to
+        *wait* seconds for it to finish (``None``: as long as it takes),
+        calling *on_wait* once when it starts waiting, then raises
+        :class:`IndexBusy`. Searches never wait.
         """
         self.path = Path(path) if path is not None else default_index_dir()
         self.params = params or RankParams()
+        self.wait = wait
+        self.on_wait = on_wait
         self._ranker: Ranker | None = None
         self._searcher = None
         self._df = None  # document-frequency lookup for suggestions, per reader
-        if rebuild:
-            self._remove_index_files()
-        self._ix = self._open(create)
+        if rebuild and self.path.is_dir() and any(self._is_index_file(p.name) for p in self.path.iterdir()):
+            # Under the write lock, so a process writing to the index is waited for, not broken.
+            from whoosh.filedb.filestore import FileStorage
+
+            lock = FileStorage(str(self.path)).lock(INDEX_NAME + "_WRITELOCK")
+            self._wait_for(lambda: lock if lock.acquire(blocking=False) else None)
+            try:
+                self._remove_index_files()
+                self._ix = self._open(create)
+            finally:
+                lock.release()
+        else:
+            self._ix = self._open(create)
 
     def _remove_index_files(self) -> None:
         """Delete this index's own files, and nothing else in the directory."""
         if not self.path.is_dir():
             return
         for p in self.path.iterdir():
-            if p.is_file() and (p.name == _META_FILE or p.name.startswith((INDEX_NAME + "_", "_" + INDEX_NAME + "_"))):
+            # The lock file stays: another process may be waiting on it.
+            if p.is_file() and self._is_index_file(p.name) and p.name != INDEX_NAME + "_WRITELOCK":
                 p.unlink()
+
+    @staticmethod
+    def _is_index_file(name: str) -> bool:
+        return name == _META_FILE or name.startswith((INDEX_NAME + "_", "_" + INDEX_NAME + "_"))
 
     # -- opening --------------------------------------------------------------
 
     def _open(self, create: bool):
         path = self.path
-        if whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
-            meta = self._read_meta()
-            if meta.get("schema_version") != SCHEMA_VERSION:
-                raise IndexError_(
-                    f"{path} was written by another version of vnsearch "
-                    f"(schema {meta.get('schema_version')!r}, this one reads {SCHEMA_VERSION}); "
-                    f"rebuild it with: vnsearch index --rebuild --index-dir {path} PATH…")
+        try:
+            exists = whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
+        except _DAMAGE as exc:  # a table of contents that cannot be read
+            raise self._damaged(exc) from exc
+        if exists:
+            problem = self._schema_problem()
+            if problem:
+                raise IndexError_(f"{problem}; {_rebuild_hint(path)}")
             try:
                 return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
-            except Exception as exc:  # damaged segment files and the like
-                raise IndexError_(f"{path}: the index cannot be read ({exc}); "
-                                  f"rebuild it with: vnsearch index --rebuild --index-dir {path} PATH…") from exc
-        if not create:
-            raise IndexNotFound(f"no index at {path}; build one with: vnsearch index --index-dir {path} PATH…")
+            except _DAMAGE as exc:  # damaged segment files and the like
+                raise self._damaged(exc) from exc
         if path.exists() and not path.is_dir():
             raise IndexError_(f"{path} is a file, not an index directory")
-        if path.is_dir():
-            foreign = [p.name for p in path.iterdir() if not p.name.startswith(".")]
-            if foreign:
-                raise IndexError_(f"{path} holds other files ({', '.join(sorted(foreign)[:3])}…) and no index; "
-                                  f"choose an empty or new directory")
+        files = sorted(p.name for p in path.iterdir()
+                       if not p.name.startswith(".") and p.name != INDEX_NAME + "_WRITELOCK") if path.is_dir() else []
+        ours = [name for name in files if self._is_index_file(name)]
+        if ours:  # pieces of an index, but no table of contents to read them by
+            raise IndexError_(f"{path}: the index is damaged and cannot be read (its table of contents "
+                              f"is missing; found {', '.join(ours[:3])}); {_rebuild_hint(path)}")
+        if files:
+            raise (IndexError_ if create else IndexNotFound)(
+                f"{path} holds other files ({', '.join(files[:3])}{'…' if len(files) > 3 else ''}) "
+                f"and no index; choose an empty or new directory")
+        if not create:
+            raise IndexNotFound(f"no index at {path}; build one with: vnsearch index --index-dir {path} PATH…")
         path.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(path), make_schema(), indexname=INDEX_NAME)
         self._write_meta()
         return ix
+
+    def _schema_problem(self) -> str | None:
+        meta = self._read_meta()
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            return (f"{self.path} was written by another version of vnsearch "
+                    f"(schema {meta.get('schema_version')!r}, this one reads {SCHEMA_VERSION})")
+        return None
+
+    @staticmethod
+    def _damage_text(exc: BaseException) -> str:
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return f"the index is damaged and cannot be read ({detail})"
+
+    def _damaged(self, exc: BaseException) -> IndexError_:
+        return IndexError_(f"{self.path}: {self._damage_text(exc)}; {_rebuild_hint(self.path)}")
+
+    @contextmanager
+    def _reading(self):
+        """Turn what Whoosh raises on damaged files into an :class:`IndexError_`."""
+        try:
+            yield
+        except (QueryError, IndexError_):
+            raise
+        except _DAMAGE as exc:
+            raise self._damaged(exc) from exc
 
     def _read_meta(self) -> dict:
         try:
@@ -213,21 +291,51 @@ class SearchEngine:
         return self._searcher, self._ranker
 
     def __len__(self) -> int:
-        return self._current()[0].doc_count()
+        with self._reading():
+            return self._current()[0].doc_count()
 
     def __contains__(self, article_id: str) -> bool:
-        return self._current()[0].document_number(id=article_id) is not None
+        with self._reading():
+            return self._current()[0].document_number(id=article_id) is not None
 
     def get(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""
-        fields = self._current()[0].document(id=article_id)
-        return _article_from_fields(fields) if fields else None
+        with self._reading():
+            fields = self._current()[0].document(id=article_id)
+            return _article_from_fields(fields) if fields else None
 
     def ids(self) -> Iterator[str]:
-        for fields in self._current()[0].all_stored_fields():
-            yield fields["id"]
+        with self._reading():
+            for fields in self._current()[0].all_stored_fields():
+                yield fields["id"]
 
     # -- writing -----------------------------------------------------------------
+
+    def _writer(self, **kwargs):
+        """The index's writer, once the write lock is ours (see ``wait``)."""
+        def attempt():
+            try:
+                return self._ix.writer(**kwargs)
+            except LockError:
+                return None
+        return self._wait_for(attempt)
+
+    def _wait_for(self, attempt: Callable[[], object]):
+        """``attempt()`` until it returns something, for at most ``self.wait`` seconds."""
+        got = attempt()
+        if got is not None:
+            return got
+        if self.on_wait:
+            self.on_wait()
+        deadline = None if self.wait is None else time.monotonic() + self.wait
+        while True:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise IndexBusy(f"{self.path}: another process kept writing to the index for more than "
+                                f"{self.wait:g} s; try again when it finishes, or wait longer")
+            time.sleep(_POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic())))
+            got = attempt()
+            if got is not None:
+                return got
 
     def add_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
                      on_progress: Callable[[Article], None] | None = None,
@@ -244,7 +352,15 @@ class SearchEngine:
         the others are indexed. Everything is committed at the end.
         """
         summary = IndexSummary()
-        searcher = self._current()[0]
+        # The lock first, then the searcher: articles another process committed
+        # while we waited must be seen, or their ids would be added twice.
+        writer = self._writer(limitmb=256)
+        try:
+            with self._reading():
+                searcher = self._current()[0]
+        except BaseException:
+            writer.cancel()
+            raise
 
         seen: set[str] = set()
         digests: dict[str, str] = {}
@@ -280,7 +396,6 @@ class SearchEngine:
                 digests[article.id] = digest
                 yield article
 
-        writer = self._ix.writer(limitmb=256)
         in_writer: set[str] = set()  # ids written since the writer opened
         try:
             for article, doc in prepare_documents(changed(), jobs=jobs):
@@ -289,7 +404,7 @@ class SearchEngine:
                     # Whoosh only deletes committed documents: the same id twice
                     # in one input needs a commit between, or both would stay.
                     writer.commit()
-                    writer = self._ix.writer(limitmb=256)
+                    writer = self._writer(limitmb=256)
                     in_writer.clear()
                 if article.id in seen:
                     summary.replaced += 1
@@ -329,7 +444,7 @@ class SearchEngine:
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were found and deleted."""
-        writer = self._ix.writer()
+        writer = self._writer()
         count = 0
         try:
             for article_id in ids:
@@ -342,9 +457,7 @@ class SearchEngine:
 
     def clear(self) -> None:
         """Remove every article (the directory stays an index)."""
-        self.close()
-        self._remove_index_files()
-        self._ix = self._open(create=True)
+        self._writer().commit(mergetype=CLEAR)
 
     # -- searching ---------------------------------------------------------------
 
@@ -361,9 +474,10 @@ class SearchEngine:
         run = parsed.runs[0]
         if len(run) != len(parsed.groups) or any(has_diacritics(s) for s in run):
             return None
-        searcher, _ = self._current()
-        if self._df is None:
-            self._df = index_df(searcher.reader())
+        with self._reading():
+            searcher, _ = self._current()
+            if self._df is None:
+                self._df = index_df(searcher.reader())
         df, total = self._df
         restored = restore(run, df, total)
         if restored.changed and restored.confidence >= min_confidence:
@@ -408,6 +522,11 @@ class SearchEngine:
                 if not all(isinstance(v, str) and v.strip() for v in values):
                     raise QueryError(f"{key} must be a non-empty name or a list of them")
                 filters[key] = values
+        with self._reading():
+            return self._search(parsed, typed, limit, offset, snippet_chars, suggest, sort, facets, filters)
+
+    def _search(self, parsed: ParsedQuery, typed: ParsedQuery, limit: int, offset: int, snippet_chars: int,
+                suggest: bool, sort: str, facets: bool, filters: dict[str, list[str]]) -> SearchResults:
         searcher, ranker = self._current()
         ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters)
         highlighter = Highlighter.for_query(parsed)
@@ -421,12 +540,54 @@ class SearchEngine:
             results.suggestion = self.suggest(typed)  # options like since= are not part of the query
         return results
 
+    # -- checking -----------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Problems found in the index; an empty list means it is sound.
+
+        Reads everything a search can touch: the schema version, every stored
+        document (each must have an id, and no id may appear twice), the
+        document count against the ids, and the id terms.
+        """
+        problems = []
+        schema = self._schema_problem()
+        if schema:
+            problems.append(schema)
+        try:
+            searcher = self._current()[0]
+            reader = searcher.reader()
+            seen: dict[str, int] = {}
+            stored = 0
+            for docnum in reader.all_doc_ids():
+                stored += 1
+                fields = reader.stored_fields(docnum)
+                article_id = fields.get("id")
+                if not article_id:
+                    problems.append(f"document #{docnum} has no id")
+                    continue
+                seen[article_id] = seen.get(article_id, 0) + 1
+            twice = sorted(i for i, n in seen.items() if n > 1)
+            if twice:
+                problems.append(f"{len(twice)} id(s) stored more than once: {', '.join(twice[:5])}")
+            count = searcher.doc_count()
+            if count != stored:
+                problems.append(f"the index counts {count} documents but {stored} can be read")
+            if count != sum(seen.values()):
+                problems.append(f"the index counts {count} documents but holds {sum(seen.values())} ids")
+            terms = sum(1 for _ in reader.lexicon("id"))
+            if terms < len(seen):
+                problems.append(f"{len(seen) - terms} stored id(s) cannot be found by id")
+        except _DAMAGE as exc:
+            problems.append(self._damage_text(exc))
+        return problems
+
     # -- statistics ---------------------------------------------------------------
 
     def stats(self) -> dict:
         """Articles, size on disk, date range: what ``vnsearch stats`` prints."""
-        searcher = self._current()[0]
-        dates = sorted(d for d in (f.get("date") for f in searcher.all_stored_fields()) if d)
+        with self._reading():
+            searcher = self._current()[0]
+            dates = sorted(d for d in (f.get("date") for f in searcher.all_stored_fields()) if d)
         size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
         return {
             "path": str(self.path),
