@@ -206,6 +206,11 @@ def _highlighted(snippet, color: bool) -> str:
               help="Only articles dated up to the end of DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="Order: by score, or every article matching all words by date (undated last).")
+@click.option("--recent", is_flag=True,
+              help="Favour newer articles: each score × 0.5 ** (age / half-life), the age counted from the "
+                   "newest article in the index; undated articles count as the oldest.")
+@click.option("--half-life", "half_life", type=float, default=180, show_default=True, metavar="DAYS",
+              help="With --recent: how many days older halve an article's score.")
 @click.option("--source", "sources", metavar="NAME", multiple=True,
               help="Only this source (case- and accent-insensitive, part of the name will do); repeat for any of several.")
 @click.option("--category", "categories", metavar="NAME", multiple=True,
@@ -218,7 +223,8 @@ def _highlighted(snippet, color: bool) -> str:
 @click.option("--color/--no-color", default=None,
               help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
 def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int, offset: int | None,
-               since: str | None, until: str | None, sort: str, sources: tuple[str, ...],
+               since: str | None, until: str | None, sort: str, recent: bool, half_life: float,
+               sources: tuple[str, ...],
                categories: tuple[str, ...], show_facets: bool,
                as_json: bool, as_html: bool, color: bool | None) -> None:
     """Search for QUERY: words, "quoted phrases", -exclusions, OR, source:/category:, date:/since:/until:.
@@ -227,7 +233,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
     query typed with them ranks exact matches first.
 
     Library: SearchEngine(index_dir).search(query, limit=…, offset=…, since=…,
-    until=…, sort=…, source=…, category=…, facets=…)
+    until=…, sort=…, source=…, category=…, facets=…, recent=…, half_life_days=…)
     """
     # Unknown short options pass through as -exclusions ("AI -Alibaba");
     # an unknown long option is still a typo worth reporting.
@@ -240,7 +246,8 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
     try:
         results = engine.search(text, limit=limit, offset=start, since=since, until=until, sort=sort,
                                 facets=show_facets, source=list(sources) or None,
-                                category=list(categories) or None)
+                                category=list(categories) or None, recent=recent,
+                                half_life_days=half_life)
     except QueryError as exc:
         raise UserError(f"bad query: {exc}") from None
     if as_json:
@@ -272,6 +279,8 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             shown_to = start + len(results)
             if sort == "relevance":
                 extra = f" ({results.matched} matching some)" if results.matched > results.total else ""
+                if recent:
+                    extra += f", newer first (half-life {half_life:g} days)"
             else:
                 extra = f", {sort} first"
             click.echo(_style(f"{start + 1}–{shown_to} of {results.total} matching all words{extra}",

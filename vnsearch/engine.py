@@ -488,7 +488,8 @@ class SearchEngine:
                snippet_chars: int = 240, suggest: bool = True, *, since=None, until=None,
                sort: str = "relevance", facets: bool = False,
                source: str | Sequence[str] | None = None,
-               category: str | Sequence[str] | None = None) -> SearchResults:
+               category: str | Sequence[str] | None = None,
+               recent: bool = False, half_life_days: float = 180) -> SearchResults:
         """Best matches first. Raises :class:`QueryError` for an empty query.
 
         With ``suggest=True`` a query typed without diacritics also gets
@@ -503,12 +504,28 @@ class SearchEngine:
         ``category:`` in the query. ``sort="newest"`` / ``"oldest"`` lists the
         ``total`` documents matching every word by date, undated last, ties
         by score. ``facets=True`` sets ``results.facets``.
+
+        ``recent=True`` favours newer articles: each score is multiplied by
+        ``0.5 ** (age_days / half_life_days)``, the age counted from the
+        newest dated article in the index (not today, so results are stable);
+        undated articles count as old as the oldest dated one. Only for
+        ``sort="relevance"``.
         """
         parsed = typed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
         if sort not in SORTS:
             raise QueryError(f"unknown sort {sort!r}: use {', '.join(SORTS)}")
+        half_life = None
+        if recent:
+            if sort != "relevance":
+                raise QueryError(f"recent ranking applies to the relevance order, not sort={sort!r}")
+            try:
+                half_life = float(half_life_days)
+            except (TypeError, ValueError):
+                raise QueryError("half_life_days must be a number of days") from None
+            if not half_life > 0 or half_life == float("inf"):
+                raise QueryError("half_life_days must be a positive number of days")
         if since is not None or until is not None:
             parsed = copy.copy(parsed)  # the caller's query stays as it was
             parsed.restrict_dates(date_range(since, "since")[0] if since is not None else None,
@@ -523,12 +540,15 @@ class SearchEngine:
                     raise QueryError(f"{key} must be a non-empty name or a list of them")
                 filters[key] = values
         with self._reading():
-            return self._search(parsed, typed, limit, offset, snippet_chars, suggest, sort, facets, filters)
+            return self._search(parsed, typed, limit, offset, snippet_chars, suggest, sort, facets, filters,
+                                half_life)
 
     def _search(self, parsed: ParsedQuery, typed: ParsedQuery, limit: int, offset: int, snippet_chars: int,
-                suggest: bool, sort: str, facets: bool, filters: dict[str, list[str]]) -> SearchResults:
+                suggest: bool, sort: str, facets: bool, filters: dict[str, list[str]],
+                half_life: float | None = None) -> SearchResults:
         searcher, ranker = self._current()
-        ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters)
+        ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters,
+                              half_life=half_life)
         highlighter = Highlighter.for_query(parsed)
         reader = searcher.reader()
         hits = []

@@ -17,6 +17,7 @@ Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
 from __future__ import annotations
 
 import math
+from datetime import date
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from .text import fold_all, fold_tone, has_diacritics
 __all__ = ["Ranker", "Ranking", "RankParams"]
 
 _PUNCT = re.compile(r"[\W_]+")
+_EPOCH = date(1970, 1, 1).toordinal()
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,14 @@ def _by_count(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _epoch_day(yyyymmdd: int) -> int:
+    """Days since 1970-01-01 of a YYYYMMDD date (0 for one that is not a real day)."""
+    try:
+        return date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100).toordinal() - _EPOCH
+    except ValueError:
+        return 0
+
+
 def _near(a: list[int], b: list[int], window: int) -> bool:
     """Whether some position of sorted *a* is within *window* of one of sorted *b*."""
     for x in a:
@@ -111,6 +121,7 @@ class Ranker:
         self._cache: dict[tuple[str, str], Postings] = {}
         self._cache_size = cache_size
         self._dates: np.ndarray | None = None
+        self._ages: np.ndarray | None = None
         self._facet_codes: dict[str, tuple[np.ndarray, list[str]]] = {}
 
     # -- building blocks -------------------------------------------------
@@ -284,6 +295,32 @@ class Ranker:
             self._dates = dates
         return self._dates
 
+    def ages(self) -> np.ndarray:
+        """Per global doc number: days before the newest dated live article.
+
+        Measured from the index's own newest article, not from today, so a
+        recency-weighted search gives the same order tomorrow. Undated
+        articles get the age of the oldest dated one (0 when none is dated).
+        """
+        if self._ages is None:
+            dates = self.dates()
+            ages = np.zeros(self.size, dtype=np.float64)
+            dated = (dates > 0) & self.live
+            if dated.any():
+                values, inverse = np.unique(dates, return_inverse=True)
+                days = np.array([_epoch_day(int(v)) for v in values], dtype=np.float64)
+                per_doc = days[inverse.reshape(-1)]
+                newest = float(per_doc[dated].max())
+                oldest = float(per_doc[dated].min())
+                ages = np.where(dates > 0, newest - per_doc, newest - oldest)
+                ages = np.maximum(ages, 0.0)  # a deleted article newer than every live one
+            self._ages = ages
+        return self._ages
+
+    def recency(self, half_life_days: float) -> np.ndarray:
+        """Per doc: ``0.5 ** (age_days / half_life_days)`` (see :meth:`ages`)."""
+        return np.power(0.5, self.ages() / float(half_life_days)).astype(np.float32)
+
     def facet_codes(self, key: str) -> tuple[np.ndarray, list[str]]:
         """Per doc, an index into the display names of *key* (0 is "", none).
 
@@ -356,7 +393,8 @@ class Ranker:
     # -- the whole query ----------------------------------------------------
 
     def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0, sort: str = "relevance",
-             facets: bool = False, filters: dict[str, list[str]] | None = None) -> Ranking:
+             facets: bool = False, filters: dict[str, list[str]] | None = None,
+             half_life: float | None = None) -> Ranking:
         """The page [offset, offset + limit) of the matches of *query*.
 
         ``sort="newest"`` / ``"oldest"`` orders the documents matching every
@@ -364,6 +402,9 @@ class Ranker:
         ties by score; ``"relevance"`` ranks partial matches too. *filters*
         (like ``query.filters``) must all hold as well. ``facets=True`` counts
         the ``total`` documents per source, category, credit and month.
+        ``half_life`` (days, relevance order only) multiplies each score by
+        ``0.5 ** (age / half_life)``, the age counted from the newest dated
+        article in the index (see :meth:`recency`).
         """
         p = self.params
         if sort not in ("relevance", "newest", "oldest"):
@@ -419,6 +460,10 @@ class Ranker:
         if candidates.size == 0:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0, facet_counts)
         scores = base[candidates] * coverage[candidates] ** p.coverage_power
+        decay = None
+        if half_life is not None and sort == "relevance":
+            decay = self.recency(half_life)
+            scores = scores * decay[candidates]
         if sort != "relevance":
             # Every full match, by date; the score (without the proximity
             # bonus, which only reorders near the top) breaks ties.
@@ -462,7 +507,8 @@ class Ranker:
                     continue
                 bonus = self._proximity(per_run, idfs)
                 if bonus:
-                    scores[i] += bonus * coverage[docs[j]] ** p.coverage_power
+                    bonus *= coverage[docs[j]] ** p.coverage_power
+                    scores[i] += bonus if decay is None else bonus * decay[docs[j]]
         order = top[np.lexsort((candidates[top], -scores[top]))]
         order = order[offset: offset + limit]
         return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts)

@@ -1,0 +1,138 @@
+"""Recency-aware ranking, related articles and near-duplicates on a real news-b slice.
+
+One index per module: 12 dantri.com.vn articles from each of five categories
+(business, education, health, sport, world), dated 2020-10 to 2021-05, the two
+2019 articles of news-b, an undated copy of one article and an exact copy of
+another under a new id.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from conftest import read_corpus_lines
+from vnsearch import QueryError, SearchEngine
+
+SLICES = [(0, 12), (270, 282), (791, 803), (1598, 1610), (2400, 2412), (880, 881), (2215, 2216)]
+COPY_OF = "dantri-unc-news_sport_003"  # indexed again as "copy-sport"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    records = []
+    for start, stop in SLICES:
+        records += read_corpus_lines("news-b.jsonl.gz", start, stop)
+    by_id = {r["id"]: r for r in records}
+    assert COPY_OF in by_id and {r["date"][:4] for r in records} == {"2019", "2020", "2021"}
+    undated = dict(by_id["dantri-unc-news_world_016"], id="undated-world", date="")
+    copy = dict(by_id[COPY_OF], id="copy-sport")
+    records += [undated, copy]
+    engine = SearchEngine(tmp_path_factory.mktemp("news-more") / "ix")
+    summary = engine.index_articles(records, jobs=1)
+    assert summary.added == len(records), str(summary)
+    yield engine, {r["id"]: r for r in records}
+    engine.close()
+
+
+def cli(engine, command, *args):
+    from click.testing import CliRunner
+
+    from vnsearch.cli import main
+
+    return CliRunner().invoke(main, [command, *args, "--index-dir", str(engine.path)])
+
+
+def days(a: str, b: str) -> int:
+    import datetime
+
+    return (datetime.date.fromisoformat(a) - datetime.date.fromisoformat(b)).days
+
+
+# -- recency -------------------------------------------------------------------------------
+
+
+QUERY = "covid-19"
+
+
+def test_recent_multiplies_each_score_by_the_decay_from_the_newest_article(corpus):
+    engine, records = corpus
+    newest = max(r["date"] for r in records.values() if r["date"])
+    oldest = min(r["date"] for r in records.values() if r["date"])
+    plain = {h.id: h for h in engine.search(QUERY, limit=1000)}
+    for half_life in (180, 30):
+        recent = engine.search(QUERY, limit=1000, recent=True, half_life_days=half_life)
+        assert {h.id for h in recent} == set(plain)
+        for h in recent:
+            age = days(newest, h.date or oldest)  # undated: as old as the oldest
+            assert h.score == pytest.approx(plain[h.id].score * 0.5 ** (age / half_life), rel=1e-4), h.id
+        scores = [h.score for h in recent]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_recent_moves_a_newer_article_above_an_older_one_and_the_half_life_sets_how_far(corpus):
+    engine, records = corpus
+    plain = engine.search(QUERY, limit=1000)
+    # An older article (2019/2020) that outranks a 2021 one by relevance alone.
+    pairs = [(a, b) for i, a in enumerate(plain) for b in plain[i + 1:]
+             if a.date and b.date and a.date < "2021" <= b.date and a.score > b.score]
+    assert pairs, [(h.date, h.id) for h in plain]
+    older, newer = pairs[0]
+    gap = days(newer.date, older.date)
+    # The flip happens exactly when 2 ** (gap / half_life) exceeds the relevance ratio.
+    flip_at = gap / math.log2(older.score / newer.score)
+
+    def order(half_life):
+        ids = [h.id for h in engine.search(QUERY, limit=1000, recent=True, half_life_days=half_life)]
+        return ids.index(newer.id) < ids.index(older.id)
+
+    assert order(flip_at / 2)  # strong decay: the newer one first
+    assert not order(flip_at * 2)  # weak decay: relevance still wins
+    assert not order(1e9)  # no decay at all: the plain order
+
+
+def test_recent_with_real_dates_favours_2021(corpus):
+    engine, _ = corpus
+    plain = engine.search(QUERY, limit=5)
+    recent = engine.search(QUERY, limit=5, recent=True)
+    assert sum(h.date >= "2021" for h in recent) > sum(h.date >= "2021" for h in plain)
+
+
+def test_undated_article_counts_as_old_as_the_oldest(corpus):
+    engine, records = corpus
+    query = records["undated-world"]["title"]
+    plain = {h.id: h.score for h in engine.search(query, limit=1000)}
+    recent = {h.id: h.score for h in engine.search(query, limit=1000, recent=True, half_life_days=90)}
+    oldest = min(r["date"] for r in records.values() if r["date"])
+    newest = max(r["date"] for r in records.values() if r["date"])
+    assert recent["undated-world"] == pytest.approx(plain["undated-world"] * 0.5 ** (days(newest, oldest) / 90),
+                                                    rel=1e-4)
+    # Its dated twin now ranks above it.
+    assert recent["dantri-unc-news_world_016"] > recent["undated-world"]
+
+
+@pytest.mark.parametrize("bad", [0, -5, float("nan"), "soon"])
+def test_bad_half_life_is_a_query_error(corpus, bad):
+    with pytest.raises(QueryError, match="half_life_days"):
+        corpus[0].search(QUERY, recent=True, half_life_days=bad)
+
+
+def test_recent_only_with_the_relevance_order(corpus):
+    with pytest.raises(QueryError, match="relevance"):
+        corpus[0].search(QUERY, recent=True, sort="newest")
+
+
+def test_cli_recent_and_half_life(corpus):
+    engine, _ = corpus
+    expected = [h.id for h in engine.search(QUERY, limit=5, recent=True, half_life_days=45)]
+    result = cli(engine, "search", QUERY, "--recent", "--half-life", "45", "-n", "5", "--json")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == expected
+    text = cli(engine, "search", QUERY, "--recent", "-n", "3", "--no-color")
+    assert "newer first (half-life 180 days)" in text.stdout
+    bad = cli(engine, "search", QUERY, "--recent", "--half-life", "0")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: bad query: half_life_days")
+    bad = cli(engine, "search", QUERY, "--recent", "--sort", "oldest")
+    assert bad.exit_code == 2
