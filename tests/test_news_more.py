@@ -136,3 +136,87 @@ def test_cli_recent_and_half_life(corpus):
     assert bad.exit_code == 2 and bad.stderr.startswith("error: bad query: half_life_days")
     bad = cli(engine, "search", QUERY, "--recent", "--sort", "oldest")
     assert bad.exit_code == 2
+
+
+# -- related articles -----------------------------------------------------------------------
+
+SOURCES = ["dantri-unc-news_business_001", "dantri-unc-news_education_020", "dantri-unc-news_health_001",
+           "dantri-unc-news_sport_010", "dantri-unc-news_world_016"]
+
+
+@pytest.mark.parametrize("article_id", SOURCES)
+def test_similar_never_returns_the_article_itself(corpus, article_id):
+    engine, records = corpus
+    results = engine.similar(article_id, limit=10)
+    assert len(results) == 10
+    assert article_id not in {h.id for h in results}
+    assert [h.rank for h in results] == list(range(1, 11))
+    assert [h.score for h in results] == sorted((h.score for h in results), reverse=True)
+    assert 10 <= len(results.query.text.split()) <= 25
+
+
+def test_similar_articles_are_mostly_of_the_same_category(corpus):
+    engine, records = corpus
+    same = shown = 0
+    for start, stop in SLICES[:5]:
+        for r in read_corpus_lines("news-b.jsonl.gz", start, start + 4):
+            hits = engine.similar(r["id"], limit=5)
+            same += sum(records[h.id]["category"] == r["category"] for h in hits)
+            shown += len(hits)
+    # Five categories of 12 articles each: by chance about one in five would match.
+    assert same / shown >= 0.6, (same, shown)
+
+
+def test_exact_copy_and_its_original_are_left_out_of_each_other(corpus):
+    engine, _ = corpus
+    for article_id, twin in ((COPY_OF, "copy-sport"), ("copy-sport", COPY_OF)):
+        results = engine.similar(article_id, limit=50)
+        ids = {h.id for h in results}
+        assert article_id not in ids and twin not in ids
+        assert results.near_duplicates == 1
+    # The undated copy of a world article is left out too.
+    assert "undated-world" not in {h.id for h in engine.similar("dantri-unc-news_world_016", limit=50)}
+
+
+def test_near_duplicate_threshold_on_real_text(corpus):
+    from vnsearch.similar import folded_syllables, jaccard, shingles
+
+    _, records = corpus
+    body = records[COPY_OF]["body"]
+    paragraphs = body.split("\n")
+    edited = "\n".join(paragraphs[:-1])  # the last paragraph cut
+    a, b = shingles(folded_syllables(body)), shingles(folded_syllables(edited))
+    assert jaccard(a, a) == 1.0
+    other = shingles(folded_syllables(records["dantri-unc-news_sport_010"]["body"]))
+    assert jaccard(a, other) < 0.1
+    assert jaccard(a, b) == len(b) / len(a)  # a subset
+
+
+def test_similar_does_not_run_the_segmenter(corpus, monkeypatch):
+    from vnsearch.analysis import Segmenter
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the segmenter ran")
+
+    monkeypatch.setattr(Segmenter, "word_starts", refuse)
+    monkeypatch.setattr(Segmenter, "shared", refuse)
+    assert len(corpus[0].similar(SOURCES[0], limit=3)) == 3
+
+
+def test_similar_unknown_id(corpus):
+    with pytest.raises(KeyError):
+        corpus[0].similar("no-such-id")
+    result = cli(corpus[0], "similar", "no-such-id")
+    assert result.exit_code == 1 and "No article with id 'no-such-id'" in result.stderr
+
+
+def test_cli_similar_json_and_text(corpus):
+    engine, _ = corpus
+    expected = [h.id for h in engine.similar(COPY_OF, limit=4)]
+    result = cli(engine, "similar", COPY_OF, "-n", "4", "--json")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == expected
+    text = cli(engine, "similar", COPY_OF, "--limit", "2", "--no-color")
+    assert text.exit_code == 0
+    assert f"2 related to {COPY_OF} by: " in text.stdout and "1 near-duplicate(s) left out" in text.stdout
+    assert " 1. " in text.stdout and " 3. " not in text.stdout

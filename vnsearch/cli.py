@@ -194,6 +194,21 @@ def _highlighted(snippet, color: bool) -> str:
     return snippet.marked("[", "]")
 
 
+def _print_hits(results, color: bool, as_html: bool) -> None:
+    """Rank, title, date · source, id and snippet of each hit, for people."""
+    # With --html every field from the index is HTML-escaped, not only the snippet.
+    esc = html.escape if as_html else (lambda t: t)
+    for hit in results:
+        meta = esc(safe(" · ".join(x for x in (hit.date or "undated", hit.display_source) if x)))
+        title = hit.title_snippet.html() if as_html else _highlighted(hit.title_snippet, color)
+        click.echo(f"{_style(f'{hit.rank:>2}.', color, fg='cyan')} {title}")
+        click.echo(f"    {_style(meta, color, dim=True)}  {_style(esc(safe(hit.id)), color, dim=True)}")
+        snippet = hit.snippet_html() if as_html else _highlighted(hit.snippet_obj, color)
+        if snippet:
+            click.echo(f"    {snippet}")
+        click.echo()
+
+
 @main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True)
 @index_dir_option
@@ -266,15 +281,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             click.echo(f"No results past {start} for {text!r}: {results.total} match all words.", err=True)
         elif not results:
             click.echo(f"No results for {text!r}.", err=True)
-        for hit in results:
-            meta = esc(safe(" · ".join(x for x in (hit.date or "undated", hit.display_source) if x)))
-            title = hit.title_snippet.html() if as_html else _highlighted(hit.title_snippet, color)
-            click.echo(f"{_style(f'{hit.rank:>2}.', color, fg='cyan')} {title}")
-            click.echo(f"    {_style(meta, color, dim=True)}  {_style(esc(safe(hit.id)), color, dim=True)}")
-            snippet = hit.snippet_html() if as_html else _highlighted(hit.snippet_obj, color)
-            if snippet:
-                click.echo(f"    {snippet}")
-            click.echo()
+        _print_hits(results, color, as_html)
         if results:
             shown_to = start + len(results)
             if sort == "relevance":
@@ -289,6 +296,48 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             click.echo()
             _print_facets(results.facets, results.total, color)
     engine.close()
+    sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
+
+
+@main.command("similar")
+@click.argument("article_id")
+@index_dir_option
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many related articles.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per hit.")
+@click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
+@click.option("--color/--no-color", default=None,
+              help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
+def similar_cmd(article_id: str, index_dir: Path | None, limit: int, as_json: bool, as_html: bool,
+                color: bool | None) -> None:
+    """Articles related to the one with ARTICLE_ID (itself and its near-copies left out).
+
+    It is searched for by its 25 most distinctive syllables (count in the
+    article × rarity in the index).
+
+    Library: SearchEngine(index_dir).similar(article_id, limit=…)
+    """
+    engine = _open(index_dir, create=False)
+    try:
+        results = engine.similar(article_id, limit=limit)
+    except KeyError:
+        engine.close()
+        click.echo(f"No article with id {article_id!r}.", err=True)
+        sys.exit(EXIT_NOT_FOUND)
+    engine.close()
+    if as_json:
+        for hit in results:
+            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+    else:
+        color = sys.stdout.isatty() if color is None else color
+        if not results:
+            click.echo(f"No articles related to {article_id!r}.", err=True)
+        _print_hits(results, color, as_html)
+        if results:
+            dups = getattr(results, "near_duplicates", 0)
+            extra = f"; {dups} near-duplicate(s) left out" if dups else ""
+            click.echo(_style(f"{len(results)} related to {article_id} by: {results.query.text}{extra}",
+                              color, dim=True))
     sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
 
 

@@ -26,9 +26,10 @@ from whoosh.writing import CLEAR
 from .articles import Article, ArticleError, LoadWarning, load_paths
 from .highlight import Highlighter, Snippet
 from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
-from .query import SORTS, ParsedQuery, QueryError, date_range, parse_query
+from .query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
 from .restore import index_df, restore
+from .similar import NEAR_DUPLICATE, article_text, folded_syllables, jaccard, shingles
 from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
@@ -558,6 +559,83 @@ class SearchEngine:
         results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset, sort, ranking.facets)
         if suggest:
             results.suggestion = self.suggest(typed)  # options like since= are not part of the query
+        return results
+
+    # -- related articles ---------------------------------------------------------
+
+    def similar(self, article_id: str, limit: int = 10, snippet_chars: int = 240,
+                terms: int = 25) -> SearchResults:
+        """Articles about the same thing as *article_id*, best first.
+
+        The article's stored text is re-tokenised (no segmenter) into folded
+        syllables; the *terms* most distinctive of them (count in the article
+        × idf from the index's ``text_f`` document frequencies; syllables no
+        other article holds and bare numbers and dates left out) make a plain soft
+        query for the usual ranker. The article itself and its
+        near-duplicates (syllable 5-shingle Jaccard ≥ 0.7 with it, on the
+        stored text) are left out. ``results.query.text`` holds the terms.
+        Raises ``KeyError`` for an unknown id.
+        """
+        if limit < 0:
+            raise QueryError("limit must not be negative")
+        with self._reading():
+            results = self._similar(article_id, limit, snippet_chars, terms)
+        if results is None:
+            raise KeyError(article_id)  # outside _reading, which takes a KeyError for damage
+        return results
+
+    def _similar(self, article_id: str, limit: int, snippet_chars: int, terms: int) -> SearchResults | None:
+        searcher, ranker = self._current()
+        source = searcher.document(id=article_id)
+        if source is None:
+            return None
+        reader = searcher.reader()
+        folded = folded_syllables(article_text(source))
+        counts: dict[str, int] = {}
+        for syl in folded:
+            counts[syl] = counts.get(syl, 0) + 1
+        weighted = []
+        for syl, tf in counts.items():
+            if not any(c.isalpha() for c in syl):
+                continue  # bare numbers and dates
+            df = reader.doc_frequency("text_f", syl)
+            if df <= 1:
+                continue  # only this article (or nowhere): finds nothing else
+            weighted.append((tf * ranker._idf(df), syl))
+        weighted.sort(key=lambda x: (-x[0], x[1]))
+        chosen = [syl for _, syl in weighted[:terms]]
+        parsed = ParsedQuery(groups=[[Phrase([syl])] for syl in chosen], text=" ".join(chosen))
+        results = SearchResults([], 0, 0, parsed)
+        if not chosen or not limit:
+            return results
+        source_shingles = shingles(folded)
+        self_doc = searcher.document_number(id=article_id)
+        highlighter = Highlighter.for_query(parsed)
+        want = limit
+        fetch = limit * 2 + 10
+        hits: list[Hit] = []
+        excluded = 0
+        while True:
+            ranking = ranker.rank(parsed, limit=fetch)
+            hits, excluded = [], 0
+            for doc, score in zip(ranking.docs, ranking.scores):
+                if int(doc) == self_doc:
+                    excluded += 1
+                    continue
+                fields = reader.stored_fields(int(doc))
+                if fields.get("id") == article_id or jaccard(
+                        source_shingles, shingles(folded_syllables(article_text(fields)))) >= NEAR_DUPLICATE:
+                    excluded += 1
+                    continue
+                hits.append(_hit(fields, float(score), len(hits) + 1, highlighter, snippet_chars))
+                if len(hits) == want:
+                    break
+            if len(hits) == want or len(ranking.docs) < fetch:
+                break
+            fetch *= 4  # many near-duplicates: look further down
+        results = SearchResults(hits, max(ranking.matched - excluded, len(hits)),
+                                max(ranking.matched - excluded, len(hits)), parsed)
+        results.near_duplicates = excluded - (1 if self_doc is not None else 0)
         return results
 
     # -- checking -----------------------------------------------------------------

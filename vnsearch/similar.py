@@ -1,0 +1,97 @@
+"""Related articles and near-duplicates: folded syllables, shingles, MinHash.
+
+Everything here works on the stored text re-tokenised with
+:func:`vnsearch.analysis.syllables` (the token regex, never the segmenter), so
+it is cheap enough to run on every candidate at query time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .analysis import _folded_lower, syllables
+from .schema import ZONES
+
+__all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
+           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_keys", "estimated_jaccard"]
+
+SHINGLE = 5  # syllables per shingle
+NEAR_DUPLICATE = 0.7  # shingle Jaccard from which two articles are near-duplicates
+
+
+def article_text(fields) -> str:
+    """Title, lead and body of a stored article (or an Article), one per line."""
+    get = fields.get if hasattr(fields, "get") else (lambda k, d="": getattr(fields, k, d))
+    return "\n".join(t for t in (get(z, "") or "" for z in ZONES) if t)
+
+
+def folded_syllables(text: str) -> list[str]:
+    """The syllables of *text*, lower case and accent-folded, as ``text_f`` indexes them."""
+    return [_folded_lower(t.text) for t in syllables(text)]
+
+
+def shingles(folded: Sequence[str], k: int = SHINGLE) -> set[str]:
+    """Runs of *k* consecutive syllables (the whole text if it is shorter)."""
+    if len(folded) < k:
+        return {" ".join(folded)} if folded else set()
+    return {" ".join(folded[i: i + k]) for i in range(len(folded) - k + 1)}
+
+
+def jaccard(a: set, b: set) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+# -- MinHash --------------------------------------------------------------------------
+
+MINHASH_BANDS = 8
+MINHASH_ROWS = 4
+_HASHES = MINHASH_BANDS * MINHASH_ROWS
+_rng = np.random.default_rng(20261122)  # fixed: signatures must agree across processes and runs
+_SALTS = _rng.integers(0, np.iinfo(np.uint64).max, size=_HASHES, dtype=np.uint64, endpoint=True)
+_EMPTY = np.iinfo(np.uint64).max
+
+
+def _base_hashes(items: Iterable[str]) -> np.ndarray:
+    return np.array([int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little")
+                     for s in items], dtype=np.uint64)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser (a bijection, wrapping uint64 arithmetic)."""
+    x = x ^ (x >> np.uint64(33))
+    x = x * np.uint64(0xFF51AFD7ED558CCD)
+    x = x ^ (x >> np.uint64(33))
+    x = x * np.uint64(0xC4CEB9FE1A85EC53)
+    return x ^ (x >> np.uint64(33))
+
+
+def minhash(shingle_set: set[str]) -> np.ndarray:
+    """``MINHASH_BANDS × MINHASH_ROWS`` minimum hashes of the shingles.
+
+    Hash *i* of a shingle is the finaliser of its 64-bit BLAKE2b hash XOR a
+    fixed salt: one independent-looking permutation per salt, all in one
+    numpy pass.
+    """
+    if not shingle_set:
+        return np.full(_HASHES, _EMPTY, dtype=np.uint64)
+    x = _base_hashes(shingle_set)
+    with np.errstate(over="ignore"):
+        return _mix(x[:, None] ^ _SALTS[None, :]).min(axis=0)
+
+
+def band_keys(signature: np.ndarray) -> list[str]:
+    """One key per band of ``MINHASH_ROWS`` hashes: equal keys, a candidate pair."""
+    keys = []
+    for band in range(MINHASH_BANDS):
+        rows = signature[band * MINHASH_ROWS: (band + 1) * MINHASH_ROWS]
+        keys.append(f"{band}:" + hashlib.blake2b(rows.tobytes(), digest_size=6).hexdigest())
+    return keys
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(a == b))
