@@ -61,9 +61,9 @@ def test_recent_multiplies_each_score_by_the_decay_from_the_newest_article(corpu
     engine, records = corpus
     newest = max(r["date"] for r in records.values() if r["date"])
     oldest = min(r["date"] for r in records.values() if r["date"])
-    plain = {h.id: h for h in engine.search(QUERY, limit=1000)}
+    plain = {h.id: h for h in engine.search(QUERY, limit=1000, collapse=False)}
     for half_life in (180, 30):
-        recent = engine.search(QUERY, limit=1000, recent=True, half_life_days=half_life)
+        recent = engine.search(QUERY, limit=1000, recent=True, half_life_days=half_life, collapse=False)
         assert {h.id for h in recent} == set(plain)
         for h in recent:
             age = days(newest, h.date or oldest)  # undated: as old as the oldest
@@ -103,8 +103,10 @@ def test_recent_with_real_dates_favours_2021(corpus):
 def test_undated_article_counts_as_old_as_the_oldest(corpus):
     engine, records = corpus
     query = records["undated-world"]["title"]
-    plain = {h.id: h.score for h in engine.search(query, limit=1000)}
-    recent = {h.id: h.score for h in engine.search(query, limit=1000, recent=True, half_life_days=90)}
+    # collapse=False: the undated article is a copy of world_016, shown apart here.
+    plain = {h.id: h.score for h in engine.search(query, limit=1000, collapse=False)}
+    recent = {h.id: h.score for h in engine.search(query, limit=1000, recent=True, half_life_days=90,
+                                                   collapse=False)}
     oldest = min(r["date"] for r in records.values() if r["date"])
     newest = max(r["date"] for r in records.values() if r["date"])
     assert recent["undated-world"] == pytest.approx(plain["undated-world"] * 0.5 ** (days(newest, oldest) / 90),
@@ -220,3 +222,76 @@ def test_cli_similar_json_and_text(corpus):
     assert text.exit_code == 0
     assert f"2 related to {COPY_OF} by: " in text.stdout and "1 near-duplicate(s) left out" in text.stdout
     assert " 1. " in text.stdout and " 3. " not in text.stdout
+
+
+# -- near-duplicate collapsing ---------------------------------------------------------------
+
+
+def test_minhash_estimate_follows_the_true_jaccard(corpus):
+    from vnsearch.similar import estimated_jaccard, folded_syllables, minhash, shingles
+
+    _, records = corpus
+    words = folded_syllables(records[COPY_OF]["body"])
+    a = shingles(words)
+    for keep in (1.0, 0.9, 0.6, 0.3):
+        b = shingles(words[: max(5, int(len(words) * keep))])
+        true = len(b) / len(a)
+        assert abs(estimated_jaccard(minhash(a), minhash(b)) - true) < 0.25, keep
+    other = shingles(folded_syllables(records["dantri-unc-news_world_020"]["body"]))
+    assert estimated_jaccard(minhash(a), minhash(other)) < 0.15
+
+
+def test_copies_collapse_into_the_best_ranked(corpus):
+    engine, records = corpus
+    query = records[COPY_OF]["title"]
+    every = engine.search(query, limit=1000, collapse=False)
+    ids = [h.id for h in every]
+    assert {COPY_OF, "copy-sport"} <= set(ids)
+    first, second = sorted((COPY_OF, "copy-sport"), key=ids.index)
+    collapsed = engine.search(query, limit=1000)
+    shown = [h.id for h in collapsed]
+    assert first in shown and second not in shown
+    hit = collapsed[shown.index(first)]
+    assert hit.similar_ids == [second] and hit.to_dict()["similar_ids"] == [second]
+    # Nothing else moves; the only other copies in the slice are world_016 and its undated twin.
+    gone = set(ids) - set(shown)
+    assert second in gone and gone <= {second, "undated-world"}
+    assert shown == [i for i in ids if i not in gone]
+    assert [h.rank for h in collapsed] == list(range(1, len(collapsed) + 1))
+    assert collapsed.total == every.total  # totals count articles
+    assert all(not h.similar_ids for h in collapsed if h.id not in (first, "dantri-unc-news_world_016"))
+    assert "similar_ids" not in every[0].to_dict()
+
+
+def test_collapsed_pages_join_up(corpus):
+    engine, records = corpus
+    query = "covid-19 việt nam"
+    whole = [h.id for h in engine.search(query, limit=1000)]
+    pages = []
+    for offset in range(0, len(whole), 7):
+        pages += [h.id for h in engine.search(query, limit=7, offset=offset)]
+    assert pages == whole
+
+
+def test_undated_copy_collapses_under_its_dated_twin(corpus):
+    engine, records = corpus
+    results = engine.search(records["undated-world"]["title"], limit=20)
+    by_id = {h.id: h for h in results}
+    assert "undated-world" not in by_id
+    assert by_id["dantri-unc-news_world_016"].similar_ids == ["undated-world"]
+
+
+def test_cli_shows_plus_n_similar_and_all_shows_every_copy(corpus):
+    engine, records = corpus
+    query = records[COPY_OF]["title"]
+    text = cli(engine, "search", query, "-n", "3", "--no-color")
+    assert text.exit_code == 0, text.output
+    assert "+1 similar: " in text.stdout
+    every = cli(engine, "search", query, "-n", "3", "--all", "--json")
+    ids = [json.loads(line)["id"] for line in every.stdout.splitlines()]
+    assert {COPY_OF, "copy-sport"} <= set(ids)
+    assert all("similar_ids" not in json.loads(line) for line in every.stdout.splitlines())
+    collapsed = cli(engine, "search", query, "-n", "3", "--json")
+    lines = [json.loads(line) for line in collapsed.stdout.splitlines()]
+    assert len({COPY_OF, "copy-sport"} & {d["id"] for d in lines}) == 1
+    assert any(d.get("similar_ids") for d in lines)

@@ -203,6 +203,9 @@ def _print_hits(results, color: bool, as_html: bool) -> None:
         title = hit.title_snippet.html() if as_html else _highlighted(hit.title_snippet, color)
         click.echo(f"{_style(f'{hit.rank:>2}.', color, fg='cyan')} {title}")
         click.echo(f"    {_style(meta, color, dim=True)}  {_style(esc(safe(hit.id)), color, dim=True)}")
+        if hit.similar_ids:
+            copies = ", ".join(esc(safe(i)) for i in hit.similar_ids)
+            click.echo(f"    {_style(f'+{len(hit.similar_ids)} similar: {copies}', color, fg='magenta')}")
         snippet = hit.snippet_html() if as_html else _highlighted(hit.snippet_obj, color)
         if snippet:
             click.echo(f"    {snippet}")
@@ -226,6 +229,8 @@ def _print_hits(results, color: bool, as_html: bool) -> None:
                    "newest article in the index; undated articles count as the oldest.")
 @click.option("--half-life", "half_life", type=float, default=180, show_default=True, metavar="DAYS",
               help="With --recent: how many days older halve an article's score.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Show every near-duplicate copy, not one hit per group with \"+N similar\".")
 @click.option("--source", "sources", metavar="NAME", multiple=True,
               help="Only this source (case- and accent-insensitive, part of the name will do); repeat for any of several.")
 @click.option("--category", "categories", metavar="NAME", multiple=True,
@@ -238,7 +243,7 @@ def _print_hits(results, color: bool, as_html: bool) -> None:
 @click.option("--color/--no-color", default=None,
               help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
 def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int, offset: int | None,
-               since: str | None, until: str | None, sort: str, recent: bool, half_life: float,
+               since: str | None, until: str | None, sort: str, recent: bool, half_life: float, show_all: bool,
                sources: tuple[str, ...],
                categories: tuple[str, ...], show_facets: bool,
                as_json: bool, as_html: bool, color: bool | None) -> None:
@@ -248,7 +253,8 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
     query typed with them ranks exact matches first.
 
     Library: SearchEngine(index_dir).search(query, limit=…, offset=…, since=…,
-    until=…, sort=…, source=…, category=…, facets=…, recent=…, half_life_days=…)
+    until=…, sort=…, source=…, category=…, facets=…, recent=…, half_life_days=…,
+    collapse=…)
     """
     # Unknown short options pass through as -exclusions ("AI -Alibaba");
     # an unknown long option is still a typo worth reporting.
@@ -262,7 +268,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
         results = engine.search(text, limit=limit, offset=start, since=since, until=until, sort=sort,
                                 facets=show_facets, source=list(sources) or None,
                                 category=list(categories) or None, recent=recent,
-                                half_life_days=half_life)
+                                half_life_days=half_life, collapse=not show_all)
     except QueryError as exc:
         raise UserError(f"bad query: {exc}") from None
     if as_json:

@@ -29,7 +29,8 @@ from .indexing import IndexSummary, article_digest, coerce_article, prepare_docu
 from .query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
 from .restore import index_df, restore
-from .similar import NEAR_DUPLICATE, article_text, folded_syllables, jaccard, shingles
+from .similar import (NEAR_DUPLICATE, article_text, band_keys, estimated_jaccard, folded_syllables, jaccard,
+                      shingles, signature_of)
 from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
@@ -87,6 +88,7 @@ class Hit:
     highlights: list[tuple[int, int]]
     title_highlights: list[tuple[int, int]]
     title_derived: bool = False
+    similar_ids: list[str] = field(default_factory=list)  # near-copies collapsed into this hit
 
     @property
     def snippet_obj(self) -> Snippet:
@@ -114,6 +116,7 @@ class Hit:
             "url": self.url,
             "snippet": self.snippet,
             "highlights": [list(h) for h in self.highlights],
+            **({"similar_ids": list(self.similar_ids)} if self.similar_ids else {}),
         }
 
 
@@ -490,7 +493,7 @@ class SearchEngine:
                sort: str = "relevance", facets: bool = False,
                source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
-               recent: bool = False, half_life_days: float = 180) -> SearchResults:
+               recent: bool = False, half_life_days: float = 180, collapse: bool = True) -> SearchResults:
         """Best matches first. Raises :class:`QueryError` for an empty query.
 
         With ``suggest=True`` a query typed without diacritics also gets
@@ -511,6 +514,11 @@ class SearchEngine:
         newest dated article in the index (not today, so results are stable);
         undated articles count as old as the oldest dated one. Only for
         ``sort="relevance"``.
+
+        ``collapse=True`` shows one hit per group of near-duplicates (the
+        best-ranked; the others' ids in ``hit.similar_ids``): matches sharing
+        a MinHash band with it and an estimated 5-shingle Jaccard ≥ 0.7.
+        ``offset`` counts groups; ``total`` and ``matched`` count articles.
         """
         parsed = typed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if limit < 0 or offset < 0:
@@ -542,20 +550,35 @@ class SearchEngine:
                 filters[key] = values
         with self._reading():
             return self._search(parsed, typed, limit, offset, snippet_chars, suggest, sort, facets, filters,
-                                half_life)
+                                half_life, collapse)
 
     def _search(self, parsed: ParsedQuery, typed: ParsedQuery, limit: int, offset: int, snippet_chars: int,
                 suggest: bool, sort: str, facets: bool, filters: dict[str, list[str]],
-                half_life: float | None = None) -> SearchResults:
+                half_life: float | None = None, collapse: bool = False) -> SearchResults:
         searcher, ranker = self._current()
-        ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters,
-                              half_life=half_life)
-        highlighter = Highlighter.for_query(parsed)
         reader = searcher.reader()
+        highlighter = Highlighter.for_query(parsed)
         hits = []
-        for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):
-            fields = reader.stored_fields(int(doc))
-            hits.append(_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
+        if not collapse:
+            ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters,
+                                  half_life=half_life)
+            for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):
+                fields = reader.stored_fields(int(doc))
+                hits.append(_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
+        else:
+            fetch = (offset + limit) * 2 + 20
+            while True:
+                ranking = ranker.rank(parsed, limit=fetch, offset=0, sort=sort, facets=facets, filters=filters,
+                                      half_life=half_life)
+                groups = _collapse(reader, ranking.docs, offset + limit)
+                if len(groups) >= offset + limit or len(ranking.docs) < fetch:
+                    break
+                fetch *= 4  # many copies among the matches: look further down
+            position = {int(d): float(s) for d, s in zip(ranking.docs, ranking.scores)}
+            for i, (doc, fields, copies) in enumerate(groups[offset: offset + limit]):
+                hit = _hit(fields, position[doc], offset + i + 1, highlighter, snippet_chars)
+                hit.similar_ids = [reader.stored_fields(c)["id"] for c in copies]
+                hits.append(hit)
         results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset, sort, ranking.facets)
         if suggest:
             results.suggestion = self.suggest(typed)  # options like since= are not part of the query
@@ -695,6 +718,51 @@ class SearchEngine:
             "last_date": dates[-1] if dates else None,
             "dated": len(dates),
         }
+
+
+def _collapse(reader, docs, wanted: int) -> list[tuple[int, dict, list[int]]]:
+    """Walk ranked *docs*, folding near-copies into the best-ranked of each group.
+
+    Returns up to *wanted* groups as (doc, stored fields, copies). A later
+    match is a copy of a group's first doc when they share a MinHash band
+    key and their signatures estimate a 5-shingle Jaccard ≥ ``NEAR_DUPLICATE``.
+    Only documents in *docs* are considered.
+    """
+    order = {int(d): i for i, d in enumerate(docs)}
+    absorbed: set[int] = set()
+    groups = []
+    signatures: dict[int, object] = {}
+
+    def signature(doc: int, fields=None):
+        if doc not in signatures:
+            signatures[doc] = signature_of((fields or reader.stored_fields(doc)).get("minhash"))
+        return signatures[doc]
+
+    for d in docs:
+        doc = int(d)
+        if doc in absorbed:
+            continue
+        fields = reader.stored_fields(doc)
+        copies = []
+        sig = signature(doc, fields)
+        if sig is not None:
+            candidates: set[int] = set()
+            for key in band_keys(sig):
+                try:
+                    candidates.update(reader.postings("dup_bands", key).all_ids())
+                except Exception:  # whoosh.reading.TermNotFound
+                    continue
+            later = sorted((order[c], c) for c in candidates
+                           if c in order and c != doc and c not in absorbed and order[c] > order[doc])
+            for _, c in later:
+                other = signature(c)
+                if other is not None and estimated_jaccard(sig, other) >= NEAR_DUPLICATE:
+                    absorbed.add(c)
+                    copies.append(c)
+        groups.append((doc, fields, copies))
+        if len(groups) >= wanted:
+            break
+    return groups
 
 
 def _day(value: int) -> str:

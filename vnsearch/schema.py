@@ -43,7 +43,7 @@ ZONE_WEIGHTS = (3.0, 1.5, 1.0)
 ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
 # Bumped whenever the analysis or the fields change: an index written by another
 # version must be rebuilt, and we say so instead of returning wrong results.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class Weighted(formats.Format):
@@ -159,4 +159,9 @@ def make_schema() -> fields.Schema:
         source_k=fields.ID(),
         category_k=fields.ID(),
         credit_k=fields.ID(),
+        # Near-duplicates: the MinHash signature of the article's syllable
+        # 5-shingles (stored) and its band keys (indexed): articles sharing a
+        # band key are candidate copies (see vnsearch.similar).
+        minhash=fields.STORED(),
+        dup_bands=fields.KEYWORD(),
     )

@@ -16,7 +16,8 @@ from .analysis import _folded_lower, syllables
 from .schema import ZONES
 
 __all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
-           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_keys", "estimated_jaccard"]
+           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_keys", "estimated_jaccard",
+           "signature_of"]
 
 SHINGLE = 5  # syllables per shingle
 NEAR_DUPLICATE = 0.7  # shingle Jaccard from which two articles are near-duplicates
@@ -91,6 +92,13 @@ def band_keys(signature: np.ndarray) -> list[str]:
         rows = signature[band * MINHASH_ROWS: (band + 1) * MINHASH_ROWS]
         keys.append(f"{band}:" + hashlib.blake2b(rows.tobytes(), digest_size=6).hexdigest())
     return keys
+
+
+def signature_of(stored) -> np.ndarray | None:
+    """The signature stored with an article (None for one indexed without it)."""
+    if not stored or len(stored) != _HASHES * 8:
+        return None
+    return np.frombuffer(stored, dtype=np.uint64)
 
 
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
