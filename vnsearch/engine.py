@@ -748,10 +748,8 @@ def _collapse(reader, docs, wanted: int) -> list[tuple[int, dict, list[int]]]:
         if sig is not None:
             candidates: set[int] = set()
             for key in band_keys(sig):
-                try:
+                if reader.doc_frequency("dup_bands", key) > 1:  # most keys are this doc's alone
                     candidates.update(reader.postings("dup_bands", key).all_ids())
-                except Exception:  # whoosh.reading.TermNotFound
-                    continue
             later = sorted((order[c], c) for c in candidates
                            if c in order and c != doc and c not in absorbed and order[c] > order[doc])
             for _, c in later:
