@@ -340,7 +340,7 @@ def similar_cmd(article_id: str, index_dir: Path | None, limit: int, as_json: bo
             click.echo(f"No articles related to {article_id!r}.", err=True)
         _print_hits(results, color, as_html)
         if results:
-            dups = getattr(results, "near_duplicates", 0)
+            dups = results.near_duplicates
             extra = f"; {dups} near-duplicate(s) left out" if dups else ""
             click.echo(_style(f"{len(results)} related to {article_id} by: {results.query.text}{extra}",
                               color, dim=True))

@@ -136,6 +136,7 @@ class SearchResults(list):
         # over the `total` documents; "" counts those without a value.
         self.facets = facets
         self.suggestion: str | None = None  # the query with diacritics restored, if likely
+        self.near_duplicates = 0  # similar(): near-copies of the article left out
 
 
 class SearchEngine:
