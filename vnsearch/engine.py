@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
-from .articles import Article, ArticleError, LoadWarning, load_paths
+from .articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
 from .highlight import Highlighter, Snippet
 from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
 from .query import SORTS, ParsedQuery, QueryError, date_range, parse_query
@@ -427,19 +427,49 @@ class SearchEngine:
 
     def add_paths(self, paths: Sequence[str | os.PathLike], jobs: int | None = None,
                   on_progress: Callable[[Article], None] | None = None,
-                  on_warning: Callable[[LoadWarning], None] | None = None) -> IndexSummary:
-        """Load .txt / .jsonl / .jsonl.gz files or directories and index them."""
+                  on_warning: Callable[[LoadWarning], None] | None = None,
+                  strict: bool = False) -> IndexSummary:
+        """Load .txt / .jsonl / .jsonl.gz files or directories and index them.
+
+        ``strict=True``: each file is read in full first, and a file that gave
+        any load warning is not indexed at all (not even its good records);
+        it is listed in ``summary.rejected_files``. Files without warnings
+        are indexed as usual. ``summary.load_warnings`` counts the warnings.
+        """
         load_skipped = 0
+        load_warnings = 0
+        rejected: list[str] = []
 
         def warn(w: LoadWarning) -> None:
-            nonlocal load_skipped
-            load_skipped += 1
+            nonlocal load_skipped, load_warnings
+            load_warnings += 1
+            if w.fatal:
+                load_skipped += 1
             if on_warning:
                 on_warning(w)
 
-        summary = self.index_articles(load_paths(paths, on_warning=warn), jobs=jobs,
-                                      on_progress=on_progress, on_warning=on_warning)
+        def whole_files() -> Iterator[Article]:
+            """Each file's articles, only if reading the whole file gave no warning."""
+            nonlocal load_skipped
+            for path in paths:
+                p = Path(path)
+                files = list(iter_files(p, warn)) if p.is_dir() else [p]
+                for file in files:
+                    found: list[LoadWarning] = []
+                    loaded = list(load_path(file, on_warning=found.append))
+                    for w in found:
+                        warn(w)
+                    if found:
+                        load_skipped += len(loaded)  # good records of a rejected file
+                        rejected.append(str(file))
+                    else:
+                        yield from loaded
+
+        source = whole_files() if strict else load_paths(paths, on_warning=warn)
+        summary = self.index_articles(source, jobs=jobs, on_progress=on_progress, on_warning=on_warning)
         summary.skipped += load_skipped
+        summary.load_warnings = load_warnings
+        summary.rejected_files = rejected
         return summary
 
     def delete(self, ids: Iterable[str]) -> int:

@@ -35,6 +35,8 @@ class IndexSummary:
     skipped: int = 0
     deleted: int = 0
     warnings: list[str] = field(default_factory=list)
+    load_warnings: int = 0  # warnings while loading files (add_paths)
+    rejected_files: list[str] = field(default_factory=list)  # not indexed: strict and warned about
 
     @property
     def written(self) -> int:
