@@ -7,6 +7,7 @@ record is reported (file and line) and skipped, and everything else indexed.
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,106 @@ def test_strict_in_the_library(mixed_dir, tmp_path):
         assert summary.load_warnings == 1 and len(seen) == 1
         assert (summary.added, summary.skipped) == (2, 3)
         assert sorted(engine.ids()) == ["g1", "g2"]
+
+
+# -- every kind of bad input, in one run ----------------------------------------------------------
+
+BIG_CHARS = 20_000_000
+
+
+def bad_input_dir(d: Path) -> Path:
+    """A directory with one of each kind of trouble; returns the 20 MB file's path."""
+    d.mkdir()
+    (d / "a_bom.jsonl").write_bytes("\ufeff".encode() + line({"id": "bom", "title": "Tin có BOM"}).encode())
+    (d / "b_crlf.jsonl").write_bytes((line({"id": "crlf1", "title": "Dòng Windows"}).rstrip("\n") + "\r\n"
+                                      + line({"id": "crlf2", "body": "Hai dòng\r\nmột bài"}).rstrip("\n")
+                                      + "\r\n").encode())
+    (d / "c_binary.jsonl").write_bytes(bytes(range(256)) * 4)
+    (d / "c_binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (d / "d_empty.jsonl").write_bytes(b"")
+    (d / "d_empty.txt").write_bytes(b"")
+    records = [
+        '{"id": "cut", "title": "Bài bị cắt ng',  # 1: truncated
+        '["not", "an", "object"]',  # 2
+        line({"id": 42, "title": "Mã số là số"}).strip(),  # 3: kept as "42"
+        line({"id": "baddate", "title": "Ngày không có thật", "date": "2026-13-45"}).strip(),  # 4
+        line({"title": "Không có mã"}).strip(),  # 5
+        line({"id": "notext", "date": "2026-01-02"}).strip(),  # 6
+        line({"id": "ctrl", "title": "Điều\x07khiển\u200b ẩn\x1b[31m", "body": "chữ \u200dvô\ufeff hình"}).strip(),  # 7
+        line({"id": "emoji", "title": "Bóng đá 🇻🇳⚽ thắng lớn 🎉"}).strip(),  # 8
+        line({"id": "nfd", "title": unicodedata.normalize("NFD", "Thời tiết Đà Nẵng")}).strip(),  # 9
+    ]
+    (d / "e_records.jsonl").write_text("\n".join(records) + "\n", "utf-8")
+    big = d / "f_big.jsonl"
+    filler = "Hà Nội mưa lớn, người dân đi làm muộn. "
+    body = "Khủng long bạo chúa xuất hiện. " + filler * ((BIG_CHARS - 30) // len(filler))
+    big.write_text(line({"id": "big", "title": "Bài rất dài", "body": body}), "utf-8")
+    return big
+
+
+def test_bad_input_end_to_end(tmp_path, monkeypatch):
+    from vnsearch import indexing
+
+    monkeypatch.setattr(indexing, "MAX_ANALYSED_CHARS", 2_000)
+    d = tmp_path / "in"
+    bad_input_dir(d)
+    index = tmp_path / "ix"
+    res = run("index", "-j", "1", "--index-dir", index, d)
+    assert res.exit_code == 0, res.output
+    e = d / "e_records.jsonl"
+    assert res.stderr.splitlines() == [
+        f"warning: {d / 'c_binary.jsonl'}:1: invalid JSON: Expecting value (column 1)",
+        *[f"warning: {d / 'c_binary.jsonl'}:{n}: not valid UTF-8 (byte 0x80); line skipped" for n in (2, 3, 4, 5)],
+        f"warning: {d / 'c_binary.txt'}: binary file (contains NUL bytes); skipped",
+        f"warning: {d / 'd_empty.txt'}: empty file",
+        f"warning: {e}:1: invalid JSON: Unterminated string starting at (column 24)",
+        f"warning: {e}:2: expected a JSON object, got array; record skipped",
+        f"warning: {e}:3: id is a number (42); converted to the string '42'",
+        f"warning: {e}:4: invalid date '2026-13-45' (expected a real YYYY-MM-DD date); date dropped",
+        f"warning: {e}:5: record has no id; record skipped",
+        f"warning: {e}:6: record has no text (title, sapo and body are all empty); record skipped",
+        f"warning: {d / 'f_big.jsonl'}:1: article big: text longer than 2,000 characters; "
+        f"only the first 2,000 are searchable",
+    ]
+    assert res.stdout.startswith("9 added, 0 replaced, 11 skipped in ")
+    assert res.stdout.rstrip().endswith("holds 9 articles.")
+    expected = ["42", "baddate", "big", "bom", "crlf1", "crlf2", "ctrl", "emoji", "nfd"]
+    assert ids_in(index) == expected
+    with SearchEngine(index, create=False) as engine:
+        for article_id in expected:  # every good record, stored and searchable by its own title
+            article = engine.get(article_id)
+            assert article is not None
+            assert article_id in [h.id for h in engine.search(article.title, limit=20)], article_id
+        assert engine.get("baddate").date == ""
+        assert engine.get("crlf2").body == "Hai dòng\nmột bài"
+        ctrl = engine.get("ctrl")
+        assert "\x07" not in ctrl.title and "\x1b" not in ctrl.title
+        assert [h.id for h in engine.search("điều khiển ẩn")][:1] == ["ctrl"]
+        assert [h.id for h in engine.search("chữ vô hình")][:1] == ["ctrl"]
+        assert [h.id for h in engine.search("bóng đá thắng")][:1] == ["emoji"]
+        # Typed in NFC (as everyone types it), found in the NFD-written article.
+        assert [h.id for h in engine.search(unicodedata.normalize("NFC", "Thời tiết Đà Nẵng"))][:1] == ["nfd"]
+        big = engine.get("big")
+        assert len(big.body) > 19_000_000  # stored whole
+        hits = engine.search("khủng long bạo chúa")
+        assert [h.id for h in hits] == ["big"] and hits[0].highlights
+        assert engine.search("Hà Nội mưa lớn")[0].id == "big"
+    # The CLI prints the hit too, quickly, whatever the stored size.
+    res = run("search", "--index-dir", index, "khủng long")
+    assert res.exit_code == 0 and "Bài rất dài" in res.stdout, res.output
+
+
+def test_text_limit_in_the_library(tmp_path, monkeypatch):
+    from vnsearch import indexing
+
+    monkeypatch.setattr(indexing, "MAX_ANALYSED_CHARS", 100)
+    seen = []
+    with SearchEngine(tmp_path / "ix") as engine:
+        summary = engine.index_articles([{"id": "long", "body": "mở đầu " + "x " * 200 + "cuối bài"}],
+                                        jobs=1, on_warning=seen.append)
+        assert summary.added == 1 and summary.skipped == 0
+        assert [str(w) for w in seen] == [
+            "article #1: article long: text longer than 100 characters; only the first 100 are searchable"]
+        assert [h.id for h in engine.search("mở đầu")] == ["long"]
+        assert len(engine.search("cuối bài")) == 0  # beyond the limit: stored, not searchable
+        assert engine.get("long").body.endswith("cuối bài")

@@ -25,6 +25,7 @@ from whoosh.writing import CLEAR
 
 from .articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
 from .highlight import Highlighter, Snippet
+from . import indexing
 from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
 from .query import SORTS, ParsedQuery, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
@@ -365,6 +366,11 @@ class SearchEngine:
         seen: set[str] = set()
         digests: dict[str, str] = {}
 
+        def note(warning: LoadWarning) -> None:
+            summary.warnings.append(str(warning))
+            if on_warning:
+                on_warning(warning)
+
         def changed() -> Iterator[Article]:
             """Valid articles whose content differs from what is indexed.
 
@@ -377,10 +383,7 @@ class SearchEngine:
                 except ArticleError as exc:
                     summary.skipped += 1
                     where = getattr(item, "origin", "") or f"article #{n}"
-                    warning = LoadWarning(where, None, str(exc))
-                    summary.warnings.append(str(warning))
-                    if on_warning:
-                        on_warning(warning)
+                    note(LoadWarning(where, None, str(exc)))
                     continue
                 digest = article_digest(article)
                 if article.id not in seen:
@@ -394,6 +397,11 @@ class SearchEngine:
                     if existing is not None:
                         seen.add(article.id)
                 digests[article.id] = digest
+                if indexing.too_long(article):
+                    limit = f"{indexing.MAX_ANALYSED_CHARS:,}"
+                    note(LoadWarning(article.origin or f"article #{n}", None,
+                                     f"article {article.id}: text longer than {limit} characters; "
+                                     f"only the first {limit} are searchable"))
                 yield article
 
         in_writer: set[str] = set()  # ids written since the writer opened
@@ -647,7 +655,8 @@ def _hit(fields: Mapping, score: float, rank: int, highlighter: Highlighter, sni
     # The passage comes from the body if the query is found there, else the lead.
     best = None
     for zone in ("body", "lead"):
-        text = fields.get(zone, "")
+        # Only the indexed part can hold a match (and a huge text would be slow to scan).
+        text = indexing.searchable(fields.get(zone, ""))
         if not text:
             continue
         snip = highlighter.snippet(text, snippet_chars)
