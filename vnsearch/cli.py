@@ -146,8 +146,9 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
     Bad records are reported (file and line) and skipped; the rest is indexed.
     With --strict each file is read in full first and one with any warning
     is left out entirely; the command then exits with status 2.
-    Everything is committed at the end: once this command returns, the
-    articles are on disk. Another process writing to the index is waited for.
+    A commit follows every 1000 articles and the end: once this command
+    returns, the articles are on disk; if it is killed, everything up to its
+    last commit is kept. Another process writing to the index is waited for.
 
     Library: SearchEngine(index_dir).add_paths(paths, strict=...)
     """

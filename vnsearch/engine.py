@@ -58,6 +58,7 @@ _DAMAGE = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, Attri
            whoosh_index.IndexError)  # Whoosh's own: a table of contents it cannot read
 
 DEFAULT_WAIT = 60.0
+DEFAULT_COMMIT_EVERY = 1000  # articles written between two commits of one indexing run
 _POLL = 0.1  # seconds between attempts at the write lock
 
 
@@ -340,18 +341,27 @@ class SearchEngine:
 
     def add_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
                      on_progress: Callable[[Article], None] | None = None,
-                     on_warning: Callable[[LoadWarning], None] | None = None) -> int:
+                     on_warning: Callable[[LoadWarning], None] | None = None,
+                     commit_every: int | None = DEFAULT_COMMIT_EVERY) -> int:
         """Add or replace articles; returns how many were added or replaced."""
-        return self.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning).written
+        return self.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                                   commit_every=commit_every).written
 
     def index_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
                        on_progress: Callable[[Article], None] | None = None,
-                       on_warning: Callable[[LoadWarning], None] | None = None) -> IndexSummary:
+                       on_warning: Callable[[LoadWarning], None] | None = None,
+                       commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
         """Add or replace articles; an article whose content is unchanged is left alone.
 
         A bad record (no id, no text, wrong types) is skipped with a warning;
-        the others are indexed. Everything is committed at the end.
+        the others are indexed. A commit follows every *commit_every* written
+        articles (``None``: only at the end) and ends the call, so an
+        interrupted run keeps everything up to its last commit. Between
+        commits the write lock is let go, so another writer may go first;
+        ids it added meanwhile are replaced, never added twice.
         """
+        if commit_every is not None and commit_every < 1:
+            raise ValueError("commit_every must be at least 1 (or None)")
         summary = IndexSummary()
         # The lock first, then the searcher: articles another process committed
         # while we waited must be seen, or their ids would be added twice.
@@ -405,16 +415,20 @@ class SearchEngine:
                 yield article
 
         in_writer: set[str] = set()  # ids written since the writer opened
+        recommitted = False
         try:
             for article, doc in prepare_documents(changed(), jobs=jobs):
                 doc["digest"] = digests.pop(article.id, None) or article_digest(article)
-                if article.id in in_writer:
-                    # Whoosh only deletes committed documents: the same id twice
-                    # in one input needs a commit between, or both would stay.
+                # Whoosh only deletes committed documents: the same id twice in
+                # one input needs a commit between, or both would stay.
+                if article.id in in_writer or (commit_every is not None and len(in_writer) >= commit_every):
                     writer.commit()
                     writer = self._writer(limitmb=256)
                     in_writer.clear()
-                if article.id in seen:
+                    recommitted = True
+                    with self._reading():
+                        searcher = self._current()[0]  # what others committed meanwhile
+                if article.id in seen or (recommitted and searcher.document_number(id=article.id) is not None):
                     summary.replaced += 1
                     writer.update_document(**doc)
                 else:
@@ -436,7 +450,7 @@ class SearchEngine:
     def add_paths(self, paths: Sequence[str | os.PathLike], jobs: int | None = None,
                   on_progress: Callable[[Article], None] | None = None,
                   on_warning: Callable[[LoadWarning], None] | None = None,
-                  strict: bool = False) -> IndexSummary:
+                  strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
         """Load .txt / .jsonl / .jsonl.gz files or directories and index them.
 
         ``strict=True``: each file is read in full first, and a file that gave
@@ -474,7 +488,8 @@ class SearchEngine:
                         yield from loaded
 
         source = whole_files() if strict else load_paths(paths, on_warning=warn)
-        summary = self.index_articles(source, jobs=jobs, on_progress=on_progress, on_warning=on_warning)
+        summary = self.index_articles(source, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                                      commit_every=commit_every)
         summary.skipped += load_skipped
         summary.load_warnings = load_warnings
         summary.rejected_files = rejected
