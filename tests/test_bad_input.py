@@ -212,3 +212,10 @@ def test_text_limit_in_the_library(tmp_path, monkeypatch):
         assert [h.id for h in engine.search("mở đầu")] == ["long"]
         assert len(engine.search("cuối bài")) == 0  # beyond the limit: stored, not searchable
         assert engine.get("long").body.endswith("cuối bài")
+    # Not a load warning: --strict still indexes the file.
+    f = tmp_path / "long.jsonl"
+    f.write_text(line({"id": "long2", "body": "đầu " + "y " * 200}), "utf-8")
+    with SearchEngine(tmp_path / "ix2") as engine:
+        summary = engine.add_paths([f], jobs=1, strict=True, on_warning=seen.append)
+        assert summary.rejected_files == [] and summary.load_warnings == 0 and summary.added == 1
+        assert str(seen[-1]) == f"{f}:1: article long2: text longer than 100 characters; only the first 100 are searchable"

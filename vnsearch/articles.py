@@ -292,7 +292,8 @@ def _load_text_file(path: Path, report: WarningHandler) -> Article | None:
         return None
     stem = path.name[: -len(".txt")]
     try:
-        return parse_text_article(text, stem, origin=name, warn=lambda m: report(LoadWarning(name, None, m, fatal=False)))
+        return parse_text_article(text, stem, origin=name,
+                                  warn=lambda m: report(LoadWarning(name, None, m, fatal=False)))
     except ArticleError as e:
         report(LoadWarning(name, None, f"{e}; file skipped"))
         return None
