@@ -66,6 +66,7 @@ class LoadWarning:
     path: str
     line: int | None
     message: str
+    fatal: bool = field(default=True, compare=False)  # False: the record was kept (a numeric id, a dropped date)
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
@@ -291,7 +292,8 @@ def _load_text_file(path: Path, report: WarningHandler) -> Article | None:
         return None
     stem = path.name[: -len(".txt")]
     try:
-        return parse_text_article(text, stem, origin=name, warn=lambda m: report(LoadWarning(name, None, m)))
+        return parse_text_article(text, stem, origin=name,
+                                  warn=lambda m: report(LoadWarning(name, None, m, fatal=False)))
     except ArticleError as e:
         report(LoadWarning(name, None, f"{e}; file skipped"))
         return None
@@ -350,7 +352,7 @@ def _parse_json_line(raw: bytes, name: str, lineno: int, report: WarningHandler)
         return None
     try:
         return Article.from_dict(
-            record, origin=f"{name}:{lineno}", warn=lambda m: report(LoadWarning(name, lineno, m))
+            record, origin=f"{name}:{lineno}", warn=lambda m: report(LoadWarning(name, lineno, m, fatal=False))
         )
     except ArticleError as e:
         report(LoadWarning(name, lineno, f"{e}; record skipped"))

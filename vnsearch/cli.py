@@ -134,18 +134,23 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes for word segmentation [default: all cores].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no warnings, only the summary.")
+@click.option("--strict", is_flag=True,
+              help="A file with any warning is not indexed at all (the others are); exit 2 if any warning.")
 @wait_option
 def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int | None, quiet: bool,
-              wait: float) -> None:
+              wait: float, strict: bool) -> None:
     """Add articles from PATHS (.txt, .jsonl, .jsonl.gz files or directories).
 
     An article whose id is already indexed is replaced; one whose content has
     not changed is left alone, so re-running on the same input is quick.
     Bad records are reported (file and line) and skipped; the rest is indexed.
-    Everything is committed at the end: once this command returns, the
-    articles are on disk. Another process writing to the index is waited for.
+    With --strict each file is read in full first and one with any warning
+    is left out entirely; the command then exits with status 2.
+    A commit follows every 1000 articles and the end: once this command
+    returns, the articles are on disk; if it is killed, everything up to its
+    last commit is kept. Another process writing to the index is waited for.
 
-    Library: SearchEngine(index_dir).add_paths(paths)
+    Library: SearchEngine(index_dir).add_paths(paths, strict=...)
     """
     engine = _open(index_dir, create=True, rebuild=rebuild, wait=wait)
     warnings: list[LoadWarning] = []
@@ -170,13 +175,19 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
             bar.update(1, f"{rate:.0f} articles/s")
 
     try:
-        summary = engine.add_paths(list(paths), jobs=jobs, on_progress=on_progress, on_warning=on_warning)
+        summary = engine.add_paths(list(paths), jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                                   strict=strict)
     finally:
         if bar is not None:
             bar.render_finish()
     elapsed = time.monotonic() - started
     click.echo(f"{summary} in {elapsed:.1f} s; the index at {engine.path} holds {len(engine)} articles.")
     engine.close()
+    if strict and summary.load_warnings:
+        rejected = summary.rejected_files
+        files = f"; not indexed: {', '.join(safe(f) for f in rejected)}" if rejected else ""
+        click.echo(f"error: --strict: {summary.load_warnings} warning(s){files}", err=True)
+        sys.exit(EXIT_ERROR)
     if summary.written + summary.unchanged == 0 and summary.skipped:
         sys.exit(EXIT_ERROR)
 

@@ -23,8 +23,9 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
-from .articles import Article, ArticleError, LoadWarning, load_paths
+from .articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
 from .highlight import Highlighter, Snippet
+from . import indexing
 from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
 from .query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
@@ -59,6 +60,7 @@ _DAMAGE = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, Attri
            whoosh_index.IndexError)  # Whoosh's own: a table of contents it cannot read
 
 DEFAULT_WAIT = 60.0
+DEFAULT_COMMIT_EVERY = 1000  # articles written between two commits of one indexing run
 _POLL = 0.1  # seconds between attempts at the write lock
 
 
@@ -344,18 +346,27 @@ class SearchEngine:
 
     def add_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
                      on_progress: Callable[[Article], None] | None = None,
-                     on_warning: Callable[[LoadWarning], None] | None = None) -> int:
+                     on_warning: Callable[[LoadWarning], None] | None = None,
+                     commit_every: int | None = DEFAULT_COMMIT_EVERY) -> int:
         """Add or replace articles; returns how many were added or replaced."""
-        return self.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning).written
+        return self.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                                   commit_every=commit_every).written
 
     def index_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
                        on_progress: Callable[[Article], None] | None = None,
-                       on_warning: Callable[[LoadWarning], None] | None = None) -> IndexSummary:
+                       on_warning: Callable[[LoadWarning], None] | None = None,
+                       commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
         """Add or replace articles; an article whose content is unchanged is left alone.
 
         A bad record (no id, no text, wrong types) is skipped with a warning;
-        the others are indexed. Everything is committed at the end.
+        the others are indexed. A commit follows every *commit_every* written
+        articles (``None``: only at the end) and ends the call, so an
+        interrupted run keeps everything up to its last commit. Between
+        commits the write lock is let go, so another writer may go first;
+        ids it added meanwhile are replaced, never added twice.
         """
+        if commit_every is not None and commit_every < 1:
+            raise ValueError("commit_every must be at least 1 (or None)")
         summary = IndexSummary()
         # The lock first, then the searcher: articles another process committed
         # while we waited must be seen, or their ids would be added twice.
@@ -370,6 +381,11 @@ class SearchEngine:
         seen: set[str] = set()
         digests: dict[str, str] = {}
 
+        def note(warning: LoadWarning) -> None:
+            summary.warnings.append(str(warning))
+            if on_warning:
+                on_warning(warning)
+
         def changed() -> Iterator[Article]:
             """Valid articles whose content differs from what is indexed.
 
@@ -382,10 +398,7 @@ class SearchEngine:
                 except ArticleError as exc:
                     summary.skipped += 1
                     where = getattr(item, "origin", "") or f"article #{n}"
-                    warning = LoadWarning(where, None, str(exc))
-                    summary.warnings.append(str(warning))
-                    if on_warning:
-                        on_warning(warning)
+                    note(LoadWarning(where, None, str(exc)))
                     continue
                 digest = article_digest(article)
                 if article.id not in seen:
@@ -399,19 +412,28 @@ class SearchEngine:
                     if existing is not None:
                         seen.add(article.id)
                 digests[article.id] = digest
+                if indexing.too_long(article):
+                    limit = f"{indexing.MAX_ANALYSED_CHARS:,}"
+                    note(LoadWarning(article.origin or f"article #{n}", None,
+                                     f"article {article.id}: text longer than {limit} characters; "
+                                     f"only the first {limit} are searchable"))
                 yield article
 
         in_writer: set[str] = set()  # ids written since the writer opened
+        recommitted = False
         try:
             for article, doc in prepare_documents(changed(), jobs=jobs):
                 doc["digest"] = digests.pop(article.id, None) or article_digest(article)
-                if article.id in in_writer:
-                    # Whoosh only deletes committed documents: the same id twice
-                    # in one input needs a commit between, or both would stay.
+                # Whoosh only deletes committed documents: the same id twice in
+                # one input needs a commit between, or both would stay.
+                if article.id in in_writer or (commit_every is not None and len(in_writer) >= commit_every):
                     writer.commit()
                     writer = self._writer(limitmb=256)
                     in_writer.clear()
-                if article.id in seen:
+                    recommitted = True
+                    with self._reading():
+                        searcher = self._current()[0]  # what others committed meanwhile
+                if article.id in seen or (recommitted and searcher.document_number(id=article.id) is not None):
                     summary.replaced += 1
                     writer.update_document(**doc)
                 else:
@@ -432,19 +454,50 @@ class SearchEngine:
 
     def add_paths(self, paths: Sequence[str | os.PathLike], jobs: int | None = None,
                   on_progress: Callable[[Article], None] | None = None,
-                  on_warning: Callable[[LoadWarning], None] | None = None) -> IndexSummary:
-        """Load .txt / .jsonl / .jsonl.gz files or directories and index them."""
+                  on_warning: Callable[[LoadWarning], None] | None = None,
+                  strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
+        """Load .txt / .jsonl / .jsonl.gz files or directories and index them.
+
+        ``strict=True``: each file is read in full first, and a file that gave
+        any load warning is not indexed at all (not even its good records);
+        it is listed in ``summary.rejected_files``. Files without warnings
+        are indexed as usual. ``summary.load_warnings`` counts the warnings.
+        """
         load_skipped = 0
+        load_warnings = 0
+        rejected: list[str] = []
 
         def warn(w: LoadWarning) -> None:
-            nonlocal load_skipped
-            load_skipped += 1
+            nonlocal load_skipped, load_warnings
+            load_warnings += 1
+            if w.fatal:
+                load_skipped += 1
             if on_warning:
                 on_warning(w)
 
-        summary = self.index_articles(load_paths(paths, on_warning=warn), jobs=jobs,
-                                      on_progress=on_progress, on_warning=on_warning)
+        def whole_files() -> Iterator[Article]:
+            """Each file's articles, only if reading the whole file gave no warning."""
+            nonlocal load_skipped
+            for path in paths:
+                p = Path(path)
+                files = list(iter_files(p, warn)) if p.is_dir() else [p]
+                for file in files:
+                    found: list[LoadWarning] = []
+                    loaded = list(load_path(file, on_warning=found.append))
+                    for w in found:
+                        warn(w)
+                    if found:
+                        load_skipped += len(loaded)  # good records of a rejected file
+                        rejected.append(str(file))
+                    else:
+                        yield from loaded
+
+        source = whole_files() if strict else load_paths(paths, on_warning=warn)
+        summary = self.index_articles(source, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                                      commit_every=commit_every)
         summary.skipped += load_skipped
+        summary.load_warnings = load_warnings
+        summary.rejected_files = rejected
         return summary
 
     def delete(self, ids: Iterable[str]) -> int:
@@ -782,7 +835,8 @@ def _hit(fields: Mapping, score: float, rank: int, highlighter: Highlighter, sni
     # The passage comes from the body if the query is found there, else the lead.
     best = None
     for zone in ("body", "lead"):
-        text = fields.get(zone, "")
+        # Only the indexed part can hold a match (and a huge text would be slow to scan).
+        text = indexing.searchable(fields.get(zone, ""))
         if not text:
             continue
         snip = highlighter.snippet(text, snippet_chars)

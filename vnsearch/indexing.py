@@ -25,6 +25,20 @@ __all__ = ["IndexSummary", "prepare_document", "prepare_documents", "article_dig
 
 BATCH_SIZE = 32
 
+# Segmenting costs about 12 s per million characters, so a zone longer than this
+# is stored whole but only its first MAX_ANALYSED_CHARS characters are indexed
+# (searchable); the indexer warns about such articles.
+MAX_ANALYSED_CHARS = 1_000_000
+
+
+def searchable(text: str) -> str:
+    """The part of a zone's text that is analysed and indexed."""
+    return text[:MAX_ANALYSED_CHARS]
+
+
+def too_long(article: Article) -> bool:
+    return any(len(getattr(article, zone)) > MAX_ANALYSED_CHARS for zone in ZONES)
+
 
 @dataclass
 class IndexSummary:
@@ -36,6 +50,8 @@ class IndexSummary:
     skipped: int = 0
     deleted: int = 0
     warnings: list[str] = field(default_factory=list)
+    load_warnings: int = 0  # warnings while loading files (add_paths)
+    rejected_files: list[str] = field(default_factory=list)  # not indexed: strict and warned about
 
     @property
     def written(self) -> int:
@@ -100,7 +116,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     for i, zone in enumerate(ZONES):
         text = getattr(article, zone)
         if text:
-            add_terms(analyze(text, segmenter), exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
+            add_terms(analyze(searchable(text), segmenter), exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
                       title=title if zone == "title" else None)
             doc[zone] = text
     doc["text"] = exact

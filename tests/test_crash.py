@@ -1,0 +1,140 @@
+"""Killed mid-write: SIGKILL an indexing process at random moments, then look at the index.
+
+Whatever the moment, the index must open, pass ``check()``, hold exactly the
+articles of the last commit that completed (a whole number of ``commit_every``
+batches, in input order, or everything), answer searches, and a rerun must
+finish the job with every article exactly once.
+
+``VNSEARCH_CRASH_RUNS`` sets how many kills (default 20).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from vnsearch import SearchEngine
+
+ROOT = Path(__file__).resolve().parents[1]
+N, EVERY = 600, 50
+RUNS = int(os.environ.get("VNSEARCH_CRASH_RUNS", "20"))
+
+CHILD = f"""
+import sys
+from vnsearch import SearchEngine
+articles = [{{"id": f"a{{i:04d}}", "title": f"Tin số {{i}}", "body": f"Hà Nội mưa lớn, bài thứ {{i}}."}}
+            for i in range({N})]
+from vnsearch.analysis import Segmenter, analyze
+analyze("Hà Nội mưa lớn", Segmenter.shared())  # the model loaded: what follows is all writing
+with SearchEngine(sys.argv[1]) as engine:
+    print("writing", flush=True)
+    engine.add_articles(articles, jobs=1, commit_every={EVERY})
+    print("done", flush=True)
+"""
+
+ALL = [f"a{i:04d}" for i in range(N)]
+
+
+def articles() -> list[dict]:
+    return [{"id": i, "title": f"Tin số {int(i[1:])}", "body": f"Hà Nội mưa lớn, bài thứ {int(i[1:])}."}
+            for i in ALL]
+
+
+def kill_after(script: Path, index: Path, delay: float, while_writing: bool) -> str:
+    """Run the child; SIGKILL it *delay* s after it starts (or after it starts writing)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, str(script), str(index)], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = ""
+    if while_writing:
+        out = proc.stdout.readline()  # the index is open; add_articles starts now
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    rest, err = proc.communicate()
+    assert proc.returncode in (0, -signal.SIGKILL), err
+    return out + rest
+
+
+def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(CHILD, "utf-8")
+    rng = random.Random(6)
+    # One kill in five while the child starts up and creates the index; the others
+    # spread over the ~0.45 s of writing (longer on a busy machine), jittered.
+    early = [i % 5 == 0 for i in range(RUNS)]
+    delays = [rng.uniform(0.0, 0.3) if e else 0.5 * (i + rng.random()) / RUNS for i, e in enumerate(early)]
+    dirs = [tmp_path / f"ix{i}" for i in range(RUNS)]
+    with ThreadPoolExecutor(2) as pool:
+        outputs = list(pool.map(kill_after, [script] * RUNS, dirs, delays, [not e for e in early]))
+
+    held_counts = []
+    for index, delay, out in zip(dirs, delays, outputs):
+        with SearchEngine(index) as engine:
+            assert engine.check() == [], (delay, out)
+            held = sorted(engine.ids())
+            # Exactly the articles of the last completed commit: a prefix of whole batches, or all.
+            assert held == ALL[:len(held)], (delay, held[:3])
+            assert len(held) % EVERY == 0 or len(held) == N, (delay, len(held))
+            if "done" in out:
+                assert len(held) == N
+            held_counts.append(len(held))
+            if held:
+                hits = engine.search("mưa lớn", limit=5)
+                assert hits.total == len(held) and all(h.id in held for h in hits)
+            summary = engine.index_articles(articles(), jobs=1, commit_every=EVERY)
+            assert (summary.added, summary.unchanged, summary.replaced) == (N - len(held), len(held), 0)
+            assert sorted(engine.ids()) == ALL and len(engine) == N
+            assert engine.check() == []
+            assert engine.search("mưa lớn").total == N
+    # The kills must have landed at different stages, not all before or after the work.
+    print("articles held after each kill:", held_counts)
+    assert len(set(held_counts)) >= 3, held_counts
+
+
+def test_commit_every_makes_each_batch_durable_as_it_goes(tmp_path):
+    index = tmp_path / "ix"
+    seen_by_reader = []
+    with SearchEngine(index) as writer, SearchEngine(index) as reader:
+        def progress(article):
+            seen_by_reader.append(len(reader))  # another engine sees only commits
+
+        def stream():
+            yield from articles()[:95]
+            raise KeyboardInterrupt  # the run is interrupted after 95 articles
+
+        with pytest.raises(KeyboardInterrupt):
+            writer.index_articles(stream(), jobs=1, commit_every=10, on_progress=progress)
+        # A commit before the 11th, 21st, … 91st article; the last 5 were lost with the run.
+        assert seen_by_reader == [10 * ((k - 1) // 10) for k in range(1, 96)]
+        assert sorted(writer.ids()) == ALL[:90] and writer.check() == []
+        assert writer.index_articles(articles()[:95], jobs=1, commit_every=10).added == 5
+        assert sorted(writer.ids()) == ALL[:95]
+        with pytest.raises(ValueError):
+            writer.index_articles(articles()[:1], commit_every=0)
+
+
+def test_ids_another_writer_adds_between_our_commits_are_replaced_not_doubled(tmp_path, monkeypatch):
+    index = tmp_path / "ix"
+    with SearchEngine(index) as one, SearchEngine(index) as other:
+        calls = []
+        take_lock = one._writer
+
+        def writer_after_someone_else(**kw):
+            calls.append(1)
+            if len(calls) == 2:  # our first commit let the lock go: another writer gets in
+                other.add_articles([articles()[5]], jobs=1)
+            return take_lock(**kw)
+
+        monkeypatch.setattr(one, "_writer", writer_after_someone_else)
+        summary = one.index_articles(articles()[:6], jobs=1, commit_every=3)
+        assert len(calls) == 2
+        assert (summary.added, summary.replaced) == (5, 1)
+        assert sorted(one.ids()) == ALL[:6] and len(one) == 6 and one.check() == []
