@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vnsearch.analysis import query_syllables  # noqa: E402
-from vnsearch.restore import DEFAULT_PARAMS, RestoreParams, pair_document_frequencies, restore, spellings  # noqa: E402
+from vnsearch.restore import (DEFAULT_PARAMS, RestoreParams, context_evidence, pair_document_frequencies,  # noqa: E402
+                              restore, spellings)
 from vnsearch.text import fold_all  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -71,28 +72,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--adjacency", action="store_true",
                     help="also score with adjacent-pair document frequencies counted from the stored text")
     ap.add_argument("--tune", action="store_true", help="coordinate search of the weights on the dev sample")
+    ap.add_argument("--tune-context", action="store_true",
+                    help="coordinate search of the hits-evidence weights on the dev sample")
     ap.add_argument("--errors", type=int, default=0, help="print up to N wrong restorations per sample")
     ap.add_argument("--json", help="also write the figures to this file")
     return ap.parse_args(argv)
 
 
-def open_reader(path: str):
-    """A Whoosh reader of the index; falls back to Whoosh directly if vnsearch refuses it.
+def open_index(path: str):
+    """(engine or None, Whoosh reader); the engine is None if vnsearch refuses the index.
 
-    Restoration needs only the ``text`` field's document frequencies (and
-    stored text for ``--adjacency``), which every schema version so far has
-    held, so an index written by another version is still fine to measure with.
+    The index-wide model needs only the ``text`` field's document frequencies
+    (and stored text for ``--adjacency``), which every schema version so far
+    has held, so an index written by another version is still fine to measure
+    with; the hits mode needs the engine's search.
     """
     from vnsearch.engine import IndexError_, SearchEngine
 
     try:
         engine = SearchEngine(path, create=False)
-        return engine._current()[0].reader()
+        return engine, engine._current()[0].reader()
     except IndexError_ as exc:
         from whoosh import index as whoosh_index
 
-        print(f"note: {exc.args[0].split(';')[0]}; reading its term statistics directly", file=sys.stderr)
-        return whoosh_index.open_dir(path, indexname="MAIN").reader()
+        print(f"note: {exc.args[0].split(';')[0]}; reading its term statistics directly (no hits mode)",
+              file=sys.stderr)
+        return None, whoosh_index.open_dir(path, indexname="MAIN").reader()
 
 
 def load_titles(corpus: Path, start: int, stop: int) -> list[str]:
@@ -129,8 +134,14 @@ def windows(cases, size: int, seed: int):
     return out
 
 
-def evaluate(cases, df, params: RestoreParams, adjacent=None, timed: bool = False, errors: int = 0) -> dict:
-    """Accuracy (and timing) of restoring *cases*; *df* should be uncached when *timed*."""
+def evaluate(cases, df, params: RestoreParams, adjacent=None, timed: bool = False, errors: int = 0,
+             contexts=None, restorer=None) -> dict:
+    """Accuracy (and timing) of restoring *cases*; *df* should be uncached when *timed*.
+
+    *contexts* (one list of hit documents per case) switches on the hits'
+    context evidence; *restorer* (typed syllables → Restoration) replaces the
+    whole call, e.g. ``engine.restoration`` to time the library path.
+    """
     exact = syl_ok = syl_all = amb_ok = amb_all = 0
     times: list[float] = []
     lookups: list[int] = []
@@ -142,10 +153,15 @@ def evaluate(cases, df, params: RestoreParams, adjacent=None, timed: bool = Fals
         calls[0] += 1
         return df(term)
 
-    for typed, gold in cases:
+    for k, (typed, gold) in enumerate(cases):
         calls[0] = 0
         t0 = time.perf_counter()
-        r = restore(typed, counted if timed else df, 0, params, adjacent=adjacent)
+        if restorer is not None:
+            r = restorer(typed)
+        else:
+            context = (context_evidence(typed, contexts[k][: params.context_hits], params)
+                       if contexts is not None else None)
+            r = restore(typed, counted if timed else df, 0, params, adjacent=adjacent, context=context)
         times.append((time.perf_counter() - t0) * 1000)
         lookups.append(calls[0])
         ok = r.syllables == gold
@@ -186,33 +202,47 @@ def report(name: str, fig: dict) -> None:
           f"conf>=.5 on {fig['share_confident']:4.0%} ({fig['exact_when_confident']:4.0%} exact)"
           + (f"  | {fig['median_ms']:.2f} ms median, {fig['p95_ms']:.2f} p95, {fig['max_ms']:.1f} max, "
              f"{fig['median_lookups']:.0f} df lookups"
-             if "median_ms" in fig else ""))
+             if "median_ms" in fig else "")
+          + (f"; in search() {fig['in_search_median_ms']:.2f} ms median, {fig['in_search_p95_ms']:.2f} p95"
+             if "in_search_median_ms" in fig else ""))
 
 
-def tune(cases, df, adjacent=None) -> RestoreParams:
+def tune(cases, df, adjacent=None, contexts=None, start: RestoreParams | None = None) -> RestoreParams:
     """Coordinate search over the weights, on the dev sample only."""
-    grid = {
-        "w2": [0.5, 1.0, 1.5, 2.0, 3.0],
-        "rho2": [0.0003, 0.001, 0.003, 0.01, 0.03],
-        "w3": [0.0, 0.5, 1.0, 2.0],
-        "rho3": [0.0003, 0.001, 0.01],
-        "alpha": [0.03, 0.1, 0.5, 2.0],
-        "w1": [0.7, 1.0, 1.3],
-        "max_candidates": [6, 8, 12, 16],
-        "trigram_candidates": [3, 4, 6],
-    }
+    if contexts is not None:  # the hits' evidence on top of the index-wide model, as tuned before
+        grid = {
+            "wc1": [0.0, 0.5, 1.0, 1.5, 2.0],
+            "beta_c1": [0.3, 1.0, 3.0, 10.0],
+            "wc2": [0.5, 1.0, 2.0, 3.0, 4.0],
+            "beta_c2": [0.3, 1.0, 3.0, 10.0],
+            "run_power": [0.0, 1.0, 2.0, 3.0],
+            "rank_decay": [0.0, 0.5, 1.0, 2.0],
+            "title_weight": [1.0, 2.0, 4.0, 8.0],
+            "context_hits": [3, 5, 10, 20],
+        }
+    else:
+        grid = {
+            "w2": [0.5, 1.0, 1.5, 2.0, 3.0],
+            "rho2": [0.0003, 0.001, 0.003, 0.01, 0.03],
+            "w3": [0.0, 0.5, 1.0, 2.0],
+            "rho3": [0.0003, 0.001, 0.01],
+            "alpha": [0.03, 0.1, 0.5, 2.0],
+            "w1": [0.7, 1.0, 1.3],
+            "max_candidates": [6, 8, 12, 16],
+            "trigram_candidates": [3, 4, 6],
+        }
     if adjacent is not None:
         grid.update({"wa": [0.5, 1.0, 1.5, 2.0], "beta_a": [0.3, 1.0, 3.0, 10.0]})
-    best = DEFAULT_PARAMS
+    best = start or DEFAULT_PARAMS
     key = lambda f: (f["exact"], f["syllable"])  # noqa: E731
-    best_fig = evaluate(cases, df, best, adjacent)
+    best_fig = evaluate(cases, df, best, adjacent, contexts=contexts)
     print(f"  start: exact {best_fig['exact']:.1%} syllable {best_fig['syllable']:.2%}")
     for _round in range(3):
         improved = False
         for name, values in grid.items():
             for v in values:
                 cand = replace(best, **{name: v})
-                fig = evaluate(cases, df, cand, adjacent)
+                fig = evaluate(cases, df, cand, adjacent, contexts=contexts)
                 if key(fig) > key(best_fig):
                     best, best_fig, improved = cand, fig, True
                     print(f"  {name}={v}: exact {fig['exact']:.1%} syllable {fig['syllable']:.2%}")
@@ -222,13 +252,19 @@ def tune(cases, df, adjacent=None) -> RestoreParams:
     return best
 
 
+def hit_documents(engine, cases, limit: int) -> list[list[dict]]:
+    """The stored fields of the top *limit* hits of each case's typed query, as the engine finds them."""
+    with engine._reading():
+        return [engine._context_documents(typed, limit) for typed, _ in cases]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     corpus = Path(args.corpus)
     if not corpus.is_file():
         print(f"corpus not found: {corpus}", file=sys.stderr)
         return 2
-    reader = open_reader(args.index)
+    engine, reader = open_index(args.index)
     total_docs = reader.doc_count()
 
     def raw_df(term: str) -> int:  # uncached: restore() caches within a call only
@@ -262,17 +298,35 @@ def main(argv=None) -> int:
         adjacent = lambda term: table.get(term, 0)  # noqa: E731
         print(f"adjacency table: {len(table):,} pairs from the stored text in {time.perf_counter() - t0:.1f} s")
 
-    params = tune(samples["held-out dev"], cached_df, adjacent) if args.tune else DEFAULT_PARAMS
+    params = DEFAULT_PARAMS
+    if args.tune:
+        params = tune(samples["held-out dev"], cached_df, adjacent)
+    if args.tune_context and engine is not None:
+        dev = samples["held-out dev"]
+        params = tune(dev, cached_df, None, hit_documents(engine, dev, 20), start=params)
     print(f"params: {params}")
 
     evaluate(samples["in-index"][:30], raw_df, params)  # warm the term table's pages
     figures: dict = {"params": asdict(params), "index": args.index, "documents": total_docs}
     modes = [("words", None)] + ([("words+adjacency", adjacent)] if adjacent else [])
+    if engine is not None:
+        modes.append(("hits", None))
     for mode, adj in modes:
-        print(f"\n{mode}:")
+        print(f"\n{mode}:" + ("  (the hits' own text votes; times: the library call engine.restoration(text), "
+                              "search included; 'in search()' reuses the hits a search has already read)"
+                              if mode == "hits" else ""))
         for name, cases in samples.items():
             for label, subset in ((name, cases), (f"{name} {WINDOW}-syl", windows(cases, WINDOW, args.seed))):
-                fig = evaluate(subset, raw_df, params, adj, timed=True, errors=args.errors)
+                if mode == "hits":
+                    restorer = lambda typed: engine.restoration(" ".join(typed), params=params)  # noqa: E731
+                    fig = evaluate(subset, raw_df, params, timed=True, errors=args.errors, restorer=restorer)
+                    docs = hit_documents(engine, subset, params.context_hits)
+                    reuse = evaluate(subset, raw_df, params, timed=True, contexts=docs)
+                    fig["in_search_median_ms"] = reuse["median_ms"]
+                    fig["in_search_p95_ms"] = reuse["p95_ms"]
+                    assert abs(reuse["exact"] - fig["exact"]) < 1e-9, "the library path and the bench disagree"
+                else:
+                    fig = evaluate(subset, raw_df, params, adj, timed=True, errors=args.errors)
                 figures[f"{mode} / {label}"] = fig
                 report(label, fig)
     if args.json:

@@ -29,9 +29,10 @@ from . import indexing
 from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
 from .query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
-from .restore import index_df, restore
+from .restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, index_df, restore
 from .similar import (NEAR_DUPLICATE, article_text, band_keys, estimated_jaccard, folded_syllables, jaccard,
                       shingles, signature_of)
+from .analysis import query_syllables
 from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
@@ -523,24 +524,74 @@ class SearchEngine:
         """The query with its diacritics restored, when it was typed without them.
 
         Only for plain word queries (no phrases, exclusions, filters or OR) and
-        only when the index's own words make the restoration likely enough
-        (``tri tue nhan tao`` → ``trí tuệ nhân tạo``). None otherwise.
+        only when the index makes the restoration likely enough
+        (``tri tue nhan tao`` → ``trí tuệ nhân tạo``). None otherwise. See
+        :meth:`restoration` for how.
         """
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+        with self._reading():
+            return self._suggest(parsed, min_confidence)
+
+    def _suggest(self, parsed: ParsedQuery, min_confidence: float = 0.6,
+                 documents: Sequence[Mapping] | None = None) -> str | None:
         if parsed.excluded or parsed.filters or parsed.has_date_filter or len(parsed.runs) != 1:
             return None
         run = parsed.runs[0]
         if len(run) != len(parsed.groups) or any(has_diacritics(s) for s in run):
             return None
-        with self._reading():
-            searcher, _ = self._current()
-            if self._df is None:
-                self._df = index_df(searcher.reader())
-        df, total = self._df
-        restored = restore(run, df, total)
+        restored = self._restoration(run, documents)
         if restored.changed and restored.confidence >= min_confidence:
             return restored.text
         return None
+
+    def restore(self, text: str) -> str:
+        """*text* with its diacritics restored: ``"tri tue nhan tao"`` → ``"trí tuệ nhân tạo"``.
+
+        Lower-case syllables joined by spaces, punctuation left out; syllables
+        typed with diacritics stay as typed. See :meth:`restoration`.
+        """
+        return self.restoration(text).text
+
+    def restoration(self, text: str, context: bool = True, params: RestoreParams | None = None) -> Restoration:
+        """The most likely accented spelling of *text*, with its confidence.
+
+        The folded text is searched first, and the top hits' own title, lead
+        and body vote for the spellings of every run of its syllables they
+        contain (:func:`vnsearch.restore.context_evidence`): the headline of an
+        indexed article is read off that article, and other text borrows the
+        spellings of articles on the same subject. Syllables no hit covers fall
+        back to the index-wide model (document frequencies of syllables and
+        words, :func:`vnsearch.restore.restore`). ``context=False`` uses that
+        model alone (no search).
+        """
+        syllables = query_syllables(text)
+        with self._reading():
+            return self._restoration(syllables, None if context else (), params)
+
+    def _restoration(self, syllables: Sequence[str], documents: Sequence[Mapping] | None = None,
+                     params: RestoreParams | None = None) -> Restoration:
+        """Restore *syllables*; *documents* are the hits' stored fields (None: search for them)."""
+        p = params or DEFAULT_PARAMS
+        searcher, _ = self._current()
+        if self._df is None:
+            self._df = index_df(searcher.reader())
+        df, total = self._df
+        context = None
+        if syllables and not all(has_diacritics(s) for s in syllables):
+            if documents is None:
+                documents = self._context_documents(syllables, p.context_hits)
+            if documents:
+                context = context_evidence(syllables, documents[: p.context_hits], p)
+        return restore(syllables, df, total, p, context=context)
+
+    def _context_documents(self, syllables: Sequence[str], limit: int) -> list[Mapping]:
+        """Stored fields of the top *limit* hits of *syllables* as plain words (inside ``_reading``)."""
+        searcher, ranker = self._current()
+        reader = searcher.reader()
+        parsed = ParsedQuery(groups=[[Phrase([s])] for s in syllables], runs=[list(syllables)],
+                             text=" ".join(syllables))
+        ranking = ranker.rank(parsed, limit=limit)
+        return [reader.stored_fields(int(d)) for d in ranking.docs]
 
     def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
                snippet_chars: int = 240, suggest: bool = True, *, since=None, until=None,
@@ -613,11 +664,13 @@ class SearchEngine:
         reader = searcher.reader()
         highlighter = Highlighter.for_query(parsed)
         hits = []
+        shown: list[Mapping] = []  # the hits' stored fields
         if not collapse:
             ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters,
                                   half_life=half_life)
             for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):
                 fields = reader.stored_fields(int(doc))
+                shown.append(fields)
                 hits.append(_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
         else:
             fetch = (offset + limit) * 2 + 20
@@ -630,12 +683,20 @@ class SearchEngine:
                 fetch *= 4  # many copies among the matches: look further down
             position = {int(d): float(s) for d, s in zip(ranking.docs, ranking.scores)}
             for i, (doc, fields, copies) in enumerate(groups[offset: offset + limit]):
+                shown.append(fields)
                 hit = _hit(fields, position[doc], offset + i + 1, highlighter, snippet_chars)
                 hit.similar_ids = [reader.stored_fields(c)["id"] for c in copies]
                 hits.append(hit)
         results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset, sort, ranking.facets)
         if suggest:
-            results.suggestion = self.suggest(typed)  # options like since= are not part of the query
+            # The hits' text is read for the restoration when they are the top
+            # relevance hits for the query alone; otherwise it searches again.
+            k = DEFAULT_PARAMS.context_hits
+            own = (sort == "relevance" and not offset and half_life is None and not filters
+                   and not parsed.has_date_filter and (len(shown) >= k or len(shown) < limit))
+            # options like since= are not part of the query
+            results.suggestion = self._suggest(typed, documents=shown if own else None)
+        return results
         return results
 
     # -- related articles ---------------------------------------------------------
