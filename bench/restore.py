@@ -219,6 +219,10 @@ def tune(cases, df, adjacent=None, contexts=None, start: RestoreParams | None = 
             "rank_decay": [0.0, 0.5, 1.0, 2.0],
             "title_weight": [1.0, 2.0, 4.0, 8.0],
             "context_hits": [3, 5, 10, 20],
+            "whole_weight": [1.0, 2.0, 4.0, 16.0],
+            "w2": [0.5, 1.0, 1.5, 2.0],
+            "rho2": [0.001, 0.01, 0.1],
+            "temperature_context": [1.0, 1.5, 2.0, 3.0],
         }
     else:
         grid = {

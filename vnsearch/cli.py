@@ -358,6 +358,37 @@ def similar_cmd(article_id: str, index_dir: Path | None, limit: int, as_json: bo
     sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
 
 
+@main.command("restore", context_settings={"ignore_unknown_options": True})
+@click.argument("text", nargs=-1, required=True)
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the restoration, its confidence and each syllable's as one JSON object.")
+def restore_cmd(text: tuple[str, ...], index_dir: Path | None, as_json: bool) -> None:
+    """TEXT typed without diacritics, with them restored from the index.
+
+    The text is searched first; the top hits' own words say how its syllables
+    are spelt, and the index-wide word statistics fill in the rest:
+    "tri tue nhan tao" → "trí tuệ nhân tạo". Syllables typed with diacritics
+    stay as typed.
+
+    Library: SearchEngine(index_dir).restore(text) (or .restoration(text) for
+    the confidence)
+    """
+    engine = _open(index_dir, create=False)
+    try:
+        r = engine.restoration(" ".join(text))
+    finally:
+        engine.close()
+    if as_json:
+        click.echo(json.dumps({"text": r.text, "confidence": round(r.confidence, 4), "changed": r.changed,
+                               "syllables": r.syllables,
+                               "syllable_confidence": [round(c, 4) for c in r.syllable_confidence]},
+                              ensure_ascii=False))
+    else:
+        click.echo(r.text)
+    sys.exit(EXIT_FOUND if r.syllables else EXIT_NOT_FOUND)
+
+
 _FACET_BLANK = {"source": "(no source)", "category": "(no category)", "credit": "(no credit)",
                 "month": "undated"}
 

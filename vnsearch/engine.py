@@ -32,7 +32,7 @@ from .ranking import Ranker, RankParams
 from .restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, index_df, restore
 from .similar import (NEAR_DUPLICATE, article_text, band_keys, estimated_jaccard, folded_syllables, jaccard,
                       shingles, signature_of)
-from .analysis import query_syllables
+from .analysis import query_syllables, tokenize
 from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
@@ -534,14 +534,14 @@ class SearchEngine:
 
     def _suggest(self, parsed: ParsedQuery, min_confidence: float = 0.6,
                  documents: Sequence[Mapping] | None = None) -> str | None:
-        if parsed.excluded or parsed.filters or parsed.has_date_filter or len(parsed.runs) != 1:
+        if parsed.excluded or parsed.filters or parsed.has_date_filter or any(len(g) != 1 for g in parsed.groups):
             return None
-        run = parsed.runs[0]
-        if len(run) != len(parsed.groups) or any(has_diacritics(s) for s in run):
+        run = parsed.syllables()
+        if not run or any(has_diacritics(s) for s in run):
             return None
         restored = self._restoration(run, documents)
         if restored.changed and restored.confidence >= min_confidence:
-            return restored.text
+            return _respell(parsed.text, restored.syllables)
         return None
 
     def restore(self, text: str) -> str:
@@ -889,6 +889,24 @@ def _article_from_fields(fields: Mapping) -> Article:
         url=fields.get("url", ""), category=fields.get("category", ""), credit=fields.get("credit", ""),
         title_derived=bool(fields.get("title_derived", False)),
     )
+
+
+def _respell(text: str, syllables: Sequence[str]) -> str:
+    """*text* with its syllables replaced by *syllables*, quotes and punctuation kept.
+
+    ``'xoa "doc tu than"'`` → ``'xóa "dốc tử thần"'``; if the text's words do
+    not line up one for one with *syllables*, just the syllables.
+    """
+    words = [t for t in tokenize(text) if t.is_word]
+    if len(words) != len(syllables) or not text:
+        return " ".join(syllables)
+    out, last = [], 0
+    for token, spelt in zip(words, syllables):
+        out.append(text[last:token.start])
+        out.append(spelt)
+        last = token.end
+    out.append(text[last:])
+    return " ".join("".join(out).split())
 
 
 def _hit(fields: Mapping, score: float, rank: int, highlighter: Highlighter, snippet_chars: int) -> Hit:

@@ -239,6 +239,7 @@ class RestoreParams:
     run_power: float = 1.0  # a run of L matching syllables votes with weight L ** run_power
     rank_decay: float = 0.5  # the hit at rank r (0-based) votes with weight 1 / (1 + r) ** rank_decay
     title_weight: float = 2.0  # a run in a hit's title votes this many times over
+    whole_weight: float = 4.0  # and a run of the whole query (of two syllables or more) this many times
     context_hits: int = 10  # hits whose text is read
     temperature_context: float = 1.5
 
@@ -361,12 +362,12 @@ def context_evidence(syllables: Sequence[str], documents: Iterable, params: Rest
             last_end = -2
             for start, end, f, spelt in matches:
                 if start != last_end and chain:
-                    _vote_chain(chain, folded, where, weight, p.run_power, unary, pair)
+                    _vote_chain(chain, folded, where, weight, p.run_power, p.whole_weight, unary, pair)
                     chain = []
                 chain.append((f, spelt))
                 last_end = end
             if chain:
-                _vote_chain(chain, folded, where, weight, p.run_power, unary, pair)
+                _vote_chain(chain, folded, where, weight, p.run_power, p.whole_weight, unary, pair)
     return Context(unary, pair, count)
 
 
@@ -374,7 +375,9 @@ def context_evidence(syllables: Sequence[str], documents: Iterable, params: Rest
 def _syllable_finder(folded: tuple[str, ...]) -> re.Pattern:
     """A regex for any of the *folded* syllables as a whole token, and the separator after it."""
     alternation = "|".join(re.escape(f) for f in sorted(folded, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'’-])({alternation})(?![\w]|[-'’]\w)[^\w\n]*")
+    # Not inside a longer token: no letter or digit next to it, nor a hyphen or
+    # apostrophe joining it to one ("H'Mông", "COVID-19"); a quote is fine.
+    return re.compile(rf"(?<!\w)(?<!\w[-'’])({alternation})(?!\w|[-'’]\w)[^\w\n]*")
 
 
 def _find_syllables(text: str, finder: re.Pattern) -> list[tuple[int, int, str, str]]:
@@ -398,7 +401,7 @@ def _find_syllables(text: str, finder: re.Pattern) -> list[tuple[int, int, str, 
 
 
 def _vote_chain(chain: list[tuple[str, str]], folded: list[str], where: dict[str, list[int]], weight: float,
-                power: float, unary: list[dict[str, float]], pair: list[dict[tuple[str, str], float]]) -> None:
+                power: float, whole: float, unary: list[dict[str, float]], pair: list[dict[tuple[str, str], float]]) -> None:
     """Add the votes of every maximal run of the query inside *chain* (adjacent syllables of a text)."""
     n = len(folded)
     for j, (f, _) in enumerate(chain):
@@ -408,7 +411,7 @@ def _vote_chain(chain: list[tuple[str, str]], folded: list[str], where: dict[str
             length = 1
             while i + length < n and j + length < len(chain) and chain[j + length][0] == folded[i + length]:
                 length += 1
-            w = weight * length ** power
+            w = weight * length ** power * (whole if length == n > 1 else 1.0)
             for k in range(length):
                 spelt = chain[j + k][1]
                 unary[i + k][spelt] = unary[i + k].get(spelt, 0.0) + w
@@ -490,11 +493,11 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
             votes = context.unary[len(cands) - 1]
             v_total = sum(votes.get(s, 0.0) for _, s in kept)
             if v_total:
-                # The hits' spellings as a distribution smoothed towards the
-                # index-wide one; the factor is its ratio to that model.
-                shares = [(f + p.alpha) / total for f, _ in kept]
-                unary[-1] = [u + p.wc1 * math.log((votes.get(s, 0.0) + p.beta_c1 * q) / ((v_total + p.beta_c1) * q))
-                             for u, q, (_, s) in zip(unary[-1], shares, kept)]
+                # The hits' own distribution of spellings, add-β smoothed: a
+                # second opinion next to the index-wide share, not a ratio to it
+                # (a ratio would favour a rare misspelling with one vote).
+                unary[-1] = [u + p.wc1 * math.log((votes.get(s, 0.0) + p.beta_c1) / (v_total + p.beta_c1))
+                             for u, (_, s) in zip(unary[-1], kept)]
 
     # Pair factors for positions (i-1, i): 2-syllable words, plus adjacency if known.
     pair: list[list[list[float]] | None] = [None] * n
@@ -530,13 +533,11 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
             counts2 = [[votes2.get((a, b), 0.0) for b in cb] for a in ca]
             s2 = sum(map(sum, counts2))
             if s2:
-                pa, pb = _shares(freqs[i - 1], p.alpha), _shares(freqs[i], p.alpha)
                 rows = rows or [[0.0] * len(cb) for _ in ca]
                 denom = s2 + p.beta_c2
                 for x in range(len(ca)):
                     for y in range(len(cb)):
-                        q = pa[x] * pb[y]
-                        rows[x][y] += p.wc2 * math.log((counts2[x][y] + p.beta_c2 * q) / (denom * q))
+                        rows[x][y] += p.wc2 * math.log((counts2[x][y] + p.beta_c2) / denom)
         pair[i] = rows
 
     # Triple factors for (i-2, i-1, i): 3-syllable words ("hồ chí minh"), looked
@@ -564,12 +565,6 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
     changed = any(r != s for r, s in zip(restored, typed))
     syllable_conf = [min(1.0, marginals[i][j]) for i, j in enumerate(path)]
     return Restoration(" ".join(restored), restored, confidence, changed, syllable_conf, cands)
-
-
-def _shares(freqs: Sequence[int], alpha: float) -> list[float]:
-    """Add-α shares of a position's candidates (the index-wide unigram model)."""
-    total = sum(freqs) + alpha * len(freqs)
-    return [(f + alpha) / total for f in freqs]
 
 
 def _decode(cands, unary, pair, triple, temperature):
