@@ -233,6 +233,7 @@ def tune(cases, df, adjacent=None, contexts=None, start: RestoreParams | None = 
             "title_weight": [1.0, 2.0, 4.0, 8.0],
             "context_hits": [3, 5, 10, 20],
             "whole_weight": [1.0, 2.0, 4.0, 16.0],
+            "single_weight": [0.0, 0.3, 1.0, 3.0],
             "context_keep": [1, 2, 3, 4, 6, 12],
             "w2_context": [1.0, 1.5, 2.0, 3.0],
             "context_cover": [4.0, 16.0, 64.0],

@@ -13,6 +13,7 @@ from .engine import Hit, IndexError_ as IndexUnusable, IndexNotFound, SearchEngi
 from .highlight import Snippet
 from .indexing import IndexSummary
 from .query import QueryError
+from .restore import Restoration
 
 __all__ = [
     "SearchEngine",
@@ -24,6 +25,7 @@ __all__ = [
     "LoadWarning",
     "IndexSummary",
     "QueryError",
+    "Restoration",
     "IndexNotFound",
     "IndexUnusable",
     "load_path",

@@ -523,10 +523,11 @@ class SearchEngine:
     def suggest(self, query: str | ParsedQuery, min_confidence: float = 0.6) -> str | None:
         """The query with its diacritics restored, when it was typed without them.
 
-        Only for plain word queries (no phrases, exclusions, filters or OR) and
-        only when the index makes the restoration likely enough
-        (``tri tue nhan tao`` → ``trí tuệ nhân tạo``). None otherwise. See
-        :meth:`restoration` for how.
+        Only for queries of words and quoted phrases (no exclusions, filters
+        or OR), typed wholly without diacritics, and only when the index makes
+        the restoration likely enough (``tri tue nhan tao`` → ``trí tuệ nhân
+        tạo``; quotes are kept: ``xoa "doc tu than"`` → ``xóa "dốc tử thần"``).
+        None otherwise. See :meth:`restoration` for how.
         """
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
         with self._reading():

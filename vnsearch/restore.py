@@ -253,6 +253,7 @@ class RestoreParams:
     run_power: float = 1.0  # a run of L matching syllables votes with weight L ** run_power
     rank_decay: float = 0.5  # the hit at rank r (0-based) votes with weight 1 / (1 + r) ** rank_decay
     title_weight: float = 8.0  # a run in a hit's title votes this many times over
+    single_weight: float = 1.0  # a lone syllable (a run of one) votes this much
     whole_weight: float = 4.0  # and a run of the whole query (of two syllables or more) this many times
     context_hits: int = 10  # hits whose text is read
     context_chars: int = 20_000  # characters read of each hit's title, lead and body
@@ -377,12 +378,12 @@ def context_evidence(syllables: Sequence[str], documents: Iterable, params: Rest
             last_end = -2
             for start, end, f, spelt in matches:
                 if start != last_end and chain:
-                    _vote_chain(chain, folded, where, weight, p.run_power, p.whole_weight, unary, pair)
+                    _vote_chain(chain, folded, where, weight, p.run_power, p.whole_weight, p.single_weight, unary, pair)
                     chain = []
                 chain.append((f, spelt))
                 last_end = end
             if chain:
-                _vote_chain(chain, folded, where, weight, p.run_power, p.whole_weight, unary, pair)
+                _vote_chain(chain, folded, where, weight, p.run_power, p.whole_weight, p.single_weight, unary, pair)
     return Context(unary, pair, count)
 
 
@@ -433,7 +434,7 @@ def _find_syllables(text: str, finder: re.Pattern) -> list[tuple[int, int, str, 
 
 
 def _vote_chain(chain: list[tuple[str, str]], folded: list[str], where: dict[str, list[int]], weight: float,
-                power: float, whole: float, unary: list[dict[str, float]], pair: list[dict[tuple[str, str], float]]) -> None:
+                power: float, whole: float, single: float, unary: list[dict[str, float]], pair: list[dict[tuple[str, str], float]]) -> None:
     """Add the votes of every maximal run of the query inside *chain* (adjacent syllables of a text)."""
     n = len(folded)
     for j, (f, _) in enumerate(chain):
@@ -443,7 +444,7 @@ def _vote_chain(chain: list[tuple[str, str]], folded: list[str], where: dict[str
             length = 1
             while i + length < n and j + length < len(chain) and chain[j + length][0] == folded[i + length]:
                 length += 1
-            w = weight * length ** power * (whole if length == n > 1 else 1.0)
+            w = weight * (length ** power * (whole if length == n > 1 else 1.0) if length > 1 else single)
             for k in range(length):
                 spelt = chain[j + k][1]
                 unary[i + k][spelt] = unary[i + k].get(spelt, 0.0) + w
