@@ -250,7 +250,8 @@ def _print_hits(results, color: bool, as_html: bool) -> None:
 @click.option("--facets", "show_facets", is_flag=True,
               help="After the hits, count the articles matching all words per source, category, credit and month.")
 @click.option("--json", "as_json", is_flag=True,
-              help="One JSON object per line per hit (with --facets, a last line {\"facets\": …}).")
+              help="One JSON object per line per hit (with --facets, a last line {\"facets\": …, \"total\": N, "
+                   "\"matched\": M}).")
 @click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
 @click.option("--color/--no-color", default=None,
               help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
@@ -287,7 +288,8 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
         for hit in results:
             click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
         if show_facets:
-            click.echo(json.dumps({"facets": results.facets}, ensure_ascii=False))
+            click.echo(json.dumps({"facets": results.facets, "total": results.total, "matched": results.matched},
+                                  ensure_ascii=False))
     else:
         color = sys.stdout.isatty() if color is None else color
         # With --html every field from the index is HTML-escaped, not only the snippet.
