@@ -1,6 +1,6 @@
 """Soak test: one process indexes the news corpus in batches while others search.
 
-    python bench/soak.py                     # 5000 articles, batches of 500, 4 searchers
+    python bench/soak.py                     # the full corpus (34,924 articles), batches of 1000, 4 searchers
     python bench/soak.py --docs 1000 --batch 100 --searchers 4
 
 The indexer calls ``index_articles`` once per batch (each call commits at its
@@ -96,11 +96,11 @@ def make_queries(docs: list[dict], n: int, rng: random.Random) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--docs", type=int, default=5000, help="articles to index [5000]")
-    ap.add_argument("--batch", type=int, default=500, help="articles per index_articles call [500]")
+    ap.add_argument("--docs", type=int, default=0, help="articles to index [0: the whole corpus]")
+    ap.add_argument("--batch", type=int, default=1000, help="articles per index_articles call [1000]")
     ap.add_argument("--commit-every", type=int, default=1000, help="commit_every within a call [1000]")
     ap.add_argument("--searchers", type=int, default=4, help="searching processes [4]")
-    ap.add_argument("--jobs", type=int, default=1, help="segmentation workers of the indexer [1]")
+    ap.add_argument("--jobs", type=int, default=2, help="segmentation workers of the indexer [2]")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR / "news.jsonl.gz")
     ap.add_argument("--index-dir", type=Path, default=None, help="[a new temporary directory]")
     ap.add_argument("--seed", type=int, default=1)
@@ -110,7 +110,7 @@ def main() -> int:
     from vnsearch.articles import ArticleError
     from vnsearch.indexing import coerce_article
 
-    docs = list(itertools.islice(read_jsonl_gz(args.corpus), args.docs))
+    docs = list(itertools.islice(read_jsonl_gz(args.corpus), args.docs or None))
     expected = set()
     for d in docs:
         try:

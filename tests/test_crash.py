@@ -36,7 +36,8 @@ from vnsearch.analysis import Segmenter, analyze
 analyze("Hà Nội mưa lớn", Segmenter.shared())  # the model loaded: what follows is all writing
 with SearchEngine(sys.argv[1]) as engine:
     print("writing", flush=True)
-    engine.add_articles(articles, jobs=1, commit_every={EVERY})
+    engine.add_articles(articles, jobs=1, commit_every={EVERY},
+                        on_progress=lambda article: print("+", flush=True))
     print("done", flush=True)
 """
 
@@ -48,15 +49,21 @@ def articles() -> list[dict]:
             for i in ALL]
 
 
-def kill_after(script: Path, index: Path, delay: float, while_writing: bool) -> str:
-    """Run the child; SIGKILL it *delay* s after it starts (or after it starts writing)."""
+def kill_after(script: Path, index: Path, delay: float, after: int | None) -> str:
+    """Run the child; SIGKILL it *delay* s after it starts, or (``after`` not None)
+    *delay* s after it reports ``after`` articles written: pacing the kills by the
+    child's own progress spreads them over the whole write however busy the machine."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, str(script), str(index)], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out = ""
-    if while_writing:
+    if after is not None:
         out = proc.stdout.readline()  # the index is open; add_articles starts now
-    time.sleep(delay)
+        for _ in range(after):
+            line = proc.stdout.readline()
+            out += line
+            if not line or line.startswith("done"):
+                break
     proc.send_signal(signal.SIGKILL)
     rest, err = proc.communicate()
     assert proc.returncode in (0, -signal.SIGKILL), err
@@ -68,12 +75,13 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path):
     script.write_text(CHILD, "utf-8")
     rng = random.Random(6)
     # One kill in five while the child starts up and creates the index; the others
-    # spread over the ~0.45 s of writing (longer on a busy machine), jittered.
+    # after a random number of articles written (spread over the whole input), jittered.
     early = [i % 5 == 0 for i in range(RUNS)]
-    delays = [rng.uniform(0.0, 0.3) if e else 0.5 * (i + rng.random()) / RUNS for i, e in enumerate(early)]
+    delays = [rng.uniform(0.0, 0.3) if e else rng.uniform(0.0, 0.01) for e in early]
+    afters = [None if e else int(N * (i + rng.random()) / RUNS) for i, e in enumerate(early)]
     dirs = [tmp_path / f"ix{i}" for i in range(RUNS)]
     with ThreadPoolExecutor(2) as pool:
-        outputs = list(pool.map(kill_after, [script] * RUNS, dirs, delays, [not e for e in early]))
+        outputs = list(pool.map(kill_after, [script] * RUNS, dirs, delays, afters))
 
     held_counts = []
     for index, delay, out in zip(dirs, delays, outputs):
@@ -83,7 +91,7 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path):
             # Exactly the articles of the last completed commit: a prefix of whole batches, or all.
             assert held == ALL[:len(held)], (delay, held[:3])
             assert len(held) % EVERY == 0 or len(held) == N, (delay, len(held))
-            if "done" in out:
+            if "\ndone" in out or out.startswith("done"):
                 assert len(held) == N
             held_counts.append(len(held))
             if held:

@@ -266,12 +266,14 @@ def test_cli_bad_date_is_a_one_line_error(news):
 
 def test_cli_facets_text_and_json(news):
     engine, _ = news
-    expected = engine.search(QUERY, facets=True, category="kinh doanh").facets
+    full = engine.search(QUERY, facets=True, category="kinh doanh")
+    expected = full.facets
     result = cli(engine, QUERY, "--facets", "--json", "-n", "2", "--category", "kinh doanh")
     assert result.exit_code == 0, result.output
     lines = json_lines(result.stdout)
     assert len(lines) == 3 and "id" in lines[0]
-    assert lines[-1] == {"facets": expected}
+    assert lines[-1] == {"facets": expected, "total": full.total, "matched": full.matched}
+    assert all(sum(counts.values()) == full.total for counts in expected.values())
     text = cli(engine, QUERY, "--facets", "--source", "TUOI TRE", "--source", "thanh nien")
     assert text.exit_code == 0
     out = text.stdout

@@ -63,7 +63,7 @@ def test_recent_multiplies_each_score_by_the_decay_from_the_newest_article(corpu
     oldest = min(r["date"] for r in records.values() if r["date"])
     plain = {h.id: h for h in engine.search(QUERY, limit=1000, collapse=False)}
     for half_life in (180, 30):
-        recent = engine.search(QUERY, limit=1000, recent=True, half_life_days=half_life, collapse=False)
+        recent = engine.search(QUERY, limit=1000, recent=True, half_life=half_life, collapse=False)
         assert {h.id for h in recent} == set(plain)
         for h in recent:
             age = days(newest, h.date or oldest)  # undated: as old as the oldest
@@ -85,7 +85,7 @@ def test_recent_moves_a_newer_article_above_an_older_one_and_the_half_life_sets_
     flip_at = gap / math.log2(older.score / newer.score)
 
     def order(half_life):
-        ids = [h.id for h in engine.search(QUERY, limit=1000, recent=True, half_life_days=half_life)]
+        ids = [h.id for h in engine.search(QUERY, limit=1000, recent=True, half_life=half_life)]
         return ids.index(newer.id) < ids.index(older.id)
 
     assert order(flip_at / 2)  # strong decay: the newer one first
@@ -105,7 +105,7 @@ def test_undated_article_counts_as_old_as_the_oldest(corpus):
     query = records["undated-world"]["title"]
     # collapse=False: the undated article is a copy of world_016, shown apart here.
     plain = {h.id: h.score for h in engine.search(query, limit=1000, collapse=False)}
-    recent = {h.id: h.score for h in engine.search(query, limit=1000, recent=True, half_life_days=90,
+    recent = {h.id: h.score for h in engine.search(query, limit=1000, recent=True, half_life=90,
                                                    collapse=False)}
     oldest = min(r["date"] for r in records.values() if r["date"])
     newest = max(r["date"] for r in records.values() if r["date"])
@@ -117,8 +117,8 @@ def test_undated_article_counts_as_old_as_the_oldest(corpus):
 
 @pytest.mark.parametrize("bad", [0, -5, float("nan"), "soon"])
 def test_bad_half_life_is_a_query_error(corpus, bad):
-    with pytest.raises(QueryError, match="half_life_days"):
-        corpus[0].search(QUERY, recent=True, half_life_days=bad)
+    with pytest.raises(QueryError, match="half_life"):
+        corpus[0].search(QUERY, recent=True, half_life=bad)
 
 
 def test_recent_only_with_the_relevance_order(corpus):
@@ -128,14 +128,14 @@ def test_recent_only_with_the_relevance_order(corpus):
 
 def test_cli_recent_and_half_life(corpus):
     engine, _ = corpus
-    expected = [h.id for h in engine.search(QUERY, limit=5, recent=True, half_life_days=45)]
+    expected = [h.id for h in engine.search(QUERY, limit=5, recent=True, half_life=45)]
     result = cli(engine, "search", QUERY, "--recent", "--half-life", "45", "-n", "5", "--json")
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == expected
     text = cli(engine, "search", QUERY, "--recent", "-n", "3", "--no-color")
     assert "newer first (half-life 180 days)" in text.stdout
     bad = cli(engine, "search", QUERY, "--recent", "--half-life", "0")
-    assert bad.exit_code == 2 and bad.stderr.startswith("error: bad query: half_life_days")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: bad query: half_life")
     bad = cli(engine, "search", QUERY, "--recent", "--sort", "oldest")
     assert bad.exit_code == 2
 

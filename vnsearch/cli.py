@@ -240,8 +240,9 @@ def _print_hits(results, color: bool, as_html: bool) -> None:
                    "newest article in the index; undated articles count as the oldest.")
 @click.option("--half-life", "half_life", type=float, default=180, show_default=True, metavar="DAYS",
               help="With --recent: how many days older halve an article's score.")
-@click.option("--all", "show_all", is_flag=True,
-              help="Show every near-duplicate copy, not one hit per group with \"+N similar\".")
+@click.option("--collapse/--all", "collapse", default=True, show_default=True,
+              help="One hit per group of near-duplicate copies, with \"+N similar\" (--collapse), "
+                   "or every copy (--all).")
 @click.option("--source", "sources", metavar="NAME", multiple=True,
               help="Only this source (case- and accent-insensitive, part of the name will do); repeat for any of several.")
 @click.option("--category", "categories", metavar="NAME", multiple=True,
@@ -249,12 +250,13 @@ def _print_hits(results, color: bool, as_html: bool) -> None:
 @click.option("--facets", "show_facets", is_flag=True,
               help="After the hits, count the articles matching all words per source, category, credit and month.")
 @click.option("--json", "as_json", is_flag=True,
-              help="One JSON object per line per hit (with --facets, a last line {\"facets\": …}).")
+              help="One JSON object per line per hit (with --facets, a last line {\"facets\": …, \"total\": N, "
+                   "\"matched\": M}).")
 @click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
 @click.option("--color/--no-color", default=None,
               help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
 def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int, offset: int | None,
-               since: str | None, until: str | None, sort: str, recent: bool, half_life: float, show_all: bool,
+               since: str | None, until: str | None, sort: str, recent: bool, half_life: float, collapse: bool,
                sources: tuple[str, ...],
                categories: tuple[str, ...], show_facets: bool,
                as_json: bool, as_html: bool, color: bool | None) -> None:
@@ -263,9 +265,9 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
     Diacritics are optional (tri tue nhan tao finds trí tuệ nhân tạo), and a
     query typed with them ranks exact matches first.
 
-    Library: SearchEngine(index_dir).search(query, limit=…, offset=…, since=…,
-    until=…, sort=…, source=…, category=…, facets=…, recent=…, half_life_days=…,
-    collapse=…)
+    Library: SearchEngine(index_dir).search(query, limit=…, page=…, offset=…,
+    since=…, until=…, sort=…, recent=…, half_life=…, collapse=…, source=…,
+    category=…, facets=…); --json is hit.to_dict(), --html hit.snippet_html().
     """
     # Unknown short options pass through as -exclusions ("AI -Alibaba");
     # an unknown long option is still a typo worth reporting.
@@ -279,14 +281,15 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
         results = engine.search(text, limit=limit, offset=start, since=since, until=until, sort=sort,
                                 facets=show_facets, source=list(sources) or None,
                                 category=list(categories) or None, recent=recent,
-                                half_life_days=half_life, collapse=not show_all)
+                                half_life=half_life, collapse=collapse)
     except QueryError as exc:
         raise UserError(f"bad query: {exc}") from None
     if as_json:
         for hit in results:
             click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
         if show_facets:
-            click.echo(json.dumps({"facets": results.facets}, ensure_ascii=False))
+            click.echo(json.dumps({"facets": results.facets, "total": results.total, "matched": results.matched},
+                                  ensure_ascii=False))
     else:
         color = sys.stdout.isatty() if color is None else color
         # With --html every field from the index is HTML-escaped, not only the snippet.

@@ -599,7 +599,8 @@ class SearchEngine:
                sort: str = "relevance", facets: bool = False,
                source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
-               recent: bool = False, half_life_days: float = 180, collapse: bool = True) -> SearchResults:
+               recent: bool = False, half_life: float = 180, collapse: bool = True,
+               page: int | None = None, half_life_days: float | None = None) -> SearchResults:
         """Best matches first. Raises :class:`QueryError` for an empty query.
 
         With ``suggest=True`` a query typed without diacritics also gets
@@ -616,7 +617,7 @@ class SearchEngine:
         by score. ``facets=True`` sets ``results.facets``.
 
         ``recent=True`` favours newer articles: each score is multiplied by
-        ``0.5 ** (age_days / half_life_days)``, the age counted from the
+        ``0.5 ** (age_days / half_life)``, the age counted from the
         newest dated article in the index (not today, so results are stable);
         undated articles count as old as the oldest dated one. Only for
         ``sort="relevance"``.
@@ -625,22 +626,35 @@ class SearchEngine:
         best-ranked; the others' ids in ``hit.similar_ids``): matches sharing
         a MinHash band with it and an estimated 5-shingle Jaccard ≥ 0.7.
         ``offset`` counts groups; ``total`` and ``matched`` count articles.
+
+        ``page`` (from 1) is the CLI's ``--page``: ``offset = (page - 1) * limit``.
+        ``half_life_days`` is the earlier name of ``half_life``, still accepted.
+        The parameters carry the CLI options' names (``--half-life`` is
+        ``half_life``, ``--all`` is ``collapse=False``).
         """
         parsed = typed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
+        if page is not None:
+            if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+                raise QueryError("page must be a whole number from 1")
+            if offset:
+                raise QueryError("give page or offset, not both")
+            offset = (page - 1) * limit
+        if half_life_days is not None:
+            half_life = half_life_days
         if sort not in SORTS:
             raise QueryError(f"unknown sort {sort!r}: use {', '.join(SORTS)}")
-        half_life = None
+        life, half_life = half_life, None
         if recent:
             if sort != "relevance":
                 raise QueryError(f"recent ranking applies to the relevance order, not sort={sort!r}")
             try:
-                half_life = float(half_life_days)
+                half_life = float(life)
             except (TypeError, ValueError):
-                raise QueryError("half_life_days must be a number of days") from None
+                raise QueryError("half_life must be a number of days") from None
             if not half_life > 0 or half_life == float("inf"):
-                raise QueryError("half_life_days must be a positive number of days")
+                raise QueryError("half_life must be a positive number of days")
         if since is not None or until is not None:
             parsed = copy.copy(parsed)  # the caller's query stays as it was
             parsed.restrict_dates(date_range(since, "since")[0] if since is not None else None,
