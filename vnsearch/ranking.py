@@ -20,7 +20,7 @@ import math
 from datetime import date
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -28,13 +28,16 @@ import numpy as np
 from .postings import Postings, Segment, decode_positions, field_lengths, read_postings, segments_of
 from .query import ParsedQuery, Phrase
 from .analysis import WORD_JOINER, iter_ngrams
-from .schema import facet_value
-from .restore import tone_variants
+from .schema import ZONE_OFFSET, facet_value
+from .restore import spellings, tone_variants
 from .text import fold_all, fold_tone, has_diacritics
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
 
 _PUNCT = re.compile(r"[\W_]+")
+# Question words: an answer seldom holds them, so in a question they say
+# little about which article answers it ("Tesla chết năm nào?").
+INTERROGATIVES = frozenset("gì nào ai đâu sao bao nhiêu lâu mấy thế nào".split())
 _EPOCH = date(1970, 1, 1).toordinal()
 
 
@@ -56,6 +59,16 @@ class RankParams:
     near_window: int = 4
     rerank: int = 300
     min_coverage: float = 0.0  # share of the query's weight a partial match must hold
+    # A query typed with diacritics somewhere: its unmarked syllables ("hoang"
+    # in "dép hoang") were typed as meant, so they prefer the unmarked form.
+    unmarked_exact: bool = True
+    title_all_weight: float = 1.0  # score × (1 + this) where the title holds every query word
+    # A query that ends with "?" is a question: its question words count this
+    # much, and word order this much of the usual (a question rephrases its answer).
+    question_weight: float = 0.2
+    question_proximity: float = 0.5
+    forms_weight: float = 0.15  # typed without diacritics: BM25 of each accented form found, own idf
+    title_order_weight: float = 0.5  # score × (1 + this) where it holds a run of them in the order typed
 
 
 @dataclass
@@ -85,6 +98,19 @@ def _epoch_day(yyyymmdd: int) -> int:
         return 0
 
 
+def _in_order(positions: Sequence[list[int] | None], limit: int) -> bool:
+    """Whether each syllable occurs before *limit* (in the title), in the given order."""
+    last = -1
+    for pos in positions:
+        if not pos:
+            return False
+        nxt = next((x for x in pos if x > last), None)  # positions are sorted
+        if nxt is None or nxt >= limit:
+            return False
+        last = nxt
+    return True
+
+
 def _near(a: list[int], b: list[int], window: int) -> bool:
     """Whether some position of sorted *a* is within *window* of one of sorted *b*."""
     for x in a:
@@ -102,6 +128,7 @@ class _Unit:
     mask: np.ndarray  # bool, documents that match
     idf: float
     postings: Postings | None = None  # folded tier, with positions (for proximity)
+    title_mask: np.ndarray | None = None  # documents whose title holds it
 
 
 class Ranker:
@@ -165,25 +192,44 @@ class Ranker:
         mask[p.docs] = True
         return score, mask, idf, p
 
-    def syllable(self, syllable: str) -> _Unit:
+    def syllable(self, syllable: str, accented_query: bool = False) -> _Unit:
         """A query syllable, scored on up to three diacritic tiers.
 
         Typed with diacritics (``bàn``): the exact form counts fully, the same
         letters with another tone (``bán``, ``bạn``, ``ban``) count
         ``tone_weight``, and any form that folds alike (``bân``, ``bẩn``) counts
         ``folded_weight``. Typed without (``ban``): every form matches alike and
-        the other signals decide.
+        the other signals decide, unless *accented_query* says the user typed
+        diacritics elsewhere in the query: then ``hoang`` in ``dép hoang``
+        is taken as written, and ``hoàng`` is another tone of it.
         """
         folded = fold_all(syllable)
         score_f, mask, idf, postings = self._score("text_f", folded)
+        title_score, title_mask = self._score("title_f", folded)[:2]
         if self.params.title_weight:
-            score_f = score_f + self.params.title_weight * self._score("title_f", folded)[0]
-        if not has_diacritics(syllable):
-            return _Unit(score_f, mask, idf, postings)
+            score_f = score_f + self.params.title_weight * title_score
+        if not has_diacritics(syllable) and not (accented_query and self.params.unmarked_exact
+                                                 and folded.isalpha()):
+            if self.params.forms_weight and folded.isalpha():
+                score_f = score_f + self.params.forms_weight * self._forms(folded)
+            return _Unit(score_f, mask, idf, postings, title_mask)
         score = self._score("text", syllable)[0] + self.params.folded_weight * score_f
         if self.params.tone_weight:
             score += self.params.tone_weight * self._tone_tier(syllable)
-        return _Unit(score, mask, idf, postings)
+        return _Unit(score, mask, idf, postings, title_mask)
+
+    def _forms(self, folded: str) -> np.ndarray:
+        """Exact-tier BM25 of every accented form of *folded*, each with its own idf.
+
+        An accentless query is a disjunction of the words it could spell: an
+        article holding a rare spelling of it (``thai`` in ``có thai``) holds
+        a more telling word than one holding a common one.
+        """
+        total = np.zeros(self.size, dtype=np.float32)
+        for form in spellings(folded):
+            if self.postings("text", form).docs.size:
+                total += self._score("text", form)[0]
+        return total
 
     def _tone_tier(self, syllable: str) -> np.ndarray:
         """BM25 over the other tones of *syllable*; a marked tone before the unmarked form.
@@ -227,8 +273,8 @@ class Ranker:
             others.append(set(pos))
         return any(all(start + k + 1 in s for k, s in enumerate(others)) for start in first)
 
-    def phrase(self, phrase: Phrase) -> _Unit:
-        units = [self.syllable(s) for s in phrase.syllables]
+    def phrase(self, phrase: Phrase, accented_query: bool = False) -> _Unit:
+        units = [self.syllable(s, accented_query) for s in phrase.syllables]
         if len(units) == 1:
             return units[0]
         mask = np.logical_and.reduce([u.mask for u in units])
@@ -236,9 +282,11 @@ class Ranker:
             if not self._phrase_in(units, int(doc)):
                 mask[doc] = False
         score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
-        return _Unit(score, mask, sum(u.idf for u in units), None)
+        title_mask = np.logical_and.reduce([u.title_mask for u in units])  # near enough for the title bonus
+        return _Unit(score, mask, sum(u.idf for u in units), None, title_mask)
 
-    def _proximity(self, runs: list[list[list[int] | None]], idfs: list[list[float]]) -> float:
+    def _proximity(self, runs: list[list[list[int] | None]], idfs: list[list[float]],
+                   p: RankParams | None = None) -> float:
         """Bonus for query syllables that stand together, in order, in the article.
 
         *runs* holds, per run of query words, each syllable's positions in this
@@ -248,7 +296,7 @@ class Ranker:
         beyond two: six query syllables in a row are far stronger evidence than
         three scattered pairs.
         """
-        p = self.params
+        p = p or self.params
         bonus = 0.0
         for positions, idf in zip(runs, idfs):
             chain_next: dict[int, int] = {}  # position -> chain length from the following syllable
@@ -409,6 +457,10 @@ class Ranker:
         p = self.params
         if sort not in ("relevance", "newest", "oldest"):
             raise ValueError(f"unknown sort {sort!r}")
+        question = query.text.rstrip().endswith("?")
+        if question and p.question_proximity != 1:
+            p = replace(p, pair_weight=p.pair_weight * p.question_proximity,
+                        chain_weight=p.chain_weight * p.question_proximity)
         allowed = self.live.copy()
         for filter_set in (query.filters, filters or {}):
             for key, values in filter_set.items():
@@ -420,17 +472,19 @@ class Ranker:
             allowed &= ~self.phrase(phrase).mask
 
         syllable_units: dict[str, _Unit] = {}
+        accented = any(has_diacritics(s) for s in query.syllables())
 
         def unit_for(ph: Phrase) -> _Unit:
             if not ph.quoted and len(ph.syllables) == 1:
                 s = ph.syllables[0]
                 if s not in syllable_units:
-                    syllable_units[s] = self.syllable(s)
+                    syllable_units[s] = self.syllable(s, accented)
                 return syllable_units[s]
-            return self.phrase(ph)
+            return self.phrase(ph, accented)
 
         base = np.zeros(self.size, dtype=np.float32)
         covered = np.zeros(self.size, dtype=np.float32)
+        title_all = np.ones(self.size, dtype=bool) if p.title_all_weight else None
         weight_total = 0.0
         required = allowed.copy()
         for group in query.groups:
@@ -440,11 +494,21 @@ class Ranker:
             hard = any(ph.quoted for ph in group)
             if hard:
                 allowed &= mask
-            required &= mask
             idf = max(u.idf for u in units)
+            if question and len(group) == 1 and not group[0].quoted and group[0].syllables[0] in INTERROGATIVES:
+                score = score * p.question_weight
+                idf *= p.question_weight
+            else:
+                required &= mask
             base += score
             covered += idf * mask
             weight_total += idf
+            if title_all is not None:
+                tmasks = [u.title_mask for u in units if u.title_mask is not None]
+                if tmasks:
+                    title_all &= np.logical_or.reduce(tmasks)
+                else:  # a quoted phrase: its syllables' title masks are not kept
+                    title_all[:] = False
         for run in query.runs:
             accented = [s for s in run if has_diacritics(s)]
             if not accented:
@@ -460,6 +524,10 @@ class Ranker:
         if candidates.size == 0:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0, facet_counts)
         scores = base[candidates] * coverage[candidates] ** p.coverage_power
+        if title_all is not None and query.groups:
+            # Known-item searches are mostly for words of a headline: a title
+            # holding every one of them is the best evidence there is.
+            scores = np.where(title_all[candidates], scores * (1 + p.title_all_weight), scores)
         decay = None
         if half_life is not None and sort == "relevance":
             decay = self.recency(half_life)
@@ -505,10 +573,13 @@ class Ranker:
                     per_run.append(plist)
                 if present < 2:
                     continue
-                bonus = self._proximity(per_run, idfs)
+                bonus = self._proximity(per_run, idfs, p)
                 if bonus:
                     bonus *= coverage[docs[j]] ** p.coverage_power
                     scores[i] += bonus if decay is None else bonus * decay[docs[j]]
+                if p.title_order_weight and any(_in_order(r, ZONE_OFFSET) for r in per_run):
+                    # Words remembered from a headline come in its order.
+                    scores[i] *= 1 + p.title_order_weight
         order = top[np.lexsort((candidates[top], -scores[top]))]
         order = order[offset: offset + limit]
         return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts)
