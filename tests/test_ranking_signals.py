@@ -118,3 +118,18 @@ def test_the_defaults_carry_every_signal():
     p = RankParams()
     assert p.unmarked_exact and p.title_all_weight > 0 and p.title_order_weight > 0
     assert 0 < p.question_weight < 1 and 0 < p.question_proximity < 1 and p.forms_weight > 0
+    assert p.title_info_power > 0 and p.title_info_depth > 0
+
+
+def test_of_two_titles_holding_the_words_the_one_they_sum_up_ranks_first(tmp_path):
+    filler = [{"id": f"f{i}", "title": f"Tin số {i}", "body": "Mưa kéo dài ở miền Bắc tới cuối tuần này nữa."}
+              for i in range(8)]
+    engine = engine_with(tmp_path, filler + [
+        # Shorter, but full of other rare words the searcher did not type.
+        {"id": "rare", "title": "Rét đậm ở Sa Pa, băng tuyết phủ Fansipan", "body": "Du khách lên núi."},
+        {"id": "plain", "title": "Rét đậm kéo dài ở miền Bắc tới cuối tuần này", "body": "Du khách lên núi."},
+    ])
+    assert ids(engine.search("rét đậm", limit=2)) == ["plain", "rare"]
+    engine._current()[1].params = replace(RankParams(), title_info_power=0.0)
+    assert ids(engine.search("rét đậm", limit=2)) == ["rare", "plain"]  # length alone
+    engine.close()

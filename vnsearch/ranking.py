@@ -27,7 +27,7 @@ import numpy as np
 
 from .postings import Postings, Segment, decode_positions, field_lengths, read_postings, segments_of
 from .query import ParsedQuery, Phrase
-from .analysis import WORD_JOINER, iter_ngrams
+from .analysis import WORD_JOINER, iter_ngrams, syllables as syllables_of
 from .schema import ZONE_OFFSET, facet_value
 from .restore import spellings, tone_variants
 from .text import fold_all, fold_tone, has_diacritics
@@ -47,6 +47,7 @@ class RankParams:
 
     b: float = 0.75
     k1: float = 1.2
+    title_b: float = 0.75  # length normalisation of the title-only field
     word_weight: float = 0.3  # a query word the segmenter also found in the article
     title_weight: float = 2.0  # BM25 of the title alone, on top of the whole article
     folded_weight: float = 0.35  # a folded-only match, for a query typed with diacritics
@@ -62,12 +63,14 @@ class RankParams:
     # A query typed with diacritics somewhere: its unmarked syllables ("hoang"
     # in "dép hoang") were typed as meant, so they prefer the unmarked form.
     unmarked_exact: bool = True
-    title_all_weight: float = 1.0  # score × (1 + this) where the title holds every query word
+    title_all_weight: float = 2.0  # score × (1 + this) where the title holds every query word
     # A query that ends with "?" is a question: its question words count this
     # much, and word order this much of the usual (a question rephrases its answer).
     question_weight: float = 0.2
     question_proximity: float = 0.5
     forms_weight: float = 0.15  # typed without diacritics: BM25 of each accented form found, own idf
+    title_info_power: float = 1.0  # see Ranker._title_information
+    title_info_depth: int = 30
     title_order_weight: float = 0.5  # score × (1 + this) where it holds a run of them in the order typed
 
 
@@ -150,6 +153,7 @@ class Ranker:
         self._dates: np.ndarray | None = None
         self._ages: np.ndarray | None = None
         self._facet_codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._idf_cache: dict[str, float] = {}
 
     # -- building blocks -------------------------------------------------
 
@@ -170,7 +174,7 @@ class Ranker:
             lengths = field_lengths(self.segments, fieldname, self.size)
             live_lengths = lengths[self.live]
             avg = float(live_lengths.mean()) if live_lengths.size else 1.0
-            b = self.params.b
+            b = self.params.title_b if fieldname == "title_f" else self.params.b
             norm = (1.0 / (1 - b + b * lengths / max(avg, 1.0))).astype(np.float32)
             self._norms[fieldname] = norm
         return norm
@@ -580,6 +584,44 @@ class Ranker:
                 if p.title_order_weight and any(_in_order(r, ZONE_OFFSET) for r in per_run):
                     # Words remembered from a headline come in its order.
                     scores[i] *= 1 + p.title_order_weight
+        if p.title_info_power and title_all is not None and query.groups:
+            self._title_information(query, candidates, top, scores, title_all, p)
         order = top[np.lexsort((candidates[top], -scores[top]))]
         order = order[offset: offset + limit]
         return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts)
+
+    def _folded_idf(self, term: str) -> float:
+        got = self._idf_cache.get(term)
+        if got is None:
+            if len(self._idf_cache) >= 100_000:
+                self._idf_cache.clear()
+            got = self._idf_cache[term] = self._idf(self.reader.doc_frequency("text_f", term))
+        return got
+
+    def _title_information(self, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
+                           scores: np.ndarray, title_all: np.ndarray, p: RankParams) -> None:
+        """Among the best titles holding every query word, favour those the query sums up.
+
+        Someone searching for a headline types its telling words: of two
+        titles holding them, the one with fewer other rare words is the
+        likelier to be meant. The share of the title's information (idf of
+        its distinct folded syllables) that the query's words carry scales
+        the title bonus: ``1 + title_all_weight × share ** title_info_power``.
+        Read from the stored titles of the ``title_info_depth`` best such
+        candidates only.
+        """
+        wanted = {fold_all(s) for s in query.syllables()}
+        docs = candidates[top]
+        holders = np.flatnonzero(title_all[docs])
+        if holders.size < 2:
+            return
+        holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
+        for h in holders.tolist():
+            title = self.reader.stored_fields(int(docs[h])).get("title") or ""
+            syllables = {fold_all(t.text.lower()) for t in syllables_of(title)}
+            total = sum(self._folded_idf(t) for t in syllables)
+            if total <= 0:
+                continue
+            share = min(sum(self._folded_idf(t) for t in syllables & wanted) / total, 1.0)
+            # The title bonus, 1 + title_all_weight, becomes 1 + title_all_weight × share ** power.
+            scores[top[h]] *= (1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight)
