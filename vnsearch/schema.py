@@ -27,13 +27,13 @@ from __future__ import annotations
 
 from typing import Iterator, Mapping, Sequence
 
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.util.varints import decode_signed_varint, signed_varint
 
 from .text import fold_all
 
-__all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "Weighted", "CompactPositions",
+__all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "SIGNATURE_BYTES", "Weighted", "CompactPositions",
            "PreAnalyzed", "make_schema", "facet_value"]
 
 ZONES = ("title", "lead", "body")
@@ -43,7 +43,9 @@ ZONE_WEIGHTS = (3.0, 1.5, 1.0)
 ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
 # Bumped whenever the analysis or the fields change: an index written by another
 # version must be rebuilt, and we say so instead of returning wrong results.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+# A MinHash signature on disk: 32 hashes of 32 bits (see vnsearch.similar).
+SIGNATURE_BYTES = 32 * 4
 
 
 class Weighted(formats.Format):
@@ -160,8 +162,9 @@ def make_schema() -> fields.Schema:
         category_k=fields.ID(),
         credit_k=fields.ID(),
         # Near-duplicates: the MinHash signature of the article's syllable
-        # 5-shingles (stored) and its band keys (indexed): articles sharing a
-        # band key are candidate copies (see vnsearch.similar).
-        minhash=fields.STORED(),
-        dup_bands=fields.KEYWORD(),
+        # 5-shingles, in a fixed-width column of its own (see vnsearch.similar).
+        # Not indexed: the copies of a hit are looked for among the other
+        # ranked matches only, so their band keys are compared in memory, and
+        # a column reads one signature without unpickling the article.
+        minhash=fields.COLUMN(columns.FixedBytesColumn(SIGNATURE_BYTES)),
     )
