@@ -18,29 +18,42 @@ postings, in three ways this module removes:
   news index (names, numbers, rare segmented words) occur in one or two
   articles.
 * A tiny block is stored deflated even when deflate makes it larger.
+* The term dictionary is an on-disk hash with ~36 bytes of hash slots and
+  headers per term; it becomes a sorted table in deflated blocks
+  (:class:`TermTableWriter`), about a third of the size.
 
-Everything written here is read by Whoosh's own W3 readers (``pickle.loads``
-reads any protocol; the block info says whether a block is compressed), so
-only writing changes. Indexes record their codec in the table of contents, so
-a segment merge rewrites old segments in this form too.
+Posting blocks and term infos keep the W3 layout and are read by Whoosh's own
+code (``pickle.loads`` reads any protocol; the block info says whether a block
+is compressed); the term dictionary has its reader here. Each segment records
+its codec in the table of contents, so it is always read with the codec that
+wrote it, and a merge rewrites the segments it merges with this one.
 """
 
 from __future__ import annotations
 
+import struct
 import zlib
-from pickle import dumps
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from pickle import dumps, loads
+from typing import Iterator
 
 from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter,
-                                  W3TermInfo)
+                                  W3TermInfo, W3TermsReader)
+from whoosh.reading import TermNotFound
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import length_to_byte
 
-__all__ = ["CompactCodec", "INLINE_LIMIT", "COMPRESSION"]
+__all__ = ["CompactCodec", "INLINE_LIMIT", "COMPRESSION", "TERM_BLOCK_BYTES"]
 
 INLINE_LIMIT = 4  # posting lists of at most this many postings live in the term dictionary
 COMPRESSION = 6  # deflate level of posting blocks (Whoosh: 3); reading costs the same
 _PROTOCOL = 3  # the first pickle protocol with opcodes for bytes; 4 adds a 9-byte frame header
+TERM_BLOCK_BYTES = 2048  # raw bytes of term entries per deflated block of the term dictionary
+_TERMS_MAGIC = b"VNT1"
+_CACHED_BLOCKS = 512  # decoded term blocks kept per segment reader
+_WEIGHT_AND_DF = struct.Struct("!fI")  # at offset 1 of a W3 term info
 
 
 class CompactTermInfo(W3TermInfo):
@@ -109,7 +122,188 @@ class InlineMatcher(ListMatcher):
         return ((docid, b"") for docid in self._ids)
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+class TermTableWriter:
+    """The term dictionary as a sorted table in deflated blocks.
+
+    Whoosh's W3 dictionary is an on-disk hash (CDB-style): per term a
+    length header, two 12-byte hash slots and an ordered-index entry on top
+    of the key and the term info, ~36 bytes of overhead per term, for a
+    news index more than the postings themselves. Here the (sorted) entries
+    are packed ``varint(len) key varint(len) value`` into blocks of about
+    :data:`TERM_BLOCK_BYTES`, each deflated; a lookup bisects the blocks'
+    first keys (kept in memory) and decodes one block. Writes the same calls
+    Whoosh's ``OrderedHashWriter`` takes (``add``, ``extras``, ``close``).
+    """
+
+    def __init__(self, dbfile) -> None:
+        self.dbfile = dbfile
+        self.extras: dict = {}
+        self._firstkeys: list[bytes] = []
+        self._offsets: list[int] = []
+        self._block = bytearray()
+        self._blockfirst: bytes | None = None
+        self._lastkey = b""
+        dbfile.write(_TERMS_MAGIC)
+
+    def add(self, key: bytes, value: bytes) -> None:
+        if key <= self._lastkey:
+            raise ValueError(f"Keys must increase: {self._lastkey!r}..{key!r}")
+        self._lastkey = key
+        if self._blockfirst is None:
+            self._blockfirst = key
+        self._block += _varint(len(key)) + key + _varint(len(value)) + value
+        if len(self._block) >= TERM_BLOCK_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._blockfirst is None:
+            return
+        self._firstkeys.append(self._blockfirst)
+        self._offsets.append(self.dbfile.tell())
+        self.dbfile.write(zlib.compress(bytes(self._block), COMPRESSION))
+        self._block = bytearray()
+        self._blockfirst = None
+
+    def close(self) -> None:
+        self._flush()
+        dbfile = self.dbfile
+        self._offsets.append(dbfile.tell())  # the end of the last block
+        where = dbfile.tell()
+        dbfile.write(zlib.compress(dumps((self.extras, self._firstkeys, self._offsets), _PROTOCOL), COMPRESSION))
+        dbfile.write_long(where)
+        dbfile.close()
+
+
+class CompactTermsReader(W3TermsReader):
+    """Reads a :class:`TermTableWriter` dictionary with W3's term-reader methods."""
+
+    def __init__(self, codec, dbfile, length: int, postfile) -> None:
+        self._codec = codec
+        self._dbfile = dbfile
+        self._postfile = postfile
+        if dbfile.get(0, 4) != _TERMS_MAGIC:
+            raise ValueError("not a vnsearch term dictionary")
+        where = dbfile.get_long(length - 8)
+        extras, self._firstkeys, self._offsets = loads(zlib.decompress(dbfile.get(where, length - 8 - where)))
+        self._fieldmap = extras["fieldmap"]
+        self._fieldunmap = [None] * len(self._fieldmap)
+        for fieldname, num in self._fieldmap.items():
+            self._fieldunmap[num] = fieldname
+        self._blocks: OrderedDict[int, tuple[list[bytes], dict[bytes, bytes]]] = OrderedDict()
+
+    def _decode(self, i: int) -> tuple[list[bytes], dict[bytes, bytes]]:
+        got = self._blocks.get(i)
+        if got is not None:
+            self._blocks.move_to_end(i)
+            return got
+        start, end = self._offsets[i], self._offsets[i + 1]
+        raw = zlib.decompress(self._dbfile.get(start, end - start))
+        keys: list[bytes] = []
+        table: dict[bytes, bytes] = {}
+        pos, n = 0, len(raw)
+        while pos < n:
+            parts = []
+            for _ in range(2):
+                b = raw[pos]
+                pos += 1
+                size = b & 0x7F
+                shift = 7
+                while b & 0x80:
+                    b = raw[pos]
+                    pos += 1
+                    size |= (b & 0x7F) << shift
+                    shift += 7
+                parts.append(raw[pos: pos + size])
+                pos += size
+            keys.append(parts[0])
+            table[parts[0]] = parts[1]
+        got = self._blocks[i] = (keys, table)
+        if len(self._blocks) > _CACHED_BLOCKS:
+            self._blocks.popitem(last=False)
+        return got
+
+    def _get(self, key: bytes) -> bytes:
+        i = bisect_right(self._firstkeys, key) - 1
+        if i < 0:
+            raise KeyError(key)
+        return self._decode(i)[1][key]
+
+    def _items_from(self, key: bytes) -> Iterator[tuple[bytes, bytes]]:
+        i = max(0, bisect_right(self._firstkeys, key) - 1)
+        for b in range(i, len(self._firstkeys)):
+            keys, table = self._decode(b)
+            for k in keys[bisect_left(keys, key) if b == i else 0:]:
+                yield k, table[k]
+
+    def __contains__(self, term) -> bool:
+        try:
+            self._get(self._keycoder(*term))
+        except KeyError:
+            return False
+        return True
+
+    def cursor(self, fieldname, fieldobj):
+        raise NotImplementedError("term cursors (automata) are not supported by vnsearch's term dictionary")
+
+    def terms(self):
+        return (self._keydecoder(k) for k, _ in self._items_from(b""))
+
+    def terms_from(self, fieldname, prefix):
+        return (self._keydecoder(k) for k, _ in self._items_from(self._keycoder(fieldname, prefix)))
+
+    def items(self):
+        return ((self._keydecoder(k), W3TermInfo.from_bytes(v)) for k, v in self._items_from(b""))
+
+    def items_from(self, fieldname, prefix):
+        return ((self._keydecoder(k), W3TermInfo.from_bytes(v))
+                for k, v in self._items_from(self._keycoder(fieldname, prefix)))
+
+    def term_info(self, fieldname, tbytes):
+        try:
+            return W3TermInfo.from_bytes(self._get(self._keycoder(fieldname, tbytes)))
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+
+    def frequency(self, fieldname, tbytes) -> float:
+        return _WEIGHT_AND_DF.unpack_from(self._get(self._keycoder(fieldname, tbytes)), 1)[0]
+
+    def doc_frequency(self, fieldname, tbytes) -> int:
+        return _WEIGHT_AND_DF.unpack_from(self._get(self._keycoder(fieldname, tbytes)), 1)[1]
+
+    def close(self) -> None:
+        self._blocks.clear()
+        self._dbfile.close()
+        self._postfile.close()
+
+
 class CompactFieldWriter(W3FieldWriter):
+    """W3's field writer with :class:`TermTableWriter` as the term dictionary."""
+
+    def __init__(self, codec, storage, segment) -> None:
+        self._codec = codec
+        self._storage = storage
+        self._segment = segment
+        self._fieldname = None
+        self._fieldid = None
+        self._btext = None
+        self._fieldobj = None
+        self._format = None
+        self._tindex = TermTableWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._fieldmap = self._tindex.extras["fieldmap"] = {}
+        self._postfile = self._create_file(W3Codec.POSTS_EXT)
+        self._postwriter = None
+        self._infield = False
+        self.is_closed = False
+
     def start_term(self, btext: bytes) -> None:
         if self._postwriter is None:
             raise Exception("Called start_term before start_field")
@@ -126,6 +320,11 @@ class CompactCodec(W3Codec):
 
     def field_writer(self, storage, segment):
         return CompactFieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage, segment):
+        tiname = segment.make_filename(self.TERMS_EXT)
+        return CompactTermsReader(self, storage.open_file(tiname), storage.file_length(tiname),
+                                  segment.open_file(storage, self.POSTS_EXT))
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if terminfo.is_inlined():
