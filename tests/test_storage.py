@@ -10,7 +10,10 @@ are fast.
 from __future__ import annotations
 
 import os
+import pickle
 import random
+import unicodedata
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,7 @@ from whoosh import fields, index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import TermNotFound
 
-from vnsearch.codec import CompactCodec, CompactTermsReader, InlineMatcher
+from vnsearch.codec import CompactCodec, CompactTermsReader, InlineMatcher, pack_stored, unpack_stored
 from vnsearch.postings import read_postings, segments_of
 from vnsearch.schema import PreAnalyzed
 from vnsearch.similar import minhash, shingles, signature_bytes, signature_of, estimated_jaccard
@@ -157,3 +160,52 @@ def test_stored_signature_is_32_bits_of_each_hash():
     assert signature_of(stored).tolist() == (a & 0xFFFFFFFF).tolist()
     assert estimated_jaccard(signature_of(stored), signature_of(signature_bytes(b))) == estimated_jaccard(a, b)
     assert signature_of(bytes(128)) is None  # the column's default: a document indexed without one
+
+
+STORED_TEXTS = [
+    "Trí tuệ nhân tạo",
+    unicodedata.normalize("NFD", "Quảng Đông: Trí tuệ nhân tạo, tiếng Việt tổ hợp"),  # combining marks kept as given
+    "Emoji 🇻🇳👍🏽 và ký tự ngoài BMP 𠀀 \u200b\ufeff",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", STORED_TEXTS)
+def test_stored_fields_round_trip_exactly(text):
+    fields = {"id": "x", "title": text, "lead": text * 3, "body": text * 50, "title_derived": True, "date": None}
+    packed = pack_stored(fields)
+    assert packed[0] == 1  # deflated with the preset dictionary
+    assert unpack_stored(packed) == fields
+
+
+def test_stored_fields_are_compressed_better_than_whoosh_does():
+    fields = {"id": "a1", "title": "Hà Nội công bố kế hoạch phát triển kinh tế năm 2025",
+              "lead": "Thành phố Hà Nội vừa công bố kế hoạch phát triển kinh tế xã hội của năm tới.",
+              "body": "Theo Sở Kế hoạch và Đầu tư, trong năm nay thành phố sẽ tập trung vào các dự án giao "
+                      "thông trọng điểm và hỗ trợ doanh nghiệp nhỏ và vừa. " * 3}
+    whoosh = len(zlib.compress(pickle.dumps(fields, 2), 3))
+    assert len(pack_stored(fields)) < 0.8 * whoosh
+
+
+def test_huge_article_stored_and_read_back_through_the_codec(tmp_path):
+    body = ("Bài viết rất dài với dấu tiếng Việt và emoji 🚀. " * 420_000)[:20_000_000]
+    ix = _build(tmp_path / "ix", CompactCodec(), [{"id": "big", "text": {}, "text_f": {}, "body": body},
+                                                   {"id": "small", "text": {}, "text_f": {}, "body": "ngắn"}])
+    with ix.reader() as reader:
+        assert reader.stored_fields(0) == {"id": "big", "body": body}
+        assert [f["id"] for f in reader.all_stored_fields()] == ["big", "small"]
+    assert _size(tmp_path / "ix") < len(body.encode("utf-8")) / 20
+
+
+def test_engine_get_returns_the_text_as_indexed(tmp_path):
+    from vnsearch import SearchEngine
+    from vnsearch.indexing import coerce_article
+
+    article = {"id": "e1", "title": "Emoji 👍🏽 và " + unicodedata.normalize("NFD", "Quảng Đông"),
+               "sapo": "Mở đầu 🇻🇳.", "body": "Nội dung " * 200 + "𠀀"}
+    expected = coerce_article(article)  # what loading makes of it (cleaning, NFC)
+    with SearchEngine(tmp_path / "ix") as engine:
+        engine.add_articles([article], jobs=1)
+        got = engine.get("e1")
+        assert (got.title, got.lead, got.body) == (expected.title, expected.lead, expected.body)
+        assert engine.search("quang dong")[0].id == "e1"

@@ -21,10 +21,14 @@ postings, in three ways this module removes:
 * The term dictionary is an on-disk hash with ~36 bytes of hash slots and
   headers per term; it becomes a sorted table in deflated blocks
   (:class:`TermTableWriter`), about a third of the size.
+* Stored fields (the article's original text, for snippets, ``get`` and
+  ``similar``) are deflated per document with a preset dictionary of common
+  Vietnamese news phrases (:class:`StoredColumn`): ~20% smaller. Readers see
+  the same dicts as before, through Whoosh's ``stored_fields``.
 
 Posting blocks and term infos keep the W3 layout and are read by Whoosh's own
 code (``pickle.loads`` reads any protocol; the block info says whether a block
-is compressed); the term dictionary has its reader here. Each segment records
+is compressed); the term dictionary and stored fields have their readers here. Each segment records
 its codec in the table of contents, so it is always read with the codec that
 wrote it, and a merge rewrites the segments it merges with this one.
 """
@@ -33,19 +37,21 @@ from __future__ import annotations
 
 import struct
 import zlib
+from importlib import resources
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from pickle import dumps, loads
 from typing import Iterator
 
-from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PostingsWriter,
-                                  W3TermInfo, W3TermsReader)
+from whoosh import columns
+from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PerDocReader, W3PerDocWriter,
+                                  W3PostingsWriter, W3TermInfo, W3TermsReader)
 from whoosh.reading import TermNotFound
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import length_to_byte
 
-__all__ = ["CompactCodec", "INLINE_LIMIT", "COMPRESSION", "TERM_BLOCK_BYTES"]
+__all__ = ["CompactCodec", "INLINE_LIMIT", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
 
 INLINE_LIMIT = 4  # posting lists of at most this many postings live in the term dictionary
 COMPRESSION = 6  # deflate level of posting blocks (Whoosh: 3); reading costs the same
@@ -54,6 +60,11 @@ TERM_BLOCK_BYTES = 2048  # raw bytes of term entries per deflated block of the t
 _TERMS_MAGIC = b"VNT1"
 _CACHED_BLOCKS = 512  # decoded term blocks kept per segment reader
 _WEIGHT_AND_DF = struct.Struct("!fI")  # at offset 1 of a W3 term info
+# Stored fields: one tag byte, then the deflated pickle. Tag 0: plain deflate
+# (Whoosh's own way); tag 1: deflate with stored.zdict as preset dictionary.
+# A new dictionary needs a new tag, so indexes written with the old one still read.
+_PLAIN, _ZDICT1 = 0, 1
+_ZDICT = resources.files(__package__).joinpath("stored.zdict").read_bytes()
 
 
 class CompactTermInfo(W3TermInfo):
@@ -285,6 +296,69 @@ class CompactTermsReader(W3TermsReader):
         self._postfile.close()
 
 
+def pack_stored(fields: dict) -> bytes:
+    """One document's stored fields as written: tag byte + pickle deflated with the dictionary."""
+    packer = zlib.compressobj(COMPRESSION, zdict=_ZDICT)
+    return bytes((_ZDICT1,)) + packer.compress(dumps(fields, _PROTOCOL)) + packer.flush()
+
+
+def unpack_stored(data: bytes) -> dict:
+    """The stored fields :func:`pack_stored` wrote (raises ``zlib.error`` / ``ValueError`` if damaged)."""
+    tag = data[0]
+    if tag == _ZDICT1:
+        unpacker = zlib.decompressobj(zdict=_ZDICT)
+        raw = unpacker.decompress(data[1:]) + unpacker.flush()
+    elif tag == _PLAIN:
+        raw = zlib.decompress(data[1:])
+    else:
+        raise ValueError(f"unknown stored-field format {tag}")
+    return loads(raw)
+
+
+class StoredColumn(columns.Column):
+    """The stored-fields column: Whoosh's pickled dict, deflated with a preset dictionary.
+
+    Whoosh deflates each document's pickle at level 3 with no history, so
+    the first kilobytes of every article, the part a short news article is
+    made of, compress poorly; the Vietnamese news dictionary in
+    ``stored.zdict`` (built by bench/make_zdict.py) makes the column ~20%
+    smaller. Costs ~15 µs more per document read.
+    """
+
+    def writer(self, dbfile):
+        return self.Writer(dbfile)
+
+    def reader(self, dbfile, basepos, length, doccount):
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    class Writer(columns.VarBytesColumn.Writer):
+        def add(self, docnum, v):
+            super().add(docnum, b"" if v is None else pack_stored(v))
+
+    class Reader(columns.VarBytesColumn.Reader):
+        def __getitem__(self, docnum):
+            data = super().__getitem__(docnum)
+            return unpack_stored(data) if data else None
+
+        def __iter__(self):
+            for data in super().__iter__():
+                yield unpack_stored(data) if data else None
+
+
+STORED = StoredColumn()
+
+
+class CompactPerDocWriter(W3PerDocWriter):
+    def _create_column(self, fieldname, column):
+        super()._create_column(fieldname, STORED if fieldname == "_stored" else column)
+
+
+class CompactPerDocReader(W3PerDocReader):
+    def stored_fields(self, docnum):
+        reader = self._cached_reader("_stored", STORED)
+        return (reader[docnum] if reader is not None else None) or {}
+
+
 class CompactFieldWriter(W3FieldWriter):
     """W3's field writer with :class:`TermTableWriter` as the term dictionary."""
 
@@ -320,6 +394,12 @@ class CompactCodec(W3Codec):
 
     def field_writer(self, storage, segment):
         return CompactFieldWriter(self, storage, segment)
+
+    def per_document_writer(self, storage, segment):
+        return CompactPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage, segment):
+        return CompactPerDocReader(storage, segment)
 
     def terms_reader(self, storage, segment):
         tiname = segment.make_filename(self.TERMS_EXT)
