@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from whoosh import fields, index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import TermNotFound
@@ -209,3 +210,22 @@ def test_engine_get_returns_the_text_as_indexed(tmp_path):
         got = engine.get("e1")
         assert (got.title, got.lead, got.body) == (expected.title, expected.lead, expected.body)
         assert engine.search("quang dong")[0].id == "e1"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1_000_000)), max_size=40))
+def test_positions_round_trip(pairs):
+    from vnsearch.schema import ZONE_OFFSET, CompactPositions
+
+    fmt = CompactPositions()
+    positions = sorted({zone * ZONE_OFFSET + p for zone, p in pairs})
+    assert fmt.decode_positions(fmt.encode(positions)) == positions
+    assert fmt.decode_positions(fmt.encode(positions[::-1])) == positions  # any order in, sorted out
+
+
+def test_positions_take_a_byte_or_two_each():
+    from vnsearch.schema import ZONE_OFFSET, CompactPositions
+
+    # title 3, lead 10 and 12, body 150: 1 + 2 + 1 + 3 bytes (W3's signed deltas took 1 + 4 + 1 + 4)
+    encoded = CompactPositions().encode([3, ZONE_OFFSET + 10, ZONE_OFFSET + 12, 2 * ZONE_OFFSET + 150])
+    assert len(encoded) == 7
