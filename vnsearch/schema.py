@@ -7,18 +7,24 @@ The three text zones (title, lead, body) share two indexed fields:
   body one) and a syllable inside a longer word less than a syllable that is
   a word by itself (``bát`` ranks an article about bát above one about lục
   bát); no positions, since it only scores.
-* ``text_f`` — accent-folded syllables with positions, so ``ha noi`` finds
-  ``Hà Nội`` and phrase and proximity checks work whatever the diacritics.
+* ``text_f`` — accent-folded syllables with positions
+  (:class:`CompactPositions`), so ``ha noi`` finds ``Hà Nội`` and phrase and
+  proximity checks work whatever the diacritics.
   Each zone starts at its own position offset (:data:`ZONE_OFFSET`), so a
   position also tells which zone it is in and phrases never span two zones.
 * ``title_f`` — the title's folded syllables again, with the title's own
   length normalisation: known-item searches are mostly for words of a
   headline, and a short title holding them is the best evidence there is.
 
-One field per tier rather than per zone and tier keeps the index small (a
-posting list costs ~60 bytes before its first posting) and a query to two
+One field per tier rather than per zone and tier keeps the index small (each
+term costs its dictionary entry, and a list of more than a few postings a
+block of its own) and a query to two
 posting-list reads per syllable. The original text is stored for display and
-snippets. The zones are analysed once, outside Whoosh (see
+snippets, exactly as given; :mod:`vnsearch.codec` writes it (deflated with a
+preset dictionary), the postings and the term dictionary in a more compact form
+than Whoosh's W3 codec, and the engine opens every writer with that codec. The
+MinHash signature used to group near-duplicates is a fixed-width column, not a
+stored field. The zones are analysed once, outside Whoosh (see
 :mod:`vnsearch.indexing`), and handed over as ready-made term maps, so the
 costly segmentation never runs twice for one article.
 """
