@@ -30,9 +30,10 @@ from .indexing import IndexSummary, article_digest, coerce_article, prepare_docu
 from .query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
 from .restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, index_df, restore
-from .similar import (NEAR_DUPLICATE, article_text, band_keys, estimated_jaccard, folded_syllables, jaccard,
+from .similar import (NEAR_DUPLICATE, article_text, band_rows, estimated_jaccard, folded_syllables, jaccard,
                       shingles, signature_of)
 from .analysis import query_syllables, tokenize
+from .codec import CompactCodec
 from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
@@ -323,7 +324,7 @@ class SearchEngine:
         """The index's writer, once the write lock is ours (see ``wait``)."""
         def attempt():
             try:
-                return self._ix.writer(**kwargs)
+                return self._ix.writer(codec=CompactCodec(), **kwargs)
             except LockError:
                 return None
         return self._wait_for(attempt)
@@ -855,35 +856,38 @@ def _collapse(reader, docs, wanted: int) -> list[tuple[int, dict, list[int]]]:
 
     Returns up to *wanted* groups as (doc, stored fields, copies). A later
     match is a copy of a group's first doc when they share a MinHash band
-    key and their signatures estimate a 5-shingle Jaccard ≥ ``NEAR_DUPLICATE``.
-    Only documents in *docs* are considered.
+    and their signatures estimate a 5-shingle Jaccard ≥ ``NEAR_DUPLICATE``.
+    Only documents in *docs* are considered, so their bands are grouped here,
+    in memory, from the signature column (one fixed-width read per doc).
     """
-    order = {int(d): i for i, d in enumerate(docs)}
+    order = [int(d) for d in docs]
+    rank = {doc: i for i, doc in enumerate(order)}
+    column = reader.column_reader("minhash") if reader.has_column("minhash") else None
+    signatures = {doc: signature_of(column[doc]) if column is not None else None for doc in order}
+    sharing: dict[tuple[int, bytes], list[int]] = {}  # band -> docs holding it, in rank order
+    for doc in order:
+        sig = signatures[doc]
+        if sig is not None:
+            for band in band_rows(sig):
+                sharing.setdefault(band, []).append(doc)
     absorbed: set[int] = set()
     groups = []
-    signatures: dict[int, object] = {}
-
-    def signature(doc: int, fields=None):
-        if doc not in signatures:
-            signatures[doc] = signature_of((fields or reader.stored_fields(doc)).get("minhash"))
-        return signatures[doc]
-
-    for d in docs:
-        doc = int(d)
+    for doc in order:
         if doc in absorbed:
             continue
         fields = reader.stored_fields(doc)
         copies = []
-        sig = signature(doc, fields)
+        sig = signatures[doc]
         if sig is not None:
             candidates: set[int] = set()
-            for key in band_keys(sig):
-                if reader.doc_frequency("dup_bands", key) > 1:  # most keys are this doc's alone
-                    candidates.update(reader.postings("dup_bands", key).all_ids())
-            later = sorted((order[c], c) for c in candidates
-                           if c in order and c != doc and c not in absorbed and order[c] > order[doc])
+            for band in band_rows(sig):
+                holders = sharing[band]
+                if len(holders) > 1:  # most bands are this doc's alone
+                    candidates.update(holders)
+            later = sorted((rank[c], c) for c in candidates
+                           if c != doc and c not in absorbed and rank[c] > rank[doc])
             for _, c in later:
-                other = signature(c)
+                other = signatures[c]
                 if other is not None and estimated_jaccard(sig, other) >= NEAR_DUPLICATE:
                     absorbed.add(c)
                     copies.append(c)

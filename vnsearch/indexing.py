@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 from .analysis import Segmenter, add_terms, analyze
 from .articles import Article, ArticleError
 from .schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, facet_value
-from .similar import article_text, band_keys, folded_syllables, minhash, shingles
+from .similar import article_text, folded_syllables, minhash, shingles, signature_bytes
 
 __all__ = ["IndexSummary", "prepare_document", "prepare_documents", "article_digest", "coerce_article"]
 
@@ -124,8 +124,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     if title:
         doc["title_f"] = title
     signature = minhash(shingles(folded_syllables(article_text(article))))
-    doc["minhash"] = signature.tobytes()
-    doc["dup_bands"] = " ".join(band_keys(signature))
+    doc["minhash"] = signature_bytes(signature)
     return {k: v for k, v in doc.items() if v is not None}
 
 

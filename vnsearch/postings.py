@@ -70,13 +70,16 @@ def _read_leaf(leaf, fieldname: str, btext: bytes):
     fmt = leaf.schema[fieldname].format
     matcher = leaf._terms.matcher(fieldname, btext, fmt)
     if not isinstance(matcher, W3LeafMatcher):
-        # Short lists are stored inline with the term: walk them posting by posting.
+        # Short lists are stored inline with the term (see vnsearch.codec): walk
+        # them posting by posting.
         ids, freqs, values = [], [], []
         while matcher.is_active():
             ids.append(matcher.id())
             freqs.append(matcher.weight())
             values.append(matcher.value())
             matcher.next()
+        if not any(values):
+            values = []  # a field without positions: as a block of it reads (no values)
         return np.asarray(ids, dtype=np.int64), np.asarray(freqs, dtype=np.float32), values
     ids_parts: list[np.ndarray] = []
     freq_parts: list[np.ndarray] = []

@@ -7,18 +7,24 @@ The three text zones (title, lead, body) share two indexed fields:
   body one) and a syllable inside a longer word less than a syllable that is
   a word by itself (``bát`` ranks an article about bát above one about lục
   bát); no positions, since it only scores.
-* ``text_f`` — accent-folded syllables with positions, so ``ha noi`` finds
-  ``Hà Nội`` and phrase and proximity checks work whatever the diacritics.
+* ``text_f`` — accent-folded syllables with positions
+  (:class:`CompactPositions`), so ``ha noi`` finds ``Hà Nội`` and phrase and
+  proximity checks work whatever the diacritics.
   Each zone starts at its own position offset (:data:`ZONE_OFFSET`), so a
   position also tells which zone it is in and phrases never span two zones.
 * ``title_f`` — the title's folded syllables again, with the title's own
   length normalisation: known-item searches are mostly for words of a
   headline, and a short title holding them is the best evidence there is.
 
-One field per tier rather than per zone and tier keeps the index small (a
-posting list costs ~60 bytes before its first posting) and a query to two
+One field per tier rather than per zone and tier keeps the index small (each
+term costs its dictionary entry, and a list of more than a few postings a
+block of its own) and a query to two
 posting-list reads per syllable. The original text is stored for display and
-snippets. The zones are analysed once, outside Whoosh (see
+snippets, exactly as given; :mod:`vnsearch.codec` writes it (deflated with a
+preset dictionary), the postings and the term dictionary in a more compact form
+than Whoosh's W3 codec, and the engine opens every writer with that codec. The
+MinHash signature used to group near-duplicates is a fixed-width column, not a
+stored field. The zones are analysed once, outside Whoosh (see
 :mod:`vnsearch.indexing`), and handed over as ready-made term maps, so the
 costly segmentation never runs twice for one article.
 """
@@ -27,13 +33,13 @@ from __future__ import annotations
 
 from typing import Iterator, Mapping, Sequence
 
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
-from whoosh.util.varints import decode_signed_varint, signed_varint
+from whoosh.util.varints import varint
 
 from .text import fold_all
 
-__all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "Weighted", "CompactPositions",
+__all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "SIGNATURE_BYTES", "Weighted", "CompactPositions",
            "PreAnalyzed", "make_schema", "facet_value"]
 
 ZONES = ("title", "lead", "body")
@@ -43,7 +49,9 @@ ZONE_WEIGHTS = (3.0, 1.5, 1.0)
 ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
 # Bumped whenever the analysis or the fields change: an index written by another
 # version must be rebuilt, and we say so instead of returning wrong results.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+# A MinHash signature on disk: 32 hashes of 32 bits (see vnsearch.similar).
+SIGNATURE_BYTES = 32 * 4
 
 
 class Weighted(formats.Format):
@@ -69,19 +77,36 @@ class Weighted(formats.Format):
 
 
 class CompactPositions(formats.Positions):
-    """Positions as varint deltas: a third of the size of Whoosh's pickled lists."""
+    """Positions as varint gaps within a zone: a fraction of Whoosh's pickled lists.
+
+    Positions are sorted, so a gap is a plain unsigned varint (most take one
+    byte). The zone offsets (:data:`ZONE_OFFSET`, millions) would make the
+    first gap into the lead or body a 4-byte varint; instead a ``0`` byte
+    (never a gap: positions are distinct) announces a new zone, followed by
+    one varint of ``position_in_zone << 2 | zones_skipped``. The first
+    position of the title is its gap from -1.
+    """
 
     def encode(self, poslist: Sequence[int]) -> bytes:
         out = bytearray()
-        base = 0
-        for pos in poslist:
-            out += signed_varint(pos - base)
-            base = pos
+        zone = 0
+        prev = -1
+        for pos in sorted(set(poslist)):
+            z, r = divmod(pos, ZONE_OFFSET)
+            if z != zone:
+                if not 0 < z - zone <= 3:
+                    raise ValueError(f"position {pos} is outside the zones")
+                out += b"\x00" + varint((r << 2) | (z - zone))
+                zone = z
+            else:
+                out += varint(r - prev)
+            prev = r
         return bytes(out)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
         positions = []
-        pos = 0
+        base = 0  # the current zone's offset
+        r = -1
         i = 0
         n = len(valuestring)
         while i < n:
@@ -95,8 +120,21 @@ class CompactPositions(formats.Positions):
                 i += 1
                 value |= (b & 0x7F) << shift
                 shift += 7
-            pos += (value >> 1) ^ -(value & 1)
-            positions.append(pos)
+            if value:
+                r += value
+            else:  # a new zone: position in it and zones skipped
+                b = valuestring[i]
+                i += 1
+                value = b & 0x7F
+                shift = 7
+                while b & 0x80:
+                    b = valuestring[i]
+                    i += 1
+                    value |= (b & 0x7F) << shift
+                    shift += 7
+                base += (value & 3) * ZONE_OFFSET
+                r = value >> 2
+            positions.append(base + r)
         return positions
 
     def decode_frequency(self, valuestring: bytes) -> int:
@@ -160,8 +198,9 @@ def make_schema() -> fields.Schema:
         category_k=fields.ID(),
         credit_k=fields.ID(),
         # Near-duplicates: the MinHash signature of the article's syllable
-        # 5-shingles (stored) and its band keys (indexed): articles sharing a
-        # band key are candidate copies (see vnsearch.similar).
-        minhash=fields.STORED(),
-        dup_bands=fields.KEYWORD(),
+        # 5-shingles, in a fixed-width column of its own (see vnsearch.similar).
+        # Not indexed: the copies of a hit are looked for among the other
+        # ranked matches only, so their band keys are compared in memory, and
+        # a column reads one signature without unpickling the article.
+        minhash=fields.COLUMN(columns.FixedBytesColumn(SIGNATURE_BYTES)),
     )

@@ -13,11 +13,11 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .analysis import _folded_lower, syllables
-from .schema import ZONES
+from .schema import SIGNATURE_BYTES, ZONES
 
 __all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
-           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_keys", "estimated_jaccard",
-           "signature_of"]
+           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_keys", "band_rows", "estimated_jaccard",
+           "signature_bytes", "signature_of"]
 
 SHINGLE = 5  # syllables per shingle
 NEAR_DUPLICATE = 0.7  # shingle Jaccard from which two articles are near-duplicates
@@ -55,6 +55,7 @@ _HASHES = MINHASH_BANDS * MINHASH_ROWS
 _rng = np.random.default_rng(20261122)  # fixed: signatures must agree across processes and runs
 _SALTS = _rng.integers(0, np.iinfo(np.uint64).max, size=_HASHES, dtype=np.uint64, endpoint=True)
 _EMPTY = np.iinfo(np.uint64).max
+assert SIGNATURE_BYTES == _HASHES * 4
 
 
 def _base_hashes(items: Iterable[str]) -> np.ndarray:
@@ -94,11 +95,32 @@ def band_keys(signature: np.ndarray) -> list[str]:
     return keys
 
 
+def band_rows(signature: np.ndarray) -> list[tuple[int, bytes]]:
+    """The bands of *signature* as ``(band, bytes)``: :func:`band_keys` unhashed.
+
+    For grouping signatures in memory, where a dict key needs no hashing to
+    a short string first.
+    """
+    raw = signature.tobytes()
+    step = len(raw) // MINHASH_BANDS
+    return [(band, raw[band * step: (band + 1) * step]) for band in range(MINHASH_BANDS)]
+
+
+def signature_bytes(signature: np.ndarray) -> bytes:
+    """How a signature is stored: the low 32 bits of each hash.
+
+    Half the size of the 64-bit hashes, and as good for estimating Jaccard:
+    two different minima agreeing on their low 32 bits happens once in four
+    billion rows.
+    """
+    return signature.astype(np.uint32).tobytes()
+
+
 def signature_of(stored) -> np.ndarray | None:
     """The signature stored with an article (None for one indexed without it)."""
-    if not stored or len(stored) != _HASHES * 8:
-        return None
-    return np.frombuffer(stored, dtype=np.uint64)
+    if not stored or len(stored) != SIGNATURE_BYTES or not any(stored):
+        return None  # the column's default for a document without one is all zero bytes
+    return np.frombuffer(stored, dtype=np.uint32)
 
 
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,0 +1,451 @@
+"""A smaller on-disk form of Whoosh's W3 codec: same files, same readers.
+
+Whoosh's W3 codec spent most of an index's bytes on overhead rather than
+postings or text (on the first 5,000 news articles, an index 4.3 times the
+size of their raw text), in the ways this module removes (1.6 times, with
+:class:`vnsearch.schema.CompactPositions`):
+
+* Posting blocks are pickled with protocol 2, in which every ``bytes`` value
+  (one per posting of a positional field: the encoded positions) becomes a
+  call to ``_codecs.encode`` on a latin-1 string — about a dozen bytes of
+  opcodes around a few bytes of positions. Protocol 3 has a two-byte opcode
+  for short bytes; blocks here are pickled with it, without the memo (two
+  more bytes per value), whole-number weights as ints (2 bytes, not 9), and
+  deflated at level 6 instead of 3: ``text_f``'s blocks are half the size.
+* Every posting list, even a single posting, gets a block of its own in the
+  postings file (a header, a pickled block-info tuple, a deflated pickle:
+  ~60 bytes). Whoosh can keep short lists inline in the term dictionary
+  instead, but its writer calls a method that does not exist
+  (``set_inline``), so the option is unusable there; it is fixed here, and
+  lists of up to :data:`INLINE_LIMIT` postings are inlined. Most terms of a
+  news index (names, numbers, rare segmented words) occur in one or two
+  articles.
+* A tiny block is stored deflated even when deflate makes it larger.
+* The term dictionary is an on-disk hash with ~36 bytes of hash slots and
+  headers per term; it becomes a sorted table in deflated blocks
+  (:class:`TermTableWriter`), about a quarter of the size.
+* Stored fields (the article's original text, for snippets, ``get`` and
+  ``similar``) are deflated per document with a preset dictionary of common
+  Vietnamese news phrases (:class:`StoredColumn`): ~20% smaller. Readers see
+  the same dicts as before, through Whoosh's ``stored_fields``.
+
+Posting blocks and term infos keep the W3 layout and are read by Whoosh's own
+code (``pickle.loads`` reads any protocol; the block info says whether a block
+is compressed); the term dictionary and stored fields have their readers
+here. Each segment records its codec in the table of contents, so it is always
+read with the codec that wrote it, and a merge rewrites the segments it merges
+with this one.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import zlib
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from importlib import resources
+from pickle import dumps, loads
+from typing import Iterator
+
+from whoosh import columns
+from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PerDocReader, W3PerDocWriter,
+                                  W3PostingsWriter, W3TermInfo, W3TermsReader)
+from whoosh.reading import TermNotFound
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import ListMatcher
+from whoosh.util.numeric import length_to_byte
+
+__all__ = ["CompactCodec", "INLINE_LIMIT", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
+
+INLINE_LIMIT = 4  # posting lists of at most this many postings live in the term dictionary
+COMPRESSION = 6  # deflate level of posting blocks (Whoosh: 3); reading costs the same
+_PROTOCOL = 3  # the first pickle protocol with opcodes for bytes; 4 adds a 9-byte frame header
+TERM_BLOCK_BYTES = 2048  # raw bytes of term entries per deflated block of the term dictionary
+_TERMS_MAGIC = b"VNT1"
+_CACHED_BLOCKS = 512  # decoded term blocks kept per segment reader
+_WEIGHT_AND_DF = struct.Struct("!fI")  # at offset 1 of a W3 term info
+# Stored fields: one tag byte, then the deflated pickle. Tag 0: plain deflate
+# (Whoosh's own way); tag 1: deflate with stored.zdict as preset dictionary.
+# A new dictionary needs a new tag, so indexes written with the old one still read.
+_PLAIN, _ZDICT1 = 0, 1
+_ZDICT = resources.files(__package__).joinpath("stored.zdict").read_bytes()
+
+
+def _dumps(obj) -> bytes:
+    """Pickle protocol 3 without the memo: no 2-byte memo entry after every bytes value.
+
+    Posting data is flat tuples of numbers and bytes, nothing is shared or
+    recursive, so the memo only costs space (a quarter of ``text_f``'s blocks).
+    """
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, _PROTOCOL)
+    pickler.fast = True
+    pickler.dump(obj)
+    return out.getvalue()
+
+
+def _compact_weights(weights) -> tuple:
+    """Weights as a tuple, whole numbers as ints: 2 pickled bytes instead of 9.
+
+    Readers get them back as numbers of equal value (vnsearch's bulk reader
+    turns them into float32 arrays either way).
+    """
+    return tuple(int(w) if float(w).is_integer() and 0 <= w < 256 else w for w in weights)
+
+
+class CompactTermInfo(W3TermInfo):
+    """W3 term info whose inlined postings are pickled with protocol 3."""
+
+    def to_bytes(self) -> bytes:
+        if not self.is_inlined():
+            return super().to_bytes()
+        minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
+        minid = 0xFFFFFFFF if self._minid is None else self._minid
+        maxid = 0xFFFFFFFF if self._maxid is None else self._maxid
+        head = self._struct.pack(True, self._weight, self._df, minlength, length_to_byte(self._maxlength),
+                                 self._maxweight, minid, maxid)
+        ids, weights, values = self._inlined
+        return head + _dumps((ids, _compact_weights(weights), values))
+
+
+class CompactPostingsWriter(W3PostingsWriter):
+    """W3 posting blocks pickled with protocol 3; short lists inlined (see the module)."""
+
+    def finish_postings(self):
+        terminfo = self._terminfo
+        if not self.written() and len(self) <= self._inlinelimit:
+            terminfo.add_block(self)
+            terminfo.set_inlined(self._ids, self._weights, self._values)
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
+    def _mini_weights(self):
+        weights = super()._mini_weights()
+        return _compact_weights(weights) if isinstance(weights, tuple) else weights
+
+    def _write_block(self, last: bool = False) -> None:
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        databytes = _dumps((self._mini_ids(), self._mini_weights(), self._mini_values()))
+        comp = self._compression
+        if comp:
+            packed = zlib.compress(databytes, comp)
+            if len(packed) < len(databytes):
+                databytes = packed
+            else:
+                comp = 0  # the block info tells the reader not to decompress
+        ids = self._ids
+        infobytes = dumps((len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
+                           length_to_byte(self._maxlength)), _PROTOCOL)
+        blocklength = len(infobytes) + len(databytes)
+        self._postfile.write_int(-blocklength if last else blocklength)
+        self._postfile.write(infobytes)
+        self._postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
+class InlineMatcher(ListMatcher):
+    """Whoosh's matcher over inlined postings, with ``bytes`` values.
+
+    Whoosh's returns ``""`` for a posting without a value, which its own
+    segment merge then rejects (it wants bytes): the same bug that kept
+    inlining unused.
+    """
+
+    def value(self):
+        return super().value() or b""
+
+    def all_items(self):
+        if self._values:
+            return super().all_items()
+        return ((docid, b"") for docid in self._ids)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+class TermTableWriter:
+    """The term dictionary as a sorted table in deflated blocks.
+
+    Whoosh's W3 dictionary is an on-disk hash (CDB-style): per term a
+    length header, two 12-byte hash slots and an ordered-index entry on top
+    of the key and the term info, ~36 bytes of overhead per term, for a
+    news index more than the postings themselves. Here the (sorted) entries
+    are packed ``varint(len) key varint(len) value`` into blocks of about
+    :data:`TERM_BLOCK_BYTES`, each deflated; a lookup bisects the blocks'
+    first keys (kept in memory) and decodes one block. Writes the same calls
+    Whoosh's ``OrderedHashWriter`` takes (``add``, ``extras``, ``close``).
+    """
+
+    def __init__(self, dbfile) -> None:
+        self.dbfile = dbfile
+        self.extras: dict = {}
+        self._firstkeys: list[bytes] = []
+        self._offsets: list[int] = []
+        self._block = bytearray()
+        self._blockfirst: bytes | None = None
+        self._lastkey = b""
+        dbfile.write(_TERMS_MAGIC)
+
+    def add(self, key: bytes, value: bytes) -> None:
+        if key <= self._lastkey:
+            raise ValueError(f"Keys must increase: {self._lastkey!r}..{key!r}")
+        self._lastkey = key
+        if self._blockfirst is None:
+            self._blockfirst = key
+        self._block += _varint(len(key)) + key + _varint(len(value)) + value
+        if len(self._block) >= TERM_BLOCK_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._blockfirst is None:
+            return
+        self._firstkeys.append(self._blockfirst)
+        self._offsets.append(self.dbfile.tell())
+        self.dbfile.write(zlib.compress(bytes(self._block), COMPRESSION))
+        self._block = bytearray()
+        self._blockfirst = None
+
+    def close(self) -> None:
+        self._flush()
+        dbfile = self.dbfile
+        self._offsets.append(dbfile.tell())  # the end of the last block
+        where = dbfile.tell()
+        dbfile.write(zlib.compress(dumps((self.extras, self._firstkeys, self._offsets), _PROTOCOL), COMPRESSION))
+        dbfile.write_long(where)
+        dbfile.close()
+
+
+class CompactTermsReader(W3TermsReader):
+    """Reads a :class:`TermTableWriter` dictionary with W3's term-reader methods."""
+
+    def __init__(self, codec, dbfile, length: int, postfile) -> None:
+        self._codec = codec
+        self._dbfile = dbfile
+        self._postfile = postfile
+        if dbfile.get(0, 4) != _TERMS_MAGIC:
+            raise ValueError("not a vnsearch term dictionary")
+        where = dbfile.get_long(length - 8)
+        extras, self._firstkeys, self._offsets = loads(zlib.decompress(dbfile.get(where, length - 8 - where)))
+        self._fieldmap = extras["fieldmap"]
+        self._fieldunmap = [None] * len(self._fieldmap)
+        for fieldname, num in self._fieldmap.items():
+            self._fieldunmap[num] = fieldname
+        self._blocks: OrderedDict[int, tuple[list[bytes], dict[bytes, bytes]]] = OrderedDict()
+
+    def _decode(self, i: int) -> tuple[list[bytes], dict[bytes, bytes]]:
+        got = self._blocks.get(i)
+        if got is not None:
+            self._blocks.move_to_end(i)
+            return got
+        start, end = self._offsets[i], self._offsets[i + 1]
+        raw = zlib.decompress(self._dbfile.get(start, end - start))
+        keys: list[bytes] = []
+        table: dict[bytes, bytes] = {}
+        pos, n = 0, len(raw)
+        while pos < n:
+            parts = []
+            for _ in range(2):
+                b = raw[pos]
+                pos += 1
+                size = b & 0x7F
+                shift = 7
+                while b & 0x80:
+                    b = raw[pos]
+                    pos += 1
+                    size |= (b & 0x7F) << shift
+                    shift += 7
+                parts.append(raw[pos: pos + size])
+                pos += size
+            keys.append(parts[0])
+            table[parts[0]] = parts[1]
+        got = self._blocks[i] = (keys, table)
+        if len(self._blocks) > _CACHED_BLOCKS:
+            self._blocks.popitem(last=False)
+        return got
+
+    def _get(self, key: bytes) -> bytes:
+        i = bisect_right(self._firstkeys, key) - 1
+        if i < 0:
+            raise KeyError(key)
+        return self._decode(i)[1][key]
+
+    def _items_from(self, key: bytes) -> Iterator[tuple[bytes, bytes]]:
+        i = max(0, bisect_right(self._firstkeys, key) - 1)
+        for b in range(i, len(self._firstkeys)):
+            keys, table = self._decode(b)
+            for k in keys[bisect_left(keys, key) if b == i else 0:]:
+                yield k, table[k]
+
+    def __contains__(self, term) -> bool:
+        try:
+            self._get(self._keycoder(*term))
+        except KeyError:
+            return False
+        return True
+
+    def cursor(self, fieldname, fieldobj):
+        raise NotImplementedError("term cursors (automata) are not supported by vnsearch's term dictionary")
+
+    def terms(self):
+        return (self._keydecoder(k) for k, _ in self._items_from(b""))
+
+    def terms_from(self, fieldname, prefix):
+        return (self._keydecoder(k) for k, _ in self._items_from(self._keycoder(fieldname, prefix)))
+
+    def items(self):
+        return ((self._keydecoder(k), W3TermInfo.from_bytes(v)) for k, v in self._items_from(b""))
+
+    def items_from(self, fieldname, prefix):
+        return ((self._keydecoder(k), W3TermInfo.from_bytes(v))
+                for k, v in self._items_from(self._keycoder(fieldname, prefix)))
+
+    def term_info(self, fieldname, tbytes):
+        try:
+            return W3TermInfo.from_bytes(self._get(self._keycoder(fieldname, tbytes)))
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+
+    def frequency(self, fieldname, tbytes) -> float:
+        return _WEIGHT_AND_DF.unpack_from(self._get(self._keycoder(fieldname, tbytes)), 1)[0]
+
+    def doc_frequency(self, fieldname, tbytes) -> int:
+        return _WEIGHT_AND_DF.unpack_from(self._get(self._keycoder(fieldname, tbytes)), 1)[1]
+
+    def close(self) -> None:
+        self._blocks.clear()
+        self._dbfile.close()
+        self._postfile.close()
+
+
+def pack_stored(fields: dict) -> bytes:
+    """One document's stored fields as written: tag byte + pickle deflated with the dictionary."""
+    packer = zlib.compressobj(COMPRESSION, zdict=_ZDICT)
+    return bytes((_ZDICT1,)) + packer.compress(dumps(fields, _PROTOCOL)) + packer.flush()
+
+
+def unpack_stored(data: bytes) -> dict:
+    """The stored fields :func:`pack_stored` wrote (raises ``zlib.error`` / ``ValueError`` if damaged)."""
+    tag = data[0]
+    if tag == _ZDICT1:
+        unpacker = zlib.decompressobj(zdict=_ZDICT)
+        raw = unpacker.decompress(data[1:]) + unpacker.flush()
+    elif tag == _PLAIN:
+        raw = zlib.decompress(data[1:])
+    else:
+        raise ValueError(f"unknown stored-field format {tag}")
+    return loads(raw)
+
+
+class StoredColumn(columns.Column):
+    """The stored-fields column: Whoosh's pickled dict, deflated with a preset dictionary.
+
+    Whoosh deflates each document's pickle at level 3 with no history, so
+    the first kilobytes of every article, the part a short news article is
+    made of, compress poorly; the Vietnamese news dictionary in
+    ``stored.zdict`` (built by bench/make_zdict.py) makes the column ~20%
+    smaller. Costs ~15 µs more per document read.
+    """
+
+    def writer(self, dbfile):
+        return self.Writer(dbfile)
+
+    def reader(self, dbfile, basepos, length, doccount):
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    class Writer(columns.VarBytesColumn.Writer):
+        def add(self, docnum, v):
+            super().add(docnum, b"" if v is None else pack_stored(v))
+
+    class Reader(columns.VarBytesColumn.Reader):
+        def __getitem__(self, docnum):
+            data = super().__getitem__(docnum)
+            return unpack_stored(data) if data else None
+
+        def __iter__(self):
+            for data in super().__iter__():
+                yield unpack_stored(data) if data else None
+
+
+STORED = StoredColumn()
+
+
+class CompactPerDocWriter(W3PerDocWriter):
+    def _create_column(self, fieldname, column):
+        super()._create_column(fieldname, STORED if fieldname == "_stored" else column)
+
+
+class CompactPerDocReader(W3PerDocReader):
+    def stored_fields(self, docnum):
+        reader = self._cached_reader("_stored", STORED)
+        return (reader[docnum] if reader is not None else None) or {}
+
+
+class CompactFieldWriter(W3FieldWriter):
+    """W3's field writer with :class:`TermTableWriter` as the term dictionary."""
+
+    def __init__(self, codec, storage, segment) -> None:
+        self._codec = codec
+        self._storage = storage
+        self._segment = segment
+        self._fieldname = None
+        self._fieldid = None
+        self._btext = None
+        self._fieldobj = None
+        self._format = None
+        self._tindex = TermTableWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._fieldmap = self._tindex.extras["fieldmap"] = {}
+        self._postfile = self._create_file(W3Codec.POSTS_EXT)
+        self._postwriter = None
+        self._infield = False
+        self.is_closed = False
+
+    def start_term(self, btext: bytes) -> None:
+        if self._postwriter is None:
+            raise Exception("Called start_term before start_field")
+        self._btext = btext
+        self._postwriter.start_postings(self._fieldobj.format, CompactTermInfo())
+
+
+class CompactCodec(W3Codec):
+    """Whoosh's W3 codec writing smaller postings (see the module docstring)."""
+
+    def __init__(self, blocklimit: int = 128, compression: int = COMPRESSION,
+                 inlinelimit: int = INLINE_LIMIT) -> None:
+        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+
+    def field_writer(self, storage, segment):
+        return CompactFieldWriter(self, storage, segment)
+
+    def per_document_writer(self, storage, segment):
+        return CompactPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage, segment):
+        return CompactPerDocReader(storage, segment)
+
+    def terms_reader(self, storage, segment):
+        tiname = segment.make_filename(self.TERMS_EXT)
+        return CompactTermsReader(self, storage.open_file(tiname), storage.file_length(tiname),
+                                  segment.open_file(storage, self.POSTS_EXT))
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            ids, weights, values = terminfo.inlined_postings()
+            return InlineMatcher(ids, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo)
+        offset, length = terminfo.extent()
+        return W3LeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+    def postings_writer(self, dbfile, byteids: bool = False):
+        return CompactPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                                     compression=self._compression, inlinelimit=self._inlinelimit)
