@@ -42,7 +42,8 @@ def import_vnsearch() -> tuple[Optional[ModuleType], str]:
 
 # The modules that decide what goes into the index. Ranking, querying and
 # highlighting happen at search time, so changing them needs no rebuild.
-INDEX_MODULES = ("text.py", "analysis.py", "schema.py", "indexing.py", "articles.py")
+INDEX_MODULES = ("text.py", "analysis.py", "schema.py", "indexing.py", "articles.py", "similar.py", "codec.py",
+                 "stored.zdict")
 
 
 def source_files(module: ModuleType) -> list[Path]:

@@ -26,7 +26,7 @@ size of their raw text), in the ways this module removes (1.6 times, with
   (:class:`TermTableWriter`), about a quarter of the size.
 * Stored fields (the article's original text, for snippets, ``get`` and
   ``similar``) are deflated per document with a preset dictionary of common
-  Vietnamese news phrases (:class:`StoredColumn`): ~20% smaller. Readers see
+  Vietnamese news text (:class:`StoredColumn`): ~17% smaller. Readers see
   the same dicts as before, through Whoosh's ``stored_fields``.
 
 Posting blocks and term infos keep the W3 layout and are read by Whoosh's own
@@ -353,9 +353,9 @@ class StoredColumn(columns.Column):
 
     Whoosh deflates each document's pickle at level 3 with no history, so
     the first kilobytes of every article, the part a short news article is
-    made of, compress poorly; the Vietnamese news dictionary in
-    ``stored.zdict`` (built by bench/make_zdict.py) makes the column ~20%
-    smaller. Costs ~15 µs more per document read.
+    made of, compress poorly; the dictionary in ``stored.zdict`` (the
+    project's own Vietnamese sample articles, built by bench/make_zdict.py)
+    makes the column ~17% smaller. Costs ~15 µs more per document read.
     """
 
     def writer(self, dbfile):
