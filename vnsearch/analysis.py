@@ -57,13 +57,17 @@ def tokenize(text: str) -> list[Token]:
     """Split *text* into tokens whose offsets point into *text* itself."""
     clean, offsets = prepare(text)
     tokens = []
+    append = tokens.append
+    new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: this runs per token
     for m in _TOKEN.finditer(clean):
         start, end = m.span()
         if offsets is not None:
             start, end = offsets[start], _end_in_original(text, offsets[end - 1])
         tok = m.group()
-        is_word = m.lastgroup != "punct"
-        tokens.append(Token(_cased_canonical(tok) if is_word else tok, start, end, is_word))
+        if m.lastgroup != "punct":
+            append(new(Token, (_cased_canonical(tok), start, end, True)))
+        else:
+            append(new(Token, (tok, start, end, False)))
     return tokens
 
 
@@ -238,21 +242,51 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
     Exact terms are syllables and whole words (weights only); folded terms
     are syllables with positions, shifted by the zone's *offset*; *title*, if
     given, collects folded syllables for the title-only field.
+
+    This runs for every syllable of every article, so :func:`_add` is inlined
+    and each distinct syllable's forms are computed once (:func:`_forms`);
+    the additions happen in the same order as before, so weights (sums of
+    floats) come out bit for bit the same.
     """
-    in_words = {p for pos, n in analysis.words for p in range(pos, pos + n)}
+    in_words: set[int] = set()
+    for pos, n in analysis.words:
+        in_words.update(range(pos, pos + n))
     part_weight = weight * WORD_PART_WEIGHT
+    exact_get = exact.get
+    folded_get = folded.get
     for pos, tok in enumerate(analysis.syllables):
-        term = tok.text.lower()
+        term, fterm, parts = _forms(tok.text)
         # A syllable inside a longer word ("bát" in "lục bát") says less about
         # the syllable's own meaning than one standing as a word by itself.
-        _add(exact, term, part_weight if pos in in_words else weight)
-        fterm = fold_all(term)
-        for ft in [fterm, *token_parts(fterm)]:
-            _add(folded, ft, weight, offset + pos)
+        w = part_weight if pos in in_words else weight
+        entry = exact_get(term)
+        if entry is None:
+            exact[term] = [w, 1, ()]
+        else:
+            entry[0] += w
+            entry[1] += 1
+        position = offset + pos
+        entry = folded_get(fterm)
+        if entry is None:
+            folded[fterm] = [weight, 1, [position]]
+        elif entry[2][-1] != position:
+            entry[0] += weight
+            entry[1] += 1
+            entry[2].append(position)
+        for ft in parts:
+            _add(folded, ft, weight, position)
         if title is not None:
             _add(title, fterm, 1.0)
     for pos, n in analysis.words:
         _add(exact, analysis.word_text(pos, n), weight)
+
+
+@lru_cache(maxsize=200_000)
+def _forms(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """A syllable's exact term, folded term and folded parts (see :func:`token_parts`)."""
+    term = text.lower()
+    fterm = fold_all(term)
+    return term, fterm, tuple(token_parts(fterm))
 
 
 def _add(terms: TermMap, term: str, weight: float, position: int | None = None) -> None:
