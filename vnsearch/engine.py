@@ -26,7 +26,7 @@ from whoosh.writing import CLEAR
 from .articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
 from .highlight import Highlighter, Snippet
 from . import indexing
-from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
+from .indexing import IndexSummary, add_prepared, article_digest, coerce_article, prepare_documents
 from .query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
 from .restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, index_df, restore
@@ -439,7 +439,7 @@ class SearchEngine:
                     writer.update_document(**doc)
                 else:
                     summary.added += 1
-                    writer.add_document(**doc)
+                    add_prepared(writer, doc)
                 seen.add(article.id)
                 in_writer.add(article.id)
                 if on_progress:

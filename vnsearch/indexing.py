@@ -16,12 +16,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping
 
-from .analysis import Segmenter, add_terms, analyze
+from .analysis import Segmenter, _folded_lower, add_terms, analyze
 from .articles import Article, ArticleError
-from .schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, facet_value
+from whoosh.writing import PostingPool, SegmentWriter
+
+from .schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, EncodedTerms, PreAnalyzed, encode_terms, facet_value
 from .similar import article_text, band_keys, folded_syllables, minhash, shingles
 
-__all__ = ["IndexSummary", "prepare_document", "prepare_documents", "article_digest", "coerce_article"]
+__all__ = ["IndexSummary", "prepare_document", "prepare_documents", "add_prepared", "article_digest",
+           "coerce_article"]
 
 BATCH_SIZE = 32
 
@@ -95,7 +98,12 @@ def article_digest(article: Article) -> str:
 
 
 def prepare_document(article: Article, segmenter: Segmenter | None = None) -> dict:
-    """The Whoosh field values for one article (picklable, for worker processes)."""
+    """The Whoosh field values for one article (picklable, for worker processes).
+
+    The indexed fields hold :class:`vnsearch.schema.EncodedTerms`: postings
+    ready for the writer, so the one process that writes does as little as
+    possible per term.
+    """
     segmenter = segmenter or Segmenter.shared()
     doc: dict = {
         "id": article.id,
@@ -113,17 +121,30 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     exact: dict = {}
     folded: dict = {}
     title: dict = {}
+    # The folded syllables of title, lead and body, for the MinHash signature:
+    # article_text() joins the zones with newlines, which no token spans, so
+    # its syllables are the zones' syllables one after another and need not
+    # be tokenised a second time (unless a zone was cut to MAX_ANALYSED_CHARS).
+    syllable_forms: list[str] | None = []
     for i, zone in enumerate(ZONES):
         text = getattr(article, zone)
         if text:
-            add_terms(analyze(searchable(text), segmenter), exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
+            analysis = analyze(searchable(text), segmenter)
+            add_terms(analysis, exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
                       title=title if zone == "title" else None)
             doc[zone] = text
-    doc["text"] = exact
-    doc["text_f"] = folded
+            if syllable_forms is not None and len(text) <= MAX_ANALYSED_CHARS:
+                syllable_forms.extend([_folded_lower(t.text) for t in analysis.syllables])
+            else:
+                syllable_forms = None
+    # Encoded here, in the worker: the parent only hands the postings to Whoosh.
+    doc["text"] = encode_terms(exact, positions=False, fieldname="text")
+    doc["text_f"] = encode_terms(folded, positions=True, fieldname="text_f")
     if title:
-        doc["title_f"] = title
-    signature = minhash(shingles(folded_syllables(article_text(article))))
+        doc["title_f"] = encode_terms(title, positions=False, fieldname="title_f")
+    if syllable_forms is None:
+        syllable_forms = folded_syllables(article_text(article))
+    signature = minhash(shingles(syllable_forms))
     doc["minhash"] = signature.tobytes()
     doc["dup_bands"] = " ".join(band_keys(signature))
     return {k: v for k, v in doc.items() if v is not None}
@@ -177,6 +198,73 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         while pending:
             done, future = pending.popleft()
             yield from zip(done, future.result())
+
+
+def add_prepared(writer, doc: dict) -> None:
+    """``writer.add_document(**doc)``, the postings of pre-encoded fields added in bulk.
+
+    The parent process writes every article alone while the workers analyse;
+    Whoosh's ``add_document`` handles each posting with a few Python calls
+    (assertions and a size estimate in its pool), which for half a million
+    postings per thousand articles is a large share of the whole run. Here
+    an :class:`~vnsearch.schema.EncodedTerms` field's postings join the pool
+    in one ``extend``, with the length and size estimate the worker computed;
+    the pool sorts its postings before writing, so the index is the same.
+    Every other field, and any writer but a plain single-segment one, takes
+    Whoosh's own path.
+    """
+    pool = getattr(writer, "pool", None)
+    if type(writer) is not SegmentWriter or type(pool) is not PostingPool or not _plain_schema(writer.schema):
+        writer.add_document(**doc)
+        return
+    if any(name.startswith("_") for name in doc):  # boosts and custom stored values: Whoosh's business
+        writer.add_document(**doc)
+        return
+    writer._check_state()
+    perdoc = writer.perdocwriter
+    schema = writer.schema
+    docnum = writer.docnum
+    fieldnames = sorted(doc)
+    writer._check_fields(schema, fieldnames)
+    perdoc.start_doc(docnum)
+    try:
+        for fieldname in fieldnames:
+            value = doc[fieldname]
+            if value is None:
+                continue
+            field = schema[fieldname]
+            if isinstance(value, EncodedTerms) and isinstance(field, PreAnalyzed):
+                if value:
+                    pool.fieldnames.add(fieldname)
+                    pool.current.extend([(fieldname, tbytes, docnum, weight, vbytes)
+                                         for tbytes, _, weight, vbytes in value])
+                    pool.currentsize += value.pool_size
+                    if pool.currentsize > pool.limit:
+                        pool.save()
+                perdoc.add_field(fieldname, field, None, value.length)
+                continue
+            length = 0
+            if field.indexed:
+                scorable = field.scorable
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    if scorable:
+                        length += freq
+                    pool.add((fieldname, tbytes, docnum, weight, vbytes))
+            perdoc.add_field(fieldname, field, value if field.stored else None, length)
+            column = field.column_type
+            if column:
+                perdoc.add_column_value(fieldname, column, field.to_column_value(value))
+    except Exception:
+        perdoc.cancel_doc()
+        raise
+    perdoc.finish_doc()
+    writer._added = True
+    writer.docnum += 1
+
+
+def _plain_schema(schema) -> bool:
+    """No field needs what :func:`add_prepared` leaves out (spelling words, term vectors)."""
+    return all(not field.separate_spelling() and not field.vector for _, field in schema.items())
 
 
 ProgressCallback = Callable[[Article], None]

@@ -34,7 +34,8 @@ from whoosh.util.varints import decode_signed_varint, signed_varint
 from .text import fold_all
 
 __all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "Weighted", "CompactPositions",
-           "PreAnalyzed", "make_schema", "facet_value"]
+           "PreAnalyzed", "EncodedTerms", "encode_terms", "encode_positions", "make_schema",
+           "facet_value"]
 
 ZONES = ("title", "lead", "body")
 # How much one occurrence counts in each zone (BM25F-style field weights),
@@ -72,12 +73,7 @@ class CompactPositions(formats.Positions):
     """Positions as varint deltas: a third of the size of Whoosh's pickled lists."""
 
     def encode(self, poslist: Sequence[int]) -> bytes:
-        out = bytearray()
-        base = 0
-        for pos in poslist:
-            out += signed_varint(pos - base)
-            base = pos
-        return bytes(out)
+        return encode_positions(poslist)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
         positions = []
@@ -103,6 +99,64 @@ class CompactPositions(formats.Positions):
         return len(self.decode_positions(valuestring))
 
 
+def encode_positions(poslist: Sequence[int]) -> bytes:
+    """Positions as zig-zag varint deltas (the bytes of Whoosh's ``signed_varint``).
+
+    Inlined rather than built from ``signed_varint`` calls: it runs for every
+    folded term of every article, and most deltas fit in one byte.
+    """
+    out = bytearray()
+    append = out.append
+    base = 0
+    for pos in poslist:
+        delta = pos - base
+        base = pos
+        z = delta << 1 if delta >= 0 else ((-delta) << 1) - 1
+        while z > 0x7F:
+            append((z & 0x7F) | 0x80)
+            z >>= 7
+        append(z)
+    return bytes(out)
+
+
+class EncodedTerms(list):
+    """A term map already turned into Whoosh postings: ``(term bytes, count, weight, value bytes)``.
+
+    Worker processes encode their term maps (see :func:`encode_terms`), so
+    the single parent process that writes the index only passes the postings
+    on, and the pickles it receives are flat lists rather than dicts of lists.
+    ``length`` is the sum of the counts (the field length Whoosh records) and
+    ``pool_size`` Whoosh's own estimate of the postings' memory in its
+    posting pool (see :func:`vnsearch.indexing.add_prepared`), both computed
+    where the work is spread over the workers.
+    """
+
+    __slots__ = ("length", "pool_size")
+
+
+def encode_terms(value: Mapping[str, tuple[float, int, Sequence[int]]], positions: bool,
+                 fieldname: str = "") -> EncodedTerms:
+    """The postings of a term map, as :meth:`PreAnalyzed.index` yields them.
+
+    *positions* says whether the field stores positions (``text_f``) or only
+    weights; *fieldname* only feeds ``pool_size``.
+    """
+    out = EncodedTerms()
+    append = out.append
+    length = 0
+    size = 0
+    overhead = 150 + len(fieldname)  # whoosh.writing.PostingPool.add's estimate, per posting
+    for term, (weight, count, poslist) in value.items():
+        tbytes = term.encode("utf-8")
+        vbytes = encode_positions(poslist) if positions else b""
+        append((tbytes, count, weight, vbytes))
+        length += count
+        size += overhead + 2 * len(tbytes) + len(vbytes)
+    out.length = length
+    out.pool_size = size
+    return out
+
+
 class PreAnalyzed(fields.FieldType):
     """An indexed field whose value is ``{term: (weight, length, positions)}``.
 
@@ -110,11 +164,13 @@ class PreAnalyzed(fields.FieldType):
     analysis (segmentation included) happens earlier, once per article, in
     worker processes, so the field only encodes what it is given. ``length``
     is the term's occurrence count, which Whoosh sums into the field length
-    used for BM25 length normalisation.
+    used for BM25 length normalisation. The value may also be the
+    :class:`EncodedTerms` of such a map, which is passed through as it is.
     """
 
     def __init__(self, positions: bool) -> None:
         self.format = CompactPositions() if positions else Weighted()
+        self.positions = positions
         self.vector = None
         self.scorable = True
         self.stored = False
@@ -125,13 +181,13 @@ class PreAnalyzed(fields.FieldType):
         self.sortable_typecode = None
         self.column_type = None
 
-    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]], **kwargs
+    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]] | EncodedTerms, **kwargs
               ) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if isinstance(value, EncodedTerms):
+            return iter(value)
         if isinstance(value, str):
             raise TypeError("PreAnalyzed takes a term map; analyse the text first")
-        encode = self.format.encode
-        for term, (weight, count, positions) in value.items():
-            yield term.encode("utf-8"), count, weight, encode(positions)
+        return iter(encode_terms(value, self.positions))
 
 
 def facet_value(value: str) -> str:
