@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
 
@@ -130,7 +131,11 @@ class Segmenter:
 
     We call the model directly rather than ``underthesea.word_tokenize`` so the
     tokens keep their offsets (``word_tokenize`` rewrites the text it returns)
-    and so we skip its second tokenisation pass.
+    and so we skip its second tokenisation pass. The model is decoded by
+    :class:`vnsearch.crf.FastTagger`, which gives underthesea's tags at a
+    fraction of the cost of its feature strings; should the model ever not
+    be the one it knows (other feature templates or labels), underthesea's
+    featurizer and tagger do the work as before.
     """
 
     _shared: "Segmenter | None" = None
@@ -138,13 +143,26 @@ class Segmenter:
     def __init__(self) -> None:
         from os.path import dirname, join
 
+        import struct
+
+        import joblib
         import underthesea.pipeline.word_tokenize as word_tokenize
         from underthesea.models.fast_crf_sequence_tagger import FastCRFSequenceTagger
 
+        from .crf import FastTagger
+
+        path = join(dirname(word_tokenize.__file__), "models", "ws_crf_vlsp2013_20230727")
         model = FastCRFSequenceTagger()
-        model.load(join(dirname(word_tokenize.__file__), "models", "ws_crf_vlsp2013_20230727"))
+        model.load(path)
         self._featurize = model.featurizer.process
         self._tag = model.estimator.tag
+        self._fast: FastTagger | None = None
+        if joblib.load(join(path, "features.bin")) == FastTagger.TEMPLATES:
+            try:
+                self._fast = FastTagger(Path(path), joblib.load(join(path, "dictionary.bin")),
+                                        self._featurize, self._tag)
+            except (ValueError, OSError, struct.error):  # not a model file FastTagger can read
+                self._fast = None
 
     @classmethod
     def shared(cls) -> "Segmenter":
@@ -157,20 +175,26 @@ class Segmenter:
         """For each token, whether it begins a new word."""
         if not tokens:
             return []
-        starts: list[bool] = []
         # Sentences are independent for the model; short chunks keep it linear.
-        chunk: list[Token] = []
+        chunks: list[list[str]] = []
+        chunk: list[str] = []
         for tok in tokens:
-            chunk.append(tok)
+            chunk.append(tok.text)
             if not tok.is_word and tok.text in ".!?;" and len(chunk) >= 8:
-                starts.extend(self._segment(chunk))
+                chunks.append(chunk)
                 chunk = []
         if chunk:
+            chunks.append(chunk)
+        if self._fast is not None:
+            return self._fast.word_starts(chunks)
+        starts: list[bool] = []
+        for chunk in chunks:
             starts.extend(self._segment(chunk))
         return starts
 
-    def _segment(self, chunk: Sequence[Token]) -> list[bool]:
-        features = self._featurize([[[t.text] for t in chunk]])[0]
+    def _segment(self, chunk: Sequence[str]) -> list[bool]:
+        """underthesea's own featurizer and tagger on one chunk of token texts."""
+        features = self._featurize([[[t] for t in chunk]])[0]
         return [tag != "I-W" for tag in self._tag(features)]
 
 
