@@ -1,9 +1,11 @@
 """Turning articles into index documents and writing them to Whoosh.
 
-Analysis (above all underthesea's segmentation) is the cost that dominates
-indexing, so it happens in :func:`prepare_document`, a pure function that
-worker processes can run in parallel; the single Whoosh writer in the parent
-only encodes and stores what they return.
+Analysis (word segmentation above all) is the cost that dominates indexing,
+so it happens in :func:`prepare_document`, a pure function that worker
+processes can run in parallel, and which also encodes the postings; the
+single Whoosh writer in the parent only hands what they return to Whoosh
+(:func:`add_prepared`), since any work it does is work the two cores of a
+small machine would rather spend segmenting.
 """
 
 from __future__ import annotations
@@ -27,8 +29,13 @@ __all__ = ["IndexSummary", "prepare_document", "prepare_documents", "add_prepare
            "coerce_article"]
 
 BATCH_SIZE = 32
+# Batches submitted per worker before the parent waits for the oldest. A commit
+# (flushing a thousand articles' postings) keeps the parent busy for a second or
+# two; the workers go on with what is queued meanwhile instead of standing idle.
+# Eight per worker is ~250 articles, about that much work, and ~50 MB of results.
+IN_FLIGHT = 8
 
-# Segmenting costs about 12 s per million characters, so a zone longer than this
+# Segmenting costs seconds per million characters, so a zone longer than this
 # is stored whole but only its first MAX_ANALYSED_CHARS characters are indexed
 # (searchable); the indexer warns about such articles.
 MAX_ANALYSED_CHARS = 1_000_000
@@ -176,8 +183,8 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
 
     ``jobs=None`` uses every core, but only once the input proves longer than
     a few batches: starting workers (each loads the model) costs more than
-    segmenting a handful of articles. At most ``2 × jobs`` batches are in
-    flight, so memory stays bounded however long the input is.
+    segmenting a handful of articles. At most ``IN_FLIGHT × jobs`` batches
+    are in flight, so memory stays bounded however long the input is.
     """
     jobs = default_jobs() if jobs is None else max(1, jobs)
     articles = iter(articles)
@@ -192,7 +199,7 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         pending: deque[tuple[list[Article], Future]] = deque()
         for batch in _batches(itertools.chain(head, articles), batch_size):
             pending.append((batch, pool.submit(_prepare_batch, batch)))
-            if len(pending) >= 2 * jobs:
+            if len(pending) >= IN_FLIGHT * jobs:
                 done, future = pending.popleft()
                 yield from zip(done, future.result())
         while pending:
