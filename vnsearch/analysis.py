@@ -147,20 +147,23 @@ class Segmenter:
 
         import joblib
         import underthesea.pipeline.word_tokenize as word_tokenize
-        from underthesea.models.fast_crf_sequence_tagger import FastCRFSequenceTagger
+        from underthesea_core import CRFFeaturizer, CRFTagger
 
         from .crf import FastTagger
 
+        # What underthesea's FastCRFSequenceTagger.load does, keeping the
+        # dictionary (FastTagger needs it too; unpickling it takes 0.1 s).
         path = join(dirname(word_tokenize.__file__), "models", "ws_crf_vlsp2013_20230727")
-        model = FastCRFSequenceTagger()
-        model.load(path)
-        self._featurize = model.featurizer.process
-        self._tag = model.estimator.tag
+        estimator = CRFTagger()
+        estimator.load(join(path, "models.bin"))
+        features = joblib.load(join(path, "features.bin"))
+        dictionary = joblib.load(join(path, "dictionary.bin"))
+        self._featurize = CRFFeaturizer(features, dictionary).process
+        self._tag = estimator.tag
         self._fast: FastTagger | None = None
-        if joblib.load(join(path, "features.bin")) == FastTagger.TEMPLATES:
+        if features == FastTagger.TEMPLATES:
             try:
-                self._fast = FastTagger(Path(path), joblib.load(join(path, "dictionary.bin")),
-                                        self._featurize, self._tag)
+                self._fast = FastTagger(Path(path), dictionary, self._featurize, self._tag)
             except (ValueError, OSError, struct.error):  # not a model file FastTagger can read
                 self._fast = None
 
