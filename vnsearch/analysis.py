@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
 
@@ -57,13 +58,17 @@ def tokenize(text: str) -> list[Token]:
     """Split *text* into tokens whose offsets point into *text* itself."""
     clean, offsets = prepare(text)
     tokens = []
+    append = tokens.append
+    new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: this runs per token
     for m in _TOKEN.finditer(clean):
         start, end = m.span()
         if offsets is not None:
             start, end = offsets[start], _end_in_original(text, offsets[end - 1])
         tok = m.group()
-        is_word = m.lastgroup != "punct"
-        tokens.append(Token(_cased_canonical(tok) if is_word else tok, start, end, is_word))
+        if m.lastgroup != "punct":
+            append(new(Token, (_cased_canonical(tok), start, end, True)))
+        else:
+            append(new(Token, (tok, start, end, False)))
     return tokens
 
 
@@ -126,7 +131,11 @@ class Segmenter:
 
     We call the model directly rather than ``underthesea.word_tokenize`` so the
     tokens keep their offsets (``word_tokenize`` rewrites the text it returns)
-    and so we skip its second tokenisation pass.
+    and so we skip its second tokenisation pass. The model is decoded by
+    :class:`vnsearch.crf.FastTagger`, which gives underthesea's tags at a
+    fraction of the cost of its feature strings; should the model ever not
+    be the one it knows (other feature templates or labels), underthesea's
+    featurizer and tagger do the work as before.
     """
 
     _shared: "Segmenter | None" = None
@@ -134,13 +143,29 @@ class Segmenter:
     def __init__(self) -> None:
         from os.path import dirname, join
 
-        import underthesea.pipeline.word_tokenize as word_tokenize
-        from underthesea.models.fast_crf_sequence_tagger import FastCRFSequenceTagger
+        import struct
 
-        model = FastCRFSequenceTagger()
-        model.load(join(dirname(word_tokenize.__file__), "models", "ws_crf_vlsp2013_20230727"))
-        self._featurize = model.featurizer.process
-        self._tag = model.estimator.tag
+        import joblib
+        import underthesea.pipeline.word_tokenize as word_tokenize
+        from underthesea_core import CRFFeaturizer, CRFTagger
+
+        from .crf import FastTagger
+
+        # What underthesea's FastCRFSequenceTagger.load does, keeping the
+        # dictionary (FastTagger needs it too; unpickling it takes 0.1 s).
+        path = join(dirname(word_tokenize.__file__), "models", "ws_crf_vlsp2013_20230727")
+        estimator = CRFTagger()
+        estimator.load(join(path, "models.bin"))
+        features = joblib.load(join(path, "features.bin"))
+        dictionary = joblib.load(join(path, "dictionary.bin"))
+        self._featurize = CRFFeaturizer(features, dictionary).process
+        self._tag = estimator.tag
+        self._fast: FastTagger | None = None
+        if features == FastTagger.TEMPLATES:
+            try:
+                self._fast = FastTagger(Path(path), dictionary, self._featurize, self._tag)
+            except (ValueError, OSError, struct.error):  # not a model file FastTagger can read
+                self._fast = None
 
     @classmethod
     def shared(cls) -> "Segmenter":
@@ -153,20 +178,26 @@ class Segmenter:
         """For each token, whether it begins a new word."""
         if not tokens:
             return []
-        starts: list[bool] = []
         # Sentences are independent for the model; short chunks keep it linear.
-        chunk: list[Token] = []
+        chunks: list[list[str]] = []
+        chunk: list[str] = []
         for tok in tokens:
-            chunk.append(tok)
+            chunk.append(tok.text)
             if not tok.is_word and tok.text in ".!?;" and len(chunk) >= 8:
-                starts.extend(self._segment(chunk))
+                chunks.append(chunk)
                 chunk = []
         if chunk:
+            chunks.append(chunk)
+        if self._fast is not None:
+            return self._fast.word_starts(chunks)
+        starts: list[bool] = []
+        for chunk in chunks:
             starts.extend(self._segment(chunk))
         return starts
 
-    def _segment(self, chunk: Sequence[Token]) -> list[bool]:
-        features = self._featurize([[[t.text] for t in chunk]])[0]
+    def _segment(self, chunk: Sequence[str]) -> list[bool]:
+        """underthesea's own featurizer and tagger on one chunk of token texts."""
+        features = self._featurize([[[t] for t in chunk]])[0]
         return [tag != "I-W" for tag in self._tag(features)]
 
 
@@ -238,21 +269,51 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
     Exact terms are syllables and whole words (weights only); folded terms
     are syllables with positions, shifted by the zone's *offset*; *title*, if
     given, collects folded syllables for the title-only field.
+
+    This runs for every syllable of every article, so :func:`_add` is inlined
+    and each distinct syllable's forms are computed once (:func:`_forms`);
+    the additions happen in the same order as before, so weights (sums of
+    floats) come out bit for bit the same.
     """
-    in_words = {p for pos, n in analysis.words for p in range(pos, pos + n)}
+    in_words: set[int] = set()
+    for pos, n in analysis.words:
+        in_words.update(range(pos, pos + n))
     part_weight = weight * WORD_PART_WEIGHT
+    exact_get = exact.get
+    folded_get = folded.get
     for pos, tok in enumerate(analysis.syllables):
-        term = tok.text.lower()
+        term, fterm, parts = _forms(tok.text)
         # A syllable inside a longer word ("bát" in "lục bát") says less about
         # the syllable's own meaning than one standing as a word by itself.
-        _add(exact, term, part_weight if pos in in_words else weight)
-        fterm = fold_all(term)
-        for ft in [fterm, *token_parts(fterm)]:
-            _add(folded, ft, weight, offset + pos)
+        w = part_weight if pos in in_words else weight
+        entry = exact_get(term)
+        if entry is None:
+            exact[term] = [w, 1, ()]
+        else:
+            entry[0] += w
+            entry[1] += 1
+        position = offset + pos
+        entry = folded_get(fterm)
+        if entry is None:
+            folded[fterm] = [weight, 1, [position]]
+        elif entry[2][-1] != position:
+            entry[0] += weight
+            entry[1] += 1
+            entry[2].append(position)
+        for ft in parts:
+            _add(folded, ft, weight, position)
         if title is not None:
             _add(title, fterm, 1.0)
     for pos, n in analysis.words:
         _add(exact, analysis.word_text(pos, n), weight)
+
+
+@lru_cache(maxsize=200_000)
+def _forms(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """A syllable's exact term, folded term and folded parts (see :func:`token_parts`)."""
+    term = text.lower()
+    fterm = fold_all(term)
+    return term, fterm, tuple(token_parts(fterm))
 
 
 def _add(terms: TermMap, term: str, weight: float, position: int | None = None) -> None:

@@ -26,7 +26,7 @@ from whoosh.writing import CLEAR
 from .articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
 from .highlight import Highlighter, Snippet
 from . import indexing
-from .indexing import IndexSummary, article_digest, coerce_article, prepare_documents
+from .indexing import IndexSummary, add_prepared, article_digest, bulk_writer, coerce_article, prepare_documents
 from .query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from .ranking import Ranker, RankParams
 from .restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, index_df, restore
@@ -372,7 +372,7 @@ class SearchEngine:
         summary = IndexSummary()
         # The lock first, then the searcher: articles another process committed
         # while we waited must be seen, or their ids would be added twice.
-        writer = self._writer(limitmb=256)
+        writer = bulk_writer(self._writer(limitmb=256))
         try:
             with self._reading():
                 searcher = self._current()[0]
@@ -430,7 +430,7 @@ class SearchEngine:
                 # one input needs a commit between, or both would stay.
                 if article.id in in_writer or (commit_every is not None and len(in_writer) >= commit_every):
                     writer.commit()
-                    writer = self._writer(limitmb=256)
+                    writer = bulk_writer(self._writer(limitmb=256))
                     in_writer.clear()
                     recommitted = True
                     with self._reading():
@@ -440,7 +440,7 @@ class SearchEngine:
                     writer.update_document(**doc)
                 else:
                     summary.added += 1
-                    writer.add_document(**doc)
+                    add_prepared(writer, doc)
                 seen.add(article.id)
                 in_writer.add(article.id)
                 if on_progress:

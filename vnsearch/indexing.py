@@ -1,9 +1,11 @@
 """Turning articles into index documents and writing them to Whoosh.
 
-Analysis (above all underthesea's segmentation) is the cost that dominates
-indexing, so it happens in :func:`prepare_document`, a pure function that
-worker processes can run in parallel; the single Whoosh writer in the parent
-only encodes and stores what they return.
+Analysis (word segmentation above all) is the cost that dominates indexing,
+so it happens in :func:`prepare_document`, a pure function that worker
+processes can run in parallel, and which also encodes the postings; the
+single Whoosh writer in the parent only hands what they return to Whoosh
+(:func:`add_prepared`), since any work it does is work the two cores of a
+small machine would rather spend segmenting.
 """
 
 from __future__ import annotations
@@ -16,16 +18,25 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping
 
-from .analysis import Segmenter, add_terms, analyze
+from .analysis import Segmenter, _folded_lower, add_terms, analyze
 from .articles import Article, ArticleError
-from .schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, facet_value
+from whoosh.writing import PostingPool, SegmentWriter
+
+from .schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, EncodedTerms, PreAnalyzed, encode_terms, facet_value
 from .similar import article_text, folded_syllables, minhash, shingles, signature_bytes
 
-__all__ = ["IndexSummary", "prepare_document", "prepare_documents", "article_digest", "coerce_article"]
+__all__ = ["IndexSummary", "prepare_document", "prepare_documents", "add_prepared", "bulk_writer",
+           "article_digest",
+           "coerce_article"]
 
 BATCH_SIZE = 32
+# Batches submitted per worker before the parent waits for the oldest. A commit
+# (flushing a thousand articles' postings) keeps the parent busy for a second or
+# two; the workers go on with what is queued meanwhile instead of standing idle.
+# Eight per worker is ~250 articles, about that much work, and ~50 MB of results.
+IN_FLIGHT = 8
 
-# Segmenting costs about 12 s per million characters, so a zone longer than this
+# Segmenting costs seconds per million characters, so a zone longer than this
 # is stored whole but only its first MAX_ANALYSED_CHARS characters are indexed
 # (searchable); the indexer warns about such articles.
 MAX_ANALYSED_CHARS = 1_000_000
@@ -95,7 +106,12 @@ def article_digest(article: Article) -> str:
 
 
 def prepare_document(article: Article, segmenter: Segmenter | None = None) -> dict:
-    """The Whoosh field values for one article (picklable, for worker processes)."""
+    """The Whoosh field values for one article (picklable, for worker processes).
+
+    The indexed fields hold :class:`vnsearch.schema.EncodedTerms`: postings
+    ready for the writer, so the one process that writes does as little as
+    possible per term.
+    """
     segmenter = segmenter or Segmenter.shared()
     doc: dict = {
         "id": article.id,
@@ -113,18 +129,30 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     exact: dict = {}
     folded: dict = {}
     title: dict = {}
+    # The folded syllables of title, lead and body, for the MinHash signature:
+    # article_text() joins the zones with newlines, which no token spans, so
+    # its syllables are the zones' syllables one after another and need not
+    # be tokenised a second time (unless a zone was cut to MAX_ANALYSED_CHARS).
+    syllable_forms: list[str] | None = []
     for i, zone in enumerate(ZONES):
         text = getattr(article, zone)
         if text:
-            add_terms(analyze(searchable(text), segmenter), exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
+            analysis = analyze(searchable(text), segmenter)
+            add_terms(analysis, exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
                       title=title if zone == "title" else None)
             doc[zone] = text
-    doc["text"] = exact
-    doc["text_f"] = folded
+            if syllable_forms is not None and len(text) <= MAX_ANALYSED_CHARS:
+                syllable_forms.extend([_folded_lower(t.text) for t in analysis.syllables])
+            else:
+                syllable_forms = None
+    # Encoded here, in the worker: the parent only hands the postings to Whoosh.
+    doc["text"] = encode_terms(exact, positions=False, fieldname="text")
+    doc["text_f"] = encode_terms(folded, positions=True, fieldname="text_f")
     if title:
-        doc["title_f"] = title
-    signature = minhash(shingles(folded_syllables(article_text(article))))
-    doc["minhash"] = signature_bytes(signature)
+        doc["title_f"] = encode_terms(title, positions=False, fieldname="title_f")
+    if syllable_forms is None:
+        syllable_forms = folded_syllables(article_text(article))
+    doc["minhash"] = signature_bytes(minhash(shingles(syllable_forms)))
     return {k: v for k, v in doc.items() if v is not None}
 
 
@@ -154,8 +182,8 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
 
     ``jobs=None`` uses every core, but only once the input proves longer than
     a few batches: starting workers (each loads the model) costs more than
-    segmenting a handful of articles. At most ``2 × jobs`` batches are in
-    flight, so memory stays bounded however long the input is.
+    segmenting a handful of articles. At most ``IN_FLIGHT × jobs`` batches
+    are in flight, so memory stays bounded however long the input is.
     """
     jobs = default_jobs() if jobs is None else max(1, jobs)
     articles = iter(articles)
@@ -170,12 +198,121 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         pending: deque[tuple[list[Article], Future]] = deque()
         for batch in _batches(itertools.chain(head, articles), batch_size):
             pending.append((batch, pool.submit(_prepare_batch, batch)))
-            if len(pending) >= 2 * jobs:
+            if len(pending) >= IN_FLIGHT * jobs:
                 done, future = pending.popleft()
                 yield from zip(done, future.result())
         while pending:
             done, future = pending.popleft()
             yield from zip(done, future.result())
+
+
+def add_prepared(writer, doc: dict) -> None:
+    """``writer.add_document(**doc)``, the postings of pre-encoded fields added in bulk.
+
+    The parent process writes every article alone while the workers analyse;
+    Whoosh's ``add_document`` handles each posting with a few Python calls
+    (assertions and a size estimate in its pool), which for half a million
+    postings per thousand articles is a large share of the whole run. Here
+    an :class:`~vnsearch.schema.EncodedTerms` field's postings join the pool
+    in one ``extend``, with the length and size estimate the worker computed;
+    the pool sorts its postings before writing, so the index is the same.
+    Every other field, and any writer but a plain single-segment one, takes
+    Whoosh's own path.
+    """
+    pool = getattr(writer, "pool", None)
+    if type(writer) is not SegmentWriter or type(pool) is not PostingPool or not _plain_schema(writer.schema):
+        writer.add_document(**doc)
+        return
+    if any(name.startswith("_") for name in doc):  # boosts and custom stored values: Whoosh's business
+        writer.add_document(**doc)
+        return
+    writer._check_state()
+    perdoc = writer.perdocwriter
+    schema = writer.schema
+    docnum = writer.docnum
+    fieldnames = sorted(doc)
+    writer._check_fields(schema, fieldnames)
+    perdoc.start_doc(docnum)
+    try:
+        for fieldname in fieldnames:
+            value = doc[fieldname]
+            if value is None:
+                continue
+            field = schema[fieldname]
+            if isinstance(value, EncodedTerms) and isinstance(field, PreAnalyzed):
+                if value:
+                    pool.fieldnames.add(fieldname)
+                    pool.current.extend([(fieldname, tbytes, docnum, weight, vbytes)
+                                         for tbytes, _, weight, vbytes in value])
+                    pool.currentsize += value.pool_size
+                    if pool.currentsize > pool.limit:
+                        pool.save()
+                perdoc.add_field(fieldname, field, None, value.length)
+                continue
+            length = 0
+            if field.indexed:
+                scorable = field.scorable
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    if scorable:
+                        length += freq
+                    pool.add((fieldname, tbytes, docnum, weight, vbytes))
+            perdoc.add_field(fieldname, field, value if field.stored else None, length)
+            column = field.column_type
+            if column:
+                perdoc.add_column_value(fieldname, column, field.to_column_value(value))
+    except Exception:
+        perdoc.cancel_doc()
+        raise
+    perdoc.finish_doc()
+    writer._added = True
+    writer.docnum += 1
+
+
+def bulk_writer(writer):
+    """*writer*, made to look up field lengths once per document when it flushes.
+
+    Flushing a segment hands Whoosh's codec every posting with its
+    document's field length, which Whoosh reads back from the length column
+    once per posting (half a million reads per thousand articles). The
+    lengths are the same for all postings of a document, so the reader the
+    flush uses here reads each field's column once and answers from a list.
+    Returns the writer (unchanged unless it is a plain SegmentWriter).
+    """
+    if type(writer) is SegmentWriter:
+        per_document_reader = writer.per_document_reader
+        writer.per_document_reader = lambda: _ListedLengths(per_document_reader())
+    return writer
+
+
+class _ListedLengths:
+    """A per-document reader whose ``doc_field_length`` answers from lists read once."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+        self._lengths: dict[str, list] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self._reader, name)
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            reader = self._reader
+            count = reader.doc_count_all()
+            # Exactly W3PerDocReader.doc_field_length's answers, for every document.
+            lengths = self._lengths[fieldname] = [reader.doc_field_length(d, fieldname, default)
+                                                  for d in range(count)]
+        if 0 <= docnum < len(lengths):
+            return lengths[docnum]
+        return self._reader.doc_field_length(docnum, fieldname, default)
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def _plain_schema(schema) -> bool:
+    """No field needs what :func:`add_prepared` leaves out (spelling words, term vectors)."""
+    return all(not field.separate_spelling() and not field.vector for _, field in schema.items())
 
 
 ProgressCallback = Callable[[Article], None]

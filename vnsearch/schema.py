@@ -40,7 +40,8 @@ from whoosh.util.varints import varint
 from .text import fold_all
 
 __all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "SIGNATURE_BYTES", "Weighted", "CompactPositions",
-           "PreAnalyzed", "make_schema", "facet_value"]
+           "PreAnalyzed", "EncodedTerms", "encode_terms", "encode_positions", "make_schema",
+           "facet_value"]
 
 ZONES = ("title", "lead", "body")
 # How much one occurrence counts in each zone (BM25F-style field weights),
@@ -88,20 +89,7 @@ class CompactPositions(formats.Positions):
     """
 
     def encode(self, poslist: Sequence[int]) -> bytes:
-        out = bytearray()
-        zone = 0
-        prev = -1
-        for pos in sorted(set(poslist)):
-            z, r = divmod(pos, ZONE_OFFSET)
-            if z != zone:
-                if not 0 < z - zone <= 3:
-                    raise ValueError(f"position {pos} is outside the zones")
-                out += b"\x00" + varint((r << 2) | (z - zone))
-                zone = z
-            else:
-                out += varint(r - prev)
-            prev = r
-        return bytes(out)
+        return encode_positions(poslist)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
         positions = []
@@ -141,6 +129,74 @@ class CompactPositions(formats.Positions):
         return len(self.decode_positions(valuestring))
 
 
+def encode_positions(poslist: Sequence[int]) -> bytes:
+    """Positions in :class:`CompactPositions`' form: varint gaps within a zone.
+
+    A module-level function so worker processes can encode postings (see
+    :func:`encode_terms`) exactly as the field format would. Positions from
+    :func:`vnsearch.analysis.add_terms` are already sorted and distinct; any
+    other list is sorted first.
+    """
+    if any(b <= a for a, b in zip(poslist, poslist[1:])):
+        poslist = sorted(set(poslist))
+    out = bytearray()
+    zone = 0
+    prev = -1
+    for pos in poslist:
+        z, r = divmod(pos, ZONE_OFFSET)
+        if z != zone:
+            if not 0 < z - zone <= 3:
+                raise ValueError(f"position {pos} is outside the zones")
+            out += b"\x00" + varint((r << 2) | (z - zone))
+            zone = z
+        else:
+            gap = r - prev
+            if gap < 0x80:
+                out.append(gap)
+            else:
+                out += varint(gap)
+        prev = r
+    return bytes(out)
+
+
+class EncodedTerms(list):
+    """A term map already turned into Whoosh postings: ``(term bytes, count, weight, value bytes)``.
+
+    Worker processes encode their term maps (see :func:`encode_terms`), so
+    the single parent process that writes the index only passes the postings
+    on, and the pickles it receives are flat lists rather than dicts of lists.
+    ``length`` is the sum of the counts (the field length Whoosh records) and
+    ``pool_size`` Whoosh's own estimate of the postings' memory in its
+    posting pool (see :func:`vnsearch.indexing.add_prepared`), both computed
+    where the work is spread over the workers.
+    """
+
+    __slots__ = ("length", "pool_size")
+
+
+def encode_terms(value: Mapping[str, tuple[float, int, Sequence[int]]], positions: bool,
+                 fieldname: str = "") -> EncodedTerms:
+    """The postings of a term map, as :meth:`PreAnalyzed.index` yields them.
+
+    *positions* says whether the field stores positions (``text_f``) or only
+    weights; *fieldname* only feeds ``pool_size``.
+    """
+    out = EncodedTerms()
+    append = out.append
+    length = 0
+    size = 0
+    overhead = 150 + len(fieldname)  # whoosh.writing.PostingPool.add's estimate, per posting
+    for term, (weight, count, poslist) in value.items():
+        tbytes = term.encode("utf-8")
+        vbytes = encode_positions(poslist) if positions else b""
+        append((tbytes, count, weight, vbytes))
+        length += count
+        size += overhead + 2 * len(tbytes) + len(vbytes)
+    out.length = length
+    out.pool_size = size
+    return out
+
+
 class PreAnalyzed(fields.FieldType):
     """An indexed field whose value is ``{term: (weight, length, positions)}``.
 
@@ -148,11 +204,13 @@ class PreAnalyzed(fields.FieldType):
     analysis (segmentation included) happens earlier, once per article, in
     worker processes, so the field only encodes what it is given. ``length``
     is the term's occurrence count, which Whoosh sums into the field length
-    used for BM25 length normalisation.
+    used for BM25 length normalisation. The value may also be the
+    :class:`EncodedTerms` of such a map, which is passed through as it is.
     """
 
     def __init__(self, positions: bool) -> None:
         self.format = CompactPositions() if positions else Weighted()
+        self.positions = positions
         self.vector = None
         self.scorable = True
         self.stored = False
@@ -163,13 +221,13 @@ class PreAnalyzed(fields.FieldType):
         self.sortable_typecode = None
         self.column_type = None
 
-    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]], **kwargs
+    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]] | EncodedTerms, **kwargs
               ) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if isinstance(value, EncodedTerms):
+            return iter(value)
         if isinstance(value, str):
             raise TypeError("PreAnalyzed takes a term map; analyse the text first")
-        encode = self.format.encode
-        for term, (weight, count, positions) in value.items():
-            yield term.encode("utf-8"), count, weight, encode(positions)
+        return iter(encode_terms(value, self.positions))
 
 
 def facet_value(value: str) -> str:

@@ -1,0 +1,386 @@
+"""underthesea's word-segmentation CRF, decoded here from the model's own weights.
+
+underthesea_core tags a sentence in two calls: ``CRFFeaturizer.process``
+builds 43 feature strings per token ("T[-1,0].lower=hà nội", ...) as Python
+objects, and ``CRFTagger.tag`` turns them back into attribute ids and runs
+Viterbi. Building and handing over those strings is most of the cost of
+indexing. The model has only two labels and 50,671 attributes, so the same
+scores can be had much more cheaply: a token, a pair or a triple of
+consecutive tokens always contributes the same weights at the same relative
+positions, so each distinct one is scored once (cached) and a zone's
+emission scores are sums of table rows (numpy); Viterbi runs in Python.
+
+The result must be exactly underthesea's, so:
+
+* what a token is (its lower case, ``isdigit``, ``istitle``, ``is_in_dict``)
+  is asked of underthesea's own featurizer, once per distinct token;
+* the rules for pairs and triples (joined with a space, their lower case the
+  joined lower cases, ``is_in_dict`` a look-up of that in the model's
+  dictionary, ``istitle`` true when every token's is) and for sentence
+  boundaries (``BOS``/``EOS``) follow underthesea_core's featurizer, and
+  :func:`features` rebuilds its strings from them so tests can compare the
+  two on real text;
+* our sums of weights are grouped differently from underthesea's, so they
+  may differ in the last bits; whenever a Viterbi decision is closer than
+  :data:`MARGIN`, far above any such rounding, the chunk is tagged by
+  underthesea itself instead.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+__all__ = ["FastTagger", "MARGIN"]
+
+# A Viterbi decision closer than this is left to underthesea's tagger. Rounding
+# differences between two summation orders of ~50 weights of magnitude < 10 are
+# below 1e-12; this is a few orders of magnitude safer than needed, and so rare
+# on real text that the fallback costs nothing.
+MARGIN = 1e-7
+
+_UNI = (-2, -1, 0, 1, 2)
+_BI = (-2, -1, 0, 1)  # template T[a,a+1]
+_TRI = (-2, -1, 0)  # template T[a,a+2]
+_CACHE_LIMIT = 400_000  # token rows kept per process before the cache starts again
+
+
+def _read_crfsuite(path: Path) -> tuple[list[str], list[str], dict[int, list[float]], list[list[float]]]:
+    """Labels, attributes, state weights by attribute id and transitions of a CRFsuite model file."""
+    data = path.read_bytes()
+    (magic, _size, kind, _version, _nfeat, nlabels, _nattrs, off_feat, off_labels, off_attrs,
+     _off_lrefs, _off_arefs) = struct.unpack_from("<4sI4sIIIIIIIII", data, 0)
+    if magic != b"lCRF" or kind != b"FOMC":
+        raise ValueError(f"{path}: not a CRFsuite 1st-order model")
+
+    def strings(offset: int) -> list[str]:
+        cmagic, _csize, _flag, _order, count, backward = struct.unpack_from("<4sIIIII", data, offset)
+        if cmagic != b"CQDB":
+            raise ValueError(f"{path}: bad string table at {offset}")
+        out = []
+        for ident in range(count):
+            (at,) = struct.unpack_from("<I", data, offset + backward + 4 * ident)
+            got, size = struct.unpack_from("<II", data, offset + at)
+            if got != ident:
+                raise ValueError(f"{path}: string table out of order at {ident}")
+            out.append(data[offset + at + 8: offset + at + 8 + size - 1].decode("utf-8"))
+        return out
+
+    labels = strings(off_labels)
+    attrs = strings(off_attrs)
+    fmagic, _fsize, count = struct.unpack_from("<4sII", data, off_feat)
+    if fmagic != b"FEAT":
+        raise ValueError(f"{path}: no feature chunk")
+    state: dict[int, list[float]] = {}
+    trans = [[0.0] * nlabels for _ in range(nlabels)]
+    for kind_, src, dst, weight in struct.iter_unpack("<IIId", data[off_feat + 12: off_feat + 12 + 20 * count]):
+        if kind_ == 0:
+            state.setdefault(src, [0.0] * nlabels)[dst] += weight
+        elif kind_ == 1:
+            trans[src][dst] += weight
+    return labels, attrs, state, trans
+
+
+class FastTagger:
+    """Word starts for token sequences, equal to underthesea's CRF tagging them.
+
+    *featurize* and *tag* are underthesea_core's ``CRFFeaturizer.process``
+    and ``CRFTagger.tag`` for the same model: the first describes each new
+    token, the second tags any chunk whose decision is too close to call.
+    """
+
+    # The feature templates the scoring below implements (underthesea's features.bin).
+    TEMPLATES = [
+        "T[-2]", "T[-1]", "T[0]", "T[1]", "T[2]", "T[-2,-1]", "T[-1,0]", "T[0,1]", "T[1,2]", "T[-2,0]",
+        "T[-1,1]", "T[0,2]", "T[-2].lower", "T[-1].lower", "T[0].lower", "T[1].lower", "T[2].lower",
+        "T[-2,-1].lower", "T[-1,0].lower", "T[0,1].lower", "T[1,2].lower", "T[-1].isdigit", "T[0].isdigit",
+        "T[1].isdigit", "T[-2].istitle", "T[-1].istitle", "T[0].istitle", "T[1].istitle", "T[2].istitle",
+        "T[0,1].istitle", "T[0,2].istitle", "T[-2].is_in_dict", "T[-1].is_in_dict", "T[0].is_in_dict",
+        "T[1].is_in_dict", "T[2].is_in_dict", "T[-2,-1].is_in_dict", "T[-1,0].is_in_dict", "T[0,1].is_in_dict",
+        "T[1,2].is_in_dict", "T[-2,0].is_in_dict", "T[-1,1].is_in_dict", "T[0,2].is_in_dict",
+    ]
+
+    def __init__(self, model_dir: Path, dictionary: set[str], featurize: Callable, tag: Callable) -> None:
+        labels, attrs, state, trans = _read_crfsuite(Path(model_dir) / "models.bin")
+        if labels != ["B-W", "I-W"]:
+            raise ValueError(f"unexpected labels {labels}")
+        self._w = {attrs[a]: (w[0], w[1]) for a, w in state.items()}
+        self._trans = trans
+        self._dictionary = dictionary
+        self._featurize = featurize
+        self._tag = tag
+        # token -> (lower, isdigit, istitle, is_in_dict) as underthesea writes them
+        self._props: dict[str, tuple[str, str, str, str]] = {}
+        self._uni = _Table(10)
+        self._edges = self._boundary_rows()
+        self._pieces()
+        self.fallbacks = 0  # chunks handed to underthesea (for tests and curiosity)
+
+    # -- what underthesea says about one token ---------------------------------------
+
+    def props(self, token: str) -> tuple[str, str, str, str]:
+        got = self._props.get(token)
+        if got is None:
+            feats = self._featurize([[[token]]])[0][0]
+            value = {f[: f.index("=")]: f[f.index("=") + 1:] for f in feats}
+            got = (value["T[0].lower"], value["T[0].isdigit"], value["T[0].istitle"], value["T[0].is_in_dict"])
+            self._props[token] = got
+        return got
+
+    # -- rebuilding underthesea's feature strings (for checking the rules) -----------------
+
+    def features(self, tokens: Sequence[str]) -> list[list[str]]:
+        """The feature strings underthesea's featurizer would build for *tokens*."""
+        n = len(tokens)
+        props = [self.props(t) for t in tokens]
+
+        def edge(i: int, a: int, b: int) -> str | None:
+            return "BOS" if i + a < 0 else "EOS" if i + b >= n else None
+
+        out = []
+        for i in range(n):
+            f = []
+            for k in _UNI:
+                f.append(f"T[{k}]={edge(i, k, k) or tokens[i + k]}")
+            for a, b in ((-2, -1), (-1, 0), (0, 1), (1, 2), (-2, 0), (-1, 1), (0, 2)):
+                f.append(f"T[{a},{b}]={edge(i, a, b) or ' '.join(tokens[i + a: i + b + 1])}")
+            for k in _UNI:
+                f.append(f"T[{k}].lower={edge(i, k, k) or props[i + k][0]}")
+            for a, b in ((-2, -1), (-1, 0), (0, 1), (1, 2)):
+                f.append(f"T[{a},{b}].lower={edge(i, a, b) or ' '.join(p[0] for p in props[i + a: i + b + 1])}")
+            for k in (-1, 0, 1):
+                f.append(f"T[{k}].isdigit={edge(i, k, k) or props[i + k][1]}")
+            for k in _UNI:
+                f.append(f"T[{k}].istitle={edge(i, k, k) or props[i + k][2]}")
+            for a, b in ((0, 1), (0, 2)):
+                f.append(f"T[{a},{b}].istitle={edge(i, a, b) or self._all_title(props[i + a: i + b + 1])}")
+            for k in _UNI:
+                f.append(f"T[{k}].is_in_dict={edge(i, k, k) or props[i + k][3]}")
+            for a, b in ((-2, -1), (-1, 0), (0, 1), (1, 2), (-2, 0), (-1, 1), (0, 2)):
+                f.append(f"T[{a},{b}].is_in_dict={edge(i, a, b) or self._in_dict(props[i + a: i + b + 1])}")
+            out.append(f)
+        return out
+
+    @staticmethod
+    def _all_title(props: Sequence[tuple[str, str, str, str]]) -> str:
+        return str(all(p[2] == "True" for p in props))
+
+    def _in_dict(self, props: Sequence[tuple[str, str, str, str]]) -> str:
+        return str(" ".join(p[0] for p in props) in self._dictionary)
+
+    # -- weights of the pieces -----------------------------------------------------------
+
+    def _sum(self, attrs: Sequence[str]) -> tuple[float, float]:
+        b = i = 0.0
+        for attr in attrs:
+            w = self._w.get(attr)
+            if w is not None:
+                b += w[0]
+                i += w[1]
+        return b, i
+
+    def _uni_row(self, token: str) -> list[float]:
+        low, digit, title, in_dict = self.props(token)
+        row: list[float] = []
+        for k in _UNI:
+            attrs = [f"T[{k}]={token}", f"T[{k}].lower={low}", f"T[{k}].istitle={title}",
+                     f"T[{k}].is_in_dict={in_dict}"]
+            if -1 <= k <= 1:
+                attrs.append(f"T[{k}].isdigit={digit}")
+            row.extend(self._sum(attrs))
+        return row
+
+    def _boundary_rows(self) -> dict[tuple[str, str, int], tuple[float, float]]:
+        """Weights of each template's BOS / EOS value: (kind, value, a) -> (B, I)."""
+        rows = {}
+        for edge in ("BOS", "EOS"):
+            for k in _UNI:
+                attrs = [f"T[{k}]={edge}", f"T[{k}].lower={edge}", f"T[{k}].istitle={edge}",
+                         f"T[{k}].is_in_dict={edge}"]
+                if -1 <= k <= 1:
+                    attrs.append(f"T[{k}].isdigit={edge}")
+                rows["uni", edge, k] = self._sum(attrs)
+            for a in _BI:
+                t = f"T[{a},{a + 1}]"
+                attrs = [f"{t}={edge}", f"{t}.lower={edge}", f"{t}.is_in_dict={edge}"]
+                if a == 0:
+                    attrs.append(f"T[0,1].istitle={edge}")
+                rows["bi", edge, a] = self._sum(attrs)
+            for a in _TRI:
+                t = f"T[{a},{a + 2}]"
+                attrs = [f"{t}={edge}", f"{t}.is_in_dict={edge}"]
+                if a == 0:
+                    attrs.append(f"T[0,2].istitle={edge}")
+                rows["tri", edge, a] = self._sum(attrs)
+        return rows
+
+    # -- tagging ---------------------------------------------------------------------------
+
+    def _pieces(self) -> None:
+        """Tables for pairs and triples: most never occur in an attribute, so only their
+        ``is_in_dict`` and ``istitle`` values (two each) count, and the few that do
+        are looked up by their text."""
+        def table(offsets: Sequence[int], width: int, suffix: str = "") -> tuple[dict, np.ndarray]:
+            ids: dict[str, int] = {}
+            rows: list[list[float]] = [[0.0] * (2 * len(offsets))]  # row 0: no attribute
+            for col, a in enumerate(offsets):
+                head = f"T[{a},{a + width}]{suffix}="
+                for attr, (b, i) in self._w.items():
+                    if attr.startswith(head):
+                        value = attr[len(head):]
+                        if " " not in value:  # BOS / EOS: see _boundary_rows
+                            continue
+                        row = ids.get(value)
+                        if row is None:
+                            row = ids[value] = len(rows)
+                            rows.append([0.0] * (2 * len(offsets)))
+                        rows[row][2 * col] += b
+                        rows[row][2 * col + 1] += i
+            return ids, np.array(rows)
+
+        self._pair_ids, self._pair_rows = table(_BI, 1)
+        self._lpair_ids, self._lpair_rows = table(_BI, 1, ".lower")
+        self._triple_ids, self._triple_rows = table(_TRI, 2)
+        w = self._w
+
+        def flag_rows(names: Sequence[str]) -> np.ndarray:
+            """Row [False, True] of (B, I) weights for each template name."""
+            out = np.zeros((2, 2 * len(names)))
+            for col, name in enumerate(names):
+                for value in (0, 1):
+                    if name:
+                        out[value, 2 * col: 2 * col + 2] = w.get(f"{name}={value == 1}", (0.0, 0.0))
+            return out
+
+        self._pair_dict = flag_rows([f"T[{a},{a + 1}].is_in_dict" for a in _BI])
+        self._pair_title = flag_rows(["", "", "T[0,1].istitle", ""])
+        self._triple_dict = flag_rows([f"T[{a},{a + 2}].is_in_dict" for a in _TRI])
+        self._triple_title = flag_rows(["", "", "T[0,2].istitle"])
+
+    def word_starts(self, chunks: Sequence[Sequence[str]]) -> list[bool]:
+        """For each token of each chunk (a sentence), whether it begins a word.
+
+        Tokens never contain a space (pairs and triples are joined with one).
+        """
+        tokens = [t for chunk in chunks for t in chunk]
+        n = len(tokens)
+        if not n:
+            return []
+        # Where each position's chunk starts and ends.
+        start = np.empty(n, dtype=np.int64)
+        end = np.empty(n, dtype=np.int64)
+        at = 0
+        for chunk in chunks:
+            m = len(chunk)
+            start[at: at + m] = at
+            end[at: at + m] = at + m
+            at += m
+        pos = np.arange(n)
+        uni = self._uni.rows(tokens, self._uni_row)
+        props = self._props
+        lows = [props[t][0] for t in tokens]
+        titles = np.array([props[t][2] == "True" for t in tokens] + [False, False])
+        dictionary = self._dictionary
+        pieces = []
+        if n > 1:
+            lpairs = [f"{a} {b}" for a, b in zip(lows, lows[1:])]
+            pair_ids, lpair_ids = self._pair_ids, self._lpair_ids
+            rows = (self._pair_rows[[pair_ids.get(f"{a} {b}", 0) for a, b in zip(tokens, tokens[1:])]]
+                    + self._lpair_rows[[lpair_ids.get(p, 0) for p in lpairs]]
+                    + self._pair_dict[np.array([p in dictionary for p in lpairs], dtype=np.int64)]
+                    + self._pair_title[(titles[:n - 1] & titles[1:n]).astype(np.int64)])
+            pieces.append(("bi", rows, _BI, 1))
+        if n > 2:
+            ltriples = [f"{a} {b}" for a, b in zip(lpairs, lows[2:])]
+            triple_ids = self._triple_ids
+            rows = (self._triple_rows[[triple_ids.get(f"{a} {b} {c}", 0)
+                                       for a, b, c in zip(tokens, tokens[1:], tokens[2:])]]
+                    + self._triple_dict[np.array([t in dictionary for t in ltriples], dtype=np.int64)]
+                    + self._triple_title[(titles[:n - 2] & titles[1:n - 1] & titles[2:n]).astype(np.int64)])
+            pieces.append(("tri", rows, _TRI, 2))
+        # A zone too short for pairs or triples still has their BOS / EOS values.
+        if n <= 1:
+            pieces.append(("bi", np.zeros((1, 8)), _BI, 1))
+        if n <= 2:
+            pieces.append(("tri", np.zeros((1, 6)), _TRI, 2))
+        emission = np.zeros((n, 2))
+        edges = self._edges
+        for kind, table, offsets, width in (("uni", uni, _UNI, 0), *pieces):
+            for col, a in enumerate(offsets):
+                first = pos + a
+                bos = first < start
+                eos = ~bos & (first + width >= end)
+                inside = ~(bos | eos)
+                got = np.zeros((n, 2))
+                got[inside] = table[first[inside], 2 * col: 2 * col + 2]
+                got[bos] = edges[kind, "BOS", a]
+                got[eos] = edges[kind, "EOS", a]
+                emission += got
+        scores = emission.tolist()
+        starts: list[bool] = []
+        at = 0
+        for chunk in chunks:
+            m = len(chunk)
+            labels = self._viterbi(scores[at: at + m])
+            if labels is None:
+                self.fallbacks += 1
+                starts.extend(tag != "I-W" for tag in self._tag(self._featurize([[[t] for t in chunk]])[0]))
+            else:
+                starts.extend(label == 0 for label in labels)
+            at += m
+        return starts
+
+    def _viterbi(self, emission: list[list[float]]) -> list[int] | None:
+        """Best labels (0 = B-W, 1 = I-W), or None if a decision is within MARGIN."""
+        (t00, t01), (t10, t11) = self._trans
+        s0, s1 = emission[0]
+        back: list[tuple[int, int]] = []
+        for e0, e1 in emission[1:]:
+            a, b = s0 + t00, s1 + t10  # into label 0 from 0, from 1
+            c, d = s0 + t01, s1 + t11  # into label 1
+            if abs(a - b) < MARGIN or abs(c - d) < MARGIN:
+                return None
+            # underthesea keeps the first of equal scores (strict >); ties never reach here.
+            p0 = 1 if b > a else 0
+            p1 = 1 if d > c else 0
+            s0 = (b if p0 else a) + e0
+            s1 = (d if p1 else c) + e1
+            back.append((p0, p1))
+        if abs(s0 - s1) < MARGIN:
+            return None
+        label = 1 if s1 > s0 else 0
+        labels = [label]
+        for p0, p1 in reversed(back):
+            label = p1 if label else p0
+            labels.append(label)
+        labels.reverse()
+        return labels
+
+
+class _Table:
+    """Rows of weights for distinct keys, grown on demand, emptied when too large."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self._ids: dict[str, int] = {}
+        self._array = np.zeros((1024, width))
+
+    def rows(self, keys: Sequence[str], make: Callable[[str], list[float]]) -> np.ndarray:
+        ids = self._ids
+        if len(ids) > _CACHE_LIMIT:
+            ids.clear()
+        missing = [k for k in dict.fromkeys(keys) if k not in ids]
+        if missing:
+            first = len(ids)
+            need = first + len(missing)
+            if need > len(self._array):
+                grown = np.zeros((max(need, 2 * len(self._array)), self.width))
+                grown[:first] = self._array[:first]
+                self._array = grown
+            self._array[first:need] = [make(k) for k in missing]
+            for i, k in enumerate(missing, first):
+                ids[k] = i
+        return self._array[[ids[k] for k in keys]]
