@@ -139,8 +139,27 @@ class SearchResults(list):
         # With facets=True: {"source"|"category"|"credit"|"month": {name: count}}
         # over the `total` documents; "" counts those without a value.
         self.facets = facets
-        self.suggestion: str | None = None  # the query with diacritics restored, if likely
+        self._suggestion: str | None = None
+        self._compute_suggestion: Callable[[], str | None] | None = None
         self.near_duplicates = 0  # similar(): near-copies of the article left out
+
+    @property
+    def suggestion(self) -> str | None:
+        """The query with its diacritics restored, if likely (see :meth:`SearchEngine.suggest`).
+
+        Worked out when first read, from the hits' own text: restoring costs
+        about as much again as the search, and most callers never ask.
+        """
+        compute = self._compute_suggestion
+        if compute is not None:
+            self._compute_suggestion = None
+            self._suggestion = compute()
+        return self._suggestion
+
+    @suggestion.setter
+    def suggestion(self, value: str | None) -> None:
+        self._compute_suggestion = None
+        self._suggestion = value
 
 
 class SearchEngine:
@@ -606,7 +625,7 @@ class SearchEngine:
 
         With ``suggest=True`` a query typed without diacritics also gets
         ``results.suggestion``: the accented query the index makes likely, if
-        any (see :meth:`suggest`).
+        any (see :meth:`suggest`), worked out when first read.
 
         ``since`` / ``until`` (``"YYYY"``, ``"YYYY-MM"``, ``"YYYY-MM-DD"`` or a
         ``datetime.date``) keep dated articles from the start of the first
@@ -711,8 +730,13 @@ class SearchEngine:
             own = (sort == "relevance" and not offset and half_life is None and not filters
                    and not parsed.has_date_filter and (len(shown) >= k or len(shown) < limit))
             # options like since= are not part of the query
-            results.suggestion = self._suggest(typed, documents=shown if own else None)
-        return results
+            documents = shown if own else None
+
+            def compute() -> str | None:
+                with self._reading():
+                    return self._suggest(typed, documents=documents)
+
+            results._compute_suggestion = compute
         return results
 
     # -- related articles ---------------------------------------------------------

@@ -87,12 +87,23 @@ def _read_leaf(leaf, fieldname: str, btext: bytes):
     while True:
         if matcher._data is None:
             matcher._read_data()
-        matcher._read_ids()
-        matcher._read_weights()
-        ids_parts.append(np.asarray(matcher._ids, dtype=np.int64))
-        freq_parts.append(np.asarray(matcher._weights, dtype=np.float32))
-        if matcher._data[2] is not None:
-            values.extend(matcher._data[2])
+        # The block's ids, weights and values as W3 stores them, decoded with
+        # numpy rather than Whoosh's per-posting generators (_read_ids,
+        # _read_weights): ids as deltas unless byte ids, weights None (all
+        # 1.0), one float (all alike) or one per posting.
+        raw_ids, raw_weights, raw_values = matcher._data[0], matcher._data[1], matcher._data[2]
+        ids = np.asarray(raw_ids, dtype=np.int64)
+        if not matcher._byteids:
+            ids = np.cumsum(ids)
+        ids_parts.append(ids)
+        if raw_weights is None:
+            freq_parts.append(np.ones(len(ids), dtype=np.float32))
+        elif isinstance(raw_weights, float):
+            freq_parts.append(np.full(len(ids), raw_weights, dtype=np.float32))
+        else:
+            freq_parts.append(np.asarray(raw_weights, dtype=np.float32))
+        if raw_values is not None:
+            values.extend(raw_values)
         if matcher._lastblock:
             break
         matcher._next_block()
