@@ -229,3 +229,25 @@ def test_positions_take_a_byte_or_two_each():
     # title 3, lead 10 and 12, body 150: 1 + 2 + 1 + 3 bytes (W3's signed deltas took 1 + 4 + 1 + 4)
     encoded = CompactPositions().encode([3, ZONE_OFFSET + 10, ZONE_OFFSET + 12, 2 * ZONE_OFFSET + 150])
     assert len(encoded) == 7
+
+
+def test_positions_round_trip_through_both_decoders():
+    """The one-byte fast path and the general varint path decode what encode_positions wrote."""
+    import random
+
+    from vnsearch.schema import ZONE_OFFSET, CompactPositions, encode_positions
+
+    fmt = CompactPositions()
+    rng = random.Random(7)
+    seen_fast = seen_general = 0
+    for _ in range(3000):
+        positions = set()
+        for zone in rng.sample(range(3), rng.randint(1, 3)):
+            spread = rng.choice([5, 40, 300, 5000])  # gaps of one byte, and of several
+            positions.update(zone * ZONE_OFFSET + rng.randrange(spread) for _ in range(rng.randint(1, 8)))
+        expected = sorted(positions)
+        encoded = encode_positions(expected)
+        seen_fast += encoded.isascii()
+        seen_general += not encoded.isascii()
+        assert fmt.decode_positions(encoded) == expected
+    assert seen_fast > 100 and seen_general > 100

@@ -264,27 +264,27 @@ class Ranker:
 
     # -- phrases and proximity --------------------------------------------
 
-    @staticmethod
-    def _phrase_in(units: Sequence[_Unit], doc: int) -> bool:
-        first = units[0].postings.positions(doc)
-        if not first:
-            return False
-        others = []
-        for u in units[1:]:
-            pos = u.postings.positions(doc)
-            if not pos:
-                return False
-            others.append(set(pos))
-        return any(all(start + k + 1 in s for k, s in enumerate(others)) for start in first)
-
     def phrase(self, phrase: Phrase, accented_query: bool = False) -> _Unit:
         units = [self.syllable(s, accented_query) for s in phrase.syllables]
         if len(units) == 1:
             return units[0]
         mask = np.logical_and.reduce([u.mask for u in units])
-        for doc in np.flatnonzero(mask):
-            if not self._phrase_in(units, int(doc)):
-                mask[doc] = False
+        docs = np.flatnonzero(mask)
+        if docs.size:
+            # Where each candidate sits in each syllable's postings, in one go
+            # (every candidate is in every list: the mask is their intersection).
+            values = [u.postings.values for u in units]
+            where = [np.searchsorted(u.postings.docs, docs).tolist() for u in units]
+            first_values, other_values = values[0], values[1:]
+            first_where, other_where = where[0], where[1:]
+            for j, doc in enumerate(docs.tolist()):
+                starts = decode_positions(first_values[first_where[j]])
+                for k, (vals, w) in enumerate(zip(other_values, other_where)):
+                    following = set(decode_positions(vals[w[j]]))
+                    starts = [x for x in starts if x + k + 1 in following]
+                    if not starts:
+                        mask[doc] = False
+                        break
         score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
         title_mask = np.logical_and.reduce([u.title_mask for u in units])  # near enough for the title bonus
         return _Unit(score, mask, sum(u.idf for u in units), None, title_mask)

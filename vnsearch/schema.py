@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from typing import Iterator, Mapping, Sequence
 
+from itertools import accumulate
+
 from whoosh import columns, fields, formats
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.util.varints import varint
@@ -92,6 +94,18 @@ class CompactPositions(formats.Positions):
         return encode_positions(poslist)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
+        if valuestring.isascii():
+            # Every varint one byte (the usual case): a zone marker is a 0
+            # byte (never a gap), the byte after it the zone's first position,
+            # and each zone's positions are running sums of its gaps.
+            parts = valuestring.split(b"\x00")
+            positions = list(accumulate(parts[0], initial=-1))[1:]
+            base = 0
+            for part in parts[1:]:
+                head = part[0]
+                base += (head & 3) * ZONE_OFFSET
+                positions.extend(accumulate(part[1:], initial=base + (head >> 2)))
+            return positions
         positions = []
         base = 0  # the current zone's offset
         r = -1
