@@ -68,6 +68,7 @@ class RankParams:
     # much, and word order this much of the usual (a question rephrases its answer).
     question_weight: float = 0.2
     question_proximity: float = 0.5
+    forms_max_share: float = 0.05  # spellings in more of the articles than this are left out of forms
     forms_weight: float = 0.15  # typed without diacritics: BM25 of each accented form found, own idf
     title_info_power: float = 1.0  # see Ranker._title_information
     title_info_depth: int = 30
@@ -230,8 +231,12 @@ class Ranker:
         a more telling word than one holding a common one.
         """
         total = np.zeros(self.size, dtype=np.float32)
+        common = max(self.params.forms_max_share * self.doc_count, 100)  # a small index reads them all
         for form in spellings(folded):
-            if self.postings("text", form).docs.size:
+            # A spelling most articles hold says little (its idf is low) and
+            # costs the most to read: only the telling ones are scored.
+            df = self.reader.doc_frequency("text", form)
+            if 0 < df <= common:
                 total += self._score("text", form)[0]
         return total
 
