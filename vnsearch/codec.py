@@ -57,6 +57,8 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import length_to_byte
 
+from .schema import read_varint
+
 __all__ = ["CompactCodec", "INLINE_LIMIT", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
 
 INLINE_LIMIT = 4  # posting lists of at most this many postings live in the term dictionary
@@ -257,15 +259,7 @@ class CompactTermsReader(W3TermsReader):
         while pos < n:
             parts = []
             for _ in range(2):
-                b = raw[pos]
-                pos += 1
-                size = b & 0x7F
-                shift = 7
-                while b & 0x80:
-                    b = raw[pos]
-                    pos += 1
-                    size |= (b & 0x7F) << shift
-                    shift += 7
+                size, pos = read_varint(raw, pos)
                 parts.append(raw[pos: pos + size])
                 pos += size
             keys.append(parts[0])

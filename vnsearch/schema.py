@@ -57,6 +57,20 @@ SCHEMA_VERSION = 6
 SIGNATURE_BYTES = 32 * 4
 
 
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The unsigned varint at *pos* of *data*, and the position after it."""
+    b = data[pos]
+    pos += 1
+    value = b & 0x7F
+    shift = 7
+    while b & 0x80:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+    return value, pos
+
+
 class Weighted(formats.Format):
     """Postings with a weight and nothing else (no positions, no value bytes)."""
 
@@ -112,28 +126,11 @@ class CompactPositions(formats.Positions):
         i = 0
         n = len(valuestring)
         while i < n:
-            # Inline varint decoding: this runs for every candidate's postings.
-            b = valuestring[i]
-            i += 1
-            value = b & 0x7F
-            shift = 7
-            while b & 0x80:
-                b = valuestring[i]
-                i += 1
-                value |= (b & 0x7F) << shift
-                shift += 7
+            value, i = read_varint(valuestring, i)
             if value:
                 r += value
             else:  # a new zone: position in it and zones skipped
-                b = valuestring[i]
-                i += 1
-                value = b & 0x7F
-                shift = 7
-                while b & 0x80:
-                    b = valuestring[i]
-                    i += 1
-                    value |= (b & 0x7F) << shift
-                    shift += 7
+                value, i = read_varint(valuestring, i)
                 base += (value & 3) * ZONE_OFFSET
                 r = value >> 2
             positions.append(base + r)
