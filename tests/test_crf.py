@@ -14,20 +14,12 @@ import pytest
 
 from conftest import SEEDS, read_corpus_lines
 from vnsearch import crf
-from vnsearch.analysis import tokenize
+from vnsearch.analysis import sentence_chunks, tokenize
 
 
 def chunks_of(text: str) -> list[list[str]]:
     """The chunks Segmenter.word_starts hands to the model."""
-    chunks, chunk = [], []
-    for tok in tokenize(text):
-        chunk.append(tok.text)
-        if not tok.is_word and tok.text in ".!?;" and len(chunk) >= 8:
-            chunks.append(chunk)
-            chunk = []
-    if chunk:
-        chunks.append(chunk)
-    return chunks
+    return sentence_chunks(tokenize(text))
 
 
 def underthesea_starts(segmenter, chunks: list[list[str]]) -> list[bool]:

@@ -126,6 +126,24 @@ def syllables(text: str) -> list[Token]:
     return [t for t in tokenize(text) if t.is_word]
 
 
+def sentence_chunks(tokens: Sequence[Token]) -> list[list[str]]:
+    """The token texts cut after sentence punctuation, as the segmenter takes them.
+
+    Sentences are independent for the model; short chunks keep it linear.
+    A chunk ends at ``.!?;`` once it holds at least 8 tokens.
+    """
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    for tok in tokens:
+        chunk.append(tok.text)
+        if not tok.is_word and tok.text in ".!?;" and len(chunk) >= 8:
+            chunks.append(chunk)
+            chunk = []
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
 class Segmenter:
     """underthesea's word-segmentation CRF, loaded once and fed our own tokens.
 
@@ -178,16 +196,7 @@ class Segmenter:
         """For each token, whether it begins a new word."""
         if not tokens:
             return []
-        # Sentences are independent for the model; short chunks keep it linear.
-        chunks: list[list[str]] = []
-        chunk: list[str] = []
-        for tok in tokens:
-            chunk.append(tok.text)
-            if not tok.is_word and tok.text in ".!?;" and len(chunk) >= 8:
-                chunks.append(chunk)
-                chunk = []
-        if chunk:
-            chunks.append(chunk)
+        chunks = sentence_chunks(tokens)
         if self._fast is not None:
             return self._fast.word_starts(chunks)
         starts: list[bool] = []
