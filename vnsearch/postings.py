@@ -32,12 +32,6 @@ class Postings:
     freqs: np.ndarray  # float32
     values: Sequence[bytes]  # encoded positions, parallel to docs
 
-    def positions(self, doc: int) -> list[int] | None:
-        i = int(np.searchsorted(self.docs, doc))
-        if i < len(self.docs) and self.docs[i] == doc:
-            return decode_positions(self.values[i])
-        return None
-
 
 EMPTY = Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), ())
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from .postings import Postings, Segment, decode_positions, field_lengths, read_postings, segments_of
 from .query import ParsedQuery, Phrase
-from .analysis import WORD_JOINER, iter_ngrams, syllables as syllables_of
+from .analysis import WORD_JOINER, _folded_lower, iter_ngrams, syllables as syllables_of
 from .schema import ZONE_OFFSET, facet_value
 from .restore import spellings, tone_variants
 from .text import fold_all, fold_tone, has_diacritics
@@ -47,7 +47,6 @@ class RankParams:
 
     b: float = 0.75
     k1: float = 1.2
-    title_b: float = 0.75  # length normalisation of the title-only field
     word_weight: float = 0.3  # a query word the segmenter also found in the article
     title_weight: float = 2.0  # BM25 of the title alone, on top of the whole article
     folded_weight: float = 0.35  # a folded-only match, for a query typed with diacritics
@@ -131,8 +130,8 @@ class _Unit:
     score: np.ndarray  # dense, per global doc number
     mask: np.ndarray  # bool, documents that match
     idf: float
-    postings: Postings | None = None  # folded tier, with positions (for proximity)
-    title_mask: np.ndarray | None = None  # documents whose title holds it
+    postings: Postings | None  # folded tier, with positions (for proximity); None for a phrase
+    title_mask: np.ndarray  # documents whose title holds it (all its syllables, for a phrase)
 
 
 class Ranker:
@@ -175,7 +174,7 @@ class Ranker:
             lengths = field_lengths(self.segments, fieldname, self.size)
             live_lengths = lengths[self.live]
             avg = float(live_lengths.mean()) if live_lengths.size else 1.0
-            b = self.params.title_b if fieldname == "title_f" else self.params.b
+            b = self.params.b
             norm = (1.0 / (1 - b + b * lengths / max(avg, 1.0))).astype(np.float32)
             self._norms[fieldname] = norm
         return norm
@@ -513,11 +512,7 @@ class Ranker:
             covered += idf * mask
             weight_total += idf
             if title_all is not None:
-                tmasks = [u.title_mask for u in units if u.title_mask is not None]
-                if tmasks:
-                    title_all &= np.logical_or.reduce(tmasks)
-                else:  # a quoted phrase: its syllables' title masks are not kept
-                    title_all[:] = False
+                title_all &= np.logical_or.reduce([u.title_mask for u in units])
         for run in query.runs:
             accented = [s for s in run if has_diacritics(s)]
             if not accented:
@@ -623,7 +618,7 @@ class Ranker:
         holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
         for h in holders.tolist():
             title = self.reader.stored_fields(int(docs[h])).get("title") or ""
-            syllables = {fold_all(t.text.lower()) for t in syllables_of(title)}
+            syllables = {_folded_lower(t.text) for t in syllables_of(title)}
             total = sum(self._folded_idf(t) for t in syllables)
             if total <= 0:
                 continue

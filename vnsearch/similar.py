@@ -16,7 +16,7 @@ from .analysis import _folded_lower, syllables
 from .schema import SIGNATURE_BYTES, ZONES
 
 __all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
-           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_keys", "band_rows", "estimated_jaccard",
+           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_rows", "estimated_jaccard",
            "signature_bytes", "signature_of"]
 
 SHINGLE = 5  # syllables per shingle
@@ -86,20 +86,11 @@ def minhash(shingle_set: set[str]) -> np.ndarray:
         return _mix(x[:, None] ^ _SALTS[None, :]).min(axis=0)
 
 
-def band_keys(signature: np.ndarray) -> list[str]:
-    """One key per band of ``MINHASH_ROWS`` hashes: equal keys, a candidate pair."""
-    keys = []
-    for band in range(MINHASH_BANDS):
-        rows = signature[band * MINHASH_ROWS: (band + 1) * MINHASH_ROWS]
-        keys.append(f"{band}:" + hashlib.blake2b(rows.tobytes(), digest_size=6).hexdigest())
-    return keys
-
-
 def band_rows(signature: np.ndarray) -> list[tuple[int, bytes]]:
-    """The bands of *signature* as ``(band, bytes)``: :func:`band_keys` unhashed.
+    """The bands of *signature* as ``(band, bytes)``, ``MINHASH_ROWS`` hashes each.
 
-    For grouping signatures in memory, where a dict key needs no hashing to
-    a short string first.
+    Two signatures sharing a band are a candidate pair; the bytes serve as a
+    dict key as they are, for grouping signatures in memory.
     """
     raw = signature.tobytes()
     step = len(raw) // MINHASH_BANDS
