@@ -56,6 +56,7 @@ from whoosh.reading import TermNotFound
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import length_to_byte
+from whoosh.util.varints import varint
 
 from .schema import read_varint
 
@@ -168,15 +169,6 @@ class InlineMatcher(ListMatcher):
         return ((docid, b"") for docid in self._ids)
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 class TermTableWriter:
     """The term dictionary as a sorted table in deflated blocks.
 
@@ -206,7 +198,7 @@ class TermTableWriter:
         self._lastkey = key
         if self._blockfirst is None:
             self._blockfirst = key
-        self._block += _varint(len(key)) + key + _varint(len(value)) + value
+        self._block += varint(len(key)) + key + varint(len(value)) + value
         if len(self._block) >= TERM_BLOCK_BYTES:
             self._flush()
 
