@@ -8,10 +8,13 @@ size of their raw text), in the ways this module removes (1.6 times, with
 * Posting blocks are pickled with protocol 2, in which every ``bytes`` value
   (one per posting of a positional field: the encoded positions) becomes a
   call to ``_codecs.encode`` on a latin-1 string — about a dozen bytes of
-  opcodes around a few bytes of positions. Protocol 3 has a two-byte opcode
-  for short bytes; blocks here are pickled with it, without the memo (two
-  more bytes per value), whole-number weights as ints (2 bytes, not 9), and
-  deflated at level 6 instead of 3: ``text_f``'s blocks are half the size.
+  opcodes around a few bytes of positions — and reading one means building a
+  Python object per posting. Blocks here are plain arrays instead
+  (:func:`pack_block`): document-number gaps and weights as 1, 2 or 4-byte
+  integers, deflated together; the positions, deflated apart, so that a query
+  reading a list for its documents and weights never inflates them. numpy
+  reads both without a Python loop, so a block holds 1,024 postings rather
+  than 128. Whoosh's own matcher reads them too (:class:`CompactLeafMatcher`).
 * Every posting list, even a single posting, gets a block of its own in the
   postings file (a header, a pickled block-info tuple, a deflated pickle:
   ~60 bytes). Whoosh can keep short lists inline in the term dictionary
@@ -29,12 +32,11 @@ size of their raw text), in the ways this module removes (1.6 times, with
   Vietnamese news text (:class:`StoredColumn`): ~17% smaller. Readers see
   the same dicts as before, through Whoosh's ``stored_fields``.
 
-Posting blocks and term infos keep the W3 layout and are read by Whoosh's own
-code (``pickle.loads`` reads any protocol; the block info says whether a block
-is compressed); the term dictionary and stored fields have their readers
-here. Each segment records its codec in the table of contents, so it is always
-read with the codec that wrote it, and a merge rewrites the segments it merges
-with this one.
+Posting lists and term infos keep the W3 framing (header tag, block length,
+pickled block info), so Whoosh's matcher walks them; the block data, the term
+dictionary and stored fields have their readers here. Each segment records its
+codec in the table of contents, so it is always read with the codec that wrote
+it, and a merge rewrites the segments it merges with this one.
 """
 
 from __future__ import annotations
@@ -42,12 +44,16 @@ from __future__ import annotations
 import io
 import pickle
 import struct
+import sys
 import zlib
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from importlib import resources
 from pickle import dumps, loads
-from typing import Iterator
+from typing import Iterator, Sequence
+
+import numpy as np
 
 from whoosh import columns
 from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PerDocReader, W3PerDocWriter,
@@ -62,6 +68,7 @@ from .schema import read_varint
 
 __all__ = ["CompactCodec", "INLINE_LIMIT", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
 
+BLOCK_LIMIT = 1024  # postings per block (Whoosh: 128); see pack_block
 INLINE_LIMIT = 4  # posting lists of at most this many postings live in the term dictionary
 COMPRESSION = 6  # deflate level of posting blocks (Whoosh: 3); reading costs the same
 _PROTOCOL = 3  # the first pickle protocol with opcodes for bytes; 4 adds a 9-byte frame header
@@ -133,14 +140,20 @@ class CompactPostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        databytes = _dumps((self._mini_ids(), self._mini_weights(), self._mini_values()))
-        comp = self._compression
-        if comp:
-            packed = zlib.compress(databytes, comp)
-            if len(packed) < len(databytes):
-                databytes = packed
-            else:
-                comp = 0  # the block info tells the reader not to decompress
+        fixedsize = self._format.fixed_value_size()
+        if not self._byteids and (fixedsize is None or fixedsize <= 0):
+            databytes = pack_block(self._ids, self._weights, self._values if fixedsize != 0 else None,
+                                   self._compression)
+            comp = 0  # the block deflates its parts itself (see pack_block)
+        else:  # W3's pickled block (no field of vnsearch's schema takes this path)
+            databytes = _dumps((self._mini_ids(), self._mini_weights(), self._mini_values()))
+            comp = self._compression
+            if comp:
+                packed = zlib.compress(databytes, comp)
+                if len(packed) < len(databytes):
+                    databytes = packed
+                else:
+                    comp = 0  # the block info tells the reader not to decompress
         ids = self._ids
         infobytes = dumps((len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
                            length_to_byte(self._maxlength)), _PROTOCOL)
@@ -150,6 +163,171 @@ class CompactPostingsWriter(W3PostingsWriter):
         self._postfile.write(databytes)
         self._blockcount += 1
         self._new_block()
+
+
+# -- posting blocks as arrays ------------------------------------------------------
+#
+# A block: the tag byte, a flags byte, the posting count (varint), the length of
+# the "head" (varint), the head, then the values part to the end. The head holds
+# the document-number gaps as an array of 1, 2 or 4-byte integers, then the
+# weights (nothing when all are 1, one float32 when all are alike, else a uint8 or
+# float32 array); the values part holds each value's length (1, 2 or 4-byte
+# integers), then the values end to end. Each part is deflated apart, when that
+# makes it smaller, so a reader that needs only documents and weights (most
+# lists a query reads) never inflates the positions.
+
+BLOCK_TAG = 0x56  # "V": the first byte of a packed block (a pickle's is 0x80)
+_WIDTHS = ("<u1", "<u2", "<u4")
+_W_ONES, _W_SAME, _W_BYTES, _W_FLOATS = range(4)
+_F_HEAD_DEFLATED, _F_VALUES, _F_VALUES_DEFLATED = 0x10, 0x20, 0x40
+
+
+_ARRAY_CODES = ("B", "H", "I")  # array typecodes of _WIDTHS (little-endian once swapped)
+_SWAP = sys.byteorder == "big"
+_DEFLATE_FROM = 32  # bytes
+_NUMPY_FROM = 64  # postings in a block from which numpy packs it faster than plain Python
+
+
+def _packed_ints(values: Sequence[int]) -> tuple[int, bytes]:
+    """Non-negative integers as the narrowest of _WIDTHS: (width code, bytes)."""
+    largest = max(values)
+    code = 0 if largest < 0x100 else 1 if largest < 0x10000 else 2
+    arr = array(_ARRAY_CODES[code], values)
+    if _SWAP:
+        arr.byteswap()
+    return code, arr.tobytes()
+
+
+def _deflated(raw: bytes, level: int) -> tuple[bytes, bool]:
+    """*raw* deflated if that makes it smaller; a few bytes never are (deflate's own cost is ~2 µs)."""
+    if level and len(raw) >= _DEFLATE_FROM:
+        packed = zlib.compress(raw, level)
+        if len(packed) < len(raw):
+            return packed, True
+    return raw, False
+
+
+def _head_numpy(ids: Sequence[int], weights: Sequence[float]) -> tuple[int, bytes, int]:
+    """pack_block's head for a long block, where numpy is the faster way."""
+    gaps = np.diff(np.asarray(ids, dtype=np.int64), prepend=0)
+    largest = int(gaps.max())
+    idw = 0 if largest < 0x100 else 1 if largest < 0x10000 else 2
+    head = gaps.astype(_WIDTHS[idw]).tobytes()
+    w = np.asarray(weights, dtype=np.float32)
+    if (w == 1.0).all():
+        return idw, head, _W_ONES
+    if (w == w[0]).all():
+        return idw, head + w[:1].astype("<f4").tobytes(), _W_SAME
+    if ((w >= 0) & (w < 256) & (w == np.floor(w))).all():
+        return idw, head + w.astype(np.uint8).tobytes(), _W_BYTES
+    return idw, head + w.astype("<f4").tobytes(), _W_FLOATS
+
+
+def pack_block(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None,
+               level: int) -> bytes:
+    """One block of postings in vnsearch's array layout (see above).
+
+    *ids* are ascending document numbers, *weights* floats, *values* the
+    encoded positions (one per posting) or None for a field without them.
+    Plain Python and ``array``, not numpy: most blocks an index writes hold
+    a handful of postings, where numpy's per-call cost is the whole cost.
+    """
+    n = len(ids)
+    if n >= _NUMPY_FROM:
+        idw, head, wkind = _head_numpy(ids, weights)
+    else:
+        idw, head = _packed_ints([ids[0]] + [b - a for a, b in zip(ids, ids[1:])])
+        if weights.count(1.0) == n:
+            wkind = _W_ONES
+        elif weights.count(weights[0]) == n:
+            wkind, head = _W_SAME, head + struct.pack("<f", weights[0])
+        elif all(w.is_integer() and 0 <= w < 256 for w in weights):
+            wkind, head = _W_BYTES, head + bytes(map(int, weights))
+        else:
+            floats = array("f", weights)
+            if _SWAP:
+                floats.byteswap()
+            wkind, head = _W_FLOATS, head + floats.tobytes()
+    head, head_deflated = _deflated(head, level)
+    flags = idw | wkind << 2 | (_F_HEAD_DEFLATED if head_deflated else 0)
+    vw, tail = 0, b""
+    if values is not None and len(values) == n:
+        vw, lengths = _packed_ints([len(v) for v in values])
+        tail, values_deflated = _deflated(lengths + b"".join(values), level)
+        flags |= _F_VALUES | (_F_VALUES_DEFLATED if values_deflated else 0)
+    return bytes((BLOCK_TAG, flags, vw)) + varint(n) + varint(len(head)) + head + tail
+
+
+class PackedValues:
+    """The values part of a packed block, inflated and cut up on first use."""
+
+    __slots__ = ("_raw", "_count", "_width", "_deflated", "_data", "_offsets")
+
+    def __init__(self, raw: bytes, count: int, width: int, deflated: bool) -> None:
+        self._raw, self._count, self._width, self._deflated = raw, count, width, deflated
+        self._data = None
+        self._offsets = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i: int) -> bytes:
+        offsets = self._offsets
+        if offsets is None:
+            raw = zlib.decompress(self._raw) if self._deflated else self._raw
+            dtype = np.dtype(_WIDTHS[self._width])
+            offsets = np.zeros(self._count + 1, dtype=np.int64)
+            np.cumsum(np.frombuffer(raw, dtype=dtype, count=self._count), out=offsets[1:])
+            offsets += self._count * dtype.itemsize
+            self._offsets, self._data = offsets, raw
+        return self._data[offsets[i]: offsets[i + 1]]
+
+    def __iter__(self):
+        return (self[i] for i in range(self._count))
+
+
+def unpack_block(data: bytes) -> tuple[np.ndarray, np.ndarray | float | None, PackedValues | None]:
+    """A packed block's document-number gaps, weights (None: all 1; a float: all alike) and values."""
+    flags, vw = data[1], data[2]
+    n, pos = read_varint(data, 3)
+    size, pos = read_varint(data, pos)
+    head = data[pos: pos + size]
+    if flags & _F_HEAD_DEFLATED:
+        head = zlib.decompress(head)
+    idtype = np.dtype(_WIDTHS[flags & 3])
+    gaps = np.frombuffer(head, dtype=idtype, count=n)
+    at = n * idtype.itemsize
+    wkind = flags >> 2 & 3
+    if wkind == _W_ONES:
+        weights = None
+    elif wkind == _W_SAME:
+        weights = float(np.frombuffer(head, dtype="<f4", count=1, offset=at)[0])
+    elif wkind == _W_BYTES:
+        weights = np.frombuffer(head, dtype=np.uint8, count=n, offset=at)
+    else:
+        weights = np.frombuffer(head, dtype="<f4", count=n, offset=at)
+    values = None
+    if flags & _F_VALUES:
+        values = PackedValues(data[pos + size:], n, vw, bool(flags & _F_VALUES_DEFLATED))
+    return gaps, weights, values
+
+
+class CompactLeafMatcher(W3LeafMatcher):
+    """W3's matcher, reading packed blocks as well as W3's pickled ones."""
+
+    def _read_data(self) -> None:
+        datalen = self._nextoffset - self._dataoffset
+        data = self._postfile.get(self._dataoffset, datalen)
+        if self._compression:
+            data = zlib.decompress(data)
+        if data[:1] != bytes((BLOCK_TAG,)):
+            self._data = loads(data)
+            return
+        gaps, weights, values = unpack_block(data)
+        if weights is not None and not isinstance(weights, float):
+            weights = tuple(weights.tolist())
+        # As W3 keeps a block: id gaps, weights minified, values a tuple (None without).
+        self._data = (tuple(gaps.tolist()), weights, tuple(values) if values is not None else None)
 
 
 class InlineMatcher(ListMatcher):
@@ -407,7 +585,7 @@ class CompactFieldWriter(W3FieldWriter):
 class CompactCodec(W3Codec):
     """Whoosh's W3 codec writing smaller postings (see the module docstring)."""
 
-    def __init__(self, blocklimit: int = 128, compression: int = COMPRESSION,
+    def __init__(self, blocklimit: int = BLOCK_LIMIT, compression: int = COMPRESSION,
                  inlinelimit: int = INLINE_LIMIT) -> None:
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
@@ -430,7 +608,7 @@ class CompactCodec(W3Codec):
             ids, weights, values = terminfo.inlined_postings()
             return InlineMatcher(ids, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo)
         offset, length = terminfo.extent()
-        return W3LeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+        return CompactLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
     def postings_writer(self, dbfile, byteids: bool = False):
         return CompactPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,

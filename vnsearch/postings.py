@@ -1,24 +1,30 @@
 """Reading Whoosh posting lists in bulk, as numpy arrays.
 
 Whoosh's matchers walk postings one at a time in Python, which is what makes
-stock Whoosh slow on common words. The W3 codec stores postings in blocks of
-pickled arrays; reading a block at a time and scoring with numpy keeps a query
-to a few milliseconds. Positions are decoded lazily, only for the handful of
-documents whose proximity we check.
+stock Whoosh slow on common words. vnsearch's codec stores postings in blocks
+of plain arrays (see :func:`vnsearch.codec.pack_block`); reading a block at a
+time straight into numpy and scoring with numpy keeps a query to a few
+milliseconds. Positions are inflated lazily, a block at a time, and decoded
+only for the handful of documents whose phrase or proximity we check.
 """
 
 from __future__ import annotations
 
+import zlib
+from bisect import bisect_right
 from dataclasses import dataclass
+from pickle import loads
 from typing import Sequence
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .schema import CompactPositions
+from .codec import BLOCK_TAG, unpack_block
+from .schema import ZONE_OFFSET, CompactPositions
 
-__all__ = ["Postings", "EMPTY", "decode_positions", "read_postings", "field_lengths", "Segment", "segments_of"]
+__all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "read_postings", "field_lengths", "Segment", "segments_of"]
 
 decode_positions = CompactPositions().decode_positions
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
@@ -60,68 +66,191 @@ def segments_of(reader) -> list[Segment]:
     return result
 
 
-def _read_leaf(leaf, fieldname: str, btext: bytes):
-    fmt = leaf.schema[fieldname].format
-    matcher = leaf._terms.matcher(fieldname, btext, fmt)
-    if not isinstance(matcher, W3LeafMatcher):
-        # Short lists are stored inline with the term (see vnsearch.codec): walk
-        # them posting by posting.
-        ids, freqs, values = [], [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            freqs.append(matcher.weight())
-            values.append(matcher.value())
-            matcher.next()
-        if not any(values):
-            values = []  # a field without positions: as a block of it reads (no values)
-        return np.asarray(ids, dtype=np.int64), np.asarray(freqs, dtype=np.float32), values
+class Values(Sequence[bytes]):
+    """A posting list's encoded positions, parallel to its documents.
+
+    Kept as the blocks they were read in (see :class:`vnsearch.codec.PackedValues`):
+    a block's positions are inflated the first time one of them is asked for,
+    so reading a list for its documents and weights costs nothing for them.
+    """
+
+    __slots__ = ("_chunks", "_starts", "_index")
+
+    def __init__(self, chunks: Sequence[Sequence[bytes]] = (), index: np.ndarray | None = None) -> None:
+        self._chunks = list(chunks)
+        self._starts = [0]
+        for chunk in self._chunks:
+            self._starts.append(self._starts[-1] + len(chunk))
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index) if self._index is not None else self._starts[-1]
+
+    def __getitem__(self, i: int) -> bytes:
+        if self._index is not None:
+            i = int(self._index[i])
+        elif i < 0:
+            i += self._starts[-1]
+        b = bisect_right(self._starts, i) - 1
+        return self._chunks[b][i - self._starts[b]]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def many(self, indices: Sequence[int]) -> list[bytes]:
+        """The values at *indices*, located in one go."""
+        raw = np.asarray(indices, dtype=np.int64)
+        if self._index is not None:
+            raw = self._index[raw]
+        blocks = np.searchsorted(np.asarray(self._starts), raw, side="right") - 1
+        chunks, starts = self._chunks, self._starts
+        return [chunks[b][i - starts[b]] for b, i in zip(blocks.tolist(), raw.tolist())]
+
+    def take(self, keep: np.ndarray) -> "Values":
+        """The values at the positions where *keep* (a bool mask) is true."""
+        where = np.flatnonzero(keep)
+        index = self._index[where] if self._index is not None else where
+        return Values(self._chunks, index)
+
+    @staticmethod
+    def concat(parts: Sequence["Values"]) -> "Values":
+        if len(parts) == 1:
+            return parts[0]
+        chunks, indexes, offset = [], [], 0
+        for part in parts:
+            chunks.extend(part._chunks)
+            raw = part._starts[-1]
+            indexes.append((part._index if part._index is not None else np.arange(raw)) + offset)
+            offset += raw
+        index = None
+        if any(part._index is not None for part in parts):
+            index = np.concatenate(indexes)
+        return Values(chunks, index)
+
+
+NO_VALUES = Values()
+
+
+def decode_many(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Every position of every value, as (owner, position): owner is the value's index.
+
+    :class:`vnsearch.schema.CompactPositions` decoded with numpy, for the
+    phrase check over thousands of candidates at once: the varints are
+    summed from their 7-bit groups, then a zero (a zone marker) makes the
+    next number the new zone's head (position in zone << 2 | zones skipped),
+    and every other number is a gap: positions are running sums restarted at
+    each head and each value.
+    """
+    if not values:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    buf = np.frombuffer(b"".join(values), dtype=np.uint8).astype(np.int64)
+    first_byte = np.zeros(len(values), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=first_byte[1:])
+    owner = np.repeat(np.arange(len(values), dtype=np.int64), lengths)
+    if buf.max() < 0x80:  # every varint one byte (short gaps, early zone heads)
+        numbers, starts = buf, first_byte
+    else:
+        begins = np.ones(len(buf), dtype=bool)
+        begins[1:] = buf[:-1] < 0x80  # a varint begins after a byte without the high bit
+        begin_at = np.flatnonzero(begins)
+        shift = 7 * (np.arange(len(buf)) - begin_at[np.cumsum(begins) - 1])
+        numbers = np.add.reduceat((buf & 0x7F) << shift, begin_at)
+        owner = owner[begin_at]
+        starts = np.searchsorted(begin_at, first_byte)
+    marker = numbers == 0
+    head = np.zeros(len(numbers), dtype=bool)
+    head[1:] = marker[:-1]
+    step = np.where(head, numbers >> 2, numbers)
+    step[starts] -= 1  # a value's first position is its gap from -1
+    restart = head.copy()
+    restart[starts] = True
+    total = np.cumsum(step)
+    first = np.flatnonzero(restart)
+    within = total - (total[first] - step[first])[np.cumsum(restart) - 1]
+    skipped = np.where(head, numbers & 3, 0)
+    zones = np.cumsum(skipped)
+    zones -= (zones[starts] - skipped[starts])[owner]
+    keep = ~marker
+    return owner[keep], (zones * ZONE_OFFSET + within)[keep]
+
+
+def _read_leaf(terms, terminfo, fieldname: str):
+    """One segment's postings of a term, from its term info: ids, freqs, values."""
+    if terminfo.is_inlined():
+        # Short lists are stored inline with the term (see vnsearch.codec).
+        ids, freqs, values = terminfo.inlined_postings()
+        values = [v or b"" for v in values] if values and any(values) else ()
+        return (np.asarray(ids, dtype=np.int64), np.asarray(freqs, dtype=np.float32),
+                Values([values]) if values else NO_VALUES)
+    postfile = terms._postfile
+    # (The extent's length is unusable: W3TermInfo.from_bytes leaves it a
+    # tuple. The last block says it is the last.)
+    pos = terminfo.extent()[0] + 4  # after the W3 header tag
     ids_parts: list[np.ndarray] = []
     freq_parts: list[np.ndarray] = []
-    values: list[bytes] = []
+    chunks: list = []
     while True:
-        if matcher._data is None:
-            matcher._read_data()
-        # The block's ids, weights and values as W3 stores them, decoded with
-        # numpy rather than Whoosh's per-posting generators (_read_ids,
-        # _read_weights): ids as deltas unless byte ids, weights None (all
-        # 1.0), one float (all alike) or one per posting.
-        raw_ids, raw_weights, raw_values = matcher._data[0], matcher._data[1], matcher._data[2]
-        ids = np.asarray(raw_ids, dtype=np.int64)
-        if not matcher._byteids:
-            ids = np.cumsum(ids)
-        ids_parts.append(ids)
-        if raw_weights is None:
-            freq_parts.append(np.ones(len(ids), dtype=np.float32))
-        elif isinstance(raw_weights, float):
-            freq_parts.append(np.full(len(ids), raw_weights, dtype=np.float32))
+        # W3's block framing: a length (negative for the last block), the
+        # pickled block info, then the data.
+        size = postfile.get_int(pos)
+        postfile.seek(pos + 4)
+        count, _, _, compression = postfile.read_pickle()[:4]
+        data_at = postfile.tell()
+        pos += 4 + abs(size)
+        data = postfile.get(data_at, pos - data_at)
+        if compression:
+            data = zlib.decompress(data)
+        if data[0] == BLOCK_TAG:
+            gaps, weights, values = unpack_block(data)
+            ids = np.cumsum(gaps, dtype=np.int64)
         else:
-            freq_parts.append(np.asarray(raw_weights, dtype=np.float32))
-        if raw_values is not None:
-            values.extend(raw_values)
-        if matcher._lastblock:
+            # W3's own pickled block: ids as gaps, weights None (all 1.0), one
+            # float (all alike) or one per posting.
+            gaps, weights, values = loads(data)
+            ids = np.cumsum(np.asarray(gaps, dtype=np.int64))
+            if isinstance(weights, tuple):
+                weights = np.asarray(weights, dtype=np.float32)
+            values = list(values) if values is not None and not isinstance(values, bytes) else None
+        ids_parts.append(ids)
+        if weights is None:
+            freq_parts.append(np.ones(count, dtype=np.float32))
+        elif isinstance(weights, float):
+            freq_parts.append(np.full(count, weights, dtype=np.float32))
+        else:
+            freq_parts.append(weights.astype(np.float32))
+        if values is not None:
+            chunks.append(values)
+        if size < 0:
             break
-        matcher._next_block()
-    return np.concatenate(ids_parts), np.concatenate(freq_parts), values
+    ids = ids_parts[0] if len(ids_parts) == 1 else np.concatenate(ids_parts)
+    freqs = freq_parts[0] if len(freq_parts) == 1 else np.concatenate(freq_parts)
+    return ids, freqs, Values(chunks) if chunks else NO_VALUES
 
 
 def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Postings:
     """All live postings of *term* in *fieldname*, across segments."""
     btext = term.encode("utf-8")
-    docs_parts, freq_parts, values = [], [], []
+    docs_parts, freq_parts, value_parts = [], [], []
     for seg in segments:
-        if (fieldname, btext) not in seg.reader._terms:
+        terms = seg.reader._terms
+        try:
+            terminfo = terms.term_info(fieldname, btext)
+        except TermNotFound:
             continue
-        ids, freqs, vals = _read_leaf(seg.reader, fieldname, btext)
+        ids, freqs, vals = _read_leaf(terms, terminfo, fieldname)
         ids = ids + seg.base
         if seg.deleted is not None:
             keep = ~np.isin(ids, seg.deleted)
             ids, freqs = ids[keep], freqs[keep]
-            vals = [v for v, k in zip(vals, keep) if k] if vals else vals
+            vals = vals.take(keep) if len(vals) else vals
         docs_parts.append(ids)
         freq_parts.append(freqs)
-        values.extend(vals)
+        if len(vals):
+            value_parts.append(vals)
     if not docs_parts:
         return EMPTY
+    values = Values.concat(value_parts) if value_parts else NO_VALUES
     if len(docs_parts) == 1:
         return Postings(docs_parts[0], freq_parts[0], values)
     return Postings(np.concatenate(docs_parts), np.concatenate(freq_parts), values)

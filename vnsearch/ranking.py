@@ -20,12 +20,13 @@ import math
 from datetime import date
 import re
 from bisect import bisect_left
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from .postings import Postings, Segment, decode_positions, field_lengths, read_postings, segments_of
+from .postings import Postings, Segment, decode_many, decode_positions, field_lengths, read_postings, segments_of
 from .query import ParsedQuery, Phrase
 from .analysis import WORD_JOINER, _folded_lower, iter_ngrams, syllables as syllables_of
 from .schema import ZONE_OFFSET, facet_value
@@ -39,6 +40,9 @@ _PUNCT = re.compile(r"[\W_]+")
 # little about which article answers it ("Tesla chết năm nào?").
 INTERROGATIVES = frozenset("gì nào ai đâu sao bao nhiêu lâu mấy thế nào".split())
 _EPOCH = date(1970, 1, 1).toordinal()
+# Postings a Ranker keeps decoded between queries (~12 bytes each, plus their
+# positions still deflated): about 50 MB at most.
+CACHE_POSTINGS = 3_000_000
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ class _Unit:
 class Ranker:
     """Scores parsed queries against one open Whoosh reader."""
 
-    def __init__(self, reader, params: RankParams | None = None, cache_size: int = 4096) -> None:
+    def __init__(self, reader, params: RankParams | None = None, cache_postings: int = CACHE_POSTINGS) -> None:
         self.reader = reader
         self.params = params or RankParams()
         self.segments: list[Segment] = segments_of(reader)
@@ -148,8 +152,9 @@ class Ranker:
                 self.live[seg.deleted] = False
         self.doc_count = int(self.live.sum())
         self._norms: dict[str, np.ndarray] = {}
-        self._cache: dict[tuple[str, str], Postings] = {}
-        self._cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._cache_budget = cache_postings
+        self._cache_used = 0
         self._dates: np.ndarray | None = None
         self._ages: np.ndarray | None = None
         self._facet_codes: dict[str, tuple[np.ndarray, list[str]]] = {}
@@ -158,13 +163,27 @@ class Ranker:
     # -- building blocks -------------------------------------------------
 
     def postings(self, fieldname: str, term: str) -> Postings:
+        """The postings of *term*, from a cache of the most recently used lists.
+
+        Queries share their common syllables (``của``, ``người``, ``Việt``),
+        whose lists are the longest to read: a list read for one query is
+        kept for the next, least recently used first out, within a budget of
+        :data:`CACHE_POSTINGS` postings (each list counts one more, so many
+        short lists cannot crowd the budget unseen).
+        """
         key = (fieldname, term)
-        got = self._cache.get(key)
-        if got is None:
-            got = read_postings(self.segments, fieldname, term)
-            if len(self._cache) >= self._cache_size:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = got
+        cache = self._cache
+        got = cache.get(key)
+        if got is not None:
+            cache.move_to_end(key)
+            return got
+        got = read_postings(self.segments, fieldname, term)
+        cost = len(got.docs) + 1
+        if cost <= self._cache_budget:
+            cache[key] = got
+            self._cache_used += cost
+            while self._cache_used > self._cache_budget:
+                self._cache_used -= len(cache.popitem(last=False)[1].docs) + 1
         return got
 
     def _norm(self, fieldname: str) -> np.ndarray:
@@ -275,20 +294,22 @@ class Ranker:
         mask = np.logical_and.reduce([u.mask for u in units])
         docs = np.flatnonzero(mask)
         if docs.size:
-            # Where each candidate sits in each syllable's postings, in one go
-            # (every candidate is in every list: the mask is their intersection).
-            values = [u.postings.values for u in units]
-            where = [np.searchsorted(u.postings.docs, docs).tolist() for u in units]
-            first_values, other_values = values[0], values[1:]
-            first_where, other_where = where[0], where[1:]
-            for j, doc in enumerate(docs.tolist()):
-                starts = decode_positions(first_values[first_where[j]])
-                for k, (vals, w) in enumerate(zip(other_values, other_where)):
-                    following = set(decode_positions(vals[w[j]]))
-                    starts = [x for x in starts if x + k + 1 in following]
-                    if not starts:
-                        mask[doc] = False
-                        break
+            # Every candidate's positions of every syllable, decoded in bulk
+            # (every candidate is in every list: the mask is their
+            # intersection), as keys candidate << 25 | position (positions
+            # stay below 4 zones × 2**22): a phrase starts at key x when
+            # syllable k is at x + k, for each k.
+            def keys(u: _Unit) -> np.ndarray:
+                owner, positions = decode_many(u.postings.values.many(np.searchsorted(u.postings.docs, docs)))
+                return owner << 25 | positions
+
+            starts = keys(units[0])
+            for k, u in enumerate(units[1:], 1):
+                starts = starts[np.isin(starts + k, keys(u))]
+                if not starts.size:
+                    break
+            mask[docs] = False
+            mask[docs[np.unique(starts >> 25)]] = True
         score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
         title_mask = np.logical_and.reduce([u.title_mask for u in units])  # near enough for the title bonus
         return _Unit(score, mask, sum(u.idf for u in units), None, title_mask)

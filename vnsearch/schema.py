@@ -50,9 +50,10 @@ ZONES = ("title", "lead", "body")
 # tuned on bench/relevance.py.
 ZONE_WEIGHTS = (3.0, 1.5, 1.0)
 ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
-# Bumped whenever the analysis or the fields change: an index written by another
-# version must be rebuilt, and we say so instead of returning wrong results.
-SCHEMA_VERSION = 6
+# Bumped whenever the analysis, the fields or the on-disk format change: an index
+# written by another version must be rebuilt, and we say so instead of returning
+# wrong results (7: posting blocks as arrays, vnsearch.codec.pack_block).
+SCHEMA_VERSION = 7
 # A MinHash signature on disk: 32 hashes of 32 bits (see vnsearch.similar).
 SIGNATURE_BYTES = 32 * 4
 
