@@ -56,11 +56,10 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from whoosh import columns
-from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3PerDocReader, W3PerDocWriter,
-                                  W3PostingsWriter, W3TermInfo, W3TermsReader)
-from whoosh.reading import TermNotFound
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3LeafMatcher, W3PerDocReader,
+                                  W3PerDocWriter, W3PostingsWriter, W3TermInfo, W3TermsReader)
 from whoosh.matching import ListMatcher
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import length_to_byte
 from whoosh.util.varints import varint
 
@@ -180,18 +179,20 @@ BLOCK_TAG = 0x56  # "V": the first byte of a packed block (a pickle's is 0x80)
 _WIDTHS = ("<u1", "<u2", "<u4")
 _W_ONES, _W_SAME, _W_BYTES, _W_FLOATS = range(4)
 _F_HEAD_DEFLATED, _F_VALUES, _F_VALUES_DEFLATED = 0x10, 0x20, 0x40
-
-
 _ARRAY_CODES = ("B", "H", "I")  # array typecodes of _WIDTHS (little-endian once swapped)
 _SWAP = sys.byteorder == "big"
 _DEFLATE_FROM = 32  # bytes
 _NUMPY_FROM = 64  # postings in a block from which numpy packs it faster than plain Python
 
 
+def _width_code(largest: int) -> int:
+    """The index in _WIDTHS of the narrowest integers that hold *largest*."""
+    return 0 if largest < 0x100 else 1 if largest < 0x10000 else 2
+
+
 def _packed_ints(values: Sequence[int]) -> tuple[int, bytes]:
     """Non-negative integers as the narrowest of _WIDTHS: (width code, bytes)."""
-    largest = max(values)
-    code = 0 if largest < 0x100 else 1 if largest < 0x10000 else 2
+    code = _width_code(max(values))
     arr = array(_ARRAY_CODES[code], values)
     if _SWAP:
         arr.byteswap()
@@ -210,8 +211,7 @@ def _deflated(raw: bytes, level: int) -> tuple[bytes, bool]:
 def _head_numpy(ids: Sequence[int], weights: Sequence[float]) -> tuple[int, bytes, int]:
     """pack_block's head for a long block, where numpy is the faster way."""
     gaps = np.diff(np.asarray(ids, dtype=np.int64), prepend=0)
-    largest = int(gaps.max())
-    idw = 0 if largest < 0x100 else 1 if largest < 0x10000 else 2
+    idw = _width_code(int(gaps.max()))
     head = gaps.astype(_WIDTHS[idw]).tobytes()
     w = np.asarray(weights, dtype=np.float32)
     if (w == 1.0).all():
@@ -229,8 +229,9 @@ def pack_block(ids: Sequence[int], weights: Sequence[float], values: Sequence[by
 
     *ids* are ascending document numbers, *weights* floats, *values* the
     encoded positions (one per posting) or None for a field without them.
-    Plain Python and ``array``, not numpy: most blocks an index writes hold
-    a handful of postings, where numpy's per-call cost is the whole cost.
+    Blocks of fewer than :data:`_NUMPY_FROM` postings are packed in plain
+    Python: most blocks an index writes hold a handful of postings, where
+    numpy's per-call cost would be the whole cost.
     """
     n = len(ids)
     if n >= _NUMPY_FROM:
@@ -312,6 +313,24 @@ def unpack_block(data: bytes) -> tuple[np.ndarray, np.ndarray | float | None, Pa
     return gaps, weights, values
 
 
+def block_arrays(data: bytes) -> tuple[np.ndarray, np.ndarray | float | None, Sequence[bytes] | None]:
+    """A block's data (inflated if its info says so) as :func:`unpack_block` gives it.
+
+    Reads W3's own pickled blocks too (indexes written with Whoosh's codec):
+    ids as gaps, weights None (all 1.0), one float (all alike) or one per
+    posting, values a tuple (a field of fixed-size values, which vnsearch
+    does not have, reads as none).
+    """
+    if data[0] == BLOCK_TAG:
+        return unpack_block(data)
+    gaps, weights, values = loads(data)
+    if isinstance(weights, tuple):
+        weights = np.asarray(weights, dtype=np.float32)
+    if values is not None and not isinstance(values, tuple):
+        values = None
+    return np.asarray(gaps, dtype=np.int64), weights, values
+
+
 class CompactLeafMatcher(W3LeafMatcher):
     """W3's matcher, reading packed blocks as well as W3's pickled ones."""
 
@@ -320,8 +339,8 @@ class CompactLeafMatcher(W3LeafMatcher):
         data = self._postfile.get(self._dataoffset, datalen)
         if self._compression:
             data = zlib.decompress(data)
-        if data[:1] != bytes((BLOCK_TAG,)):
-            self._data = loads(data)
+        if data[0] != BLOCK_TAG:
+            self._data = loads(data)  # as W3 reads it, byte ids and fixed-size values included
             return
         gaps, weights, values = unpack_block(data)
         if weights is not None and not isinstance(weights, float):

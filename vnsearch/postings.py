@@ -13,7 +13,6 @@ from __future__ import annotations
 import zlib
 from bisect import bisect_right
 from dataclasses import dataclass
-from pickle import loads
 from typing import Sequence
 
 import numpy as np
@@ -21,7 +20,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .codec import BLOCK_TAG, unpack_block
+from .codec import block_arrays
 from .schema import ZONE_OFFSET, CompactPositions
 
 __all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "read_postings", "field_lengths", "Segment", "segments_of"]
@@ -175,7 +174,7 @@ def decode_many(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return owner[keep], (zones * ZONE_OFFSET + within)[keep]
 
 
-def _read_leaf(terms, terminfo, fieldname: str):
+def _read_leaf(terms, terminfo):
     """One segment's postings of a term, from its term info: ids, freqs, values."""
     if terminfo.is_inlined():
         # Short lists are stored inline with the term (see vnsearch.codec).
@@ -201,18 +200,8 @@ def _read_leaf(terms, terminfo, fieldname: str):
         data = postfile.get(data_at, pos - data_at)
         if compression:
             data = zlib.decompress(data)
-        if data[0] == BLOCK_TAG:
-            gaps, weights, values = unpack_block(data)
-            ids = np.cumsum(gaps, dtype=np.int64)
-        else:
-            # W3's own pickled block: ids as gaps, weights None (all 1.0), one
-            # float (all alike) or one per posting.
-            gaps, weights, values = loads(data)
-            ids = np.cumsum(np.asarray(gaps, dtype=np.int64))
-            if isinstance(weights, tuple):
-                weights = np.asarray(weights, dtype=np.float32)
-            values = list(values) if values is not None and not isinstance(values, bytes) else None
-        ids_parts.append(ids)
+        gaps, weights, values = block_arrays(data)
+        ids_parts.append(np.cumsum(gaps, dtype=np.int64))
         if weights is None:
             freq_parts.append(np.ones(count, dtype=np.float32))
         elif isinstance(weights, float):
@@ -238,7 +227,7 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
             terminfo = terms.term_info(fieldname, btext)
         except TermNotFound:
             continue
-        ids, freqs, vals = _read_leaf(terms, terminfo, fieldname)
+        ids, freqs, vals = _read_leaf(terms, terminfo)
         ids = ids + seg.base
         if seg.deleted is not None:
             keep = ~np.isin(ids, seg.deleted)
