@@ -143,6 +143,6 @@ def test_ids_another_writer_adds_between_our_commits_are_replaced_not_doubled(tm
 
         monkeypatch.setattr(one, "_writer", writer_after_someone_else)
         summary = one.index_articles(articles()[:6], jobs=1, commit_every=3)
-        assert len(calls) == 2
+        assert len(calls) == 3  # a writer per commit, then one to merge the run's segments
         assert (summary.added, summary.replaced) == (5, 1)
         assert sorted(one.ids()) == ALL[:6] and len(one) == 6 and one.check() == []

@@ -65,7 +65,7 @@ from whoosh.util.varints import varint
 
 from .schema import read_varint
 
-__all__ = ["CompactCodec", "INLINE_LIMIT", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
+__all__ = ["CompactCodec", "CompactTermInfo", "INLINE_LIMIT", "pack_arrays", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
 
 BLOCK_LIMIT = 1024  # postings per block (Whoosh: 128); see pack_block
 INLINE_LIMIT = 4  # posting lists of at most this many postings live in the term dictionary
@@ -249,13 +249,41 @@ def pack_block(ids: Sequence[int], weights: Sequence[float], values: Sequence[by
             if _SWAP:
                 floats.byteswap()
             wkind, head = _W_FLOATS, head + floats.tobytes()
-    head, head_deflated = _deflated(head, level)
-    flags = idw | wkind << 2 | (_F_HEAD_DEFLATED if head_deflated else 0)
-    vw, tail = 0, b""
+    vw = lengths = data = None
     if values is not None and len(values) == n:
         vw, lengths = _packed_ints([len(v) for v in values])
-        tail, values_deflated = _deflated(lengths + b"".join(values), level)
+        data = b"".join(values)
+    return _framed(n, idw, wkind, head, vw, lengths, data, level)
+
+
+def pack_arrays(ids: np.ndarray, weights: np.ndarray, lengths: np.ndarray | None, data: bytes | None,
+                level: int) -> bytes:
+    """The block :func:`pack_block` makes of the same postings, from arrays.
+
+    A merge (:mod:`vnsearch.merge`) holds a list as arrays: ascending *ids*,
+    float32 *weights*, and the values as their *lengths* and their bytes end
+    to end (*data*), or None for a field without values; no per-posting
+    Python object is made.
+    """
+    idw, head, wkind = _head_numpy(ids, weights)
+    vw = vlengths = None
+    if lengths is not None:
+        vw = _width_code(int(lengths.max()) if len(lengths) else 0)
+        vlengths = lengths.astype(_WIDTHS[vw]).tobytes()
+    return _framed(len(ids), idw, wkind, head, vw, vlengths, data, level)
+
+
+def _framed(n: int, idw: int, wkind: int, head: bytes, vw: int | None, lengths: bytes | None,
+            data: bytes | None, level: int) -> bytes:
+    """A block from its packed parts: tag, flags, sizes, head, values part (each deflated if smaller)."""
+    head, head_deflated = _deflated(head, level)
+    flags = idw | wkind << 2 | (_F_HEAD_DEFLATED if head_deflated else 0)
+    tail = b""
+    if lengths is not None:
+        tail, values_deflated = _deflated(lengths + data, level)
         flags |= _F_VALUES | (_F_VALUES_DEFLATED if values_deflated else 0)
+    else:
+        vw = 0
     return bytes((BLOCK_TAG, flags, vw)) + varint(n) + varint(len(head)) + head + tail
 
 
@@ -285,6 +313,13 @@ class PackedValues:
 
     def __iter__(self):
         return (self[i] for i in range(self._count))
+
+    def parts(self) -> tuple[np.ndarray, bytes]:
+        """Every value's length, and the values end to end (what :func:`pack_arrays` takes)."""
+        raw = zlib.decompress(self._raw) if self._deflated else self._raw
+        dtype = np.dtype(_WIDTHS[self._width])
+        return (np.frombuffer(raw, dtype=dtype, count=self._count).astype(np.int64),
+                raw[self._count * dtype.itemsize:])
 
 
 def unpack_block(data: bytes) -> tuple[np.ndarray, np.ndarray | float | None, PackedValues | None]:

@@ -34,6 +34,7 @@ from .similar import (NEAR_DUPLICATE, article_text, band_rows, estimated_jaccard
                       shingles, signature_of)
 from .analysis import query_syllables, tokenize
 from .codec import CompactCodec
+from .merge import choose, merge_policy
 from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
@@ -448,7 +449,7 @@ class SearchEngine:
                 # Whoosh only deletes committed documents: the same id twice in
                 # one input needs a commit between, or both would stay.
                 if article.id in in_writer or (commit_every is not None and len(in_writer) >= commit_every):
-                    writer.commit()
+                    writer.commit(mergetype=merge_policy(final=False))
                     writer = bulk_writer(self._writer(limitmb=256))
                     in_writer.clear()
                     recommitted = True
@@ -468,10 +469,32 @@ class SearchEngine:
             writer.cancel()
             raise
         if in_writer:
-            writer.commit()
+            writer.commit(mergetype=merge_policy(final=False))
         else:
             writer.cancel()
+        if summary.written:
+            self.merge()
         return summary
+
+    def merge(self) -> bool:
+        """Merge the index's small segments (see :func:`vnsearch.merge.choose`); True if any were.
+
+        Every commit of an indexing run writes a segment, and each query pays
+        per segment; a run merges what it wrote at its end, so the whole
+        corpus loaded in one run is one segment. Called by
+        :meth:`index_articles`; call it after writing with Whoosh directly.
+        """
+        counts = [s.doc_count() for s in self._ix._segments()]
+        if not choose(counts) and all(counts):
+            return False
+        writer = self._writer()
+        try:
+            writer.commit(mergetype=merge_policy(final=True))
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+        return True
 
     def add_paths(self, paths: Sequence[str | os.PathLike], jobs: int | None = None,
                   on_progress: Callable[[Article], None] | None = None,
@@ -531,7 +554,7 @@ class SearchEngine:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=merge_policy(final=True))
         return count
 
     def clear(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import zlib
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -174,21 +174,12 @@ def decode_many(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return owner[keep], (zones * ZONE_OFFSET + within)[keep]
 
 
-def _read_leaf(terms, terminfo):
-    """One segment's postings of a term, from its term info: ids, freqs, values."""
-    if terminfo.is_inlined():
-        # Short lists are stored inline with the term (see vnsearch.codec).
-        ids, freqs, values = terminfo.inlined_postings()
-        values = [v or b"" for v in values] if values and any(values) else ()
-        return (np.asarray(ids, dtype=np.int64), np.asarray(freqs, dtype=np.float32),
-                Values([values]) if values else NO_VALUES)
+def leaf_blocks(terms, terminfo) -> Iterator[tuple[int, np.ndarray, np.ndarray | float | None, Sequence[bytes] | None]]:
+    """One segment's blocks of a list not inlined: (count, gaps, weights, values) as block_arrays gives them."""
     postfile = terms._postfile
     # (The extent's length is unusable: W3TermInfo.from_bytes leaves it a
     # tuple. The last block says it is the last.)
     pos = terminfo.extent()[0] + 4  # after the W3 header tag
-    ids_parts: list[np.ndarray] = []
-    freq_parts: list[np.ndarray] = []
-    chunks: list = []
     while True:
         # W3's block framing: a length (negative for the last block), the
         # pickled block info, then the data.
@@ -200,21 +191,39 @@ def _read_leaf(terms, terminfo):
         data = postfile.get(data_at, pos - data_at)
         if compression:
             data = zlib.decompress(data)
-        gaps, weights, values = block_arrays(data)
-        ids_parts.append(np.cumsum(gaps, dtype=np.int64))
-        if weights is None:
-            freq_parts.append(np.ones(count, dtype=np.float32))
-        elif isinstance(weights, float):
-            freq_parts.append(np.full(count, weights, dtype=np.float32))
-        else:
-            freq_parts.append(weights.astype(np.float32))
-        if values is not None:
-            chunks.append(values)
+        yield (count, *block_arrays(data))
         if size < 0:
             break
+
+
+def _read_leaf(terms, terminfo):
+    """One segment's postings of a term, from its term info: ids, freqs, values."""
+    if terminfo.is_inlined():
+        # Short lists are stored inline with the term (see vnsearch.codec).
+        ids, freqs, values = terminfo.inlined_postings()
+        values = [v or b"" for v in values] if values and any(values) else ()
+        return (np.asarray(ids, dtype=np.int64), np.asarray(freqs, dtype=np.float32),
+                Values([values]) if values else NO_VALUES)
+    ids_parts: list[np.ndarray] = []
+    freq_parts: list[np.ndarray] = []
+    chunks: list = []
+    for count, gaps, weights, values in leaf_blocks(terms, terminfo):
+        ids_parts.append(np.cumsum(gaps, dtype=np.int64))
+        freq_parts.append(block_weights(count, weights))
+        if values is not None:
+            chunks.append(values)
     ids = ids_parts[0] if len(ids_parts) == 1 else np.concatenate(ids_parts)
     freqs = freq_parts[0] if len(freq_parts) == 1 else np.concatenate(freq_parts)
     return ids, freqs, Values(chunks) if chunks else NO_VALUES
+
+
+def block_weights(count: int, weights: np.ndarray | float | None) -> np.ndarray:
+    """A block's weights as float32, one per posting (block_arrays abbreviates them)."""
+    if weights is None:
+        return np.ones(count, dtype=np.float32)
+    if isinstance(weights, float):
+        return np.full(count, weights, dtype=np.float32)
+    return weights.astype(np.float32)
 
 
 def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Postings:
