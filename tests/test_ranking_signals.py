@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 from vnsearch import SearchEngine
-from vnsearch.ranking import INTERROGATIVES, RankParams, _in_order
+from vnsearch.ranking import INTERROGATIVES, RankParams
 
 
 def engine_with(tmp_path: Path, articles: list[dict]) -> SearchEngine:
@@ -64,13 +64,6 @@ def test_a_title_holding_the_words_in_the_order_typed_ranks_above_the_reverse(tm
     assert ids(engine.search("chết treo")) == ["order", "reverse"]
     assert ids(engine.search("treo chết")) == ["reverse", "order"]
     engine.close()
-
-
-def test_in_order_needs_every_syllable_in_the_title_in_order():
-    assert _in_order([[1, 7], [3]], limit=10)
-    assert not _in_order([[5], [3]], limit=10)
-    assert not _in_order([[1], None], limit=10)
-    assert not _in_order([[1], [12]], limit=10)  # the second one is past the title
 
 
 def test_question_words_say_little_in_a_question(tmp_path):

@@ -17,7 +17,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
@@ -393,6 +393,7 @@ class SearchEngine:
         # The lock first, then the searcher: articles another process committed
         # while we waited must be seen, or their ids would be added twice.
         writer = bulk_writer(self._writer(limitmb=256))
+        older = {s.segment_id() for s in writer.segments}  # what this run finds: see merge()
         try:
             with self._reading():
                 searcher = self._current()[0]
@@ -473,23 +474,26 @@ class SearchEngine:
         else:
             writer.cancel()
         if summary.written:
-            self.merge()
+            self.merge(older)
         return summary
 
-    def merge(self) -> bool:
+    def merge(self, older: Collection[str] | None = None) -> bool:
         """Merge the index's small segments (see :func:`vnsearch.merge.choose`); True if any were.
 
         Every commit of an indexing run writes a segment, and each query pays
-        per segment; a run merges what it wrote at its end, so the whole
-        corpus loaded in one run is one segment. Called by
-        :meth:`index_articles`; call it after writing with Whoosh directly.
+        per segment; a run merges what it wrote at its end (every segment
+        whose id is not in *older*), so the whole corpus loaded in one run is
+        one segment. Called by :meth:`index_articles`; call it after writing
+        with Whoosh directly.
         """
-        counts = [s.doc_count() for s in self._ix._segments()]
-        if not choose(counts) and all(counts):
+        segments = self._ix._segments()
+        counts = [s.doc_count() for s in segments]
+        fresh = [i for i, s in enumerate(segments) if older is not None and s.segment_id() not in older]
+        if not choose(counts, fresh) and all(counts):
             return False
         writer = self._writer()
         try:
-            writer.commit(mergetype=merge_policy(final=True))
+            writer.commit(mergetype=merge_policy(final=True, older=older))
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 from itertools import groupby
 from pickle import dumps
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 from whoosh import columns
@@ -38,24 +38,26 @@ from .postings import block_weights, leaf_blocks
 __all__ = ["merge_segments", "merge_policy", "choose", "MAX_SEGMENTS"]
 
 # Segments an index may hold between the commits of one run before the
-# smallest are merged; a run's last commit merges as :func:`choose` says.
-MAX_SEGMENTS = 32
+# smallest are merged (64,000 articles at a commit per 1,000); a run's last
+# commit merges as :func:`choose` says.
+MAX_SEGMENTS = 64
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.int64)
 
 
-def choose(counts: Sequence[int]) -> list[int]:
+def choose(counts: Sequence[int], fresh: Collection[int] = ()) -> list[int]:
     """Which segments (by index into *counts*, their live documents) to merge.
 
-    The smallest first, then each next larger one while the ones taken so
-    far hold at least half as many documents: a bulk load's equal segments
-    all merge into one, while a few articles added to a large index merge
-    only with the other small segments. Each document is thus rewritten
-    about log2(n) times over the life of an index, never once per commit.
+    The *fresh* ones (those an indexing run wrote: a run merges what it
+    wrote), then the smallest of the others, then each next larger one while
+    the ones taken so far hold at least half as many documents: a bulk
+    load's equal segments all merge into one, while a few articles added to
+    a large index merge only with the other small segments. Each document
+    is thus rewritten about log2(n) times over the life of an index, never
+    once per commit.
     """
-    order = sorted(range(len(counts)), key=lambda i: counts[i])
-    taken: list[int] = []
-    total = 0
-    for i in order:
+    taken = sorted(fresh)
+    total = sum(counts[i] for i in taken)
+    for i in sorted((i for i in range(len(counts)) if i not in fresh), key=lambda i: counts[i]):
         if taken and total * 2 < counts[i]:
             break
         taken.append(i)
@@ -63,19 +65,21 @@ def choose(counts: Sequence[int]) -> list[int]:
     return taken if len(taken) > 1 else []
 
 
-def merge_policy(final: bool = True) -> Callable:
+def merge_policy(final: bool = True, older: Collection[str] | None = None) -> Callable:
     """A Whoosh ``mergetype``: segments without live documents dropped, others merged as :func:`choose` says.
 
     *final* False (a commit in the middle of a run) merges only when the
     index holds more than :data:`MAX_SEGMENTS` segments, so a long bulk load
-    does not rewrite what it has just written at every commit; the run's
-    last commit merges (see ``SearchEngine.index_articles``).
+    does not rewrite what it has just written at every commit. With *older*
+    (the ids of the segments there were before an indexing run), every
+    other segment counts as fresh: the run's last commit merges them all.
     """
     def policy(writer, segments):
         live = [s for s in segments if s.doc_count() > 0]
         if not final and len(live) <= MAX_SEGMENTS:
             return live
-        picked = choose([s.doc_count() for s in live])
+        fresh = [i for i, s in enumerate(live) if older is not None and s.segment_id() not in older]
+        picked = choose([s.doc_count() for s in live], fresh)
         if not picked:
             return live
         chosen = [live[i] for i in sorted(picked)]

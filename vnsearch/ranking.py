@@ -19,14 +19,13 @@ from __future__ import annotations
 import math
 from datetime import date
 import re
-from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from .postings import Postings, Segment, decode_many, decode_positions, field_lengths, read_postings, segments_of
+from .postings import Postings, Segment, decode_many, field_lengths, read_postings, segments_of
 from .query import ParsedQuery, Phrase
 from .analysis import WORD_JOINER, _folded_lower, iter_ngrams, syllables as syllables_of
 from .schema import ZONE_OFFSET, facet_value
@@ -105,28 +104,6 @@ def _epoch_day(yyyymmdd: int) -> int:
         return 0
 
 
-def _in_order(positions: Sequence[list[int] | None], limit: int) -> bool:
-    """Whether each syllable occurs before *limit* (in the title), in the given order."""
-    last = -1
-    for pos in positions:
-        if not pos:
-            return False
-        nxt = next((x for x in pos if x > last), None)  # positions are sorted
-        if nxt is None or nxt >= limit:
-            return False
-        last = nxt
-    return True
-
-
-def _near(a: list[int], b: list[int], window: int) -> bool:
-    """Whether some position of sorted *a* is within *window* of one of sorted *b*."""
-    for x in a:
-        j = bisect_left(b, x - window)
-        if j < len(b) and b[j] <= x + window:
-            return True
-    return False
-
-
 @dataclass
 class _Unit:
     """One syllable (or phrase alternative) scored over all documents."""
@@ -136,6 +113,99 @@ class _Unit:
     idf: float
     postings: Postings | None  # folded tier, with positions (for proximity); None for a phrase
     title_mask: np.ndarray  # documents whose title holds it (all its syllables, for a phrase)
+
+
+def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple[np.ndarray, np.ndarray]:
+    """Bonus for query syllables that stand together, in order, in each candidate.
+
+    *runs* holds the units of each run of query words. Each adjacent pair of
+    syllables found next to each other in a document earns ``pair_weight``
+    × their mean idf (``near_weight`` where merely within ``near_window``),
+    and the longest chain of consecutive query syllables earns
+    ``chain_weight`` per syllable beyond two: six query syllables in a row
+    are far stronger evidence than three scattered pairs.
+
+    Each syllable's positions in every candidate are decoded in one go
+    (:func:`decode_many`) as sorted keys ``candidate << 25 | position``
+    (positions stay below 4 zones × 2**22), so "x + 1 in the next list"
+    and "within the window" are searches in sorted arrays, not a Python
+    loop per candidate. Returns the bonus per candidate and whether some run
+    of the query stands in the title (every syllable before ``ZONE_OFFSET``)
+    in the order typed.
+    """
+    k = len(docs)
+    owners = np.arange(k, dtype=np.int64)
+    keys_of: dict[int, np.ndarray] = {}
+
+    def keys(u: _Unit) -> np.ndarray:
+        got = keys_of.get(id(u))
+        if got is None:
+            pd = u.postings.docs
+            if len(pd):
+                idx = np.minimum(np.searchsorted(pd, docs), len(pd) - 1)
+                found = np.flatnonzero(pd[idx] == docs)
+            else:
+                idx, found = pd, np.zeros(0, dtype=np.int64)
+            if found.size and len(u.postings.values):
+                owner, positions = decode_many(u.postings.values.many(idx[found]))
+                got = found[owner] << 25 | positions
+            else:
+                got = np.zeros(0, dtype=np.int64)
+            keys_of[id(u)] = got
+        return got
+
+    def following(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per key of *a*: whether key + 1 is in *b*, and where it would be."""
+        if not b.size:
+            return np.zeros(a.size, dtype=bool), np.zeros(a.size, dtype=np.int64)
+        at = np.minimum(np.searchsorted(b, a + 1), b.size - 1)
+        return b[at] == a + 1, at
+
+    bonus = np.zeros(k, dtype=np.float64)
+    ordered = np.zeros(k, dtype=bool)
+    for run in runs:
+        idf = [u.idf for u in run]
+        lists = [keys(u) for u in run]
+        longest = np.zeros(k, dtype=np.int64)
+        chain_next = None  # chain lengths of the following syllable's keys
+        for i in range(len(run) - 1, -1, -1):
+            a = lists[i]
+            if not a.size:
+                chain_next = None
+                continue
+            chain = np.ones(a.size, dtype=np.int64)
+            if i + 1 < len(run) and lists[i + 1].size:
+                b = lists[i + 1]
+                hit, at = following(a, b)
+                if chain_next is not None:
+                    chain += np.where(hit, chain_next[at], 0)
+                pair_idf = (idf[i] + idf[i + 1]) / 2
+                adjacent = np.zeros(k, dtype=bool)
+                adjacent[a[hit] >> 25] = True
+                lo = np.minimum(np.searchsorted(b, a - p.near_window), b.size - 1)
+                near = np.zeros(k, dtype=bool)
+                close = (b[lo] >= a - p.near_window) & (b[lo] <= a + p.near_window)
+                near[a[close] >> 25] = True
+                bonus += np.where(adjacent, pair_idf * p.pair_weight,
+                                  np.where(near, pair_idf * p.near_weight, 0.0))
+            np.maximum.at(longest, a >> 25, chain)
+            chain_next = chain
+        bonus += np.where(longest > 2, (longest - 2) * sum(idf) / len(idf) * p.chain_weight, 0.0)
+        if p.title_order_weight and len(run) > 1:
+            # Each syllable's first position after the previous one's, all in the title.
+            last = np.full(k, -1, dtype=np.int64)
+            alive = np.ones(k, dtype=bool)
+            for a in lists:
+                if not a.size:
+                    alive[:] = False
+                    break
+                at = np.minimum(np.searchsorted(a, owners << 25 | (last + 1)), a.size - 1)
+                got = a[at]
+                alive &= (got >> 25 == owners) & ((got & (1 << 25) - 1) < ZONE_OFFSET) & \
+                    ((got & (1 << 25) - 1) > last)
+                last = got & (1 << 25) - 1
+            ordered |= alive
+    return bonus, ordered
 
 
 class Ranker:
@@ -313,42 +383,6 @@ class Ranker:
         score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
         title_mask = np.logical_and.reduce([u.title_mask for u in units])  # near enough for the title bonus
         return _Unit(score, mask, sum(u.idf for u in units), None, title_mask)
-
-    def _proximity(self, runs: list[list[list[int] | None]], idfs: list[list[float]],
-                   p: RankParams | None = None) -> float:
-        """Bonus for query syllables that stand together, in order, in the article.
-
-        *runs* holds, per run of query words, each syllable's positions in this
-        document (None where absent). Each adjacent pair found next to each
-        other earns ``pair_weight`` (less for merely near), and the longest
-        chain of consecutive query syllables earns ``chain_weight`` per syllable
-        beyond two: six query syllables in a row are far stronger evidence than
-        three scattered pairs.
-        """
-        p = p or self.params
-        bonus = 0.0
-        for positions, idf in zip(runs, idfs):
-            chain_next: dict[int, int] = {}  # position -> chain length from the following syllable
-            next_set: set[int] = set()
-            longest = 0
-            for i in range(len(positions) - 1, -1, -1):
-                pos = positions[i]
-                if not pos:
-                    chain_next, next_set = {}, set()
-                    continue
-                current = {x: 1 + chain_next.get(x + 1, 0) for x in pos}
-                longest = max(longest, max(current.values()))
-                following = positions[i + 1] if i + 1 < len(positions) else None
-                if following:
-                    pair_idf = (idf[i] + idf[i + 1]) / 2
-                    if any(x + 1 in next_set for x in pos):
-                        bonus += pair_idf * p.pair_weight
-                    elif _near(pos, following, p.near_window):
-                        bonus += pair_idf * p.near_weight
-                chain_next, next_set = current, set(pos)
-            if longest > 2:
-                bonus += (longest - 2) * sum(idf) / len(idf) * p.chain_weight
-        return bonus
 
     # -- filters ------------------------------------------------------------
 
@@ -573,38 +607,19 @@ class Ranker:
         runs = [r for r in runs if len(r) > 1]
         if runs:
             docs = candidates[top]
-            # Where each candidate sits in each syllable's posting list, in one go.
-            located = {}
-            for run in runs:
-                for u in run:
-                    if id(u) not in located and u.postings is not None:
-                        pd = u.postings.docs
-                        idx = np.minimum(np.searchsorted(pd, docs), max(len(pd) - 1, 0))
-                        found = pd[idx] == docs if len(pd) else np.zeros(len(docs), dtype=bool)
-                        located[id(u)] = (idx, found, u.postings.values)
-            idfs = [[u.idf for u in run] for run in runs]
-            for j, i in enumerate(top):
-                per_run = []
-                present = 0
-                for run in runs:
-                    plist = []
-                    for u in run:
-                        idx, found, values = located[id(u)]
-                        if found[j]:
-                            plist.append(decode_positions(values[idx[j]]))
-                            present += 1
-                        else:
-                            plist.append(None)
-                    per_run.append(plist)
-                if present < 2:
-                    continue
-                bonus = self._proximity(per_run, idfs, p)
-                if bonus:
-                    bonus *= coverage[docs[j]] ** p.coverage_power
-                    scores[i] += bonus if decay is None else bonus * decay[docs[j]]
-                if p.title_order_weight and any(_in_order(r, ZONE_OFFSET) for r in per_run):
-                    # Words remembered from a headline come in its order.
-                    scores[i] *= 1 + p.title_order_weight
+            bonus, ordered = proximity(runs, docs, p)
+            if bonus.any():
+                # As float32 scores take it: bonus × coverage ** power (× decay).
+                # (numpy's float32 power over an array may differ from its scalar
+                # power in the last bit; scalars keep rankings as they were.)
+                weights = np.array([c ** p.coverage_power for c in coverage[docs]], dtype=np.float32)
+                scaled = bonus.astype(np.float32) * weights
+                if decay is not None:
+                    scaled = scaled * decay[docs]
+                scores[top] += np.where(bonus != 0, scaled, np.float32(0))
+            if p.title_order_weight and ordered.any():
+                # Words remembered from a headline come in its order.
+                scores[top] = np.where(ordered, scores[top] * (1 + p.title_order_weight), scores[top])
         if p.title_info_power and title_all is not None and query.groups:
             self._title_information(query, candidates, top, scores, title_all, p)
         order = top[np.lexsort((candidates[top], -scores[top]))]
