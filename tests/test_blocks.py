@@ -80,6 +80,23 @@ def test_values_keep_their_order_through_take_concat_and_many():
     assert both.many(picks) == [expected[i] for i in picks]
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(_positions, min_size=1, max_size=9), min_size=1, max_size=5), st.data())
+def test_values_decode_in_bulk_what_they_hold(blocks, data):
+    # Packed blocks (as read from disk) and a plain one (inlined postings), cut by take.
+    chunks = [unpack_block(pack_block(array("I", range(len(b))), array("f", [1.0] * len(b)),
+                                      [encode_positions(p) for p in b], 6))[2] for b in blocks[1:]]
+    values = Values([[encode_positions(p) for p in blocks[0]]] + chunks)
+    flat = [p for b in blocks for p in b]
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(flat), max_size=len(flat))))
+    for vals, lists in ((values, flat), (values.take(keep), [p for p, k in zip(flat, keep) if k])):
+        if not lists:
+            continue
+        picks = data.draw(st.lists(st.integers(0, len(lists) - 1), max_size=12))
+        owner, positions = vals.decode(picks)
+        assert list(zip(owner.tolist(), positions.tolist())) == [(i, x) for i, k in enumerate(picks) for x in lists[k]]
+
+
 def _schema() -> fields.Schema:
     return fields.Schema(id=fields.ID(stored=True, unique=True), text=PreAnalyzed(positions=False),
                          text_f=PreAnalyzed(positions=True))

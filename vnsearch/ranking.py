@@ -25,7 +25,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .postings import Postings, Segment, decode_many, field_lengths, read_postings, segments_of
+from .postings import Postings, Segment, field_lengths, read_postings, segments_of
 from .query import ParsedQuery, Phrase
 from .analysis import WORD_JOINER, _folded_lower, iter_ngrams, syllables as syllables_of
 from .schema import ZONE_OFFSET, facet_value
@@ -126,7 +126,7 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
     are far stronger evidence than three scattered pairs.
 
     Each syllable's positions in every candidate are decoded in one go
-    (:func:`decode_many`) as sorted keys ``candidate << 25 | position``
+    (:meth:`Values.decode`) as sorted keys ``candidate << 25 | position``
     (positions stay below 4 zones × 2**22), so "x + 1 in the next list"
     and "within the window" are searches in sorted arrays, not a Python
     loop per candidate. Returns the bonus per candidate and whether some run
@@ -147,7 +147,7 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
             else:
                 idx, found = pd, np.zeros(0, dtype=np.int64)
             if found.size and len(u.postings.values):
-                owner, positions = decode_many(u.postings.values.many(idx[found]))
+                owner, positions = u.postings.values.decode(idx[found])
                 got = found[owner] << 25 | positions
             else:
                 got = np.zeros(0, dtype=np.int64)
@@ -370,7 +370,7 @@ class Ranker:
             # stay below 4 zones × 2**22): a phrase starts at key x when
             # syllable k is at x + k, for each k.
             def keys(u: _Unit) -> np.ndarray:
-                owner, positions = decode_many(u.postings.values.many(np.searchsorted(u.postings.docs, docs)))
+                owner, positions = u.postings.values.decode(np.searchsorted(u.postings.docs, docs))
                 return owner << 25 | positions
 
             starts = keys(units[0])
