@@ -26,7 +26,7 @@ from typing import Callable, Collection, Sequence
 
 import numpy as np
 from whoosh import columns
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length
@@ -93,7 +93,8 @@ def merge_policy(final: bool = True, older: Collection[str] | None = None) -> Ca
         merged = merge_segments(writer.storage, writer.schema, writer.indexname, chosen, codec)
         first = live.index(chosen[0])
         rest = [s for s in live if s not in chosen]
-        # Where the first of them was, so documents keep their order.
+        # Where the first of them was: a bulk load's segments stand together,
+        # so its documents keep their order (ties in score keep theirs).
         return rest[:first] + [merged] + rest[first:]
     return policy
 
@@ -106,7 +107,7 @@ def mergeable(schema, segments) -> bool:
         size = field.format.fixed_value_size() if field.format else 0
         if size is not None and size > 0:
             return False
-    return all(hasattr(s, "codec") and type(s.codec()).__name__ in ("CompactCodec", "W3Codec") for s in segments)
+    return all(isinstance(getattr(s, "codec", lambda: None)(), W3Codec) for s in segments)  # CompactCodec is one
 
 
 def merge_segments(storage, schema, indexname: str, segments: Sequence, codec: CompactCodec | None = None):
