@@ -73,7 +73,7 @@ class Values(Sequence[bytes]):
     so reading a list for its documents and weights costs nothing for them.
     """
 
-    __slots__ = ("_chunks", "_starts", "_index")
+    __slots__ = ("_chunks", "_starts", "_index", "_flat")
 
     def __init__(self, chunks: Sequence[Sequence[bytes]] = (), index: np.ndarray | None = None) -> None:
         self._chunks = list(chunks)
@@ -81,6 +81,7 @@ class Values(Sequence[bytes]):
         for chunk in self._chunks:
             self._starts.append(self._starts[-1] + len(chunk))
         self._index = index
+        self._flat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._index) if self._index is not None else self._starts[-1]
@@ -109,29 +110,30 @@ class Values(Sequence[bytes]):
         """``decode_many(self.many(indices))``, the values gathered with numpy, not one by one.
 
         Proximity and phrase checks decode thousands of values per query;
-        fetching each as a bytes object cost more than decoding them all.
+        fetching each as a bytes object cost more than decoding them all. The
+        first call lays every block's values end to end in one array (kept
+        with the list in the ranker's cache), so later calls are a gather.
         """
         raw = np.asarray(indices, dtype=np.int64)
         if not raw.size:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         if self._index is not None:
             raw = self._index[raw]
-        starts = np.asarray(self._starts)
-        blocks = np.searchsorted(starts, raw, side="right") - 1
-        begin = np.empty(raw.size, dtype=np.int64)
-        lengths = np.empty(raw.size, dtype=np.int64)
-        datas, base = [], 0
-        for b in np.unique(blocks).tolist():
-            data, offsets = _chunk_arrays(self._chunks[b])
-            here = blocks == b
-            local = raw[here] - starts[b]
-            begin[here] = offsets[local] + base
-            lengths[here] = offsets[local + 1] - offsets[local]
-            datas.append(data)
-            base += data.size
-        data = datas[0] if len(datas) == 1 else np.concatenate(datas)
-        ends = np.cumsum(lengths)
-        picks = np.repeat(begin - (ends - lengths), lengths) + np.arange(int(ends[-1]), dtype=np.int64)
+        if self._flat is None:
+            datas, starts, ends, base = [], [], [], 0
+            for chunk in self._chunks:
+                data, offsets = _chunk_arrays(chunk)
+                datas.append(data)
+                starts.append(offsets[:-1] + base)
+                ends.append(offsets[1:] + base)
+                base += data.size
+            self._flat = (datas[0] if len(datas) == 1 else np.concatenate(datas),
+                          np.concatenate(starts), np.concatenate(ends))
+        data, starts, ends = self._flat
+        begin = starts[raw]
+        lengths = ends[raw] - begin
+        total = np.cumsum(lengths)
+        picks = np.repeat(begin - (total - lengths), lengths) + np.arange(int(total[-1]), dtype=np.int64)
         return decode_buffer(lengths, data[picks])
 
     def take(self, keep: np.ndarray) -> "Values":
