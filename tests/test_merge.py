@@ -187,3 +187,12 @@ def test_a_merge_that_fails_midway_leaves_the_index_as_it_was(tmp_path, monkeypa
         assert engine.merge(older=set())  # the lock was let go: the next merge goes ahead
         assert [s.doc_count() for s in engine._ix._segments()] == [9]
         assert len(engine.search("bóng đá", limit=20)) == 9 and engine.check() == []
+
+
+def test_a_run_with_nothing_to_write_leaves_no_files_behind(tmp_path):
+    with SearchEngine(tmp_path / "ix") as engine:
+        engine.index_articles(_articles(3), jobs=1)
+        files = sorted(f.name for f in (tmp_path / "ix").iterdir())
+        assert engine.index_articles(_articles(3), jobs=1).unchanged == 3
+        assert engine.delete(["nowhere"]) == 0
+        assert sorted(f.name for f in (tmp_path / "ix").iterdir()) == files

@@ -398,7 +398,7 @@ class SearchEngine:
             with self._reading():
                 searcher = self._current()[0]
         except BaseException:
-            writer.cancel()
+            _cancel(writer)
             raise
 
         seen: set[str] = set()
@@ -467,12 +467,12 @@ class SearchEngine:
                 if on_progress:
                     on_progress(article)
         except BaseException:
-            writer.cancel()
+            _cancel(writer)
             raise
         if in_writer:
             writer.commit(mergetype=merge_policy(final=False))
         else:
-            writer.cancel()
+            _cancel(writer)
         if summary.written:
             self.merge(older)
         return summary
@@ -496,7 +496,7 @@ class SearchEngine:
             writer.commit(mergetype=merge_policy(final=True, older=older))
         except BaseException:
             if not writer.is_closed:
-                writer.cancel()
+                _cancel(writer)
             raise
         return True
 
@@ -556,9 +556,12 @@ class SearchEngine:
             for article_id in ids:
                 count += writer.delete_by_term("id", article_id)
         except BaseException:
-            writer.cancel()
+            _cancel(writer)
             raise
-        writer.commit(mergetype=merge_policy(final=True))
+        if count:
+            writer.commit(mergetype=merge_policy(final=True))
+        else:  # nothing found: the index stays as it was, files and all
+            _cancel(writer)
         return count
 
     def clear(self) -> None:
@@ -977,6 +980,23 @@ def _respell(text: str, syllables: Sequence[str]) -> str:
         last = token.end
     out.append(text[last:])
     return " ".join("".join(out).split())
+
+
+def _cancel(writer) -> None:
+    """``writer.cancel()``, and the files it had opened for its segment deleted.
+
+    Whoosh creates a writer's segment files when the writer opens and leaves
+    them when it is cancelled, for the next commit to delete: a re-run that
+    finds nothing changed would leave three empty files behind.
+    """
+    segment = getattr(writer, "newsegment", None)
+    writer.cancel()
+    if segment is not None:
+        for name in segment.list_files(writer.storage):
+            try:
+                writer.storage.delete_file(name)
+            except OSError:
+                pass
 
 
 def _hit(fields: Mapping, score: float, rank: int, highlighter: Highlighter, snippet_chars: int) -> Hit:
