@@ -66,7 +66,7 @@ from whoosh.util.varints import varint
 
 from .schema import read_varint
 
-__all__ = ["CompactCodec", "CompactTermInfo", "INLINE_LIMIT", "pack_arrays", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
+__all__ = ["CompactCodec", "CompactTermInfo", "INLINE_LIMIT", "pack_arrays", "write_block", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
 
 BLOCK_LIMIT = 1024  # postings per block (Whoosh: 128); see pack_block
 INLINE_LIMIT = 4  # posting lists of at most this many postings live in the term dictionary
@@ -155,14 +155,22 @@ class CompactPostingsWriter(W3PostingsWriter):
                 else:
                     comp = 0  # the block info tells the reader not to decompress
         ids = self._ids
-        infobytes = dumps((len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
-                           length_to_byte(self._maxlength)), _PROTOCOL)
-        blocklength = len(infobytes) + len(databytes)
-        self._postfile.write_int(-blocklength if last else blocklength)
-        self._postfile.write(infobytes)
-        self._postfile.write(databytes)
+        write_block(self._postfile, databytes, len(ids), ids[-1], self._maxweight, comp,
+                    length_to_byte(self._minlength), length_to_byte(self._maxlength), last)
         self._blockcount += 1
         self._new_block()
+
+
+def write_block(postfile, databytes: bytes, count: int, lastid: int, maxweight: float, compression: int,
+                minlength: int, maxlength: int, last: bool) -> None:
+    """One block in W3's framing: its length (negative for a list's last block), the pickled block info
+    (postings, last id, largest weight, deflate level, shortest and longest document as length bytes), the data.
+    """
+    infobytes = dumps((count, lastid, maxweight, compression, minlength, maxlength), _PROTOCOL)
+    size = len(infobytes) + len(databytes)
+    postfile.write_int(-size if last else size)
+    postfile.write(infobytes)
+    postfile.write(databytes)
 
 
 # -- posting blocks as arrays ------------------------------------------------------
@@ -278,7 +286,7 @@ def pack_arrays(ids: np.ndarray, weights: np.ndarray, lengths: np.ndarray | None
 
 def _framed(n: int, idw: int, wkind: int, head: bytes, vw: int | None, lengths: bytes | None,
             data: bytes | None, level: int) -> bytes:
-    """A block from its packed parts: tag, flags, sizes, head, values part (each deflated if smaller)."""
+    """A block from its packed parts: tag, flags, sizes, head (deflated if smaller), values part."""
     head, head_deflated = _deflated(head, level)
     flags = idw | wkind << 2 | (_F_HEAD_DEFLATED if head_deflated else 0)
     tail = b""
@@ -329,13 +337,6 @@ class PackedValues:
 
     def __iter__(self):
         return (self[i] for i in range(self._count))
-
-    def parts(self) -> tuple[np.ndarray, bytes]:
-        """Every value's length, and the values end to end (what :func:`pack_arrays` takes)."""
-        raw = zlib.decompress(self._raw) if self._deflated else self._raw
-        dtype = np.dtype(_WIDTHS[self._width])
-        return (np.frombuffer(raw, dtype=dtype, count=self._count).astype(np.int64),
-                raw[self._count * dtype.itemsize:])
 
 
 def unpack_block(data: bytes) -> tuple[np.ndarray, np.ndarray | float | None, PackedValues | None]:

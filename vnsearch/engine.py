@@ -34,7 +34,7 @@ from .similar import (NEAR_DUPLICATE, article_text, band_rows, estimated_jaccard
                       shingles, signature_of)
 from .analysis import query_syllables, tokenize
 from .codec import CompactCodec
-from .merge import choose, merge_policy
+from .merge import merge_policy, plan
 from .text import has_diacritics
 from .schema import SCHEMA_VERSION, ZONES, make_schema
 
@@ -487,10 +487,9 @@ class SearchEngine:
         with Whoosh directly.
         """
         segments = self._ix._segments()
-        counts = [s.doc_count() for s in segments]
-        fresh = [i for i, s in enumerate(segments) if older is not None and s.segment_id() not in older]
-        if not choose(counts, fresh) and all(counts):
-            return False
+        live, chosen = plan(segments, older)
+        if not chosen and len(live) == len(segments):
+            return False  # nothing to merge, no empty segment to drop: no writer, no commit
         writer = self._writer()
         try:
             writer.commit(mergetype=merge_policy(final=True, older=older))

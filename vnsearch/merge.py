@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import heapq
 from itertools import groupby
-from pickle import dumps
 from typing import Callable, Collection, Sequence
 
 import numpy as np
@@ -29,19 +28,18 @@ from whoosh import columns
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
-from whoosh.util.numeric import byte_to_length
 
-from .codec import STORED, CompactCodec, CompactTermInfo, PackedValues, _PROTOCOL, pack_arrays, pack_stored
+from .codec import STORED, CompactCodec, CompactTermInfo, pack_arrays, pack_stored, write_block
 from .indexing import _plain_schema
-from .postings import block_weights, leaf_blocks
+from .postings import LENGTH_TABLE, block_weights, leaf_blocks, length_bytes, value_arrays
 
-__all__ = ["merge_segments", "merge_policy", "choose", "MAX_SEGMENTS"]
+__all__ = ["merge_segments", "merge_policy", "choose", "plan", "MAX_SEGMENTS"]
 
 # Segments an index may hold between the commits of one run before the
 # smallest are merged (64,000 articles at a commit per 1,000); a run's last
 # commit merges as :func:`choose` says.
 MAX_SEGMENTS = 64
-_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.int64)
+_LENGTHS = LENGTH_TABLE.astype(np.int64)  # byte -> length, for exact sums
 
 
 def choose(counts: Sequence[int], fresh: Collection[int] = ()) -> list[int]:
@@ -65,6 +63,17 @@ def choose(counts: Sequence[int], fresh: Collection[int] = ()) -> list[int]:
     return taken if len(taken) > 1 else []
 
 
+def plan(segments: Sequence, older: Collection[str] | None = None) -> tuple[list, list]:
+    """The segments with live documents, and those of them :func:`choose` would merge, in index order.
+
+    With *older* (segment ids), every other segment is fresh (see :func:`merge_policy`).
+    """
+    live = [s for s in segments if s.doc_count() > 0]
+    fresh = [i for i, s in enumerate(live) if older is not None and s.segment_id() not in older]
+    picked = choose([s.doc_count() for s in live], fresh)
+    return live, [live[i] for i in sorted(picked)]
+
+
 def merge_policy(final: bool = True, older: Collection[str] | None = None) -> Callable:
     """A Whoosh ``mergetype``: segments without live documents dropped, others merged as :func:`choose` says.
 
@@ -75,14 +84,9 @@ def merge_policy(final: bool = True, older: Collection[str] | None = None) -> Ca
     other segment counts as fresh: the run's last commit merges them all.
     """
     def policy(writer, segments):
-        live = [s for s in segments if s.doc_count() > 0]
-        if not final and len(live) <= MAX_SEGMENTS:
+        live, chosen = plan(segments, older)
+        if not chosen or (not final and len(live) <= MAX_SEGMENTS):
             return live
-        fresh = [i for i, s in enumerate(live) if older is not None and s.segment_id() not in older]
-        picked = choose([s.doc_count() for s in live], fresh)
-        if not picked:
-            return live
-        chosen = [live[i] for i in sorted(picked)]
         if not mergeable(writer.schema, chosen):
             # Something this merge does not copy (term vectors, spelling words,
             # another codec's fixed-size values): Whoosh's own merge.
@@ -131,16 +135,6 @@ def merge_segments(storage, schema, indexname: str, segments: Sequence, codec: C
     return segment
 
 
-def _length_bytes(reader, fieldname: str, count: int) -> np.ndarray:
-    """Every document's length byte in *fieldname* (0 where none is written)."""
-    out = np.zeros(count, dtype=np.uint8)
-    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is not None:
-        written = min(column._count, count)
-        out[:written] = np.frombuffer(column._dbfile.get(column._basepos, written), dtype=np.uint8)
-    return out
-
-
 def _copy_documents(codec, storage, schema, segment, readers):
     """Stored fields, lengths and columns of the live documents; returns per reader old -> new numbers (-1: gone)."""
     writer = codec.per_document_writer(storage, segment)
@@ -158,12 +152,12 @@ def _copy_documents(codec, storage, schema, segment, readers):
         docmap = np.full(count, -1, dtype=np.int64)
         docmap[live] = np.arange(n, n + int(live.sum()))
         docmaps.append(docmap)
-        own = {name: _length_bytes(reader, name, count) for name in scorable}
+        own = {name: length_bytes(reader._perdoc, name, count) for name in scorable}
         for name in scorable:
             lengths[name].append(own[name][live])
             # The exact total less what the deleted documents held (as Whoosh
             # keeps it: one byte per document, so the deleted part is near).
-            totals[name] += reader.field_length(name) - int(_LENGTH_TABLE[own[name][~live]].sum())
+            totals[name] += reader.field_length(name) - int(_LENGTHS[own[name][~live]].sum())
         compact = isinstance(reader._segment.codec(), CompactCodec)
         raw = reader._perdoc._cached_reader("_stored", STORED) if compact else None
         cols = {}
@@ -209,31 +203,31 @@ def _field_terms(reader, index: int, fieldname: str):
 
 
 def _list_parts(reader, terminfo, docmap: np.ndarray, with_values: bool):
-    """One segment's postings of a term, renumbered, deleted ones left out: [(ids, weights, lengths, data)]."""
+    """One segment's postings of a term, renumbered, deleted ones left out.
+
+    A list of (ids, weights, value lengths, value bytes as uint8), one per
+    block; the values are None for a field without them.
+    """
     parts = []
     if terminfo.is_inlined():
         ids, weights, values = terminfo.inlined_postings()
-        blocks = [(len(ids), np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
-                   tuple(values) if values else None, True)]
+        blocks = [(len(ids), np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32), values)]
     else:
-        blocks = ((count, np.cumsum(gaps, dtype=np.int64), block_weights(count, weights), values, False)
+        blocks = ((count, np.cumsum(gaps, dtype=np.int64), block_weights(count, weights), values)
                   for count, gaps, weights, values in leaf_blocks(reader._terms, terminfo))
-    for count, ids, weights, values, _ in blocks:
+    for count, ids, weights, values in blocks:
         lengths = data = None
         if with_values:
-            if isinstance(values, PackedValues):
-                lengths, data = values.parts()
-            elif values is not None and len(values) == count:
-                lengths = np.fromiter((len(v or b"") for v in values), dtype=np.int64, count=count)
-                data = b"".join(v or b"" for v in values)
+            if values is not None and len(values) == count:
+                data, offsets = value_arrays(values)
+                data, lengths = data[offsets[0]: offsets[-1]], np.diff(offsets)
             else:  # a block whose postings had no values
-                lengths, data = np.zeros(count, dtype=np.int64), b""
+                lengths, data = np.zeros(count, dtype=np.int64), np.zeros(0, dtype=np.uint8)
         new = docmap[ids]
         keep = new >= 0
         if not keep.all():
             if with_values:
-                data = np.frombuffer(data, dtype=np.uint8)[np.repeat(keep, lengths)].tobytes()
-                lengths = lengths[keep]
+                data, lengths = data[np.repeat(keep, lengths)], lengths[keep]
             new, weights = new[keep], weights[keep]
         if len(new):
             parts.append((new, weights, lengths, data))
@@ -269,7 +263,7 @@ def _write_list(codec, postfile, parts, with_values: bool, field_lengths: np.nda
     lengths = data = None
     if with_values:
         lengths = np.concatenate([p[2] for p in parts]) if len(parts) > 1 else parts[0][2]
-        data = b"".join(p[3] for p in parts)
+        data = np.concatenate([p[3] for p in parts]) if len(parts) > 1 else parts[0][3]
     n = len(ids)
     bytes_ = field_lengths[ids] if field_lengths is not None and len(field_lengths) else None
     info = CompactTermInfo()
@@ -277,8 +271,8 @@ def _write_list(codec, postfile, parts, with_values: bool, field_lengths: np.nda
     info._df = n
     if bytes_ is not None and bytes_.any():
         nonzero = bytes_[bytes_ > 0]
-        info._minlength = int(_LENGTH_TABLE[nonzero.min()])
-        info._maxlength = int(_LENGTH_TABLE[bytes_.max()])
+        info._minlength = int(_LENGTHS[nonzero.min()])
+        info._maxlength = int(_LENGTHS[bytes_.max()])
     info._maxweight = float(weights.max())
     info._minid, info._maxid = int(ids[0]), int(ids[-1])
     offsets = None
@@ -286,7 +280,7 @@ def _write_list(codec, postfile, parts, with_values: bool, field_lengths: np.nda
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
     if n <= codec._inlinelimit:
-        values = tuple(data[offsets[k]: offsets[k + 1]] for k in range(n)) if with_values else ()
+        values = tuple(data[offsets[k]: offsets[k + 1]].tobytes() for k in range(n)) if with_values else ()
         if with_values and not any(values):
             values = ()
         info.set_inlined(ids.tolist(), weights.tolist(), values)
@@ -297,15 +291,12 @@ def _write_list(codec, postfile, parts, with_values: bool, field_lengths: np.nda
     for a in range(0, n, limit):
         b = min(a + limit, n)
         block = pack_arrays(ids[a:b], weights[a:b], lengths[a:b] if with_values else None,
-                            data[offsets[a]: offsets[b]] if with_values else None, codec._compression)
+                            data[offsets[a]: offsets[b]].tobytes() if with_values else None, codec._compression)
         if bytes_ is not None:
             minbyte, maxbyte = int(bytes_[a:b].min()), int(bytes_[a:b].max())
         else:
             minbyte = maxbyte = 0
-        infobytes = dumps((b - a, int(ids[b - 1]), float(weights[a:b].max()), 0, minbyte, maxbyte), _PROTOCOL)
-        size = len(infobytes) + len(block)
-        postfile.write_int(-size if b == n else size)
-        postfile.write(infobytes)
-        postfile.write(block)
+        # Deflate level 0: the block deflates its parts itself (see pack_block).
+        write_block(postfile, block, b - a, int(ids[b - 1]), float(weights[a:b].max()), 0, minbyte, maxbyte, b == n)
     info.set_extent(start, postfile.tell() - start)
     return info

@@ -4,8 +4,8 @@ Whoosh's matchers walk postings one at a time in Python, which is what makes
 stock Whoosh slow on common words. vnsearch's codec stores postings in blocks
 of plain arrays (see :func:`vnsearch.codec.pack_block`); reading a block at a
 time straight into numpy and scoring with numpy keeps a query to a few
-milliseconds. Positions are inflated lazily, a block at a time, and decoded
-only for the handful of documents whose phrase or proximity we check.
+milliseconds. Positions are cut out of their blocks lazily, and decoded only for the
+documents whose phrase or proximity we check.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .schema import ZONE_OFFSET, CompactPositions
 __all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "read_postings", "field_lengths", "Segment", "segments_of"]
 
 decode_positions = CompactPositions().decode_positions
-_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)  # byte -> length
 
 
 @dataclass
@@ -69,8 +69,9 @@ class Values(Sequence[bytes]):
     """A posting list's encoded positions, parallel to its documents.
 
     Kept as the blocks they were read in (see :class:`vnsearch.codec.PackedValues`):
-    a block's positions are inflated the first time one of them is asked for,
-    so reading a list for its documents and weights costs nothing for them.
+    a block's positions are cut up (inflated first, in an index that deflated
+    them) the first time one of them is asked for, so reading a list for its
+    documents and weights costs nothing for them.
     """
 
     __slots__ = ("_chunks", "_starts", "_index", "_flat")
@@ -97,17 +98,8 @@ class Values(Sequence[bytes]):
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    def many(self, indices: Sequence[int]) -> list[bytes]:
-        """The values at *indices*, located in one go."""
-        raw = np.asarray(indices, dtype=np.int64)
-        if self._index is not None:
-            raw = self._index[raw]
-        blocks = np.searchsorted(np.asarray(self._starts), raw, side="right") - 1
-        chunks, starts = self._chunks, self._starts
-        return [chunks[b][i - starts[b]] for b, i in zip(blocks.tolist(), raw.tolist())]
-
     def decode(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """``decode_many(self.many(indices))``, the values gathered with numpy, not one by one.
+        """``decode_many([self[i] for i in indices])``, the values gathered with numpy, not one by one.
 
         Proximity and phrase checks decode thousands of values per query;
         fetching each as a bytes object cost more than decoding them all. The
@@ -122,7 +114,7 @@ class Values(Sequence[bytes]):
         if self._flat is None:
             datas, starts, ends, base = [], [], [], 0
             for chunk in self._chunks:
-                data, offsets = _chunk_arrays(chunk)
+                data, offsets = value_arrays(chunk)
                 datas.append(data)
                 starts.append(offsets[:-1] + base)
                 ends.append(offsets[1:] + base)
@@ -177,14 +169,19 @@ def decode_many(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return decode_buffer(lengths, np.frombuffer(b"".join(values), dtype=np.uint8))
 
 
-def _chunk_arrays(chunk: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """A chunk of values as one byte array and each value's offset in it (one more at the end)."""
+def value_arrays(chunk: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """A block's values as one uint8 array and each value's offset in it (one more at the end).
+
+    A packed block's values come as they are stored (behind their lengths, so
+    the first offset is not 0); a plain sequence (inlined postings, W3's
+    pickled blocks) is joined, None counting as no bytes.
+    """
     if isinstance(chunk, PackedValues):
         return chunk.arrays()
-    lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+    lengths = np.fromiter((len(v) if v else 0 for v in chunk), dtype=np.int64, count=len(chunk))
     offsets = np.zeros(len(chunk) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return np.frombuffer(b"".join(chunk), dtype=np.uint8), offsets
+    return np.frombuffer(b"".join(v or b"" for v in chunk), dtype=np.uint8), offsets
 
 
 def decode_buffer(lengths: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -302,15 +299,20 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
     return Postings(np.concatenate(docs_parts), np.concatenate(freq_parts), values)
 
 
+def length_bytes(perdoc, fieldname: str, count: int) -> np.ndarray:
+    """Each of *count* documents' length byte in *fieldname*, as Whoosh stores it (0 where none is written)."""
+    out = np.zeros(count, dtype=np.uint8)
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is not None:
+        written = min(column._count, count)  # trailing zero lengths are not written
+        out[:written] = np.frombuffer(column._dbfile.get(column._basepos, written), dtype=np.uint8)
+    return out
+
+
 def field_lengths(segments: Sequence[Segment], fieldname: str, total: int) -> np.ndarray:
     """Every document's length in *fieldname* (Whoosh stores it as one byte)."""
     out = np.zeros(total, dtype=np.float32)
     for seg in segments:
-        perdoc = seg.reader._perdoc
-        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None:
-            continue
-        count = min(column._count, seg.doc_count)  # trailing zero lengths are not written
-        codes = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
-        out[seg.base: seg.base + count] = _LENGTH_TABLE[codes]
+        out[seg.base: seg.base + seg.doc_count] = LENGTH_TABLE[length_bytes(seg.reader._perdoc, fieldname,
+                                                                            seg.doc_count)]
     return out

@@ -115,6 +115,26 @@ class _Unit:
     title_mask: np.ndarray  # documents whose title holds it (all its syllables, for a phrase)
 
 
+# A position key: the candidate's index << _KEY_SHIFT | the position (positions
+# stay below 4 zones × 2**22 < 2**25, so keys sort by candidate, then position,
+# and a key ± a few positions never reaches another candidate's).
+_KEY_SHIFT = 25
+_POSITION_MASK = (1 << _KEY_SHIFT) - 1
+
+
+def position_keys(postings: Postings, docs: np.ndarray) -> np.ndarray:
+    """Sorted keys of every position, in *postings*, of each of *docs* (in their order; those absent have none)."""
+    pd = postings.docs
+    if not len(pd) or not len(postings.values):
+        return np.zeros(0, dtype=np.int64)
+    idx = np.minimum(np.searchsorted(pd, docs), len(pd) - 1)
+    found = np.flatnonzero(pd[idx] == docs)
+    if not found.size:
+        return np.zeros(0, dtype=np.int64)
+    owner, positions = postings.values.decode(idx[found])
+    return found[owner] << _KEY_SHIFT | positions
+
+
 def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple[np.ndarray, np.ndarray]:
     """Bonus for query syllables that stand together, in order, in each candidate.
 
@@ -125,9 +145,8 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
     ``chain_weight`` per syllable beyond two: six query syllables in a row
     are far stronger evidence than three scattered pairs.
 
-    Each syllable's positions in every candidate are decoded in one go
-    (:meth:`Values.decode`) as sorted keys ``candidate << 25 | position``
-    (positions stay below 4 zones × 2**22), so "x + 1 in the next list"
+    Each syllable's positions in every candidate are decoded in one go as
+    sorted keys (:func:`position_keys`), so "x + 1 in the next list"
     and "within the window" are searches in sorted arrays, not a Python
     loop per candidate. Returns the bonus per candidate and whether some run
     of the query stands in the title (every syllable before ``ZONE_OFFSET``)
@@ -140,18 +159,7 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
     def keys(u: _Unit) -> np.ndarray:
         got = keys_of.get(id(u))
         if got is None:
-            pd = u.postings.docs
-            if len(pd):
-                idx = np.minimum(np.searchsorted(pd, docs), len(pd) - 1)
-                found = np.flatnonzero(pd[idx] == docs)
-            else:
-                idx, found = pd, np.zeros(0, dtype=np.int64)
-            if found.size and len(u.postings.values):
-                owner, positions = u.postings.values.decode(idx[found])
-                got = found[owner] << 25 | positions
-            else:
-                got = np.zeros(0, dtype=np.int64)
-            keys_of[id(u)] = got
+            got = keys_of[id(u)] = position_keys(u.postings, docs)
         return got
 
     def following(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,14 +189,14 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
                     chain += np.where(hit, chain_next[at], 0)
                 pair_idf = (idf[i] + idf[i + 1]) / 2
                 adjacent = np.zeros(k, dtype=bool)
-                adjacent[a[hit] >> 25] = True
+                adjacent[a[hit] >> _KEY_SHIFT] = True
                 lo = np.minimum(np.searchsorted(b, a - p.near_window), b.size - 1)
                 near = np.zeros(k, dtype=bool)
                 close = (b[lo] >= a - p.near_window) & (b[lo] <= a + p.near_window)
-                near[a[close] >> 25] = True
+                near[a[close] >> _KEY_SHIFT] = True
                 bonus += np.where(adjacent, pair_idf * p.pair_weight,
                                   np.where(near, pair_idf * p.near_weight, 0.0))
-            np.maximum.at(longest, a >> 25, chain)
+            np.maximum.at(longest, a >> _KEY_SHIFT, chain)
             chain_next = chain
         bonus += np.where(longest > 2, (longest - 2) * sum(idf) / len(idf) * p.chain_weight, 0.0)
         if p.title_order_weight and len(run) > 1:
@@ -199,11 +207,11 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
                 if not a.size:
                     alive[:] = False
                     break
-                at = np.minimum(np.searchsorted(a, owners << 25 | (last + 1)), a.size - 1)
+                at = np.minimum(np.searchsorted(a, owners << _KEY_SHIFT | (last + 1)), a.size - 1)
                 got = a[at]
-                alive &= (got >> 25 == owners) & ((got & (1 << 25) - 1) < ZONE_OFFSET) & \
-                    ((got & (1 << 25) - 1) > last)
-                last = got & (1 << 25) - 1
+                position = got & _POSITION_MASK
+                alive &= (got >> _KEY_SHIFT == owners) & (position < ZONE_OFFSET) & (position > last)
+                last = position
             ordered |= alive
     return bonus, ordered
 
@@ -365,21 +373,15 @@ class Ranker:
         docs = np.flatnonzero(mask)
         if docs.size:
             # Every candidate's positions of every syllable, decoded in bulk
-            # (every candidate is in every list: the mask is their
-            # intersection), as keys candidate << 25 | position (positions
-            # stay below 4 zones × 2**22): a phrase starts at key x when
-            # syllable k is at x + k, for each k.
-            def keys(u: _Unit) -> np.ndarray:
-                owner, positions = u.postings.values.decode(np.searchsorted(u.postings.docs, docs))
-                return owner << 25 | positions
-
-            starts = keys(units[0])
+            # (:func:`position_keys`): a phrase starts at key x when syllable
+            # k is at x + k, for each k.
+            starts = position_keys(units[0].postings, docs)
             for k, u in enumerate(units[1:], 1):
-                starts = starts[np.isin(starts + k, keys(u))]
+                starts = starts[np.isin(starts + k, position_keys(u.postings, docs))]
                 if not starts.size:
                     break
             mask[docs] = False
-            mask[docs[np.unique(starts >> 25)]] = True
+            mask[docs[np.unique(starts >> _KEY_SHIFT)]] = True
         score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
         title_mask = np.logical_and.reduce([u.title_mask for u in units])  # near enough for the title bonus
         return _Unit(score, mask, sum(u.idf for u in units), None, title_mask)
