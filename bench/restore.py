@@ -2,7 +2,7 @@
 
 Takes article titles from ``news.jsonl.gz``, removes every diacritic
 (``fold_all`` + lower case), tokenises them as queries
-(:func:`vnsearch.analysis.query_syllables`), restores them against an index
+(:func:`vnsearch.lang.analysis.query_syllables`), restores them against an index
 (two methods, below), and compares with the canonical lower-case syllables of
 the original title.
 
@@ -21,12 +21,12 @@ Each sample is scored twice: whole titles (~12 syllables), and one random
 
 Two methods, each on every sample:
 
-* ``words`` — :func:`vnsearch.restore.restore` alone: the index-wide model
+* ``words`` — :func:`vnsearch.search.restore.restore` alone: the index-wide model
   (syllable and word document frequencies).
 * ``hits``  — what the engine does (:meth:`SearchEngine.restoration`, the
   "Did you mean" of ``search``): the folded query is searched and the top
   hits' own text votes for the spellings of every run of its syllables
-  (:func:`vnsearch.restore.context_evidence`), on top of the same model.
+  (:func:`vnsearch.search.restore.context_evidence`), on top of the same model.
   Timed twice: the library call, search included, and "in search()", where
   the hits a search has already read are reused (context + decoding only).
 
@@ -62,10 +62,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vnsearch.analysis import query_syllables  # noqa: E402
-from vnsearch.restore import (DEFAULT_PARAMS, RestoreParams, context_evidence, pair_document_frequencies,  # noqa: E402
+from vnsearch.lang.analysis import query_syllables  # noqa: E402
+from vnsearch.search.restore import (DEFAULT_PARAMS, RestoreParams, context_evidence, pair_document_frequencies,  # noqa: E402
                               restore, spellings)
-from vnsearch.text import fold_all  # noqa: E402
+from vnsearch.lang.text import fold_all  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NEWS = SHARED / "corpus" / "news.jsonl.gz"

@@ -51,7 +51,7 @@ def indexer(index: str, docs: list[dict], batch: int, jobs: int, commit_every: i
 
 def searcher(index: str, queries: list[str], seed: int, stop, out: mp.Queue) -> None:
     from vnsearch import SearchEngine
-    from vnsearch.query import QueryError
+    from vnsearch.search.query import QueryError
 
     rng = random.Random(seed)
     answered = errors = empty = 0
@@ -107,8 +107,8 @@ def main() -> int:
     args = ap.parse_args()
 
     from vnsearch import SearchEngine
-    from vnsearch.articles import ArticleError
-    from vnsearch.indexing import coerce_article
+    from vnsearch.ingest.articles import ArticleError
+    from vnsearch.store.indexing import coerce_article
 
     docs = list(itertools.islice(read_jsonl_gz(args.corpus), args.docs or None))
     expected = set()

@@ -36,7 +36,7 @@ from textutil import syllables, title_words
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 ZONES = ("title", "sapo", "body")
-CHUNK = 32  # articles per worker task; the same as vnsearch.indexing.BATCH_SIZE
+CHUNK = 32  # articles per worker task; the same as vnsearch.store.indexing.BATCH_SIZE
 QUERY_KINDS = ("headline", "headline_noacc", "two_words", "lead6", "phrase2")
 MB = 1024 * 1024
 # ru_maxrss is in KiB on Linux but in bytes on macOS.
@@ -255,7 +255,7 @@ def _random_run(words: list[str], length: int, rng: random.Random) -> list[str] 
 
 def make_query(kind: str, doc: dict, rng: random.Random) -> str | None:
     """One query of ``kind`` drawn from ``doc``, or None if the article cannot supply it."""
-    from vnsearch.text import fold_all
+    from vnsearch.lang.text import fold_all
 
     if kind == "headline":
         return doc["title"].strip() or None

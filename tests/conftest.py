@@ -57,6 +57,6 @@ def seed_engine(seed_index_dir):
 
 @pytest.fixture(scope="session")
 def segmenter():
-    from vnsearch.analysis import Segmenter
+    from vnsearch.lang.analysis import Segmenter
 
     return Segmenter.shared()

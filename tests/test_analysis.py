@@ -1,4 +1,4 @@
-"""Tests for vnsearch.analysis: tokens with offsets into the original text, words, positions."""
+"""Tests for vnsearch.lang.analysis: tokens with offsets into the original text, words, positions."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import unicodedata
 import pytest
 
 from conftest import SEEDS, read_corpus_lines
-from vnsearch.analysis import WORD_JOINER, add_terms, analyze, iter_ngrams, query_syllables, syllables, tokenize
-from vnsearch.text import fold_all
+from vnsearch.lang.analysis import WORD_JOINER, add_terms, analyze, iter_ngrams, query_syllables, syllables, tokenize
+from vnsearch.lang.text import fold_all
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
 NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731

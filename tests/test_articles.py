@@ -1,4 +1,4 @@
-"""Tests for vnsearch.articles: real seed files, real corpus slices, and every bad-input case."""
+"""Tests for vnsearch.ingest.articles: real seed files, real corpus slices, and every bad-input case."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vnsearch.articles import (
+from vnsearch.ingest.articles import (
     Article,
     ArticleError,
     LoadWarning,

@@ -147,7 +147,7 @@ def bad_input_dir(d: Path) -> Path:
 
 
 def test_bad_input_end_to_end(tmp_path, monkeypatch):
-    from vnsearch import indexing
+    from vnsearch.store import indexing
 
     monkeypatch.setattr(indexing, "MAX_ANALYSED_CHARS", 2_000)
     d = tmp_path / "in"
@@ -199,7 +199,7 @@ def test_bad_input_end_to_end(tmp_path, monkeypatch):
 
 
 def test_text_limit_in_the_library(tmp_path, monkeypatch):
-    from vnsearch import indexing
+    from vnsearch.store import indexing
 
     monkeypatch.setattr(indexing, "MAX_ANALYSED_CHARS", 100)
     seen = []

@@ -1,4 +1,4 @@
-"""Posting blocks as arrays (vnsearch.codec.pack_block) and how the query path reads them.
+"""Posting blocks as arrays (vnsearch.store.codec.pack_block) and how the query path reads them.
 
 The block layout is vnsearch's own, so these tests check it against the plain
 lists it encodes, and the bulk readers (read_postings, Values, decode_many)
@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from whoosh import fields, index
 
-from vnsearch.codec import CompactCodec, pack_block, unpack_block
-from vnsearch.postings import Values, decode_many, decode_positions, read_postings, segments_of
-from vnsearch.ranking import Ranker
-from vnsearch.schema import ZONE_OFFSET, PreAnalyzed, encode_positions
+from vnsearch.store.codec import CompactCodec, pack_block, unpack_block
+from vnsearch.store.postings import Values, decode_many, decode_positions, read_postings, segments_of
+from vnsearch.search.ranking import Ranker
+from vnsearch.store.schema import ZONE_OFFSET, PreAnalyzed, encode_positions
 
 _positions = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 300_000)), min_size=1, max_size=12).map(
     lambda pairs: sorted({z * ZONE_OFFSET + r for z, r in pairs}))

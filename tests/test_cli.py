@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from conftest import SEED_000, SEED_002, SEEDS
 from vnsearch.cli import main
-from vnsearch.text import fold_all
+from vnsearch.lang.text import fold_all
 
 QUERY = "trí tuệ nhân tạo"
 HIT_KEYS = {"id", "score", "title", "date", "source", "url", "snippet", "highlights"}
@@ -380,7 +380,7 @@ def test_control_characters_in_query_are_not_echoed(ix):
 
 def test_show_sanitises_articles_added_by_the_library(tmp_path):
     from vnsearch import SearchEngine
-    from vnsearch.articles import Article
+    from vnsearch.ingest.articles import Article
 
     path = tmp_path / "ix"
     with SearchEngine(path) as engine:

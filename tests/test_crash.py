@@ -32,7 +32,7 @@ import sys
 from vnsearch import SearchEngine
 articles = [{{"id": f"a{{i:04d}}", "title": f"Tin số {{i}}", "body": f"Hà Nội mưa lớn, bài thứ {{i}}."}}
             for i in range({N})]
-from vnsearch.analysis import Segmenter, analyze
+from vnsearch.lang.analysis import Segmenter, analyze
 analyze("Hà Nội mưa lớn", Segmenter.shared())  # the model loaded: what follows is all writing
 with SearchEngine(sys.argv[1]) as engine:
     print("writing", flush=True)

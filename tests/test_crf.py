@@ -1,4 +1,4 @@
-"""vnsearch.crf.FastTagger must tag exactly as underthesea's featurizer + tagger do.
+"""vnsearch.lang.crf.FastTagger must tag exactly as underthesea's featurizer + tagger do.
 
 The fast decoder rebuilds underthesea's features from rules (pairs and triples
 joined by spaces, BOS/EOS at sentence edges, ...); these tests compare both
@@ -13,8 +13,8 @@ import random
 import pytest
 
 from conftest import SEEDS, read_corpus_lines
-from vnsearch import crf
-from vnsearch.analysis import sentence_chunks, tokenize
+from vnsearch.lang import crf
+from vnsearch.lang.analysis import sentence_chunks, tokenize
 
 
 def chunks_of(text: str) -> list[list[str]]:

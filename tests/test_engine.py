@@ -15,7 +15,7 @@ import pytest
 
 from conftest import SEED_000, SEED_002, SEEDS, read_corpus_lines
 from vnsearch import IndexNotFound, IndexSummary, IndexUnusable, QueryError, SearchEngine
-from vnsearch.text import fold_all
+from vnsearch.lang.text import fold_all
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
 NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731

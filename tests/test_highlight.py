@@ -1,4 +1,4 @@
-"""Tests for vnsearch.highlight: snippets cut from the original text, exact highlight offsets."""
+"""Tests for vnsearch.search.highlight: snippets cut from the original text, exact highlight offsets."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import re
 import unicodedata
 
 from conftest import SEEDS
-from vnsearch.analysis import syllables
-from vnsearch.highlight import Highlighter, Snippet
-from vnsearch.query import parse_query
-from vnsearch.text import fold_all
+from vnsearch.lang.analysis import syllables
+from vnsearch.search.highlight import Highlighter, Snippet
+from vnsearch.search.query import parse_query
+from vnsearch.lang.text import fold_all
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
 NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from vnsearch import SearchEngine
 from vnsearch.cli import main
-from vnsearch.query import QueryError
+from vnsearch.search.query import QueryError
 
 SCRIPT = "<script>alert(1)</script>"
 ODD = "\u200f\u202e\ufeff\u0301😀🇻🇳\U0001f9d1\u200d\U0001f4bb\uffff\u2028\u2029"

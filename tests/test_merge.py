@@ -1,4 +1,4 @@
-"""Merging segments by arrays (vnsearch.merge) against Whoosh's own merge.
+"""Merging segments by arrays (vnsearch.store.merge) against Whoosh's own merge.
 
 vnsearch's merge writes posting lists, stored fields and columns itself, so
 these tests hold it to what Whoosh's merge of the same segments gives:
@@ -17,13 +17,13 @@ import pytest
 from whoosh import index
 from whoosh.codec.whoosh3 import W3Codec
 
-import vnsearch.merge as merge
+import vnsearch.store.merge as merge
 from vnsearch import Article, SearchEngine
-from vnsearch.codec import CompactCodec
-from vnsearch.indexing import bulk_writer
-from vnsearch.merge import choose, merge_policy
-from vnsearch.postings import field_lengths, leaf_blocks, read_postings, segments_of
-from vnsearch.schema import SIGNATURE_BYTES, ZONE_OFFSET, make_schema
+from vnsearch.store.codec import CompactCodec
+from vnsearch.store.indexing import bulk_writer
+from vnsearch.store.merge import choose, merge_policy
+from vnsearch.store.postings import field_lengths, leaf_blocks, read_postings, segments_of
+from vnsearch.store.schema import SIGNATURE_BYTES, ZONE_OFFSET, make_schema
 
 WORDS = ["chung", "hiếm", "Hà_Nội", "bóng", "đá", "năm", "người", "trí_tuệ"]
 

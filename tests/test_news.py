@@ -14,7 +14,7 @@ import pytest
 
 from conftest import read_corpus_lines
 from vnsearch import QueryError, SearchEngine
-from vnsearch.query import date_range, parse_query
+from vnsearch.search.query import date_range, parse_query
 
 QUERY = "việt nam"
 EXTRA = [

@@ -181,7 +181,7 @@ def test_exact_copy_and_its_original_are_left_out_of_each_other(corpus):
 
 
 def test_near_duplicate_threshold_on_real_text(corpus):
-    from vnsearch.similar import folded_syllables, jaccard, shingles
+    from vnsearch.store.signature import folded_syllables, jaccard, shingles
 
     _, records = corpus
     body = records[COPY_OF]["body"]
@@ -195,7 +195,7 @@ def test_near_duplicate_threshold_on_real_text(corpus):
 
 
 def test_similar_does_not_run_the_segmenter(corpus, monkeypatch):
-    from vnsearch.analysis import Segmenter
+    from vnsearch.lang.analysis import Segmenter
 
     def refuse(*args, **kwargs):
         raise AssertionError("the segmenter ran")
@@ -228,7 +228,7 @@ def test_cli_similar_json_and_text(corpus):
 
 
 def test_minhash_estimate_follows_the_true_jaccard(corpus):
-    from vnsearch.similar import estimated_jaccard, folded_syllables, minhash, shingles
+    from vnsearch.store.signature import estimated_jaccard, folded_syllables, minhash, shingles
 
     _, records = corpus
     words = folded_syllables(records[COPY_OF]["body"])

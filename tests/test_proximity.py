@@ -1,6 +1,6 @@
 """The proximity bonus computed for all candidates at once, against its per-document definition.
 
-vnsearch.ranking.proximity works on sorted numpy keys for speed; the plain
+vnsearch.search.ranking.proximity works on sorted numpy keys for speed; the plain
 Python here is the definition it must agree with, document by document
 (the bonus to the last bit, since it reorders near-ties).
 """
@@ -13,9 +13,9 @@ from typing import Sequence
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from vnsearch.postings import Postings, Values, decode_positions
-from vnsearch.ranking import RankParams, _Unit, proximity
-from vnsearch.schema import ZONE_OFFSET, encode_positions
+from vnsearch.store.postings import Postings, Values, decode_positions
+from vnsearch.search.ranking import RankParams, _Unit, proximity
+from vnsearch.store.schema import ZONE_OFFSET, encode_positions
 
 
 def in_order(positions: Sequence[list[int] | None], limit: int) -> bool:

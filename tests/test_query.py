@@ -1,4 +1,4 @@
-"""Tests for vnsearch.query: the query language and its error messages."""
+"""Tests for vnsearch.search.query: the query language and its error messages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from vnsearch.query import Phrase, QueryError, parse_query
+from vnsearch.search.query import Phrase, QueryError, parse_query
 
 
 def groups(q: str) -> list[list[tuple[list[str], bool]]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 from vnsearch import SearchEngine
-from vnsearch.ranking import INTERROGATIVES, RankParams
+from vnsearch.search.ranking import INTERROGATIVES, RankParams
 
 
 def engine_with(tmp_path: Path, articles: list[dict]) -> SearchEngine:

@@ -1,4 +1,4 @@
-"""Tests for vnsearch.restore: spellings, tone variants, and query accent restoration."""
+"""Tests for vnsearch.search.restore: spellings, tone variants, and query accent restoration."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from vnsearch.restore import (
+from vnsearch.search.restore import (
     Restoration,
     RestoreParams,
     _decode,
@@ -19,7 +19,7 @@ from vnsearch.restore import (
     spellings,
     tone_variants,
 )
-from vnsearch.text import canonical, fold_all
+from vnsearch.lang.text import canonical, fold_all
 
 # --- spellings ------------------------------------------------------------------
 
@@ -80,7 +80,7 @@ def test_spellings_cover_real_text():
             "người dân ở Hà Nội, Đà Nẵng, thành phố Hồ Chí Minh và tỉnh Đắk Lắk hưởng lợi từ trí tuệ "
             "nhân tạo, khuya nay trời mưa, rượu ngoài quán, giữa tháng giêng, quyết định khỏe khoắn, "
             "huỳnh quang, thuở ấy, nguệch ngoạc, loằng ngoằng, xoong nồi, oái oăm, khuỷu tay")
-    from vnsearch.analysis import query_syllables
+    from vnsearch.lang.analysis import query_syllables
 
     for syl in query_syllables(text):
         assert syl in spellings(fold_all(syl)), syl

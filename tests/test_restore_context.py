@@ -9,10 +9,10 @@ from click.testing import CliRunner
 
 from conftest import read_corpus_lines
 from vnsearch import SearchEngine
-from vnsearch.analysis import query_syllables
+from vnsearch.lang.analysis import query_syllables
 from vnsearch.cli import main
-from vnsearch.restore import RestoreParams, context_evidence, restore
-from vnsearch.text import fold_all
+from vnsearch.search.restore import RestoreParams, context_evidence, restore
+from vnsearch.lang.text import fold_all
 
 FLAT = RestoreParams(rank_decay=0.0, title_weight=1.0, whole_weight=1.0, run_power=1.0)
 
@@ -103,7 +103,7 @@ def test_empty_context_changes_nothing():
 
 
 def test_engine_restores_seed_headlines(seed_engine):
-    from vnsearch.articles import load_path
+    from vnsearch.ingest.articles import load_path
     from conftest import SEEDS
 
     titles = [a.title for f in sorted(SEEDS.glob("*.txt")) for a in load_path(f)]

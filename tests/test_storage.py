@@ -23,10 +23,10 @@ from whoosh import fields, index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import TermNotFound
 
-from vnsearch.codec import CompactCodec, CompactTermsReader, InlineMatcher, pack_stored, unpack_stored
-from vnsearch.postings import read_postings, segments_of
-from vnsearch.schema import PreAnalyzed
-from vnsearch.similar import minhash, shingles, signature_bytes, signature_of, estimated_jaccard
+from vnsearch.store.codec import CompactCodec, CompactTermsReader, InlineMatcher, pack_stored, unpack_stored
+from vnsearch.store.postings import read_postings, segments_of
+from vnsearch.store.schema import PreAnalyzed
+from vnsearch.store.signature import minhash, shingles, signature_bytes, signature_of, estimated_jaccard
 
 SYLLABLES = ["hà", "nội", "trí", "tuệ", "nhân", "tạo", "bóng", "đá", "kinh", "tế", "việt", "nam", "giá", "vàng"]
 
@@ -200,7 +200,7 @@ def test_huge_article_stored_and_read_back_through_the_codec(tmp_path):
 
 def test_engine_get_returns_the_text_as_indexed(tmp_path):
     from vnsearch import SearchEngine
-    from vnsearch.indexing import coerce_article
+    from vnsearch.store.indexing import coerce_article
 
     article = {"id": "e1", "title": "Emoji 👍🏽 và " + unicodedata.normalize("NFD", "Quảng Đông"),
                "sapo": "Mở đầu 🇻🇳.", "body": "Nội dung " * 200 + "𠀀"}
@@ -215,7 +215,7 @@ def test_engine_get_returns_the_text_as_indexed(tmp_path):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1_000_000)), max_size=40))
 def test_positions_round_trip(pairs):
-    from vnsearch.schema import ZONE_OFFSET, CompactPositions
+    from vnsearch.store.schema import ZONE_OFFSET, CompactPositions
 
     fmt = CompactPositions()
     positions = sorted({zone * ZONE_OFFSET + p for zone, p in pairs})
@@ -224,7 +224,7 @@ def test_positions_round_trip(pairs):
 
 
 def test_positions_take_a_byte_or_two_each():
-    from vnsearch.schema import ZONE_OFFSET, CompactPositions
+    from vnsearch.store.schema import ZONE_OFFSET, CompactPositions
 
     # title 3, lead 10 and 12, body 150: 1 + 2 + 1 + 3 bytes (W3's signed deltas took 1 + 4 + 1 + 4)
     encoded = CompactPositions().encode([3, ZONE_OFFSET + 10, ZONE_OFFSET + 12, 2 * ZONE_OFFSET + 150])
@@ -235,7 +235,7 @@ def test_positions_round_trip_through_both_decoders():
     """The one-byte fast path and the general varint path decode what encode_positions wrote."""
     import random
 
-    from vnsearch.schema import ZONE_OFFSET, CompactPositions, encode_positions
+    from vnsearch.store.schema import ZONE_OFFSET, CompactPositions, encode_positions
 
     fmt = CompactPositions()
     rng = random.Random(7)

@@ -1,4 +1,4 @@
-"""Tests for vnsearch.text: NFC/NFD, invisible characters, tone placement, folding."""
+"""Tests for vnsearch.lang.text: NFC/NFD, invisible characters, tone placement, folding."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vnsearch.text import canonical, fold_all, fold_tone, has_diacritics, place_tone, prepare
+from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics, place_tone, prepare
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
 NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731

@@ -8,12 +8,12 @@ does.
 >>> hits = engine.search("trí tuệ nhân tạo", limit=10)
 """
 
-from .articles import Article, ArticleError, LoadWarning, load_path, load_paths
+from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, load_path, load_paths
 from .engine import Hit, IndexError_ as IndexUnusable, IndexNotFound, SearchEngine, SearchResults
-from .highlight import Snippet
-from .indexing import IndexSummary
-from .query import QueryError
-from .restore import Restoration
+from vnsearch.search.highlight import Snippet
+from vnsearch.store.indexing import IndexSummary
+from vnsearch.search.query import QueryError
+from vnsearch.search.restore import Restoration
 
 __all__ = [
     "SearchEngine",

@@ -21,9 +21,9 @@ from pathlib import Path
 import click
 from whoosh.index import LockError
 
-from .articles import LoadWarning, iter_files
+from vnsearch.ingest.articles import LoadWarning, iter_files
 from .engine import DEFAULT_WAIT, IndexError_, IndexNotFound, SearchEngine, default_index_dir
-from .query import SORTS, QueryError
+from vnsearch.search.query import SORTS, QueryError
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 

@@ -23,20 +23,21 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
-from .articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
-from .highlight import Highlighter, Snippet
-from . import indexing
-from .indexing import IndexSummary, add_prepared, article_digest, bulk_writer, coerce_article, prepare_documents
-from .query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
-from .ranking import Ranker, RankParams
-from .restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, index_df, restore
-from .similar import (NEAR_DUPLICATE, article_text, band_rows, estimated_jaccard, folded_syllables, jaccard,
+from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
+from vnsearch.search.highlight import Highlighter, Snippet
+from vnsearch.store import indexing as indexing
+from vnsearch.store.indexing import IndexSummary, add_prepared, article_digest, bulk_writer, coerce_article, prepare_documents
+from vnsearch.search.query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
+from vnsearch.search.ranking import Ranker, RankParams
+from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, index_df, restore
+from vnsearch.store.signature import (NEAR_DUPLICATE, article_text, band_rows, estimated_jaccard, folded_syllables, jaccard,
                       shingles, signature_of)
-from .analysis import query_syllables, tokenize
-from .codec import CompactCodec
-from .merge import merge_policy, plan
-from .text import has_diacritics
-from .schema import SCHEMA_VERSION, ZONES, make_schema
+from vnsearch.lang.analysis import query_syllables, tokenize
+from vnsearch.store.codec import CompactCodec
+from vnsearch.store import legacy  # noqa: F401 - old indexes name old module paths
+from vnsearch.store.merge import merge_policy, plan
+from vnsearch.lang.text import has_diacritics
+from vnsearch.store.schema import SCHEMA_VERSION, ZONES, make_schema
 
 __all__ = ["SearchEngine", "Hit", "SearchResults", "IndexError_", "IndexNotFound", "IndexBusy", "default_index_dir"]
 
@@ -478,7 +479,7 @@ class SearchEngine:
         return summary
 
     def merge(self, older: Collection[str] | None = None) -> bool:
-        """Merge the index's small segments (see :func:`vnsearch.merge.choose`); True if any were.
+        """Merge the index's small segments (see :func:`vnsearch.store.merge.choose`); True if any were.
 
         Every commit of an indexing run writes a segment, and each query pays
         per segment; a run merges what it wrote at its end (every segment
@@ -607,11 +608,11 @@ class SearchEngine:
 
         The folded text is searched first, and the top hits' own title, lead
         and body vote for the spellings of every run of its syllables they
-        contain (:func:`vnsearch.restore.context_evidence`): the headline of an
+        contain (:func:`vnsearch.search.restore.context_evidence`): the headline of an
         indexed article is read off that article, and other text borrows the
         spellings of articles on the same subject. Syllables no hit covers fall
         back to the index-wide model (document frequencies of syllables and
-        words, :func:`vnsearch.restore.restore`). ``context=False`` uses that
+        words, :func:`vnsearch.search.restore.restore`). ``context=False`` uses that
         model alone (no search).
         """
         syllables = query_syllables(text)

@@ -3,7 +3,7 @@
 Whoosh's W3 codec spent most of an index's bytes on overhead rather than
 postings or text (on the first 5,000 news articles, an index 4.3 times the
 size of their raw text), in the ways this module removes (1.6 times, with
-:class:`vnsearch.schema.CompactPositions`):
+:class:`vnsearch.store.schema.CompactPositions`):
 
 * Posting blocks are pickled with protocol 2, in which every ``bytes`` value
   (one per posting of a positional field: the encoded positions) becomes a
@@ -64,7 +64,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import length_to_byte
 from whoosh.util.varints import varint
 
-from .schema import read_varint
+from vnsearch.store.schema import read_varint
 
 __all__ = ["CompactCodec", "CompactTermInfo", "INLINE_LIMIT", "pack_arrays", "write_block", "COMPRESSION", "TERM_BLOCK_BYTES", "pack_stored", "unpack_stored"]
 
@@ -271,7 +271,7 @@ def pack_arrays(ids: np.ndarray, weights: np.ndarray, lengths: np.ndarray | None
                 level: int) -> bytes:
     """The block :func:`pack_block` makes of the same postings, from arrays.
 
-    A merge (:mod:`vnsearch.merge`) holds a list as arrays: ascending *ids*,
+    A merge (:mod:`vnsearch.store.merge`) holds a list as arrays: ascending *ids*,
     float32 *weights*, and the values as their *lengths* and their bytes end
     to end (*data*), or None for a field without values; no per-posting
     Python object is made.

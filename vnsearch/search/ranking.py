@@ -25,12 +25,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .postings import Postings, Segment, field_lengths, read_postings, segments_of
-from .query import ParsedQuery, Phrase
-from .analysis import WORD_JOINER, _folded_lower, iter_ngrams, syllables as syllables_of
-from .schema import ZONE_OFFSET, facet_value
-from .restore import spellings, tone_variants
-from .text import fold_all, fold_tone, has_diacritics
+from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
+from vnsearch.search.query import ParsedQuery, Phrase
+from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams, syllables as syllables_of
+from vnsearch.store.schema import ZONE_OFFSET, facet_value
+from vnsearch.lang.spelling import spellings, tone_variants
+from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
 

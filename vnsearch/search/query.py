@@ -13,7 +13,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from .analysis import query_syllables
+from vnsearch.lang.analysis import query_syllables
 
 __all__ = ["QueryError", "Phrase", "ParsedQuery", "parse_query", "FILTER_FIELDS", "DATE_FIELDS", "date_range",
            "SORTS"]

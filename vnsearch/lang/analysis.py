@@ -3,7 +3,7 @@
 The pipeline, in the spirit of Whoosh's ``analysis`` package, is a few small
 stages:
 
-1. :func:`vnsearch.text.prepare` — NFC, invisible characters out, offset map kept.
+1. :func:`vnsearch.lang.text.prepare` — NFC, invisible characters out, offset map kept.
 2. :func:`tokenize` — a regular expression splits syllables, numbers
    (``2.000``, ``14,6``, ``43%``) and mixed tokens (``COVID-19``) and keeps
    each token's character span in the *original* text.
@@ -26,7 +26,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
 
-from .text import canonical, fold_all, prepare
+from vnsearch.lang.text import canonical, fold_all, prepare
 
 __all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "add_terms", "WORD_JOINER"]
 
@@ -150,7 +150,7 @@ class Segmenter:
     We call the model directly rather than ``underthesea.word_tokenize`` so the
     tokens keep their offsets (``word_tokenize`` rewrites the text it returns)
     and so we skip its second tokenisation pass. The model is decoded by
-    :class:`vnsearch.crf.FastTagger`, which gives underthesea's tags at a
+    :class:`vnsearch.lang.crf.FastTagger`, which gives underthesea's tags at a
     fraction of the cost of its feature strings; should the model ever not
     be the one it knows (other feature templates or labels), underthesea's
     featurizer and tagger do the work as before.
@@ -167,7 +167,7 @@ class Segmenter:
         import underthesea.pipeline.word_tokenize as word_tokenize
         from underthesea_core import CRFFeaturizer, CRFTagger
 
-        from .crf import FastTagger
+        from vnsearch.lang.crf import FastTagger
 
         # What underthesea's FastCRFSequenceTagger.load does, keeping the
         # dictionary (FastTagger needs it too; unpickling it takes 0.1 s).

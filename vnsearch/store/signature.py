@@ -1,7 +1,7 @@
 """Related articles and near-duplicates: folded syllables, shingles, MinHash.
 
 Everything here works on the stored text re-tokenised with
-:func:`vnsearch.analysis.syllables` (the token regex, never the segmenter), so
+:func:`vnsearch.lang.analysis.syllables` (the token regex, never the segmenter), so
 it is cheap enough to run on every candidate at query time.
 """
 
@@ -12,8 +12,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .analysis import _folded_lower, syllables
-from .schema import SIGNATURE_BYTES, ZONES
+from vnsearch.lang.analysis import _folded_lower, syllables
+from vnsearch.store.schema import SIGNATURE_BYTES, ZONES
 
 __all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
            "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_rows", "estimated_jaccard",

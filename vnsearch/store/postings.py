@@ -2,7 +2,7 @@
 
 Whoosh's matchers walk postings one at a time in Python, which is what makes
 stock Whoosh slow on common words. vnsearch's codec stores postings in blocks
-of plain arrays (see :func:`vnsearch.codec.pack_block`); reading a block at a
+of plain arrays (see :func:`vnsearch.store.codec.pack_block`); reading a block at a
 time straight into numpy and scoring with numpy keeps a query to a few
 milliseconds. Positions are cut out of their blocks lazily, and decoded only for the
 documents whose phrase or proximity we check.
@@ -20,8 +20,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from .codec import PackedValues, block_arrays
-from .schema import ZONE_OFFSET, CompactPositions
+from vnsearch.store.codec import PackedValues, block_arrays
+from vnsearch.store.schema import ZONE_OFFSET, CompactPositions
 
 __all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "read_postings", "field_lengths", "Segment", "segments_of"]
 
@@ -68,7 +68,7 @@ def segments_of(reader) -> list[Segment]:
 class Values(Sequence[bytes]):
     """A posting list's encoded positions, parallel to its documents.
 
-    Kept as the blocks they were read in (see :class:`vnsearch.codec.PackedValues`):
+    Kept as the blocks they were read in (see :class:`vnsearch.store.codec.PackedValues`):
     a block's positions are cut up (inflated first, in an index that deflated
     them) the first time one of them is asked for, so reading a list for its
     documents and weights costs nothing for them.
@@ -156,7 +156,7 @@ NO_VALUES = Values()
 def decode_many(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """Every position of every value, as (owner, position): owner is the value's index.
 
-    :class:`vnsearch.schema.CompactPositions` decoded with numpy, for the
+    :class:`vnsearch.store.schema.CompactPositions` decoded with numpy, for the
     phrase check over thousands of candidates at once: the varints are
     summed from their 7-bit groups, then a zero (a zone marker) makes the
     next number the new zone's head (position in zone << 2 | zones skipped),
@@ -244,7 +244,7 @@ def leaf_blocks(terms, terminfo) -> Iterator[tuple[int, np.ndarray, np.ndarray |
 def _read_leaf(terms, terminfo):
     """One segment's postings of a term, from its term info: ids, freqs, values."""
     if terminfo.is_inlined():
-        # Short lists are stored inline with the term (see vnsearch.codec).
+        # Short lists are stored inline with the term (see vnsearch.store.codec).
         ids, freqs, values = terminfo.inlined_postings()
         values = [v or b"" for v in values] if values and any(values) else ()
         return (np.asarray(ids, dtype=np.int64), np.asarray(freqs, dtype=np.float32),

@@ -3,7 +3,7 @@
 The index holds normalised, segmented, folded terms, but a reader wants to see
 the article as it was written. Snippets are therefore cut from the stored
 original text, whose syllables are found again with the cheap regular
-expression of :func:`vnsearch.analysis.syllables` (never the segmenter), and a
+expression of :func:`vnsearch.lang.analysis.syllables` (never the segmenter), and a
 syllable is marked when it matches a query syllable on any tier.
 """
 
@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .analysis import Token, matching_syllables
-from .query import parse_query
-from .text import canonical, fold_all, has_diacritics
+from vnsearch.lang.analysis import Token, matching_syllables
+from vnsearch.search.query import parse_query
+from vnsearch.lang.text import canonical, fold_all, has_diacritics
 
 __all__ = ["Snippet", "Highlighter", "make_snippet"]
 
@@ -81,7 +81,7 @@ class Highlighter:
         self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
     @classmethod
     def for_query(cls, parsed) -> "Highlighter":
-        """From a :class:`~vnsearch.query.ParsedQuery`: its word runs and phrases."""
+        """From a :class:`~vnsearch.search.query.ParsedQuery`: its word runs and phrases."""
         in_runs = {s for run in parsed.runs for s in run}
         seqs: list[list[str]] = [list(run) for run in parsed.runs]
         for group in parsed.groups:

@@ -20,12 +20,12 @@ One field per tier rather than per zone and tier keeps the index small (each
 term costs its dictionary entry, and a list of more than a few postings a
 block of its own) and a query to two
 posting-list reads per syllable. The original text is stored for display and
-snippets, exactly as given; :mod:`vnsearch.codec` writes it (deflated with a
+snippets, exactly as given; :mod:`vnsearch.store.codec` writes it (deflated with a
 preset dictionary), the postings and the term dictionary in a more compact form
 than Whoosh's W3 codec, and the engine opens every writer with that codec. The
 MinHash signature used to group near-duplicates is a fixed-width column, not a
 stored field. The zones are analysed once, outside Whoosh (see
-:mod:`vnsearch.indexing`), and handed over as ready-made term maps, so the
+:mod:`vnsearch.store.indexing`), and handed over as ready-made term maps, so the
 costly segmentation never runs twice for one article.
 """
 
@@ -39,7 +39,7 @@ from whoosh import columns, fields, formats
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.util.varints import varint
 
-from .text import fold_all
+from vnsearch.lang.text import fold_all
 
 __all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "SIGNATURE_BYTES", "Weighted", "CompactPositions",
            "PreAnalyzed", "EncodedTerms", "encode_terms", "encode_positions", "make_schema",
@@ -52,9 +52,9 @@ ZONE_WEIGHTS = (3.0, 1.5, 1.0)
 ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
 # Bumped whenever the analysis, the fields or the on-disk format change: an index
 # written by another version must be rebuilt, and we say so instead of returning
-# wrong results (7: posting blocks as arrays, vnsearch.codec.pack_block).
+# wrong results (7: posting blocks as arrays, vnsearch.store.codec.pack_block).
 SCHEMA_VERSION = 7
-# A MinHash signature on disk: 32 hashes of 32 bits (see vnsearch.similar).
+# A MinHash signature on disk: 32 hashes of 32 bits (see vnsearch.store.signature).
 SIGNATURE_BYTES = 32 * 4
 
 
@@ -146,7 +146,7 @@ def encode_positions(poslist: Sequence[int]) -> bytes:
 
     A module-level function so worker processes can encode postings (see
     :func:`encode_terms`) exactly as the field format would. Positions from
-    :func:`vnsearch.analysis.add_terms` are already sorted and distinct; any
+    :func:`vnsearch.lang.analysis.add_terms` are already sorted and distinct; any
     other list is sorted first.
     """
     if any(b <= a for a, b in zip(poslist, poslist[1:])):
@@ -179,7 +179,7 @@ class EncodedTerms(list):
     on, and the pickles it receives are flat lists rather than dicts of lists.
     ``length`` is the sum of the counts (the field length Whoosh records) and
     ``pool_size`` Whoosh's own estimate of the postings' memory in its
-    posting pool (see :func:`vnsearch.indexing.add_prepared`), both computed
+    posting pool (see :func:`vnsearch.store.indexing.add_prepared`), both computed
     where the work is spread over the workers.
     """
 
@@ -268,7 +268,7 @@ def make_schema() -> fields.Schema:
         category_k=fields.ID(),
         credit_k=fields.ID(),
         # Near-duplicates: the MinHash signature of the article's syllable
-        # 5-shingles, in a fixed-width column of its own (see vnsearch.similar).
+        # 5-shingles, in a fixed-width column of its own (see vnsearch.store.signature).
         # Not indexed: the copies of a hit are looked for among the other
         # ranked matches only, so their band keys are compared in memory, and
         # a column reads one signature without unpickling the article.

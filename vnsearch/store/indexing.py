@@ -18,12 +18,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping
 
-from .analysis import Segmenter, _folded_lower, add_terms, analyze
-from .articles import Article, ArticleError
+from vnsearch.lang.analysis import Segmenter, _folded_lower, add_terms, analyze
+from vnsearch.ingest.articles import Article, ArticleError
 from whoosh.writing import PostingPool, SegmentWriter
 
-from .schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, EncodedTerms, PreAnalyzed, encode_terms, facet_value
-from .similar import article_text, folded_syllables, minhash, shingles, signature_bytes
+from vnsearch.store.schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, EncodedTerms, PreAnalyzed, encode_terms, facet_value
+from vnsearch.store.signature import article_text, folded_syllables, minhash, shingles, signature_bytes
 
 __all__ = ["IndexSummary", "prepare_document", "prepare_documents", "add_prepared", "bulk_writer",
            "article_digest",
@@ -108,7 +108,7 @@ def article_digest(article: Article) -> str:
 def prepare_document(article: Article, segmenter: Segmenter | None = None) -> dict:
     """The Whoosh field values for one article (picklable, for worker processes).
 
-    The indexed fields hold :class:`vnsearch.schema.EncodedTerms`: postings
+    The indexed fields hold :class:`vnsearch.store.schema.EncodedTerms`: postings
     ready for the writer, so the one process that writes does as little as
     possible per term.
     """
@@ -213,7 +213,7 @@ def add_prepared(writer, doc: dict) -> None:
     Whoosh's ``add_document`` handles each posting with a few Python calls
     (assertions and a size estimate in its pool), which for half a million
     postings per thousand articles is a large share of the whole run. Here
-    an :class:`~vnsearch.schema.EncodedTerms` field's postings join the pool
+    an :class:`~vnsearch.store.schema.EncodedTerms` field's postings join the pool
     in one ``extend``, with the length and size estimate the worker computed;
     the pool sorts its postings before writing, so the index is the same.
     Every other field, and any writer but a plain single-segment one, takes

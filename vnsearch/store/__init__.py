@@ -1,0 +1,6 @@
+"""Storage: the only package that imports Whoosh, and the only owner of the byte format.
+
+The field schema, the codec, every byte layout (:mod:`.format` describes them and
+holds ``FORMAT_VERSION``), the bulk writer, commits and the write lock, the merge,
+and the read-only :class:`~vnsearch.store.snapshot.Snapshot` that search works on.
+"""
