@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ARTICLE_KEYS = ("id", "title", "sapo", "body", "date", "source", "url", "category")

@@ -13,7 +13,8 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from corpus import Collection
 from textutil import fold_tokens, syllables

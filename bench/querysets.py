@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable, Optional
 
 from textutil import strip_accents, syllables, title_words
 
@@ -44,7 +44,7 @@ def document_frequencies(docs: list[dict]) -> Counter:
     return df
 
 
-def two_rarest(title: str, df: Counter) -> Optional[list[str]]:
+def two_rarest(title: str, df: Counter) -> list[str] | None:
     """The two lowest-DF distinct title words, in title order (ties: earlier word wins)."""
     words = list(dict.fromkeys(title_words(title)))  # dedupe, keep first occurrence
     if len(words) < 2:

@@ -19,7 +19,6 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from corpus import DEFAULT_CORPUS_DIR, Collection, load_news, load_xquad
 from peers import PEERS, Builder
@@ -35,16 +34,16 @@ ALL_ENGINES = ("vnsearch", "fts5", "whoosh", "bm25s")
 class CollectionRun:
     """One engine on one collection: build time, per-query ranks and latencies."""
 
-    build_seconds: Optional[float] = None
+    build_seconds: float | None = None
     index_reused: bool = False
-    ranks: dict[str, Optional[int]] = field(default_factory=dict)  # qid -> 1-based rank
+    ranks: dict[str, int | None] = field(default_factory=dict)  # qid -> 1-based rank
     query_ms: list[float] = field(default_factory=list)
-    error: Optional[str] = None  # the build (or the whole run) failed
+    error: str | None = None  # the build (or the whole run) failed
     query_errors: int = 0  # searches that raised; each counts as a miss
-    first_query_error: Optional[str] = None
+    first_query_error: str | None = None
 
 
-def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=5000, help="index the first N news articles")
     ap.add_argument("--per-kind", type=int, default=200, help="queries per news query kind")
@@ -81,7 +80,7 @@ def resolve_builders(names: list[str], rebuild: bool) -> dict[str, Builder]:
     return builders
 
 
-def rank_of(target: str, hits: list[str]) -> Optional[int]:
+def rank_of(target: str, hits: list[str]) -> int | None:
     """1-based position of the relevant document in the top K, or None."""
     try:
         return hits.index(target, 0, K) + 1
@@ -104,13 +103,13 @@ def run_collection(builder: Builder, collection: Collection, queries: list[Query
             started = time.perf_counter()
             try:
                 hits = searcher.search(query.text, k=K)
-            except Exception as exc:  # noqa: BLE001  (one bad query is a miss, not a crash)
+            except Exception as exc:
                 hits = []
                 run.query_errors += 1
                 run.first_query_error = run.first_query_error or f"{query.qid}: {exc!r}"
             run.query_ms.append((time.perf_counter() - started) * 1000)
             run.ranks[query.qid] = rank_of(query.target, hits)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         run.error = f"{type(exc).__name__}: {exc}"
         traceback.print_exc()
     finally:
@@ -119,7 +118,7 @@ def run_collection(builder: Builder, collection: Collection, queries: list[Query
     return run
 
 
-def score(queries: list[Query], ranks: dict[str, Optional[int]]) -> dict[str, float | int]:
+def score(queries: list[Query], ranks: dict[str, int | None]) -> dict[str, float | int]:
     """MRR@K and recall@K over ``queries``; unanswered queries count as misses."""
     rr = [1.0 / r if (r := ranks.get(q.qid)) else 0.0 for q in queries]
     found = [1.0 if ranks.get(q.qid) else 0.0 for q in queries]
@@ -193,7 +192,7 @@ def timing_table(engines: list[str], timings: dict, collections: list[str]) -> s
     return format_table(rows)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     clear_previous_outputs()

@@ -63,9 +63,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vnsearch.lang.analysis import query_syllables  # noqa: E402
-from vnsearch.search.restore import (DEFAULT_PARAMS, RestoreParams, context_evidence, pair_document_frequencies,  # noqa: E402
-                              restore, spellings)
 from vnsearch.lang.text import fold_all  # noqa: E402
+from vnsearch.search.restore import (  # noqa: E402
+    DEFAULT_PARAMS,
+    RestoreParams,
+    context_evidence,
+    pair_document_frequencies,
+    restore,
+    spellings,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NEWS = SHARED / "corpus" / "news.jsonl.gz"
@@ -264,7 +270,7 @@ def tune(cases, df, adjacent=None, contexts=None, start: RestoreParams | None = 
     if adjacent is not None:
         grid.update({"wa": [0.5, 1.0, 1.5, 2.0], "beta_a": [0.3, 1.0, 3.0, 10.0]})
     best = start or DEFAULT_PARAMS
-    key = lambda f: (f["exact"], f["syllable"])  # noqa: E731
+    key = lambda f: (f["exact"], f["syllable"])
     best_fig = evaluate(cases, df, best, adjacent, contexts=contexts)
     print(f"  start: exact {best_fig['exact']:.1%} syllable {best_fig['syllable']:.2%}")
     for _round in range(3):
@@ -325,7 +331,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         stored = (reader.stored_fields(d) for d in range(reader.doc_count_all()) if not reader.is_deleted(d))
         table = pair_document_frequencies((f.get("title"), f.get("lead"), f.get("body")) for f in stored)
-        adjacent = lambda term: table.get(term, 0)  # noqa: E731
+        adjacent = lambda term: table.get(term, 0)
         print(f"adjacency table: {len(table):,} pairs from the stored text in {time.perf_counter() - t0:.1f} s")
 
     params = DEFAULT_PARAMS
@@ -348,7 +354,7 @@ def main(argv=None) -> int:
         for name, cases in samples.items():
             for label, subset in ((name, cases), (f"{name} {WINDOW}-syl", windows(cases, WINDOW, args.seed))):
                 if mode == "hits":
-                    restorer = lambda typed: engine.restoration(" ".join(typed), params=params)  # noqa: E731
+                    restorer = lambda typed: engine.restoration(" ".join(typed), params=params)
                     fig = evaluate(subset, raw_df, params, timed=True, errors=args.errors, restorer=restorer)
                     docs = hit_documents(engine, subset, params.context_hits)
                     reuse = evaluate(subset, raw_df, params, timed=True, contexts=docs)

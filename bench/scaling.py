@@ -25,8 +25,19 @@ import time
 from pathlib import Path
 
 from corpus import DEFAULT_CORPUS_DIR, load_news
-from speed import (OUT_DIR, count_syllables, dir_size, format_table, load_average, make_queries, median,
-                   percentile, query_run, raw_text_bytes, run_isolated)
+from speed import (
+    OUT_DIR,
+    count_syllables,
+    dir_size,
+    format_table,
+    load_average,
+    make_queries,
+    median,
+    percentile,
+    query_run,
+    raw_text_bytes,
+    run_isolated,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

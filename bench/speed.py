@@ -27,9 +27,10 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from corpus import DEFAULT_CORPUS_DIR, load_news
 from textutil import syllables, title_words
@@ -120,7 +121,7 @@ def load_average() -> float | None:
 def _trampoline(conn, fn: Callable[..., Any], args: tuple) -> None:
     try:
         conn.send(("ok", fn(*args)))
-    except BaseException:  # noqa: BLE001  (reported to the parent, which raises)
+    except BaseException:
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()

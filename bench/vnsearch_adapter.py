@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Optional
 
 from corpus import Collection
 from peers import Builder, Searcher
@@ -24,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 STAMP_SUFFIX = ".complete.json"
 
 
-def import_vnsearch() -> tuple[Optional[ModuleType], str]:
+def import_vnsearch() -> tuple[ModuleType | None, str]:
     """Import vnsearch from this checkout; return (module or None, note for the user).
 
     Any exception counts as "not available": the library is under active development
@@ -35,7 +34,7 @@ def import_vnsearch() -> tuple[Optional[ModuleType], str]:
     try:
         import vnsearch
         vnsearch.SearchEngine  # noqa: B018  (fail here if the contract isn't there yet)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return None, f"vnsearch not importable ({type(exc).__name__}: {exc})"
     return vnsearch, f"vnsearch from {Path(vnsearch.__file__).parent}"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-
 from conftest import SEEDS, read_corpus_lines
+
 from vnsearch.lang.analysis import WORD_JOINER, add_terms, analyze, iter_ngrams, query_syllables, syllables, tokenize
 from vnsearch.lang.text import fold_all
 
-NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
-NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731
+NFD = lambda s: unicodedata.normalize("NFD", s)
+NFC = lambda s: unicodedata.normalize("NFC", s)
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 SENTENCE = ("Các quan chức tại Quảng Đông cam kết mở rộng ứng dụng trí tuệ nhân tạo (AI) trên toàn bộ "

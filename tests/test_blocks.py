@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import fields, index
 
+from vnsearch.search.ranking import Ranker
 from vnsearch.store.codec import CompactCodec, pack_block, unpack_block
 from vnsearch.store.postings import Values, decode_many, decode_positions, read_postings, segments_of
-from vnsearch.search.ranking import Ranker
 from vnsearch.store.schema import ZONE_OFFSET, PreAnalyzed, encode_positions
 
 _positions = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 300_000)), min_size=1, max_size=12).map(

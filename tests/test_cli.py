@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import SEED_000, SEED_002, SEEDS
+
 from vnsearch.cli import main
 from vnsearch.lang.text import fold_all
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from conftest import SEEDS, read_corpus_lines
+
 from vnsearch.lang import crf
 from vnsearch.lang.analysis import sentence_chunks, tokenize
 

@@ -12,13 +12,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
 from conftest import SEED_000, SEED_002, SEEDS, read_corpus_lines
+
 from vnsearch import IndexNotFound, IndexSummary, IndexUnusable, QueryError, SearchEngine
 from vnsearch.lang.text import fold_all
 
-NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
-NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731
+NFD = lambda s: unicodedata.normalize("NFD", s)
+NFC = lambda s: unicodedata.normalize("NFC", s)
 
 
 def folded(s: str) -> str:

@@ -6,13 +6,14 @@ import re
 import unicodedata
 
 from conftest import SEEDS
+
 from vnsearch.lang.analysis import syllables
+from vnsearch.lang.text import fold_all
 from vnsearch.search.highlight import Highlighter, Snippet
 from vnsearch.search.query import parse_query
-from vnsearch.lang.text import fold_all
 
-NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
-NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731
+NFD = lambda s: unicodedata.normalize("NFD", s)
+NFC = lambda s: unicodedata.normalize("NFC", s)
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 FILLER_BEFORE = "Mở đầu bài viết về kinh tế vĩ mô. " * 20

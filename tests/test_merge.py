@@ -12,7 +12,6 @@ import random
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from whoosh import index
 from whoosh.codec.whoosh3 import W3Codec
@@ -113,7 +112,7 @@ def test_a_merge_holds_what_whooshs_merge_holds(tmp_path, blocklimit, whoosh_seg
     with ours.searcher() as searcher:
         leaf = searcher.reader()
         terms = leaf._terms
-        terminfo = terms.term_info("text_f", "chung".encode())
+        terminfo = terms.term_info("text_f", b"chung")
         counts = [count for count, *_ in leaf_blocks(terms, terminfo)]
     assert sum(counts) == terminfo.doc_frequency() and max(counts) <= blocklimit
     assert len(counts) == -(-sum(counts) // blocklimit)

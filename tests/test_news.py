@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
-
 from conftest import read_corpus_lines
+
 from vnsearch import QueryError, SearchEngine
 from vnsearch.search.query import date_range, parse_query
 

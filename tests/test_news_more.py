@@ -12,8 +12,8 @@ import json
 import math
 
 import pytest
-
 from conftest import read_corpus_lines
+
 from vnsearch import QueryError, SearchEngine
 
 SLICES = [(0, 12), (270, 282), (791, 803), (1598, 1610), (2400, 2412), (880, 881), (2215, 2216)]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT, SEED_000, SEED_002
+
 from vnsearch import QueryError, SearchEngine
 from vnsearch.cli import main
 

@@ -8,13 +8,14 @@ Python here is the definition it must agree with, document by document
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from vnsearch.store.postings import Postings, Values, decode_positions
 from vnsearch.search.ranking import RankParams, _Unit, proximity
+from vnsearch.store.postings import Postings, Values, decode_positions
 from vnsearch.store.schema import ZONE_OFFSET, encode_positions
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-
 from vnsearch import SearchEngine
 from vnsearch.search.ranking import INTERROGATIVES, RankParams
 

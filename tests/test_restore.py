@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from vnsearch.lang.text import canonical, fold_all
 from vnsearch.search.restore import (
     Restoration,
     RestoreParams,
@@ -19,7 +20,6 @@ from vnsearch.search.restore import (
     spellings,
     tone_variants,
 )
-from vnsearch.lang.text import canonical, fold_all
 
 # --- spellings ------------------------------------------------------------------
 

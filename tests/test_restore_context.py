@@ -6,13 +6,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import read_corpus_lines
+
 from vnsearch import SearchEngine
-from vnsearch.lang.analysis import query_syllables
 from vnsearch.cli import main
-from vnsearch.search.restore import RestoreParams, context_evidence, restore
+from vnsearch.lang.analysis import query_syllables
 from vnsearch.lang.text import fold_all
+from vnsearch.search.restore import RestoreParams, context_evidence, restore
 
 FLAT = RestoreParams(rank_decay=0.0, title_weight=1.0, whole_weight=1.0, run_power=1.0)
 
@@ -103,8 +103,9 @@ def test_empty_context_changes_nothing():
 
 
 def test_engine_restores_seed_headlines(seed_engine):
-    from vnsearch.ingest.articles import load_path
     from conftest import SEEDS
+
+    from vnsearch.ingest.articles import load_path
 
     titles = [a.title for f in sorted(SEEDS.glob("*.txt")) for a in load_path(f)]
     assert titles

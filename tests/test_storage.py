@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import fields, index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import TermNotFound
@@ -26,7 +27,7 @@ from whoosh.reading import TermNotFound
 from vnsearch.store.codec import CompactCodec, CompactTermsReader, InlineMatcher, pack_stored, unpack_stored
 from vnsearch.store.postings import read_postings, segments_of
 from vnsearch.store.schema import PreAnalyzed
-from vnsearch.store.signature import minhash, shingles, signature_bytes, signature_of, estimated_jaccard
+from vnsearch.store.signature import estimated_jaccard, minhash, shingles, signature_bytes, signature_of
 
 SYLLABLES = ["hà", "nội", "trí", "tuệ", "nhân", "tạo", "bóng", "đá", "kinh", "tế", "việt", "nam", "giá", "vàng"]
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics, place_tone, prepare
 
-NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
-NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731
+NFD = lambda s: unicodedata.normalize("NFD", s)
+NFC = lambda s: unicodedata.normalize("NFC", s)
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 

@@ -9,11 +9,13 @@ does.
 """
 
 from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, load_path, load_paths
-from .engine import Hit, IndexError_ as IndexUnusable, IndexNotFound, SearchEngine, SearchResults
 from vnsearch.search.highlight import Snippet
-from vnsearch.store.indexing import IndexSummary
 from vnsearch.search.query import QueryError
 from vnsearch.search.restore import Restoration
+from vnsearch.store.indexing import IndexSummary
+
+from .engine import Hit, IndexNotFound, SearchEngine, SearchResults
+from .engine import IndexError_ as IndexUnusable
 
 __all__ = [
     "SearchEngine",

@@ -22,8 +22,9 @@ import click
 from whoosh.index import LockError
 
 from vnsearch.ingest.articles import LoadWarning, iter_files
-from .engine import DEFAULT_WAIT, IndexError_, IndexNotFound, SearchEngine, default_index_dir
 from vnsearch.search.query import SORTS, QueryError
+
+from .engine import DEFAULT_WAIT, IndexError_, IndexNotFound, SearchEngine, default_index_dir
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 

@@ -14,30 +14,45 @@ import pickle
 import struct
 import time
 import zlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
 from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
+from vnsearch.lang.analysis import query_syllables, tokenize
+from vnsearch.lang.text import has_diacritics
 from vnsearch.search.highlight import Highlighter, Snippet
-from vnsearch.store import indexing as indexing
-from vnsearch.store.indexing import IndexSummary, add_prepared, article_digest, bulk_writer, coerce_article, prepare_documents
 from vnsearch.search.query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, index_df, restore
-from vnsearch.store.signature import (NEAR_DUPLICATE, article_text, band_rows, estimated_jaccard, folded_syllables, jaccard,
-                      shingles, signature_of)
-from vnsearch.lang.analysis import query_syllables, tokenize
-from vnsearch.store.codec import CompactCodec
+from vnsearch.store import indexing as indexing
 from vnsearch.store import legacy  # noqa: F401 - old indexes name old module paths
+from vnsearch.store.codec import CompactCodec
+from vnsearch.store.indexing import (
+    IndexSummary,
+    add_prepared,
+    article_digest,
+    bulk_writer,
+    coerce_article,
+    prepare_documents,
+)
 from vnsearch.store.merge import merge_policy, plan
-from vnsearch.lang.text import has_diacritics
-from vnsearch.store.schema import SCHEMA_VERSION, ZONES, make_schema
+from vnsearch.store.schema import SCHEMA_VERSION, make_schema
+from vnsearch.store.signature import (
+    NEAR_DUPLICATE,
+    article_text,
+    band_rows,
+    estimated_jaccard,
+    folded_syllables,
+    jaccard,
+    shingles,
+    signature_of,
+)
 
 __all__ = ["SearchEngine", "Hit", "SearchResults", "IndexError_", "IndexNotFound", "IndexBusy", "default_index_dir"]
 
@@ -45,7 +60,7 @@ _META_FILE = "vnsearch.json"
 INDEX_NAME = "MAIN"
 
 
-class IndexError_(Exception):  # noqa: N801 - "IndexError" is a builtin
+class IndexError_(Exception):
     """An index directory that cannot be used; the message says what to do."""
 
 
@@ -298,7 +313,7 @@ class SearchEngine:
             self._ranker = None
         self._ix.close()
 
-    def __enter__(self) -> "SearchEngine":
+    def __enter__(self) -> SearchEngine:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -21,10 +21,11 @@ Only stage 3 imports underthesea; queries and snippets use stages 1–2.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 from vnsearch.lang.text import canonical, fold_all, prepare
 
@@ -156,12 +157,11 @@ class Segmenter:
     featurizer and tagger do the work as before.
     """
 
-    _shared: "Segmenter | None" = None
+    _shared: Segmenter | None = None
 
     def __init__(self) -> None:
-        from os.path import dirname, join
-
         import struct
+        from os.path import dirname, join
 
         import joblib
         import underthesea.pipeline.word_tokenize as word_tokenize
@@ -186,7 +186,7 @@ class Segmenter:
                 self._fast = None
 
     @classmethod
-    def shared(cls) -> "Segmenter":
+    def shared(cls) -> Segmenter:
         """One model per process: loading it takes a quarter of a second."""
         if cls._shared is None:
             cls._shared = cls()

@@ -29,8 +29,8 @@ The result must be exactly underthesea's, so:
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 

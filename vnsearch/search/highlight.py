@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from vnsearch.lang.analysis import Token, matching_syllables
-from vnsearch.search.query import parse_query
 from vnsearch.lang.text import canonical, fold_all, has_diacritics
+from vnsearch.search.query import parse_query
 
 __all__ = ["Snippet", "Highlighter", "make_snippet"]
 
@@ -80,7 +80,7 @@ class Highlighter:
         self.sequences = [list(seq) for seq in sequences if seq]
         self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
     @classmethod
-    def for_query(cls, parsed) -> "Highlighter":
+    def for_query(cls, parsed) -> Highlighter:
         """From a :class:`~vnsearch.search.query.ParsedQuery`: its word runs and phrases."""
         in_runs = {s for run in parsed.runs for s in run}
         seqs: list[list[str]] = [list(run) for run in parsed.runs]

@@ -64,7 +64,7 @@ def date_range(value, what: str = "date") -> tuple[int, int]:
             first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     except ValueError:
         raise QueryError(problem) from None
-    as_int = lambda d: d.year * 10000 + d.month * 100 + d.day  # noqa: E731
+    as_int = lambda d: d.year * 10000 + d.month * 100 + d.day
     return as_int(first), as_int(last)
 
 

@@ -17,20 +17,21 @@ Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
 from __future__ import annotations
 
 import math
-from datetime import date
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
-from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
-from vnsearch.search.query import ParsedQuery, Phrase
-from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams, syllables as syllables_of
-from vnsearch.store.schema import ZONE_OFFSET, facet_value
+from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams
+from vnsearch.lang.analysis import syllables as syllables_of
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
+from vnsearch.search.query import ParsedQuery, Phrase
+from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
+from vnsearch.store.schema import ZONE_OFFSET, facet_value
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
 

@@ -53,14 +53,14 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
-from typing import Callable, Iterable, Sequence
 
 from vnsearch.lang.analysis import WORD_JOINER, query_syllables
 from vnsearch.lang.spelling import spellings, tone_variants
-from vnsearch.lang.text import _ALL_FOLD, canonical, fold_all, fold_tone, has_diacritics
+from vnsearch.lang.text import _ALL_FOLD, canonical, fold_all, has_diacritics
 
 _FOLD_TABLE = _ALL_FOLD  # one character for one: offsets in the folded text hold in the original
 

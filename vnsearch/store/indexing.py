@@ -14,14 +14,14 @@ import hashlib
 import itertools
 import os
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping
 
-from vnsearch.lang.analysis import Segmenter, _folded_lower, add_terms, analyze
-from vnsearch.ingest.articles import Article, ArticleError
 from whoosh.writing import PostingPool, SegmentWriter
 
+from vnsearch.ingest.articles import Article, ArticleError
+from vnsearch.lang.analysis import Segmenter, _folded_lower, add_terms, analyze
 from vnsearch.store.schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, EncodedTerms, PreAnalyzed, encode_terms, facet_value
 from vnsearch.store.signature import article_text, folded_syllables, minhash, shingles, signature_bytes
 

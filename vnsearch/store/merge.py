@@ -20,8 +20,8 @@ a commit, and the merge itself.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable, Collection, Sequence
 from itertools import groupby
-from typing import Callable, Collection, Sequence
 
 import numpy as np
 from whoosh import columns

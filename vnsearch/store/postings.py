@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -128,14 +128,14 @@ class Values(Sequence[bytes]):
         picks = np.repeat(begin - (total - lengths), lengths) + np.arange(int(total[-1]), dtype=np.int64)
         return decode_buffer(lengths, data[picks])
 
-    def take(self, keep: np.ndarray) -> "Values":
+    def take(self, keep: np.ndarray) -> Values:
         """The values at the positions where *keep* (a bool mask) is true."""
         where = np.flatnonzero(keep)
         index = self._index[where] if self._index is not None else where
         return Values(self._chunks, index)
 
     @staticmethod
-    def concat(parts: Sequence["Values"]) -> "Values":
+    def concat(parts: Sequence[Values]) -> Values:
         if len(parts) == 1:
             return parts[0]
         chunks, indexes, offset = [], [], 0

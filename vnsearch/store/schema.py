@@ -31,8 +31,7 @@ costly segmentation never runs twice for one article.
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Sequence
-
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import accumulate
 
 from whoosh import columns, fields, formats

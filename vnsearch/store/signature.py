@@ -8,7 +8,7 @@ it is cheap enough to run on every candidate at query time.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
