@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from vnsearch import SearchEngine
 from vnsearch.cli import main
-from vnsearch.engine import IndexBusy, IndexError_
+from vnsearch.errors import IndexBusy, IndexUnusable
 
 ROOT = Path(__file__).resolve().parents[1]
 WAITING = "waiting for another process writing to the index…"
@@ -198,7 +198,7 @@ def test_truncated_segment_file(small_index, tmp_path, fraction):
         line = assert_rebuild_error(run(args[0], "-d", damaged, *args[1:]))
         assert "damaged" in line and str(damaged) in line
     # The library raises the same, whether at open or at the first read.
-    with pytest.raises(IndexError_, match="--rebuild"):
+    with pytest.raises(IndexUnusable, match="--rebuild"):
         with SearchEngine(damaged, create=False) as engine:
             engine.search("mưa")
 

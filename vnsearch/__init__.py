@@ -8,14 +8,22 @@ does.
 >>> hits = engine.search("trí tuệ nhân tạo", limit=10)
 """
 
-from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, load_path, load_paths
+from vnsearch.engine import Hit, SearchEngine, SearchResults
+from vnsearch.errors import (
+                             ArticleError,
+                             ArticleNotFound,
+                             IndexBusy,
+                             IndexDamaged,
+                             IndexNotFound,
+                             IndexUnusable,
+                             IndexVersionMismatch,
+                             QueryError,
+                             VnsearchError,
+)
+from vnsearch.ingest.articles import Article, LoadWarning, load_path, load_paths
 from vnsearch.search.highlight import Snippet
-from vnsearch.search.query import QueryError
 from vnsearch.search.restore import Restoration
 from vnsearch.store.indexing import IndexSummary
-
-from .engine import Hit, IndexNotFound, SearchEngine, SearchResults
-from .engine import IndexError_ as IndexUnusable
 
 __all__ = [
     "SearchEngine",
@@ -28,8 +36,13 @@ __all__ = [
     "IndexSummary",
     "QueryError",
     "Restoration",
-    "IndexNotFound",
+    "VnsearchError",
     "IndexUnusable",
+    "IndexNotFound",
+    "IndexDamaged",
+    "IndexVersionMismatch",
+    "IndexBusy",
+    "ArticleNotFound",
     "load_path",
     "load_paths",
 ]

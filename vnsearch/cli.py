@@ -24,7 +24,9 @@ from whoosh.index import LockError
 from vnsearch.ingest.articles import LoadWarning, iter_files
 from vnsearch.search.query import SORTS, QueryError
 
-from .engine import DEFAULT_WAIT, IndexError_, IndexNotFound, SearchEngine, default_index_dir
+from vnsearch.errors import IndexNotFound, VnsearchError
+
+from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -57,7 +59,7 @@ def _open(index_dir: Path | None, create: bool, rebuild: bool = False,
                             wait=wait, on_wait=_say_waiting)
     except IndexNotFound as exc:
         raise UserError(f"{exc}") from None
-    except IndexError_ as exc:
+    except VnsearchError as exc:
         raise UserError(str(exc)) from None
 
 
@@ -86,7 +88,7 @@ class _Group(click.Group):
             sys.exit(0)
         except LockError:
             raise UserError("the index is being written by another process; try again when it finishes") from None
-        except IndexError_ as exc:  # busy, or damaged files found while reading
+        except VnsearchError as exc:  # busy, or damaged files found while reading
             raise UserError(str(exc)) from None
         except OSError as exc:
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""

@@ -23,6 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
+from vnsearch.errors import ArticleNotFound, IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
 from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
 from vnsearch.lang.analysis import query_syllables, tokenize
 from vnsearch.lang.text import has_diacritics
@@ -54,22 +55,10 @@ from vnsearch.store.signature import (
     signature_of,
 )
 
-__all__ = ["SearchEngine", "Hit", "SearchResults", "IndexError_", "IndexNotFound", "IndexBusy", "default_index_dir"]
+__all__ = ["SearchEngine", "Hit", "SearchResults", "default_index_dir"]
 
 _META_FILE = "vnsearch.json"
 INDEX_NAME = "MAIN"
-
-
-class IndexError_(Exception):
-    """An index directory that cannot be used; the message says what to do."""
-
-
-class IndexNotFound(IndexError_):
-    """No index at the given directory (and we were asked not to create one)."""
-
-
-class IndexBusy(IndexError_):
-    """Another process kept the index's write lock for longer than we would wait."""
 
 
 # What Whoosh raises on truncated, garbled or foreign files: at open, or only
@@ -248,21 +237,21 @@ class SearchEngine:
         if exists:
             problem = self._schema_problem()
             if problem:
-                raise IndexError_(f"{problem}; {_rebuild_hint(path)}")
+                raise IndexVersionMismatch(f"{problem}; {_rebuild_hint(path)}")
             try:
                 return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
             except _DAMAGE as exc:  # damaged segment files and the like
                 raise self._damaged(exc) from exc
         if path.exists() and not path.is_dir():
-            raise IndexError_(f"{path} is a file, not an index directory")
+            raise IndexUnusable(f"{path} is a file, not an index directory")
         files = sorted(p.name for p in path.iterdir()
                        if not p.name.startswith(".") and p.name != INDEX_NAME + "_WRITELOCK") if path.is_dir() else []
         ours = [name for name in files if self._is_index_file(name)]
         if ours:  # pieces of an index, but no table of contents to read them by
-            raise IndexError_(f"{path}: the index is damaged and cannot be read (its table of contents "
+            raise IndexDamaged(f"{path}: the index is damaged and cannot be read (its table of contents "
                               f"is missing; found {', '.join(ours[:3])}); {_rebuild_hint(path)}")
         if files:
-            raise (IndexError_ if create else IndexNotFound)(
+            raise (IndexUnusable if create else IndexNotFound)(
                 f"{path} holds other files ({', '.join(files[:3])}{'…' if len(files) > 3 else ''}) "
                 f"and no index; choose an empty or new directory")
         if not create:
@@ -284,15 +273,15 @@ class SearchEngine:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return f"the index is damaged and cannot be read ({detail})"
 
-    def _damaged(self, exc: BaseException) -> IndexError_:
-        return IndexError_(f"{self.path}: {self._damage_text(exc)}; {_rebuild_hint(self.path)}")
+    def _damaged(self, exc: BaseException) -> IndexDamaged:
+        return IndexDamaged(f"{self.path}: {self._damage_text(exc)}; {_rebuild_hint(self.path)}")
 
     @contextmanager
     def _reading(self):
-        """Turn what Whoosh raises on damaged files into an :class:`IndexError_`."""
+        """Turn what Whoosh raises on damaged files into an :class:`IndexUnusable`."""
         try:
             yield
-        except (QueryError, IndexError_):
+        except (QueryError, IndexUnusable):
             raise
         except _DAMAGE as exc:
             raise self._damaged(exc) from exc
@@ -804,7 +793,7 @@ class SearchEngine:
         with self._reading():
             results = self._similar(article_id, limit, snippet_chars, terms)
         if results is None:
-            raise KeyError(article_id)  # outside _reading, which takes a KeyError for damage
+            raise ArticleNotFound(f"no article with id {article_id!r}")
         return results
 
     def _similar(self, article_id: str, limit: int, snippet_chars: int, terms: int) -> SearchResults | None:

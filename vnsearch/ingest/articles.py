@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vnsearch.errors import ArticleError
+
 __all__ = [
     "Article",
     "ArticleError",
@@ -53,10 +55,6 @@ _SENTENCE_END = re.compile(r"[.?!](?=\s)|…")
 _ABBREVIATIONS = {"TP", "Tp", "PGS", "GS", "TS", "ThS", "BS", "NXB", "TT", "Mr", "Mrs", "Ms", "Dr", "St", "Jr"}
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
 _SUFFIXES = (".jsonl.gz", ".jsonl", ".txt")
-
-
-class ArticleError(ValueError):
-    """A record that cannot become an article; the message says why."""
 
 
 @dataclass

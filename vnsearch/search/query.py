@@ -13,6 +13,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
+from vnsearch.errors import QueryError
 from vnsearch.lang.analysis import query_syllables
 
 __all__ = ["QueryError", "Phrase", "ParsedQuery", "parse_query", "FILTER_FIELDS", "DATE_FIELDS", "date_range",
@@ -32,9 +33,6 @@ _LEXER = re.compile(
     re.UNICODE,
 )
 
-
-class QueryError(ValueError):
-    """A query that cannot be searched; the message is meant for the user."""
 
 
 def date_range(value, what: str = "date") -> tuple[int, int]:
