@@ -60,9 +60,7 @@ from itertools import product
 
 from vnsearch.lang.analysis import WORD_JOINER, query_syllables
 from vnsearch.lang.spelling import spellings, tone_variants
-from vnsearch.lang.text import _ALL_FOLD, canonical, fold_all, has_diacritics
-
-_FOLD_TABLE = _ALL_FOLD  # one character for one: offsets in the folded text hold in the original
+from vnsearch.lang.text import FOLD_ALL_TABLE, canonical, fold_all, has_diacritics
 
 __all__ = [
     "spellings",
@@ -242,7 +240,7 @@ def context_evidence(syllables: Sequence[str], documents: Iterable, params: Rest
 def _letter_classes() -> dict[str, str]:
     """For each ASCII letter, a regex class of every letter that folds to it ("d" → "[dđ]")."""
     variants: dict[str, set[str]] = {}
-    for code, base in _FOLD_TABLE.items():
+    for code, base in FOLD_ALL_TABLE.items():
         ch = chr(code)
         if ch == ch.lower():
             variants.setdefault(base.lower(), set()).add(ch)
