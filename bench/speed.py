@@ -431,7 +431,8 @@ def latency_report(summary: dict[str, dict], open_ms: float, first_ms: float) ->
     for name, s in summary.items():
         rows.append([name, str(s["n"]), *(f"{s[k]:.1f}" for k in ("cold_p50", "cold_p95", "warm_p50", "warm_p95")),
                      str(s["no_hits"])])
-    return format_table(rows) + f"\n  opening the engine {open_ms:.1f} ms; first query of the cold pass {first_ms:.1f} ms"
+    return (format_table(rows)
+            + f"\n  opening the engine {open_ms:.1f} ms; first query of the cold pass {first_ms:.1f} ms")
 
 
 def cli_report(cli: dict[str, dict], query: str) -> str:

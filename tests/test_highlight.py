@@ -130,6 +130,15 @@ def test_empty_text():
     assert snip.text == "" and snip.highlights == []
 
 
+def test_highlighter_built_from_sequences_marks_like_for_query():
+    # The syllables worth a closer look are worked out by the constructor, so a
+    # Highlighter built directly (not through for_query) finds them too.
+    direct = Highlighter([["tri", "tue", "nhan", "tao"], ["ha", "noi"]]).snippet(LONG, max_chars=120)
+    assert marked_texts(direct) == ["Trí Tuệ Nhân Tạo", "Hà Nội"]
+    assert direct == snippet(LONG, "tri tue nhan tao ha noi", max_chars=120)
+    assert Highlighter([]).snippet(LONG, max_chars=50).highlights == []
+
+
 # --- output formats ------------------------------------------------------------------------
 
 

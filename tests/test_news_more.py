@@ -160,7 +160,7 @@ def test_similar_never_returns_the_article_itself(corpus, article_id):
 def test_similar_articles_are_mostly_of_the_same_category(corpus):
     engine, records = corpus
     same = shown = 0
-    for start, stop in SLICES[:5]:
+    for start, _stop in SLICES[:5]:
         for r in read_corpus_lines("news-b.jsonl.gz", start, start + 4):
             hits = engine.similar(r["id"], limit=5)
             same += sum(records[h.id]["category"] == r["category"] for h in hits)

@@ -177,6 +177,15 @@ def test_pair_document_frequencies():
 # --- the decoder against brute force -------------------------------------------------------
 
 
+def _path_score(path, unary, pair, triple, t):
+    """The lattice score of *path*, summed factor by factor, over the temperature *t*."""
+    n = len(path)
+    s = sum(unary[i][j] for i, j in enumerate(path))
+    s += sum(pair[i][path[i - 1]][path[i]] for i in range(1, n) if pair[i])
+    s += sum((triple[i] or {}).get((path[i - 2], path[i - 1]), {}).get(path[i], 0.0) for i in range(2, n))
+    return s / t
+
+
 def test_decode_matches_brute_force():
     rng = random.Random(7)
     for _ in range(200):
@@ -195,15 +204,8 @@ def test_decode_matches_brute_force():
                     table.setdefault((a, b), {})[c] = rng.uniform(0, 3)
             triple[i] = table or None
         t = rng.choice([0.5, 1.0, 2.0])
-
-        def score(path):
-            s = sum(unary[i][j] for i, j in enumerate(path))
-            s += sum(pair[i][path[i - 1]][path[i]] for i in range(1, n) if pair[i])
-            s += sum((triple[i] or {}).get((path[i - 2], path[i - 1]), {}).get(path[i], 0.0) for i in range(2, n))
-            return s / t
-
         paths = list(itertools.product(*[range(s) for s in sizes]))
-        scores = {p: score(p) for p in paths}
+        scores = {p: _path_score(p, unary, pair, triple, t) for p in paths}
         top = max(scores.values())
         logz = top + math.log(sum(math.exp(s - top) for s in scores.values()))
         path, best, marginals, got_logz = _decode(cands, unary, pair, triple, t)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from vnsearch.lang.text import canonical, fold_all, prepare
 
@@ -58,7 +58,7 @@ class Token(NamedTuple):
 def tokenize(text: str) -> list[Token]:
     """Split *text* into tokens whose offsets point into *text* itself."""
     clean, offsets = prepare(text)
-    tokens = []
+    tokens: list[Token] = []
     append = tokens.append
     new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: this runs per token
     for m in _TOKEN.finditer(clean):
@@ -167,7 +167,7 @@ class Segmenter:
         import underthesea.pipeline.word_tokenize as word_tokenize
         from underthesea_core import CRFFeaturizer, CRFTagger
 
-        from vnsearch.lang.crf import FastTagger
+        from vnsearch.lang.crf import FastTagger, Featurize, Tag
 
         # What underthesea's FastCRFSequenceTagger.load does, keeping the
         # dictionary (FastTagger needs it too; unpickling it takes 0.1 s).
@@ -176,8 +176,8 @@ class Segmenter:
         estimator.load(join(path, "models.bin"))
         features = joblib.load(join(path, "features.bin"))
         dictionary = joblib.load(join(path, "dictionary.bin"))
-        self._featurize = CRFFeaturizer(features, dictionary).process
-        self._tag = estimator.tag
+        self._featurize: Featurize = CRFFeaturizer(features, dictionary).process
+        self._tag: Tag = estimator.tag
         self._fast: FastTagger | None = None
         if features == FastTagger.TEMPLATES:
             try:
@@ -252,7 +252,10 @@ def analyze(text: str, segmenter: Segmenter | None = None) -> Analysis:
     return result
 
 
-TermMap = dict  # term -> [weight, count, positions]
+# term -> [weight (float), count (int), positions (a list of int; () where none are kept)].
+# A list, updated in place, because add_terms runs for every syllable of every
+# article; its items differ in type, so it is typed as list[Any].
+TermMap = dict[str, list[Any]]
 
 # Exact-tier weight of a syllable that is part of a multi-syllable word.
 WORD_PART_WEIGHT = 0.6

@@ -33,8 +33,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
-__all__ = ["FastTagger", "MARGIN"]
+__all__ = ["FastTagger", "MARGIN", "Featurize", "Tag"]
+
+# underthesea_core's CRFFeaturizer.process: sentences of tokens (each token a
+# list of columns, here just its text) -> per sentence, per token, its feature
+# strings ("T[-1,0].lower=hà nội", ...).
+Featurize = Callable[[list[list[list[str]]]], list[list[list[str]]]]
+# underthesea_core's CRFTagger.tag: one sentence's feature strings -> its labels ("B-W", "I-W").
+Tag = Callable[[list[list[str]]], list[str]]
+# Rows of (B-W, I-W) weight pairs, one row per token, pair or triple.
+_Rows = NDArray[np.float64]
 
 # A Viterbi decision closer than this is left to underthesea's tagger. Rounding
 # differences between two summation orders of ~50 weights of magnitude < 10 are
@@ -103,7 +113,7 @@ class FastTagger:
         "T[1,2].is_in_dict", "T[-2,0].is_in_dict", "T[-1,1].is_in_dict", "T[0,2].is_in_dict",
     ]
 
-    def __init__(self, model_dir: Path, dictionary: set[str], featurize: Callable, tag: Callable) -> None:
+    def __init__(self, model_dir: Path, dictionary: set[str], featurize: Featurize, tag: Tag) -> None:
         labels, attrs, state, trans = _read_crfsuite(Path(model_dir) / "models.bin")
         if labels != ["B-W", "I-W"]:
             raise ValueError(f"unexpected labels {labels}")
@@ -195,7 +205,7 @@ class FastTagger:
 
     def _boundary_rows(self) -> dict[tuple[str, str, int], tuple[float, float]]:
         """Weights of each template's BOS / EOS value: (kind, value, a) -> (B, I)."""
-        rows = {}
+        rows: dict[tuple[str, str, int], tuple[float, float]] = {}
         for edge in ("BOS", "EOS"):
             for k in _UNI:
                 attrs = [f"T[{k}]={edge}", f"T[{k}].lower={edge}", f"T[{k}].istitle={edge}",
@@ -223,7 +233,7 @@ class FastTagger:
         """Tables for pairs and triples: most never occur in an attribute, so only their
         ``is_in_dict`` and ``istitle`` values (two each) count, and the few that do
         are looked up by their text."""
-        def table(offsets: Sequence[int], width: int, suffix: str = "") -> tuple[dict, np.ndarray]:
+        def table(offsets: Sequence[int], width: int, suffix: str = "") -> tuple[dict[str, int], _Rows]:
             ids: dict[str, int] = {}
             rows: list[list[float]] = [[0.0] * (2 * len(offsets))]  # row 0: no attribute
             for col, a in enumerate(offsets):
@@ -246,7 +256,7 @@ class FastTagger:
         self._triple_ids, self._triple_rows = table(_TRI, 2)
         w = self._w
 
-        def flag_rows(names: Sequence[str]) -> np.ndarray:
+        def flag_rows(names: Sequence[str]) -> _Rows:
             """Row [False, True] of (B, I) weights for each template name."""
             out = np.zeros((2, 2 * len(names)))
             for col, name in enumerate(names):
@@ -284,7 +294,8 @@ class FastTagger:
         lows = [props[t][0] for t in tokens]
         titles = np.array([props[t][2] == "True" for t in tokens] + [False, False])
         dictionary = self._dictionary
-        pieces = []
+        # (kind, rows by first position, template offsets, width) of pairs and triples
+        pieces: list[tuple[str, _Rows, tuple[int, ...], int]] = []
         if n > 1:
             lpairs = [f"{a} {b}" for a, b in zip(lows, lows[1:])]
             pair_ids, lpair_ids = self._pair_ids, self._lpair_ids
@@ -368,7 +379,7 @@ class _Table:
         self._ids: dict[str, int] = {}
         self._array = np.zeros((1024, width))
 
-    def rows(self, keys: Sequence[str], make: Callable[[str], list[float]]) -> np.ndarray:
+    def rows(self, keys: Sequence[str], make: Callable[[str], list[float]]) -> _Rows:
         ids = self._ids
         if len(ids) > _CACHE_LIMIT:
             ids.clear()

@@ -8,19 +8,17 @@ nothing of indexes.
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 
-from vnsearch.lang.text import canonical, fold_all, fold_tone
+from vnsearch.lang.text import VOWEL_LETTERS, canonical, fold_all, fold_tone, toned_vowel
 
 __all__ = ["spellings", "tone_variants", "split_folded"]
 
 # -- spellings: every well-formed syllable that folds to a given string -------------
 
-# Combining tone marks by tone number: 1 huyền, 2 sắc, 3 hỏi, 4 ngã, 5 nặng.
-_TONE_MARK = {1: "\u0300", 2: "\u0301", 3: "\u0309", 4: "\u0303", 5: "\u0323"}
+# Tones by number, as text.TONE_MARKS: 0 none, 1 huyền, 2 sắc, 3 hỏi, 4 ngã, 5 nặng.
 _STOP_FINALS = ("c", "ch", "p", "t")  # only sắc and nặng go with these
-_VOWEL_LETTERS = set("aăâeêioôơuưy")
+_VOWEL_LETTERS = frozenset(VOWEL_LETTERS)
 
 # Initial consonants, longest first so "ngh" wins over "ng" over "n".
 _ONSETS = ("ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr",
@@ -94,8 +92,7 @@ def _with_tone(letters: str, tone: int) -> str:
         return letters
     for i, ch in enumerate(letters):
         if ch in _VOWEL_LETTERS:
-            marked = unicodedata.normalize("NFC", ch + _TONE_MARK[tone])
-            return canonical(letters[:i] + marked + letters[i + 1:])
+            return canonical(letters[:i] + toned_vowel(ch, tone) + letters[i + 1:])
     return letters
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
 
 __all__ = [
@@ -31,22 +32,29 @@ __all__ = [
     "fold_all",
     "has_diacritics",
     "is_tone_folded",
+    "TONE_MARKS",
+    "VOWEL_LETTERS",
+    "toned_vowel",
+    "FOLD_ALL_TABLE",
 ]
 
-# The five Vietnamese tone marks, as combining characters.
-_TONE_MARKS = {
-    "\u0300": 1,  # huyền (grave)
-    "\u0301": 2,  # sắc (acute)
-    "\u0309": 3,  # hỏi (hook above)
-    "\u0303": 4,  # ngã (tilde)
-    "\u0323": 5,  # nặng (dot below)
-}
-_TONE_BY_NUMBER = {v: k for k, v in _TONE_MARKS.items()}
-# Vowel-quality marks (ă â ê ô ơ ư): part of the letter, not of the tone.
-_QUALITY_MARKS = {"\u0306", "\u0302", "\u031b"}
+# -- the letters: the one copy of these tables in vnsearch.lang ------------------------
 
-_BASE_VOWELS = "aăâeêioôơuưy"
-_VOWELS = set(_BASE_VOWELS + _BASE_VOWELS.upper())
+# The five Vietnamese tone marks, as combining characters, by tone number
+# (tone 0, ngang, has no mark). spelling.py writes its spellings with them.
+TONE_MARKS: Mapping[int, str] = {
+    1: "\u0300",  # huyền (grave)
+    2: "\u0301",  # sắc (acute)
+    3: "\u0309",  # hỏi (hook above)
+    4: "\u0303",  # ngã (tilde)
+    5: "\u0323",  # nặng (dot below)
+}
+_TONE_OF_MARK = {mark: tone for tone, mark in TONE_MARKS.items()}
+
+# The twelve vowel letters, without tone, lower case. The marks of ă â ê ô ơ ư
+# (breve, circumflex, horn) are part of the letter, not of the tone.
+VOWEL_LETTERS = "aăâeêioôơuưy"
+_VOWELS = set(VOWEL_LETTERS + VOWEL_LETTERS.upper())
 _QUALITY_VOWELS = set("ăâêôơư")
 _VALID_FINALS = {"", "c", "ch", "m", "n", "ng", "nh", "p", "t"}
 
@@ -66,8 +74,8 @@ def _split_char(ch: str) -> tuple[str, int]:
     tone = 0
     rest = []
     for c in decomposed:
-        if c in _TONE_MARKS:
-            tone = _TONE_MARKS[c]
+        if c in _TONE_OF_MARK:
+            tone = _TONE_OF_MARK[c]
         else:
             rest.append(c)
     return unicodedata.normalize("NFC", "".join(rest)), tone
@@ -76,8 +84,8 @@ def _split_char(ch: str) -> tuple[str, int]:
 def _build_tables() -> tuple[dict[str, tuple[str, int]], dict[tuple[str, int], str]]:
     split: dict[str, tuple[str, int]] = {}
     join: dict[tuple[str, int], str] = {}
-    for base in _BASE_VOWELS + _BASE_VOWELS.upper():
-        for tone, mark in [(0, "")] + sorted(_TONE_BY_NUMBER.items()):
+    for base in VOWEL_LETTERS + VOWEL_LETTERS.upper():
+        for tone, mark in [(0, "")] + sorted(TONE_MARKS.items()):
             ch = unicodedata.normalize("NFC", base + mark)
             if len(ch) == 1:
                 split[ch] = (base, tone)
@@ -86,7 +94,14 @@ def _build_tables() -> tuple[dict[str, tuple[str, int]], dict[tuple[str, int], s
 
 
 _SPLIT, _JOIN = _build_tables()
-_TONED = {ch for ch, (_, tone) in _SPLIT.items() if tone}
+
+
+def toned_vowel(vowel: str, tone: int) -> str:
+    """The precomposed letter for a vowel letter (of :data:`VOWEL_LETTERS`, either case) under *tone* 0–5.
+
+    ``toned_vowel("ơ", 2)`` is ``"ớ"``; tone 0 gives *vowel* itself.
+    """
+    return _JOIN[(vowel, tone)]
 
 
 def prepare(text: str) -> tuple[str, list[int] | None]:
@@ -197,13 +212,21 @@ def canonical(token: str) -> str:
     return place_tone(unicodedata.normalize("NFC", token)).lower()
 
 
-_TONE_FOLD = {ord(ch): base for ch, (base, tone) in _SPLIT.items() if tone}
-_ALL_FOLD = dict(_TONE_FOLD)
-for _ch, (_base, _tone) in _SPLIT.items():
-    _plain = unicodedata.normalize("NFD", _base)[0]
-    _ALL_FOLD[ord(_ch)] = _plain
-_ALL_FOLD[ord("đ")] = "d"
-_ALL_FOLD[ord("Đ")] = "D"
+def _build_fold_tables() -> tuple[dict[int, str], dict[int, str]]:
+    """``str.translate`` tables: tone marks off; and every Vietnamese mark off, đ → d."""
+    tone_fold = {ord(ch): base for ch, (base, tone) in _SPLIT.items() if tone}
+    all_fold = dict(tone_fold)
+    for ch, (base, _tone) in _SPLIT.items():
+        all_fold[ord(ch)] = unicodedata.normalize("NFD", base)[0]
+    all_fold[ord("đ")] = "d"
+    all_fold[ord("Đ")] = "D"
+    return tone_fold, all_fold
+
+
+_TONE_FOLD, _ALL_FOLD = _build_fold_tables()
+# fold_all's table for Vietnamese letters: one character for one, so offsets in
+# a folded text hold in the original (accent restoration relies on it).
+FOLD_ALL_TABLE: Mapping[int, str] = _ALL_FOLD
 
 
 @lru_cache(maxsize=200_000)

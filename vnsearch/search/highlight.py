@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from vnsearch.lang.analysis import Token, matching_syllables
 from vnsearch.lang.text import canonical, fold_all, has_diacritics
-from vnsearch.search.query import parse_query
+from vnsearch.search.query import ParsedQuery, parse_query
 
 __all__ = ["Snippet", "Highlighter", "make_snippet"]
 
@@ -59,7 +59,7 @@ class Snippet:
         out.append(self.text[last:])
         return "".join(out)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | list[list[int]]]:
         return {"text": self.text, "highlights": [list(h) for h in self.highlights]}
 
     def __str__(self) -> str:
@@ -78,9 +78,11 @@ class Highlighter:
 
     def __init__(self, sequences: Iterable[Sequence[str]]) -> None:
         self.sequences = [list(seq) for seq in sequences if seq]
+        # Folded forms of every query syllable: the only text syllables worth a closer look.
         self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
+
     @classmethod
-    def for_query(cls, parsed) -> Highlighter:
+    def for_query(cls, parsed: ParsedQuery) -> Highlighter:
         """From a :class:`~vnsearch.search.query.ParsedQuery`: its word runs and phrases."""
         in_runs = {s for run in parsed.runs for s in run}
         seqs: list[list[str]] = [list(run) for run in parsed.runs]
@@ -89,8 +91,6 @@ class Highlighter:
                 if phrase.quoted or phrase.syllables[0] not in in_runs:
                     seqs.append(list(phrase.syllables))
         return cls(seqs)
-
-        self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
 
     def marks(self, found: Sequence[tuple[int, Token]]) -> list[tuple[int, Token]]:
         """The tokens to highlight, from the candidate (ordinal, token) pairs, in order."""

@@ -12,6 +12,7 @@ import calendar
 import datetime
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from vnsearch.errors import QueryError
 from vnsearch.lang.analysis import query_syllables
@@ -34,8 +35,7 @@ _LEXER = re.compile(
 )
 
 
-
-def date_range(value, what: str = "date") -> tuple[int, int]:
+def date_range(value: str | datetime.date, what: str = "date") -> tuple[int, int]:
     """The first and last day of a period as YYYYMMDD integers.
 
     *value* is ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (or a ``datetime.date``):
@@ -62,8 +62,11 @@ def date_range(value, what: str = "date") -> tuple[int, int]:
             first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     except ValueError:
         raise QueryError(problem) from None
-    as_int = lambda d: d.year * 10000 + d.month * 100 + d.day
-    return as_int(first), as_int(last)
+    return _yyyymmdd(first), _yyyymmdd(last)
+
+
+def _yyyymmdd(day: datetime.date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 @dataclass
@@ -115,9 +118,19 @@ class ParsedQuery:
         return [s for group in self.groups for p in group for s in p.syllables]
 
 
-def _lex(text: str) -> list[tuple[str, object]]:
-    """The query as a list of (kind, value): run, phrase, exclude, filter, or."""
-    items: list[tuple[str, object]] = []
+# What the lexer finds, as (kind, value).
+_Item = (
+    tuple[Literal["run"], list[str]]  # consecutive plain words' syllables
+    | tuple[Literal["phrase", "exclude"], Phrase]  # a quoted phrase; an -excluded word or phrase
+    | tuple[Literal["filter"], tuple[str, str]]  # (field, or -field when negated; value)
+    | tuple[Literal["date"], tuple[bool, str, str]]  # (negated, date field, value)
+    | tuple[Literal["or"], None]
+)
+
+
+def _lex(text: str) -> list[_Item]:
+    """The query as a list of (kind, value): run, phrase, exclude, filter, date, or."""
+    items: list[_Item] = []
     for m in _LEXER.finditer(text):
         if m.group("quote"):
             continue
@@ -142,12 +155,13 @@ def _lex(text: str) -> list[tuple[str, object]]:
         sylls = query_syllables(phrase_text if phrase_text is not None else word or "")
         if not sylls:
             continue
+        last = items[-1] if items else None
         if neg:
             items.append(("exclude", Phrase(sylls, quoted=True)))
         elif phrase_text is not None and len(sylls) > 1:
             items.append(("phrase", Phrase(sylls, quoted=True)))
-        elif items and items[-1][0] == "run":
-            items[-1][1].extend(sylls)  # type: ignore[union-attr]
+        elif last is not None and last[0] == "run":
+            last[1].extend(sylls)
         else:
             items.append(("run", list(sylls)))
     return items
@@ -167,25 +181,24 @@ def parse_query(text: str, max_length: int = 2000) -> ParsedQuery:
     # Units: each a list of alternative phrases; runs stay whole until we know
     # whether an OR touches them.
     units: list[list[Phrase]] = []
-    joined: list[bool] = []  # whether unit i was joined to its predecessor by OR
     pending_or = False
-    for kind, value in _lex(text):
-        if kind == "filter":
-            key, val = value  # type: ignore[misc]
+    for item in _lex(text):
+        if item[0] == "filter":
+            key, val = item[1]
             parsed.filters.setdefault(key, []).append(val)
-        elif kind == "date":
-            neg, fname, val = value  # type: ignore[misc]
+        elif item[0] == "date":
+            neg, fname, val = item[1]
             if neg:
                 raise QueryError(f"-{fname}: cannot be negated; use since: and until: for a date range")
             first, last = date_range(val, f"{fname}:")
             parsed.restrict_dates(first if fname in ("date", "since") else None,
                                   last if fname in ("date", "until") else None)
-        elif kind == "exclude":
-            parsed.excluded.append(value)  # type: ignore[arg-type]
-        elif kind == "or":
+        elif item[0] == "exclude":
+            parsed.excluded.append(item[1])
+        elif item[0] == "or":
             pending_or = bool(units)
         else:
-            phrase = value if kind == "phrase" else Phrase(value, quoted=False)  # type: ignore[arg-type]
+            phrase = item[1] if item[0] == "phrase" else Phrase(item[1], quoted=False)
             if pending_or:
                 units[-1].append(phrase)
             else:

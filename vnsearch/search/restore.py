@@ -57,12 +57,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
+from typing import Protocol
 
 from vnsearch.lang.analysis import WORD_JOINER, query_syllables
 from vnsearch.lang.spelling import spellings, tone_variants
-from vnsearch.lang.text import _ALL_FOLD, canonical, fold_all, has_diacritics
-
-_FOLD_TABLE = _ALL_FOLD  # one character for one: offsets in the folded text hold in the original
+from vnsearch.lang.text import FOLD_ALL_TABLE, canonical, fold_all, has_diacritics
 
 __all__ = [
     "spellings",
@@ -75,6 +74,7 @@ __all__ = [
     "context_evidence",
     "index_df",
     "pair_document_frequencies",
+    "Restorer",
 ]
 
 # -- restoration ------------------------------------------------------------------
@@ -138,7 +138,7 @@ def _d_variants(token: str, limit: int = 3) -> list[str]:
         return [token]
     out = []
     for letters in product("dđ", repeat=len(parts) - 1):
-        out.append(parts[0] + "".join(l + part for l, part in zip(letters, parts[1:])))
+        out.append(parts[0] + "".join(letter + part for letter, part in zip(letters, parts[1:])))
     return out
 
 
@@ -181,7 +181,8 @@ class Context:
 _ZONES = ("title", "lead", "body")
 
 
-def context_evidence(syllables: Sequence[str], documents: Iterable, params: RestoreParams | None = None) -> Context:
+def context_evidence(syllables: Sequence[str], documents: Iterable[object],
+                     params: RestoreParams | None = None) -> Context:
     """Votes for the spellings of *syllables* from *documents*' text (best hit first).
 
     Each document is a mapping (or object) with ``title``, ``lead`` and
@@ -214,10 +215,9 @@ def context_evidence(syllables: Sequence[str], documents: Iterable, params: Rest
     count = 0
     for rank, doc in enumerate(documents):
         count += 1
-        get = doc.get if hasattr(doc, "get") else (lambda k, d="", _doc=doc: getattr(_doc, k, d))
         doc_weight = 1.0 / (1.0 + rank) ** p.rank_decay
         for zone in _ZONES:
-            text = get(zone, "") or ""
+            text = _zone_text(doc, zone)
             if not text:
                 continue
             matches = _find_syllables(text[: p.context_chars], finder)
@@ -239,10 +239,19 @@ def context_evidence(syllables: Sequence[str], documents: Iterable, params: Rest
     return Context(unary, pair, count)
 
 
+def _zone_text(doc: object, zone: str) -> str:
+    """*doc*'s text in *zone*: ``doc.get(zone)`` if it has ``get`` (a mapping), else its attribute; "" if none."""
+    if hasattr(doc, "get"):
+        text: str = doc.get(zone, "") or ""
+    else:
+        text = getattr(doc, zone, "") or ""
+    return text
+
+
 def _letter_classes() -> dict[str, str]:
     """For each ASCII letter, a regex class of every letter that folds to it ("d" → "[dđ]")."""
     variants: dict[str, set[str]] = {}
-    for code, base in _FOLD_TABLE.items():
+    for code, base in FOLD_ALL_TABLE.items():
         ch = chr(code)
         if ch == ch.lower():
             variants.setdefault(base.lower(), set()).add(ch)
@@ -253,7 +262,7 @@ _LETTER_CLASSES = _letter_classes()
 
 
 @lru_cache(maxsize=256)
-def _syllable_finder(folded: tuple[str, ...]) -> re.Pattern:
+def _syllable_finder(folded: tuple[str, ...]) -> re.Pattern[str]:
     """A regex for any of the *folded* syllables, spelt any way, as a whole token, and the separator after it.
 
     Each letter matches its accented forms ("viet" matches "việt", "Viết"),
@@ -268,7 +277,7 @@ def _syllable_finder(folded: tuple[str, ...]) -> re.Pattern:
     return re.compile(rf"(?<!\w)(?<!\w[-'’])({alternation})(?!\w|[-'’]\w)[^\w\n]*", re.IGNORECASE)
 
 
-def _find_syllables(text: str, finder: re.Pattern) -> list[tuple[int, int, str, str]]:
+def _find_syllables(text: str, finder: re.Pattern[str]) -> list[tuple[int, int, str, str]]:
     """(start, end, folded, spelt) of each query syllable in *text*, in order.
 
     *end* includes the separator after the syllable, so two matches are
@@ -286,7 +295,8 @@ def _find_syllables(text: str, finder: re.Pattern) -> list[tuple[int, int, str, 
 
 
 def _vote_chain(chain: list[tuple[str, str]], folded: list[str], where: dict[str, list[int]], weight: float,
-                power: float, whole: float, single: float, unary: list[dict[str, float]], pair: list[dict[tuple[str, str], float]]) -> None:
+                power: float, whole: float, single: float, unary: list[dict[str, float]],
+                pair: list[dict[tuple[str, str], float]]) -> None:
     """Add the votes of every maximal run of the query inside *chain* (adjacent syllables of a text)."""
     n = len(folded)
     for j, (f, _) in enumerate(chain):
@@ -422,10 +432,10 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
         if context is not None and p.wc2 and context.pair[i]:
             votes2 = context.pair[i]
             counts2 = [[votes2.get((a, b), 0.0) for b in cb] for a in ca]
-            s2 = sum(map(sum, counts2))
-            if s2:
+            v2 = sum(sum(row) for row in counts2)
+            if v2:
                 rows = rows or [[0.0] * len(cb) for _ in ca]
-                denom = s2 + p.beta_c2
+                denom = v2 + p.beta_c2
                 for x in range(len(ca)):
                     for y in range(len(cb)):
                         rows[x][y] += p.wc2 * math.log((counts2[x][y] + p.beta_c2) / denom)
@@ -458,7 +468,9 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
     return Restoration(" ".join(restored), restored, confidence, changed, syllable_conf, cands)
 
 
-def _decode(cands, unary, pair, triple, temperature):
+def _decode(cands: list[list[str]], unary: list[list[float]], pair: list[list[list[float]] | None],
+            triple: list[dict[tuple[int, int], dict[int, float]] | None],
+            temperature: float) -> tuple[list[int], float, list[list[float]], float]:
     """Viterbi, forward and backward over states (candidate at i-1, candidate at i).
 
     Factors are scaled by 1/temperature (which leaves the best path alone).
@@ -481,7 +493,7 @@ def _decode(cands, unary, pair, triple, temperature):
     sizes = [len(c) for c in cands]
     delta = [[u[0][a] + local(1, a, b) for b in range(sizes[1])] for a in range(sizes[0])]
     fwd = [delta]  # fwd[i-1][a][b]: log-sum over paths ending in state (a, b) at position i
-    backs = []  # backs[i-2][b][c]: best a for state (b, c) at position i
+    backs: list[list[list[int]]] = []  # backs[i-2][b][c]: best a for state (b, c) at position i
     vit = delta
     for i in range(2, n):
         na, nb, nc = sizes[i - 2], sizes[i - 1], sizes[i]
@@ -525,7 +537,7 @@ def _decode(cands, unary, pair, triple, temperature):
         path.append(a)
     path.reverse()
     # Backward pass: bwd[i-1][a][b] for state (a, b) at position i.
-    bwd = [None] * (n - 1)
+    bwd: list[list[list[float]]] = [[] for _ in range(n - 1)]  # each layer set below, last first
     bwd[n - 2] = [[0.0] * sizes[n - 1] for _ in range(sizes[n - 2])]
     for i in range(n - 1, 1, -1):
         na, nb, nc = sizes[i - 2], sizes[i - 1], sizes[i]
@@ -536,8 +548,8 @@ def _decode(cands, unary, pair, triple, temperature):
             terms = [local(i, b, c) + nxt[b][c] for c in range(nc)]
             base = _lse(terms)
             for a in range(na):
-                extra = tri.get((a, b))
-                cur[a][b] = _lse_plus(base, [(terms[c], bo / t) for c, bo in extra.items()]) if extra else base
+                bonuses = tri.get((a, b))
+                cur[a][b] = _lse_plus(base, [(terms[c], bo / t) for c, bo in bonuses.items()]) if bonuses else base
         bwd[i - 2] = cur
     # Marginals: position 0 from the first state layer, position i >= 1 from layer i-1.
     marg = [[0.0] * s for s in sizes]
@@ -585,7 +597,13 @@ def index_df(reader, fieldname: str = "text", cache_size: int = 200_000,
     return df, reader.doc_count()
 
 
-def restore_text(engine, text: str, params: RestoreParams | None = None, context: bool = True) -> Restoration:
+class Restorer(Protocol):
+    """What :func:`restore_text` needs of an engine: search does not import the engine."""
+
+    def restoration(self, text: str, context: bool = ..., params: RestoreParams | None = ...) -> Restoration: ...
+
+
+def restore_text(engine: Restorer, text: str, params: RestoreParams | None = None, context: bool = True) -> Restoration:
     """Restore a raw query string against an open :class:`~vnsearch.engine.SearchEngine`.
 
     The same as ``engine.restoration(text)``: the hits of the folded text vote
@@ -594,14 +612,14 @@ def restore_text(engine, text: str, params: RestoreParams | None = None, context
     return engine.restoration(text, context=context, params=params)
 
 
-def pair_document_frequencies(texts_per_document: Iterable[Iterable[str]]) -> Counter:
+def pair_document_frequencies(texts_per_document: Iterable[Iterable[str | None]]) -> Counter[str]:
     """In how many documents each pair of adjacent syllables occurs ("của việt").
 
     The statistic for :func:`restore`'s *adjacent*: pass ``table.get``-like
     lookups (``lambda term: table.get(term, 0)``). Each document is given as
     its texts (title, lead, body); pairs never span two texts.
     """
-    table: Counter = Counter()
+    table: Counter[str] = Counter()
     for texts in texts_per_document:
         seen: set[str] = set()
         for text in texts:
