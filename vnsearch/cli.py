@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import click
-from whoosh.index import LockError
 
 from vnsearch.ingest.articles import LoadWarning, iter_files
 from vnsearch.search.query import SORTS, QueryError
@@ -86,8 +85,6 @@ class _Group(click.Group):
             # The reader went away (`vnsearch search … | head`): not an error.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
-        except LockError:
-            raise UserError("the index is being written by another process; try again when it finishes") from None
         except VnsearchError as exc:  # busy, or damaged files found while reading
             raise UserError(str(exc)) from None
         except OSError as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -30,7 +31,8 @@ from vnsearch.lang.analysis import syllables as syllables_of
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
 from vnsearch.search.query import ParsedQuery, Phrase
-from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
+from vnsearch.store.postings import Postings
+from vnsearch.store.snapshot import Snapshot
 from vnsearch.store.schema import ZONE_OFFSET, facet_value
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
@@ -218,18 +220,20 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
 
 
 class Ranker:
-    """Scores parsed queries against one open Whoosh reader."""
+    """Scores parsed queries against one :class:`~vnsearch.store.snapshot.Snapshot`.
 
-    def __init__(self, reader, params: RankParams | None = None, cache_postings: int = CACHE_POSTINGS) -> None:
-        self.reader = reader
+    Safe to share between threads reading the same snapshot: its caches are
+    filled under a lock or computed idempotently.
+    """
+
+    def __init__(self, snapshot: Snapshot, params: RankParams | None = None,
+                 cache_postings: int = CACHE_POSTINGS) -> None:
+        self.snapshot = snapshot
         self.params = params or RankParams()
-        self.segments: list[Segment] = segments_of(reader)
-        self.size = sum(s.doc_count for s in self.segments)
-        self.live = np.ones(self.size, dtype=bool)
-        for seg in self.segments:
-            if seg.deleted is not None:
-                self.live[seg.deleted] = False
-        self.doc_count = int(self.live.sum())
+        self.size = snapshot.size
+        self.live = snapshot.live
+        self.doc_count = snapshot.doc_count
+        self._cache_lock = threading.Lock()
         self._norms: dict[str, np.ndarray] = {}
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cache_budget = cache_postings
@@ -252,24 +256,27 @@ class Ranker:
         """
         key = (fieldname, term)
         cache = self._cache
-        got = cache.get(key)
-        if got is not None:
-            cache.move_to_end(key)
-            return got
-        got = read_postings(self.segments, fieldname, term)
+        with self._cache_lock:
+            got = cache.get(key)
+            if got is not None:
+                cache.move_to_end(key)
+                return got
+        got = self.snapshot.postings(fieldname, term)
         cost = len(got.docs) + 1
         if cost <= self._cache_budget:
-            cache[key] = got
-            self._cache_used += cost
-            while self._cache_used > self._cache_budget:
-                self._cache_used -= len(cache.popitem(last=False)[1].docs) + 1
+            with self._cache_lock:
+                if key not in cache:
+                    cache[key] = got
+                    self._cache_used += cost
+                    while self._cache_used > self._cache_budget:
+                        self._cache_used -= len(cache.popitem(last=False)[1].docs) + 1
         return got
 
     def _norm(self, fieldname: str) -> np.ndarray:
         """Per document: BM25's length normalisation for *fieldname*."""
         norm = self._norms.get(fieldname)
         if norm is None:
-            lengths = field_lengths(self.segments, fieldname, self.size)
+            lengths = self.snapshot.field_lengths(fieldname)
             live_lengths = lengths[self.live]
             avg = float(live_lengths.mean()) if live_lengths.size else 1.0
             b = self.params.b
@@ -277,7 +284,8 @@ class Ranker:
             self._norms[fieldname] = norm
         return norm
 
-    def _idf(self, df: int) -> float:
+    def idf(self, df: int) -> float:
+        """BM25's idf of a term held by *df* documents."""
         n = max(self.doc_count, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
@@ -289,7 +297,7 @@ class Ranker:
         if not len(p.docs):
             return score, mask, 0.0, p
         tf = p.freqs * self._norm(fieldname)[p.docs]
-        idf = self._idf(len(p.docs))
+        idf = self.idf(len(p.docs))
         score[p.docs] = idf * tf / (self.params.k1 + tf)
         mask[p.docs] = True
         return score, mask, idf, p
@@ -332,7 +340,7 @@ class Ranker:
         for form in spellings(folded):
             # A spelling most articles hold says little (its idf is low) and
             # costs the most to read: only the telling ones are scored.
-            df = self.reader.doc_frequency("text", form)
+            df = self.snapshot.doc_frequency("text", form)
             if 0 < df <= common:
                 total += self._score("text", form)[0]
         return total
@@ -355,7 +363,7 @@ class Ranker:
         df = int(np.count_nonzero(tf))
         if not df:
             return tf
-        return self._idf(df) * tf / (self.params.k1 + tf)
+        return self.idf(df) * tf / (self.params.k1 + tf)
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""
@@ -390,10 +398,7 @@ class Ranker:
     # -- filters ------------------------------------------------------------
 
     def _lexicon(self, fname: str) -> list[str]:
-        try:
-            return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon(fname)]
-        except Exception:  # field absent from an empty index
-            return []
+        return self.snapshot.lexicon(fname)
 
     def dates(self) -> np.ndarray:
         """Per global doc number: the date as YYYYMMDD, 0 when undated (built once per reader)."""
@@ -405,7 +410,7 @@ class Ranker:
                 except ValueError:
                     continue
                 # Read directly: one posting list per day would crowd the query cache.
-                dates[read_postings(self.segments, "date", term).docs] = value
+                dates[self.snapshot.postings("date", term).docs] = value
             self._dates = dates
         return self._dates
 
@@ -448,10 +453,10 @@ class Ranker:
             index = {"": 0}
             fname = key + "_k"
             for term in self._lexicon(fname):
-                docs = read_postings(self.segments, fname, term).docs
+                docs = self.snapshot.postings(fname, term).docs
                 if not docs.size:
                     continue
-                display = self.reader.stored_fields(int(docs[0])).get(key) or term
+                display = self.snapshot.stored(int(docs[0])).get(key) or term
                 code = index.setdefault(display, len(names))
                 if code == len(names):
                     names.append(display)
@@ -634,7 +639,7 @@ class Ranker:
         if got is None:
             if len(self._idf_cache) >= 100_000:
                 self._idf_cache.clear()
-            got = self._idf_cache[term] = self._idf(self.reader.doc_frequency("text_f", term))
+            got = self._idf_cache[term] = self.idf(self.snapshot.doc_frequency("text_f", term))
         return got
 
     def _title_information(self, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
@@ -656,7 +661,7 @@ class Ranker:
             return
         holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
         for h in holders.tolist():
-            title = self.reader.stored_fields(int(docs[h])).get("title") or ""
+            title = self.snapshot.stored(int(docs[h])).get("title") or ""
             syllables = {_folded_lower(t.text) for t in syllables_of(title)}
             total = sum(self._folded_idf(t) for t in syllables)
             if total <= 0:
