@@ -20,10 +20,9 @@ from pathlib import Path
 
 import click
 
+from vnsearch.errors import IndexNotFound, VnsearchError
 from vnsearch.ingest.articles import LoadWarning, iter_files
 from vnsearch.search.query import SORTS, QueryError
-
-from vnsearch.errors import IndexNotFound, VnsearchError
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
@@ -246,7 +245,8 @@ def _print_hits(results, color: bool, as_html: bool) -> None:
               help="One hit per group of near-duplicate copies, with \"+N similar\" (--collapse), "
                    "or every copy (--all).")
 @click.option("--source", "sources", metavar="NAME", multiple=True,
-              help="Only this source (case- and accent-insensitive, part of the name will do); repeat for any of several.")
+              help="Only this source (case- and accent-insensitive, part of the name will do); "
+                   "repeat for any of several.")
 @click.option("--category", "categories", metavar="NAME", multiple=True,
               help="Only this category, like --source.")
 @click.option("--facets", "show_facets", is_flag=True,

@@ -19,7 +19,6 @@ index's write lock, and never disturb a read.
 
 from __future__ import annotations
 
-import copy
 import os
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -28,20 +27,21 @@ from pathlib import Path
 from typing import Any
 
 from vnsearch.errors import ArticleNotFound
-from vnsearch.ingest.articles import Article, LoadWarning, iter_files, load_path, load_paths
+from vnsearch.ingest.articles import Article, LoadWarning
 from vnsearch.lang.analysis import query_syllables
 from vnsearch.results import Hit, SearchResults
 from vnsearch.search import related
 from vnsearch.search import suggest as suggesting
 from vnsearch.search.collect import collect, own_hits_fit
-from vnsearch.search.query import SORTS, ParsedQuery, QueryError, date_range, parse_query
+from vnsearch.search.options import search_options
+from vnsearch.search.query import ParsedQuery, QueryError, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams
 from vnsearch.search.view import SnapshotView
 from vnsearch.store.directory import INDEX_NAME, IndexStore
 from vnsearch.store.indexing import IndexSummary
 from vnsearch.store.snapshot import Snapshot
-from vnsearch.store.updates import index_articles
+from vnsearch.store.updates import index_articles, index_paths
 
 __all__ = ["SearchEngine", "Hit", "SearchResults", "default_index_dir", "INDEX_NAME"]
 
@@ -206,42 +206,9 @@ class SearchEngine:
         it is listed in ``summary.rejected_files``. Files without warnings
         are indexed as usual. ``summary.load_warnings`` counts the warnings.
         """
-        load_skipped = 0
-        load_warnings = 0
-        rejected: list[str] = []
-
-        def warn(w: LoadWarning) -> None:
-            nonlocal load_skipped, load_warnings
-            load_warnings += 1
-            if w.fatal:
-                load_skipped += 1
-            if on_warning:
-                on_warning(w)
-
-        def whole_files() -> Iterator[Article]:
-            """Each file's articles, only if reading the whole file gave no warning."""
-            nonlocal load_skipped
-            for path in paths:
-                p = Path(path)
-                files = list(iter_files(p, warn)) if p.is_dir() else [p]
-                for file in files:
-                    found: list[LoadWarning] = []
-                    loaded = list(load_path(file, on_warning=found.append))
-                    for w in found:
-                        warn(w)
-                    if found:
-                        load_skipped += len(loaded)  # good records of a rejected file
-                        rejected.append(str(file))
-                    else:
-                        yield from loaded
-
-        source = whole_files() if strict else load_paths(paths, on_warning=warn)
-        summary = self.index_articles(source, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                                      commit_every=commit_every)
-        summary.skipped += load_skipped
-        summary.load_warnings = load_warnings
-        summary.rejected_files = rejected
-        return summary
+        with self._write_lock:
+            return index_paths(self._store, paths, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                               strict=strict, commit_every=commit_every)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were found and deleted."""
@@ -330,49 +297,15 @@ class SearchEngine:
         The parameters carry the CLI options' names (``--half-life`` is
         ``half_life``, ``--all`` is ``collapse=False``).
         """
-        parsed = typed = query if isinstance(query, ParsedQuery) else parse_query(query)
-        if limit < 0 or offset < 0:
-            raise QueryError("limit and offset must not be negative")
-        if page is not None:
-            if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-                raise QueryError("page must be a whole number from 1")
-            if offset:
-                raise QueryError("give page or offset, not both")
-            offset = (page - 1) * limit
-        if half_life_days is not None:
-            half_life = half_life_days
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}: use {', '.join(SORTS)}")
-        life, half_life = half_life, None
-        if recent:
-            if sort != "relevance":
-                raise QueryError(f"recent ranking applies to the relevance order, not sort={sort!r}")
-            try:
-                half_life = float(life)
-            except (TypeError, ValueError):
-                raise QueryError("half_life must be a number of days") from None
-            if not half_life > 0 or half_life == float("inf"):
-                raise QueryError("half_life must be a positive number of days")
-        if since is not None or until is not None:
-            parsed = copy.copy(parsed)  # the caller's query stays as it was
-            parsed.restrict_dates(date_range(since, "since")[0] if since is not None else None,
-                                  date_range(until, "until")[1] if until is not None else None)
-        if parsed.since is not None and parsed.until is not None and parsed.since > parsed.until:
-            raise QueryError(f"the date range is empty: since {_day(parsed.since)} is after until {_day(parsed.until)}")
-        filters: dict[str, list[str]] = {}
-        for key, value in (("source", source), ("category", category)):
-            if value is not None:
-                values = [value] if isinstance(value, str) else list(value)
-                if not all(isinstance(v, str) and v.strip() for v in values):
-                    raise QueryError(f"{key} must be a non-empty name or a list of them")
-                filters[key] = values
+        parsed, typed, offset, decay, filters = search_options(
+            query, limit, offset, page, half_life, half_life_days, sort, recent, since, until, source, category)
         with self._reading() as view:
             results, shown = collect(view, parsed, limit, offset, snippet_chars, sort, facets, filters,
-                                     half_life, collapse)
+                                     decay, collapse)
         if suggest:
             # The hits' text is read for the restoration when they are the top
             # relevance hits for the query alone; otherwise it searches again.
-            own = own_hits_fit(sort, offset, half_life, filters, parsed, len(shown), limit,
+            own = own_hits_fit(sort, offset, decay, filters, parsed, len(shown), limit,
                                DEFAULT_PARAMS.context_hits)
             documents = shown if own else None
 
@@ -425,10 +358,6 @@ class SearchEngine:
             "last_date": dates[-1] if dates else None,
             "dated": len(dates),
         }
-
-
-def _day(value: int) -> str:
-    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
 
 
 def _article_from_fields(fields: Mapping[str, Any]) -> Article:

@@ -17,12 +17,10 @@ Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 
 import numpy as np
 
@@ -30,18 +28,17 @@ from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams
 from vnsearch.lang.analysis import syllables as syllables_of
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
+from vnsearch.search.columns import Columns
 from vnsearch.search.query import ParsedQuery, Phrase
 from vnsearch.store.postings import Postings
+from vnsearch.store.schema import ZONE_OFFSET
 from vnsearch.store.snapshot import Snapshot
-from vnsearch.store.schema import ZONE_OFFSET, facet_value
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
 
-_PUNCT = re.compile(r"[\W_]+")
 # Question words: an answer seldom holds them, so in a question they say
 # little about which article answers it ("Tesla chết năm nào?").
 INTERROGATIVES = frozenset("gì nào ai đâu sao bao nhiêu lâu mấy thế nào".split())
-_EPOCH = date(1970, 1, 1).toordinal()
 # Postings a Ranker keeps decoded between queries (~12 bytes each, plus their
 # positions still deflated): about 50 MB at most.
 CACHE_POSTINGS = 3_000_000
@@ -75,7 +72,7 @@ class RankParams:
     question_proximity: float = 0.5
     forms_max_share: float = 0.05  # spellings in more of the articles than this are left out of forms
     forms_weight: float = 0.15  # typed without diacritics: BM25 of each accented form found, own idf
-    title_info_power: float = 1.0  # see Ranker._title_information
+    title_info_power: float = 1.0  # see title_information
     title_info_depth: int = 30
     title_order_weight: float = 0.5  # score × (1 + this) where it holds a run of them in the order typed
 
@@ -89,22 +86,6 @@ class Ranking:
     total: int  # documents matching every required part of the query
     matched: int  # documents matching any part
     facets: dict[str, dict[str, int]] | None = None  # counts over the `total` documents
-
-
-FACETS = ("source", "category", "credit")
-
-
-def _by_count(counts: dict[str, int]) -> dict[str, int]:
-    """Most frequent first, then by name."""
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _epoch_day(yyyymmdd: int) -> int:
-    """Days since 1970-01-01 of a YYYYMMDD date (0 for one that is not a real day)."""
-    try:
-        return date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100).toordinal() - _EPOCH
-    except ValueError:
-        return 0
 
 
 @dataclass
@@ -238,9 +219,7 @@ class Ranker:
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cache_budget = cache_postings
         self._cache_used = 0
-        self._dates: np.ndarray | None = None
-        self._ages: np.ndarray | None = None
-        self._facet_codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self.columns = Columns(snapshot, self.postings)  # dates, facets, filters
         self._idf_cache: dict[str, float] = {}
 
     # -- building blocks -------------------------------------------------
@@ -397,118 +376,6 @@ class Ranker:
 
     # -- filters ------------------------------------------------------------
 
-    def _lexicon(self, fname: str) -> list[str]:
-        return self.snapshot.lexicon(fname)
-
-    def dates(self) -> np.ndarray:
-        """Per global doc number: the date as YYYYMMDD, 0 when undated (built once per reader)."""
-        if self._dates is None:
-            dates = np.zeros(self.size, dtype=np.int32)
-            for term in self._lexicon("date"):
-                try:
-                    value = int(term.replace("-", ""))
-                except ValueError:
-                    continue
-                # Read directly: one posting list per day would crowd the query cache.
-                dates[self.snapshot.postings("date", term).docs] = value
-            self._dates = dates
-        return self._dates
-
-    def ages(self) -> np.ndarray:
-        """Per global doc number: days before the newest dated live article.
-
-        Measured from the index's own newest article, not from today, so a
-        recency-weighted search gives the same order tomorrow. Undated
-        articles get the age of the oldest dated one (0 when none is dated).
-        """
-        if self._ages is None:
-            dates = self.dates()
-            ages = np.zeros(self.size, dtype=np.float64)
-            dated = (dates > 0) & self.live
-            if dated.any():
-                values, inverse = np.unique(dates, return_inverse=True)
-                days = np.array([_epoch_day(int(v)) for v in values], dtype=np.float64)
-                per_doc = days[inverse.reshape(-1)]
-                newest = float(per_doc[dated].max())
-                oldest = float(per_doc[dated].min())
-                ages = np.where(dates > 0, newest - per_doc, newest - oldest)
-                ages = np.maximum(ages, 0.0)  # a deleted article newer than every live one
-            self._ages = ages
-        return self._ages
-
-    def recency(self, half_life_days: float) -> np.ndarray:
-        """Per doc: ``0.5 ** (age_days / half_life_days)`` (see :meth:`ages`)."""
-        return np.power(0.5, self.ages() / float(half_life_days)).astype(np.float32)
-
-    def facet_codes(self, key: str) -> tuple[np.ndarray, list[str]]:
-        """Per doc, an index into the display names of *key* (0 is "", none).
-
-        Built once per reader from the folded keyword field, so it costs one
-        posting list and one stored-field read per distinct value.
-        """
-        got = self._facet_codes.get(key)
-        if got is None:
-            codes = np.zeros(self.size, dtype=np.int32)
-            names = [""]
-            index = {"": 0}
-            fname = key + "_k"
-            for term in self._lexicon(fname):
-                docs = self.snapshot.postings(fname, term).docs
-                if not docs.size:
-                    continue
-                display = self.snapshot.stored(int(docs[0])).get(key) or term
-                code = index.setdefault(display, len(names))
-                if code == len(names):
-                    names.append(display)
-                codes[docs] = code
-            got = self._facet_codes[key] = (codes, names)
-        return got
-
-    def facets(self, mask: np.ndarray) -> dict[str, dict[str, int]]:
-        """Counts of the documents in *mask* per source, category, credit and month.
-
-        Documents without a value count under "" so each facet sums to the
-        number of documents in *mask*.
-        """
-        out: dict[str, dict[str, int]] = {}
-        for key in FACETS:
-            codes, names = self.facet_codes(key)
-            counts = np.bincount(codes[mask], minlength=len(names))
-            out[key] = _by_count({names[i]: int(c) for i, c in enumerate(counts) if c})
-        months, counts = np.unique(self.dates()[mask] // 100, return_counts=True)
-        out["month"] = _by_count({(f"{m // 100:04d}-{m % 100:02d}" if m else ""): int(c)
-                                  for m, c in zip(months.tolist(), counts.tolist())})
-        return out
-
-    def date_mask(self, since: int | None, until: int | None) -> np.ndarray:
-        """Dated documents within [since, until] (YYYYMMDD, inclusive)."""
-        dates = self.dates()
-        mask = dates > 0
-        if since is not None:
-            mask &= dates >= since
-        if until is not None:
-            mask &= dates <= until
-        return mask
-
-    def _filter_mask(self, key: str, values: Iterable[str]) -> np.ndarray:
-        """Documents whose source/category/credit contains one of *values*.
-
-        Punctuation counts as a space on both sides, so ``kinh doanh`` finds
-        the category slug ``kinh-doanh`` and ``dantri.com.vn`` the source
-        ``Dân trí (dantri.com.vn)``.
-        """
-        fname = key + "_k"
-        mask = np.zeros(self.size, dtype=bool)
-        wanted = [" ".join(_PUNCT.sub(" ", facet_value(v)).split()) for v in values]
-        for raw in self._lexicon(fname):
-            term = " ".join(_PUNCT.sub(" ", raw).split())
-            padded = f" {term} "
-            if any(w and (w == term or f" {w} " in padded or w.replace(" ", "") in term.replace(" ", ""))
-                   for w in wanted):
-                p = self.postings(fname, raw)
-                mask[p.docs] = True
-        return mask
-
     # -- the whole query ----------------------------------------------------
 
     def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0, sort: str = "relevance",
@@ -535,10 +402,10 @@ class Ranker:
         allowed = self.live.copy()
         for filter_set in (query.filters, filters or {}):
             for key, values in filter_set.items():
-                fmask = self._filter_mask(key.lstrip("-"), values)
+                fmask = self.columns.filter_mask(key.lstrip("-"), values)
                 allowed &= ~fmask if key.startswith("-") else fmask
         if query.has_date_filter:
-            allowed &= self.date_mask(query.since, query.until)
+            allowed &= self.columns.date_mask(query.since, query.until)
         for phrase in query.excluded:
             allowed &= ~self.phrase(phrase).mask
 
@@ -587,7 +454,7 @@ class Ranker:
         coverage = covered / max(weight_total, 1e-9)
         candidates = np.flatnonzero(allowed & (coverage >= min(p.min_coverage, 1.0 - 1e-6)) & (covered > 0))
         total = int(np.count_nonzero(required))
-        facet_counts = self.facets(required) if facets else None
+        facet_counts = self.columns.facets(required) if facets else None
         if candidates.size == 0:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0, facet_counts)
         scores = base[candidates] * coverage[candidates] ** p.coverage_power
@@ -597,14 +464,14 @@ class Ranker:
             scores = np.where(title_all[candidates], scores * (1 + p.title_all_weight), scores)
         decay = None
         if half_life is not None and sort == "relevance":
-            decay = self.recency(half_life)
+            decay = self.columns.recency(half_life)
             scores = scores * decay[candidates]
         if sort != "relevance":
             # Every full match, by date; the score (without the proximity
             # bonus, which only reorders near the top) breaks ties.
             keep = required[candidates]
             docs, doc_scores = candidates[keep], scores[keep]
-            dates = self.dates()[docs].astype(np.int64)
+            dates = self.columns.dates()[docs].astype(np.int64)
             by_date = -dates if sort == "newest" else dates
             order = np.lexsort((docs, -doc_scores, by_date, dates == 0))[offset: offset + limit]
             return Ranking(docs[order], doc_scores[order], total, int(candidates.size), facet_counts)
@@ -629,12 +496,13 @@ class Ranker:
                 # Words remembered from a headline come in its order.
                 scores[top] = np.where(ordered, scores[top] * (1 + p.title_order_weight), scores[top])
         if p.title_info_power and title_all is not None and query.groups:
-            self._title_information(query, candidates, top, scores, title_all, p)
+            title_information(self, query, candidates, top, scores, title_all, p)
         order = top[np.lexsort((candidates[top], -scores[top]))]
         order = order[offset: offset + limit]
         return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts)
 
-    def _folded_idf(self, term: str) -> float:
+    def folded_idf(self, term: str) -> float:
+        """The idf of *term* in the folded field (cached)."""
         got = self._idf_cache.get(term)
         if got is None:
             if len(self._idf_cache) >= 100_000:
@@ -642,30 +510,31 @@ class Ranker:
             got = self._idf_cache[term] = self.idf(self.snapshot.doc_frequency("text_f", term))
         return got
 
-    def _title_information(self, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
-                           scores: np.ndarray, title_all: np.ndarray, p: RankParams) -> None:
-        """Among the best titles holding every query word, favour those the query sums up.
 
-        Someone searching for a headline types its telling words: of two
-        titles holding them, the one with fewer other rare words is the
-        likelier to be meant. The share of the title's information (idf of
-        its distinct folded syllables) that the query's words carry scales
-        the title bonus: ``1 + title_all_weight × share ** title_info_power``.
-        Read from the stored titles of the ``title_info_depth`` best such
-        candidates only.
-        """
-        wanted = {fold_all(s) for s in query.syllables()}
-        docs = candidates[top]
-        holders = np.flatnonzero(title_all[docs])
-        if holders.size < 2:
-            return
-        holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
-        for h in holders.tolist():
-            title = self.snapshot.stored(int(docs[h])).get("title") or ""
-            syllables = {_folded_lower(t.text) for t in syllables_of(title)}
-            total = sum(self._folded_idf(t) for t in syllables)
-            if total <= 0:
-                continue
-            share = min(sum(self._folded_idf(t) for t in syllables & wanted) / total, 1.0)
-            # The title bonus, 1 + title_all_weight, becomes 1 + title_all_weight × share ** power.
-            scores[top[h]] *= (1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight)
+def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
+                  scores: np.ndarray, title_all: np.ndarray, p: RankParams) -> None:
+    """Among the best titles holding every query word, favour those the query sums up.
+
+    Someone searching for a headline types its telling words: of two
+    titles holding them, the one with fewer other rare words is the
+    likelier to be meant. The share of the title's information (idf of
+    its distinct folded syllables) that the query's words carry scales
+    the title bonus: ``1 + title_all_weight × share ** title_info_power``.
+    Read from the stored titles of the ``title_info_depth`` best such
+    candidates only.
+    """
+    wanted = {fold_all(s) for s in query.syllables()}
+    docs = candidates[top]
+    holders = np.flatnonzero(title_all[docs])
+    if holders.size < 2:
+        return
+    holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
+    for h in holders.tolist():
+        title = ranker.snapshot.stored(int(docs[h])).get("title") or ""
+        syllables = {_folded_lower(t.text) for t in syllables_of(title)}
+        total = sum(ranker.folded_idf(t) for t in syllables)
+        if total <= 0:
+            continue
+        share = min(sum(ranker.folded_idf(t) for t in syllables & wanted) / total, 1.0)
+        # The title bonus, 1 + title_all_weight, becomes 1 + title_all_weight × share ** power.
+        scores[top[h]] *= (1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight)

@@ -9,9 +9,11 @@ twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
-from vnsearch.ingest.articles import Article, ArticleError, LoadWarning
+from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
 from vnsearch.store import indexing
 from vnsearch.store.directory import IndexStore
 from vnsearch.store.indexing import (
@@ -24,7 +26,7 @@ from vnsearch.store.indexing import (
 )
 from vnsearch.store.snapshot import Snapshot
 
-__all__ = ["index_articles"]
+__all__ = ["index_articles", "index_paths"]
 
 
 def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, object]], jobs: int | None = None,
@@ -118,4 +120,47 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
         store.cancel(writer)
     if summary.written:
         store.merge(older)
+    return summary
+
+
+def index_paths(store: IndexStore, paths: Sequence[str | os.PathLike[str]], jobs: int | None = None,
+                on_progress: Callable[[Article], None] | None = None,
+                on_warning: Callable[[LoadWarning], None] | None = None,
+                strict: bool = False, commit_every: int | None = 1000) -> IndexSummary:
+    """Load files or directories and index them; see :meth:`vnsearch.engine.SearchEngine.add_paths`."""
+    load_skipped = 0
+    load_warnings = 0
+    rejected: list[str] = []
+
+    def warn(w: LoadWarning) -> None:
+        nonlocal load_skipped, load_warnings
+        load_warnings += 1
+        if w.fatal:
+            load_skipped += 1
+        if on_warning:
+            on_warning(w)
+
+    def whole_files() -> Iterator[Article]:
+        """Each file's articles, only if reading the whole file gave no warning."""
+        nonlocal load_skipped
+        for path in paths:
+            p = Path(path)
+            files = list(iter_files(p, warn)) if p.is_dir() else [p]
+            for file in files:
+                found: list[LoadWarning] = []
+                loaded = list(load_path(file, on_warning=found.append))
+                for w in found:
+                    warn(w)
+                if found:
+                    load_skipped += len(loaded)  # good records of a rejected file
+                    rejected.append(str(file))
+                else:
+                    yield from loaded
+
+    source = whole_files() if strict else load_paths(paths, on_warning=warn)
+    summary = index_articles(store, source, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                                  commit_every=commit_every)
+    summary.skipped += load_skipped
+    summary.load_warnings = load_warnings
+    summary.rejected_files = rejected
     return summary
