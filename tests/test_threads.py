@@ -11,11 +11,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from vnsearch import IndexDamaged, SearchEngine
+from vnsearch.search.query import parse_query
 from vnsearch.search.ranking import Ranker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +140,7 @@ def stress(index: Path, threads: int = 8, articles: int = 1000, commit_every: in
                 "writer_rounds": ours_written[0], "articles": len(engine)}
 
 
-def test_eight_threads_share_one_engine_while_two_writers_write(tmp_path):
+def test_eight_threads_share_one_engine_while_two_writers_write(tmp_path: Path) -> None:
     figures = stress(tmp_path / "ix")
     assert figures["queries"] > 0 and figures["writer_rounds"] > 0
 
@@ -146,14 +149,15 @@ def test_eight_threads_share_one_engine_while_two_writers_write(tmp_path):
 
 
 @pytest.fixture()
-def small(tmp_path):
+def small(tmp_path: Path) -> Iterator[SearchEngine]:
     with SearchEngine(tmp_path / "ix") as engine:
         engine.add_articles([article("a", i, OURS) for i in range(6)], jobs=1)
         yield engine
 
 
-def test_a_type_error_inside_scoring_reaches_the_caller_as_itself(small, monkeypatch):
-    def broken(self, *args, **kwargs):
+def test_a_type_error_inside_scoring_reaches_the_caller_as_itself(small: SearchEngine,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Ranker, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("a bug in scoring")
 
     monkeypatch.setattr(Ranker, "syllable", broken)
@@ -162,10 +166,10 @@ def test_a_type_error_inside_scoring_reaches_the_caller_as_itself(small, monkeyp
     assert not isinstance(info.value, IndexDamaged)
 
 
-def test_a_key_error_inside_hit_building_is_not_damage(small, monkeypatch):
+def test_a_key_error_inside_hit_building_is_not_damage(small: SearchEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     from vnsearch.search import collect
 
-    def broken(*args, **kwargs):
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("oops")
 
     monkeypatch.setattr(collect, "build_hit", broken)
@@ -174,8 +178,8 @@ def test_a_key_error_inside_hit_building_is_not_damage(small, monkeypatch):
     assert not isinstance(info.value, IndexDamaged)
 
 
-def test_misuse_is_not_damage(small):
-    for call in (lambda: small.get(None), lambda: None in small, lambda: small.similar(None)):
+def test_misuse_is_not_damage(small: SearchEngine) -> None:
+    for call in (lambda: small.get(None), lambda: None in small, lambda: small.similar(None)):  # type: ignore[arg-type,operator]
         with pytest.raises(TypeError) as info:
             call()
         assert not isinstance(info.value, IndexDamaged)
@@ -184,19 +188,19 @@ def test_misuse_is_not_damage(small):
 # -- snapshots ----------------------------------------------------------------------------
 
 
-def test_a_snapshot_in_use_outlives_a_newer_commit(small):
+def test_a_snapshot_in_use_outlives_a_newer_commit(small: SearchEngine) -> None:
     with small._reading() as view:
         before = view.snapshot.doc_count
         small.add_articles([article("b", 0, OURS)], jobs=1)
         assert len(small) == before + 1  # the engine moved on...
         assert not view.snapshot.closed  # ...without closing what this call reads
         assert view.snapshot.doc_count == before
-        hits = view.ranker.rank(__import__("vnsearch.search.query", fromlist=["x"]).parse_query(OURS), limit=20)
+        hits = view.ranker.rank(parse_query(OURS), limit=20)
         assert all(view.snapshot.stored(int(d))["id"] for d in hits.docs)
     assert view.snapshot.closed  # the last holder let go
 
 
-def test_a_lazy_suggestion_survives_a_newer_commit(small):
+def test_a_lazy_suggestion_survives_a_newer_commit(small: SearchEngine) -> None:
     results = small.search("mua lon")
     small.add_articles([article("c", 0, OURS)], jobs=1)
     small.delete(["a-00000"])

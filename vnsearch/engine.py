@@ -64,7 +64,7 @@ class SearchEngine:
     'a1'
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, create: bool = True,
+    def __init__(self, path: str | os.PathLike[str] | None = None, create: bool = True,
                  params: RankParams | None = None, rebuild: bool = False,
                  wait: float | None = DEFAULT_WAIT, on_wait: Callable[[], None] | None = None) -> None:
         """Open the index at *path*, creating it if needed (unless ``create=False``).
@@ -166,7 +166,7 @@ class SearchEngine:
         return self.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
                                    commit_every=commit_every).written
 
-    def index_articles(self, articles: Iterable[Article | Mapping], jobs: int | None = None,
+    def index_articles(self, articles: Iterable[Article | Mapping[str, Any]], jobs: int | None = None,
                        on_progress: Callable[[Article], None] | None = None,
                        on_warning: Callable[[LoadWarning], None] | None = None,
                        commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
@@ -195,7 +195,7 @@ class SearchEngine:
         with self._write_lock:
             return self._store.merge(older)
 
-    def add_paths(self, paths: Sequence[str | os.PathLike], jobs: int | None = None,
+    def add_paths(self, paths: Sequence[str | os.PathLike[str]], jobs: int | None = None,
                   on_progress: Callable[[Article], None] | None = None,
                   on_warning: Callable[[LoadWarning], None] | None = None,
                   strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
@@ -260,7 +260,7 @@ class SearchEngine:
             return suggesting.restoration(view, syllables, None if context else (), params)
 
     def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
-               snippet_chars: int = 240, suggest: bool = True, *, since=None, until=None,
+               snippet_chars: int = 240, suggest: bool = True, *, since: Any = None, until: Any = None,
                sort: str = "relevance", facets: bool = False,
                source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,

@@ -78,7 +78,7 @@ class SearchResults(list[Hit]):
         self.matched = matched  # documents matching at least one word
         self.query = query
         self.offset = offset
-        self.sort = sort
+        self.sort = sort  # type: ignore[method-assign,assignment]  # the order's name (shadows list.sort)
         # With facets=True: {"source"|"category"|"credit"|"month": {name: count}}
         # over the `total` documents; "" counts those without a value.
         self.facets = facets

@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -106,8 +107,10 @@ _KEY_SHIFT = 25
 _POSITION_MASK = (1 << _KEY_SHIFT) - 1
 
 
-def position_keys(postings: Postings, docs: np.ndarray) -> np.ndarray:
+def position_keys(postings: Postings | None, docs: np.ndarray) -> np.ndarray:
     """Sorted keys of every position, in *postings*, of each of *docs* (in their order; those absent have none)."""
+    if postings is None:  # a phrase unit has no positions of its own
+        return np.zeros(0, dtype=np.int64)
     pd = postings.docs
     if not len(pd) or not len(postings.values):
         return np.zeros(0, dtype=np.int64)
@@ -115,8 +118,10 @@ def position_keys(postings: Postings, docs: np.ndarray) -> np.ndarray:
     found = np.flatnonzero(pd[idx] == docs)
     if not found.size:
         return np.zeros(0, dtype=np.int64)
-    owner, positions = postings.values.decode(idx[found])
-    return found[owner] << _KEY_SHIFT | positions
+    values: Any = postings.values  # Values, or the snapshot's guarded Values: both decode
+    owner, positions = values.decode(idx[found])
+    keys: np.ndarray = found[owner] << _KEY_SHIFT | positions
+    return keys
 
 
 def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple[np.ndarray, np.ndarray]:
@@ -444,8 +449,8 @@ class Ranker:
             if title_all is not None:
                 title_all &= np.logical_or.reduce([u.title_mask for u in units])
         for run in query.runs:
-            accented = [s for s in run if has_diacritics(s)]
-            if not accented:
+            marked = [s for s in run if has_diacritics(s)]
+            if not marked:
                 continue  # words are indexed exact-only; accentless runs rely on proximity
             for _, _, joined in iter_ngrams(run, (2, 3, 4)):
                 bonus = self.word(joined.split(WORD_JOINER))

@@ -39,7 +39,7 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
     summary = IndexSummary()
     # The lock first, then the snapshot: articles another process committed
     # while we waited must be seen, or their ids would be added twice.
-    writer = bulk_writer(store.writer(limitmb=256))
+    writer = bulk_writer(store.writer(limitmb=256))  # type: ignore[no-untyped-call]
     try:
         older = store.segment_ids()  # what this run finds: see IndexStore.merge
         snapshot: Snapshot = store.snapshot()
@@ -93,7 +93,7 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
             # one input needs a commit between, or both would stay.
             if article.id in in_writer or (commit_every is not None and len(in_writer) >= commit_every):
                 store.commit(writer, final=False)
-                writer = bulk_writer(store.writer(limitmb=256))
+                writer = bulk_writer(store.writer(limitmb=256))  # type: ignore[no-untyped-call]
                 in_writer.clear()
                 recommitted = True
                 fresh = store.snapshot()  # what others committed meanwhile
