@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,39 +32,59 @@ from vnsearch.store.postings import Postings, Segment, field_lengths, read_posti
 __all__ = ["Snapshot", "Column"]
 
 
-class _GuardedValues(Sequence[bytes]):
-    """A posting list's positions, decoded (lazily, by search) under the damage guard."""
+class _Files:
+    """The damage guard and the lock every read of one snapshot's files goes through.
 
-    def __init__(self, values: Any, path: Path) -> None:
+    Whoosh's readers keep a file position (seek, then read): two threads
+    reading through one reader at once would read each other's bytes. Reads
+    of the files are short and take turns; scoring, done on what they
+    return, runs in parallel outside.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self.lock, decoding(self.path):
+            yield
+
+
+class _GuardedValues(Sequence[bytes]):
+    """A posting list's positions, decoded (lazily, by search) under the snapshot's guard."""
+
+    def __init__(self, values: Any, files: _Files) -> None:
         self._values = values
-        self._path = path
+        self._files = files
 
     def __len__(self) -> int:
         return len(self._values)
 
     def __getitem__(self, index: Any) -> Any:
-        with decoding(self._path):
+        with self._files.reading():
             return self._values[index]
 
     def decode(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        with decoding(self._path):
+        with self._files.reading():
             owner, positions = self._values.decode(indices)
         return owner, positions
 
 
 class Column:
-    """A per-document column (indexable by doc number), read under the damage guard."""
+    """A per-document column (indexable by doc number), read under the snapshot's guard."""
 
-    def __init__(self, reader: Any, path: Path) -> None:
+    def __init__(self, reader: Any, files: _Files) -> None:
         self._reader = reader
-        self._path = path
+        self._files = files
 
     def __getitem__(self, docnum: int) -> Any:
-        with decoding(self._path):
-            return self._reader[int(docnum)]
+        docnum = int(docnum)
+        with self._files.reading():
+            return self._reader[docnum]
 
     def __len__(self) -> int:
-        with decoding(self._path):
+        with self._files.reading():
             return len(self._reader)
 
 
@@ -72,9 +93,10 @@ class Snapshot:
 
     def __init__(self, searcher: Any, path: Path | str = "") -> None:
         self.path = Path(path)
+        self._files = files = _Files(self.path)
         self._searcher = searcher
         try:
-            with decoding(self.path):
+            with files.reading():
                 self._reader = searcher.reader()
                 self.segments: list[Segment] = segments_of(self._reader)
         except BaseException:
@@ -120,27 +142,27 @@ class Snapshot:
 
     def is_current(self) -> bool:
         """True if no commit was made after this snapshot's."""
-        with decoding(self.path):
+        with self._files.reading():
             return bool(self._searcher.up_to_date())
 
     # -- postings and statistics -----------------------------------------------
 
     def postings(self, fieldname: str, term: str) -> Postings:
         """*term*'s postings in *fieldname*, over global doc numbers (deleted ones included)."""
-        with decoding(self.path):
+        with self._files.reading():
             got = read_postings(self.segments, fieldname, term)
         if not len(got.values):
             return got
-        return Postings(got.docs, got.freqs, _GuardedValues(got.values, self.path))
+        return Postings(got.docs, got.freqs, _GuardedValues(got.values, self._files))
 
     def field_lengths(self, fieldname: str) -> np.ndarray:
         """Every doc number's length in *fieldname* (float32; Whoosh keeps one byte of it)."""
-        with decoding(self.path):
+        with self._files.reading():
             return field_lengths(self.segments, fieldname, self.size)
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         """How many documents hold *term* in *fieldname*."""
-        with decoding(self.path):
+        with self._files.reading():
             return int(self._reader.doc_frequency(fieldname, term))
 
     def has_field(self, fieldname: str) -> bool:
@@ -151,30 +173,31 @@ class Snapshot:
         """Every term of *fieldname*, in order (none for a field the index lacks)."""
         if fieldname not in self._fields or not self.segments:
             return []
-        with decoding(self.path):
+        with self._files.reading():
             return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self._reader.lexicon(fieldname)]
 
     def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
         """(term, document frequency) for every term of *fieldname*."""
         if fieldname not in self._fields or not self.segments:
             return
-        with decoding(self.path):
-            for term, info in self._reader.iter_field(fieldname):
-                yield (term.decode("utf-8") if isinstance(term, bytes) else term), int(info.doc_frequency())
+        with self._files.reading():
+            got = [((term.decode("utf-8") if isinstance(term, bytes) else term), int(info.doc_frequency()))
+                   for term, info in self._reader.iter_field(fieldname)]
+        yield from got
 
     # -- stored articles ------------------------------------------------------------
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """The stored fields of doc number *docnum*."""
         docnum = int(docnum)
-        with decoding(self.path):
+        with self._files.reading():
             return dict(self._reader.stored_fields(docnum))
 
     def doc_number(self, article_id: str) -> int | None:
         """The doc number of the live article *article_id*, or None."""
         if not isinstance(article_id, str):
             raise TypeError(f"an article id is a string, not {type(article_id).__name__}")
-        with decoding(self.path):
+        with self._files.reading():
             got = self._searcher.document_number(id=article_id)
         return None if got is None else int(got)
 
@@ -194,9 +217,9 @@ class Snapshot:
 
     def column(self, name: str) -> Column | None:
         """The per-document column *name* (indexable by doc number), or None if the index has none."""
-        with decoding(self.path):
+        with self._files.reading():
             reader = self._reader
-            return Column(reader.column_reader(name), self.path) if reader.has_column(name) else None
+            return Column(reader.column_reader(name), self._files) if reader.has_column(name) else None
 
     def id_terms(self) -> int:
         """How many terms the id field holds (each live id should be one)."""
