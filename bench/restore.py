@@ -106,14 +106,14 @@ def open_index(path: str):
     has held, so an index written by another version is still fine to measure
     with; the hits mode needs the engine's search.
     """
-    from vnsearch.engine import IndexError_, SearchEngine
+    from whoosh import index as whoosh_index
+
+    from vnsearch import IndexUnusable, SearchEngine
 
     try:
         engine = SearchEngine(path, create=False)
-        return engine, engine._current()[0].reader()
-    except IndexError_ as exc:
-        from whoosh import index as whoosh_index
-
+        return engine, whoosh_index.open_dir(path, indexname="MAIN").reader()
+    except IndexUnusable as exc:
         print(f"note: {exc.args[0].split(';')[0]}; reading its term statistics directly (no hits mode)",
               file=sys.stderr)
         return None, whoosh_index.open_dir(path, indexname="MAIN").reader()
@@ -290,8 +290,10 @@ def tune(cases, df, adjacent=None, contexts=None, start: RestoreParams | None = 
 
 def hit_documents(engine, cases, limit: int) -> list[list[dict]]:
     """The stored fields of the top *limit* hits of each case's typed query, as the engine finds them."""
-    with engine._reading():
-        return [engine._context_documents(typed, limit) for typed, _ in cases]
+    from vnsearch.search.suggest import context_documents
+
+    with engine._reading() as view:
+        return [context_documents(view, typed, limit) for typed, _ in cases]
 
 
 def main(argv=None) -> int:

@@ -2,6 +2,16 @@
 
     python bench/soak.py                     # the full corpus (34,924 articles), batches of 1000, 4 searchers
     python bench/soak.py --docs 1000 --batch 100 --searchers 4
+    python bench/soak.py --shared-engine --seconds 150 --threads 8 --articles 3000
+
+``--shared-engine`` is the longer form of tests/test_threads.py: ``--threads``
+threads share ONE SearchEngine and search (and call ``get``, ``similar``,
+``len``, ``in``, the lazy suggestion) for at least ``--seconds`` while another
+process indexes ``--articles`` short generated articles ``--commit-every`` at a
+time and a thread of the same engine adds three articles and deletes two,
+over and over. Targets: 0 errors, their articles' count never falling within
+a thread, every hit of theirs resolvable by ``get``, all of them there at the
+end, and ``check()`` clean.
 
 The indexer calls ``index_articles`` once per batch (each call commits at its
 end, and every ``--commit-every`` articles within it) while the searchers run
@@ -94,6 +104,27 @@ def make_queries(docs: list[dict], n: int, rng: random.Random) -> list[str]:
     return queries
 
 
+def shared_engine(args: argparse.Namespace) -> int:
+    """The --shared-engine mode; prints its figures, exit status 1 on any failure."""
+    from tests.test_threads import stress
+
+    index = args.index_dir or Path(tempfile.mkdtemp(prefix="vnsearch-soak-")) / "ix"
+    every = args.commit_every if args.commit_every != 1000 else 100
+    try:
+        figures = stress(index, threads=args.threads, articles=args.articles, commit_every=every,
+                         min_seconds=args.seconds, max_seconds=args.seconds + 600)
+    except BaseException:
+        traceback.print_exc()
+        print("FAILED")
+        return 1
+    print(f"shared engine: {args.threads} threads, {figures['queries']:,} searches answered in "
+          f"{figures['seconds']} s ({figures['queries'] / figures['seconds']:.0f}/s), errors {figures['errors']}; "
+          f"the other process added {args.articles:,} articles {every} per commit; this engine's writer "
+          f"added 3 and deleted 2 {figures['writer_rounds']} times; {figures['articles']:,} articles at the end; "
+          f"check() clean")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=0, help="articles to index [0: the whole corpus]")
@@ -104,7 +135,14 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR / "news.jsonl.gz")
     ap.add_argument("--index-dir", type=Path, default=None, help="[a new temporary directory]")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--shared-engine", action="store_true",
+                    help="threads sharing one engine instead of searching processes (see above)")
+    ap.add_argument("--threads", type=int, default=8, help="--shared-engine: searching threads [8]")
+    ap.add_argument("--seconds", type=float, default=150, help="--shared-engine: search at least this long [150]")
+    ap.add_argument("--articles", type=int, default=3000, help="--shared-engine: articles the other process adds")
     args = ap.parse_args()
+    if args.shared_engine:
+        return shared_engine(args)
 
     from vnsearch import SearchEngine
     from vnsearch.ingest.articles import ArticleError

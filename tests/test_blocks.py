@@ -21,6 +21,7 @@ from vnsearch.search.ranking import Ranker
 from vnsearch.store.codec import CompactCodec, pack_block, unpack_block
 from vnsearch.store.postings import Values, decode_many, decode_positions, read_postings, segments_of
 from vnsearch.store.schema import ZONE_OFFSET, PreAnalyzed, encode_positions
+from vnsearch.store.snapshot import Snapshot
 
 _positions = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 300_000)), min_size=1, max_size=12).map(
     lambda pairs: sorted({z * ZONE_OFFSET + r for z, r in pairs}))
@@ -156,7 +157,7 @@ def test_the_postings_cache_keeps_the_recent_lists_within_its_budget(tmp_path):
     with ix.searcher() as searcher:
         sizes = {t: len(read_postings(segments_of(searcher.reader()), "text_f", t).docs) for t in ("chung", "hiếm")}
         budget = sizes["chung"] + sizes["hiếm"] + 1  # each list counts one more: both do not fit
-        ranker = Ranker(searcher.reader(), cache_postings=budget)
+        ranker = Ranker(Snapshot(ix.searcher()), cache_postings=budget)
         common = ranker.postings("text_f", "chung")
         assert ranker.postings("text_f", "chung") is common  # cached
         rare = ranker.postings("text_f", "hiếm")

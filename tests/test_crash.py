@@ -132,7 +132,7 @@ def test_ids_another_writer_adds_between_our_commits_are_replaced_not_doubled(tm
     index = tmp_path / "ix"
     with SearchEngine(index) as one, SearchEngine(index) as other:
         calls = []
-        take_lock = one._writer
+        take_lock = one._store.writer
 
         def writer_after_someone_else(**kw):
             calls.append(1)
@@ -140,7 +140,7 @@ def test_ids_another_writer_adds_between_our_commits_are_replaced_not_doubled(tm
                 other.add_articles([articles()[5]], jobs=1)
             return take_lock(**kw)
 
-        monkeypatch.setattr(one, "_writer", writer_after_someone_else)
+        monkeypatch.setattr(one._store, "writer", writer_after_someone_else)
         summary = one.index_articles(articles()[:6], jobs=1, commit_every=3)
         assert len(calls) == 3  # a writer per commit, then one to merge the run's segments
         assert (summary.added, summary.replaced) == (5, 1)

@@ -138,17 +138,17 @@ def _articles(n: int, start: int = 0) -> list[Article]:
 def test_a_run_ends_in_one_segment_and_small_additions_merge_with_each_other(tmp_path, monkeypatch):
     with SearchEngine(tmp_path / "ix") as engine:
         engine.index_articles(_articles(9), jobs=1, commit_every=3)
-        assert [s.doc_count() for s in engine._ix._segments()] == [9]
+        assert [n for _, n in engine._store.segments()] == [9]
         engine.index_articles(_articles(1, 9), jobs=1)
-        assert [s.doc_count() for s in engine._ix._segments()] == [9, 1]
+        assert [n for _, n in engine._store.segments()] == [9, 1]
         engine.index_articles(_articles(1, 10), jobs=1)
-        assert [s.doc_count() for s in engine._ix._segments()] == [9, 2]
+        assert [n for _, n in engine._store.segments()] == [9, 2]
         assert engine.delete(["a0", "a1"]) == 2
         summary = engine.index_articles(_articles(12), jobs=1)  # the two deleted come back, with a11
         assert (summary.added, summary.unchanged) == (3, 9)
-        assert [s.doc_count() for s in engine._ix._segments()] == [12]  # 7 + 2 + 3: all merged, deletions gone
+        assert [n for _, n in engine._store.segments()] == [12]  # 7 + 2 + 3: all merged, deletions gone
         assert engine.index_articles(_articles(12), jobs=1).unchanged == 12  # nothing written, nothing merged
-        assert len(engine._ix._segments()) == 1
+        assert len(engine._store.segments()) == 1
         hits = engine.search("bóng đá", limit=20)
         assert sorted(h.id for h in hits) == sorted(f"a{i}" for i in range(12))
         assert engine.check() == []
@@ -156,17 +156,17 @@ def test_a_run_ends_in_one_segment_and_small_additions_merge_with_each_other(tmp
         monkeypatch.setattr(merge, "MAX_SEGMENTS", 2)
         counts = []
         engine.index_articles(_articles(8, 100), jobs=1, commit_every=1,
-                              on_progress=lambda a: counts.append(len(engine._ix._segments())))
-        assert max(counts) <= 4 and len(engine._ix._segments()) == 1
+                              on_progress=lambda a: counts.append(len(engine._store.segments())))
+        assert max(counts) <= 4 and len(engine._store.segments()) == 1
         assert len(engine) == 20 and engine.check() == []
 
 
 def test_a_merge_that_fails_midway_leaves_the_index_as_it_was(tmp_path, monkeypatch):
     with SearchEngine(tmp_path / "ix") as engine:
-        monkeypatch.setattr(engine, "merge", lambda older=None: False)  # three segments, left apart
+        monkeypatch.setattr(engine._store, "merge", lambda older=None: False)  # three segments, left apart
         engine.index_articles(_articles(9), jobs=1, commit_every=3)
         monkeypatch.undo()
-        before = [(s.segment_id(), s.doc_count()) for s in engine._ix._segments()]
+        before = engine._store.segments()
         assert [n for _, n in before] == [3, 3, 3]
         calls = []
         real = merge._write_list
@@ -180,11 +180,11 @@ def test_a_merge_that_fails_midway_leaves_the_index_as_it_was(tmp_path, monkeypa
         monkeypatch.setattr(merge, "_write_list", failing)
         with pytest.raises(OSError):
             engine.merge(older=set())
-        assert calls and [(s.segment_id(), s.doc_count()) for s in engine._ix._segments()] == before
+        assert calls and engine._store.segments() == before
         assert len(engine.search("bóng đá", limit=20)) == 9 and engine.check() == []
         monkeypatch.setattr(merge, "_write_list", real)
         assert engine.merge(older=set())  # the lock was let go: the next merge goes ahead
-        assert [s.doc_count() for s in engine._ix._segments()] == [9]
+        assert [n for _, n in engine._store.segments()] == [9]
         assert len(engine.search("bóng đá", limit=20)) == 9 and engine.check() == []
 
 

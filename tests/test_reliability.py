@@ -80,7 +80,7 @@ def test_two_processes_index_at_once_and_nothing_is_lost(small_index, tmp_path):
     a = write_jsonl(tmp_path / "a.jsonl", articles("alpha", 3))
     b = write_jsonl(tmp_path / "b.jsonl", articles("beta", 3))
     holder = SearchEngine(small_index)
-    writer = holder._ix.writer()  # this process holds the write lock
+    writer = holder._store.writer()  # this process holds the write lock
     try:
         procs = [cli_process("index", "-d", small_index, "-j", "1", "--wait", "120", f) for f in (a, b)]
         for proc in procs:
@@ -109,7 +109,7 @@ def test_two_processes_index_at_once_and_nothing_is_lost(small_index, tmp_path):
 
 def test_library_write_waits_then_gives_up(small_index):
     holder = SearchEngine(small_index)
-    writer = holder._ix.writer()
+    writer = holder._store.writer()
     waited = []
     try:
         engine = SearchEngine(small_index, wait=0.3, on_wait=lambda: waited.append(1))
@@ -135,7 +135,7 @@ def test_library_write_waits_for_the_lock(small_index):
     import threading
 
     holder = SearchEngine(small_index)
-    writer = holder._ix.writer()
+    writer = holder._store.writer()
     waited = threading.Event()
     timer = threading.Timer(0.5, writer.cancel)
     timer.start()
@@ -150,7 +150,7 @@ def test_library_write_waits_for_the_lock(small_index):
 def test_cli_index_wait_timeout_is_a_clean_error(small_index, tmp_path):
     data = write_jsonl(tmp_path / "late.jsonl", articles("late", 1))
     holder = SearchEngine(small_index)
-    writer = holder._ix.writer()
+    writer = holder._store.writer()
     try:
         result = run("index", "-d", small_index, "-j", "1", "--wait", "0.2", data)
         delete = run("delete", "-d", small_index, "--wait", "0", "base-0")
@@ -261,7 +261,7 @@ def test_directory_of_other_files(tmp_path):
 def test_check_reports_duplicate_ids(small_index):
     with SearchEngine(small_index) as engine:
         assert engine.check() == []
-        writer = engine._writer()
+        writer = engine._store.writer()
         writer.add_document(id="base-0", title="trùng", body="bản sao")  # bypasses the replace logic
         writer.commit()
         problems = engine.check()
@@ -278,7 +278,7 @@ def test_check_ok(small_index):
 
 def test_rebuild_waits_for_a_writer_and_keeps_its_lock_file(small_index):
     holder = SearchEngine(small_index)
-    writer = holder._ix.writer()
+    writer = holder._store.writer()
     try:
         with pytest.raises(IndexBusy):
             SearchEngine(small_index, rebuild=True, wait=0.2)

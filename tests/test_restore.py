@@ -272,7 +272,7 @@ def test_restore_against_index_empty_query(tiny_engine):
 
 def test_index_df_matches_reader(tiny_engine):
     searcher, ranker = tiny_engine._current()
-    df, total = index_df(searcher.reader())
+    df, total = index_df(searcher)
     assert total == len(ARTICLES)
     assert df("hà nội") == ranker.postings("text", "hà nội").docs.size >= 2
     assert df("trí tuệ") >= 1 and df("không có từ này") == 0
@@ -280,7 +280,7 @@ def test_index_df_matches_reader(tiny_engine):
 
 def test_custom_params(tiny_engine):
     searcher, _ = tiny_engine._current()
-    df, total = index_df(searcher.reader())
+    df, total = index_df(searcher)
     unigram_only = RestoreParams(w2=0.0, w3=0.0)
     # Without word evidence, the more frequent "trị" wins over "trí".
     assert restore(["tri", "tue"], df, total, unigram_only).syllables[0] == "trị"

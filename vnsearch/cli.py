@@ -17,14 +17,15 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
-from whoosh.index import LockError
-
-from vnsearch.ingest.articles import LoadWarning, iter_files
-from vnsearch.search.query import SORTS, QueryError
 
 from vnsearch.errors import IndexNotFound, VnsearchError
+from vnsearch.ingest.articles import LoadWarning, iter_files
+from vnsearch.results import SearchResults
+from vnsearch.search.highlight import Snippet
+from vnsearch.search.query import SORTS, QueryError
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
@@ -44,7 +45,7 @@ class UserError(click.ClickException):
 
     exit_code = EXIT_ERROR
 
-    def show(self, file=None) -> None:
+    def show(self, file: Any = None) -> None:
         click.echo(f"error: {safe(self.format_message())}", err=True)
 
 
@@ -76,7 +77,7 @@ index_dir_option = click.option(
 class _Group(click.Group):
     """Turns the failures a user can meet into one-line messages, not tracebacks."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
@@ -86,8 +87,6 @@ class _Group(click.Group):
             # The reader went away (`vnsearch search … | head`): not an error.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
-        except LockError:
-            raise UserError("the index is being written by another process; try again when it finishes") from None
         except VnsearchError as exc:  # busy, or damaged files found while reading
             raise UserError(str(exc)) from None
         except OSError as exc:
@@ -172,7 +171,7 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
                             show_pos=True, item_show_func=lambda a: a) if show_bar else None
     count = 0
 
-    def on_progress(article) -> None:
+    def on_progress(article: Any) -> None:
         nonlocal count
         count += 1
         if bar is not None:
@@ -199,18 +198,18 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
 
 # -- search -------------------------------------------------------------------
 
-def _style(text: str, color: bool, **kw) -> str:
+def _style(text: str, color: bool, **kw: Any) -> str:
     return click.style(text, **kw) if color else text
 
 
-def _highlighted(snippet, color: bool) -> str:
+def _highlighted(snippet: Snippet, color: bool) -> str:
     """Bold yellow on a terminal; [brackets] in a pipe, still visible but escape-free."""
     if color:
-        return snippet.marked("\x1b[1;33m", "\x1b[0m")
-    return snippet.marked("[", "]")
+        return str(snippet.marked("\x1b[1;33m", "\x1b[0m"))
+    return str(snippet.marked("[", "]"))
 
 
-def _print_hits(results, color: bool, as_html: bool) -> None:
+def _print_hits(results: SearchResults, color: bool, as_html: bool) -> None:
     """Rank, title, date · source, id and snippet of each hit, for people."""
     # With --html every field from the index is HTML-escaped, not only the snippet.
     esc = html.escape if as_html else (lambda t: t)
@@ -249,7 +248,8 @@ def _print_hits(results, color: bool, as_html: bool) -> None:
               help="One hit per group of near-duplicate copies, with \"+N similar\" (--collapse), "
                    "or every copy (--all).")
 @click.option("--source", "sources", metavar="NAME", multiple=True,
-              help="Only this source (case- and accent-insensitive, part of the name will do); repeat for any of several.")
+              help="Only this source (case- and accent-insensitive, part of the name will do); "
+                   "repeat for any of several.")
 @click.option("--category", "categories", metavar="NAME", multiple=True,
               help="Only this category, like --source.")
 @click.option("--facets", "show_facets", is_flag=True,
@@ -319,7 +319,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
                               color, dim=True))
         if show_facets and results.total:
             click.echo()
-            _print_facets(results.facets, results.total, color)
+            _print_facets(results.facets or {}, results.total, color)
     engine.close()
     sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
 
@@ -361,7 +361,8 @@ def similar_cmd(article_id: str, index_dir: Path | None, limit: int, as_json: bo
         if results:
             dups = results.near_duplicates
             extra = f"; {dups} near-duplicate(s) left out" if dups else ""
-            click.echo(_style(f"{len(results)} related to {article_id} by: {results.query.text}{extra}",
+            terms = results.query.text if results.query else ""
+            click.echo(_style(f"{len(results)} related to {article_id} by: {terms}{extra}",
                               color, dim=True))
     sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
 
@@ -401,7 +402,7 @@ _FACET_BLANK = {"source": "(no source)", "category": "(no category)", "credit": 
                 "month": "undated"}
 
 
-def _print_facets(facets: dict, total: int, color: bool, top: int = 10) -> None:
+def _print_facets(facets: dict[str, dict[str, int]], total: int, color: bool, top: int = 10) -> None:
     """One line per facet: its most frequent values with their counts."""
     click.echo(_style(f"Facets of the {total} articles matching all words:", color, bold=True))
     for name, counts in facets.items():

@@ -17,11 +17,11 @@ Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
 from __future__ import annotations
 
 import math
-import re
+import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -29,17 +29,17 @@ from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams
 from vnsearch.lang.analysis import syllables as syllables_of
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
+from vnsearch.search.columns import Columns
 from vnsearch.search.query import ParsedQuery, Phrase
-from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
-from vnsearch.store.schema import ZONE_OFFSET, facet_value
+from vnsearch.store.postings import Postings
+from vnsearch.store.schema import ZONE_OFFSET
+from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
 
-_PUNCT = re.compile(r"[\W_]+")
 # Question words: an answer seldom holds them, so in a question they say
 # little about which article answers it ("Tesla chết năm nào?").
 INTERROGATIVES = frozenset("gì nào ai đâu sao bao nhiêu lâu mấy thế nào".split())
-_EPOCH = date(1970, 1, 1).toordinal()
 # Postings a Ranker keeps decoded between queries (~12 bytes each, plus their
 # positions still deflated): about 50 MB at most.
 CACHE_POSTINGS = 3_000_000
@@ -73,7 +73,7 @@ class RankParams:
     question_proximity: float = 0.5
     forms_max_share: float = 0.05  # spellings in more of the articles than this are left out of forms
     forms_weight: float = 0.15  # typed without diacritics: BM25 of each accented form found, own idf
-    title_info_power: float = 1.0  # see Ranker._title_information
+    title_info_power: float = 1.0  # see title_information
     title_info_depth: int = 30
     title_order_weight: float = 0.5  # score × (1 + this) where it holds a run of them in the order typed
 
@@ -87,22 +87,6 @@ class Ranking:
     total: int  # documents matching every required part of the query
     matched: int  # documents matching any part
     facets: dict[str, dict[str, int]] | None = None  # counts over the `total` documents
-
-
-FACETS = ("source", "category", "credit")
-
-
-def _by_count(counts: dict[str, int]) -> dict[str, int]:
-    """Most frequent first, then by name."""
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _epoch_day(yyyymmdd: int) -> int:
-    """Days since 1970-01-01 of a YYYYMMDD date (0 for one that is not a real day)."""
-    try:
-        return date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100).toordinal() - _EPOCH
-    except ValueError:
-        return 0
 
 
 @dataclass
@@ -123,8 +107,10 @@ _KEY_SHIFT = 25
 _POSITION_MASK = (1 << _KEY_SHIFT) - 1
 
 
-def position_keys(postings: Postings, docs: np.ndarray) -> np.ndarray:
+def position_keys(postings: Postings | None, docs: np.ndarray) -> np.ndarray:
     """Sorted keys of every position, in *postings*, of each of *docs* (in their order; those absent have none)."""
+    if postings is None:  # a phrase unit has no positions of its own
+        return np.zeros(0, dtype=np.int64)
     pd = postings.docs
     if not len(pd) or not len(postings.values):
         return np.zeros(0, dtype=np.int64)
@@ -132,8 +118,10 @@ def position_keys(postings: Postings, docs: np.ndarray) -> np.ndarray:
     found = np.flatnonzero(pd[idx] == docs)
     if not found.size:
         return np.zeros(0, dtype=np.int64)
-    owner, positions = postings.values.decode(idx[found])
-    return found[owner] << _KEY_SHIFT | positions
+    values: Any = postings.values  # Values, or the snapshot's guarded Values: both decode
+    owner, positions = values.decode(idx[found])
+    keys: np.ndarray = found[owner] << _KEY_SHIFT | positions
+    return keys
 
 
 def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple[np.ndarray, np.ndarray]:
@@ -218,25 +206,25 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
 
 
 class Ranker:
-    """Scores parsed queries against one open Whoosh reader."""
+    """Scores parsed queries against one :class:`~vnsearch.store.snapshot.Snapshot`.
 
-    def __init__(self, reader, params: RankParams | None = None, cache_postings: int = CACHE_POSTINGS) -> None:
-        self.reader = reader
+    Safe to share between threads reading the same snapshot: its caches are
+    filled under a lock or computed idempotently.
+    """
+
+    def __init__(self, snapshot: Snapshot, params: RankParams | None = None,
+                 cache_postings: int = CACHE_POSTINGS) -> None:
+        self.snapshot = snapshot
         self.params = params or RankParams()
-        self.segments: list[Segment] = segments_of(reader)
-        self.size = sum(s.doc_count for s in self.segments)
-        self.live = np.ones(self.size, dtype=bool)
-        for seg in self.segments:
-            if seg.deleted is not None:
-                self.live[seg.deleted] = False
-        self.doc_count = int(self.live.sum())
+        self.size = snapshot.size
+        self.live = snapshot.live
+        self.doc_count = snapshot.doc_count
+        self._cache_lock = threading.Lock()
         self._norms: dict[str, np.ndarray] = {}
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cache_budget = cache_postings
         self._cache_used = 0
-        self._dates: np.ndarray | None = None
-        self._ages: np.ndarray | None = None
-        self._facet_codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self.columns = Columns(snapshot, self.postings)  # dates, facets, filters
         self._idf_cache: dict[str, float] = {}
 
     # -- building blocks -------------------------------------------------
@@ -252,24 +240,27 @@ class Ranker:
         """
         key = (fieldname, term)
         cache = self._cache
-        got = cache.get(key)
-        if got is not None:
-            cache.move_to_end(key)
-            return got
-        got = read_postings(self.segments, fieldname, term)
+        with self._cache_lock:
+            got = cache.get(key)
+            if got is not None:
+                cache.move_to_end(key)
+                return got
+        got = self.snapshot.postings(fieldname, term)
         cost = len(got.docs) + 1
         if cost <= self._cache_budget:
-            cache[key] = got
-            self._cache_used += cost
-            while self._cache_used > self._cache_budget:
-                self._cache_used -= len(cache.popitem(last=False)[1].docs) + 1
+            with self._cache_lock:
+                if key not in cache:
+                    cache[key] = got
+                    self._cache_used += cost
+                    while self._cache_used > self._cache_budget:
+                        self._cache_used -= len(cache.popitem(last=False)[1].docs) + 1
         return got
 
     def _norm(self, fieldname: str) -> np.ndarray:
         """Per document: BM25's length normalisation for *fieldname*."""
         norm = self._norms.get(fieldname)
         if norm is None:
-            lengths = field_lengths(self.segments, fieldname, self.size)
+            lengths = self.snapshot.field_lengths(fieldname)
             live_lengths = lengths[self.live]
             avg = float(live_lengths.mean()) if live_lengths.size else 1.0
             b = self.params.b
@@ -277,7 +268,8 @@ class Ranker:
             self._norms[fieldname] = norm
         return norm
 
-    def _idf(self, df: int) -> float:
+    def idf(self, df: int) -> float:
+        """BM25's idf of a term held by *df* documents."""
         n = max(self.doc_count, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
@@ -289,7 +281,7 @@ class Ranker:
         if not len(p.docs):
             return score, mask, 0.0, p
         tf = p.freqs * self._norm(fieldname)[p.docs]
-        idf = self._idf(len(p.docs))
+        idf = self.idf(len(p.docs))
         score[p.docs] = idf * tf / (self.params.k1 + tf)
         mask[p.docs] = True
         return score, mask, idf, p
@@ -332,7 +324,7 @@ class Ranker:
         for form in spellings(folded):
             # A spelling most articles hold says little (its idf is low) and
             # costs the most to read: only the telling ones are scored.
-            df = self.reader.doc_frequency("text", form)
+            df = self.snapshot.doc_frequency("text", form)
             if 0 < df <= common:
                 total += self._score("text", form)[0]
         return total
@@ -355,7 +347,7 @@ class Ranker:
         df = int(np.count_nonzero(tf))
         if not df:
             return tf
-        return self._idf(df) * tf / (self.params.k1 + tf)
+        return self.idf(df) * tf / (self.params.k1 + tf)
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""
@@ -389,121 +381,6 @@ class Ranker:
 
     # -- filters ------------------------------------------------------------
 
-    def _lexicon(self, fname: str) -> list[str]:
-        try:
-            return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon(fname)]
-        except Exception:  # field absent from an empty index
-            return []
-
-    def dates(self) -> np.ndarray:
-        """Per global doc number: the date as YYYYMMDD, 0 when undated (built once per reader)."""
-        if self._dates is None:
-            dates = np.zeros(self.size, dtype=np.int32)
-            for term in self._lexicon("date"):
-                try:
-                    value = int(term.replace("-", ""))
-                except ValueError:
-                    continue
-                # Read directly: one posting list per day would crowd the query cache.
-                dates[read_postings(self.segments, "date", term).docs] = value
-            self._dates = dates
-        return self._dates
-
-    def ages(self) -> np.ndarray:
-        """Per global doc number: days before the newest dated live article.
-
-        Measured from the index's own newest article, not from today, so a
-        recency-weighted search gives the same order tomorrow. Undated
-        articles get the age of the oldest dated one (0 when none is dated).
-        """
-        if self._ages is None:
-            dates = self.dates()
-            ages = np.zeros(self.size, dtype=np.float64)
-            dated = (dates > 0) & self.live
-            if dated.any():
-                values, inverse = np.unique(dates, return_inverse=True)
-                days = np.array([_epoch_day(int(v)) for v in values], dtype=np.float64)
-                per_doc = days[inverse.reshape(-1)]
-                newest = float(per_doc[dated].max())
-                oldest = float(per_doc[dated].min())
-                ages = np.where(dates > 0, newest - per_doc, newest - oldest)
-                ages = np.maximum(ages, 0.0)  # a deleted article newer than every live one
-            self._ages = ages
-        return self._ages
-
-    def recency(self, half_life_days: float) -> np.ndarray:
-        """Per doc: ``0.5 ** (age_days / half_life_days)`` (see :meth:`ages`)."""
-        return np.power(0.5, self.ages() / float(half_life_days)).astype(np.float32)
-
-    def facet_codes(self, key: str) -> tuple[np.ndarray, list[str]]:
-        """Per doc, an index into the display names of *key* (0 is "", none).
-
-        Built once per reader from the folded keyword field, so it costs one
-        posting list and one stored-field read per distinct value.
-        """
-        got = self._facet_codes.get(key)
-        if got is None:
-            codes = np.zeros(self.size, dtype=np.int32)
-            names = [""]
-            index = {"": 0}
-            fname = key + "_k"
-            for term in self._lexicon(fname):
-                docs = read_postings(self.segments, fname, term).docs
-                if not docs.size:
-                    continue
-                display = self.reader.stored_fields(int(docs[0])).get(key) or term
-                code = index.setdefault(display, len(names))
-                if code == len(names):
-                    names.append(display)
-                codes[docs] = code
-            got = self._facet_codes[key] = (codes, names)
-        return got
-
-    def facets(self, mask: np.ndarray) -> dict[str, dict[str, int]]:
-        """Counts of the documents in *mask* per source, category, credit and month.
-
-        Documents without a value count under "" so each facet sums to the
-        number of documents in *mask*.
-        """
-        out: dict[str, dict[str, int]] = {}
-        for key in FACETS:
-            codes, names = self.facet_codes(key)
-            counts = np.bincount(codes[mask], minlength=len(names))
-            out[key] = _by_count({names[i]: int(c) for i, c in enumerate(counts) if c})
-        months, counts = np.unique(self.dates()[mask] // 100, return_counts=True)
-        out["month"] = _by_count({(f"{m // 100:04d}-{m % 100:02d}" if m else ""): int(c)
-                                  for m, c in zip(months.tolist(), counts.tolist())})
-        return out
-
-    def date_mask(self, since: int | None, until: int | None) -> np.ndarray:
-        """Dated documents within [since, until] (YYYYMMDD, inclusive)."""
-        dates = self.dates()
-        mask = dates > 0
-        if since is not None:
-            mask &= dates >= since
-        if until is not None:
-            mask &= dates <= until
-        return mask
-
-    def _filter_mask(self, key: str, values: Iterable[str]) -> np.ndarray:
-        """Documents whose source/category/credit contains one of *values*.
-
-        Punctuation counts as a space on both sides, so ``kinh doanh`` finds
-        the category slug ``kinh-doanh`` and ``dantri.com.vn`` the source
-        ``Dân trí (dantri.com.vn)``.
-        """
-        fname = key + "_k"
-        mask = np.zeros(self.size, dtype=bool)
-        wanted = [" ".join(_PUNCT.sub(" ", facet_value(v)).split()) for v in values]
-        for raw in self._lexicon(fname):
-            term = " ".join(_PUNCT.sub(" ", raw).split())
-            padded = f" {term} "
-            if any(w and (w == term or f" {w} " in padded or w.replace(" ", "") in term.replace(" ", ""))
-                   for w in wanted):
-                p = self.postings(fname, raw)
-                mask[p.docs] = True
-        return mask
-
     # -- the whole query ----------------------------------------------------
 
     def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0, sort: str = "relevance",
@@ -530,10 +407,10 @@ class Ranker:
         allowed = self.live.copy()
         for filter_set in (query.filters, filters or {}):
             for key, values in filter_set.items():
-                fmask = self._filter_mask(key.lstrip("-"), values)
+                fmask = self.columns.filter_mask(key.lstrip("-"), values)
                 allowed &= ~fmask if key.startswith("-") else fmask
         if query.has_date_filter:
-            allowed &= self.date_mask(query.since, query.until)
+            allowed &= self.columns.date_mask(query.since, query.until)
         for phrase in query.excluded:
             allowed &= ~self.phrase(phrase).mask
 
@@ -572,8 +449,8 @@ class Ranker:
             if title_all is not None:
                 title_all &= np.logical_or.reduce([u.title_mask for u in units])
         for run in query.runs:
-            accented = [s for s in run if has_diacritics(s)]
-            if not accented:
+            marked = [s for s in run if has_diacritics(s)]
+            if not marked:
                 continue  # words are indexed exact-only; accentless runs rely on proximity
             for _, _, joined in iter_ngrams(run, (2, 3, 4)):
                 bonus = self.word(joined.split(WORD_JOINER))
@@ -582,7 +459,7 @@ class Ranker:
         coverage = covered / max(weight_total, 1e-9)
         candidates = np.flatnonzero(allowed & (coverage >= min(p.min_coverage, 1.0 - 1e-6)) & (covered > 0))
         total = int(np.count_nonzero(required))
-        facet_counts = self.facets(required) if facets else None
+        facet_counts = self.columns.facets(required) if facets else None
         if candidates.size == 0:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0, facet_counts)
         scores = base[candidates] * coverage[candidates] ** p.coverage_power
@@ -592,14 +469,14 @@ class Ranker:
             scores = np.where(title_all[candidates], scores * (1 + p.title_all_weight), scores)
         decay = None
         if half_life is not None and sort == "relevance":
-            decay = self.recency(half_life)
+            decay = self.columns.recency(half_life)
             scores = scores * decay[candidates]
         if sort != "relevance":
             # Every full match, by date; the score (without the proximity
             # bonus, which only reorders near the top) breaks ties.
             keep = required[candidates]
             docs, doc_scores = candidates[keep], scores[keep]
-            dates = self.dates()[docs].astype(np.int64)
+            dates = self.columns.dates()[docs].astype(np.int64)
             by_date = -dates if sort == "newest" else dates
             order = np.lexsort((docs, -doc_scores, by_date, dates == 0))[offset: offset + limit]
             return Ranking(docs[order], doc_scores[order], total, int(candidates.size), facet_counts)
@@ -624,43 +501,45 @@ class Ranker:
                 # Words remembered from a headline come in its order.
                 scores[top] = np.where(ordered, scores[top] * (1 + p.title_order_weight), scores[top])
         if p.title_info_power and title_all is not None and query.groups:
-            self._title_information(query, candidates, top, scores, title_all, p)
+            title_information(self, query, candidates, top, scores, title_all, p)
         order = top[np.lexsort((candidates[top], -scores[top]))]
         order = order[offset: offset + limit]
         return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts)
 
-    def _folded_idf(self, term: str) -> float:
+    def folded_idf(self, term: str) -> float:
+        """The idf of *term* in the folded field (cached)."""
         got = self._idf_cache.get(term)
         if got is None:
             if len(self._idf_cache) >= 100_000:
                 self._idf_cache.clear()
-            got = self._idf_cache[term] = self._idf(self.reader.doc_frequency("text_f", term))
+            got = self._idf_cache[term] = self.idf(self.snapshot.doc_frequency("text_f", term))
         return got
 
-    def _title_information(self, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
-                           scores: np.ndarray, title_all: np.ndarray, p: RankParams) -> None:
-        """Among the best titles holding every query word, favour those the query sums up.
 
-        Someone searching for a headline types its telling words: of two
-        titles holding them, the one with fewer other rare words is the
-        likelier to be meant. The share of the title's information (idf of
-        its distinct folded syllables) that the query's words carry scales
-        the title bonus: ``1 + title_all_weight × share ** title_info_power``.
-        Read from the stored titles of the ``title_info_depth`` best such
-        candidates only.
-        """
-        wanted = {fold_all(s) for s in query.syllables()}
-        docs = candidates[top]
-        holders = np.flatnonzero(title_all[docs])
-        if holders.size < 2:
-            return
-        holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
-        for h in holders.tolist():
-            title = self.reader.stored_fields(int(docs[h])).get("title") or ""
-            syllables = {_folded_lower(t.text) for t in syllables_of(title)}
-            total = sum(self._folded_idf(t) for t in syllables)
-            if total <= 0:
-                continue
-            share = min(sum(self._folded_idf(t) for t in syllables & wanted) / total, 1.0)
-            # The title bonus, 1 + title_all_weight, becomes 1 + title_all_weight × share ** power.
-            scores[top[h]] *= (1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight)
+def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
+                  scores: np.ndarray, title_all: np.ndarray, p: RankParams) -> None:
+    """Among the best titles holding every query word, favour those the query sums up.
+
+    Someone searching for a headline types its telling words: of two
+    titles holding them, the one with fewer other rare words is the
+    likelier to be meant. The share of the title's information (idf of
+    its distinct folded syllables) that the query's words carry scales
+    the title bonus: ``1 + title_all_weight × share ** title_info_power``.
+    Read from the stored titles of the ``title_info_depth`` best such
+    candidates only.
+    """
+    wanted = {fold_all(s) for s in query.syllables()}
+    docs = candidates[top]
+    holders = np.flatnonzero(title_all[docs])
+    if holders.size < 2:
+        return
+    holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
+    for h in holders.tolist():
+        title = ranker.snapshot.stored(int(docs[h])).get("title") or ""
+        syllables = {_folded_lower(t.text) for t in syllables_of(title)}
+        total = sum(ranker.folded_idf(t) for t in syllables)
+        if total <= 0:
+            continue
+        share = min(sum(ranker.folded_idf(t) for t in syllables & wanted) / total, 1.0)
+        # The title bonus, 1 + title_all_weight, becomes 1 + title_all_weight × share ** power.
+        scores[top[h]] *= (1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight)

@@ -9,26 +9,99 @@ lengths, columns and stored articles through it, so nothing outside
 Lifetime: a snapshot is reference counted (:meth:`acquire` / :meth:`release`),
 and its files are closed only when the last holder lets go, so a thread that
 refreshes to a newer commit never closes a snapshot another thread is reading.
+
+Damage: every method that decodes index files runs inside
+:func:`vnsearch.store.damage.decoding`, so a truncated or garbled file is
+reported as :class:`~vnsearch.errors.IndexDamaged`, while the same exception
+types raised by the code that called it (a bug, a wrong argument) are not.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vnsearch.store.damage import decoding
 from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
+
+__all__ = ["Snapshot", "Column"]
+
+
+class _Files:
+    """The damage guard and the lock every read of one snapshot's files goes through.
+
+    Whoosh's readers keep a file position (seek, then read): two threads
+    reading through one reader at once would read each other's bytes. Reads
+    of the files are short and take turns; scoring, done on what they
+    return, runs in parallel outside.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self.lock, decoding(self.path):
+            yield
+
+
+class _GuardedValues(Sequence[bytes]):
+    """A posting list's positions, decoded (lazily, by search) under the snapshot's guard."""
+
+    def __init__(self, values: Any, files: _Files) -> None:
+        self._values = values
+        self._files = files
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, index: Any) -> Any:
+        with self._files.reading():
+            return self._values[index]
+
+    def decode(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        with self._files.reading():
+            owner, positions = self._values.decode(indices)
+        return owner, positions
+
+
+class Column:
+    """A per-document column (indexable by doc number), read under the snapshot's guard."""
+
+    def __init__(self, reader: Any, files: _Files) -> None:
+        self._reader = reader
+        self._files = files
+
+    def __getitem__(self, docnum: int) -> Any:
+        docnum = int(docnum)
+        with self._files.reading():
+            return self._reader[docnum]
+
+    def __len__(self) -> int:
+        with self._files.reading():
+            return len(self._reader)
 
 
 class Snapshot:
     """One immutable generation of an index, shared by any number of threads."""
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, path: Path | str = "") -> None:
+        self.path = Path(path)
+        self._files = files = _Files(self.path)
         self._searcher = searcher
-        self._reader = searcher.reader()
-        self.segments: list[Segment] = segments_of(self._reader)
+        try:
+            with files.reading():
+                self._reader = searcher.reader()
+                self.segments: list[Segment] = segments_of(self._reader)
+        except BaseException:
+            searcher.close()
+            raise
         self.size = sum(s.doc_count for s in self.segments)  # doc numbers, deleted ones included
         live = np.ones(self.size, dtype=bool)
         for seg in self.segments:
@@ -40,6 +113,7 @@ class Snapshot:
         self._refs = 1  # the creator's reference
         self._lock = threading.Lock()
         self._closed = False
+        self._fields = frozenset(searcher.schema.names())
 
     # -- lifetime ---------------------------------------------------------
 
@@ -61,43 +135,70 @@ class Snapshot:
         if close:
             self._searcher.close()
 
+    @property
+    def closed(self) -> bool:
+        """True once the last holder has released it."""
+        return self._closed
+
     def is_current(self) -> bool:
         """True if no commit was made after this snapshot's."""
-        return bool(self._searcher.up_to_date())
+        with self._files.reading():
+            return bool(self._searcher.up_to_date())
 
     # -- postings and statistics -----------------------------------------------
 
     def postings(self, fieldname: str, term: str) -> Postings:
         """*term*'s postings in *fieldname*, over global doc numbers (deleted ones included)."""
-        return read_postings(self.segments, fieldname, term)
+        with self._files.reading():
+            got = read_postings(self.segments, fieldname, term)
+        if not len(got.values):
+            return got
+        return Postings(got.docs, got.freqs, _GuardedValues(got.values, self._files))
 
     def field_lengths(self, fieldname: str) -> np.ndarray:
         """Every doc number's length in *fieldname* (float32; Whoosh keeps one byte of it)."""
-        return field_lengths(self.segments, fieldname, self.size)
+        with self._files.reading():
+            return field_lengths(self.segments, fieldname, self.size)
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         """How many documents hold *term* in *fieldname*."""
-        return int(self._reader.doc_frequency(fieldname, term))
+        with self._files.reading():
+            return int(self._reader.doc_frequency(fieldname, term))
 
-    def lexicon(self, fieldname: str) -> Iterator[str]:
-        """Every term of *fieldname*, in order."""
-        for t in self._reader.lexicon(fieldname):
-            yield t.decode("utf-8") if isinstance(t, bytes) else t
+    def has_field(self, fieldname: str) -> bool:
+        """True if the schema has *fieldname*."""
+        return fieldname in self._fields
+
+    def lexicon(self, fieldname: str) -> list[str]:
+        """Every term of *fieldname*, in order (none for a field the index lacks)."""
+        if fieldname not in self._fields or not self.segments:
+            return []
+        with self._files.reading():
+            return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self._reader.lexicon(fieldname)]
 
     def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
         """(term, document frequency) for every term of *fieldname*."""
-        for term, info in self._reader.iter_field(fieldname):
-            yield (term.decode("utf-8") if isinstance(term, bytes) else term), int(info.doc_frequency())
+        if fieldname not in self._fields or not self.segments:
+            return
+        with self._files.reading():
+            got = [((term.decode("utf-8") if isinstance(term, bytes) else term), int(info.doc_frequency()))
+                   for term, info in self._reader.iter_field(fieldname)]
+        yield from got
 
     # -- stored articles ------------------------------------------------------------
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """The stored fields of doc number *docnum*."""
-        return dict(self._reader.stored_fields(int(docnum)))
+        docnum = int(docnum)
+        with self._files.reading():
+            return dict(self._reader.stored_fields(docnum))
 
     def doc_number(self, article_id: str) -> int | None:
         """The doc number of the live article *article_id*, or None."""
-        got = self._searcher.document_number(id=article_id)
+        if not isinstance(article_id, str):
+            raise TypeError(f"an article id is a string, not {type(article_id).__name__}")
+        with self._files.reading():
+            got = self._searcher.document_number(id=article_id)
         return None if got is None else int(got)
 
     def stored_by_id(self, article_id: str) -> dict[str, Any] | None:
@@ -109,7 +210,17 @@ class Snapshot:
         """Every live doc number, in order."""
         return (int(d) for d in np.flatnonzero(self.live))
 
-    def column(self, name: str) -> Any | None:
+    def all_stored(self) -> Iterator[dict[str, Any]]:
+        """The stored fields of every live document, in doc number order."""
+        for docnum in self.live_docs():
+            yield self.stored(docnum)
+
+    def column(self, name: str) -> Column | None:
         """The per-document column *name* (indexable by doc number), or None if the index has none."""
-        reader = self._reader
-        return reader.column_reader(name) if reader.has_column(name) else None
+        with self._files.reading():
+            reader = self._reader
+            return Column(reader.column_reader(name), self._files) if reader.has_column(name) else None
+
+    def id_terms(self) -> int:
+        """How many terms the id field holds (each live id should be one)."""
+        return len(self.lexicon("id"))

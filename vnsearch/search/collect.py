@@ -1,0 +1,132 @@
+"""From a ranking to hits: stored fields, snippets, and near-duplicates folded together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from vnsearch.results import Hit, SearchResults
+from vnsearch.search.highlight import Highlighter, Snippet
+from vnsearch.search.query import ParsedQuery
+from vnsearch.search.ranking import Ranking
+from vnsearch.search.view import SnapshotView
+from vnsearch.store import indexing
+from vnsearch.store.signature import NEAR_DUPLICATE, band_rows, estimated_jaccard, signature_of
+from vnsearch.store.snapshot import Snapshot
+
+__all__ = ["build_hit", "collapse", "collect"]
+
+
+def collect(view: SnapshotView, parsed: ParsedQuery, limit: int, offset: int, snippet_chars: int, sort: str,
+            facets: bool, filters: dict[str, list[str]], half_life: float | None,
+            collapse_copies: bool) -> tuple[SearchResults, list[dict[str, Any]]]:
+    """The page of hits for *parsed* on *view*, and the hits' stored fields (for suggestions)."""
+    snapshot, ranker = view.snapshot, view.ranker
+    highlighter = Highlighter.for_query(parsed)
+    hits = []
+    shown: list[dict[str, Any]] = []  # the hits' stored fields
+    ranking: Ranking
+    if not collapse_copies:
+        ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters,
+                              half_life=half_life)
+        for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):
+            fields = snapshot.stored(int(doc))
+            shown.append(fields)
+            hits.append(build_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
+    else:
+        fetch = (offset + limit) * 2 + 20
+        while True:
+            ranking = ranker.rank(parsed, limit=fetch, offset=0, sort=sort, facets=facets, filters=filters,
+                                  half_life=half_life)
+            groups = collapse(snapshot, ranking.docs, offset + limit)
+            if len(groups) >= offset + limit or len(ranking.docs) < fetch:
+                break
+            fetch *= 4  # many copies among the matches: look further down
+        position = {int(d): float(s) for d, s in zip(ranking.docs, ranking.scores)}
+        for i, (doc, fields, copies) in enumerate(groups[offset: offset + limit]):
+            shown.append(fields)
+            hit = build_hit(fields, position[doc], offset + i + 1, highlighter, snippet_chars)
+            hit.similar_ids = [snapshot.stored(c)["id"] for c in copies]
+            hits.append(hit)
+    results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset, sort, ranking.facets)
+    return results, shown
+
+
+def collapse(snapshot: Snapshot, docs: np.ndarray, wanted: int) -> list[tuple[int, dict[str, Any], list[int]]]:
+    """Walk ranked *docs*, folding near-copies into the best-ranked of each group.
+
+    Returns up to *wanted* groups as (doc, stored fields, copies). A later
+    match is a copy of a group's first doc when they share a MinHash band
+    and their signatures estimate a 5-shingle Jaccard ≥ ``NEAR_DUPLICATE``.
+    Only documents in *docs* are considered, so their bands are grouped here,
+    in memory, from the signature column (one fixed-width read per doc).
+    """
+    order = [int(d) for d in docs]
+    rank = {doc: i for i, doc in enumerate(order)}
+    column = snapshot.column("minhash")
+    signatures = {doc: signature_of(column[doc]) if column is not None else None for doc in order}
+    sharing: dict[tuple[int, bytes], list[int]] = {}  # band -> docs holding it, in rank order
+    for doc in order:
+        sig = signatures[doc]
+        if sig is not None:
+            for band in band_rows(sig):
+                sharing.setdefault(band, []).append(doc)
+    absorbed: set[int] = set()
+    groups = []
+    for doc in order:
+        if doc in absorbed:
+            continue
+        fields = snapshot.stored(doc)
+        copies = []
+        sig = signatures[doc]
+        if sig is not None:
+            candidates: set[int] = set()
+            for band in band_rows(sig):
+                holders = sharing[band]
+                if len(holders) > 1:  # most bands are this doc's alone
+                    candidates.update(holders)
+            later = sorted((rank[c], c) for c in candidates
+                           if c != doc and c not in absorbed and rank[c] > rank[doc])
+            for _, c in later:
+                other = signatures[c]
+                if other is not None and estimated_jaccard(sig, other) >= NEAR_DUPLICATE:
+                    absorbed.add(c)
+                    copies.append(c)
+        groups.append((doc, fields, copies))
+        if len(groups) >= wanted:
+            break
+    return groups
+
+
+def build_hit(fields: Mapping[str, Any], score: float, rank: int, highlighter: Highlighter,
+              snippet_chars: int) -> Hit:
+    """A :class:`Hit` of a document's stored *fields*, with its snippet and title highlighted."""
+    title = fields.get("title", "")
+    # The passage comes from the body if the query is found there, else the lead.
+    best = None
+    for zone in ("body", "lead"):
+        # Only the indexed part can hold a match (and a huge text would be slow to scan).
+        text = indexing.searchable(fields.get(zone, ""))
+        if not text:
+            continue
+        snip = highlighter.snippet(text, snippet_chars)
+        if snip.highlights or best is None:
+            if best is None or len(snip.highlights) > len(best.highlights):
+                best = snip
+    best = best or Snippet("")
+    title_snip = highlighter.snippet(title, whole=True)
+    return Hit(
+        id=fields["id"], score=score, rank=rank, title=title_snip.text, date=fields.get("date", "") or "",
+        source=fields.get("source", ""), credit=fields.get("credit", ""), url=fields.get("url", ""),
+        category=fields.get("category", ""), snippet=best.text, highlights=best.highlights,
+        title_highlights=title_snip.highlights, title_derived=bool(fields.get("title_derived", False)),
+    )
+
+
+def own_hits_fit(sort: str, offset: int, half_life: float | None, filters: Mapping[str, Sequence[str]],
+                 parsed: ParsedQuery, shown: int, limit: int, context_hits: int) -> bool:
+    """Whether the hits shown are the top relevance hits of the query alone (so a suggestion may read them)."""
+    return (sort == "relevance" and not offset and half_life is None and not filters
+            and not parsed.has_date_filter and (shown >= context_hits or shown < limit))

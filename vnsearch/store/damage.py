@@ -1,0 +1,57 @@
+"""Which failures mean "the index files cannot be decoded", and how that is said.
+
+Only code in :mod:`vnsearch.store` that decodes index files (opening the table
+of contents and segments, reading term tables, posting blocks, lengths,
+stored fields and columns) runs inside :func:`decoding`; a ``TypeError`` raised
+anywhere else, by search code or by a caller's mistake, surfaces as itself.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from vnsearch.errors import IndexDamaged, VnsearchError
+
+__all__ = ["DECODE_ERRORS", "decoding", "damaged", "damage_text", "rebuild_hint"]
+
+# What Whoosh and our codec raise on truncated, garbled or foreign files: at
+# open, or only when a reader first touches the damaged part.
+DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+    struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError, AssertionError,
+    whoosh_index.IndexError,  # Whoosh's own: a table of contents it cannot read
+)
+
+
+def rebuild_hint(path: Path) -> str:
+    """The advice every damage message ends with."""
+    return f"rebuild it with: vnsearch index --rebuild --index-dir {path} PATH…"
+
+
+def damage_text(exc: BaseException) -> str:
+    """What went wrong, in a line (without the path or the advice)."""
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"the index is damaged and cannot be read ({detail})"
+
+
+def damaged(path: Path, exc: BaseException) -> IndexDamaged:
+    """The :class:`IndexDamaged` for a decoding failure *exc* of the index at *path*."""
+    return IndexDamaged(f"{path}: {damage_text(exc)}; {rebuild_hint(path)}")
+
+
+@contextmanager
+def decoding(path: Path) -> Iterator[None]:
+    """Decode index files inside this block: what decoding raises becomes :class:`IndexDamaged`."""
+    try:
+        yield
+    except VnsearchError:
+        raise
+    except DECODE_ERRORS as exc:
+        raise damaged(path, exc) from exc
