@@ -29,9 +29,10 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, 
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
-from vnsearch.store.codec import STORED, CompactCodec, CompactTermInfo, pack_arrays, pack_stored, write_block
+from vnsearch.store.codec import STORED, CompactCodec, CompactTermInfo, write_block
+from vnsearch.store.format import LENGTH_TABLE, pack_arrays, pack_stored
 from vnsearch.store.indexing import _plain_schema
-from vnsearch.store.postings import LENGTH_TABLE, block_weights, leaf_blocks, length_bytes, value_arrays
+from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, value_arrays
 
 __all__ = ["merge_segments", "merge_policy", "choose", "plan", "MAX_SEGMENTS"]
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from vnsearch.lang.analysis import _folded_lower, syllables
-from vnsearch.store.schema import SIGNATURE_BYTES, ZONES
+from vnsearch.store.format import SIGNATURE_BYTES, signature_bytes, signature_of
+from vnsearch.store.schema import ZONES
 
 __all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
            "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_rows", "estimated_jaccard",
@@ -95,23 +96,6 @@ def band_rows(signature: np.ndarray) -> list[tuple[int, bytes]]:
     raw = signature.tobytes()
     step = len(raw) // MINHASH_BANDS
     return [(band, raw[band * step: (band + 1) * step]) for band in range(MINHASH_BANDS)]
-
-
-def signature_bytes(signature: np.ndarray) -> bytes:
-    """How a signature is stored: the low 32 bits of each hash.
-
-    Half the size of the 64-bit hashes, and as good for estimating Jaccard:
-    two different minima agreeing on their low 32 bits happens once in four
-    billion rows.
-    """
-    return signature.astype(np.uint32).tobytes()
-
-
-def signature_of(stored) -> np.ndarray | None:
-    """The signature stored with an article (None for one indexed without it)."""
-    if not stored or len(stored) != SIGNATURE_BYTES or not any(stored):
-        return None  # the column's default for a document without one is all zero bytes
-    return np.frombuffer(stored, dtype=np.uint32)
 
 
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
