@@ -137,7 +137,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from itertools import accumulate
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -151,7 +151,7 @@ __all__ = [
     "BLOCK_LIMIT", "INLINE_LIMIT", "COMPRESSION", "BLOCK_TAG", "pack_block", "pack_arrays", "unpack_block",
     "block_arrays", "PackedValues", "frame_block", "block_frames", "inline_postings_bytes", "compact_weights",
     "pickle_compact", "TERMS_MAGIC", "TERM_BLOCK_BYTES", "TermTableWriter", "decode_term_block",
-    "read_term_table_trailer", "WEIGHT_AND_DF", "pack_stored", "unpack_stored",
+    "read_term_table_trailer", "TERM_INFO_HEAD", "WEIGHT_AND_DF", "pack_stored", "unpack_stored",
     "SIGNATURE_BYTES", "signature_bytes", "signature_of", "LENGTH_TABLE", "length_byte",
 ]
 
@@ -289,7 +289,8 @@ def decode_many(values: Sequence[bytes]) -> tuple[Int64s, Int64s]:
 
 def decode_positions_numpy(valuestring: bytes) -> list[int]:
     """:func:`decode_positions` by the numpy decoder (for tests: the two must agree)."""
-    return decode_many([valuestring])[1].tolist()
+    positions: list[int] = decode_many([valuestring])[1].tolist()
+    return positions
 
 
 def decode_buffer(lengths: Int64s, data: npt.NDArray[np.uint8]) -> tuple[Int64s, Int64s]:
@@ -508,7 +509,7 @@ def _framed(n: int, idw: int, wkind: int, head: bytes, vw: int | None, lengths: 
     return bytes((BLOCK_TAG, flags, vw or 0)) + varint(n) + varint(len(head)) + head + tail
 
 
-class PackedValues:
+class PackedValues(Sequence[bytes]):
     """The values part of a packed block, inflated and cut up on first use."""
 
     __slots__ = ("_raw", "_count", "_width", "_deflated", "_data", "_offsets")
@@ -534,7 +535,15 @@ class PackedValues:
             self._offsets, self._data = offsets, raw
         return offsets
 
-    def __getitem__(self, i: int) -> bytes:
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._count))]
         offsets = self._cut()
         return self._data[offsets[i]: offsets[i + 1]]
 
@@ -599,6 +608,7 @@ def block_arrays(data: bytes) -> tuple[npt.NDArray[Any], Weights, Sequence[bytes
 
 TERM_BLOCK_BYTES = 2048  # raw bytes of term entries per deflated block of the term dictionary
 TERMS_MAGIC = b"VNT1"
+TERM_INFO_HEAD = struct.Struct("!BfIBBfII")  # W3's term info head (W3TermInfo._struct), see the module docstring
 WEIGHT_AND_DF = struct.Struct("!fI")  # at offset 1 of a W3 term info
 _LONG = struct.Struct("!q")
 

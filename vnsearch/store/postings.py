@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -49,13 +50,13 @@ EMPTY = Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), ())
 class Segment:
     """A leaf reader of the index and the offset of its first document."""
 
-    reader: object
+    reader: Any  # whoosh.reading.SegmentReader (untyped)
     base: int
     doc_count: int  # including deleted documents
     deleted: np.ndarray | None  # global doc numbers of deleted documents
 
 
-def segments_of(reader) -> list[Segment]:
+def segments_of(reader: Any) -> list[Segment]:
     """The leaf segments of *reader* (none for an index with no documents yet)."""
     leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
     result = []
@@ -91,7 +92,15 @@ class Values(Sequence[bytes]):
     def __len__(self) -> int:
         return len(self._index) if self._index is not None else self._starts[-1]
 
-    def __getitem__(self, i: int) -> bytes:
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
         if self._index is not None:
             i = int(self._index[i])
         elif i < 0:
@@ -99,7 +108,7 @@ class Values(Sequence[bytes]):
         b = bisect_right(self._starts, i) - 1
         return self._chunks[b][i - self._starts[b]]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return (self[i] for i in range(len(self)))
 
     def decode(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +125,10 @@ class Values(Sequence[bytes]):
         if self._index is not None:
             raw = self._index[raw]
         if self._flat is None:
-            datas, starts, ends, base = [], [], [], 0
+            datas: list[np.ndarray] = []
+            starts: list[np.ndarray] = []
+            ends: list[np.ndarray] = []
+            base = 0
             for chunk in self._chunks:
                 data, offsets = value_arrays(chunk)
                 datas.append(data)
@@ -125,9 +137,9 @@ class Values(Sequence[bytes]):
                 base += data.size
             self._flat = (datas[0] if len(datas) == 1 else np.concatenate(datas),
                           np.concatenate(starts), np.concatenate(ends))
-        data, starts, ends = self._flat
-        begin = starts[raw]
-        lengths = ends[raw] - begin
+        data, all_starts, all_ends = self._flat
+        begin = all_starts[raw]
+        lengths = all_ends[raw] - begin
         total = np.cumsum(lengths)
         picks = np.repeat(begin - (total - lengths), lengths) + np.arange(int(total[-1]), dtype=np.int64)
         return decode_buffer(lengths, data[picks])
@@ -172,13 +184,14 @@ def value_arrays(chunk: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(v or b"" for v in chunk), dtype=np.uint8), offsets
 
 
-def leaf_blocks(terms, terminfo) -> Iterator[tuple[int, np.ndarray, np.ndarray | float | None, Sequence[bytes] | None]]:
+def leaf_blocks(terms: Any, terminfo: Any
+                ) -> Iterator[tuple[int, np.ndarray, np.ndarray | float | None, Sequence[bytes] | None]]:
     """One segment's blocks of a list not inlined: (count, gaps, weights, values) as block_arrays gives them."""
     for count, data in block_frames(terms._postfile, terminfo.extent()[0]):
         yield (count, *block_arrays(data))
 
 
-def _read_leaf(terms, terminfo):
+def _read_leaf(terms: Any, terminfo: Any) -> tuple[np.ndarray, np.ndarray, Values]:
     """One segment's postings of a term, from its term info: ids, freqs, values."""
     if terminfo.is_inlined():
         # Short lists are stored inline with the term (see vnsearch.store.codec).
@@ -188,7 +201,7 @@ def _read_leaf(terms, terminfo):
                 Values([values]) if values else NO_VALUES)
     ids_parts: list[np.ndarray] = []
     freq_parts: list[np.ndarray] = []
-    chunks: list = []
+    chunks: list[Sequence[bytes]] = []
     for count, gaps, weights, values in leaf_blocks(terms, terminfo):
         ids_parts.append(np.cumsum(gaps, dtype=np.int64))
         freq_parts.append(block_weights(count, weights))
@@ -211,7 +224,9 @@ def block_weights(count: int, weights: np.ndarray | float | None) -> np.ndarray:
 def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Postings:
     """All live postings of *term* in *fieldname*, across segments."""
     btext = term.encode("utf-8")
-    docs_parts, freq_parts, value_parts = [], [], []
+    docs_parts: list[np.ndarray] = []
+    freq_parts: list[np.ndarray] = []
+    value_parts: list[Values] = []
     for seg in segments:
         terms = seg.reader._terms
         try:
@@ -236,7 +251,7 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
     return Postings(np.concatenate(docs_parts), np.concatenate(freq_parts), values)
 
 
-def length_bytes(perdoc, fieldname: str, count: int) -> np.ndarray:
+def length_bytes(perdoc: Any, fieldname: str, count: int) -> np.ndarray:
     """Each of *count* documents' length byte in *fieldname*, as Whoosh stores it (0 where none is written)."""
     out = np.zeros(count, dtype=np.uint8)
     column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)

@@ -32,6 +32,7 @@ costly segmentation never runs twice for one article.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from whoosh import columns, fields, formats
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
@@ -65,14 +66,14 @@ class Weighted(formats.Format):
 
     posting_size = 0
 
-    def __init__(self, field_boost: float = 1.0, **options) -> None:
+    def __init__(self, field_boost: float = 1.0, **options: Any) -> None:
         self.field_boost = field_boost
         self.options = options
 
     def fixed_value_size(self) -> int:
         return 0
 
-    def encode(self, value) -> bytes:
+    def encode(self, value: object) -> bytes:
         return b""
 
     def decode_frequency(self, valuestring: bytes) -> int:
@@ -107,7 +108,7 @@ class CompactPositions(formats.Positions):
         return len(self.decode_positions(valuestring))
 
 
-class EncodedTerms(list):
+class EncodedTerms(list[tuple[bytes, int, float, bytes]]):
     """A term map already turned into Whoosh postings: ``(term bytes, count, weight, value bytes)``.
 
     Worker processes encode their term maps (see :func:`encode_terms`), so
@@ -120,6 +121,8 @@ class EncodedTerms(list):
     """
 
     __slots__ = ("length", "pool_size")
+    length: int
+    pool_size: int
 
 
 def encode_terms(value: Mapping[str, tuple[float, int, Sequence[int]]], positions: bool,
@@ -169,7 +172,7 @@ class PreAnalyzed(fields.FieldType):
         self.sortable_typecode = None
         self.column_type = None
 
-    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]] | EncodedTerms, **kwargs
+    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]] | EncodedTerms, **kwargs: Any
               ) -> Iterator[tuple[bytes, int, float, bytes]]:
         if isinstance(value, EncodedTerms):
             return iter(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ SHINGLE = 5  # syllables per shingle
 NEAR_DUPLICATE = 0.7  # shingle Jaccard from which two articles are near-duplicates
 
 
-def article_text(fields) -> str:
+def article_text(fields: Any) -> str:
     """Title, lead and body of a stored article (or an Article), one per line."""
     get = fields.get if hasattr(fields, "get") else (lambda k, d="": getattr(fields, k, d))
     return "\n".join(t for t in (get(z, "") or "" for z in ZONES) if t)
@@ -42,7 +43,7 @@ def shingles(folded: Sequence[str], k: int = SHINGLE) -> set[str]:
     return {" ".join(folded[i: i + k]) for i in range(len(folded) - k + 1)}
 
 
-def jaccard(a: set, b: set) -> float:
+def jaccard(a: set[str], b: set[str]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
@@ -70,7 +71,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = x * np.uint64(0xFF51AFD7ED558CCD)
     x = x ^ (x >> np.uint64(33))
     x = x * np.uint64(0xC4CEB9FE1A85EC53)
-    return x ^ (x >> np.uint64(33))
+    mixed: np.ndarray = x ^ (x >> np.uint64(33))
+    return mixed
 
 
 def minhash(shingle_set: set[str]) -> np.ndarray:
@@ -84,7 +86,8 @@ def minhash(shingle_set: set[str]) -> np.ndarray:
         return np.full(_HASHES, _EMPTY, dtype=np.uint64)
     x = _base_hashes(shingle_set)
     with np.errstate(over="ignore"):
-        return _mix(x[:, None] ^ _SALTS[None, :]).min(axis=0)
+        smallest: np.ndarray = _mix(x[:, None] ^ _SALTS[None, :]).min(axis=0)
+    return smallest
 
 
 def band_rows(signature: np.ndarray) -> list[tuple[int, bytes]]:
