@@ -358,6 +358,27 @@ class CompactCodec(W3Codec):
                  inlinelimit: int = INLINE_LIMIT) -> None:
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
+    # Read-only views of W3Codec's private settings, for the merge. Properties,
+    # not attributes: the codec is pickled into the table of contents, and its
+    # pickled state must stay W3Codec's own.
+    @property
+    def block_limit(self) -> int:
+        """Postings per block."""
+        limit: int = self._blocklimit
+        return limit
+
+    @property
+    def deflate_level(self) -> int:
+        """Deflate level of a block's head."""
+        level: int = self._compression
+        return level
+
+    @property
+    def inline_limit(self) -> int:
+        """Posting lists of at most this many postings are kept in the term dictionary."""
+        limit: int = self._inlinelimit
+        return limit
+
     def field_writer(self, storage: Any, segment: Any) -> CompactFieldWriter:
         return CompactFieldWriter(self, storage, segment)
 

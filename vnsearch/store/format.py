@@ -30,7 +30,7 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
     (directory length), the segment's files end to end, then the pickled
     directory ``{file name: {"offset", "length", "modified"}}`` (the
     modification time is the only non-deterministic byte apart from names)
-    and pickled options. The files inside, named ``<segment id>.<ext>``:
+    and pickled options. The files inside, named ``MAIN_<segment id>.<ext>``:
 
     ``.trm`` — the term table (:class:`TermTableWriter`): the magic
         :data:`TERMS_MAGIC`, then blocks of about :data:`TERM_BLOCK_BYTES`
@@ -81,12 +81,16 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         ``varint(position_in_zone << 2 | zones skipped)``. A zone's positions
         start at ``zone * ZONE_OFFSET``. Fields without positions
         (``text``, ``title_f``) have empty values.
-    ``.col`` — Whoosh's compound of per-document columns:
+    ``.<column>.col`` — one file per per-document column (Whoosh's column
+        layouts: a variable-bytes column is the values end to end, then their
+        lengths as an array, its typecode, and for long columns the offsets;
+        a fixed-bytes or numeric column is the values end to end, documents
+        after the last one with a value not written):
         ``_stored``: one value per document (:func:`pack_stored`): a tag byte
         (0 plain deflate, 1 deflate with the preset dictionary
         ``stored.zdict``, which is therefore part of the format) and the
         deflated protocol-3 pickle of the stored-field dict;
-        ``_<field>_len``: one length byte per document (Whoosh's logarithmic
+        ``_<field>_len`` (``text``, ``text_f``, ``title_f``): one length byte per document (Whoosh's logarithmic
         :func:`length_byte`, decoded with :data:`LENGTH_TABLE`), trailing
         zeros not written;
         ``minhash``: Whoosh's fixed-bytes column of :data:`SIGNATURE_BYTES`

@@ -164,7 +164,7 @@ def _copy_documents(codec: Any, storage: Any, schema: Any, segment: Any, readers
             # The exact total less what the deleted documents held (as Whoosh
             # keeps it: one byte per document, so the deleted part is near).
             totals[name] += reader.field_length(name) - int(_LENGTHS[own[name][~live]].sum())
-        compact = isinstance(reader._segment.codec(), CompactCodec)
+        compact = isinstance(reader.segment().codec(), CompactCodec)
         raw = reader._perdoc._cached_reader("_stored", STORED) if compact else None
         cols = {}
         for name, field in schema.items():
@@ -266,7 +266,7 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
     writer.close()
 
 
-def _write_list(codec: Any, postfile: Any, parts: Sequence[_Part], with_values: bool,
+def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,
                 field_lengths: np.ndarray | None) -> CompactTermInfo:
     """One term's merged postings, inlined or as blocks in *postfile*; returns its term info."""
     ids = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
@@ -278,20 +278,17 @@ def _write_list(codec: Any, postfile: Any, parts: Sequence[_Part], with_values: 
         data = np.concatenate([p[3] for p in parts]) if len(parts) > 1 else parts[0][3]
     n = len(ids)
     bytes_ = field_lengths[ids] if field_lengths is not None and len(field_lengths) else None
-    info = CompactTermInfo()
-    info._weight = float(weights.sum())
-    info._df = n
+    minlength, maxlength = None, 0  # Whoosh's defaults: no lengths known
     if bytes_ is not None and bytes_.any():
-        nonzero = bytes_[bytes_ > 0]
-        info._minlength = int(_LENGTHS[nonzero.min()])
-        info._maxlength = int(_LENGTHS[bytes_.max()])
-    info._maxweight = float(weights.max())
-    info._minid, info._maxid = int(ids[0]), int(ids[-1])
+        minlength = int(_LENGTHS[bytes_[bytes_ > 0].min()])
+        maxlength = int(_LENGTHS[bytes_.max()])
+    info = CompactTermInfo(weight=float(weights.sum()), df=n, minlength=minlength, maxlength=maxlength,
+                           maxweight=float(weights.max()), minid=int(ids[0]), maxid=int(ids[-1]))
     offsets: Any = None
     if with_values:
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-    if n <= codec._inlinelimit:
+    if n <= codec.inline_limit:
         values = tuple(data[offsets[k]: offsets[k + 1]].tobytes() for k in range(n)) if with_values else ()
         if with_values and not any(values):
             values = ()
@@ -299,11 +296,11 @@ def _write_list(codec: Any, postfile: Any, parts: Sequence[_Part], with_values: 
         return info
     start = postfile.tell()
     postfile.write(WHOOSH3_HEADER_MAGIC)
-    limit = codec._blocklimit
+    limit = codec.block_limit
     for a in range(0, n, limit):
         b = min(a + limit, n)
         block = pack_arrays(ids[a:b], weights[a:b], lengths[a:b] if with_values else None,
-                            data[offsets[a]: offsets[b]].tobytes() if with_values else None, codec._compression)
+                            data[offsets[a]: offsets[b]].tobytes() if with_values else None, codec.deflate_level)
         if bytes_ is not None:
             minbyte, maxbyte = int(bytes_[a:b].min()), int(bytes_[a:b].max())
         else:
