@@ -103,30 +103,40 @@ high bit set on all but the last byte), as Whoosh's ``varint``.
 
 Whoosh internals this package relies on (pinned to whoosh-reloaded==2.7.5)
 --------------------------------------------------------------------------
-Private attributes and functions used inside ``vnsearch.store`` only:
+Private attributes and functions, used inside ``vnsearch.store`` only (a
+Whoosh upgrade must check each):
 
-* ``whoosh.codec.whoosh3``: ``_lenfield``; ``W3TermInfo``'s ``_struct``,
-  ``_weight``, ``_df``, ``_minlength``, ``_maxlength``, ``_maxweight``,
-  ``_minid``, ``_maxid``, ``_inlined``; ``W3PostingsWriter``'s ``_ids``,
-  ``_weights``, ``_values``, ``_byteids``, ``_format``, ``_blockcount``,
-  ``_postfile``, ``_terminfo``, ``_compression``, ``_maxweight``,
-  ``_minlength``, ``_maxlength``, ``_inlinelimit``, ``_new_block``,
-  ``_mini_ids``/``_mini_weights``/``_mini_values``, ``_write_block``;
-  ``W3LeafMatcher``'s ``_read_data``, ``_postfile``, ``_dataoffset``,
-  ``_nextoffset``, ``_compression``, ``_data``; ``W3FieldWriter``'s
-  constructor fields, ``_create_file``, ``_postfile``, ``_tindex``,
-  ``_fieldid``; ``W3TermsReader``'s ``_postfile``, ``_dbfile``,
-  ``_fieldmap``, ``_keycoder``/``_keydecoder``; ``W3PerDocReader``'s
-  ``_cached_reader``; ``W3PerDocWriter``'s ``_create_column``,
-  ``_colwriters``; ``W3Codec``'s ``_blocklimit``, ``_compression``,
-  ``_inlinelimit``; ``W3Segment``'s ``_fieldlengths``, ``_codec``.
-* ``whoosh.reading.SegmentReader``'s ``_terms``, ``_perdoc``, ``_segment``.
-* ``whoosh.columns``: the length column reader's ``_dbfile``, ``_basepos``,
-  ``_count``; ``VarBytesColumn.Reader.__getitem__`` / ``Writer.add`` called
-  on the stored column to copy raw bytes.
-* ``whoosh.writing.SegmentWriter``'s ``_check_state``, ``_check_fields``,
-  ``_added``, ``pool`` (``PostingPool.current``, ``currentsize``, ``limit``,
-  ``fieldnames``, ``save``), ``perdocwriter``, ``docnum``,
+* codec.py, subclassing W3's classes: ``W3TermInfo``'s ``_weight``, ``_df``,
+  ``_minlength``, ``_maxlength``, ``_maxweight``, ``_minid``, ``_maxid``,
+  ``_inlined`` (its head layout is :data:`TERM_INFO_HEAD`);
+  ``W3PostingsWriter``'s ``_ids``, ``_weights``, ``_values``, ``_byteids``,
+  ``_format``, ``_blockcount``, ``_postfile``, ``_terminfo``, ``_compression``,
+  ``_maxweight``, ``_minlength``, ``_maxlength``, ``_inlinelimit``,
+  ``_new_block``, ``_mini_ids``/``_mini_weights``/``_mini_values``,
+  ``_write_block`` (overridden); ``W3LeafMatcher``'s ``_read_data``
+  (overridden), ``_postfile``, ``_dataoffset``, ``_nextoffset``,
+  ``_compression``, ``_data``; ``W3FieldWriter``'s state set by our
+  constructor (``_codec``, ``_storage``, ``_segment``, ``_fieldname``,
+  ``_fieldid``, ``_btext``, ``_fieldobj``, ``_format``, ``_tindex``,
+  ``_fieldmap``, ``_postfile``, ``_postwriter``, ``_infield``) and
+  ``_create_file``; ``W3TermsReader``'s ``_codec``, ``_dbfile``,
+  ``_postfile``, ``_fieldmap``, ``_fieldunmap``, ``_keycoder``,
+  ``_keydecoder``; ``W3PerDocReader._cached_reader``;
+  ``W3PerDocWriter._create_column`` (overridden); ``W3Codec``'s
+  ``_blocklimit``, ``_compression``, ``_inlinelimit`` (read through
+  ``CompactCodec.block_limit``, ``deflate_level``, ``inline_limit``).
+* postings.py: ``SegmentReader._terms`` and ``_perdoc``; the terms reader's
+  ``_postfile``; ``W3PerDocReader._cached_reader`` and
+  ``whoosh.codec.whoosh3._lenfield`` to find a length column, whose reader's
+  ``_dbfile``, ``_basepos`` and ``_count`` are read as one byte array.
+* merge.py: ``SegmentReader._terms`` and ``_perdoc``, the terms reader's
+  ``_fieldmap``, ``W3PerDocWriter._colwriters``, the field writer's
+  ``_postfile``, ``_tindex`` and ``_fieldid``, ``W3Segment._fieldlengths``
+  (set), ``_lenfield``; ``VarBytesColumn.Reader.__getitem__`` /
+  ``Writer.add`` called on the stored column to copy raw bytes.
+* indexing.py: ``SegmentWriter``'s ``_check_state``, ``_check_fields``,
+  ``_added`` and its ``pool`` (``PostingPool.current``, ``currentsize``,
+  ``limit``, ``fieldnames``, ``save``), ``perdocwriter``, ``docnum``, and
   ``per_document_reader`` (replaced by :func:`~.indexing.bulk_writer`).
 """
 
