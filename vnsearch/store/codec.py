@@ -10,7 +10,7 @@ size of their raw text), in the ways this module removes (1.6 times, with
   call to ``_codecs.encode`` on a latin-1 string — about a dozen bytes of
   opcodes around a few bytes of positions — and reading one means building a
   Python object per posting. Blocks here are plain arrays instead
-  (:func:`pack_block`): document-number gaps and weights as 1, 2 or 4-byte
+  (:func:`~vnsearch.store.format.pack_block`): document-number gaps and weights as 1, 2 or 4-byte
   integers, deflated together; the positions apart and as they are (deflate
   saved a fifth of them, and inflating them was a tenth of a query), so that
   a query reading a list for its documents and weights never touches them. numpy
@@ -27,15 +27,18 @@ size of their raw text), in the ways this module removes (1.6 times, with
 * A tiny block is stored deflated even when deflate makes it larger.
 * The term dictionary is an on-disk hash with ~36 bytes of hash slots and
   headers per term; it becomes a sorted table in deflated blocks
-  (:class:`TermTableWriter`), about a quarter of the size.
+  (:class:`~vnsearch.store.format.TermTableWriter`), about a quarter of the size.
 * Stored fields (the article's original text, for snippets, ``get`` and
   ``similar``) are deflated per document with a preset dictionary of common
   Vietnamese news text (:class:`StoredColumn`): ~17% smaller. Readers see
   the same dicts as before, through Whoosh's ``stored_fields``.
 
 Posting lists and term infos keep the W3 framing (header tag, block length,
-pickled block info), so Whoosh's matcher walks them; the block data, the term
-dictionary and stored fields have their readers here. Each segment records its
+pickled block info), so Whoosh's matcher walks them. Every byte layout named
+here (packed blocks, the framing, inline postings, the term table, stored
+fields) is defined in :mod:`vnsearch.store.format`, with the format version;
+this module is the Whoosh plumbing that calls it, and keeps the old names
+(``pack_block``, ``pack_stored`` …) importable from here. Each segment records its
 codec in the table of contents, so it is always read with the codec that wrote
 it, and a merge rewrites the segments it merges with this one.
 """
