@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,8 +28,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROOT = FIXTURES.parents[1]
 
 
-def _make_fixture():
+def _make_fixture() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_fixture", FIXTURES / "make_fixture.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -37,8 +40,9 @@ def _fixture_folders() -> list[Path]:
     return sorted(p for p in FIXTURES.glob("v*") if (p / "fixture.json").is_file())
 
 
-def _record(folder: Path) -> dict:
-    return json.loads((folder / "fixture.json").read_text("utf-8"))
+def _record(folder: Path) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((folder / "fixture.json").read_text("utf-8"))
+    return record
 
 
 def _copy_index(folder: Path, tmp_path: Path) -> Path:
@@ -48,7 +52,7 @@ def _copy_index(folder: Path, tmp_path: Path) -> Path:
     return target
 
 
-def _check_reads(path: Path, record: dict) -> None:
+def _check_reads(path: Path, record: dict[str, Any]) -> None:
     """The index at *path* returns exactly the recorded articles and top results."""
     with SearchEngine(path, create=False) as engine:
         assert sorted(engine.ids()) == sorted(record["articles"])
@@ -81,7 +85,7 @@ def _random_positions(rng: random.Random) -> list[int]:
     return positions
 
 
-def test_position_decoders_agree():
+def test_position_decoders_agree() -> None:
     """The scalar and the numpy decoder of the positions layout give the same positions back."""
     rng = random.Random(7)
     values = []
@@ -94,9 +98,9 @@ def test_position_decoders_agree():
         assert fmt.decode_positions_numpy(encoded) == positions
         values.append((encoded, positions))
     # Many values at once, as the phrase check decodes them.
-    owners, positions = fmt.decode_many([v for v, _ in values])
+    owners, decoded = fmt.decode_many([v for v, _ in values])
     for i, (_, want) in enumerate(values):
-        assert positions[owners == i].tolist() == want
+        assert decoded[owners == i].tolist() == want
     # All one-byte varints, the fast paths of both decoders.
     small = fmt.encode_positions([0, 1, 5, fmt.ZONE_OFFSET + 3, 2 * fmt.ZONE_OFFSET])
     assert small.isascii()
@@ -104,19 +108,19 @@ def test_position_decoders_agree():
         0, 1, 5, fmt.ZONE_OFFSET + 3, 2 * fmt.ZONE_OFFSET]
 
 
-def test_positions_bytes_are_pinned():
+def test_positions_bytes_are_pinned() -> None:
     """The positions layout as documented: gaps from -1, a 0 byte then ``pos << 2 | skipped`` per zone."""
     assert fmt.encode_positions([0, 2, fmt.ZONE_OFFSET + 1, 3 * fmt.ZONE_OFFSET + 40]) == bytes(
         [1, 2, 0, (1 << 2) | 1, 0]) + fmt.varint((40 << 2) | 2)
 
 
-def test_varint_matches_whoosh():
+def test_varint_matches_whoosh() -> None:
     for value in [0, 1, 127, 128, 255, 300, 16383, 16384, 1 << 21, 1 << 35]:
         assert fmt.varint(value) == whoosh_varint(value)
         assert fmt.read_varint(b"x" + fmt.varint(value), 1) == (value, 1 + len(fmt.varint(value)))
 
 
-def test_block_round_trip_both_packers():
+def test_block_round_trip_both_packers() -> None:
     """pack_block (plain Python below 64 postings, numpy above) and pack_arrays write the same bytes."""
     rng = np.random.default_rng(3)
     for n in (1, 5, 63, 64, 300):
@@ -130,7 +134,7 @@ def test_block_round_trip_both_packers():
                                    fmt.COMPRESSION) == block
             gaps, got_weights, got_values = fmt.unpack_block(block)
             assert np.cumsum(gaps).tolist() == ids.tolist()
-            assert list(got_values) == values
+            assert got_values is not None and list(got_values) == values
             if got_weights is None:
                 assert (weights == 1).all()
             elif isinstance(got_weights, float):
@@ -139,7 +143,7 @@ def test_block_round_trip_both_packers():
                 assert np.allclose(got_weights, weights.astype(np.float32))
 
 
-def test_deflated_values_flag_still_read():
+def test_deflated_values_flag_still_read() -> None:
     """Version 7's in-band flag: a block whose values part was deflated (older writers) reads the same."""
     import zlib
 
@@ -149,10 +153,11 @@ def test_deflated_values_flag_still_read():
     head_end = len(plain) - (2 + sum(map(len, values)))  # the values part: two u1 lengths, then the values
     deflated = bytes((plain[0], plain[1] | 0x40)) + plain[2:head_end] + zlib.compress(plain[head_end:])
     _, _, got = fmt.unpack_block(deflated)
+    assert got is not None and packed is not None
     assert list(got) == list(packed) == values
 
 
-def test_stored_and_term_table_round_trip(tmp_path):
+def test_stored_and_term_table_round_trip(tmp_path: Path) -> None:
     fields = {"id": "a", "title": "Hà Nội mưa lớn", "body": "Nội dung " * 50}
     assert fmt.unpack_stored(fmt.pack_stored(fields)) == fields
 
@@ -179,14 +184,14 @@ def test_stored_and_term_table_round_trip(tmp_path):
     data = bytes(out.data)
     extras, firstkeys, offsets = fmt.read_term_table_trailer(lambda at, size: data[at: at + size], len(data))
     assert extras == {"fieldmap": {"text": 0}} and len(firstkeys) > 1
-    got = []
+    got: list[tuple[bytes, bytes]] = []
     for i in range(len(firstkeys)):
         keys, table = fmt.decode_term_block(data[offsets[i]: offsets[i + 1]])
         got.extend((k, table[k]) for k in keys)
     assert got == entries
 
 
-def test_old_aliases_point_at_format():
+def test_old_aliases_point_at_format() -> None:
     """Names other modules import from their old homes are the format's own."""
     from vnsearch.store import codec, postings, schema, signature
 
@@ -202,14 +207,14 @@ def test_old_aliases_point_at_format():
 
 # -- fixture indexes -------------------------------------------------------------------------
 
-def test_a_fixture_of_the_current_version_exists():
+def test_a_fixture_of_the_current_version_exists() -> None:
     versions = [_record(f)["format_version"] for f in _fixture_folders()]
     assert fmt.FORMAT_VERSION in versions, (
         f"no fixture for FORMAT_VERSION {fmt.FORMAT_VERSION}: run python tests/fixtures/make_fixture.py")
 
 
 @pytest.mark.parametrize("folder", _fixture_folders(), ids=lambda p: p.name)
-def test_fixture_opens_or_is_refused(folder, tmp_path):
+def test_fixture_opens_or_is_refused(folder: Path, tmp_path: Path) -> None:
     """Every kept fixture: read exactly as recorded, or (an older format) refused with the rebuild advice."""
     record = _record(folder)
     path = _copy_index(folder, tmp_path)
@@ -228,7 +233,7 @@ def _assert_refusal(exc: IndexVersionMismatch, path: Path) -> None:
     assert str(path) in message and "rebuild" in message and "vnsearch index --rebuild" in message
 
 
-def test_another_version_is_refused(tmp_path):
+def test_another_version_is_refused(tmp_path: Path) -> None:
     """The refusal path of the test above, exercised today: the current fixture marked as version 6."""
     folder = next(f for f in _fixture_folders() if _record(f)["format_version"] == fmt.FORMAT_VERSION)
     path = _copy_index(folder, tmp_path)
@@ -238,7 +243,7 @@ def test_another_version_is_refused(tmp_path):
     _assert_refusal(caught.value, path)
 
 
-def test_layout_bytes_unchanged_or_version_bumped(tmp_path):
+def test_layout_bytes_unchanged_or_version_bumped(tmp_path: Path) -> None:
     """The fixture index built afresh has the layout digest recorded for the current FORMAT_VERSION."""
     make_fixture = _make_fixture()
     recorded = {_record(f)["format_version"]: _record(f)["layout_digest"] for f in _fixture_folders()}
@@ -274,7 +279,7 @@ def _with_old_class_paths(path: Path) -> None:
             cls.__module__ = module
 
 
-def test_indexes_naming_old_class_paths_open(tmp_path):
+def test_indexes_naming_old_class_paths_open(tmp_path: Path) -> None:
     """Indexes written before vnsearch.store pickle vnsearch.schema / vnsearch.codec classes; they still open.
 
     Checked in a fresh interpreter that imports only the public API, so
