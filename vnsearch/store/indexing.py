@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from whoosh.writing import PostingPool, SegmentWriter
 
@@ -78,7 +79,7 @@ class IndexSummary:
         return ", ".join(parts)
 
 
-def coerce_article(item: Article | Mapping) -> Article:
+def coerce_article(item: Article | Mapping[str, Any]) -> Article:
     """Accept an :class:`Article` or a JSON-like dict (raises ArticleError)."""
     if isinstance(item, Article):
         # Articles built in code get the same checks and cleaning as loaded ones.
@@ -105,7 +106,7 @@ def article_digest(article: Article) -> str:
     return h.hexdigest()
 
 
-def prepare_document(article: Article, segmenter: Segmenter | None = None) -> dict:
+def prepare_document(article: Article, segmenter: Segmenter | None = None) -> dict[str, Any]:
     """The Whoosh field values for one article (picklable, for worker processes).
 
     The indexed fields hold :class:`vnsearch.store.schema.EncodedTerms`: postings
@@ -113,7 +114,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     possible per term.
     """
     segmenter = segmenter or Segmenter.shared()
-    doc: dict = {
+    doc: dict[str, Any] = {
         "id": article.id,
         "date": article.date or None,
         "source": article.source,
@@ -126,9 +127,9 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
         value = facet_value(getattr(article, name))
         if value:
             doc[name + "_k"] = value
-    exact: dict = {}
-    folded: dict = {}
-    title: dict = {}
+    exact: dict[str, Any] = {}
+    folded: dict[str, Any] = {}
+    title: dict[str, Any] = {}
     # The folded syllables of title, lead and body, for the MinHash signature:
     # article_text() joins the zones with newlines, which no token spans, so
     # its syllables are the zones' syllables one after another and need not
@@ -156,7 +157,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     return {k: v for k, v in doc.items() if v is not None}
 
 
-def _prepare_batch(articles: list[Article]) -> list[dict]:
+def _prepare_batch(articles: list[Article]) -> list[dict[str, Any]]:
     segmenter = Segmenter.shared()
     return [prepare_document(a, segmenter) for a in articles]
 
@@ -177,7 +178,7 @@ def default_jobs() -> int:
 
 
 def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
-                      batch_size: int = BATCH_SIZE) -> Iterator[tuple[Article, dict]]:
+                      batch_size: int = BATCH_SIZE) -> Iterator[tuple[Article, dict[str, Any]]]:
     """Analyse articles, in parallel when worthwhile, in input order.
 
     ``jobs=None`` uses every core, but only once the input proves longer than
@@ -195,7 +196,7 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
             yield article, prepare_document(article)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        pending: deque[tuple[list[Article], Future]] = deque()
+        pending: deque[tuple[list[Article], Future[list[dict[str, Any]]]]] = deque()
         for batch in _batches(itertools.chain(head, articles), batch_size):
             pending.append((batch, pool.submit(_prepare_batch, batch)))
             if len(pending) >= IN_FLIGHT * jobs:
@@ -206,7 +207,7 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
             yield from zip(done, future.result())
 
 
-def add_prepared(writer, doc: dict) -> None:
+def add_prepared(writer: Any, doc: dict[str, Any]) -> None:
     """``writer.add_document(**doc)``, the postings of pre-encoded fields added in bulk.
 
     The parent process writes every article alone while the workers analyse;
@@ -219,7 +220,7 @@ def add_prepared(writer, doc: dict) -> None:
     Every other field, and any writer but a plain single-segment one, takes
     Whoosh's own path.
     """
-    pool = getattr(writer, "pool", None)
+    pool: Any = getattr(writer, "pool", None)
     if type(writer) is not SegmentWriter or type(pool) is not PostingPool or not _plain_schema(writer.schema):
         writer.add_document(**doc)
         return
@@ -268,7 +269,7 @@ def add_prepared(writer, doc: dict) -> None:
     writer.docnum += 1
 
 
-def bulk_writer(writer):
+def bulk_writer(writer: Any) -> Any:
     """*writer*, made to look up field lengths once per document when it flushes.
 
     Flushing a segment hands Whoosh's codec every posting with its
@@ -287,14 +288,14 @@ def bulk_writer(writer):
 class _ListedLengths:
     """A per-document reader whose ``doc_field_length`` answers from lists read once."""
 
-    def __init__(self, reader) -> None:
+    def __init__(self, reader: Any) -> None:
         self._reader = reader
-        self._lengths: dict[str, list] = {}
+        self._lengths: dict[str, list[int]] = {}
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._reader, name)
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> Any:
         lengths = self._lengths.get(fieldname)
         if lengths is None:
             reader = self._reader
@@ -310,7 +311,7 @@ class _ListedLengths:
         self._reader.close()
 
 
-def _plain_schema(schema) -> bool:
+def _plain_schema(schema: Any) -> bool:
     """No field needs what :func:`add_prepared` leaves out (spelling words, term vectors)."""
     return all(not field.separate_spelling() and not field.vector for _, field in schema.items())
 

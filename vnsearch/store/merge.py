@@ -20,8 +20,9 @@ a commit, and the merge itself.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import groupby
+from typing import Any
 
 import numpy as np
 from whoosh import columns
@@ -29,9 +30,10 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, 
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
-from vnsearch.store.codec import STORED, CompactCodec, CompactTermInfo, pack_arrays, pack_stored, write_block
+from vnsearch.store.codec import STORED, CompactCodec, CompactTermInfo, write_block
+from vnsearch.store.format import LENGTH_TABLE, pack_arrays, pack_stored
 from vnsearch.store.indexing import _plain_schema
-from vnsearch.store.postings import LENGTH_TABLE, block_weights, leaf_blocks, length_bytes, value_arrays
+from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, value_arrays
 
 __all__ = ["merge_segments", "merge_policy", "choose", "plan", "MAX_SEGMENTS"]
 
@@ -40,6 +42,8 @@ __all__ = ["merge_segments", "merge_policy", "choose", "plan", "MAX_SEGMENTS"]
 # commit merges as :func:`choose` says.
 MAX_SEGMENTS = 64
 _LENGTHS = LENGTH_TABLE.astype(np.int64)  # byte -> length, for exact sums
+# One block of one segment's list, renumbered: ids, weights, value lengths and value bytes (None without values).
+_Part = tuple[np.ndarray, np.ndarray, "np.ndarray | None", "np.ndarray | None"]
 
 
 def choose(counts: Sequence[int], fresh: Collection[int] = ()) -> list[int]:
@@ -63,7 +67,7 @@ def choose(counts: Sequence[int], fresh: Collection[int] = ()) -> list[int]:
     return taken if len(taken) > 1 else []
 
 
-def plan(segments: Sequence, older: Collection[str] | None = None) -> tuple[list, list]:
+def plan(segments: Sequence[Any], older: Collection[str] | None = None) -> tuple[list[Any], list[Any]]:
     """The segments with live documents, and those of them :func:`choose` would merge, in index order.
 
     With *older* (segment ids), every other segment is fresh (see :func:`merge_policy`).
@@ -74,7 +78,7 @@ def plan(segments: Sequence, older: Collection[str] | None = None) -> tuple[list
     return live, [live[i] for i in sorted(picked)]
 
 
-def merge_policy(final: bool = True, older: Collection[str] | None = None) -> Callable:
+def merge_policy(final: bool = True, older: Collection[str] | None = None) -> Callable[[Any, Any], list[Any]]:
     """A Whoosh ``mergetype``: segments without live documents dropped, others merged as :func:`choose` says.
 
     *final* False (a commit in the middle of a run) merges only when the
@@ -83,7 +87,7 @@ def merge_policy(final: bool = True, older: Collection[str] | None = None) -> Ca
     (the ids of the segments there were before an indexing run), every
     other segment counts as fresh: the run's last commit merges them all.
     """
-    def policy(writer, segments):
+    def policy(writer: Any, segments: Any) -> list[Any]:
         live, chosen = plan(segments, older)
         if not chosen or (not final and len(live) <= MAX_SEGMENTS):
             return live
@@ -103,7 +107,7 @@ def merge_policy(final: bool = True, older: Collection[str] | None = None) -> Ca
     return policy
 
 
-def mergeable(schema, segments) -> bool:
+def mergeable(schema: Any, segments: Sequence[Any]) -> bool:
     """Whether :func:`merge_segments` copies everything these segments hold."""
     if not _plain_schema(schema):
         return False
@@ -114,7 +118,8 @@ def mergeable(schema, segments) -> bool:
     return all(isinstance(getattr(s, "codec", lambda: None)(), W3Codec) for s in segments)  # CompactCodec is one
 
 
-def merge_segments(storage, schema, indexname: str, segments: Sequence, codec: CompactCodec | None = None):
+def merge_segments(storage: Any, schema: Any, indexname: str, segments: Sequence[Any],
+                   codec: CompactCodec | None = None) -> Any:
     """One new segment holding the live documents of *segments*, in their order.
 
     The caller commits it in their place (a table of contents that lists it
@@ -135,7 +140,8 @@ def merge_segments(storage, schema, indexname: str, segments: Sequence, codec: C
     return segment
 
 
-def _copy_documents(codec, storage, schema, segment, readers):
+def _copy_documents(codec: Any, storage: Any, schema: Any, segment: Any, readers: Sequence[Any]
+                    ) -> tuple[list[np.ndarray], dict[str, np.ndarray], int]:
     """Stored fields, lengths and columns of the live documents; returns per reader old -> new numbers (-1: gone)."""
     writer = codec.per_document_writer(storage, segment)
     stored = writer._colwriters["_stored"]
@@ -158,7 +164,7 @@ def _copy_documents(codec, storage, schema, segment, readers):
             # The exact total less what the deleted documents held (as Whoosh
             # keeps it: one byte per document, so the deleted part is near).
             totals[name] += reader.field_length(name) - int(_LENGTHS[own[name][~live]].sum())
-        compact = isinstance(reader._segment.codec(), CompactCodec)
+        compact = isinstance(reader.segment().codec(), CompactCodec)
         raw = reader._perdoc._cached_reader("_stored", STORED) if compact else None
         cols = {}
         for name, field in schema.items():
@@ -191,7 +197,7 @@ def _copy_documents(codec, storage, schema, segment, readers):
     return docmaps, merged, n
 
 
-def _field_terms(reader, index: int, fieldname: str):
+def _field_terms(reader: Any, index: int, fieldname: str) -> Iterator[tuple[bytes, int, Any]]:
     """(term bytes, reader index, term info) of one field of one segment, in order."""
     terms = reader._terms
     if fieldname not in terms._fieldmap:
@@ -202,13 +208,14 @@ def _field_terms(reader, index: int, fieldname: str):
         yield tbytes, index, terminfo
 
 
-def _list_parts(reader, terminfo, docmap: np.ndarray, with_values: bool):
+def _list_parts(reader: Any, terminfo: Any, docmap: np.ndarray, with_values: bool) -> list[_Part]:
     """One segment's postings of a term, renumbered, deleted ones left out.
 
     A list of (ids, weights, value lengths, value bytes as uint8), one per
     block; the values are None for a field without them.
     """
-    parts = []
+    parts: list[_Part] = []
+    blocks: Iterable[tuple[int, np.ndarray, np.ndarray, Any]]
     if terminfo.is_inlined():
         ids, weights, values = terminfo.inlined_postings()
         blocks = [(len(ids), np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32), values)]
@@ -216,7 +223,9 @@ def _list_parts(reader, terminfo, docmap: np.ndarray, with_values: bool):
         blocks = ((count, np.cumsum(gaps, dtype=np.int64), block_weights(count, weights), values)
                   for count, gaps, weights, values in leaf_blocks(reader._terms, terminfo))
     for count, ids, weights, values in blocks:
-        lengths = data = None
+        # (Any: set together with with_values, which mypy cannot follow.)
+        lengths: Any = None
+        data: Any = None
         if with_values:
             if values is not None and len(values) == count:
                 data, offsets = value_arrays(values)
@@ -234,7 +243,8 @@ def _list_parts(reader, terminfo, docmap: np.ndarray, with_values: bool):
     return parts
 
 
-def _merge_postings(codec, storage, schema, segment, readers, docmaps, lengths) -> None:
+def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers: Sequence[Any],
+                    docmaps: Sequence[np.ndarray], lengths: dict[str, np.ndarray]) -> None:
     writer = codec.field_writer(storage, segment)
     postfile, table = writer._postfile, writer._tindex
     names = sorted({name for r in readers for name in r._terms._fieldmap if name in schema})
@@ -256,30 +266,29 @@ def _merge_postings(codec, storage, schema, segment, readers, docmaps, lengths) 
     writer.close()
 
 
-def _write_list(codec, postfile, parts, with_values: bool, field_lengths: np.ndarray | None) -> CompactTermInfo:
+def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,
+                field_lengths: np.ndarray | None) -> CompactTermInfo:
     """One term's merged postings, inlined or as blocks in *postfile*; returns its term info."""
     ids = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     weights = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
-    lengths = data = None
+    lengths: Any = None  # set together with with_values, as data and offsets are
+    data: Any = None
     if with_values:
         lengths = np.concatenate([p[2] for p in parts]) if len(parts) > 1 else parts[0][2]
         data = np.concatenate([p[3] for p in parts]) if len(parts) > 1 else parts[0][3]
     n = len(ids)
     bytes_ = field_lengths[ids] if field_lengths is not None and len(field_lengths) else None
-    info = CompactTermInfo()
-    info._weight = float(weights.sum())
-    info._df = n
+    minlength, maxlength = None, 0  # Whoosh's defaults: no lengths known
     if bytes_ is not None and bytes_.any():
-        nonzero = bytes_[bytes_ > 0]
-        info._minlength = int(_LENGTHS[nonzero.min()])
-        info._maxlength = int(_LENGTHS[bytes_.max()])
-    info._maxweight = float(weights.max())
-    info._minid, info._maxid = int(ids[0]), int(ids[-1])
-    offsets = None
+        minlength = int(_LENGTHS[bytes_[bytes_ > 0].min()])
+        maxlength = int(_LENGTHS[bytes_.max()])
+    info = CompactTermInfo(weight=float(weights.sum()), df=n, minlength=minlength, maxlength=maxlength,
+                           maxweight=float(weights.max()), minid=int(ids[0]), maxid=int(ids[-1]))
+    offsets: Any = None
     if with_values:
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-    if n <= codec._inlinelimit:
+    if n <= codec.inline_limit:
         values = tuple(data[offsets[k]: offsets[k + 1]].tobytes() for k in range(n)) if with_values else ()
         if with_values and not any(values):
             values = ()
@@ -287,11 +296,11 @@ def _write_list(codec, postfile, parts, with_values: bool, field_lengths: np.nda
         return info
     start = postfile.tell()
     postfile.write(WHOOSH3_HEADER_MAGIC)
-    limit = codec._blocklimit
+    limit = codec.block_limit
     for a in range(0, n, limit):
         b = min(a + limit, n)
         block = pack_arrays(ids[a:b], weights[a:b], lengths[a:b] if with_values else None,
-                            data[offsets[a]: offsets[b]].tobytes() if with_values else None, codec._compression)
+                            data[offsets[a]: offsets[b]].tobytes() if with_values else None, codec.deflate_level)
         if bytes_ is not None:
             minbyte, maxbyte = int(bytes_[a:b].min()), int(bytes_[a:b].max())
         else:

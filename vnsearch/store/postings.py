@@ -2,7 +2,7 @@
 
 Whoosh's matchers walk postings one at a time in Python, which is what makes
 stock Whoosh slow on common words. vnsearch's codec stores postings in blocks
-of plain arrays (see :func:`vnsearch.store.codec.pack_block`); reading a block at a
+of plain arrays (see :func:`vnsearch.store.format.pack_block`); reading a block at a
 time straight into numpy and scoring with numpy keeps a query to a few
 milliseconds. Positions are cut out of their blocks lazily, and decoded only for the
 documents whose phrase or proximity we check.
@@ -10,23 +10,28 @@ documents whose phrase or proximity we check.
 
 from __future__ import annotations
 
-import zlib
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
 
-from vnsearch.store.codec import PackedValues, block_arrays
-from vnsearch.store.schema import ZONE_OFFSET, CompactPositions
+from vnsearch.store.format import (
+    LENGTH_TABLE,
+    PackedValues,
+    block_arrays,
+    block_frames,
+    decode_buffer,
+    decode_many,
+    decode_positions,
+)
 
-__all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "read_postings", "field_lengths", "Segment", "segments_of"]
+__all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "decode_buffer", "read_postings",
+           "field_lengths", "Segment", "segments_of", "LENGTH_TABLE"]
 
-decode_positions = CompactPositions().decode_positions
-LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)  # byte -> length
 
 
 @dataclass
@@ -45,13 +50,13 @@ EMPTY = Postings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), ())
 class Segment:
     """A leaf reader of the index and the offset of its first document."""
 
-    reader: object
+    reader: Any  # whoosh.reading.SegmentReader (untyped)
     base: int
     doc_count: int  # including deleted documents
     deleted: np.ndarray | None  # global doc numbers of deleted documents
 
 
-def segments_of(reader) -> list[Segment]:
+def segments_of(reader: Any) -> list[Segment]:
     """The leaf segments of *reader* (none for an index with no documents yet)."""
     leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
     result = []
@@ -68,7 +73,7 @@ def segments_of(reader) -> list[Segment]:
 class Values(Sequence[bytes]):
     """A posting list's encoded positions, parallel to its documents.
 
-    Kept as the blocks they were read in (see :class:`vnsearch.store.codec.PackedValues`):
+    Kept as the blocks they were read in (see :class:`vnsearch.store.format.PackedValues`):
     a block's positions are cut up (inflated first, in an index that deflated
     them) the first time one of them is asked for, so reading a list for its
     documents and weights costs nothing for them.
@@ -87,7 +92,15 @@ class Values(Sequence[bytes]):
     def __len__(self) -> int:
         return len(self._index) if self._index is not None else self._starts[-1]
 
-    def __getitem__(self, i: int) -> bytes:
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
         if self._index is not None:
             i = int(self._index[i])
         elif i < 0:
@@ -95,7 +108,7 @@ class Values(Sequence[bytes]):
         b = bisect_right(self._starts, i) - 1
         return self._chunks[b][i - self._starts[b]]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return (self[i] for i in range(len(self)))
 
     def decode(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +125,10 @@ class Values(Sequence[bytes]):
         if self._index is not None:
             raw = self._index[raw]
         if self._flat is None:
-            datas, starts, ends, base = [], [], [], 0
+            datas: list[np.ndarray] = []
+            starts: list[np.ndarray] = []
+            ends: list[np.ndarray] = []
+            base = 0
             for chunk in self._chunks:
                 data, offsets = value_arrays(chunk)
                 datas.append(data)
@@ -121,9 +137,9 @@ class Values(Sequence[bytes]):
                 base += data.size
             self._flat = (datas[0] if len(datas) == 1 else np.concatenate(datas),
                           np.concatenate(starts), np.concatenate(ends))
-        data, starts, ends = self._flat
-        begin = starts[raw]
-        lengths = ends[raw] - begin
+        data, all_starts, all_ends = self._flat
+        begin = all_starts[raw]
+        lengths = all_ends[raw] - begin
         total = np.cumsum(lengths)
         picks = np.repeat(begin - (total - lengths), lengths) + np.arange(int(total[-1]), dtype=np.int64)
         return decode_buffer(lengths, data[picks])
@@ -153,22 +169,6 @@ class Values(Sequence[bytes]):
 NO_VALUES = Values()
 
 
-def decode_many(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Every position of every value, as (owner, position): owner is the value's index.
-
-    :class:`vnsearch.store.schema.CompactPositions` decoded with numpy, for the
-    phrase check over thousands of candidates at once: the varints are
-    summed from their 7-bit groups, then a zero (a zone marker) makes the
-    next number the new zone's head (position in zone << 2 | zones skipped),
-    and every other number is a gap: positions are running sums restarted at
-    each head and each value.
-    """
-    if not values:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    return decode_buffer(lengths, np.frombuffer(b"".join(values), dtype=np.uint8))
-
-
 def value_arrays(chunk: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """A block's values as one uint8 array and each value's offset in it (one more at the end).
 
@@ -184,64 +184,14 @@ def value_arrays(chunk: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(v or b"" for v in chunk), dtype=np.uint8), offsets
 
 
-def decode_buffer(lengths: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`decode_many` of values given as their lengths and their bytes end to end (uint8)."""
-    if not lengths.size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    buf = data.astype(np.int64)
-    first_byte = np.zeros(lengths.size, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=first_byte[1:])
-    owner = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
-    if buf.max() < 0x80:  # every varint one byte (short gaps, early zone heads)
-        numbers, starts = buf, first_byte
-    else:
-        begins = np.ones(len(buf), dtype=bool)
-        begins[1:] = buf[:-1] < 0x80  # a varint begins after a byte without the high bit
-        begin_at = np.flatnonzero(begins)
-        shift = 7 * (np.arange(len(buf)) - begin_at[np.cumsum(begins) - 1])
-        numbers = np.add.reduceat((buf & 0x7F) << shift, begin_at)
-        owner = owner[begin_at]
-        starts = np.searchsorted(begin_at, first_byte)
-    marker = numbers == 0
-    head = np.zeros(len(numbers), dtype=bool)
-    head[1:] = marker[:-1]
-    step = np.where(head, numbers >> 2, numbers)
-    step[starts] -= 1  # a value's first position is its gap from -1
-    restart = head.copy()
-    restart[starts] = True
-    total = np.cumsum(step)
-    first = np.flatnonzero(restart)
-    within = total - (total[first] - step[first])[np.cumsum(restart) - 1]
-    skipped = np.where(head, numbers & 3, 0)
-    zones = np.cumsum(skipped)
-    zones -= (zones[starts] - skipped[starts])[owner]
-    keep = ~marker
-    return owner[keep], (zones * ZONE_OFFSET + within)[keep]
-
-
-def leaf_blocks(terms, terminfo) -> Iterator[tuple[int, np.ndarray, np.ndarray | float | None, Sequence[bytes] | None]]:
+def leaf_blocks(terms: Any, terminfo: Any
+                ) -> Iterator[tuple[int, np.ndarray, np.ndarray | float | None, Sequence[bytes] | None]]:
     """One segment's blocks of a list not inlined: (count, gaps, weights, values) as block_arrays gives them."""
-    postfile = terms._postfile
-    # (The extent's length is unusable: W3TermInfo.from_bytes leaves it a
-    # tuple. The last block says it is the last.)
-    pos = terminfo.extent()[0] + 4  # after the W3 header tag
-    while True:
-        # W3's block framing: a length (negative for the last block), the
-        # pickled block info, then the data.
-        size = postfile.get_int(pos)
-        postfile.seek(pos + 4)
-        count, _, _, compression = postfile.read_pickle()[:4]
-        data_at = postfile.tell()
-        pos += 4 + abs(size)
-        data = postfile.get(data_at, pos - data_at)
-        if compression:
-            data = zlib.decompress(data)
+    for count, data in block_frames(terms._postfile, terminfo.extent()[0]):
         yield (count, *block_arrays(data))
-        if size < 0:
-            break
 
 
-def _read_leaf(terms, terminfo):
+def _read_leaf(terms: Any, terminfo: Any) -> tuple[np.ndarray, np.ndarray, Values]:
     """One segment's postings of a term, from its term info: ids, freqs, values."""
     if terminfo.is_inlined():
         # Short lists are stored inline with the term (see vnsearch.store.codec).
@@ -251,7 +201,7 @@ def _read_leaf(terms, terminfo):
                 Values([values]) if values else NO_VALUES)
     ids_parts: list[np.ndarray] = []
     freq_parts: list[np.ndarray] = []
-    chunks: list = []
+    chunks: list[Sequence[bytes]] = []
     for count, gaps, weights, values in leaf_blocks(terms, terminfo):
         ids_parts.append(np.cumsum(gaps, dtype=np.int64))
         freq_parts.append(block_weights(count, weights))
@@ -274,7 +224,9 @@ def block_weights(count: int, weights: np.ndarray | float | None) -> np.ndarray:
 def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Postings:
     """All live postings of *term* in *fieldname*, across segments."""
     btext = term.encode("utf-8")
-    docs_parts, freq_parts, value_parts = [], [], []
+    docs_parts: list[np.ndarray] = []
+    freq_parts: list[np.ndarray] = []
+    value_parts: list[Values] = []
     for seg in segments:
         terms = seg.reader._terms
         try:
@@ -299,7 +251,7 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
     return Postings(np.concatenate(docs_parts), np.concatenate(freq_parts), values)
 
 
-def length_bytes(perdoc, fieldname: str, count: int) -> np.ndarray:
+def length_bytes(perdoc: Any, fieldname: str, count: int) -> np.ndarray:
     """Each of *count* documents' length byte in *fieldname*, as Whoosh stores it (0 where none is written)."""
     out = np.zeros(count, dtype=np.uint8)
     column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)

@@ -32,43 +32,33 @@ costly segmentation never runs twice for one article.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import accumulate
+from typing import Any
 
 from whoosh import columns, fields, formats
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
-from whoosh.util.varints import varint
 
 from vnsearch.lang.text import fold_all
+from vnsearch.store.format import (
+    FORMAT_VERSION,
+    SIGNATURE_BYTES,
+    ZONE_OFFSET,
+    decode_positions,
+    encode_positions,
+    read_varint,
+)
 
 __all__ = ["ZONES", "ZONE_WEIGHTS", "ZONE_OFFSET", "SCHEMA_VERSION", "SIGNATURE_BYTES", "Weighted", "CompactPositions",
            "PreAnalyzed", "EncodedTerms", "encode_terms", "encode_positions", "make_schema",
-           "facet_value"]
+           "facet_value", "FORMAT_VERSION", "read_varint", "decode_positions"]
 
 ZONES = ("title", "lead", "body")
 # How much one occurrence counts in each zone (BM25F-style field weights),
 # tuned on bench/relevance.py.
 ZONE_WEIGHTS = (3.0, 1.5, 1.0)
-ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
-# Bumped whenever the analysis, the fields or the on-disk format change: an index
-# written by another version must be rebuilt, and we say so instead of returning
-# wrong results (7: posting blocks as arrays, vnsearch.store.codec.pack_block).
-SCHEMA_VERSION = 7
-# A MinHash signature on disk: 32 hashes of 32 bits (see vnsearch.store.signature).
-SIGNATURE_BYTES = 32 * 4
-
-
-def read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    """The unsigned varint at *pos* of *data*, and the position after it."""
-    b = data[pos]
-    pos += 1
-    value = b & 0x7F
-    shift = 7
-    while b & 0x80:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-    return value, pos
+# The format version (see vnsearch.store.format): bumped whenever the analysis,
+# the fields or a byte layout change; an index written by another version must be
+# rebuilt, and we say so instead of returning wrong results.
+SCHEMA_VERSION = FORMAT_VERSION
 
 
 class Weighted(formats.Format):
@@ -76,14 +66,14 @@ class Weighted(formats.Format):
 
     posting_size = 0
 
-    def __init__(self, field_boost: float = 1.0, **options) -> None:
+    def __init__(self, field_boost: float = 1.0, **options: Any) -> None:
         self.field_boost = field_boost
         self.options = options
 
     def fixed_value_size(self) -> int:
         return 0
 
-    def encode(self, value) -> bytes:
+    def encode(self, value: object) -> bytes:
         return b""
 
     def decode_frequency(self, valuestring: bytes) -> int:
@@ -95,6 +85,10 @@ class Weighted(formats.Format):
 
 class CompactPositions(formats.Positions):
     """Positions as varint gaps within a zone: a fraction of Whoosh's pickled lists.
+
+    The layout and its decoders live in :mod:`vnsearch.store.format`
+    (:func:`~vnsearch.store.format.encode_positions`); this is the Whoosh field
+    format that calls them, and its class path is pickled into every index.
 
     Positions are sorted, so a gap is a plain unsigned varint (most take one
     byte). The zone offsets (:data:`ZONE_OFFSET`, millions) would make the
@@ -108,69 +102,13 @@ class CompactPositions(formats.Positions):
         return encode_positions(poslist)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        if valuestring.isascii():
-            # Every varint one byte (the usual case): a zone marker is a 0
-            # byte (never a gap), the byte after it the zone's first position,
-            # and each zone's positions are running sums of its gaps.
-            parts = valuestring.split(b"\x00")
-            positions = list(accumulate(parts[0], initial=-1))[1:]
-            base = 0
-            for part in parts[1:]:
-                head = part[0]
-                base += (head & 3) * ZONE_OFFSET
-                positions.extend(accumulate(part[1:], initial=base + (head >> 2)))
-            return positions
-        positions = []
-        base = 0  # the current zone's offset
-        r = -1
-        i = 0
-        n = len(valuestring)
-        while i < n:
-            value, i = read_varint(valuestring, i)
-            if value:
-                r += value
-            else:  # a new zone: position in it and zones skipped
-                value, i = read_varint(valuestring, i)
-                base += (value & 3) * ZONE_OFFSET
-                r = value >> 2
-            positions.append(base + r)
-        return positions
+        return decode_positions(valuestring)
 
     def decode_frequency(self, valuestring: bytes) -> int:
         return len(self.decode_positions(valuestring))
 
 
-def encode_positions(poslist: Sequence[int]) -> bytes:
-    """Positions in :class:`CompactPositions`' form: varint gaps within a zone.
-
-    A module-level function so worker processes can encode postings (see
-    :func:`encode_terms`) exactly as the field format would. Positions from
-    :func:`vnsearch.lang.analysis.add_terms` are already sorted and distinct; any
-    other list is sorted first.
-    """
-    if any(b <= a for a, b in zip(poslist, poslist[1:])):
-        poslist = sorted(set(poslist))
-    out = bytearray()
-    zone = 0
-    prev = -1
-    for pos in poslist:
-        z, r = divmod(pos, ZONE_OFFSET)
-        if z != zone:
-            if not 0 < z - zone <= 3:
-                raise ValueError(f"position {pos} is outside the zones")
-            out += b"\x00" + varint((r << 2) | (z - zone))
-            zone = z
-        else:
-            gap = r - prev
-            if gap < 0x80:
-                out.append(gap)
-            else:
-                out += varint(gap)
-        prev = r
-    return bytes(out)
-
-
-class EncodedTerms(list):
+class EncodedTerms(list[tuple[bytes, int, float, bytes]]):
     """A term map already turned into Whoosh postings: ``(term bytes, count, weight, value bytes)``.
 
     Worker processes encode their term maps (see :func:`encode_terms`), so
@@ -183,6 +121,8 @@ class EncodedTerms(list):
     """
 
     __slots__ = ("length", "pool_size")
+    length: int
+    pool_size: int
 
 
 def encode_terms(value: Mapping[str, tuple[float, int, Sequence[int]]], positions: bool,
@@ -232,7 +172,7 @@ class PreAnalyzed(fields.FieldType):
         self.sortable_typecode = None
         self.column_type = None
 
-    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]] | EncodedTerms, **kwargs
+    def index(self, value: Mapping[str, tuple[float, int, Sequence[int]]] | EncodedTerms, **kwargs: Any
               ) -> Iterator[tuple[bytes, int, float, bytes]]:
         if isinstance(value, EncodedTerms):
             return iter(value)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from vnsearch.lang.analysis import _folded_lower, syllables
-from vnsearch.store.schema import SIGNATURE_BYTES, ZONES
+from vnsearch.store.format import SIGNATURE_BYTES, signature_bytes, signature_of
+from vnsearch.store.schema import ZONES
 
 __all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
            "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_rows", "estimated_jaccard",
@@ -23,7 +25,7 @@ SHINGLE = 5  # syllables per shingle
 NEAR_DUPLICATE = 0.7  # shingle Jaccard from which two articles are near-duplicates
 
 
-def article_text(fields) -> str:
+def article_text(fields: Any) -> str:
     """Title, lead and body of a stored article (or an Article), one per line."""
     get = fields.get if hasattr(fields, "get") else (lambda k, d="": getattr(fields, k, d))
     return "\n".join(t for t in (get(z, "") or "" for z in ZONES) if t)
@@ -41,7 +43,7 @@ def shingles(folded: Sequence[str], k: int = SHINGLE) -> set[str]:
     return {" ".join(folded[i: i + k]) for i in range(len(folded) - k + 1)}
 
 
-def jaccard(a: set, b: set) -> float:
+def jaccard(a: set[str], b: set[str]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
@@ -69,7 +71,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = x * np.uint64(0xFF51AFD7ED558CCD)
     x = x ^ (x >> np.uint64(33))
     x = x * np.uint64(0xC4CEB9FE1A85EC53)
-    return x ^ (x >> np.uint64(33))
+    mixed: np.ndarray = x ^ (x >> np.uint64(33))
+    return mixed
 
 
 def minhash(shingle_set: set[str]) -> np.ndarray:
@@ -83,7 +86,8 @@ def minhash(shingle_set: set[str]) -> np.ndarray:
         return np.full(_HASHES, _EMPTY, dtype=np.uint64)
     x = _base_hashes(shingle_set)
     with np.errstate(over="ignore"):
-        return _mix(x[:, None] ^ _SALTS[None, :]).min(axis=0)
+        smallest: np.ndarray = _mix(x[:, None] ^ _SALTS[None, :]).min(axis=0)
+    return smallest
 
 
 def band_rows(signature: np.ndarray) -> list[tuple[int, bytes]]:
@@ -95,23 +99,6 @@ def band_rows(signature: np.ndarray) -> list[tuple[int, bytes]]:
     raw = signature.tobytes()
     step = len(raw) // MINHASH_BANDS
     return [(band, raw[band * step: (band + 1) * step]) for band in range(MINHASH_BANDS)]
-
-
-def signature_bytes(signature: np.ndarray) -> bytes:
-    """How a signature is stored: the low 32 bits of each hash.
-
-    Half the size of the 64-bit hashes, and as good for estimating Jaccard:
-    two different minima agreeing on their low 32 bits happens once in four
-    billion rows.
-    """
-    return signature.astype(np.uint32).tobytes()
-
-
-def signature_of(stored) -> np.ndarray | None:
-    """The signature stored with an article (None for one indexed without it)."""
-    if not stored or len(stored) != SIGNATURE_BYTES or not any(stored):
-        return None  # the column's default for a document without one is all zero bytes
-    return np.frombuffer(stored, dtype=np.uint32)
 
 
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,0 +1,766 @@
+"""Every byte layout a vnsearch index writes, in one place, with :data:`FORMAT_VERSION`.
+
+The Whoosh plumbing (codec classes, field formats, the merge, the bulk
+readers) lives in :mod:`.codec`, :mod:`.schema`, :mod:`.merge` and
+:mod:`.postings`; they call this module for the bytes. Any change to what
+this module writes (or to what the pickles below name) must bump
+:data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
+tiny index against a digest recorded per version and fails otherwise.
+
+On-disk layout, version 7
+=========================
+
+An index directory holds (Whoosh's file store, index name ``MAIN``):
+
+``vnsearch.json``
+    ``{"schema_version": 7}``: the format version (the key keeps its old name
+    so indexes already written open). An index whose value differs is refused
+    with :class:`vnsearch.errors.IndexVersionMismatch` and the rebuild advice.
+``_MAIN_<generation>.toc``
+    Whoosh's table of contents (TOC format -111): varints of the int, long and
+    float sizes, the int -12345 (byte order), the TOC version, Whoosh's
+    release as three varints, the length-prefixed pickle (protocol 2) of the
+    ``Schema``, the generation, an unused int, then the pickled list of
+    ``W3Segment`` objects (random 16-character segment id, document count,
+    set of deleted document numbers, per-field total lengths, the codec
+    object with its block size, deflate level and inline limit). The pickles
+    name classes by module path: see :data:`PICKLED_CLASSES`.
+``MAIN_<segment id>.seg``
+    One compound file per segment: a long (directory position), an int
+    (directory length), the segment's files end to end, then the pickled
+    directory ``{file name: {"offset", "length", "modified"}}`` (the
+    modification time is the only non-deterministic byte apart from names)
+    and pickled options. The files inside, named ``MAIN_<segment id>.<ext>``:
+
+    ``.trm`` — the term table (:class:`TermTableWriter`): the magic
+        :data:`TERMS_MAGIC`, then blocks of about :data:`TERM_BLOCK_BYTES`
+        raw bytes deflated (level :data:`COMPRESSION`) holding sorted entries
+        ``varint(len) key varint(len) term info``; the key is the field
+        number (``!H``) followed by the term's UTF-8 bytes. After the blocks,
+        the deflated pickle (protocol 3) of ``(extras, first keys, block
+        offsets + end)`` where ``extras["fieldmap"]`` maps field names to
+        numbers, and a final long (``!q``) pointing at that pickle.
+    Term info (W3's): ``struct "!BfIBBfII"`` = inlined flag, total weight,
+        document frequency, shortest and longest document as length bytes,
+        largest weight, first and last document number; then either a long
+        offset and an int length in ``.pst`` (``!qi``), or, for lists of at
+        most :data:`INLINE_LIMIT` postings, the postings inline
+        (:func:`inline_postings_bytes`: a memo-less protocol-3 pickle of
+        ``(ids, weights, values)``, whole weights below 256 as ints).
+    ``.pst`` — posting lists. Each list: W3's 4-byte header tag
+        (``WHOOSH3_HEADER_MAGIC``), then blocks of at most
+        :data:`BLOCK_LIMIT` postings, each framed (:func:`frame_block`) as an
+        int (``!i``) size, negative for the list's last block, the protocol-3
+        pickle of ``(count, last id, largest weight, deflate level, shortest
+        length byte, longest length byte)``, then the block data (deflate
+        level 0: a packed block deflates its parts itself). Block data is the
+        packed array layout (:func:`pack_block`):
+
+        ``0x56`` tag, a flags byte (bits 0-1: width code of the id gaps,
+        bits 2-3: weight kind, ``0x10`` head deflated, ``0x20`` values
+        present, ``0x40`` values deflated), the width code of the value
+        lengths, ``varint(count)``, ``varint(len(head))``, the head, then the
+        values part to the end of the block. The head: the document-number
+        gaps (the first from 0) as little-endian ``u1``/``u2``/``u4``, then
+        the weights: nothing (all 1), one ``<f4`` (all alike), ``u1`` each
+        (whole numbers below 256) or ``<f4`` each. The values part: each
+        value's length as ``u1``/``u2``/``u4``, then the values end to end.
+
+        **In-band flag of version 7.** Blocks first written under version 7
+        deflated the values part; the layout was changed to store it plain
+        without bumping the version, and the ``0x40`` flag tells the two
+        apart. Both are version 7: readers must keep honouring the flag, and
+        writers never set it now.
+
+        A first byte other than ``0x56`` is a W3 pickled block
+        (``(id gaps, weights, values)``), read for indexes written by
+        Whoosh's own codec.
+    Positions (the values of ``text_f``, :func:`encode_positions`): varint
+        gaps within a zone, the first position of the title a gap from -1; a
+        ``0`` byte (never a gap) announces a new zone and is followed by
+        ``varint(position_in_zone << 2 | zones skipped)``. A zone's positions
+        start at ``zone * ZONE_OFFSET``. Fields without positions
+        (``text``, ``title_f``) have empty values.
+    ``.<column>.col`` — one file per per-document column (Whoosh's column
+        layouts: a variable-bytes column is the values end to end, then their
+        lengths as an array, its typecode, and for long columns the offsets;
+        a fixed-bytes or numeric column is the values end to end, documents
+        after the last one with a value not written):
+        ``_stored``: one value per document (:func:`pack_stored`): a tag byte
+        (0 plain deflate, 1 deflate with the preset dictionary
+        ``stored.zdict``, which is therefore part of the format) and the
+        deflated protocol-3 pickle of the stored-field dict;
+        ``_<field>_len`` (``text``, ``text_f``, ``title_f``): one length byte per document (Whoosh's logarithmic
+        :func:`length_byte`, decoded with :data:`LENGTH_TABLE`), trailing
+        zeros not written;
+        ``minhash``: Whoosh's fixed-bytes column of :data:`SIGNATURE_BYTES`
+        per document (:func:`signature_bytes`: 32 little-endian uint32, the low
+        halves of the MinHash values);
+        ``date``: Whoosh's sortable ID column.
+
+Varints everywhere are unsigned LEB128 (7 bits a byte, low group first,
+high bit set on all but the last byte), as Whoosh's ``varint``.
+
+Whoosh internals this package relies on (pinned to whoosh-reloaded==2.7.5)
+--------------------------------------------------------------------------
+Private attributes and functions, used inside ``vnsearch.store`` only (a
+Whoosh upgrade must check each):
+
+* codec.py, subclassing W3's classes: ``W3TermInfo``'s ``_weight``, ``_df``,
+  ``_minlength``, ``_maxlength``, ``_maxweight``, ``_minid``, ``_maxid``,
+  ``_inlined`` (its head layout is :data:`TERM_INFO_HEAD`);
+  ``W3PostingsWriter``'s ``_ids``, ``_weights``, ``_values``, ``_byteids``,
+  ``_format``, ``_blockcount``, ``_postfile``, ``_terminfo``, ``_compression``,
+  ``_maxweight``, ``_minlength``, ``_maxlength``, ``_inlinelimit``,
+  ``_new_block``, ``_mini_ids``/``_mini_weights``/``_mini_values``,
+  ``_write_block`` (overridden); ``W3LeafMatcher``'s ``_read_data``
+  (overridden), ``_postfile``, ``_dataoffset``, ``_nextoffset``,
+  ``_compression``, ``_data``; ``W3FieldWriter``'s state set by our
+  constructor (``_codec``, ``_storage``, ``_segment``, ``_fieldname``,
+  ``_fieldid``, ``_btext``, ``_fieldobj``, ``_format``, ``_tindex``,
+  ``_fieldmap``, ``_postfile``, ``_postwriter``, ``_infield``) and
+  ``_create_file``; ``W3TermsReader``'s ``_codec``, ``_dbfile``,
+  ``_postfile``, ``_fieldmap``, ``_fieldunmap``, ``_keycoder``,
+  ``_keydecoder``; ``W3PerDocReader._cached_reader``;
+  ``W3PerDocWriter._create_column`` (overridden); ``W3Codec``'s
+  ``_blocklimit``, ``_compression``, ``_inlinelimit`` (read through
+  ``CompactCodec.block_limit``, ``deflate_level``, ``inline_limit``).
+* postings.py: ``SegmentReader._terms`` and ``_perdoc``; the terms reader's
+  ``_postfile``; ``W3PerDocReader._cached_reader`` and
+  ``whoosh.codec.whoosh3._lenfield`` to find a length column, whose reader's
+  ``_dbfile``, ``_basepos`` and ``_count`` are read as one byte array.
+* merge.py: ``SegmentReader._terms`` and ``_perdoc``, the terms reader's
+  ``_fieldmap``, ``W3PerDocWriter._colwriters``, the field writer's
+  ``_postfile``, ``_tindex`` and ``_fieldid``, ``W3Segment._fieldlengths``
+  (set), ``_lenfield``; ``VarBytesColumn.Reader.__getitem__`` /
+  ``Writer.add`` called on the stored column to copy raw bytes.
+* indexing.py: ``SegmentWriter``'s ``_check_state``, ``_check_fields``,
+  ``_added`` and its ``pool`` (``PostingPool.current``, ``currentsize``,
+  ``limit``, ``fieldnames``, ``save``), ``perdocwriter``, ``docnum``, and
+  ``per_document_reader`` (replaced by :func:`~.indexing.bulk_writer`).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import sys
+import zlib
+from array import array
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from itertools import accumulate
+from typing import Any, Protocol, overload
+
+import numpy as np
+import numpy.typing as npt
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+__all__ = [
+    "FORMAT_VERSION", "VERSION_KEY", "PICKLED_CLASSES", "LEGACY_MODULES",
+    "varint", "read_varint",
+    "ZONE_OFFSET", "encode_positions", "decode_positions", "decode_positions_numpy", "decode_many",
+    "decode_buffer",
+    "BLOCK_LIMIT", "INLINE_LIMIT", "COMPRESSION", "BLOCK_TAG", "pack_block", "pack_arrays", "unpack_block",
+    "block_arrays", "PackedValues", "frame_block", "block_frames", "inline_postings_bytes", "compact_weights",
+    "pickle_compact", "TERMS_MAGIC", "TERM_BLOCK_BYTES", "TermTableWriter", "decode_term_block",
+    "read_term_table_trailer", "TERM_INFO_HEAD", "WEIGHT_AND_DF", "pack_stored", "unpack_stored",
+    "SIGNATURE_BYTES", "signature_bytes", "signature_of", "LENGTH_TABLE", "length_byte",
+]
+
+# The version of everything described above. Stored in vnsearch.json under
+# VERSION_KEY (its historical name); an index of any other version is refused.
+FORMAT_VERSION = 7
+VERSION_KEY = "schema_version"
+
+# Classes the table of contents pickles by module path (the schema's field
+# types and formats, the segments' codec). Moving or renaming one breaks every
+# index that names it: keep the path importable (see LEGACY_MODULES) or bump
+# FORMAT_VERSION. Whoosh's own classes (whoosh.fields.Schema, ID, STORED,
+# COLUMN, whoosh.columns.FixedBytesColumn, VarBytesColumn, whoosh.formats.Existence,
+# whoosh.analysis tokenizers and filters, whoosh.codec.whoosh3.W3Segment) are
+# pinned with whoosh-reloaded==2.7.5.
+PICKLED_CLASSES = (
+    "vnsearch.store.schema.PreAnalyzed",
+    "vnsearch.store.schema.CompactPositions",
+    "vnsearch.store.schema.Weighted",
+    "vnsearch.store.codec.CompactCodec",
+)
+# Indexes written before the storage package existed name the same classes
+# under these modules; vnsearch.store.legacy makes them importable.
+LEGACY_MODULES = {"vnsearch.schema": "vnsearch.store.schema", "vnsearch.codec": "vnsearch.store.codec"}
+
+_SWAP = sys.byteorder == "big"
+_PROTOCOL = 3  # the first pickle protocol with opcodes for bytes; 4 adds a 9-byte frame header
+
+
+# -- varints -------------------------------------------------------------------------
+
+_VARINT_CACHE = [bytes((i,)) for i in range(0x80)]
+
+
+def varint(value: int) -> bytes:
+    """*value* (unsigned) as a LEB128 varint, byte for byte as Whoosh's ``varint``."""
+    if value < 0x80:
+        return _VARINT_CACHE[value]
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The unsigned varint at *pos* of *data*, and the position after it."""
+    b = data[pos]
+    pos += 1
+    value = b & 0x7F
+    shift = 7
+    while b & 0x80:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+    return value, pos
+
+
+# -- positions -------------------------------------------------------------------------
+
+ZONE_OFFSET = 1 << 22  # positions of zone i start at i * ZONE_OFFSET
+
+
+def encode_positions(poslist: Sequence[int]) -> bytes:
+    """Positions as varint gaps within a zone (see the module docstring).
+
+    Positions from :func:`vnsearch.lang.analysis.add_terms` are already sorted
+    and distinct; any other list is sorted first.
+    """
+    if any(b <= a for a, b in zip(poslist, poslist[1:])):
+        poslist = sorted(set(poslist))
+    out = bytearray()
+    zone = 0
+    prev = -1
+    for pos in poslist:
+        z, r = divmod(pos, ZONE_OFFSET)
+        if z != zone:
+            if not 0 < z - zone <= 3:
+                raise ValueError(f"position {pos} is outside the zones")
+            out += b"\x00" + varint((r << 2) | (z - zone))
+            zone = z
+        else:
+            gap = r - prev
+            if gap < 0x80:
+                out.append(gap)
+            else:
+                out += varint(gap)
+        prev = r
+    return bytes(out)
+
+
+def decode_positions(valuestring: bytes) -> list[int]:
+    """The positions :func:`encode_positions` wrote, one value at a time (the scalar decoder)."""
+    if valuestring.isascii():
+        # Every varint one byte (the usual case): a zone marker is a 0
+        # byte (never a gap), the byte after it the zone's first position,
+        # and each zone's positions are running sums of its gaps.
+        parts = valuestring.split(b"\x00")
+        positions = list(accumulate(parts[0], initial=-1))[1:]
+        base = 0
+        for part in parts[1:]:
+            head = part[0]
+            base += (head & 3) * ZONE_OFFSET
+            positions.extend(accumulate(part[1:], initial=base + (head >> 2)))
+        return positions
+    positions = []
+    base = 0  # the current zone's offset
+    r = -1
+    i = 0
+    n = len(valuestring)
+    while i < n:
+        value, i = read_varint(valuestring, i)
+        if value:
+            r += value
+        else:  # a new zone: position in it and zones skipped
+            value, i = read_varint(valuestring, i)
+            base += (value & 3) * ZONE_OFFSET
+            r = value >> 2
+        positions.append(base + r)
+    return positions
+
+
+Int64s = npt.NDArray[np.int64]
+
+
+def decode_many(values: Sequence[bytes]) -> tuple[Int64s, Int64s]:
+    """Every position of every value, as (owner, position): owner is the value's index (numpy)."""
+    if not values:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    return decode_buffer(lengths, np.frombuffer(b"".join(values), dtype=np.uint8))
+
+
+def decode_positions_numpy(valuestring: bytes) -> list[int]:
+    """:func:`decode_positions` by the numpy decoder (for tests: the two must agree)."""
+    positions: list[int] = decode_many([valuestring])[1].tolist()
+    return positions
+
+
+def decode_buffer(lengths: Int64s, data: npt.NDArray[np.uint8]) -> tuple[Int64s, Int64s]:
+    """:func:`decode_many` of values given as their lengths and their bytes end to end (uint8).
+
+    The varints are summed from their 7-bit groups, then a zero (a zone
+    marker) makes the next number the new zone's head (position in zone << 2
+    | zones skipped), and every other number is a gap: positions are running
+    sums restarted at each head and each value.
+    """
+    if not lengths.size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    buf = data.astype(np.int64)
+    first_byte = np.zeros(lengths.size, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=first_byte[1:])
+    owner = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+    if buf.max() < 0x80:  # every varint one byte (short gaps, early zone heads)
+        numbers, starts = buf, first_byte
+    else:
+        begins = np.ones(len(buf), dtype=bool)
+        begins[1:] = buf[:-1] < 0x80  # a varint begins after a byte without the high bit
+        begin_at = np.flatnonzero(begins)
+        shift = 7 * (np.arange(len(buf)) - begin_at[np.cumsum(begins) - 1])
+        numbers = np.add.reduceat((buf & 0x7F) << shift, begin_at)
+        owner = owner[begin_at]
+        starts = np.searchsorted(begin_at, first_byte)
+    marker = numbers == 0
+    head = np.zeros(len(numbers), dtype=bool)
+    head[1:] = marker[:-1]
+    step = np.where(head, numbers >> 2, numbers)
+    step[starts] -= 1  # a value's first position is its gap from -1
+    restart = head.copy()
+    restart[starts] = True
+    total = np.cumsum(step)
+    first = np.flatnonzero(restart)
+    within = total - (total[first] - step[first])[np.cumsum(restart) - 1]
+    skipped = np.where(head, numbers & 3, 0)
+    zones = np.cumsum(skipped)
+    zones -= (zones[starts] - skipped[starts])[owner]
+    keep = ~marker
+    return owner[keep], (zones * ZONE_OFFSET + within)[keep]
+
+
+# -- posting blocks ----------------------------------------------------------------------
+
+BLOCK_LIMIT = 1024  # postings per block (Whoosh: 128)
+INLINE_LIMIT = 4  # posting lists of at most this many postings live in the term dictionary
+COMPRESSION = 6  # deflate level of posting blocks and term blocks (Whoosh: 3)
+BLOCK_TAG = 0x56  # "V": the first byte of a packed block (a pickle's is 0x80)
+_WIDTHS = ("<u1", "<u2", "<u4")
+_W_ONES, _W_SAME, _W_BYTES, _W_FLOATS = range(4)
+_F_HEAD_DEFLATED, _F_VALUES, _F_VALUES_DEFLATED = 0x10, 0x20, 0x40
+_ARRAY_CODES = ("B", "H", "I")  # array typecodes of _WIDTHS (little-endian once swapped)
+_DEFLATE_FROM = 32  # bytes
+_NUMPY_FROM = 64  # postings in a block from which numpy packs it faster than plain Python
+_INT = struct.Struct("!i")
+
+
+def pickle_compact(obj: object) -> bytes:
+    """Pickle protocol 3 without the memo: no 2-byte memo entry after every bytes value.
+
+    Posting data is flat tuples of numbers and bytes, nothing is shared or
+    recursive, so the memo only costs space.
+    """
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, _PROTOCOL)
+    pickler.fast = True
+    pickler.dump(obj)
+    return out.getvalue()
+
+
+def compact_weights(weights: Sequence[float]) -> tuple[float, ...]:
+    """Weights as a tuple, whole numbers as ints: 2 pickled bytes instead of 9."""
+    return tuple(int(w) if float(w).is_integer() and 0 <= w < 256 else w for w in weights)
+
+
+def inline_postings_bytes(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes]) -> bytes:
+    """The postings a term info holds inline, after W3's fixed head."""
+    return pickle_compact((ids, compact_weights(weights), values))
+
+
+def frame_block(databytes: bytes, count: int, lastid: int, maxweight: float, compression: int,
+                minlength: int, maxlength: int, last: bool) -> bytes:
+    """One block in W3's framing: its size (negative for a list's last block), the pickled block info, the data."""
+    infobytes = pickle.dumps((count, lastid, maxweight, compression, minlength, maxlength), _PROTOCOL)
+    size = len(infobytes) + len(databytes)
+    return _INT.pack(-size if last else size) + infobytes + databytes
+
+
+class _PostFile(Protocol):
+    def get(self, position: int, length: int) -> bytes: ...
+
+
+def block_frames(postfile: _PostFile, offset: int) -> Iterator[tuple[int, bytes]]:
+    """The blocks of the list at *offset* of a postings file: (posting count, data inflated if its info says).
+
+    (The extent's length in a term info is unusable: W3TermInfo.from_bytes
+    leaves it a tuple. The last block says it is the last.)
+    """
+    pos = offset + 4  # after the W3 header tag
+    while True:
+        size = _INT.unpack(postfile.get(pos, 4))[0]
+        end = pos + 4 + abs(size)
+        framed = io.BytesIO(postfile.get(pos + 4, abs(size)))
+        count, _, _, compression = pickle.load(framed)[:4]
+        data = framed.read()
+        if compression:
+            data = zlib.decompress(data)
+        yield count, data
+        pos = end
+        if size < 0:
+            break
+
+
+def _width_code(largest: int) -> int:
+    """The index in _WIDTHS of the narrowest integers that hold *largest*."""
+    return 0 if largest < 0x100 else 1 if largest < 0x10000 else 2
+
+
+def _packed_ints(values: Sequence[int]) -> tuple[int, bytes]:
+    """Non-negative integers as the narrowest of _WIDTHS: (width code, bytes)."""
+    code = _width_code(max(values))
+    arr = array(_ARRAY_CODES[code], values)
+    if _SWAP:
+        arr.byteswap()
+    return code, arr.tobytes()
+
+
+def _deflated(raw: bytes, level: int) -> tuple[bytes, bool]:
+    """*raw* deflated if that makes it smaller; a few bytes never are (deflate's own cost is ~2 µs)."""
+    if level and len(raw) >= _DEFLATE_FROM:
+        packed = zlib.compress(raw, level)
+        if len(packed) < len(raw):
+            return packed, True
+    return raw, False
+
+
+def _head_numpy(ids: Sequence[int] | Int64s, weights: Sequence[float] | npt.NDArray[Any]) -> tuple[int, bytes, int]:
+    """pack_block's head for a long block, where numpy is the faster way."""
+    gaps = np.diff(np.asarray(ids, dtype=np.int64), prepend=0)
+    idw = _width_code(int(gaps.max()))
+    head = gaps.astype(_WIDTHS[idw]).tobytes()
+    w = np.asarray(weights, dtype=np.float32)
+    if (w == 1.0).all():
+        return idw, head, _W_ONES
+    if (w == w[0]).all():
+        return idw, head + w[:1].astype("<f4").tobytes(), _W_SAME
+    if ((w >= 0) & (w < 256) & (w == np.floor(w))).all():
+        return idw, head + w.astype(np.uint8).tobytes(), _W_BYTES
+    return idw, head + w.astype("<f4").tobytes(), _W_FLOATS
+
+
+def pack_block(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None,
+               level: int) -> bytes:
+    """One block of postings in the packed array layout (see the module docstring).
+
+    *ids* are ascending document numbers, *weights* floats, *values* the
+    encoded positions (one per posting) or None for a field without them.
+    Blocks of fewer than :data:`_NUMPY_FROM` postings are packed in plain
+    Python: most blocks an index writes hold a handful of postings, where
+    numpy's per-call cost would be the whole cost.
+    """
+    n = len(ids)
+    if n >= _NUMPY_FROM:
+        idw, head, wkind = _head_numpy(ids, weights)
+    else:
+        idw, head = _packed_ints([ids[0]] + [b - a for a, b in zip(ids, ids[1:])])
+        if weights.count(1.0) == n:
+            wkind = _W_ONES
+        elif weights.count(weights[0]) == n:
+            wkind, head = _W_SAME, head + struct.pack("<f", weights[0])
+        elif all(float(w).is_integer() and 0 <= w < 256 for w in weights):
+            wkind, head = _W_BYTES, head + bytes(map(int, weights))
+        else:
+            floats = array("f", weights)
+            if _SWAP:
+                floats.byteswap()
+            wkind, head = _W_FLOATS, head + floats.tobytes()
+    vw = lengths = data = None
+    if values is not None and len(values) == n:
+        vw, lengths = _packed_ints([len(v) for v in values])
+        data = b"".join(values)
+    return _framed(n, idw, wkind, head, vw, lengths, data, level)
+
+
+def pack_arrays(ids: Int64s, weights: npt.NDArray[Any], lengths: Int64s | None, data: bytes | None,
+                level: int) -> bytes:
+    """The block :func:`pack_block` makes of the same postings, from arrays.
+
+    A merge holds a list as arrays: ascending *ids*, float32 *weights*, and
+    the values as their *lengths* and their bytes end to end (*data*), or
+    None for a field without values; no per-posting Python object is made.
+    """
+    idw, head, wkind = _head_numpy(ids, weights)
+    vw = vlengths = None
+    if lengths is not None:
+        vw = _width_code(int(lengths.max()) if len(lengths) else 0)
+        vlengths = lengths.astype(_WIDTHS[vw]).tobytes()
+    return _framed(len(ids), idw, wkind, head, vw, vlengths, data, level)
+
+
+def _framed(n: int, idw: int, wkind: int, head: bytes, vw: int | None, lengths: bytes | None,
+            data: bytes | None, level: int) -> bytes:
+    """A block from its packed parts: tag, flags, sizes, head (deflated if smaller), values part."""
+    head, head_deflated = _deflated(head, level)
+    flags = idw | wkind << 2 | (_F_HEAD_DEFLATED if head_deflated else 0)
+    tail = b""
+    if lengths is not None:
+        # Positions are left as they are (the _F_VALUES_DEFLATED flag is never
+        # set now): deflate saves only a fifth of them, and inflating the
+        # blocks of a query's candidates was ~2.5 ms of a query on the whole corpus.
+        tail = lengths + (data or b"")
+        flags |= _F_VALUES
+    else:
+        vw = 0
+    return bytes((BLOCK_TAG, flags, vw or 0)) + varint(n) + varint(len(head)) + head + tail
+
+
+class PackedValues(Sequence[bytes]):
+    """The values part of a packed block, inflated and cut up on first use."""
+
+    __slots__ = ("_raw", "_count", "_width", "_deflated", "_data", "_offsets")
+
+    def __init__(self, raw: bytes, count: int, width: int, deflated: bool) -> None:
+        self._raw, self._count, self._width, self._deflated = raw, count, width, deflated
+        self._data = b""
+        self._offsets: Int64s | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _cut(self) -> Int64s:
+        """Each value's offset in the data (behind the lengths; one more at the end), inflating on first use."""
+        offsets = self._offsets
+        if offsets is None:
+            # The in-band flag of version 7: values deflated by older writers.
+            raw = zlib.decompress(self._raw) if self._deflated else self._raw
+            dtype = np.dtype(_WIDTHS[self._width])
+            offsets = np.zeros(self._count + 1, dtype=np.int64)
+            np.cumsum(np.frombuffer(raw, dtype=dtype, count=self._count), out=offsets[1:])
+            offsets += self._count * dtype.itemsize
+            self._offsets, self._data = offsets, raw
+        return offsets
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._count))]
+        offsets = self._cut()
+        return self._data[offsets[i]: offsets[i + 1]]
+
+    def arrays(self) -> tuple[npt.NDArray[np.uint8], Int64s]:
+        """The values' bytes (behind their lengths) as uint8, and each value's offset in them."""
+        offsets = self._cut()
+        return np.frombuffer(self._data, dtype=np.uint8), offsets
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (self[i] for i in range(self._count))
+
+
+Weights = npt.NDArray[Any] | float | None
+
+
+def unpack_block(data: bytes) -> tuple[npt.NDArray[Any], Weights, PackedValues | None]:
+    """A packed block's document-number gaps, weights (None: all 1; a float: all alike) and values."""
+    flags, vw = data[1], data[2]
+    n, pos = read_varint(data, 3)
+    size, pos = read_varint(data, pos)
+    head = data[pos: pos + size]
+    if flags & _F_HEAD_DEFLATED:
+        head = zlib.decompress(head)
+    idtype = np.dtype(_WIDTHS[flags & 3])
+    gaps = np.frombuffer(head, dtype=idtype, count=n)
+    at = n * idtype.itemsize
+    wkind = flags >> 2 & 3
+    weights: Weights
+    if wkind == _W_ONES:
+        weights = None
+    elif wkind == _W_SAME:
+        weights = float(np.frombuffer(head, dtype="<f4", count=1, offset=at)[0])
+    elif wkind == _W_BYTES:
+        weights = np.frombuffer(head, dtype=np.uint8, count=n, offset=at)
+    else:
+        weights = np.frombuffer(head, dtype="<f4", count=n, offset=at)
+    values = None
+    if flags & _F_VALUES:
+        values = PackedValues(data[pos + size:], n, vw, bool(flags & _F_VALUES_DEFLATED))
+    return gaps, weights, values
+
+
+def block_arrays(data: bytes) -> tuple[npt.NDArray[Any], Weights, Sequence[bytes] | None]:
+    """A block's data (inflated if its info says so) as :func:`unpack_block` gives it.
+
+    Reads W3's own pickled blocks too (indexes written with Whoosh's codec):
+    ids as gaps, weights None (all 1.0), one float (all alike) or one per
+    posting, values a tuple (a field of fixed-size values, which vnsearch
+    does not have, reads as none).
+    """
+    if data[0] == BLOCK_TAG:
+        return unpack_block(data)
+    gaps, weights, values = pickle.loads(data)
+    if isinstance(weights, tuple):
+        weights = np.asarray(weights, dtype=np.float32)
+    if values is not None and not isinstance(values, tuple):
+        values = None
+    return np.asarray(gaps, dtype=np.int64), weights, values
+
+
+# -- the term table -------------------------------------------------------------------------
+
+TERM_BLOCK_BYTES = 2048  # raw bytes of term entries per deflated block of the term dictionary
+TERMS_MAGIC = b"VNT1"
+TERM_INFO_HEAD = struct.Struct("!BfIBBfII")  # W3's term info head (W3TermInfo._struct), see the module docstring
+WEIGHT_AND_DF = struct.Struct("!fI")  # at offset 1 of a W3 term info
+_LONG = struct.Struct("!q")
+
+
+class _DbFile(Protocol):
+    def write(self, data: bytes, /) -> Any: ...
+    def tell(self) -> int: ...
+    def close(self) -> None: ...
+
+
+class TermTableWriter:
+    """The term dictionary as a sorted table in deflated blocks.
+
+    Whoosh's W3 dictionary is an on-disk hash (CDB-style): ~36 bytes of
+    overhead per term, for a news index more than the postings themselves.
+    Here the (sorted) entries are packed ``varint(len) key varint(len)
+    value`` into blocks of about :data:`TERM_BLOCK_BYTES`, each deflated; a
+    lookup bisects the blocks' first keys (kept in memory) and decodes one
+    block. Takes the calls Whoosh's ``OrderedHashWriter`` takes (``add``,
+    ``extras``, ``close``).
+    """
+
+    def __init__(self, dbfile: _DbFile) -> None:
+        self.dbfile = dbfile
+        self.extras: dict[str, Any] = {}
+        self._firstkeys: list[bytes] = []
+        self._offsets: list[int] = []
+        self._block = bytearray()
+        self._blockfirst: bytes | None = None
+        self._lastkey = b""
+        dbfile.write(TERMS_MAGIC)
+
+    def add(self, key: bytes, value: bytes) -> None:
+        if key <= self._lastkey:
+            raise ValueError(f"Keys must increase: {self._lastkey!r}..{key!r}")
+        self._lastkey = key
+        if self._blockfirst is None:
+            self._blockfirst = key
+        self._block += varint(len(key)) + key + varint(len(value)) + value
+        if len(self._block) >= TERM_BLOCK_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._blockfirst is None:
+            return
+        self._firstkeys.append(self._blockfirst)
+        self._offsets.append(self.dbfile.tell())
+        self.dbfile.write(zlib.compress(bytes(self._block), COMPRESSION))
+        self._block = bytearray()
+        self._blockfirst = None
+
+    def close(self) -> None:
+        self._flush()
+        dbfile = self.dbfile
+        self._offsets.append(dbfile.tell())  # the end of the last block
+        where = dbfile.tell()
+        dbfile.write(zlib.compress(pickle.dumps((self.extras, self._firstkeys, self._offsets), _PROTOCOL),
+                                   COMPRESSION))
+        dbfile.write(_LONG.pack(where))
+        dbfile.close()
+
+
+def read_term_table_trailer(get: Any, length: int) -> tuple[dict[str, Any], list[bytes], list[int]]:
+    """``(extras, first keys, block offsets)`` of a term table of *length* bytes; *get(offset, size)* reads it."""
+    if get(0, 4) != TERMS_MAGIC:
+        raise ValueError("not a vnsearch term dictionary")
+    where = _LONG.unpack(get(length - 8, 8))[0]
+    extras, firstkeys, offsets = pickle.loads(zlib.decompress(get(where, length - 8 - where)))
+    return extras, firstkeys, offsets
+
+
+def decode_term_block(compressed: bytes) -> tuple[list[bytes], dict[bytes, bytes]]:
+    """One deflated block of the term table: its keys in order, and key -> term info bytes."""
+    raw = zlib.decompress(compressed)
+    keys: list[bytes] = []
+    table: dict[bytes, bytes] = {}
+    pos, n = 0, len(raw)
+    while pos < n:
+        size, pos = read_varint(raw, pos)
+        key = raw[pos: pos + size]
+        pos += size
+        size, pos = read_varint(raw, pos)
+        keys.append(key)
+        table[key] = raw[pos: pos + size]
+        pos += size
+    return keys, table
+
+
+# -- stored fields ----------------------------------------------------------------------------
+
+# One tag byte, then the deflated pickle. Tag 0: plain deflate (Whoosh's own
+# way); tag 1: deflate with stored.zdict as preset dictionary. A new dictionary
+# needs a new tag, so indexes written with the old one still read.
+_PLAIN, _ZDICT1 = 0, 1
+_ZDICT = resources.files("vnsearch.store").joinpath("stored.zdict").read_bytes()
+
+
+def pack_stored(fields: dict[str, Any]) -> bytes:
+    """One document's stored fields as written: tag byte + pickle deflated with the dictionary."""
+    packer = zlib.compressobj(COMPRESSION, zdict=_ZDICT)
+    return bytes((_ZDICT1,)) + packer.compress(pickle.dumps(fields, _PROTOCOL)) + packer.flush()
+
+
+def unpack_stored(data: bytes) -> dict[str, Any]:
+    """The stored fields :func:`pack_stored` wrote (raises ``zlib.error`` / ``ValueError`` if damaged)."""
+    tag = data[0]
+    if tag == _ZDICT1:
+        unpacker = zlib.decompressobj(zdict=_ZDICT)
+        raw = unpacker.decompress(data[1:]) + unpacker.flush()
+    elif tag == _PLAIN:
+        raw = zlib.decompress(data[1:])
+    else:
+        raise ValueError(f"unknown stored-field format {tag}")
+    fields: dict[str, Any] = pickle.loads(raw)
+    return fields
+
+
+# -- MinHash signatures and length bytes --------------------------------------------------------
+
+SIGNATURE_BYTES = 32 * 4  # 32 hashes of 32 bits (see vnsearch.store.signature)
+
+
+def signature_bytes(signature: npt.NDArray[np.uint64]) -> bytes:
+    """How a signature is stored: the low 32 bits of each hash (native order: little-endian machines)."""
+    return signature.astype(np.uint32).tobytes()
+
+
+def signature_of(stored: bytes | None) -> npt.NDArray[np.uint32] | None:
+    """The signature stored with an article (None for one indexed without it)."""
+    if not stored or len(stored) != SIGNATURE_BYTES or not any(stored):
+        return None  # the column's default for a document without one is all zero bytes
+    return np.frombuffer(stored, dtype=np.uint32)
+
+
+def length_byte(length: int | None) -> int:
+    """A field length as the one byte Whoosh stores (logarithmic above small lengths)."""
+    byte: int = length_to_byte(length)
+    return byte
+
+
+LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)  # byte -> length
