@@ -25,8 +25,9 @@ from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound, IndexUnusabl
 from vnsearch.store import legacy  # noqa: F401 - old indexes name old module paths
 from vnsearch.store.codec import CompactCodec
 from vnsearch.store.damage import DECODE_ERRORS, damage_text, damaged, decoding, rebuild_hint
+from vnsearch.store.format import FORMAT_VERSION, VERSION_KEY
 from vnsearch.store.merge import merge_policy, plan
-from vnsearch.store.schema import SCHEMA_VERSION, make_schema
+from vnsearch.store.schema import make_schema
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["IndexStore", "INDEX_NAME", "META_FILE"]
@@ -102,7 +103,7 @@ class IndexStore:
             raise IndexNotFound(f"no index at {path}; build one with: vnsearch index --index-dir {path} PATH…")
         path.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(path), make_schema(), indexname=INDEX_NAME)
-        (path / META_FILE).write_text(json.dumps({"schema_version": SCHEMA_VERSION}) + "\n", "utf-8")
+        (path / META_FILE).write_text(json.dumps({VERSION_KEY: FORMAT_VERSION}) + "\n", "utf-8")
         return ix
 
     def read_meta(self) -> dict[str, Any]:
@@ -116,9 +117,9 @@ class IndexStore:
     def schema_problem(self) -> str | None:
         """Why this vnsearch cannot read the index's format, or None."""
         meta = self.read_meta()
-        if meta.get("schema_version") != SCHEMA_VERSION:
+        if meta.get(VERSION_KEY) != FORMAT_VERSION:
             return (f"{self.path} was written by another version of vnsearch "
-                    f"(schema {meta.get('schema_version')!r}, this one reads {SCHEMA_VERSION})")
+                    f"(format {meta.get(VERSION_KEY)!r}, this one reads {FORMAT_VERSION})")
         return None
 
     def close(self) -> None:
