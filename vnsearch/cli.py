@@ -525,24 +525,14 @@ def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int, token:
 
     Library: vnsearch.server.create_app(index_dir, token=…) (an ASGI app)
     """
-    import uvicorn
-
-    from vnsearch.server import app as server_app
+    from vnsearch.server.run import serve
 
     path = index_dir or default_index_dir()
     _open(path, create=False).close()  # a missing or unusable index: one line, before listening
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"vnsearch: serving {path} on http://{shown}:{port}/ "
                f"({'writes need the token' if token else 'read-only'}; Ctrl-C to stop)", err=True)
-    options = {"host": host, "port": port, "log_level": "warning", "access_log": access_log,
-               "timeout_graceful_shutdown": 10}
-    if workers > 1:
-        os.environ[server_app.ENV_INDEX] = str(path)
-        if token:
-            os.environ[server_app.ENV_TOKEN] = token
-        uvicorn.run("vnsearch.server.app:app_from_env", factory=True, workers=workers, **options)
-    else:
-        uvicorn.run(server_app.create_app(path, token), **options)
+    serve(path, host, port, workers=workers, token=token, access_log=access_log)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
