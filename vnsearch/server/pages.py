@@ -85,7 +85,8 @@ async def search_page(request: Request) -> HTMLResponse:
     limits = _limits(request)
     context: dict[str, Any] = {"q": params.get("q", ""), "since": params.get("since", ""),
                                "until": params.get("until", ""), "sort": params.get("sort", "relevance"),
-                               "sorts": SORT_NAMES, "filters": [], "error": None, "results": None}
+                               "sorts": SORT_NAMES, "filters": [], "error": None, "results": None,
+                               "home": not params.get("q", "").strip()}
     for key in ("source", "category"):
         for value in params.getlist(key):
             context["filters"].append({"name": key, "value": value, "href": link(params, **{key: None})})
@@ -111,7 +112,10 @@ async def search_page(request: Request) -> HTMLResponse:
                         "suggestion": r.suggestion, "facets": r.facets or {}}
 
             found = await _host(request).read(call)
-            last = max(1, min((found["total"] + PAGE_SIZE - 1) // PAGE_SIZE, limits.max_depth // PAGE_SIZE))
+            # In relevance order the hits run on past those matching every word into those matching some.
+            listed = found["matched"] if options["sort"] == "relevance" else found["total"]
+            context["listed"] = listed
+            last = max(1, min((listed + PAGE_SIZE - 1) // PAGE_SIZE, limits.max_depth // PAGE_SIZE))
             context["results"] = found
             context["facets"] = _facet_view(params, found["facets"])
             context["suggestion_href"] = link(params, q=found["suggestion"]) if found["suggestion"] else None
