@@ -41,7 +41,8 @@ def openapi(limits: Limits, version: str) -> dict[str, Any]:
     search_params = [
         _param("q", f"The query (words, \"phrases\", -excluded, OR, source:/category: filters); "
                f"at most {limits.query_chars} characters, else 414", string, True),
-        _param("limit", f"Hits per page, 1..{limits.max_limit}", {**integer, "default": 10}),
+        _param("limit", f"Hits per page, 0..{limits.max_limit} (0: totals and facets only)",
+               {**integer, "default": 10}),
         _param("page", "Page from 1 (offset = (page-1) × limit); not with offset", integer),
         _param("offset", f"Results to skip; offset + limit ≤ {limits.max_depth}", integer),
         _param("since", "YYYY, YYYY-MM or YYYY-MM-DD: from the start of that period", string),

@@ -85,7 +85,7 @@ def search_options(params: QueryParams, limits: Limits, default_limit: int = 10,
         unknown = sorted(set(params.keys()) - set(SEARCH_PARAMS))
         if unknown:
             raise ApiError(400, f"unknown parameter {unknown[0]!r}; known: {', '.join(SEARCH_PARAMS)}")
-    limit = integer(params, "limit", default_limit, 1, limits.max_limit)
+    limit = integer(params, "limit", default_limit, 0, limits.max_limit)  # 0: totals and facets only
     assert limit is not None
     page = integer(params, "page", None, 1)
     offset = integer(params, "offset", None, 0)
