@@ -504,5 +504,36 @@ def check_cmd(index_dir: Path | None) -> None:
                         f"rebuild it with: vnsearch index --rebuild --index-dir {engine.path} PATH…")
     click.echo(f"OK: the index at {engine.path} holds {count} articles, all readable.")
 
+
+# -- serve (the HTTP server; its stack is imported only here, so the other commands start fast) --
+
+@main.command("serve")
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes, each with its own engine.")
+@click.option("--token", envvar="VNSEARCH_TOKEN", show_envvar=True, default=None, metavar="SECRET",
+              help="Accept writes (POST/DELETE /articles) carrying 'Authorization: Bearer SECRET'; "
+                   "without it the index is read-only over HTTP.")
+@click.option("--access-log", is_flag=True, help="Log every request on stderr.")
+def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int, token: str | None,
+              access_log: bool) -> None:
+    """Serve the index over HTTP: a JSON API (see /openapi.json) and a search page at /.
+
+    Stops cleanly on Ctrl-C or SIGTERM.
+
+    Library: vnsearch.server.create_app(index_dir, token=…) (an ASGI app)
+    """
+    from vnsearch.server.run import serve
+
+    path = index_dir or default_index_dir()
+    _open(path, create=False).close()  # a missing or unusable index: one line, before listening
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"vnsearch: serving {path} on http://{shown}:{port}/ "
+               f"({'writes need the token' if token else 'read-only'}; Ctrl-C to stop)", err=True)
+    serve(path, host, port, workers=workers, token=token, access_log=access_log)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
