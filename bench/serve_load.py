@@ -191,14 +191,13 @@ def http_search(server: Server, clients: int) -> Callable[[int, str], None]:
     return call
 
 
-def library_search(engine: SearchEngine, lock: threading.Lock | None) -> Callable[[int, str], None]:
-    """The server's work without HTTP: the search, its suggestion and the hits' dicts (not JSON-encoded)."""
+def library_search(engine: SearchEngine) -> Callable[[int, str], None]:
+    """The server's work without HTTP: the search, its suggestion and the hits' dicts (not JSON-encoded).
+
+    All threads share the one engine, as the server's request threads do.
+    """
     def call(n: int, q: str) -> None:
-        if lock is None:
-            results_dict(engine.search(q, limit=10))
-            return
-        with lock:
-            results_dict(engine.search(q, limit=10))
+        results_dict(engine.search(q, limit=10))
     return call
 
 
@@ -233,7 +232,7 @@ def measure(scenario: str, target: str, args: argparse.Namespace, queries: list[
             call = http_search(server, args.clients)
         else:
             assert engine is not None
-            call = library_search(engine, None if args.no_library_lock else threading.Lock())
+            call = library_search(engine)
         call(0, queries[0])  # warm: the first search loads the index's arrays
         indexer = IndexRun(index, writes, target, workdir) if writes else None
         if indexer:
@@ -286,9 +285,6 @@ def main() -> int:
                     help="corpus record the written articles start at (default: the last ones of the corpus)")
     ap.add_argument("--write-timeout", type=float, default=3600.0, help="seconds to wait for an index run")
     ap.add_argument("--workers", type=int, default=1, help="vnsearch serve --workers")
-    ap.add_argument("--no-library-lock", action="store_true",
-                    help="call one shared SearchEngine from all threads without a lock (needs a thread-safe "
-                         "engine); by default the in-process threads take turns, as the server's do")
     ap.add_argument("--scenarios", default="alone,writing")
     args = ap.parse_args()
     if not (1 <= args.clients <= 256 and 0 < args.seconds <= 3600 and 0 < args.max_requests <= 10_000_000):

@@ -1,19 +1,15 @@
-"""One process's access to the index: a reading engine and a writing engine, each behind a lock.
+"""One process's access to the index: one shared engine, its calls run off the event loop.
 
-Today a :class:`~vnsearch.SearchEngine` must not be used by two threads at
-once, so the calls of each kind are serialised here and run in a worker
-thread (the event loop keeps accepting connections meanwhile). Reads and
-writes use separate engines, so a search never waits for a commit: the
-reading engine picks up each new commit by itself. With ``--workers N``
-every process has its own pair.
-
-Once ``SearchEngine`` is safe to share across threads, ``_read_lock`` can go
-and searches run in parallel.
+A :class:`~vnsearch.SearchEngine` may be shared by any number of threads: each
+read runs on one snapshot of the index from start to end, and writes take
+turns inside the engine. So every request of a process uses the same engine,
+in a worker thread (the event loop keeps accepting connections meanwhile);
+searches run side by side and keep answering while a write commits, here or
+in another process. With ``--workers N`` every process has its own engine.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -32,35 +28,20 @@ class EngineHost:
     def __init__(self, index_dir: Path, limits: Limits) -> None:
         self.index_dir = index_dir
         self.limits = limits
-        self._reader = SearchEngine(index_dir, create=False)
-        self._writer: SearchEngine | None = None  # opened at the first write
-        self._read_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        # A write waits `write_wait` s for the index's lock, then raises IndexBusy (503); reads never wait.
+        self._engine = SearchEngine(index_dir, create=False, wait=limits.write_wait)
 
     async def read(self, call: Callable[[SearchEngine], T]) -> T:
-        """``call(engine)`` in a worker thread, one reader at a time."""
-        def run() -> T:
-            with self._read_lock:
-                return call(self._reader)
-        return await to_thread.run_sync(run)
+        """``call(engine)`` in a worker thread; reads run in parallel."""
+        return await to_thread.run_sync(call, self._engine)
 
     async def write(self, call: Callable[[SearchEngine], T]) -> T:
-        """``call(engine)`` on the writing engine, which waits ``write_wait`` s for the index lock.
+        """``call(engine)`` in a worker thread.
 
         Raises :class:`vnsearch.IndexBusy` when another writer (``vnsearch
-        index``, another worker) holds the lock longer than that.
+        index``, another worker) holds the lock longer than ``write_wait``.
         """
-        def run() -> T:
-            with self._write_lock:
-                if self._writer is None:
-                    self._writer = SearchEngine(self.index_dir, create=False, wait=self.limits.write_wait)
-                return call(self._writer)
-        return await to_thread.run_sync(run)
+        return await to_thread.run_sync(call, self._engine)
 
     def close(self) -> None:
-        with self._read_lock:
-            self._reader.close()
-        with self._write_lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+        self._engine.close()
