@@ -86,7 +86,8 @@ def test_strict_reports_every_warning_of_every_file(tmp_path):
     one, two = d / "one.jsonl", d / "two.jsonl"
     assert res.stderr.splitlines() == [
         f"warning: {one}:1: id is a number (7); converted to the string '7'",
-        f"warning: {one}:2: invalid date '2026-13-45' (expected a real YYYY-MM-DD date); date dropped",
+        f"warning: {one}:2: invalid date '2026-13-45' (expected ISO 8601 such as 2021-04-26T08:33:41+07:00, RFC 2822, "
+        f"dd/mm/yyyy [HH:MM] or epoch seconds); date dropped",
         f"warning: {two}:1: record has no id; record skipped",
         f"error: --strict: 3 warning(s); not indexed: {one}, {two}",
     ]
@@ -164,7 +165,8 @@ def test_bad_input_end_to_end(tmp_path, monkeypatch):
         f"warning: {e}:1: invalid JSON: Unterminated string starting at (column 24)",
         f"warning: {e}:2: expected a JSON object, got array; record skipped",
         f"warning: {e}:3: id is a number (42); converted to the string '42'",
-        f"warning: {e}:4: invalid date '2026-13-45' (expected a real YYYY-MM-DD date); date dropped",
+        f"warning: {e}:4: invalid date '2026-13-45' (expected ISO 8601 such as 2021-04-26T08:33:41+07:00, RFC 2822, "
+        f"dd/mm/yyyy [HH:MM] or epoch seconds); date dropped",
         f"warning: {e}:5: record has no id; record skipped",
         f"warning: {e}:6: record has no text (title, sapo and body are all empty); record skipped",
         f"warning: {d / 'f_big.jsonl'}:1: article big: text longer than 2,000 characters; "

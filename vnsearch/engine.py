@@ -24,9 +24,11 @@ from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
 from vnsearch.errors import ArticleNotFound, IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
-from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
+from vnsearch.ingest.articles import Article, ArticleError, LoadOptions, LoadWarning, iter_files, load_path, load_paths
 from vnsearch.lang.analysis import query_syllables, tokenize
 from vnsearch.lang.text import has_diacritics
+from vnsearch.ingest.dates import order_within_days
+from vnsearch.ingest.export import ArticleFilter, export_records
 from vnsearch.search.highlight import Highlighter, Snippet
 from vnsearch.search.query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
@@ -73,7 +75,8 @@ _POLL = 0.1  # seconds between attempts at the write lock
 
 
 def _rebuild_hint(path: Path) -> str:
-    return f"rebuild it with: vnsearch index --rebuild --index-dir {path} PATH…"
+    return (f"rebuild it from its stored articles with: vnsearch reindex --index-dir {path} "
+            f"(or from the original files: vnsearch index --rebuild --index-dir {path} PATH…)")
 
 
 def default_index_dir() -> Path:
@@ -99,6 +102,7 @@ class Hit:
     title_highlights: list[tuple[int, int]]
     title_derived: bool = False
     similar_ids: list[str] = field(default_factory=list)  # near-copies collapsed into this hit
+    time: str = ""  # "2021-04-26T08:33:41+07:00" when the source gave a time
 
     @property
     def snippet_obj(self) -> Snippet:
@@ -122,6 +126,7 @@ class Hit:
             "score": round(self.score, 4),
             "title": self.title,
             "date": self.date,
+            **({"time": self.time} if self.time else {}),
             "source": self.display_source,
             "url": self.url,
             "snippet": self.snippet,
@@ -451,6 +456,8 @@ class SearchEngine:
         recommitted = False
         try:
             for article, doc in prepare_documents(changed(), jobs=jobs):
+                if "time" in doc and "time" not in writer.schema:
+                    del doc["time"]  # an index made before times were stored: the day is kept
                 doc["digest"] = digests.pop(article.id, None) or article_digest(article)
                 # Whoosh only deletes committed documents: the same id twice in
                 # one input needs a commit between, or both would stay.
@@ -507,8 +514,12 @@ class SearchEngine:
     def add_paths(self, paths: Sequence[str | os.PathLike], jobs: int | None = None,
                   on_progress: Callable[[Article], None] | None = None,
                   on_warning: Callable[[LoadWarning], None] | None = None,
-                  strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
-        """Load .txt / .jsonl / .jsonl.gz files or directories and index them.
+                  strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY,
+                  options: LoadOptions | None = None) -> IndexSummary:
+        """Load .txt / .jsonl / .ndjson / .json / RSS / Atom files, directories or ``"-"`` (stdin) and index them.
+
+        ``options`` (:class:`~vnsearch.ingest.articles.LoadOptions`) maps other
+        sources' field names and sets the time zone of naive times.
 
         ``strict=True``: each file is read in full first, and a file that gave
         any load warning is not indexed at all (not even its good records);
@@ -535,7 +546,7 @@ class SearchEngine:
                 files = list(iter_files(p, warn)) if p.is_dir() else [p]
                 for file in files:
                     found: list[LoadWarning] = []
-                    loaded = list(load_path(file, on_warning=found.append))
+                    loaded = list(load_path(file, on_warning=found.append, options=options))
                     for w in found:
                         warn(w)
                     if found:
@@ -544,7 +555,7 @@ class SearchEngine:
                     else:
                         yield from loaded
 
-        source = whole_files() if strict else load_paths(paths, on_warning=warn)
+        source = whole_files() if strict else load_paths(paths, on_warning=warn, options=options)
         summary = self.index_articles(source, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
                                       commit_every=commit_every)
         summary.skipped += load_skipped
@@ -723,8 +734,13 @@ class SearchEngine:
                     raise QueryError(f"{key} must be a non-empty name or a list of them")
                 filters[key] = values
         with self._reading():
-            return self._search(parsed, typed, limit, offset, snippet_chars, suggest, sort, facets, filters,
-                                half_life, collapse)
+            results = self._search(parsed, typed, limit, offset, snippet_chars, suggest, sort, facets, filters,
+                                   half_life, collapse)
+        if sort != "relevance":  # the index sorts by day; the stored times order a page's hits within a day
+            results[:] = order_within_days(list(results), sort == "newest", lambda h: h.date, lambda h: h.time)
+            for i, hit in enumerate(results):
+                hit.rank = offset + i + 1
+        return results
 
     def _search(self, parsed: ParsedQuery, typed: ParsedQuery, limit: int, offset: int, snippet_chars: int,
                 suggest: bool, sort: str, facets: bool, filters: dict[str, list[str]],
@@ -908,6 +924,71 @@ class SearchEngine:
             "dated": len(dates),
         }
 
+    # -- ingest: export and rebuild from stored articles (issue 18) ---------------------------
+    # Thin: the records are made in vnsearch.ingest.export, the raw reading is vnsearch.store.dump.
+
+    def export(self, *, since: str | None = None, until: str | None = None,
+               source: str | Sequence[str] | None = None,
+               category: str | Sequence[str] | None = None) -> Iterator[dict[str, str]]:
+        """Every stored article (or those the filters keep) as an input record, streamed, in index order.
+
+        Records carry the input's own keys (``sapo``, not ``lead``; see
+        :func:`vnsearch.ingest.export.export_record`), so ``export`` then
+        ``add_articles`` gives the same articles. The filters work as in
+        :meth:`search` (days; source and category case-, accent- and
+        punctuation-insensitive, part of the name will do).
+        """
+        keep = ArticleFilter(since=date_range(since, "since")[0] if since is not None else None,
+                             until=date_range(until, "until")[1] if until is not None else None,
+                             sources=[source] if isinstance(source, str) else source,
+                             categories=[category] if isinstance(category, str) else category)
+        with self._reading():
+            reader = self._current()[0].reader()
+            stored = (reader.stored_fields(d) for d in reader.all_doc_ids())
+            yield from export_records(f for f in stored if keep(f))
+
+    @classmethod
+    def reindex(cls, path: str | os.PathLike, jobs: int | None = None,
+                on_progress: Callable[[Article], None] | None = None,
+                on_warning: Callable[[LoadWarning], None] | None = None,
+                wait: float | None = DEFAULT_WAIT) -> IndexSummary:
+        """Rebuild the index at *path* from its own stored articles, in this version's format.
+
+        Works on an index another version wrote, as long as its stored
+        articles can be read: the rebuild the version check asks for needs no
+        original files. The new index is built beside the old one and takes
+        its place only when complete; the old one is locked meanwhile.
+        """
+        from vnsearch.store import dump
+
+        path = Path(path)
+        if not whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
+            raise IndexNotFound(f"no index at {path}")
+        tmp = path.parent / f".{path.name}.reindex"
+        if tmp.exists():
+            import shutil
+
+            shutil.rmtree(tmp)
+
+        def unreadable(docnum: int, exc: BaseException) -> None:
+            if on_warning:
+                on_warning(LoadWarning(str(path), None, f"stored article #{docnum} cannot be read "
+                                                        f"({type(exc).__name__}: {exc}); left out"))
+
+        with dump.write_lock(path, INDEX_NAME, wait):
+            try:
+                with cls(tmp, create=True) as new:
+                    records = export_records(dump.stored_articles(path, INDEX_NAME, unreadable))
+                    summary = new.index_articles(records, jobs=jobs, on_progress=on_progress, on_warning=on_warning)
+                dump.replace_files(tmp, path, cls._is_index_file, INDEX_NAME + "_WRITELOCK")
+            except BaseException:
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        return summary
+    # -- end of ingest block ------------------------------------------------------------------
+
 
 def _collapse(reader, docs, wanted: int) -> list[tuple[int, dict, list[int]]]:
     """Walk ranked *docs*, folding near-copies into the best-ranked of each group.
@@ -964,7 +1045,7 @@ def _article_from_fields(fields: Mapping) -> Article:
         id=fields["id"], title=fields.get("title", ""), lead=fields.get("lead", ""),
         body=fields.get("body", ""), date=fields.get("date", "") or "", source=fields.get("source", ""),
         url=fields.get("url", ""), category=fields.get("category", ""), credit=fields.get("credit", ""),
-        title_derived=bool(fields.get("title_derived", False)),
+        title_derived=bool(fields.get("title_derived", False)), time=fields.get("time", "") or "",
     )
 
 
@@ -1023,4 +1104,5 @@ def _hit(fields: Mapping, score: float, rank: int, highlighter: Highlighter, sni
         source=fields.get("source", ""), credit=fields.get("credit", ""), url=fields.get("url", ""),
         category=fields.get("category", ""), snippet=best.text, highlights=best.highlights,
         title_highlights=title_snip.highlights, title_derived=bool(fields.get("title_derived", False)),
+        time=fields.get("time", "") or "",
     )

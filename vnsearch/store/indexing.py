@@ -102,6 +102,8 @@ def article_digest(article: Article) -> str:
                   article.url, article.category, article.credit, str(article.title_derived)):
         h.update(value.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
+    if article.time:  # only when given, so articles without a time keep the digests they had
+        h.update(article.time.encode("utf-8"))
     return h.hexdigest()
 
 
@@ -116,6 +118,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     doc: dict = {
         "id": article.id,
         "date": article.date or None,
+        "time": article.time or None,
         "source": article.source,
         "credit": article.credit,
         "category": article.category,
@@ -219,6 +222,8 @@ def add_prepared(writer, doc: dict) -> None:
     Every other field, and any writer but a plain single-segment one, takes
     Whoosh's own path.
     """
+    if "time" in doc and "time" not in writer.schema:
+        doc = {k: v for k, v in doc.items() if k != "time"}  # an index made before times were stored
     pool = getattr(writer, "pool", None)
     if type(writer) is not SegmentWriter or type(pool) is not PostingPool or not _plain_schema(writer.schema):
         writer.add_document(**doc)

@@ -1,0 +1,72 @@
+"""Reading every stored article of an index, whatever schema version wrote it.
+
+Rebuilding an index from its own stored articles (``vnsearch reindex``) must
+work exactly when the engine refuses to open the index: after a format change.
+So this reads the Whoosh stored fields directly, without the engine's version
+check; it needs only that the stored fields themselves can still be read.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+
+from vnsearch.errors import IndexBusy
+
+__all__ = ["stored_articles", "write_lock", "replace_files"]
+
+
+def stored_articles(path: str | os.PathLike[str], indexname: str,
+                    on_error: Callable[[int, BaseException], None] | None = None) -> Iterator[dict[str, Any]]:
+    """The stored fields of every live document, segment by segment, streamed.
+
+    A document whose stored fields cannot be read goes to *on_error* (its
+    number and the exception) and the others are still read.
+    """
+    ix = whoosh_index.open_dir(str(path), indexname=indexname)
+    with ix.reader() as reader:
+        for docnum in reader.all_doc_ids():
+            try:
+                yield dict(reader.stored_fields(docnum))
+            except Exception as exc:  # a damaged stored-fields record: report it, read the rest
+                if on_error is None:
+                    raise
+                on_error(docnum, exc)
+
+
+@contextmanager
+def write_lock(path: str | os.PathLike[str], indexname: str, wait: float | None) -> Iterator[None]:
+    """Hold the index's write lock, waiting up to *wait* seconds (None: as long as it takes) for it."""
+    lock = FileStorage(str(path)).lock(indexname + "_WRITELOCK")
+    deadline = None if wait is None else time.monotonic() + wait
+    while not lock.acquire(blocking=False):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise IndexBusy(f"{path}: another process is writing to the index; try again when it finishes")
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def replace_files(new: Path, old: Path, is_index_file: Callable[[str], bool], keep: str) -> None:
+    """Put the index files of directory *new* in place of those in *old*, then remove *new*.
+
+    The old files (all but *keep*, the lock) are deleted only after the new
+    index is complete, so a failure before this point leaves the old index as it was.
+    """
+    for p in old.iterdir():
+        if p.is_file() and is_index_file(p.name) and p.name != keep:
+            p.unlink()
+    for p in new.iterdir():
+        if p.is_file() and is_index_file(p.name) and p.name != keep:
+            shutil.move(str(p), str(old / p.name))
+    shutil.rmtree(new, ignore_errors=True)
