@@ -173,7 +173,8 @@ def test_bad_input_end_to_end(tmp_path, monkeypatch):
         f"only the first 2,000 are searchable",
     ]
     assert res.stdout.startswith("9 added, 0 replaced, 11 skipped in ")
-    assert res.stdout.rstrip().endswith("holds 9 articles.")
+    assert res.stdout.splitlines()[0].endswith("holds 9 articles.")
+    assert res.stdout.splitlines()[1] == f"{d}: read 8 file(s) (6 .jsonl, 2 .txt)"
     expected = ["42", "baddate", "big", "bom", "crlf1", "crlf2", "ctrl", "emoji", "nfd"]
     assert ids_in(index) == expected
     with SearchEngine(index, create=False) as engine:

@@ -204,6 +204,21 @@ class Article:
             origin=origin,
         )
 
+    def revalidated(self) -> Article:
+        """This article passed through :meth:`from_dict` again: checked and cleaned as a loaded one.
+
+        For articles built in code.  Its time (if any) is read in its own
+        offset, so an article loaded with another ``--tz`` keeps its day.
+        """
+        data = self.to_dict()
+        data["sapo"] = data.pop("lead", "")
+        data["date"] = self.time or self.date
+        options = LoadOptions(FieldMap(aliases=False))
+        if self.time:
+            with contextlib.suppress(ValueError):
+                options.zone = datetime.datetime.fromisoformat(self.time).tzinfo or options.zone
+        return Article.from_dict(data, origin=self.origin, warn=lambda message: None, options=options)
+
     def to_dict(self) -> dict[str, Any]:
         """All fields as a plain JSON-serialisable dict (for storage and debugging)."""
         return asdict(self)

@@ -82,9 +82,7 @@ def coerce_article(item: Article | Mapping) -> Article:
     """Accept an :class:`Article` or a JSON-like dict (raises ArticleError)."""
     if isinstance(item, Article):
         # Articles built in code get the same checks and cleaning as loaded ones.
-        data = item.to_dict()
-        data["sapo"] = data.pop("lead", "")
-        article = Article.from_dict(data, origin=item.origin, warn=lambda message: None)
+        article = item.revalidated()
         article.title_derived = item.title_derived or article.title_derived
         article.headings = list(item.headings)
         if item.credit and not article.credit:
