@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import SEED_000, SEEDS, read_corpus_lines
 from test_hostile import HOSTILE
+
 from vnsearch import SearchEngine
 from vnsearch.cli import main
 from vnsearch.ingest.export import export_record
@@ -94,7 +94,8 @@ def test_export_filters(tmp_path):
     path = tmp_path / "ix"
     with SearchEngine(path) as engine:
         engine.add_articles([
-            {"id": "a", "title": "Một", "date": "2021-04-26T08:00:00+07:00", "source": "Dân trí", "category": "thoi-su"},
+            {"id": "a", "title": "Một", "date": "2021-04-26T08:00:00+07:00", "source": "Dân trí",
+             "category": "thoi-su"},
             {"id": "b", "title": "Hai", "date": "2021-05-01", "source": "VnExpress", "category": "Kinh doanh"},
             {"id": "c", "title": "Ba", "source": "Dân Trí (dantri.com.vn)"},
         ], jobs=1)

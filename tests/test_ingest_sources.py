@@ -97,7 +97,8 @@ def test_every_date_form_in_a_file_with_a_bad_one_between(tmp_path):
 
 
 def test_order_within_days_uses_the_time_and_keeps_days_in_place():
-    items = [("2021-04-26", "2021-04-26T08:00:00+07:00"), ("2021-04-26", ""), ("2021-04-26", "2021-04-26T09:00:00+07:00"),
+    items = [("2021-04-26", "2021-04-26T08:00:00+07:00"), ("2021-04-26", ""),
+             ("2021-04-26", "2021-04-26T09:00:00+07:00"),
              ("2021-04-25", "2021-04-25T01:00:00+07:00"), ("", "")]
     newest = order_within_days(items, True, lambda x: x[0], lambda x: x[1])
     assert newest == [items[2], items[0], items[1], items[3], items[4]]
@@ -208,7 +209,8 @@ def test_json_single_object_and_broken_array(tmp_path):
     one.write_text('{"id": "o", "title": "Một bài"}', encoding="utf-8")
     assert [a.id for a in load(one)[0]] == ["o"]
     broken = tmp_path / "broken.json"
-    broken.write_text('[{"id": "1", "title": "Một"},\n {"id": "2", "title": "Hai"},\n {"id": "3", "ti', encoding="utf-8")
+    broken.write_text('[{"id": "1", "title": "Một"},\n {"id": "2", "title": "Hai"},\n {"id": "3", "ti',
+                      encoding="utf-8")
     articles, warnings = load(broken)
     assert [a.id for a in articles] == ["1", "2"]  # what came before the damage is kept
     assert [str(w) for w in warnings] == [

@@ -457,8 +457,8 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
         return
     color = sys.stdout.isatty()
     click.echo(_style(article.title, color, bold=True))
-    meta = [_when(article.date, article.time) or "undated", article.source, f"credit: {article.credit}" if article.credit else "",
-            article.category, article.url]
+    meta = [_when(article.date, article.time) or "undated", article.source,
+            f"credit: {article.credit}" if article.credit else "", article.category, article.url]
     click.echo(_style(" · ".join(m for m in meta if m), color, dim=True))
     click.echo()
     for part in (article.lead, article.body):

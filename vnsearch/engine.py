@@ -25,10 +25,10 @@ from whoosh.writing import CLEAR
 
 from vnsearch.errors import ArticleNotFound, IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
 from vnsearch.ingest.articles import Article, ArticleError, LoadOptions, LoadWarning, iter_files, load_path, load_paths
-from vnsearch.lang.analysis import query_syllables, tokenize
-from vnsearch.lang.text import has_diacritics
 from vnsearch.ingest.dates import order_within_days
 from vnsearch.ingest.export import ArticleFilter, export_records
+from vnsearch.lang.analysis import query_syllables, tokenize
+from vnsearch.lang.text import has_diacritics
 from vnsearch.search.highlight import Highlighter, Snippet
 from vnsearch.search.query import SORTS, ParsedQuery, Phrase, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams

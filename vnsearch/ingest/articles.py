@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -462,10 +462,9 @@ def _parse_lines(lines: Iterator[tuple[int, bytes]], name: str, report: WarningH
             yield article
 
 
-def _read_lines(path: Path, gz: bool) -> Iterator[tuple[int, bytes]]:
+def _read_lines(path: Path, gz: bool) -> Generator[tuple[int, bytes], None, None]:
     with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
-        for lineno, raw in enumerate(fh, 1):
-            yield lineno, raw
+        yield from enumerate(fh, 1)
 
 
 def _parse_json_line(raw: bytes, name: str, lineno: int, report: WarningHandler, options: LoadOptions,
@@ -507,7 +506,9 @@ def _is_heading(line: str) -> bool:
 
 def _is_abbreviation(before: str) -> bool:
     word = re.search(r"\w+$", before)
-    return bool(word) and (word.group() in _ABBREVIATIONS or (len(word.group()) == 1 and word.group().isupper()))
+    if word is None:
+        return False
+    return word.group() in _ABBREVIATIONS or (len(word.group()) == 1 and word.group().isupper())
 
 
 def _is_supported(name: str) -> bool:

@@ -27,6 +27,10 @@ def _key(value: str) -> str:
     return " ".join(_PUNCT.sub(" ", fold_all(value.lower())).split())
 
 
+def _part_of(wanted: str, have: str) -> bool:
+    return bool(wanted) and (f" {wanted} " in f" {have} " or wanted.replace(" ", "") in have.replace(" ", ""))
+
+
 @dataclass
 class ArticleFilter:
     """Which stored articles an export keeps: a day range (YYYYMMDD, inclusive) and names.
@@ -50,8 +54,7 @@ class ArticleFilter:
         for wanted, key in ((self.sources, "source"), (self.categories, "category")):
             if wanted:
                 have = _key(str(stored.get(key) or ""))
-                if not any(_key(w) and (f" {_key(w)} " in f" {have} " or _key(w).replace(" ", "") in have.replace(" ", ""))
-                           for w in wanted):
+                if not any(_part_of(_key(w), have) for w in wanted):
                     return False
         return True
 
