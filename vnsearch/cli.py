@@ -170,10 +170,10 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
     segment (about 0.5 ms per article), which keeps searches fast. Another
     process writing to the index is waited for.
 
-    Library: SearchEngine(index_dir).add_paths(paths, strict=..., options=LoadOptions(FieldMap(map), tz))
+    Library: SearchEngine(index_dir).add_paths(paths, strict=..., map=[...], tz=...)
     """
     try:
-        options = LoadOptions(FieldMap(parse_map(maps)), tz)
+        LoadOptions(FieldMap(parse_map(maps)), tz)  # checked before anything is opened
     except (ValueError, DateError) as exc:
         raise UserError(str(exc)) from None
     if sum(1 for p in paths if str(p) == "-") > 1:
@@ -203,7 +203,7 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
 
     try:
         summary = engine.add_paths(list(paths), jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                                   strict=strict, options=options)
+                                   strict=strict, map=list(maps), tz=tz)
     finally:
         if bar is not None:
             bar.render_finish()

@@ -27,6 +27,7 @@ from vnsearch.errors import ArticleNotFound, IndexBusy, IndexDamaged, IndexNotFo
 from vnsearch.ingest.articles import Article, ArticleError, LoadOptions, LoadWarning, iter_files, load_path, load_paths
 from vnsearch.ingest.dates import order_within_days
 from vnsearch.ingest.export import ArticleFilter, export_records
+from vnsearch.ingest.fields import FieldMap, parse_map
 from vnsearch.lang.analysis import query_syllables, tokenize
 from vnsearch.lang.text import has_diacritics
 from vnsearch.search.highlight import Highlighter, Snippet
@@ -515,17 +516,23 @@ class SearchEngine:
                   on_progress: Callable[[Article], None] | None = None,
                   on_warning: Callable[[LoadWarning], None] | None = None,
                   strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY,
-                  options: LoadOptions | None = None) -> IndexSummary:
+                  map: Mapping[str, str] | Sequence[str] | None = None,  # the CLI's --map
+                  tz: str | None = None) -> IndexSummary:
         """Load .txt / .jsonl / .ndjson / .json / RSS / Atom files, directories or ``"-"`` (stdin) and index them.
 
-        ``options`` (:class:`~vnsearch.ingest.articles.LoadOptions`) maps other
-        sources' field names and sets the time zone of naive times.
+        ``map`` reads other sources' keys as ours: ``{"published": "date"}``
+        or ``["published=date"]`` (a key mapped to ``""`` is ignored); common
+        aliases are recognised without it. ``tz`` is the zone of times given
+        without an offset and of the days articles are filed under
+        (default Asia/Ho_Chi_Minh). A bad map or zone raises ValueError.
 
         ``strict=True``: each file is read in full first, and a file that gave
         any load warning is not indexed at all (not even its good records);
         it is listed in ``summary.rejected_files``. Files without warnings
         are indexed as usual. ``summary.load_warnings`` counts the warnings.
         """
+        pairs = [f"{k}={v}" for k, v in map.items()] if isinstance(map, Mapping) else list(map or ())
+        options = LoadOptions(FieldMap(parse_map(pairs)), tz)
         load_skipped = 0
         load_warnings = 0
         rejected: list[str] = []
