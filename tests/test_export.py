@@ -203,3 +203,19 @@ def test_an_index_made_before_times_were_stored_keeps_the_day(tmp_path, monkeypa
         assert b is not None and a is not None
         assert (b.date, b.time, a.date) == ("2021-04-26", "", "2021-04-25")
         assert [h.id for h in engine.search("Mới", since="2021-04-26")] == ["b"]
+
+
+def test_reindex_keeps_times_of_another_zone_and_refuses_a_damaged_index(tmp_path):
+    path = tmp_path / "ix"
+    with SearchEngine(path) as engine:
+        engine.add_paths([DATA / "baothu.atom"], tz="UTC", jobs=1, on_warning=lambda w: None)
+        before = articles_of(path)
+    assert before["baothu.example.vn-a84fc3b6c922fbec"]["time"] == "2021-04-26T02:15:00+00:00"
+    summary = SearchEngine.reindex(path, jobs=1)
+    assert summary.written == len(before)
+    assert articles_of(path) == before  # not moved to Vietnam time
+    for toc in path.glob("_MAIN_*.toc"):
+        toc.write_bytes(b"not a table of contents")
+    damaged = run("reindex", "-d", path)
+    assert damaged.exit_code == 2 and damaged.stderr.startswith(f"error: {path}: ")
+    assert "vnsearch index --rebuild" in damaged.stderr and "Traceback" not in damaged.output

@@ -26,7 +26,7 @@ from whoosh.writing import CLEAR
 from vnsearch.errors import ArticleNotFound, IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
 from vnsearch.ingest.articles import Article, ArticleError, LoadOptions, LoadWarning, iter_files, load_path, load_paths
 from vnsearch.ingest.dates import order_within_days
-from vnsearch.ingest.export import ArticleFilter, export_records
+from vnsearch.ingest.export import ArticleFilter, export_records, stored_article
 from vnsearch.ingest.fields import FieldMap, parse_map
 from vnsearch.lang.analysis import query_syllables, tokenize
 from vnsearch.lang.text import has_diacritics
@@ -969,7 +969,12 @@ class SearchEngine:
         from vnsearch.store import dump
 
         path = Path(path)
-        if not whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
+        hint = f"rebuild it from the original files: vnsearch index --rebuild --index-dir {path} PATH…"
+        try:
+            exists = whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
+        except _DAMAGE as exc:
+            raise IndexDamaged(f"{path}: the index cannot be read ({type(exc).__name__}: {exc}); {hint}") from exc
+        if not exists:
             raise IndexNotFound(f"no index at {path}")
         tmp = path.parent / f".{path.name}.reindex"
         if tmp.exists():
@@ -984,9 +989,14 @@ class SearchEngine:
 
         with dump.write_lock(path, INDEX_NAME, wait):
             try:
+                stored = dump.stored_articles(path, INDEX_NAME, unreadable)
+            except _DAMAGE as exc:
+                raise IndexDamaged(f"{path}: its stored articles cannot be read ({type(exc).__name__}: {exc}); "
+                                   f"{hint}") from exc
+            try:
                 with cls(tmp, create=True) as new:
-                    records = export_records(dump.stored_articles(path, INDEX_NAME, unreadable))
-                    summary = new.index_articles(records, jobs=jobs, on_progress=on_progress, on_warning=on_warning)
+                    articles = (stored_article(fields) for fields in stored)
+                    summary = new.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning)
                 dump.replace_files(tmp, path, cls._is_index_file, INDEX_NAME + "_WRITELOCK")
             except BaseException:
                 import shutil

@@ -9,16 +9,19 @@ the body's last line would not give it back by itself.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from vnsearch.ingest.articles import derive_credit
+from vnsearch.ingest.articles import Article, LoadOptions, derive_credit
+from vnsearch.ingest.fields import FieldMap
 from vnsearch.lang.text import fold_all
 
-__all__ = ["ArticleFilter", "export_record", "export_records", "write_jsonl"]
+__all__ = ["ArticleFilter", "export_record", "export_records", "stored_article", "write_jsonl"]
 
 _PUNCT = re.compile(r"[\W_]+")
 
@@ -80,6 +83,20 @@ def export_record(stored: Mapping[str, Any]) -> dict[str, str]:
     if credit and credit != derive_credit(body):
         record["credit"] = credit
     return record
+
+
+def stored_article(stored: Mapping[str, Any]) -> Article:
+    """The article an index stored, checked as a loaded one, its time kept in its own zone.
+
+    For rebuilding an index from itself: reading the record back with the
+    default zone would move the days of an index built with another ``--tz``.
+    """
+    record = export_record(stored)
+    options = LoadOptions(FieldMap(aliases=False))
+    if stored.get("time"):
+        with contextlib.suppress(ValueError):
+            options.zone = datetime.datetime.fromisoformat(str(stored["time"])).tzinfo or options.zone
+    return Article.from_dict(record, origin=str(stored.get("id", "")), options=options)
 
 
 def export_records(stored: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, str]]:

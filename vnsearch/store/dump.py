@@ -28,10 +28,16 @@ def stored_articles(path: str | os.PathLike[str], indexname: str,
                     on_error: Callable[[int, BaseException], None] | None = None) -> Iterator[dict[str, Any]]:
     """The stored fields of every live document, segment by segment, streamed.
 
-    A document whose stored fields cannot be read goes to *on_error* (its
-    number and the exception) and the others are still read.
+    The index is opened here, before the first article is asked for, so an
+    index that cannot be opened raises at the call. A document whose stored
+    fields cannot be read goes to *on_error* (its number and the exception)
+    and the others are still read.
     """
     ix = whoosh_index.open_dir(str(path), indexname=indexname)
+    return _read_all(ix, on_error)
+
+
+def _read_all(ix: Any, on_error: Callable[[int, BaseException], None] | None) -> Iterator[dict[str, Any]]:
     with ix.reader() as reader:
         for docnum in reader.all_doc_ids():
             try:
