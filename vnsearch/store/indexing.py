@@ -220,8 +220,6 @@ def add_prepared(writer, doc: dict) -> None:
     Every other field, and any writer but a plain single-segment one, takes
     Whoosh's own path.
     """
-    if "time" in doc and "time" not in writer.schema:
-        doc = {k: v for k, v in doc.items() if k != "time"}  # an index made before times were stored
     pool = getattr(writer, "pool", None)
     if type(writer) is not SegmentWriter or type(pool) is not PostingPool or not _plain_schema(writer.schema):
         writer.add_document(**doc)
