@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import feedparser  # type: ignore[import-untyped]
+import feedparser
 
 from vnsearch.ingest.articles import Article, LoadOptions, LoadWarning, UnknownKeys, WarningHandler, record_to_article
 
