@@ -86,7 +86,8 @@ def test_strict_reports_every_warning_of_every_file(tmp_path):
     one, two = d / "one.jsonl", d / "two.jsonl"
     assert res.stderr.splitlines() == [
         f"warning: {one}:1: id is a number (7); converted to the string '7'",
-        f"warning: {one}:2: invalid date '2026-13-45' (expected a real YYYY-MM-DD date); date dropped",
+        f"warning: {one}:2: invalid date '2026-13-45' (expected ISO 8601 such as 2021-04-26T08:33:41+07:00, RFC 2822, "
+        f"dd/mm/yyyy [HH:MM] or epoch seconds); date dropped",
         f"warning: {two}:1: record has no id; record skipped",
         f"error: --strict: 3 warning(s); not indexed: {one}, {two}",
     ]
@@ -164,14 +165,16 @@ def test_bad_input_end_to_end(tmp_path, monkeypatch):
         f"warning: {e}:1: invalid JSON: Unterminated string starting at (column 24)",
         f"warning: {e}:2: expected a JSON object, got array; record skipped",
         f"warning: {e}:3: id is a number (42); converted to the string '42'",
-        f"warning: {e}:4: invalid date '2026-13-45' (expected a real YYYY-MM-DD date); date dropped",
+        f"warning: {e}:4: invalid date '2026-13-45' (expected ISO 8601 such as 2021-04-26T08:33:41+07:00, RFC 2822, "
+        f"dd/mm/yyyy [HH:MM] or epoch seconds); date dropped",
         f"warning: {e}:5: record has no id; record skipped",
         f"warning: {e}:6: record has no text (title, sapo and body are all empty); record skipped",
         f"warning: {d / 'f_big.jsonl'}:1: article big: text longer than 2,000 characters; "
         f"only the first 2,000 are searchable",
     ]
     assert res.stdout.startswith("9 added, 0 replaced, 11 skipped in ")
-    assert res.stdout.rstrip().endswith("holds 9 articles.")
+    assert res.stdout.splitlines()[0].endswith("holds 9 articles.")
+    assert res.stdout.splitlines()[1] == f"{d}: read 8 file(s) (6 .jsonl, 2 .txt)"
     expected = ["42", "baddate", "big", "bom", "crlf1", "crlf2", "ctrl", "emoji", "nfd"]
     assert ids_in(index) == expected
     with SearchEngine(index, create=False) as engine:

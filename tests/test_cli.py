@@ -264,7 +264,7 @@ def test_show_json(ix):
     article = json.loads(result.stdout)
     assert article["id"] == SEED_000
     assert article["date"] == "2026-03-07"
-    assert "Quảng Đông" in article["lead"] + article["body"]
+    assert "Quảng Đông" in article["sapo"] + article["body"]
 
 
 def test_show_unknown_id_exits_1(ix):

@@ -27,6 +27,8 @@ LIBRARY = {
     "stats": SearchEngine.stats,
     "check": SearchEngine.check,
     "restore": SearchEngine.restoration,
+    "export": SearchEngine.export,
+    "reindex": SearchEngine.reindex,
 }
 # Options that choose how the CLI prints or which index it opens, not what is computed;
 # the README's table names the library form of each (to_dict, snippet_html, callbacks, the path).

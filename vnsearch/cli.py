@@ -22,7 +22,11 @@ from typing import Any
 import click
 
 from vnsearch.errors import IndexNotFound, VnsearchError
-from vnsearch.ingest.articles import LoadWarning, iter_files
+from vnsearch.ingest.articles import LoadOptions, LoadWarning, iter_files
+from vnsearch.ingest.dates import DateError
+from vnsearch.ingest.export import export_record, write_jsonl
+from vnsearch.ingest.fields import FieldMap, parse_map
+from vnsearch.ingest.walking import walk
 from vnsearch.results import SearchResults
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
@@ -116,6 +120,8 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
         for f in iter_files(path, on_warning=lambda w: None):
             name = f.name.lower()
             try:
+                if name.endswith((".json", ".xml", ".rss", ".atom")):
+                    continue  # no cheap count: the bar shows the rate without a total
                 if name.endswith(".txt"):
                     total += 1
                 elif name.endswith(".gz"):
@@ -138,10 +144,21 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no warnings, only the summary.")
 @click.option("--strict", is_flag=True,
               help="A file with any warning is not indexed at all (the others are); exit 2 if any warning.")
+@click.option("--map", "maps", metavar="KEY=FIELD", multiple=True,
+              help="Read the input's KEY as FIELD (id, title, sapo, body, date, source, url, category, credit); "
+                   "KEY= ignores a key. Repeatable: --map published=date --map summary=sapo.")
+@click.option("--tz", metavar="ZONE", default=None,
+              help="Time zone of times given without an offset, and of the days articles are filed under "
+                   "[default: Asia/Ho_Chi_Minh].")
 @wait_option
 def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int | None, quiet: bool,
-              wait: float, strict: bool) -> None:
-    """Add articles from PATHS (.txt, .jsonl, .jsonl.gz files or directories).
+              wait: float, strict: bool, maps: tuple[str, ...], tz: str | None) -> None:
+    """Add articles from PATHS: .txt, .jsonl/.ndjson (.gz too), .json, RSS/Atom (.xml, .rss, .atom)
+    files, directories, or - for JSON Lines on standard input.
+
+    Dates may be ISO 8601 (with or without time and offset), RFC 2822 (RSS),
+    dd/mm/yyyy [HH:MM] or epoch seconds; common field names of other sources
+    (published, summary, link, …) are recognised, others mapped with --map.
 
     An article whose id is already indexed is replaced; one whose content has
     not changed is left alone, so re-running on the same input is quick.
@@ -154,8 +171,15 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
     segment (about 0.5 ms per article), which keeps searches fast. Another
     process writing to the index is waited for.
 
-    Library: SearchEngine(index_dir).add_paths(paths, strict=...)
+    Library: SearchEngine(index_dir).add_paths(paths, strict=..., map=[...], tz=...)
     """
+    try:
+        LoadOptions(FieldMap(parse_map(maps)), tz)  # checked before anything is opened
+    except (ValueError, DateError) as exc:
+        raise UserError(str(exc)) from None
+    if sum(1 for p in paths if str(p) == "-") > 1:
+        raise UserError("standard input (-) can be read only once")
+    walks = [walk(path).summary(path) for path in paths if path.is_dir()]
     engine = _open(index_dir, create=True, rebuild=rebuild, wait=wait)
     warnings: list[LoadWarning] = []
 
@@ -180,12 +204,14 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
 
     try:
         summary = engine.add_paths(list(paths), jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                                   strict=strict)
+                                   strict=strict, map=list(maps), tz=tz)
     finally:
         if bar is not None:
             bar.render_finish()
     elapsed = time.monotonic() - started
     click.echo(f"{summary} in {elapsed:.1f} s; the index at {engine.path} holds {len(engine)} articles.")
+    for line in walks:
+        click.echo(safe(line))
     engine.close()
     if strict and summary.load_warnings:
         rejected = summary.rejected_files
@@ -214,7 +240,7 @@ def _print_hits(results: SearchResults, color: bool, as_html: bool) -> None:
     # With --html every field from the index is HTML-escaped, not only the snippet.
     esc = html.escape if as_html else (lambda t: t)
     for hit in results:
-        meta = esc(safe(" · ".join(x for x in (hit.date or "undated", hit.display_source) if x)))
+        meta = esc(safe(" · ".join(x for x in (_when(hit.date, hit.time) or "undated", hit.display_source) if x)))
         title = hit.title_snippet.html() if as_html else _highlighted(hit.title_snippet, color)
         click.echo(f"{_style(f'{hit.rank:>2}.', color, fg='cyan')} {title}")
         click.echo(f"    {_style(meta, color, dim=True)}  {_style(esc(safe(hit.id)), color, dim=True)}")
@@ -428,13 +454,14 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
     if article is None:
         click.echo(f"No article with id {article_id!r}.", err=True)
         sys.exit(EXIT_NOT_FOUND)
-    if as_json:
-        click.echo(json.dumps(article.to_dict(), ensure_ascii=False))
+    if as_json:  # the keys `vnsearch export` writes and `vnsearch index` reads
+        fields = article.to_dict()
+        click.echo(json.dumps(export_record(fields), ensure_ascii=False))
         return
     color = sys.stdout.isatty()
     click.echo(_style(article.title, color, bold=True))
-    meta = [article.date or "undated", article.source, f"credit: {article.credit}" if article.credit else "",
-            article.category, article.url]
+    meta = [_when(article.date, article.time) or "undated", article.source,
+            f"credit: {article.credit}" if article.credit else "", article.category, article.url]
     click.echo(_style(" · ".join(m for m in meta if m), color, dim=True))
     click.echo()
     for part in (article.lead, article.body):
@@ -501,8 +528,75 @@ def check_cmd(index_dir: Path | None) -> None:
     engine.close()
     if problems:
         raise UserError(f"{engine.path}: {'; '.join(problems)}; "
-                        f"rebuild it with: vnsearch index --rebuild --index-dir {engine.path} PATH…")
+                        f"rebuild it with: vnsearch reindex --index-dir {engine.path} "
+                        f"(or: vnsearch index --rebuild --index-dir {engine.path} PATH…)")
     click.echo(f"OK: the index at {engine.path} holds {count} articles, all readable.")
+
+
+# -- export, reindex (getting the archive back out) ------------------------------
+
+def _when(date: str, time: str) -> str:
+    """"2021-04-26 08:33" when the time is known, else the day."""
+    return f"{date} {time[11:16]}" if date and len(time) >= 16 else date
+
+
+@main.command("export")
+@index_dir_option
+@click.option("--since", metavar="DATE", default=None, help="Only articles dated from the start of DATE.")
+@click.option("--until", metavar="DATE", default=None, help="Only articles dated up to the end of DATE.")
+@click.option("--source", "sources", metavar="NAME", multiple=True, help="Only this source (as in search).")
+@click.option("--category", "categories", metavar="NAME", multiple=True, help="Only this category (as in search).")
+def export_cmd(index_dir: Path | None, since: str | None, until: str | None, sources: tuple[str, ...],
+               categories: tuple[str, ...]) -> None:
+    """Write every stored article to standard output as JSON Lines, in the input's own keys.
+
+    The records load back unchanged: vnsearch export > archive.jsonl, then
+    vnsearch index archive.jsonl (or vnsearch export | vnsearch index -d new -).
+    The time goes in "date" when known; a title the index made up is left out.
+
+    Library: SearchEngine(index_dir).export(since=…, until=…, source=…, category=…)
+    """
+    engine = _open(index_dir, create=False)
+    try:
+        records = engine.export(since=since, until=until, source=list(sources) or None,
+                                category=list(categories) or None)
+        count = write_jsonl(records, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    except QueryError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        engine.close()
+    click.echo(f"{count} articles exported.", err=True)
+
+
+@main.command("reindex")
+@index_dir_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for word segmentation [default: all cores].")
+@click.option("--quiet", "-q", is_flag=True, help="No warnings, only the summary.")
+@wait_option
+def reindex_cmd(index_dir: Path | None, jobs: int | None, quiet: bool, wait: float) -> None:
+    """Rebuild the index from its own stored articles, in this version's format.
+
+    For an index written by another version of vnsearch, or after a change
+    in how text is analysed: no original files are needed. The new index is
+    built beside the old one and replaces it only when complete.
+
+    Library: SearchEngine.reindex(index_dir)
+    """
+    path = index_dir or default_index_dir()
+
+    def on_warning(w: LoadWarning) -> None:
+        if not quiet:
+            click.echo(f"warning: {safe(str(w))}", err=True)
+
+    started = time.monotonic()
+    try:
+        summary = SearchEngine.reindex(path, jobs=jobs, on_warning=on_warning, wait=wait)
+    except VnsearchError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"rebuilt {path} from its stored articles: {summary.written} articles, {summary.skipped} skipped, "
+               f"in {time.monotonic() - started:.1f} s.")
 
 
 # -- serve (the HTTP server; its stack is imported only here, so the other commands start fast) --

@@ -28,16 +28,19 @@ from typing import Any
 
 from vnsearch.errors import ArticleNotFound
 from vnsearch.ingest.articles import Article, LoadWarning
+from vnsearch.ingest.dates import order_within_days
+from vnsearch.ingest.export import ArticleFilter, export_records
 from vnsearch.lang.analysis import query_syllables
 from vnsearch.results import Hit, SearchResults
 from vnsearch.search import related
 from vnsearch.search import suggest as suggesting
 from vnsearch.search.collect import collect, own_hits_fit
 from vnsearch.search.options import search_options
-from vnsearch.search.query import ParsedQuery, QueryError, parse_query
+from vnsearch.search.query import ParsedQuery, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams
 from vnsearch.search.view import SnapshotView
+from vnsearch.store import dump
 from vnsearch.store.directory import INDEX_NAME, IndexStore
 from vnsearch.store.indexing import IndexSummary
 from vnsearch.store.snapshot import Snapshot
@@ -198,8 +201,16 @@ class SearchEngine:
     def add_paths(self, paths: Sequence[str | os.PathLike[str]], jobs: int | None = None,
                   on_progress: Callable[[Article], None] | None = None,
                   on_warning: Callable[[LoadWarning], None] | None = None,
-                  strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
-        """Load .txt / .jsonl / .jsonl.gz files or directories and index them.
+                  strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY,
+                  map: Mapping[str, str] | Sequence[str] | None = None,
+                  tz: str | None = None) -> IndexSummary:
+        """Load .txt / .jsonl / .ndjson / .json / RSS / Atom files, directories or ``"-"`` (stdin) and index them.
+
+        ``map`` reads other sources' keys as ours: ``{"published": "date"}``
+        or ``["published=date"]`` (a key mapped to ``""`` is ignored); common
+        aliases are recognised without it. ``tz`` is the zone of times given
+        without an offset and of the days articles are filed under
+        (default Asia/Ho_Chi_Minh). A bad map or zone raises ValueError.
 
         ``strict=True``: each file is read in full first, and a file that gave
         any load warning is not indexed at all (not even its good records);
@@ -208,7 +219,7 @@ class SearchEngine:
         """
         with self._write_lock:
             return index_paths(self._store, paths, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                               strict=strict, commit_every=commit_every)
+                               strict=strict, commit_every=commit_every, map=map, tz=tz)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were found and deleted."""
@@ -302,6 +313,10 @@ class SearchEngine:
         with self._reading() as view:
             results, shown = collect(view, parsed, limit, offset, snippet_chars, sort, facets, filters,
                                      decay, collapse)
+        if sort != "relevance":  # the index sorts by day; the stored times order a page's hits within a day
+            results[:] = order_within_days(list(results), sort == "newest", lambda h: h.date, lambda h: h.time)
+            for i, hit in enumerate(results):
+                hit.rank = offset + i + 1
         if suggest:
             # The hits' text is read for the restoration when they are the top
             # relevance hits for the query alone; otherwise it searches again.
@@ -359,11 +374,46 @@ class SearchEngine:
             "dated": len(dates),
         }
 
+    # -- getting the archive back out ---------------------------------------------
+
+    def export(self, *, since: str | None = None, until: str | None = None,
+               source: str | Sequence[str] | None = None,
+               category: str | Sequence[str] | None = None) -> Iterator[dict[str, str]]:
+        """Every stored article (or those the filters keep) as an input record, streamed, in index order.
+
+        Records carry the input's own keys (``sapo``, not ``lead``; see
+        :func:`vnsearch.ingest.export.export_record`), so ``export`` then
+        ``add_articles`` gives the same articles. The filters work as in
+        :meth:`search` (days; source and category case-, accent- and
+        punctuation-insensitive, part of the name will do). The whole export
+        reads one snapshot, whatever is committed meanwhile.
+        """
+        keep = ArticleFilter(since=date_range(since, "since")[0] if since is not None else None,
+                             until=date_range(until, "until")[1] if until is not None else None,
+                             sources=[source] if isinstance(source, str) else source,
+                             categories=[category] if isinstance(category, str) else category)
+        with self._reading() as view:
+            yield from export_records(f for f in view.snapshot.all_stored() if keep(f))
+
+    @classmethod
+    def reindex(cls, path: str | os.PathLike[str], jobs: int | None = None,
+                on_progress: Callable[[Article], None] | None = None,
+                on_warning: Callable[[LoadWarning], None] | None = None,
+                wait: float | None = DEFAULT_WAIT) -> IndexSummary:
+        """Rebuild the index at *path* from its own stored articles, in this version's format.
+
+        Works on an index another version wrote, as long as its stored
+        articles can be read: the rebuild the version check asks for needs no
+        original files. The new index is built beside the old one and takes
+        its place only when complete; the old one is locked meanwhile.
+        """
+        return dump.reindex(Path(path), jobs=jobs, on_progress=on_progress, on_warning=on_warning, wait=wait)
+
 
 def _article_from_fields(fields: Mapping[str, Any]) -> Article:
     return Article(
         id=fields["id"], title=fields.get("title", ""), lead=fields.get("lead", ""),
         body=fields.get("body", ""), date=fields.get("date", "") or "", source=fields.get("source", ""),
         url=fields.get("url", ""), category=fields.get("category", ""), credit=fields.get("credit", ""),
-        title_derived=bool(fields.get("title_derived", False)),
+        title_derived=bool(fields.get("title_derived", False)), time=fields.get("time", "") or "",
     )

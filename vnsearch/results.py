@@ -36,6 +36,7 @@ class Hit:
     title_highlights: list[tuple[int, int]]
     title_derived: bool = False
     similar_ids: list[str] = field(default_factory=list)  # near-copies collapsed into this hit
+    time: str = ""  # "2021-04-26T08:33:41+07:00" when the source gave a time
 
     @property
     def snippet_obj(self) -> Snippet:
@@ -59,6 +60,7 @@ class Hit:
             "score": round(self.score, 4),
             "title": self.title,
             "date": self.date,
+            **({"time": self.time} if self.time else {}),
             "source": self.display_source,
             "url": self.url,
             "snippet": self.snippet,

@@ -6,13 +6,19 @@ and the loader moves on to the next record.  Text is kept as the source wrote it
 (no Unicode normalisation) because highlighting needs the original characters;
 the analyzer normalises its own copy.
 
-Supported inputs: ``.txt`` (one article per file), ``.jsonl`` and
-``.jsonl.gz`` (one JSON object per line), and directories holding them.
+Supported inputs: ``.txt`` (one article per file), ``.jsonl``/``.ndjson``
+(``.gz`` too; one JSON object per line), ``.json`` (an array of articles or
+one article), RSS and Atom feeds (``.xml``, ``.rss``, ``.atom``), standard
+input (``-``: JSON Lines), and directories holding them (see
+:mod:`vnsearch.ingest.walking` for what a walk skips).  Field names of other
+sources are read through :mod:`vnsearch.ingest.fields`, dates through
+:mod:`vnsearch.ingest.dates`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import gzip
 import json
@@ -20,16 +26,19 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from vnsearch.errors import ArticleError
+from vnsearch.ingest.dates import DateError, parse_when, zone
+from vnsearch.ingest.fields import FIELDS, FieldMap
 
 __all__ = [
     "Article",
     "ArticleError",
+    "LoadOptions",
     "LoadWarning",
     "derive_title",
     "parse_text_article",
@@ -42,8 +51,7 @@ _BOM = "\ufeff"
 # Control characters (C0, DEL, C1) except \t and \n, plus lone surrogates that
 # a JSON "\ud800" escape can produce and that no encoder can write back out.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_TEXT_FIELDS = ("id", "title", "sapo", "body", "date", "source", "url", "category")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TEXT_FIELDS = FIELDS
 # " date 2026-03-07 First paragraph..." at the top of a .txt article.
 _DATE_LINE = re.compile(r"date\s+(\d{4}-\d{2}-\d{2})(?:\s+(.*))?", re.IGNORECASE | re.DOTALL)
 # "Theo Reuters" / "(Theo VnExpress)": a short credit line, not a sentence
@@ -54,7 +62,10 @@ _SENTENCE_END = re.compile(r"[.?!](?=\s)|…")
 # Words before a "." that do not end a sentence ("TP. HCM", "PGS. TS. ...").
 _ABBREVIATIONS = {"TP", "Tp", "PGS", "GS", "TS", "ThS", "BS", "NXB", "TT", "Mr", "Mrs", "Ms", "Dr", "St", "Jr"}
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
-_SUFFIXES = (".jsonl.gz", ".jsonl", ".txt")
+_JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+_FEED_SUFFIXES = (".xml", ".rss", ".atom")
+_SUFFIXES = (".txt", ".json", *_JSONL_SUFFIXES, *_FEED_SUFFIXES)
+STDIN = "-"
 
 
 @dataclass
@@ -65,13 +76,37 @@ class LoadWarning:
     line: int | None
     message: str
     fatal: bool = field(default=True, compare=False)  # False: the record was kept (a numeric id, a dropped date)
+    item: int | None = field(default=None, compare=False)  # a feed's item number (from 1), feeds having no lines
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
+        if self.item is not None:
+            where += f": item {self.item}"
         return f"{where}: {self.message}"
 
 
 WarningHandler = Callable[[LoadWarning], None]
+
+
+@dataclass
+class LoadOptions:
+    """How to read other sources: their field names and the zone of their times.
+
+    ``fields`` maps a source's keys to ours (``FieldMap({"published": "date"})``);
+    ``tz`` is the IANA zone naive times are read in and every time is
+    converted to (Asia/Ho_Chi_Minh by default).
+    """
+
+    fields: FieldMap = field(default_factory=FieldMap)
+    tz: str | None = None
+    # Ids of feed items read so far in one load: the same item in two feeds is read once.
+    seen_ids: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.zone = zone(self.tz)  # raises DateError for an unknown zone, before any file is read
+
+
+_DEFAULT_OPTIONS = LoadOptions()
 
 
 @dataclass
@@ -82,7 +117,7 @@ class Article:
     title: str = ""
     lead: str = ""
     body: str = ""
-    date: str = ""  # "YYYY-MM-DD" or ""
+    date: str = ""  # "YYYY-MM-DD" or "" (the day in the index's zone)
     source: str = ""
     url: str = ""
     category: str = ""
@@ -90,6 +125,7 @@ class Article:
     title_derived: bool = False
     headings: list[str] = field(default_factory=list)
     origin: str = ""  # "path:line" where it came from, for messages
+    time: str = ""  # "YYYY-MM-DDTHH:MM:SS+07:00" when the source gave a time, else ""
 
     @classmethod
     def from_dict(
@@ -97,61 +133,102 @@ class Article:
         d: Mapping[str, Any],
         origin: str = "",
         warn: Callable[[str], None] | None = None,
+        options: LoadOptions | None = None,
+        unknown: Callable[[list[str]], None] | None = None,
     ) -> Article:
         """Build an article from a JSON-style record (``sapo`` is the lead).
 
-        One validation path for every source, so a .txt article and a JSONL
-        record obey the same rules.  Fatal problems raise :class:`ArticleError`;
-        problems the record survives (a numeric id, a bad date) go to ``warn``,
-        and only once the record is known to be accepted.  ``null`` counts as
-        a missing key; unknown keys are ignored.
+        One validation path for every source, so a .txt article, a JSONL
+        record and a feed item obey the same rules.  Keys are read through
+        ``options.fields`` (the user's map, then common aliases such as
+        ``published`` or ``summary``); the keys neither knows go to
+        ``unknown``.  Fatal problems raise :class:`ArticleError`; problems the
+        record survives (a numeric id, a bad date) go to ``warn``, and only
+        once the record is known to be accepted.  ``null`` counts as a missing key.
         """
         if not isinstance(d, Mapping):
             raise ArticleError(f"expected a JSON object, got {_json_type(d)}")
+        options = options or _DEFAULT_OPTIONS
+        raw, unknown_keys, keys = options.fields.resolve(d)
         notes: list[str] = []
         values: dict[str, str] = {}
         for key in _TEXT_FIELDS:
-            value = d.get(key)
+            value = raw.get(key)
             if value is None:
                 value = ""
             elif key == "id" and type(value) is int:
                 notes.append(f"id is a number ({value}); converted to the string {str(value)!r}")
                 value = str(value)
+            elif key == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = repr(value)  # epoch seconds; read below
+            elif key in ("category", "credit") and isinstance(value, list) and all(isinstance(v, str) for v in value):
+                value = ", ".join(v.strip() for v in value if v.strip())  # tags, authors
             elif not isinstance(value, str):
-                raise ArticleError(f"field {key!r} must be a string, got {_json_type(value)}")
+                if keys[key] == key:
+                    raise ArticleError(f"field {key!r} must be a string, got {_json_type(value)}")
+                # Another source's key read as ours ("tags" as category): its shape is theirs to choose.
+                notes.append(f"key {keys[key]!r} (read as {key}) is {_json_type(value)}, not a string; ignored")
+                value = ""
             values[key] = _clean(value)
         if not values["id"]:
             raise ArticleError("record has no id")
         if not (values["title"] or values["sapo"] or values["body"]):
             raise ArticleError("record has no text (title, sapo and body are all empty)")
-        date = values["date"]
-        if date and not _is_real_date(date):
-            notes.append(f"invalid date {date!r} (expected a real YYYY-MM-DD date); date dropped")
-            date = ""
+        date = time = ""
+        if values["date"]:
+            try:
+                when = parse_when(values["date"], options.zone)
+                date, time = when.day, when.time
+            except DateError as e:
+                notes.append(f"{e}; date dropped")
         if warn is not None:
             for note in notes:
                 warn(note)
+        if unknown is not None and unknown_keys:
+            unknown(unknown_keys)
 
         title, lead, body = values["title"], values["sapo"], values["body"]
-        body_lines = [line.strip() for line in body.split("\n") if line.strip()]
-        credit = _CREDIT.fullmatch(body_lines[-1]) if body_lines else None
+        credit = values["credit"] or derive_credit(body)
         return cls(
             id=values["id"],
             title=title or derive_title(lead or body),
             lead=lead,
             body=body,
             date=date,
+            time=time,
             source=values["source"],
             url=values["url"],
             category=values["category"],
-            credit=credit.group(2).strip() if credit else "",
+            credit=credit,
             title_derived=not title,
             origin=origin,
         )
 
+    def revalidated(self) -> Article:
+        """This article passed through :meth:`from_dict` again: checked and cleaned as a loaded one.
+
+        For articles built in code.  Its time (if any) is read in its own
+        offset, so an article loaded with another ``--tz`` keeps its day.
+        """
+        data = self.to_dict()
+        data["sapo"] = data.pop("lead", "")
+        data["date"] = self.time or self.date
+        options = LoadOptions(FieldMap(aliases=False))
+        if self.time:
+            with contextlib.suppress(ValueError):
+                options.zone = datetime.datetime.fromisoformat(self.time).tzinfo or options.zone
+        return Article.from_dict(data, origin=self.origin, warn=lambda message: None, options=options)
+
     def to_dict(self) -> dict[str, Any]:
         """All fields as a plain JSON-serialisable dict (for storage and debugging)."""
         return asdict(self)
+
+
+def derive_credit(body: str) -> str:
+    """Who the body credits in its last line ("Theo Reuters" → "Reuters"), or ""."""
+    body_lines = [line.strip() for line in body.split("\n") if line.strip()]
+    credit = _CREDIT.fullmatch(body_lines[-1]) if body_lines else None
+    return credit.group(2).strip() if credit else ""
 
 
 def derive_title(text: str, limit: int = 120) -> str:
@@ -187,6 +264,7 @@ def parse_text_article(
     article_id: str,
     origin: str = "",
     warn: Callable[[str], None] | None = None,
+    options: LoadOptions | None = None,
 ) -> Article:
     """Parse one .txt article (the format of ``seeds/*.txt``).
 
@@ -205,7 +283,7 @@ def parse_text_article(
     if not paragraphs:
         raise ArticleError("no text")
     record = {"id": article_id, "sapo": paragraphs[0], "body": "\n".join(paragraphs[1:]), "date": date}
-    article = Article.from_dict(record, origin=origin, warn=warn)
+    article = Article.from_dict(record, origin=origin, warn=warn, options=options)
     # Only here: in scraped JSONL bodies all-caps lines are mostly bylines ("VOV", "M.P").
     article.headings = [line for line in paragraphs[1:] if _is_heading(line)]
     return article
@@ -215,60 +293,109 @@ def iter_files(path: str | os.PathLike[str], on_warning: WarningHandler | None =
     """The files :func:`load_path` would read, so callers can count or list them first.
 
     A directory is walked recursively in sorted order (stable ids and test
-    output); files of other types are ignored.  A file given directly is
-    yielded only if its type is supported.
+    output), leaving out hidden, build and tool folders and files of other
+    types (:func:`vnsearch.ingest.walking.walk` also says how many of which).
+    A file given directly is yielded only if its type is supported.
     """
+    from vnsearch.ingest.walking import walk
+
     root = Path(path)
     if root.is_dir():
-        report = on_warning or _print_warning
-
-        def walk_error(e: OSError) -> None:
-            report(LoadWarning(str(e.filename or root), None, f"cannot read directory: {_reason(e)}"))
-
-        found = [
-            Path(dirpath, name)
-            for dirpath, _dirs, names in os.walk(root, onerror=walk_error)
-            for name in names
-            if _is_supported(name)
-        ]
-        yield from sorted(found, key=lambda p: p.relative_to(root).parts)
+        yield from walk(root, on_warning or _print_warning).files
     elif root.is_file() and _is_supported(root.name):
         yield root
 
 
-def load_path(path: str | os.PathLike[str], on_warning: WarningHandler | None = None) -> Iterator[Article]:
-    """Yield every good article in a file or directory; report the bad ones and go on.
+def load_path(path: str | os.PathLike[str], on_warning: WarningHandler | None = None,
+              options: LoadOptions | None = None) -> Iterator[Article]:
+    """Yield every good article in a file or directory (``"-"``: standard input); report the bad ones.
 
     Without ``on_warning`` each warning is printed to stderr as
     ``warning: path:line: message`` so problems are never silently lost.
+    ``options`` carries a field map and a time zone (see :class:`LoadOptions`).
     """
     report = on_warning or _print_warning
+    options = options or _DEFAULT_OPTIONS
+    if options is _DEFAULT_OPTIONS:
+        options = LoadOptions()  # a load's own set of feed ids seen
+    if str(path) == STDIN:
+        yield from _load_stream(sys.stdin.buffer, "<stdin>", report, options)
+        return
     p = Path(path)
     if not p.exists():
         report(LoadWarning(str(path), None, "no such file or directory"))
         return
     if not p.is_dir() and not _is_supported(p.name):
-        report(LoadWarning(str(path), None, "not a .txt, .jsonl or .jsonl.gz file; skipped"))
+        report(LoadWarning(str(path), None, f"not a {_kinds()} file; skipped"))
         return
     for file in iter_files(p, report):
-        if file.name.lower().endswith(".txt"):
-            article = _load_text_file(file, report)
-            if article is not None:
-                yield article
-        else:
-            yield from _load_jsonl(file, report)
+        yield from _load_file(file, report, options)
 
 
-def load_paths(paths: Iterable[str | os.PathLike[str]], on_warning: WarningHandler | None = None) -> Iterator[Article]:
-    """:func:`load_path` over several inputs, in the order given."""
+def load_paths(paths: Iterable[str | os.PathLike[str]], on_warning: WarningHandler | None = None,
+               options: LoadOptions | None = None) -> Iterator[Article]:
+    """:func:`load_path` over several inputs, in the order given (a feed item in two of them read once)."""
+    options = dataclasses.replace(options or _DEFAULT_OPTIONS, seen_ids=set())
     for path in paths:
-        yield from load_path(path, on_warning)
+        yield from load_path(path, on_warning, options)
 
 
 # --- readers ---------------------------------------------------------------
 
 
-def _load_text_file(path: Path, report: WarningHandler) -> Article | None:
+def _load_file(file: Path, report: WarningHandler, options: LoadOptions) -> Iterator[Article]:
+    lower = file.name.lower()
+    if lower.endswith(".txt"):
+        article = _load_text_file(file, report, options)
+        if article is not None:
+            yield article
+    elif lower.endswith(_FEED_SUFFIXES):
+        from vnsearch.ingest.feeds import load_feed
+
+        yield from load_feed(file, report, options)
+    elif lower.endswith(".json"):
+        from vnsearch.ingest.jsonfile import load_json
+
+        yield from load_json(file, report, options)
+    else:
+        yield from _load_jsonl(file, report, options)
+
+
+class UnknownKeys:
+    """Reports each key a file's records use that is neither a field, an alias nor mapped: once per file."""
+
+    def __init__(self, name: str, report: WarningHandler) -> None:
+        self.name = name
+        self.report = report
+        self.seen: set[str] = set()
+
+    def at(self, line: int | None, item: int | None = None) -> Callable[[list[str]], None]:
+        def note(keys: list[str]) -> None:
+            new = [k for k in keys if k not in self.seen]
+            if new:
+                self.seen.update(new)
+                listed = ", ".join(repr(k) for k in new)
+                self.report(LoadWarning(self.name, line, f"unknown key(s) {listed} ignored in this file; "
+                                                         f"map with --map KEY=FIELD (or KEY= to ignore)",
+                                        fatal=False, item=item))
+        return note
+
+
+def record_to_article(record: Any, name: str, line: int | None, report: WarningHandler, options: LoadOptions,
+                      unknown: UnknownKeys, item: int | None = None) -> Article | None:
+    """One decoded record as an article, or None after a warning naming file and line (or item)."""
+    origin = f"{name}:{line}" if line is not None else (f"{name}#{item}" if item is not None else name)
+    try:
+        return Article.from_dict(
+            record, origin=origin, options=options, unknown=unknown.at(line, item),
+            warn=lambda m: report(LoadWarning(name, line, m, fatal=False, item=item)),
+        )
+    except ArticleError as e:
+        report(LoadWarning(name, line, f"{e}; record skipped", item=item))
+        return None
+
+
+def _load_text_file(path: Path, report: WarningHandler, options: LoadOptions) -> Article | None:
     name = str(path)
     try:
         data = path.read_bytes()
@@ -291,20 +418,33 @@ def _load_text_file(path: Path, report: WarningHandler) -> Article | None:
     stem = path.name[: -len(".txt")]
     try:
         return parse_text_article(text, stem, origin=name,
-                                  warn=lambda m: report(LoadWarning(name, None, m, fatal=False)))
+                                  warn=lambda m: report(LoadWarning(name, None, m, fatal=False)), options=options)
     except ArticleError as e:
         report(LoadWarning(name, None, f"{e}; file skipped"))
         return None
 
 
-def _load_jsonl(path: Path, report: WarningHandler) -> Iterator[Article]:
+def _load_jsonl(path: Path, report: WarningHandler, options: LoadOptions) -> Iterator[Article]:
     name = str(path)
     with contextlib.closing(_read_lines(path, path.name.lower().endswith(".gz"))) as lines:
-        yield from _parse_lines(lines, name, report)
+        yield from _parse_lines(lines, name, report, options)
 
 
-def _parse_lines(lines: Iterator[tuple[int, bytes]], name: str, report: WarningHandler) -> Iterator[Article]:
+def _load_stream(stream: BinaryIO, name: str, report: WarningHandler, options: LoadOptions) -> Iterator[Article]:
+    """JSON Lines from a pipe; a stream whose first character is ``[`` is one JSON array."""
+    first = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+    if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        from vnsearch.ingest.jsonfile import parse_json_text
+
+        yield from parse_json_text(stream.read(), name, report, options)
+        return
+    yield from _parse_lines(enumerate(stream, 1), name, report, options)
+
+
+def _parse_lines(lines: Iterator[tuple[int, bytes]], name: str, report: WarningHandler,
+                 options: LoadOptions) -> Iterator[Article]:
     lineno = 0
+    unknown = UnknownKeys(name, report)
     while True:
         # Only reading is guarded: a damaged file ends the loop, keeping what came before.
         try:
@@ -317,18 +457,18 @@ def _parse_lines(lines: Iterator[tuple[int, bytes]], name: str, report: WarningH
         except OSError as e:
             report(LoadWarning(name, lineno + 1 if lineno else None, f"cannot read file: {_reason(e)}"))
             return
-        article = _parse_json_line(raw, name, lineno, report)
+        article = _parse_json_line(raw, name, lineno, report, options, unknown)
         if article is not None:
             yield article
 
 
-def _read_lines(path: Path, gz: bool) -> Iterator[tuple[int, bytes]]:
+def _read_lines(path: Path, gz: bool) -> Generator[tuple[int, bytes], None, None]:
     with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
-        for lineno, raw in enumerate(fh, 1):
-            yield lineno, raw
+        yield from enumerate(fh, 1)
 
 
-def _parse_json_line(raw: bytes, name: str, lineno: int, report: WarningHandler) -> Article | None:
+def _parse_json_line(raw: bytes, name: str, lineno: int, report: WarningHandler, options: LoadOptions,
+                     unknown: UnknownKeys) -> Article | None:
     raw = raw.rstrip(b"\r\n")
     if lineno == 1:
         raw = raw.removeprefix(_BOM.encode())
@@ -348,13 +488,7 @@ def _parse_json_line(raw: bytes, name: str, lineno: int, report: WarningHandler)
     except (ValueError, RecursionError) as e:  # e.g. an integer too long, nesting too deep
         report(LoadWarning(name, lineno, f"invalid JSON: {e}"))
         return None
-    try:
-        return Article.from_dict(
-            record, origin=f"{name}:{lineno}", warn=lambda m: report(LoadWarning(name, lineno, m, fatal=False))
-        )
-    except ArticleError as e:
-        report(LoadWarning(name, lineno, f"{e}; record skipped"))
-        return None
+    return record_to_article(record, name, lineno, report, options, unknown)
 
 
 # --- helpers ---------------------------------------------------------------
@@ -365,16 +499,6 @@ def _clean(value: str) -> str:
     return _CONTROL.sub("", value).strip()
 
 
-def _is_real_date(value: str) -> bool:
-    if not _ISO_DATE.fullmatch(value):
-        return False
-    try:
-        datetime.date(int(value[:4]), int(value[5:7]), int(value[8:]))
-    except ValueError:
-        return False
-    return True
-
-
 def _is_heading(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
@@ -382,11 +506,17 @@ def _is_heading(line: str) -> bool:
 
 def _is_abbreviation(before: str) -> bool:
     word = re.search(r"\w+$", before)
-    return bool(word) and (word.group() in _ABBREVIATIONS or (len(word.group()) == 1 and word.group().isupper()))
+    if word is None:
+        return False
+    return word.group() in _ABBREVIATIONS or (len(word.group()) == 1 and word.group().isupper())
 
 
 def _is_supported(name: str) -> bool:
     return name.lower().endswith(_SUFFIXES)
+
+
+def _kinds() -> str:
+    return ", ".join(_SUFFIXES[:-1]) + " or " + _SUFFIXES[-1]
 
 
 def _json_type(value: Any) -> str:

@@ -122,6 +122,7 @@ def build_hit(fields: Mapping[str, Any], score: float, rank: int, highlighter: H
         source=fields.get("source", ""), credit=fields.get("credit", ""), url=fields.get("url", ""),
         category=fields.get("category", ""), snippet=best.text, highlights=best.highlights,
         title_highlights=title_snip.highlights, title_derived=bool(fields.get("title_derived", False)),
+        time=fields.get("time", "") or "",
     )
 
 

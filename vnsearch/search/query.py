@@ -46,7 +46,16 @@ def date_range(value: str | datetime.date, what: str = "date") -> tuple[int, int
         value = value.strftime("%Y-%m-%d")
     text = str(value).strip()
     m = _DATE.fullmatch(text)
-    problem = f"invalid {what} {text!r}: expected a real date as YYYY, YYYY-MM or YYYY-MM-DD"
+    if not m:
+        # A time ("2021-04-26T08:33", "26/04/2021 08:33", RFC 2822) names its day: filters are by day.
+        from vnsearch.ingest.dates import DateError, parse_when
+
+        try:
+            text = parse_when(text).day
+        except DateError:
+            pass
+        m = _DATE.fullmatch(text)
+    problem = f"invalid {what} {text!r}: expected a real date as YYYY, YYYY-MM or YYYY-MM-DD (a time may follow)"
     if not m:
         raise QueryError(problem)
     year = int(m.group(1))

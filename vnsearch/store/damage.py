@@ -32,7 +32,8 @@ DECODE_ERRORS: tuple[type[BaseException], ...] = (
 
 def rebuild_hint(path: Path) -> str:
     """The advice every damage message ends with."""
-    return f"rebuild it with: vnsearch index --rebuild --index-dir {path} PATH…"
+    return (f"rebuild it from its stored articles with: vnsearch reindex --index-dir {path} "
+            f"(or from the original files: vnsearch index --rebuild --index-dir {path} PATH…)")
 
 
 def damage_text(exc: BaseException) -> str:

@@ -83,9 +83,7 @@ def coerce_article(item: Article | Mapping[str, Any]) -> Article:
     """Accept an :class:`Article` or a JSON-like dict (raises ArticleError)."""
     if isinstance(item, Article):
         # Articles built in code get the same checks and cleaning as loaded ones.
-        data = item.to_dict()
-        data["sapo"] = data.pop("lead", "")
-        article = Article.from_dict(data, origin=item.origin, warn=lambda message: None)
+        article = item.revalidated()
         article.title_derived = item.title_derived or article.title_derived
         article.headings = list(item.headings)
         if item.credit and not article.credit:
@@ -103,6 +101,8 @@ def article_digest(article: Article) -> str:
                   article.url, article.category, article.credit, str(article.title_derived)):
         h.update(value.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
+    if article.time:  # only when given, so articles without a time keep the digests they had
+        h.update(article.time.encode("utf-8"))
     return h.hexdigest()
 
 
@@ -117,6 +117,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     doc: dict[str, Any] = {
         "id": article.id,
         "date": article.date or None,
+        "time": article.time or None,
         "source": article.source,
         "credit": article.credit,
         "category": article.category,

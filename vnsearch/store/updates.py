@@ -13,7 +13,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, iter_files, load_path, load_paths
+from vnsearch.ingest.articles import Article, ArticleError, LoadOptions, LoadWarning, iter_files, load_path, load_paths
+from vnsearch.ingest.fields import FieldMap, parse_map
 from vnsearch.store import indexing
 from vnsearch.store.directory import IndexStore
 from vnsearch.store.indexing import (
@@ -39,7 +40,7 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
     summary = IndexSummary()
     # The lock first, then the snapshot: articles another process committed
     # while we waited must be seen, or their ids would be added twice.
-    writer = bulk_writer(store.writer(limitmb=256))  # type: ignore[no-untyped-call]
+    writer = bulk_writer(store.writer(limitmb=256))
     try:
         older = store.segment_ids()  # what this run finds: see IndexStore.merge
         snapshot: Snapshot = store.snapshot()
@@ -88,12 +89,14 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
     recommitted = False
     try:
         for article, doc in prepare_documents(changed(), jobs=jobs):
+            if "time" in doc and "time" not in writer.schema:
+                del doc["time"]  # an index made before times were stored: the day is kept
             doc["digest"] = digests.pop(article.id, None) or article_digest(article)
             # Whoosh only deletes committed documents: the same id twice in
             # one input needs a commit between, or both would stay.
             if article.id in in_writer or (commit_every is not None and len(in_writer) >= commit_every):
                 store.commit(writer, final=False)
-                writer = bulk_writer(store.writer(limitmb=256))  # type: ignore[no-untyped-call]
+                writer = bulk_writer(store.writer(limitmb=256))
                 in_writer.clear()
                 recommitted = True
                 fresh = store.snapshot()  # what others committed meanwhile
@@ -126,8 +129,12 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
 def index_paths(store: IndexStore, paths: Sequence[str | os.PathLike[str]], jobs: int | None = None,
                 on_progress: Callable[[Article], None] | None = None,
                 on_warning: Callable[[LoadWarning], None] | None = None,
-                strict: bool = False, commit_every: int | None = 1000) -> IndexSummary:
+                strict: bool = False, commit_every: int | None = 1000,
+                map: Mapping[str, str] | Sequence[str] | None = None,
+                tz: str | None = None) -> IndexSummary:
     """Load files or directories and index them; see :meth:`vnsearch.engine.SearchEngine.add_paths`."""
+    pairs = [f"{k}={v}" for k, v in map.items()] if isinstance(map, Mapping) else list(map or ())
+    options = LoadOptions(FieldMap(parse_map(pairs)), tz)
     load_skipped = 0
     load_warnings = 0
     rejected: list[str] = []
@@ -148,7 +155,7 @@ def index_paths(store: IndexStore, paths: Sequence[str | os.PathLike[str]], jobs
             files = list(iter_files(p, warn)) if p.is_dir() else [p]
             for file in files:
                 found: list[LoadWarning] = []
-                loaded = list(load_path(file, on_warning=found.append))
+                loaded = list(load_path(file, on_warning=found.append, options=options))
                 for w in found:
                     warn(w)
                 if found:
@@ -157,7 +164,7 @@ def index_paths(store: IndexStore, paths: Sequence[str | os.PathLike[str]], jobs
                 else:
                     yield from loaded
 
-    source = whole_files() if strict else load_paths(paths, on_warning=warn)
+    source = whole_files() if strict else load_paths(paths, on_warning=warn, options=options)
     summary = index_articles(store, source, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
                                   commit_every=commit_every)
     summary.skipped += load_skipped

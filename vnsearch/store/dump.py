@@ -1,0 +1,126 @@
+"""Reading every stored article of an index, whatever schema version wrote it.
+
+Rebuilding an index from its own stored articles (``vnsearch reindex``) must
+work exactly when the engine refuses to open the index: after a format change.
+So this reads the Whoosh stored fields directly, without the engine's version
+check; it needs only that the stored fields themselves can still be read.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+
+from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound
+from vnsearch.ingest.articles import Article, LoadWarning
+from vnsearch.ingest.export import stored_article
+from vnsearch.store.damage import DECODE_ERRORS
+from vnsearch.store.indexing import IndexSummary
+
+__all__ = ["stored_articles", "write_lock", "replace_files", "reindex"]
+
+
+def stored_articles(path: str | os.PathLike[str], indexname: str,
+                    on_error: Callable[[int, BaseException], None] | None = None) -> Iterator[dict[str, Any]]:
+    """The stored fields of every live document, segment by segment, streamed.
+
+    The index is opened here, before the first article is asked for, so an
+    index that cannot be opened raises at the call. A document whose stored
+    fields cannot be read goes to *on_error* (its number and the exception)
+    and the others are still read.
+    """
+    ix = whoosh_index.open_dir(str(path), indexname=indexname)
+    return _read_all(ix, on_error)
+
+
+def _read_all(ix: Any, on_error: Callable[[int, BaseException], None] | None) -> Iterator[dict[str, Any]]:
+    with ix.reader() as reader:
+        for docnum in reader.all_doc_ids():
+            try:
+                yield dict(reader.stored_fields(docnum))
+            except Exception as exc:  # a damaged stored-fields record: report it, read the rest
+                if on_error is None:
+                    raise
+                on_error(docnum, exc)
+
+
+@contextmanager
+def write_lock(path: str | os.PathLike[str], indexname: str, wait: float | None) -> Iterator[None]:
+    """Hold the index's write lock, waiting up to *wait* seconds (None: as long as it takes) for it."""
+    lock = FileStorage(str(path)).lock(indexname + "_WRITELOCK")
+    deadline = None if wait is None else time.monotonic() + wait
+    while not lock.acquire(blocking=False):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise IndexBusy(f"{path}: another process is writing to the index; try again when it finishes")
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def replace_files(new: Path, old: Path, is_index_file: Callable[[str], bool], keep: str) -> None:
+    """Put the index files of directory *new* in place of those in *old*, then remove *new*.
+
+    The old files (all but *keep*, the lock) are deleted only after the new
+    index is complete, so a failure before this point leaves the old index as it was.
+    """
+    for p in old.iterdir():
+        if p.is_file() and is_index_file(p.name) and p.name != keep:
+            p.unlink()
+    for p in new.iterdir():
+        if p.is_file() and is_index_file(p.name) and p.name != keep:
+            shutil.move(str(p), str(old / p.name))
+    shutil.rmtree(new, ignore_errors=True)
+
+
+def reindex(path: Path, jobs: int | None = None,
+            on_progress: Callable[[Article], None] | None = None,
+            on_warning: Callable[[LoadWarning], None] | None = None,
+            wait: float | None = 60.0) -> IndexSummary:
+    """Rebuild the index at *path* from its own stored articles (see ``SearchEngine.reindex``)."""
+    from vnsearch.store.directory import INDEX_NAME, IndexStore, is_index_file
+    from vnsearch.store.updates import index_articles
+
+    hint = f"rebuild it from the original files: vnsearch index --rebuild --index-dir {path} PATH…"
+    try:
+        exists = whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
+    except DECODE_ERRORS as exc:
+        raise IndexDamaged(f"{path}: the index cannot be read ({type(exc).__name__}: {exc}); {hint}") from exc
+    if not exists:
+        raise IndexNotFound(f"no index at {path}")
+    tmp = path.parent / f".{path.name}.reindex"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+
+    def unreadable(docnum: int, exc: BaseException) -> None:
+        if on_warning:
+            on_warning(LoadWarning(str(path), None, f"stored article #{docnum} cannot be read "
+                                                    f"({type(exc).__name__}: {exc}); left out"))
+
+    with write_lock(path, INDEX_NAME, wait):
+        try:
+            stored = stored_articles(path, INDEX_NAME, unreadable)
+        except DECODE_ERRORS as exc:
+            raise IndexDamaged(f"{path}: its stored articles cannot be read ({type(exc).__name__}: {exc}); "
+                               f"{hint}") from exc
+        try:
+            new = IndexStore(tmp, create=True, rebuild=False, wait=wait, on_wait=None)
+            try:
+                summary = index_articles(new, (stored_article(fields) for fields in stored), jobs=jobs,
+                                         on_progress=on_progress, on_warning=on_warning)
+            finally:
+                new.close()
+            replace_files(tmp, path, is_index_file, INDEX_NAME + "_WRITELOCK")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return summary
