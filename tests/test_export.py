@@ -86,8 +86,9 @@ def test_round_trip_news_b_sample_and_hostile_text(tmp_path):
 
 def _stored(path: Path, article_id: str) -> dict:
     with SearchEngine(path, create=False) as engine:
-        searcher = engine._current()[0]
-        return dict(searcher.stored_fields(searcher.document_number(id=article_id)))
+        stored = engine._current()[0].stored_by_id(article_id)
+        assert stored is not None
+        return stored
 
 
 def test_export_filters(tmp_path):
@@ -188,7 +189,7 @@ def test_an_index_made_before_times_were_stored_keeps_the_day(tmp_path, monkeypa
         return s
 
     path = tmp_path / "old"
-    import vnsearch.engine as engine_module
+    import vnsearch.store.directory as engine_module  # where new indexes get their schema
 
     monkeypatch.setattr(engine_module, "make_schema", without_time)
     with SearchEngine(path) as engine:
