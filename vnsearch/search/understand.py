@@ -1,0 +1,365 @@
+"""Reading a query as the user meant it: Telex/VNI with the input method off, typos, exact spelling.
+
+Three questions about a parsed query, each answered from the index's own
+vocabulary (a :class:`~vnsearch.store.snapshot.Snapshot`), never from a word
+list of ours:
+
+* **Was it typed in Telex or VNI with the input method off?** ``khowir
+  nghieepj`` is "khởi nghiệp". A token is converted only when the index makes
+  the converted syllable far likelier than the letters as typed, or when the
+  converted syllables form a word the index holds; ``process``, ``css``,
+  ``max`` are left alone because they are not Telex (``process``) or because
+  the index holds them as typed often enough (``max`` in "Pro Max").
+  :func:`understand` returns the rewritten query and says so, for a
+  ``Showing results for: khởi nghiệp`` line.
+* **Which syllables are slips of the finger?** A syllable the index does not
+  hold at all (folded), with known syllables within reach
+  (:mod:`vnsearch.lang.typos`), gets alternatives with weights; a
+  correction that makes a word the index holds with a neighbour is
+  preferred. The ranker scores an alternative like a syllable, times its
+  weight (below 1, so an exact match always ranks above a corrected one):
+  :func:`combine_alternatives`.
+* **Exact spelling when asked** (``=bão``, or ``exact=True`` for every word):
+  :func:`exact_mask` is the documents holding every exact form, for the
+  ranker to intersect with its match mask, so totals, facets and date sorts
+  count only those.
+
+The vocabulary (a :class:`~vnsearch.lang.typos.TypoIndex` of the folded
+syllables and the folded syllable pairs of the segmenter's words) is built
+once per snapshot and cached: :func:`vocabulary`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vnsearch.lang.spelling import spellings, split_folded
+from vnsearch.lang.telex import convert, tone_of
+from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
+from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex
+from vnsearch.search.query import ParsedQuery, parse_query
+from vnsearch.store.snapshot import Snapshot
+
+__all__ = ["Vocabulary", "vocabulary", "Alternative", "Understanding", "understand", "telex_rewrite",
+           "corrections", "exact_mask", "combine_alternatives", "TELEX_RATIO", "TELEX_PAIR_RATIO",
+           "CORRECTION_WEIGHT"]
+
+# A Telex token is converted when the converted syllable is in this many times
+# more documents than the letters as typed (TELEX_PAIR_RATIO when the converted
+# syllables also make a word of the index with a neighbour).
+TELEX_RATIO = 50.0
+TELEX_PAIR_RATIO = 3.0
+# How much a match on a corrected syllable counts against one on the syllable as
+# typed (the best correction; the next ones less, see corrections()).
+CORRECTION_WEIGHT = 0.8
+# Corrections offered per syllable, at most.
+MAX_ALTERNATIVES = 3
+# How much a correction that makes a known word with a neighbour is preferred.
+PAIR_BONUS = 3.0
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class Vocabulary:
+    """What the index holds, in the forms this module asks about; built once per snapshot.
+
+    ``typos`` covers the folded syllables (``text_f``); ``pairs`` counts, per
+    pair of adjacent folded syllables, how many documents hold a word of the
+    segmenter that contains it (``khoi nghiep`` from "khởi nghiệp" in ``text``).
+    """
+
+    def __init__(self, snapshot: Snapshot, tolerance: tuple[int, int] = DEFAULT_TOLERANCE) -> None:
+        self.snapshot = snapshot
+        self.doc_count = snapshot.doc_count
+        self.typos = TypoIndex(snapshot.term_frequencies("text_f"), tolerance=tolerance)
+        pairs: dict[tuple[str, str], int] = {}
+        for term, df in snapshot.term_frequencies("text"):
+            if " " not in term:
+                continue
+            parts = fold_all(term).split(" ")
+            for a, b in zip(parts, parts[1:]):
+                key = (a, b)
+                pairs[key] = pairs.get(key, 0) + df
+        self.pairs = pairs
+
+    def folded_frequency(self, folded: str) -> int:
+        """Documents holding *folded* (any diacritics)."""
+        got = self.typos.frequency.get(folded)
+        return got if got is not None else self.snapshot.doc_frequency("text_f", folded)
+
+    def exact_frequency(self, syllable: str) -> int:
+        """Documents holding exactly *syllable* (canonical, lower case)."""
+        return self.snapshot.doc_frequency("text", syllable)
+
+    def pair(self, a: str, b: str) -> int:
+        """Documents holding a word with folded syllables *a* *b* side by side."""
+        return self.pairs.get((fold_all(a), fold_all(b)), 0)
+
+
+_CACHE: weakref.WeakKeyDictionary[Snapshot, Vocabulary] = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+
+
+def vocabulary(snapshot: Snapshot) -> Vocabulary:
+    """The snapshot's :class:`Vocabulary`, built on first use (a second or two on 35k articles) and kept."""
+    with _CACHE_LOCK:
+        got = _CACHE.get(snapshot)
+        if got is None:
+            got = _CACHE[snapshot] = Vocabulary(snapshot)
+        return got
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A likely correction of one typed syllable."""
+
+    typed: str  # the syllable as in the query (exact tier)
+    replacement: str  # what it likely was: an exact form when the typed one had diacritics, else folded
+    weight: float  # how much a match on it counts, against 1.0 for the typed syllable
+    distance: int
+
+
+@dataclass
+class Understanding:
+    """What :func:`understand` made of a query."""
+
+    query: ParsedQuery  # with Telex/VNI tokens converted (the typed query if none was)
+    rewritten: str | None = None  # the converted query text, to show; None when nothing was converted
+    converted: dict[str, str] = field(default_factory=dict)  # typed token (lower) -> syllable
+    alternatives: dict[str, list[Alternative]] = field(default_factory=dict)  # typed syllable -> corrections
+
+    @property
+    def telex(self) -> bool:
+        return self.rewritten is not None
+
+    def corrected_text(self) -> str | None:
+        """The query text with each corrected syllable replaced by its best correction, or None if none."""
+        if not self.alternatives:
+            return None
+        text = self.rewritten or self.query.text
+        best = {typed: alts[0].replacement for typed, alts in self.alternatives.items()}
+
+        def sub(m: re.Match[str]) -> str:
+            tok = m.group()
+            got = best.get(canonical(tok))
+            if got is None:
+                return tok
+            return got[:1].upper() + got[1:] if tok[:1].isupper() else got
+
+        return _TOKEN.sub(sub, text)
+
+
+# -- Telex / VNI --------------------------------------------------------------------
+
+
+def _telex_tokens(text: str) -> list[tuple[str, str]]:
+    """(token, conversion) for each whitespace token of *text* that converts to something else."""
+    out = []
+    for tok in text.split():
+        core = tok.strip(".,;:!?()[]\"'")
+        if not core or has_diacritics(core) or not core.isascii():
+            out.append((core, ""))
+            continue
+        got = convert(core)
+        out.append((core, got if got is not None and got.lower() != core.lower() else ""))
+    return out
+
+
+def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | None:
+    """*text* with its Telex/VNI tokens converted, and the conversions; None when nothing converts.
+
+    Judged token by token, with its neighbours: a conversion is taken when the
+    converted syllable is in :data:`TELEX_RATIO` times as many documents as
+    the letters typed (:data:`TELEX_PAIR_RATIO` when it makes a known word with
+    a converted or plain neighbour). The letters as typed being a Vietnamese
+    syllable the index holds ("xoong") needs the word evidence.
+    """
+    tokens = _telex_tokens(text)
+    if not any(conv for _, conv in tokens):
+        return None
+    forms = [conv.lower() if conv else tok.lower() for tok, conv in tokens]
+    converted: dict[str, str] = {}
+    for i, (tok, conv) in enumerate(tokens):
+        if not conv:
+            continue
+        c = canonical(conv)
+        df_conv = vocab.exact_frequency(c)
+        if not df_conv:
+            continue
+        typed = tok.lower()
+        df_typed = vocab.folded_frequency(typed)
+        paired = (i > 0 and vocab.pair(forms[i - 1], c) > 0) or \
+                 (i + 1 < len(forms) and vocab.pair(c, forms[i + 1]) > 0)
+        if df_typed and split_folded(typed) is not None and not paired:
+            continue  # a real syllable as typed ("xoong", "boong")
+        ratio = TELEX_PAIR_RATIO if paired else TELEX_RATIO
+        if df_typed and df_conv < ratio * df_typed:
+            continue
+        converted[typed] = conv
+    if not converted:
+        return None
+
+    def sub(m: re.Match[str]) -> str:
+        tok = m.group()
+        conv = converted.get(tok.lower())
+        if conv is None:
+            return tok
+        return convert(tok) or conv
+
+    return re.sub(r"[^\W_]+", sub, text), converted
+
+
+# -- typos ----------------------------------------------------------------------------
+
+
+def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
+    """The spelling of *folded* closest to the marks the user typed on *typed* (it had diacritics).
+
+    Same tone and same letter marks first (typed "tiấu" → "giấu"), then the
+    most frequent spelling the index holds; *folded* itself if it holds none.
+    """
+    tone = tone_of(typed)
+    marks = {c for c in fold_tone(typed) if fold_all(c) != c}
+    best, best_key = folded, (-1, -1, -1)
+    for s in spellings(folded):
+        df = vocab.exact_frequency(s)
+        if not df:
+            continue
+        key = (int(tone_of(s) == tone), len(marks & {c for c in fold_tone(s) if fold_all(c) != c}), df)
+        if key > best_key:
+            best, best_key = s, key
+    return best
+
+
+def corrections(syllables: Sequence[str], vocab: Vocabulary) -> dict[str, list[Alternative]]:
+    """Likely corrections of the syllables of one run of query words, by typed syllable.
+
+    Only a syllable the index does not hold (in any diacritics) is corrected:
+    every word of a query copied from an article is left as it is. Candidates
+    come from the vocabulary's :class:`~vnsearch.lang.typos.TypoIndex`;
+    they are ordered by slip likelihood × log document frequency, times
+    :data:`PAIR_BONUS` when the candidate makes a word the index holds with
+    the syllable before or after it. The best gets :data:`CORRECTION_WEIGHT`,
+    the others less in proportion to their score.
+    """
+    out: dict[str, list[Alternative]] = {}
+    folded = [fold_all(s) for s in syllables]
+    for i, s in enumerate(syllables):
+        f = folded[i]
+        if s in out or not f.isalpha() or not f.isascii() or vocab.folded_frequency(f):
+            continue
+        scored: list[tuple[float, Candidate]] = []
+        for cand in vocab.typos.candidates(f):
+            if cand.distance == 0:
+                continue
+            score = cand.weight * math.log1p(cand.frequency) / cand.distance
+            if (i and vocab.pair(folded[i - 1], cand.word)) or \
+                    (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1])):
+                score *= PAIR_BONUS
+            scored.append((score, cand))
+        if not scored:
+            continue
+        scored.sort(key=lambda sc: (-sc[0], sc[1].word))
+        top = scored[0][0]
+        alts = []
+        for score, cand in scored[:MAX_ALTERNATIVES]:
+            replacement = _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word
+            alts.append(Alternative(s, replacement, CORRECTION_WEIGHT * score / top, cand.distance))
+        out[s] = alts
+    return out
+
+
+# -- the whole query --------------------------------------------------------------------
+
+
+def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, typos: bool = True) -> Understanding:
+    """Telex/VNI conversion and typo alternatives for *parsed*, judged by *snapshot*'s vocabulary.
+
+    The query is re-parsed from its converted text when something converted,
+    so its groups, runs, filters and exact marks stay as the parser makes them.
+    Quoted phrases and exact words (``=bão``) are taken as typed: no
+    corrections for them.
+    """
+    vocab = vocabulary(snapshot)
+    result = Understanding(parsed)
+    if telex:
+        got = telex_rewrite(parsed.text, vocab)
+        if got is not None:
+            text, converted = got
+            reparsed = parse_query(text, exact=parsed.exact_all)
+            result = Understanding(reparsed, text, converted)
+    if typos:
+        for run in result.query.runs:
+            exact = _exact_syllables(result.query)
+            result.alternatives.update(corrections([s for s in run if s not in exact], vocab))
+    return result
+
+
+def _exact_syllables(parsed: ParsedQuery) -> set[str]:
+    return {s for group in parsed.groups for p in group if p.exact for s in p.syllables}
+
+
+# -- exact spelling ---------------------------------------------------------------------
+
+
+def _holding(snapshot: Snapshot, syllables: Iterable[str]) -> np.ndarray:
+    """Per doc number: whether the document holds every one of *syllables* exactly (field ``text``)."""
+    mask: np.ndarray = np.array(snapshot.live, dtype=bool)
+    for s in syllables:
+        docs = snapshot.postings("text", s).docs
+        held = np.zeros(snapshot.size, dtype=bool)
+        held[docs] = True
+        mask &= held
+    return mask
+
+
+def exact_mask(parsed: ParsedQuery, snapshot: Snapshot) -> np.ndarray | None:
+    """Documents that hold the exact spelling of every exact part of *parsed*; None if it has none.
+
+    A group (alternatives joined by OR) is satisfied by any alternative: an
+    exact one by holding each of its syllables as typed, one that is not exact
+    by anything. A quoted exact phrase needs its syllables exactly and, as for
+    any phrase, in order: the ranker's phrase check (on the folded positions)
+    does the latter, this mask the former. The ranker intersects its match mask
+    with this, before counting totals and facets and sorting by date.
+    """
+    if not _exact_syllables(parsed):
+        return None
+    mask: np.ndarray = np.array(snapshot.live, dtype=bool)
+    for group in parsed.groups:
+        if not any(p.exact for p in group):
+            continue
+        either = np.zeros(snapshot.size, dtype=bool)
+        for p in group:
+            if p.exact:
+                either |= _holding(snapshot, p.syllables)
+            else:
+                either |= snapshot.live
+        mask &= either
+    return mask
+
+
+def combine_alternatives(score: np.ndarray, mask: np.ndarray,
+                         alternatives: Sequence[tuple[float, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """A typed syllable's dense score and match mask, with its corrections' folded in.
+
+    *alternatives* are ``(weight, score, mask)`` of each correction, scored
+    the way the ranker scores any syllable (``Ranker.syllable``): a document
+    counts the best of its typed score and each correction's score × weight,
+    so one holding the typed syllable is never outranked on this clause by one
+    holding only a correction (weights are below 1), and a document holding a
+    correction matches the clause.
+    """
+    out = score.copy()
+    matched = mask.copy()
+    for weight, alt_score, alt_mask in alternatives:
+        np.maximum(out, weight * alt_score, out=out, where=~mask)
+        matched |= alt_mask
+    return out, matched
