@@ -48,8 +48,8 @@ from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["Vocabulary", "vocabulary", "Alternative", "Understanding", "understand", "telex_rewrite",
-           "corrections", "exact_mask", "combine_alternatives", "TELEX_RATIO", "TELEX_PAIR_RATIO",
-           "CORRECTION_WEIGHT"]
+           "corrections", "cooccurrence_corrections", "exact_mask", "combine_alternatives",
+           "TELEX_RATIO", "TELEX_PAIR_RATIO", "CORRECTION_WEIGHT"]
 
 # A Telex token is converted when the converted syllable is in this many times
 # more documents than the letters as typed (TELEX_PAIR_RATIO when the converted
@@ -59,6 +59,8 @@ TELEX_PAIR_RATIO = 3.0
 # How much a match on a corrected syllable counts against one on the syllable as
 # typed (the best correction; the next ones less, see corrections()).
 CORRECTION_WEIGHT = 0.8
+# Co-occurrence corrections are looked for in queries of up to this many syllables.
+COOCCURRENCE_MAX_SYLLABLES = 6
 # Corrections offered per syllable, at most.
 MAX_ALTERNATIVES = 3
 # How much a correction that makes a known word with a neighbour is preferred.
@@ -124,6 +126,7 @@ class Alternative:
     replacement: str  # what it likely was: an exact form when the typed one had diacritics, else folded
     weight: float  # how much a match on it counts, against 1.0 for the typed syllable
     distance: int
+    evidence: float = 0.0  # the score it was chosen by, comparable within one kind of correction
 
 
 @dataclass
@@ -134,6 +137,8 @@ class Understanding:
     rewritten: str | None = None  # the converted query text, to show; None when nothing was converted
     converted: dict[str, str] = field(default_factory=dict)  # typed token (lower) -> syllable
     alternatives: dict[str, list[Alternative]] = field(default_factory=dict)  # typed syllable -> corrections
+    # Known syllables that the rest of the query never goes with, and what they likely were.
+    cooccurring: dict[str, list[Alternative]] = field(default_factory=dict)
 
     @property
     def telex(self) -> bool:
@@ -141,10 +146,14 @@ class Understanding:
 
     def corrected_text(self) -> str | None:
         """The query text with each corrected syllable replaced by its best correction, or None if none."""
-        if not self.alternatives:
+        if not self.alternatives and not self.cooccurring:
             return None
         text = self.rewritten or self.query.text
         best = {typed: alts[0].replacement for typed, alts in self.alternatives.items()}
+        if self.cooccurring:
+            # Only the one best of these: correcting every word that could be a slip would rewrite right ones.
+            typed, alt = max(((t, a[0]) for t, a in self.cooccurring.items()), key=lambda ta: ta[1].evidence)
+            best.setdefault(typed, alt.replacement)
 
         def sub(m: re.Match[str]) -> str:
             tok = m.group()
@@ -238,41 +247,151 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     return best
 
 
-def corrections(syllables: Sequence[str], vocab: Vocabulary) -> dict[str, list[Alternative]]:
-    """Likely corrections of the syllables of one run of query words, by typed syllable.
+def _unknown(syllable: str, vocab: Vocabulary) -> bool:
+    """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly."""
+    f = fold_all(syllable)
+    if not f.isalpha() or not f.isascii():
+        return False
+    if not vocab.folded_frequency(f):
+        return True
+    return has_diacritics(syllable) and not vocab.exact_frequency(syllable)
 
-    Only a syllable the index does not hold (in any diacritics) is corrected:
-    every word of a query copied from an article is left as it is. Candidates
-    come from the vocabulary's :class:`~vnsearch.lang.typos.TypoIndex`;
-    they are ordered by slip likelihood × log document frequency, times
-    :data:`PAIR_BONUS` when the candidate makes a word the index holds with
-    the syllable before or after it. The best gets :data:`CORRECTION_WEIGHT`,
-    the others less in proportion to their score.
+
+def corrections(syllables: Sequence[str], vocab: Vocabulary,
+                rest: dict[str, np.ndarray] | None = None) -> dict[str, list[Alternative]]:
+    """Likely corrections of the syllables of one query, by typed syllable.
+
+    Only a syllable the index does not hold (folded; or exactly, when typed
+    with diacritics: "khỏ") is corrected: every word of a query copied from
+    an article is left as it is. Candidates come from the vocabulary's
+    :class:`~vnsearch.lang.typos.TypoIndex`. Those found in some document
+    together with the rest of the query (*rest*: per typed syllable, the docs
+    holding all the other known syllables) come first; within each kind, by
+    slip likelihood × log document frequency / edits (× 1 + log(1 + documents
+    shared with the rest)), times :data:`PAIR_BONUS` when the candidate makes
+    a word the index holds with a neighbour. The best
+    gets :data:`CORRECTION_WEIGHT`, the others less in proportion to their
+    score (a quarter of that for candidates never seen with the rest).
     """
     out: dict[str, list[Alternative]] = {}
     folded = [fold_all(s) for s in syllables]
     for i, s in enumerate(syllables):
         f = folded[i]
-        if s in out or not f.isalpha() or not f.isascii() or vocab.folded_frequency(f):
+        if s in out or not _unknown(s, vocab):
             continue
-        scored: list[tuple[float, Candidate]] = []
-        for cand in vocab.typos.candidates(f):
+        others = rest.get(s) if rest else None
+        scored: list[tuple[bool, float, Candidate]] = []
+        for cand in vocab.typos.candidates(f, limit=100):
             if cand.distance == 0:
                 continue
+            together = 0
+            if others is not None and others.size:
+                together = np.intersect1d(vocab.snapshot.postings("text_f", cand.word).docs, others,
+                                          assume_unique=True).size
             score = cand.weight * math.log1p(cand.frequency) / cand.distance
+            if together:
+                score *= 1 + math.log1p(together)
             if (i and vocab.pair(folded[i - 1], cand.word)) or \
                     (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1])):
                 score *= PAIR_BONUS
-            scored.append((score, cand))
+            scored.append((together > 0, score, cand))
+        if not scored:
+            continue
+        scored.sort(key=lambda sc: (not sc[0], -sc[1], sc[2].word))
+        alts = []
+        for seen, score, cand in scored[:MAX_ALTERNATIVES]:
+            top = max(sc[1] for sc in scored if sc[0] == seen)
+            weight = CORRECTION_WEIGHT * score / top
+            if not seen and scored[0][0]:
+                weight *= 0.25
+            replacement = _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word
+            alts.append(Alternative(s, replacement, weight, cand.distance, score))
+        out[s] = alts
+    return out
+
+
+def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) -> dict[str, np.ndarray]:
+    """Per syllable of a short query: the docs holding every other known syllable (absent when there is none)."""
+    words = list(dict.fromkeys(syllables))
+    if len(words) < 2 or len(words) > max_syllables or not any(_unknown(w, vocab) for w in words):
+        return {}
+    docs = {w: _tier_docs(vocab.snapshot, w) for w in words if not _unknown(w, vocab)}
+    out: dict[str, np.ndarray] = {}
+    for w in words:
+        others = [d for o, d in docs.items() if o != w]
+        if not others:
+            continue
+        acc = others[0]
+        for d in others[1:]:
+            acc = np.intersect1d(acc, d, assume_unique=True)
+        out[w] = acc
+    return out
+
+
+def _tier_docs(snapshot: Snapshot, syllable: str) -> np.ndarray:
+    """Doc numbers holding *syllable* as the ranker first matches it: exactly if typed with diacritics, else folded."""
+    if has_diacritics(syllable):
+        return snapshot.postings("text", syllable).docs
+    return snapshot.postings("text_f", fold_all(syllable)).docs
+
+
+def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
+                             max_syllables: int = COOCCURRENCE_MAX_SYLLABLES) -> dict[str, list[Alternative]]:
+    """Corrections of syllables the index holds, but not together with the rest of the query.
+
+    A slip often lands on another real syllable ("cán" typed "cá"), which no
+    vocabulary check can catch. The index can: when no document holds every
+    syllable of the query, and every one but syllable *i* is held together
+    somewhere, then *i* may be the slip; its candidates within one edit (any
+    length: the co-occurrence test keeps short syllables from flooding) are
+    kept when some of those documents hold them, scored by slip likelihood ×
+    log(1 + documents holding it with the rest) / sqrt(documents holding it),
+    which favours the correction telling of these documents over a merely
+    common syllable. A query copied from an article always has a document
+    holding all its syllables, so it is never changed.
+    """
+    words = [s for s in dict.fromkeys(syllables) if fold_all(s).isalpha() and fold_all(s).isascii()]
+    if len(words) < 2 or len(words) > max_syllables:
+        return {}
+    snapshot = vocab.snapshot
+    docs = [_tier_docs(snapshot, s) for s in words]
+    if any(not d.size for d in docs):
+        return {}  # an unknown syllable: corrections() deals with it
+    n = len(words)
+    prefix = [docs[0]]
+    for d in docs[1:]:
+        prefix.append(np.intersect1d(prefix[-1], d, assume_unique=True))
+    if prefix[-1].size:
+        return {}
+    suffix = [docs[-1]]
+    for d in reversed(docs[:-1]):
+        suffix.append(np.intersect1d(suffix[-1], d, assume_unique=True))
+    suffix.reverse()
+    out: dict[str, list[Alternative]] = {}
+    for i, s in enumerate(words):
+        if i == 0:
+            rest = suffix[1]
+        elif i == n - 1:
+            rest = prefix[n - 2]
+        else:
+            rest = np.intersect1d(prefix[i - 1], suffix[i + 1], assume_unique=True)
+        if not rest.size:
+            continue
+        f = fold_all(s)
+        scored: list[tuple[float, Candidate]] = []
+        for cand in vocab.typos.candidates(f, edits=1, limit=200):
+            if cand.distance == 0:
+                continue
+            together = np.intersect1d(snapshot.postings("text_f", cand.word).docs, rest, assume_unique=True).size
+            if together:
+                scored.append((cand.weight * math.log1p(together) / math.sqrt(cand.frequency), cand))
         if not scored:
             continue
         scored.sort(key=lambda sc: (-sc[0], sc[1].word))
         top = scored[0][0]
-        alts = []
-        for score, cand in scored[:MAX_ALTERNATIVES]:
-            replacement = _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word
-            alts.append(Alternative(s, replacement, CORRECTION_WEIGHT * score / top, cand.distance))
-        out[s] = alts
+        out[s] = [Alternative(s, _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word,
+                              CORRECTION_WEIGHT * score / top, cand.distance, score)
+                  for score, cand in scored[:MAX_ALTERNATIVES]]
     return out
 
 
@@ -296,9 +415,10 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
             reparsed = parse_query(text, exact=parsed.exact_all)
             result = Understanding(reparsed, text, converted)
     if typos:
-        for run in result.query.runs:
-            exact = _exact_syllables(result.query)
-            result.alternatives.update(corrections([s for s in run if s not in exact], vocab))
+        plain = [s for run in result.query.runs for s in run if s not in _exact_syllables(result.query)]
+        result.alternatives = corrections(plain, vocab, _rests(plain, vocab))
+        if not result.alternatives:
+            result.cooccurring = cooccurrence_corrections(plain, vocab)
     return result
 
 
