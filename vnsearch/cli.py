@@ -23,6 +23,7 @@ from whoosh.index import LockError
 
 from vnsearch.ingest.articles import LoadWarning, iter_files
 from vnsearch.search.query import SORTS, QueryError
+from vnsearch.search.restore import onto_text
 
 from vnsearch.errors import IndexNotFound, VnsearchError
 
@@ -448,16 +449,18 @@ def restore_cmd(text: tuple[str, ...], index_dir: Path | None, as_json: bool) ->
     """
     engine = _open(index_dir, create=False)
     try:
-        r = engine.restoration(" ".join(text))
+        joined = " ".join(text)
+        r = engine.restoration(joined)
     finally:
         engine.close()
+    restored = onto_text(joined, r.syllables)  # the user's capitals and punctuation kept
     if as_json:
-        click.echo(json.dumps({"text": r.text, "confidence": round(r.confidence, 4), "changed": r.changed,
+        click.echo(json.dumps({"text": restored, "confidence": round(r.confidence, 4), "changed": r.changed,
                                "syllables": r.syllables,
                                "syllable_confidence": [round(c, 4) for c in r.syllable_confidence]},
                               ensure_ascii=False))
     else:
-        click.echo(r.text)
+        click.echo(restored)
     sys.exit(EXIT_FOUND if r.syllables else EXIT_NOT_FOUND)
 
 

@@ -59,6 +59,7 @@ from functools import lru_cache
 from itertools import product
 
 from vnsearch.lang.analysis import WORD_JOINER, query_syllables
+from vnsearch.lang.analysis import syllables as syllables_of
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import _ALL_FOLD, canonical, fold_all, has_diacritics
 
@@ -583,6 +584,33 @@ def index_df(reader, fieldname: str = "text", cache_size: int = 200_000,
         return got
 
     return df, reader.doc_count()
+
+
+def onto_text(original: str, restored: Sequence[str]) -> str:
+    """*original* with its syllables replaced by *restored*, keeping its case, punctuation and spacing.
+
+    :func:`restore` works on lower-case syllables; a reader wants their own
+    text back: "Thu tuong tham Ha Noi, Da Nang." → "Thủ tướng thăm Hà Nội,
+    Đà Nẵng.". *restored* must be :func:`vnsearch.lang.analysis.syllables`
+    of *original*, one for one (as :func:`query_syllables` gives them);
+    otherwise *restored* is returned joined by spaces.
+    """
+    tokens = syllables_of(original)
+    if len(tokens) != len(restored):
+        return " ".join(restored)
+    out: list[str] = []
+    last = 0
+    for tok, new in zip(tokens, restored):
+        typed = original[tok.start:tok.end]
+        out.append(original[last:tok.start])
+        if len(typed) == len(new):
+            new = "".join(c.upper() if t.isupper() else c for c, t in zip(new, typed))
+        elif typed[:1].isupper():
+            new = new[:1].upper() + new[1:]
+        out.append(new)
+        last = tok.end
+    out.append(original[last:])
+    return "".join(out)
 
 
 def restore_text(engine, text: str, params: RestoreParams | None = None, context: bool = True) -> Restoration:
