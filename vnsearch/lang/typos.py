@@ -181,6 +181,8 @@ class TypoIndex:
 
 def _deletions(word: str, n: int) -> set[str]:
     """Every string left by deleting up to *n* letters of *word* (the word itself included)."""
+    if n == 1:
+        return {word[:i] + word[i + 1:] for i in range(len(word))} | {word}
     out = {word}
     frontier = {word}
     for _ in range(n):

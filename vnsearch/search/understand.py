@@ -49,13 +49,16 @@ from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["Vocabulary", "vocabulary", "Alternative", "Understanding", "understand", "telex_rewrite",
            "corrections", "cooccurrence_corrections", "exact_mask", "combine_alternatives",
-           "TELEX_RATIO", "TELEX_PAIR_RATIO", "CORRECTION_WEIGHT"]
+           "TELEX_RATIO", "TELEX_PAIR_RATIO", "TELEX_TYPED_MAX", "CORRECTION_WEIGHT"]
 
 # A Telex token is converted when the converted syllable is in this many times
 # more documents than the letters as typed (TELEX_PAIR_RATIO when the converted
 # syllables also make a word of the index with a neighbour).
 TELEX_RATIO = 50.0
 TELEX_PAIR_RATIO = 3.0
+# Letters typed that this many documents hold are a word of the index ("sex",
+# "max"): converted only when the converted syllables make a word with a neighbour.
+TELEX_TYPED_MAX = 2
 # How much a match on a corrected syllable counts against one on the syllable as
 # typed (the best correction; the next ones less, see corrections()).
 CORRECTION_WEIGHT = 0.8
@@ -70,38 +73,62 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 class Vocabulary:
-    """What the index holds, in the forms this module asks about; built once per snapshot.
+    """What the index holds, in the forms this module asks about; one per snapshot, built as needed.
 
-    ``typos`` covers the folded syllables (``text_f``); ``pairs`` counts, per
-    pair of adjacent folded syllables, how many documents hold a word of the
-    segmenter that contains it (``khoi nghiep`` from "khởi nghiệp" in ``text``).
+    Document frequencies are read from the snapshot as asked. The two tables
+    that need a pass over a whole lexicon are built on first use only, so a
+    query whose words are all known and not Telex costs nothing more:
+    ``typos`` (a :class:`~vnsearch.lang.typos.TypoIndex` of the folded
+    syllables of ``text_f``; about a second per 15,000 syllables) and the
+    folded syllable pairs of the segmenter's words (``khoi nghiep`` from the
+    word "khởi nghiệp" of ``text``), for :meth:`pair`.
     """
 
     def __init__(self, snapshot: Snapshot, tolerance: tuple[int, int] = DEFAULT_TOLERANCE) -> None:
         self.snapshot = snapshot
         self.doc_count = snapshot.doc_count
-        self.typos = TypoIndex(snapshot.term_frequencies("text_f"), tolerance=tolerance)
-        pairs: dict[tuple[str, str], int] = {}
-        for term, df in snapshot.term_frequencies("text"):
-            if " " not in term:
-                continue
-            parts = fold_all(term).split(" ")
-            for a, b in zip(parts, parts[1:]):
-                key = (a, b)
-                pairs[key] = pairs.get(key, 0) + df
-        self.pairs = pairs
+        self.tolerance = tolerance
+        self._typos: TypoIndex | None = None
+        self._pairs: dict[tuple[str, str], int] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def typos(self) -> TypoIndex:
+        with self._lock:
+            if self._typos is None:
+                self._typos = TypoIndex(self.snapshot.term_frequencies("text_f"), tolerance=self.tolerance)
+            return self._typos
+
+    @property
+    def pairs(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            if self._pairs is None:
+                pairs: dict[tuple[str, str], int] = {}
+                for term in self.snapshot.lexicon("text"):
+                    if " " in term:
+                        parts = fold_all(term).split(" ")
+                        for a, b in zip(parts, parts[1:]):
+                            pairs[(a, b)] = pairs.get((a, b), 0) + 1
+                self._pairs = pairs
+            return self._pairs
 
     def folded_frequency(self, folded: str) -> int:
         """Documents holding *folded* (any diacritics)."""
-        got = self.typos.frequency.get(folded)
-        return got if got is not None else self.snapshot.doc_frequency("text_f", folded)
+        return self.snapshot.doc_frequency("text_f", folded)
 
     def exact_frequency(self, syllable: str) -> int:
         """Documents holding exactly *syllable* (canonical, lower case)."""
         return self.snapshot.doc_frequency("text", syllable)
 
     def pair(self, a: str, b: str) -> int:
-        """Documents holding a word with folded syllables *a* *b* side by side."""
+        """Whether the index holds a word with syllables *a* *b* side by side (> 0), folded unless both are marked.
+
+        Two syllables typed with diacritics are looked up as the exact word
+        (cheap); otherwise in the folded pairs table (the number of distinct
+        words holding the pair).
+        """
+        if has_diacritics(a) and has_diacritics(b):
+            return self.snapshot.doc_frequency("text", f"{a} {b}")
         return self.pairs.get((fold_all(a), fold_all(b)), 0)
 
 
@@ -110,7 +137,7 @@ _CACHE_LOCK = threading.Lock()
 
 
 def vocabulary(snapshot: Snapshot) -> Vocabulary:
-    """The snapshot's :class:`Vocabulary`, built on first use (a second or two on 35k articles) and kept."""
+    """The snapshot's :class:`Vocabulary`, made on first use and kept as long as the snapshot lives."""
     with _CACHE_LOCK:
         got = _CACHE.get(snapshot)
         if got is None:
@@ -172,7 +199,7 @@ def _telex_tokens(text: str) -> list[tuple[str, str]]:
     """(token, conversion) for each whitespace token of *text* that converts to something else."""
     out = []
     for tok in text.split():
-        core = tok.strip(".,;:!?()[]\"'")
+        core = tok.lstrip("-=").strip(".,;:!?()[]\"'")
         if not core or has_diacritics(core) or not core.isascii():
             out.append((core, ""))
             continue
@@ -187,8 +214,9 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
     Judged token by token, with its neighbours: a conversion is taken when the
     converted syllable is in :data:`TELEX_RATIO` times as many documents as
     the letters typed (:data:`TELEX_PAIR_RATIO` when it makes a known word with
-    a converted or plain neighbour). The letters as typed being a Vietnamese
-    syllable the index holds ("xoong") needs the word evidence.
+    a converted or plain neighbour). Letters as typed that the index holds as
+    a Vietnamese syllable ("xoong") or in more than :data:`TELEX_TYPED_MAX`
+    documents ("sex", "max") need that word evidence.
     """
     tokens = _telex_tokens(text)
     if not any(conv for _, conv in tokens):
@@ -204,13 +232,13 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
             continue
         typed = tok.lower()
         df_typed = vocab.folded_frequency(typed)
-        paired = (i > 0 and vocab.pair(forms[i - 1], c) > 0) or \
-                 (i + 1 < len(forms) and vocab.pair(c, forms[i + 1]) > 0)
-        if df_typed and split_folded(typed) is not None and not paired:
-            continue  # a real syllable as typed ("xoong", "boong")
-        ratio = TELEX_PAIR_RATIO if paired else TELEX_RATIO
-        if df_typed and df_conv < ratio * df_typed:
-            continue
+        if df_typed:  # the letters as typed are in the index too: ask the neighbours
+            paired = (i > 0 and vocab.pair(forms[i - 1], c) > 0) or \
+                     (i + 1 < len(forms) and vocab.pair(c, forms[i + 1]) > 0)
+            if not paired and (split_folded(typed) is not None or df_typed > TELEX_TYPED_MAX):
+                continue  # a real syllable as typed ("xoong", "boong"), or a word of the index ("sex")
+            if df_conv < (TELEX_PAIR_RATIO if paired else TELEX_RATIO) * df_typed:
+                continue
         converted[typed] = conv
     if not converted:
         return None
