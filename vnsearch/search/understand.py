@@ -216,7 +216,9 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
     the letters typed (:data:`TELEX_PAIR_RATIO` when it makes a known word with
     a converted or plain neighbour). Letters as typed that the index holds as
     a Vietnamese syllable ("xoong") or in more than :data:`TELEX_TYPED_MAX`
-    documents ("sex", "max") need that word evidence.
+    documents ("sex", "max") need that word evidence, or this: another token
+    was converted, no document holds the query as decided so far, and some
+    hold it with every Telex token converted ("bongr moon" is "bỏng môn").
     """
     tokens = _telex_tokens(text)
     if not any(conv for _, conv in tokens):
@@ -240,6 +242,23 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
             if df_conv < (TELEX_PAIR_RATIO if paired else TELEX_RATIO) * df_typed:
                 continue
         converted[typed] = conv
+    rejected = {tok.lower(): conv for tok, conv in tokens if conv and tok.lower() not in converted}
+    if converted and rejected and len(tokens) <= COOCCURRENCE_MAX_SYLLABLES:
+        # "bongr moon": "moon" is in some documents, but never with "bỏng", and
+        # "môn" is: the query is in Telex elsewhere, so read it whole as Telex.
+        def together(words: list[str]) -> int:
+            docs: np.ndarray | None = None
+            for w in words:
+                got = _tier_docs(vocab.snapshot, canonical(w))
+                docs = got if docs is None else np.intersect1d(docs, got, assume_unique=True)
+                if not docs.size:
+                    return 0
+            return 0 if docs is None else int(docs.size)
+
+        decided = [converted.get(tok.lower(), tok) for tok, _ in tokens if tok]
+        every = [conv or tok for tok, conv in tokens if tok]
+        if not together(decided) and together(every):
+            converted.update(rejected)
     if not converted:
         return None
 
