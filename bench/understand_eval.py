@@ -65,7 +65,8 @@ def tolerance_study(vocab, docs: list[dict], queries, seed: int) -> str:
                 words = [c.word for c in cands]
                 rows.setdefault((len(ft), edits), []).append(
                     (int(bool(words) and words[0] == fw), int(fw in words), len(words) + 1000 * known))
-    table = [["typed length", "edits", "n", "true word best", "true word among", "mean candidates", "typed is a known word"]]
+    table = [["typed length", "edits", "n", "true word best", "true word among", "mean candidates",
+              "typed is a known word"]]
     for (length, edits), got in sorted(rows.items()):
         n = len(got)
         table.append([str(length), str(edits), str(n), f"{sum(g[0] for g in got) / n:.2f}",
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 
     news = load_news(args.corpus, args.docs, args.skip)
     kinds = args.kinds.split(",")
-    sets = {**news_query_sets(news.docs, args.per_kind, args.seed), **typing_queries(news.docs, args.per_kind, args.seed)}
+    sets = {**news_query_sets(news.docs, args.per_kind, args.seed),
+            **typing_queries(news.docs, args.per_kind, args.seed)}
     searcher = make_vnsearch_builder(module, OUT_DIR, False)(news)
     engine = searcher.engine
     snapshot = Snapshot(engine._ix.searcher())  # the engine does not expose one yet (helper core's work)
