@@ -104,3 +104,9 @@ def test_no_color_and_dumb_terminals(monkeypatch, env, expected):
     assert cli._use_color(True) is True  # --color wins
 
 
+
+
+def test_restore_keeps_the_order_of_dash_words(seed_index_dir):
+    result = run("restore", "-d", seed_index_dir, "Hang Chau", "-Quang", "Dong")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "Hàng Châu -Quảng Đông"

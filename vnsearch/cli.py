@@ -121,6 +121,12 @@ class _QueryCommand(click.Command):
             if arg == "--":
                 kept.extend(args[i:])
                 break
+            rest = args[i:]
+            if started and arg.startswith("-") and not arg.startswith("--") and len(arg) > 1 \
+                    and not any(a in takes_value or a.startswith("--") for a in rest):
+                # No option follows: the rest is query, in the order typed.
+                kept.extend(["--", *rest])
+                break
             if arg in takes_value or (arg.startswith("--") and "=" in arg):
                 kept.append(arg)
                 if takes_value.get(arg) and i + 1 < len(args):
