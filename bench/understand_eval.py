@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--kinds", default=",".join(NEWS_KINDS + TYPING_KINDS))
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR)
+    ap.add_argument("--wired", action="store_true",
+                    help="also estimate the ranker wiring: the Ranker's syllable() patched (here, not in the "
+                         "library) to add each typed syllable's corrections as weighted alternatives")
+    ap.add_argument("--suspect-known", type=float, default=0.0,
+                    help="with --wired: weight of co-occurrence alternatives for known syllables (0 = off)")
     ap.add_argument("--tolerance-study", action="store_true",
                     help="also measure, per typed length, what one and two edits find for kw-typo's slipped words")
     return ap.parse_args(argv)
@@ -75,6 +80,43 @@ def tolerance_study(vocab, docs: list[dict], queries, seed: int) -> str:
     return format_table(table)
 
 
+_ALTERNATIVES: dict[str, list] = {}  # typed syllable -> Alternatives, for the query being run
+
+
+def patch_ranker() -> None:
+    """Score a typed syllable with its corrections folded in, as the integration plan says the Ranker will.
+
+    A bench-only monkeypatch of Ranker.syllable (vnsearch.search.ranking is not changed):
+    each alternative is scored by the same syllable() and combined with
+    understand.combine_alternatives; proximity uses the typed syllable's postings when it
+    has documents, else the best alternative's.
+    """
+    from dataclasses import replace
+
+    from vnsearch.search import ranking
+    from vnsearch.search.understand import combine_alternatives
+
+    original = ranking.Ranker.syllable
+
+    def syllable(self, syl: str, accented_query: bool = False):
+        unit = original(self, syl, accented_query)
+        alts = _ALTERNATIVES.get(syl)
+        if not alts:
+            return unit
+        scored = [(a, original(self, a.replacement, accented_query)) for a in alts]
+        score, mask = combine_alternatives(unit.score, unit.mask, [(a.weight, u.score, u.mask) for a, u in scored])
+        postings = unit.postings
+        if not unit.mask.any():
+            postings = scored[0][1].postings
+        title = unit.title_mask.copy()
+        for _, u in scored:
+            title |= u.title_mask
+        return replace(unit, score=score, mask=mask, postings=postings, title_mask=title,
+                       idf=unit.idf or scored[0][1].idf)
+
+    ranking.Ranker.syllable = syllable
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     module, note = import_vnsearch()
@@ -97,13 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"vocabulary of {news.name}: {len(vocab.typos)} folded syllables, {len(vocab.pairs)} pairs, "
           f"built in {time.perf_counter() - started:.2f} s")
 
+    if args.wired:
+        patch_ranker()
     rows = [["kind", "n", "changed", "telex", "corrected", f"MRR@{K} typed", f"MRR@{K} rewritten",
-             "understand p50 ms"]]
+             "understand p50 ms"] + ([f"MRR@{K} wired"] if args.wired else [])]
     report: dict[str, dict] = {}
     examples: dict[str, list[tuple[str, str]]] = {}
     for kind in kinds:
         queries = sets[kind]
-        rr_before, rr_after, ms = [], [], []
+        rr_before, rr_after, rr_wired, ms = [], [], [], []
         changed = telex = corrected = 0
         for q in queries:
             t0 = time.perf_counter()
@@ -124,12 +168,26 @@ def main(argv: list[str] | None = None) -> int:
                 r = rank_of(q.target, after)
                 examples.setdefault(kind, []).append((q.text, rewritten))
             rr_after.append(1 / r if r else 0.0)
+            if args.wired:
+                # Telex as the converted text; corrections as alternatives next to the typed syllables.
+                _ALTERNATIVES.clear()
+                if u is not None and args.suspect_known:
+                    u = understand(parse_query(q.text), snapshot, suspect_known=args.suspect_known)
+                if u is not None:
+                    _ALTERNATIVES.update({**u.cooccurring, **u.alternatives})
+                wired_text = (u.rewritten if u is not None and u.rewritten else q.text)
+                hits = [h.id for h in engine.search(wired_text, limit=K, suggest=False)]
+                _ALTERNATIVES.clear()
+                r = rank_of(q.target, hits)
+                rr_wired.append(1 / r if r else 0.0)
         n = len(queries)
         report[kind] = {"n": n, "changed": changed, "telex": telex, "corrected": corrected,
                         "mrr_typed": sum(rr_before) / n, "mrr_rewritten": sum(rr_after) / n,
-                        "understand_p50_ms": statistics.median(ms)}
+                        "understand_p50_ms": statistics.median(ms),
+                        "mrr_wired": sum(rr_wired) / n if rr_wired else None}
         rows.append([kind, str(n), str(changed), str(telex), str(corrected), f"{sum(rr_before) / n:.3f}",
-                     f"{sum(rr_after) / n:.3f}", f"{statistics.median(ms):.2f}"])
+                     f"{sum(rr_after) / n:.3f}", f"{statistics.median(ms):.2f}"]
+                    + ([f"{sum(rr_wired) / n:.3f}"] if args.wired else []))
         print(rows[-1], flush=True)
     print()
     print(f"Rewritten as text through the unchanged engine ({news.name}, seed {args.seed}):")

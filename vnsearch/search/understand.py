@@ -383,7 +383,8 @@ def _tier_docs(snapshot: Snapshot, syllable: str) -> np.ndarray:
 
 
 def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
-                             max_syllables: int = COOCCURRENCE_MAX_SYLLABLES) -> dict[str, list[Alternative]]:
+                             max_syllables: int = COOCCURRENCE_MAX_SYLLABLES,
+                             always: bool = False, weight: float = CORRECTION_WEIGHT) -> dict[str, list[Alternative]]:
     """Corrections of syllables the index holds, but not together with the rest of the query.
 
     A slip often lands on another real syllable ("cán" typed "cá"), which no
@@ -408,7 +409,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     prefix = [docs[0]]
     for d in docs[1:]:
         prefix.append(np.intersect1d(prefix[-1], d, assume_unique=True))
-    if prefix[-1].size:
+    if prefix[-1].size and not always:
         return {}
     suffix = [docs[-1]]
     for d in reversed(docs[:-1]):
@@ -426,7 +427,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
             continue
         f = fold_all(s)
         scored: list[tuple[float, Candidate]] = []
-        for cand in vocab.typos.candidates(f, edits=1, limit=200):
+        for cand in vocab.typos.candidates(f, edits=1, limit=60):
             if cand.distance == 0:
                 continue
             together = np.intersect1d(snapshot.postings("text_f", cand.word).docs, rest, assume_unique=True).size
@@ -437,7 +438,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         scored.sort(key=lambda sc: (-sc[0], sc[1].word))
         top = scored[0][0]
         out[s] = [Alternative(s, _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word,
-                              CORRECTION_WEIGHT * score / top, cand.distance, score)
+                              weight * score / top, cand.distance, score)
                   for score, cand in scored[:MAX_ALTERNATIVES]]
     return out
 
@@ -445,13 +446,17 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
 # -- the whole query --------------------------------------------------------------------
 
 
-def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, typos: bool = True) -> Understanding:
+def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, typos: bool = True,
+               suspect_known: float = 0.0) -> Understanding:
     """Telex/VNI conversion and typo alternatives for *parsed*, judged by *snapshot*'s vocabulary.
 
     The query is re-parsed from its converted text when something converted,
     so its groups, runs, filters and exact marks stay as the parser makes them.
     Quoted phrases and exact words (``=bão``) are taken as typed: no
-    corrections for them.
+    corrections for them. *suspect_known* (a weight, 0 = off) also offers,
+    for queries of up to three syllables, corrections of known syllables that
+    co-occur with the rest: only for a ranker that keeps the typed syllable
+    (:func:`combine_alternatives`), never for a text rewrite.
     """
     vocab = vocabulary(snapshot)
     result = Understanding(parsed)
@@ -466,6 +471,10 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
         result.alternatives = corrections(plain, vocab, _rests(plain, vocab))
         if not result.alternatives:
             result.cooccurring = cooccurrence_corrections(plain, vocab)
+            if not result.cooccurring and suspect_known and len(set(plain)) <= 3:
+                # Known syllables may be slips too ("cá" for "cán"): for a ranker that keeps the
+                # typed syllable, offer what co-occurs with the rest, at a low weight.
+                result.cooccurring = cooccurrence_corrections(plain, vocab, always=True, weight=suspect_known)
     return result
 
 
