@@ -43,7 +43,7 @@ import numpy as np
 from vnsearch.lang.spelling import spellings, split_folded
 from vnsearch.lang.telex import convert, tone_of
 from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
-from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex
+from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.store.snapshot import Snapshot
 
@@ -327,14 +327,24 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
         if s in out or not _unknown(s, vocab):
             continue
         others = rest.get(s) if rest else None
+        with_rest = others is not None and bool(others.size)
+        # Under three letters one edit floods (see lang.typos); with the rest of the query
+        # to co-occur with, it does not, so a short syllable gets one edit then.
+        edits = max(max_edits(len(f), vocab.tolerance), 1 if with_rest else 0)
+        forced = edits > max_edits(len(f), vocab.tolerance)
+        vietnamese = has_diacritics(s) or split_folded(f) is not None
         scored: list[tuple[bool, float, Candidate]] = []
-        for cand in vocab.typos.candidates(f, limit=100):
+        for cand in vocab.typos.candidates(f, edits=edits, limit=100):
             if cand.distance == 0:
                 continue
+            if vietnamese and split_folded(cand.word) is None:
+                continue  # a Vietnamese syllable mistyped is another one, not "bca" or "xy"
             together = 0
-            if others is not None and others.size:
+            if with_rest and others is not None:
                 together = np.intersect1d(vocab.snapshot.postings("text_f", cand.word).docs, others,
                                           assume_unique=True).size
+            if forced and not together:
+                continue
             score = cand.weight * math.log1p(cand.frequency) / cand.distance
             if together:
                 score *= 1 + math.log1p(together)
@@ -427,8 +437,9 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
             continue
         f = fold_all(s)
         scored: list[tuple[float, Candidate]] = []
+        vietnamese = has_diacritics(s) or split_folded(f) is not None
         for cand in vocab.typos.candidates(f, edits=1, limit=60):
-            if cand.distance == 0:
+            if cand.distance == 0 or (vietnamese and split_folded(cand.word) is None):
                 continue
             together = np.intersect1d(snapshot.postings("text_f", cand.word).docs, rest, assume_unique=True).size
             if together:
