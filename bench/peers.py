@@ -177,4 +177,50 @@ def build_bm25s(collection: Collection) -> Searcher:
     return Bm25sSearcher(collection)
 
 
-PEERS: dict[str, Builder] = {"fts5": build_fts5, "whoosh": build_whoosh, "bm25s": build_bm25s}
+# --------------------------------------------------------------------------- tantivy
+
+class TantivySearcher:
+    """tantivy (Rust, Lucene-like BM25) over a title and a body field, both syllables folded.
+
+    The text is folded and split by :func:`fold_tokens` before tantivy sees it, like the
+    other peers, so its default tokenizer only splits on the spaces we put there. The
+    query is the folded tokens OR-ed over both fields (tantivy's query parser default).
+    """
+
+    def __init__(self, collection: Collection) -> None:
+        import tantivy
+
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("title", stored=False)
+        builder.add_text_field("body", stored=False)
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        self.schema = builder.build()
+        self.index = tantivy.Index(self.schema)  # in RAM
+        writer = self.index.writer(heap_size=100_000_000, num_threads=1)
+        for d in collection.docs:
+            writer.add_document(tantivy.Document(
+                title=" ".join(fold_tokens(d["title"])),
+                body=" ".join(fold_tokens(" ".join((d["sapo"], d["body"])))), id=d["id"]))
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def search(self, query: str, k: int = 10) -> list[str]:
+        tokens = fold_tokens(query)
+        if not tokens:
+            return []
+        parsed = self.index.parse_query(" ".join(tokens), ["title", "body"])
+        hits = self.searcher.search(parsed, k).hits
+        return [self.searcher.doc(addr)["id"][0] for _score, addr in hits]
+
+    def close(self) -> None:
+        pass
+
+
+def build_tantivy(collection: Collection) -> Searcher:
+    return TantivySearcher(collection)
+
+
+PEERS: dict[str, Builder] = {"fts5": build_fts5, "whoosh": build_whoosh, "bm25s": build_bm25s,
+                             "tantivy": build_tantivy}

@@ -13,9 +13,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from textutil import strip_accents, syllables, title_words
+from textutil import slip, strip_accents, syllables, title_words, to_telex, to_vni
 
 NEWS_KINDS = ("headline", "headline_noacc", "two_rare", "two_rare_noacc", "lead6")
+# Queries as people really type them (issue 16): Telex/VNI with the input method off, slips.
+TYPING_KINDS = ("kw-telex", "kw-vni", "kw-typo", "title-typo")
 XQUAD_KIND = "xquad"
 LEAD_LEN = 6
 
@@ -112,6 +114,36 @@ def news_query_sets(docs: list[dict], per_kind: int, seed: int) -> dict[str, lis
             **two_rare_queries(docs, per_kind, seed, df),
             **lead6_queries(docs, per_kind, seed)}
     return {kind: sets[kind] for kind in NEWS_KINDS}
+
+
+def typing_queries(docs: list[dict], n: int, seed: int) -> dict[str, list[Query]]:
+    """The two rarest headline words typed with Telex/VNI off or with one slip; the headline with two.
+
+    Targets are sampled with RNGs of their own (``kw-*`` share theirs, so kw-telex,
+    kw-vni and kw-typo ask for the same articles), so these kinds never reshuffle the
+    others. A word that needs no Vietnamese key ("iphone") is typed as it is.
+    """
+    df = document_frequencies(docs)
+    picked = _sample(docs, lambda d: two_rarest(d["title"], df) is not None, n, _rng(seed, "kw-typing"))
+    slips = _rng(seed, "kw-typo-slips")
+    telex, vni, typo = [], [], []
+    for i, d in enumerate(picked):
+        words = two_rarest(d["title"], df)
+        telex.append(Query(f"kw-telex-{i}", "kw-telex", " ".join(to_telex(w) for w in words), d["id"]))
+        vni.append(Query(f"kw-vni-{i}", "kw-vni", " ".join(to_vni(w) for w in words), d["id"]))
+        which = slips.randrange(2)
+        typed = [slip(w, slips) if j == which else w for j, w in enumerate(words)]
+        typo.append(Query(f"kw-typo-{i}", "kw-typo", " ".join(typed), d["id"]))
+    rng = _rng(seed, "title-typo")
+    titled = _sample(docs, lambda d: len(syllables(d["title"])) >= 2, n, rng)
+    title_typo = []
+    for i, d in enumerate(titled):
+        words = syllables(d["title"])
+        for j in sorted(rng.sample([k for k, w in enumerate(words) if any(c.isalpha() for c in w)]
+                                   or list(range(len(words))), 2)):
+            words[j] = slip(words[j], rng)
+        title_typo.append(Query(f"title-typo-{i}", "title-typo", " ".join(words), d["id"]))
+    return {"kw-telex": telex, "kw-vni": vni, "kw-typo": typo, "title-typo": title_typo}
 
 
 def xquad_queries(questions: list[dict]) -> list[Query]:

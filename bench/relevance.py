@@ -6,7 +6,7 @@ numbers in a table are directly comparable. See bench/README.md for the query ki
 
     python bench/relevance.py [--docs 5000] [--per-kind 200] [--seed 0]
                               [--engines vnsearch,fts5,whoosh,bm25s] [--xquad|--no-xquad]
-                              [--corpus DIR] [--rebuild]
+                              [--corpus DIR] [--rebuild] [--skip 5000] [--kinds kw-telex,kw-typo]
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from pathlib import Path
 
 from corpus import DEFAULT_CORPUS_DIR, Collection, load_news, load_xquad
 from peers import PEERS, Builder
-from querysets import NEWS_KINDS, XQUAD_KIND, Query, news_query_sets, xquad_queries
+from querysets import NEWS_KINDS, TYPING_KINDS, XQUAD_KIND, Query, news_query_sets, typing_queries, xquad_queries
 from vnsearch_adapter import import_vnsearch, make_vnsearch_builder
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 K = 10
-ALL_ENGINES = ("vnsearch", "fts5", "whoosh", "bm25s")
+ALL_ENGINES = ("vnsearch", "fts5", "whoosh", "bm25s", "tantivy")
+ALL_KINDS = NEWS_KINDS + TYPING_KINDS + (XQUAD_KIND,)
 
 
 @dataclass
@@ -48,6 +49,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--docs", type=int, default=5000, help="index the first N news articles")
     ap.add_argument("--per-kind", type=int, default=200, help="queries per news query kind")
     ap.add_argument("--seed", type=int, default=0, help="seed for target/offset sampling")
+    ap.add_argument("--skip", type=int, default=0,
+                    help="index articles after the first SKIP (a slice of their own, e.g. 5000)")
+    ap.add_argument("--kinds", default=None,
+                    help="comma-separated query kinds to run, of " + ",".join(ALL_KINDS)
+                    + " (default: the news kinds and xquad)")
     ap.add_argument("--engines", default=",".join(ALL_ENGINES),
                     help="comma-separated subset of " + ",".join(ALL_ENGINES))
     ap.add_argument("--xquad", action=argparse.BooleanOptionalAction, default=True,
@@ -63,6 +69,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = set(args.engines.split(",")) - set(ALL_ENGINES)
     if unknown:
         ap.error(f"unknown engine(s): {', '.join(sorted(unknown))}")
+    if args.kinds is not None:
+        bad = set(args.kinds.split(",")) - set(ALL_KINDS)
+        if bad:
+            ap.error(f"unknown kind(s): {', '.join(sorted(bad))}")
+        args.xquad = XQUAD_KIND in args.kinds.split(",")
     return args
 
 
@@ -197,9 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     clear_previous_outputs()
 
-    news = load_news(args.corpus, args.docs)
+    news = load_news(args.corpus, args.docs, args.skip)
+    wanted = args.kinds.split(",") if args.kinds else list(NEWS_KINDS)
     query_sets = news_query_sets(news.docs, args.per_kind, args.seed)
-    workload: list[tuple[Collection, list[str]]] = [(news, list(NEWS_KINDS))]
+    if set(wanted) & set(TYPING_KINDS):
+        query_sets.update(typing_queries(news.docs, args.per_kind, args.seed))
+    query_sets = {k: query_sets[k] for k in wanted if k != XQUAD_KIND}
+    workload: list[tuple[Collection, list[str]]] = [(news, list(query_sets))]
     if args.xquad:
         xquad, questions = load_xquad(args.corpus)
         query_sets[XQUAD_KIND] = xquad_queries(questions)
@@ -245,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {e} on {coll}: {err}")
 
     report = {"config": {"docs": len(news.docs), "per_kind": args.per_kind, "seed": args.seed,
-                         "k": K, "corpus": str(args.corpus), "engines": engines,
+                         "k": K, "corpus": str(args.corpus), "engines": engines, "skip": args.skip,
                          "xquad": args.xquad},
               "results": results, "timings": timings, "errors": errors}
     (OUT_DIR / "relevance.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))

@@ -30,6 +30,7 @@ from vnsearch.ingest.walking import walk
 from vnsearch.results import SearchResults
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
+from vnsearch.search.restore import onto_text
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
@@ -96,6 +97,66 @@ class _Group(click.Group):
         except OSError as exc:
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
             raise UserError(f"{exc.strerror or exc}{where}") from None
+
+
+class _QueryCommand(click.Command):
+    """A command whose arguments are query words: from the first word on, ``-word`` is an exclusion.
+
+    Click would read ``bóng đá -phạt`` as ``-p hạt`` (``--page``) and
+    ``covid -hà`` as ``-h`` (help). Options before the first query word
+    (``-n 5``, ``-d DIR``) and an option spelt exactly as itself anywhere
+    (``covid -n 5``) still work; ``--`` ends the options as usual.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.params:
+            if isinstance(param, click.Option):
+                for name in param.opts + param.secondary_opts:
+                    takes_value[name] = not (param.is_flag or param.count)
+        takes_value.update({name: False for name in ctx.help_option_names})
+        kept: list[str] = []
+        words: list[str] = []  # -words after the query started, moved past "--"
+        started = False
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                kept.extend(args[i:])
+                break
+            rest = args[i:]
+            if started and arg.startswith("-") and not arg.startswith("--") and len(arg) > 1 \
+                    and not any(a in takes_value or a.startswith("--") for a in rest):
+                # No option follows: the rest is query, in the order typed.
+                kept.extend(["--", *rest])
+                break
+            if arg in takes_value or (arg.startswith("--") and "=" in arg):
+                kept.append(arg)
+                if takes_value.get(arg) and i + 1 < len(args):
+                    kept.append(args[i + 1])
+                    i += 1
+            elif started and arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
+                words.append(arg)
+            else:
+                started = started or not arg.startswith("-")
+                kept.append(arg)
+            i += 1
+        if words:
+            kept = kept + words if "--" in kept else kept + ["--"] + words
+        return super().parse_args(ctx, kept)
+
+
+def _use_color(color: bool | None) -> bool:
+    """--color/--no-color if given; else colour on a terminal, unless NO_COLOR is set or TERM=dumb."""
+    if color is not None:
+        return color
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -209,7 +270,7 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
         if bar is not None:
             bar.render_finish()
     elapsed = time.monotonic() - started
-    click.echo(f"{summary} in {elapsed:.1f} s; the index at {engine.path} holds {len(engine)} articles.")
+    click.echo(f"{summary} in {elapsed:.1f} s; the index at {engine.path} holds {_plural(len(engine), 'article')}.")
     for line in walks:
         click.echo(safe(line))
     engine.close()
@@ -253,11 +314,11 @@ def _print_hits(results: SearchResults, color: bool, as_html: bool) -> None:
         click.echo()
 
 
-@main.command("search", context_settings={"ignore_unknown_options": True})
+@main.command("search", cls=_QueryCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True)
 @index_dir_option
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Results per page.")
-@click.option("--page", "-p", type=click.IntRange(1), default=1, show_default=True, help="Page of results.")
+@click.option("--page", "-p", type=click.IntRange(1), default=None, show_default="1", help="Page of results.")
 @click.option("--offset", type=click.IntRange(0), default=None, help="Skip this many results (instead of --page).")
 @click.option("--since", metavar="DATE", default=None,
               help="Only articles dated from the start of DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
@@ -286,7 +347,7 @@ def _print_hits(results: SearchResults, color: bool, as_html: bool) -> None:
 @click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
 @click.option("--color/--no-color", default=None,
               help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
-def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int, offset: int | None,
+def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int | None, offset: int | None,
                since: str | None, until: str | None, sort: str, recent: bool, half_life: float, collapse: bool,
                sources: tuple[str, ...],
                categories: tuple[str, ...], show_facets: bool,
@@ -305,9 +366,13 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
     for word in query:
         if word.startswith("--") and len(word) > 2:
             raise click.UsageError(f"no such option: {word}")
+    if page is not None and offset is not None:
+        raise UserError("give --page or --offset, not both")
+    if as_html and as_json:
+        raise UserError("give --html or --json, not both")
     text = " ".join(query)
     engine = _open(index_dir, create=False)
-    start = offset if offset is not None else (page - 1) * limit
+    start = offset if offset is not None else ((page or 1) - 1) * limit
     try:
         results = engine.search(text, limit=limit, offset=start, since=since, until=until, sort=sort,
                                 facets=show_facets, source=list(sources) or None,
@@ -322,7 +387,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             click.echo(json.dumps({"facets": results.facets, "total": results.total, "matched": results.matched},
                                   ensure_ascii=False))
     else:
-        color = sys.stdout.isatty() if color is None else color
+        color = _use_color(color)
         # With --html every field from the index is HTML-escaped, not only the snippet.
         esc = html.escape if as_html else (lambda t: t)
         if results.suggestion:
@@ -341,8 +406,12 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
                     extra += f", newer first (half-life {half_life:g} days)"
             else:
                 extra = f", {sort} first"
-            click.echo(_style(f"{start + 1}–{shown_to} of {results.total} matching all words{extra}",
-                              color, dim=True))
+            if results.total >= shown_to or sort != "relevance":
+                counted = f"of {results.total} matching all words{extra}"
+            else:  # the hits go past those holding every word: count those holding some
+                every = f"{results.total} matching all" if results.total else "none matching all"
+                counted = f"of {results.matched} matching some words ({every})"
+            click.echo(_style(f"{start + 1}–{shown_to} {counted}", color, dim=True))
         if show_facets and results.total:
             click.echo()
             _print_facets(results.facets or {}, results.total, color)
@@ -368,6 +437,8 @@ def similar_cmd(article_id: str, index_dir: Path | None, limit: int, as_json: bo
 
     Library: SearchEngine(index_dir).similar(article_id, limit=…)
     """
+    if as_html and as_json:
+        raise UserError("give --html or --json, not both")
     engine = _open(index_dir, create=False)
     try:
         results = engine.similar(article_id, limit=limit)
@@ -380,7 +451,7 @@ def similar_cmd(article_id: str, index_dir: Path | None, limit: int, as_json: bo
         for hit in results:
             click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
     else:
-        color = sys.stdout.isatty() if color is None else color
+        color = _use_color(color)
         if not results:
             click.echo(f"No articles related to {article_id!r}.", err=True)
         _print_hits(results, color, as_html)
@@ -393,7 +464,7 @@ def similar_cmd(article_id: str, index_dir: Path | None, limit: int, as_json: bo
     sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
 
 
-@main.command("restore", context_settings={"ignore_unknown_options": True})
+@main.command("restore", cls=_QueryCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("text", nargs=-1, required=True)
 @index_dir_option
 @click.option("--json", "as_json", is_flag=True,
@@ -411,16 +482,18 @@ def restore_cmd(text: tuple[str, ...], index_dir: Path | None, as_json: bool) ->
     """
     engine = _open(index_dir, create=False)
     try:
-        r = engine.restoration(" ".join(text))
+        joined = " ".join(text)
+        r = engine.restoration(joined)
     finally:
         engine.close()
+    restored = onto_text(joined, r.syllables)  # the user's capitals and punctuation kept
     if as_json:
-        click.echo(json.dumps({"text": r.text, "confidence": round(r.confidence, 4), "changed": r.changed,
+        click.echo(json.dumps({"text": restored, "confidence": round(r.confidence, 4), "changed": r.changed,
                                "syllables": r.syllables,
                                "syllable_confidence": [round(c, 4) for c in r.syllable_confidence]},
                               ensure_ascii=False))
     else:
-        click.echo(r.text)
+        click.echo(restored)
     sys.exit(EXIT_FOUND if r.syllables else EXIT_NOT_FOUND)
 
 
@@ -458,7 +531,7 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
         fields = article.to_dict()
         click.echo(json.dumps(export_record(fields), ensure_ascii=False))
         return
-    color = sys.stdout.isatty()
+    color = _use_color(None)
     click.echo(_style(article.title, color, bold=True))
     meta = [_when(article.date, article.time) or "undated", article.source,
             f"credit: {article.credit}" if article.credit else "", article.category, article.url]
@@ -530,7 +603,7 @@ def check_cmd(index_dir: Path | None) -> None:
         raise UserError(f"{engine.path}: {'; '.join(problems)}; "
                         f"rebuild it with: vnsearch reindex --index-dir {engine.path} "
                         f"(or: vnsearch index --rebuild --index-dir {engine.path} PATH…)")
-    click.echo(f"OK: the index at {engine.path} holds {count} articles, all readable.")
+    click.echo(f"OK: the index at {engine.path} holds {_plural(count or 0, 'article')}, all readable.")
 
 
 # -- export, reindex (getting the archive back out) ------------------------------

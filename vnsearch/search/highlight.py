@@ -129,7 +129,7 @@ class Highlighter:
         """
         if not text:
             return Snippet("")
-        hits = self.marks(matching_syllables(text, self._wanted))
+        hits = self.marks(_matching_with_parts(text, self._wanted))
         if whole or len(text) <= max_chars:
             return _build(text, 0, len(text), hits)
         if not hits:
@@ -155,6 +155,44 @@ class Highlighter:
             space = text.find(" ", start, first_start)
             start = space + 1 if space != -1 else first_start
         return _build(text, start, _cut(text, start, max_chars), hits)
+
+
+_JOINED = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)+")
+_JOINS = re.compile(r"[-'’]")
+
+
+def _matching_with_parts(text: str, wanted: set[str]) -> list[tuple[int, Token]]:
+    """:func:`matching_syllables`, and joined tokens holding a wanted part ("Covid" in "Covid-19").
+
+    The index finds "Covid-19" for ``covid`` (its parts are indexed at its
+    position), so the snippet must mark it too: the part alone, or the whole
+    token when every part is wanted (``covid 19``). The token's text becomes
+    its first wanted part, which is what the query's syllables are matched with.
+    """
+    extra: dict[str, list[str]] = {}
+    for m in _JOINED.finditer(text):
+        whole = fold_all(canonical(m.group()))
+        parts = _JOINS.split(whole)
+        if whole not in wanted and any(part in wanted for part in parts):
+            extra[whole] = parts
+    found = matching_syllables(text, wanted | set(extra))
+    if not extra:
+        return found
+    out: list[tuple[int, Token]] = []
+    for ordinal, tok in found:
+        joined = extra.get(fold_all(canonical(tok.text)))
+        if joined is None:
+            out.append((ordinal, tok))
+            continue
+        parts = joined
+        pieces = _JOINS.split(tok.text)
+        first = next(i for i, part in enumerate(parts) if part in wanted)
+        if all(part in wanted for part in parts) or tok.end - tok.start != len(tok.text):
+            out.append((ordinal, Token(pieces[first], tok.start, tok.end, True)))
+            continue
+        at = sum(len(piece) + 1 for piece in pieces[:first])  # each join is one character
+        out.append((ordinal, Token(pieces[first], tok.start + at, tok.start + at + len(pieces[first]), True)))
+    return out
 
 
 def _cut(text: str, start: int, max_chars: int) -> int:

@@ -1,4 +1,8 @@
-"""The query language: words, "quoted phrases", -exclusions, OR, field filters.
+"""The query language: words, "quoted phrases", -exclusions, =exact words, OR, field filters.
+
+Quotes ask for the words together and in order, whatever their diacritics
+(``"ha noi"`` finds "Hà Nội"); ``=`` asks for the spelling exactly as typed
+(``=bão`` does not match "bao" or "báo"; ``="đà nẵng"`` both).
 
 Parsing is deliberately forgiving: an unbalanced quote closes at the end of the
 query, an unknown ``field:`` is searched as text, stray operators are ignored.
@@ -30,7 +34,7 @@ SORTS = ("relevance", "newest", "oldest")
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 _LEXER = re.compile(
-    r"""(?P<neg>-)?(?:(?P<field>[^\W\d_]+):)?(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"]+))|(?P<quote>")""",
+    r"""(?P<neg>-)?(?P<eq>=)?(?:(?P<field>[^\W\d_]+):)?(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"]+))|(?P<quote>")""",
     re.UNICODE,
 )
 
@@ -84,6 +88,7 @@ class Phrase:
 
     syllables: list[str]
     quoted: bool = False
+    exact: bool = False  # match these exact spellings only (``=bão``, or parse_query(exact=True))
 
     def text(self) -> str:
         return " ".join(self.syllables)
@@ -106,6 +111,12 @@ class ParsedQuery:
     text: str = ""
     since: int | None = None  # first day allowed, YYYYMMDD (date:, since:)
     until: int | None = None  # last day allowed, YYYYMMDD (date:, until:)
+    exact_all: bool = False  # parsed with exact=True: every word exactly as typed
+
+    @property
+    def has_exact(self) -> bool:
+        """Whether some part must match its exact spelling (see vnsearch.search.understand.exact_mask)."""
+        return any(p.exact for group in self.groups for p in group)
 
     def restrict_dates(self, since: int | None = None, until: int | None = None) -> None:
         """Narrow the allowed dates to [since, until] as well (both YYYYMMDD, inclusive)."""
@@ -130,7 +141,7 @@ class ParsedQuery:
 # What the lexer finds, as (kind, value).
 _Item = (
     tuple[Literal["run"], list[str]]  # consecutive plain words' syllables
-    | tuple[Literal["phrase", "exclude"], Phrase]  # a quoted phrase; an -excluded word or phrase
+    | tuple[Literal["phrase", "exclude", "exact"], Phrase]  # a quoted phrase; an -excluded one; an =exact word
     | tuple[Literal["filter"], tuple[str, str]]  # (field, or -field when negated; value)
     | tuple[Literal["date"], tuple[bool, str, str]]  # (negated, date field, value)
     | tuple[Literal["or"], None]
@@ -144,6 +155,7 @@ def _lex(text: str) -> list[_Item]:
         if m.group("quote"):
             continue
         neg = bool(m.group("neg"))
+        eq = bool(m.group("eq"))
         fname = (m.group("field") or "").lower()
         phrase_text = m.group("phrase")
         word = m.group("word")
@@ -168,7 +180,9 @@ def _lex(text: str) -> list[_Item]:
         if neg:
             items.append(("exclude", Phrase(sylls, quoted=True)))
         elif phrase_text is not None and len(sylls) > 1:
-            items.append(("phrase", Phrase(sylls, quoted=True)))
+            items.append(("phrase", Phrase(sylls, quoted=True, exact=eq)))
+        elif eq:
+            items.extend(("exact", Phrase([s], exact=True)) for s in sylls)
         elif last is not None and last[0] == "run":
             last[1].extend(sylls)
         else:
@@ -176,8 +190,10 @@ def _lex(text: str) -> list[_Item]:
     return items
 
 
-def parse_query(text: str, max_length: int = 2000) -> ParsedQuery:
+def parse_query(text: str, max_length: int = 2000, exact: bool = False) -> ParsedQuery:
     """Parse *text*; raises :class:`QueryError` when nothing is left to search.
+
+    *exact* marks every word and phrase as ``=word`` does (``--exact``).
 
     ``OR`` joins the units on either side of it: a quoted phrase, or the whole
     run of unquoted words, since Vietnamese words span syllables and users do
@@ -186,7 +202,7 @@ def parse_query(text: str, max_length: int = 2000) -> ParsedQuery:
     if not isinstance(text, str):
         raise QueryError("the query must be text")
     text = text[:max_length]
-    parsed = ParsedQuery(text=text)
+    parsed = ParsedQuery(text=text, exact_all=exact)
     # Units: each a list of alternative phrases; runs stay whole until we know
     # whether an OR touches them.
     units: list[list[Phrase]] = []
@@ -207,7 +223,7 @@ def parse_query(text: str, max_length: int = 2000) -> ParsedQuery:
         elif item[0] == "or":
             pending_or = bool(units)
         else:
-            phrase = item[1] if item[0] == "phrase" else Phrase(item[1], quoted=False)
+            phrase = Phrase(item[1], quoted=False) if item[0] == "run" else item[1]
             if pending_or:
                 units[-1].append(phrase)
             else:
@@ -215,14 +231,19 @@ def parse_query(text: str, max_length: int = 2000) -> ParsedQuery:
             pending_or = False
     for alternatives in units:
         if len(alternatives) > 1:
-            parsed.groups.append([Phrase(p.syllables, quoted=len(p.syllables) > 1) for p in alternatives])
+            parsed.groups.append([Phrase(p.syllables, quoted=len(p.syllables) > 1, exact=p.exact)
+                                  for p in alternatives])
             continue
         phrase = alternatives[0]
         if phrase.quoted:
             parsed.groups.append([phrase])
         else:
-            parsed.groups.extend([Phrase([s])] for s in phrase.syllables)
+            parsed.groups.extend([Phrase([s], exact=phrase.exact)] for s in phrase.syllables)
             parsed.runs.append(list(phrase.syllables))
+    if exact:
+        for group in parsed.groups:
+            for p in group:
+                p.exact = True
     if parsed.is_empty:
         if parsed.excluded or parsed.filters or parsed.has_date_filter:
             raise QueryError("the query only excludes or filters; add a word to search for")

@@ -60,6 +60,7 @@ from itertools import product
 from typing import Protocol
 
 from vnsearch.lang.analysis import WORD_JOINER, query_syllables
+from vnsearch.lang.analysis import syllables as syllables_of
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import FOLD_ALL_TABLE, canonical, fold_all, has_diacritics
 from vnsearch.store.snapshot import Snapshot
@@ -595,6 +596,33 @@ def index_df(snapshot: Snapshot, fieldname: str = "text", cache_size: int = 200_
         return got
 
     return df, snapshot.doc_count
+
+
+def onto_text(original: str, restored: Sequence[str]) -> str:
+    """*original* with its syllables replaced by *restored*, keeping its case, punctuation and spacing.
+
+    :func:`restore` works on lower-case syllables; a reader wants their own
+    text back: "Thu tuong tham Ha Noi, Da Nang." → "Thủ tướng thăm Hà Nội,
+    Đà Nẵng.". *restored* must be :func:`vnsearch.lang.analysis.syllables`
+    of *original*, one for one (as :func:`query_syllables` gives them);
+    otherwise *restored* is returned joined by spaces.
+    """
+    tokens = syllables_of(original)
+    if len(tokens) != len(restored):
+        return " ".join(restored)
+    out: list[str] = []
+    last = 0
+    for tok, new in zip(tokens, restored):
+        typed = original[tok.start:tok.end]
+        out.append(original[last:tok.start])
+        if len(typed) == len(new):
+            new = "".join(c.upper() if t.isupper() else c for c, t in zip(new, typed))
+        elif typed[:1].isupper():
+            new = new[:1].upper() + new[1:]
+        out.append(new)
+        last = tok.end
+    out.append(original[last:])
+    return "".join(out)
 
 
 class Restorer(Protocol):

@@ -1,0 +1,42 @@
+"""Rough edges a new user hit (issue 16): highlighting inside joined tokens, restore keeping the text's form."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from vnsearch.cli import main
+from vnsearch.search.highlight import make_snippet
+from vnsearch.search.restore import onto_text
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("covid", "Dịch [Covid]-19 lan nhanh, số ca [COVID]-19 tăng"),
+    ("covid 19", "Dịch [Covid-19] lan nhanh, số ca [COVID-19] tăng"),
+    ("Covid-19", "Dịch [Covid-19] lan nhanh, số ca [COVID-19] tăng"),
+    ("19", "Dịch Covid-[19] lan nhanh, số ca COVID-[19] tăng"),
+])
+def test_a_part_of_a_joined_token_is_highlighted(query, expected):
+    assert make_snippet("Dịch Covid-19 lan nhanh, số ca COVID-19 tăng", query).marked("[", "]") == expected
+
+
+def test_joined_tokens_without_a_wanted_part_stay_unmarked():
+    assert make_snippet("Người H'Mông ở Hà Giang", "hà giang").marked("[", "]") == "Người H'Mông ở [Hà Giang]"
+
+
+def test_restored_syllables_keep_the_typed_case_and_punctuation():
+    original = "Thu tuong tham Ha Noi, Da Nang."
+    restored = ["thủ", "tướng", "thăm", "hà", "nội", "đà", "nẵng"]
+    assert onto_text(original, restored) == "Thủ tướng thăm Hà Nội, Đà Nẵng."
+    assert onto_text("HA NOI  va  TP.HCM!", ["hà", "nội", "và", "tp", "hcm"]) == "HÀ NỘI  và  TP.HCM!"
+    assert onto_text("a b", ["x"]) == "x"  # not one for one: the syllables as they are
+
+
+def test_restore_command_keeps_capitals_and_punctuation(seed_index_dir):
+    result = CliRunner().invoke(main, ["restore", "-d", str(seed_index_dir), "Hang Chau, Quang Dong."])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "Hàng Châu, Quảng Đông."
+    as_json = CliRunner().invoke(main, ["restore", "-d", str(seed_index_dir), "--json", "Hang Chau, Quang Dong."])
+    assert json.loads(as_json.stdout)["text"] == "Hàng Châu, Quảng Đông."

@@ -1,0 +1,207 @@
+"""vnsearch.search.understand: Telex/VNI rewrite, typo alternatives, exact spelling — judged by an index's vocabulary.
+
+The vocabulary here is a stand-in for a Snapshot (same methods) counted from a
+slice of the shared news corpus without the segmenter: syllables exactly and
+folded, and every two adjacent syllables as a "word". The exact-match test at
+the end runs against a real index of the seeds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from conftest import read_corpus_lines
+
+from vnsearch.lang.analysis import query_syllables
+from vnsearch.lang.text import fold_all
+from vnsearch.lang.typos import TypoIndex, edit_distance, max_edits, slip_weight
+from vnsearch.search.query import parse_query
+from vnsearch.search.understand import (
+    Vocabulary,
+    combine_alternatives,
+    corrections,
+    exact_mask,
+    telex_rewrite,
+    understand,
+)
+
+
+class CountedSnapshot:
+    """The part of vnsearch.store.snapshot.Snapshot that understand reads, over texts in memory."""
+
+    def __init__(self, texts: list[str]) -> None:
+        fields: dict[str, dict[str, set[int]]] = {"text": defaultdict(set), "text_f": defaultdict(set)}
+        for n, text in enumerate(texts):
+            sylls = query_syllables(text)
+            for s in sylls:
+                fields["text"][s].add(n)
+                fields["text_f"][fold_all(s)].add(n)
+            for a, b in zip(sylls, sylls[1:]):
+                fields["text"][f"{a} {b}"].add(n)
+        self.fields = {f: {t: np.array(sorted(d), dtype=np.int64) for t, d in terms.items()}
+                       for f, terms in fields.items()}
+        self.size = self.doc_count = len(texts)
+        self.live = np.ones(self.size, dtype=bool)
+
+    def postings(self, field: str, term: str) -> SimpleNamespace:
+        return SimpleNamespace(docs=self.fields[field].get(term, np.zeros(0, dtype=np.int64)))
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        return len(self.fields[field].get(term, ()))
+
+    def lexicon(self, field: str) -> Iterator[str]:
+        return iter(sorted(self.fields[field]))
+
+    def term_frequencies(self, field: str) -> Iterator[tuple[str, int]]:
+        return ((t, len(d)) for t, d in sorted(self.fields[field].items()))
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    docs = read_corpus_lines("news.jsonl.gz", 12_000, 13_500)
+    texts = [" ".join((d["title"], d["sapo"], d["body"])) for d in docs]
+    return Vocabulary(CountedSnapshot(texts))  # type: ignore[arg-type]
+
+
+# -- Telex / VNI ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, expected", [
+    ("khowir nghieepj", "khởi nghiệp"),
+    ("Ddaf Nawngx", "Đà Nẵng"),
+    ("vieejt nam", "việt nam"),
+    ("vie6t5 nam", "việt nam"),
+    ("thur tuowngs", "thủ tướng"),
+    ("bongs ddas", "bóng đá"),
+])
+def test_telex_and_vni_queries_are_converted(vocab, typed, expected):
+    got = telex_rewrite(typed, vocab)
+    assert got is not None and got[0] == expected
+
+
+# English and code words, and syllables that merely look like Telex.
+NOT_TELEX = ("process css address window html json python java linux android facebook google iphone "
+             "samsung video bitcoin max as is sex mix us bus rex sir of box show star top hot shop "
+             "xoong boong").split()
+
+
+def test_english_and_code_words_are_left_alone(vocab):
+    from vnsearch.lang.telex import convert
+    from vnsearch.search.understand import TELEX_TYPED_MAX
+
+    checked = []
+    for word in NOT_TELEX:
+        # Not Telex at all, or a word this index holds: either way, left alone. (A word no
+        # document holds, "box" in a small index, is read as Telex: the index knows no better.)
+        if convert(word) is None or vocab.folded_frequency(word) > TELEX_TYPED_MAX:
+            checked.append(word)
+            assert telex_rewrite(word, vocab) is None, word
+            assert telex_rewrite(f"{word} 2020", vocab) is None, word
+    assert {"process", "css", "address", "window", "max"} <= set(checked)
+    assert len(checked) >= 25
+    # And in a Vietnamese query, only the Telex is converted.
+    got = telex_rewrite("iphone sacj", vocab)
+    assert got is not None and got[0] == "iphone sạc"
+
+
+def test_plain_queries_are_not_rewritten(vocab):
+    for text in ("hà nội", "ha noi", "bong da", "trí tuệ nhân tạo", "covid-19 ha noi"):
+        assert telex_rewrite(text, vocab) is None
+        u = understand(parse_query(text), vocab.snapshot)  # type: ignore[arg-type]
+        assert not u.telex and not u.alternatives and u.corrected_text() is None
+
+
+def test_understand_reparses_the_converted_query(vocab):
+    u = understand(parse_query("khowir nghieepj -ddaf"), vocab.snapshot)  # type: ignore[arg-type]
+    assert u.telex and u.rewritten == "khởi nghiệp -đà"
+    assert [p.syllables for g in u.query.groups for p in g] == [["khởi"], ["nghiệp"]]
+    assert [p.syllables for p in u.query.excluded] == [["đà"]]
+
+
+# -- typos ------------------------------------------------------------------------------
+
+def test_edit_distance_and_slips():
+    assert edit_distance("nghiep", "nghiep") == 0
+    assert edit_distance("ngheip", "nghiep") == 1  # swapped neighbours
+    assert edit_distance("nghiepp", "nghiep") == 1
+    assert edit_distance("abc", "xyz", limit=2) == 3
+    assert slip_weight("nhanj", "nhanh") == 1.0  # j is next to h
+    assert slip_weight("nhanq", "nhanh") == 0.5
+    assert slip_weight("hnanh", "nhanh") == 1.0
+    assert [max_edits(n) for n in (1, 2, 3, 5, 7, 8, 12)] == [0, 0, 1, 1, 1, 2, 2]
+
+
+def test_typo_index_finds_within_reach_and_bounds_its_answers():
+    ix = TypoIndex([("nghiep", 100), ("nghe", 90), ("khoi", 60), ("hieu", 40), ("fortuner", 3), ("fortune", 5)])
+    assert [c.word for c in ix.candidates("ngheip")] == ["nghiep"]
+    assert [c.word for c in ix.candidates("forttuner")][:1] == ["fortuner"]
+    assert [c.word for c in ix.candidates("frotunerr")] == ["fortuner"]  # two edits from 8 letters on
+    assert ix.candidates("frotunr") == []  # seven letters: one edit only
+    assert ix.candidates("ca") == []  # two letters: no correction
+    assert len(ix.candidates("khoi", edits=2, limit=2)) <= 2
+
+
+def test_unknown_syllables_get_weighted_alternatives(vocab):
+    alts = corrections(["thur", "tuowng"], vocab)  # not in the vocabulary as typed
+    assert alts  # something within reach
+    got = corrections(["bóng", "dđá"], vocab)
+    assert got["dđá"][0].replacement == "đá"
+    for options in got.values():
+        assert all(0 < a.weight <= 0.8 for a in options)
+        assert [a.weight for a in options] == sorted((a.weight for a in options), reverse=True)
+
+
+def test_a_typed_query_copied_from_an_article_gets_no_corrections(vocab):
+    docs = read_corpus_lines("news.jsonl.gz", 12_000, 12_050)
+    for d in docs:
+        u = understand(parse_query(d["title"]), vocab.snapshot)  # type: ignore[arg-type]
+        assert not u.alternatives and not u.cooccurring and not u.telex, d["title"]
+
+
+def test_corrections_rank_below_exact_matches():
+    score = np.array([2.0, 0.0, 0.0], dtype=np.float32)
+    mask = np.array([True, False, False])
+    alt_score = np.array([3.0, 3.0, 0.0], dtype=np.float32)
+    alt_mask = np.array([True, True, False])
+    got, matched = combine_alternatives(score, mask, [(0.8, alt_score, alt_mask)])
+    assert got.tolist() == pytest.approx([2.0, 2.4, 0.0])
+    assert matched.tolist() == [True, True, False]
+
+
+# -- exact spelling ----------------------------------------------------------------------
+
+def test_exact_mask_holds_only_the_exact_spelling(vocab):
+    snap = vocab.snapshot
+    assert exact_mask(parse_query("bão"), snap) is None  # nothing asked exactly
+    mask = exact_mask(parse_query("=bão"), snap)
+    assert mask is not None
+    docs = np.flatnonzero(mask)
+    assert set(docs.tolist()) == set(snap.postings("text", "bão").docs.tolist())
+    folded = set(snap.postings("text_f", "bao").docs.tolist())
+    assert len(folded) > len(docs)  # "bao", "báo", "bảo" … are left out
+    everything = exact_mask(parse_query("bão lũ", exact=True), snap)
+    both = set(snap.postings("text", "bão").docs.tolist()) & set(snap.postings("text", "lũ").docs.tolist())
+    assert set(np.flatnonzero(everything).tolist()) == both
+    either = exact_mask(parse_query("=bão OR =lũ"), snap)
+    one = set(snap.postings("text", "bão").docs.tolist()) | set(snap.postings("text", "lũ").docs.tolist())
+    assert set(np.flatnonzero(either).tolist()) == one
+
+
+def test_exact_query_never_returns_an_article_without_the_exact_spelling(seed_engine):
+    from vnsearch.store.snapshot import Snapshot
+
+    snap = Snapshot(seed_engine._ix.searcher())
+    try:
+        for text in ("=hàng", "=hang", '="hàng châu"', "=quảng", "=nghệ"):
+            mask = exact_mask(parse_query(text), snap)
+            assert mask is not None
+            wanted = [s for g in parse_query(text).groups for p in g for s in p.syllables]
+            for doc in np.flatnonzero(mask):
+                body = snap.stored(int(doc))
+                words = set(query_syllables(" ".join(str(v) for v in body.values() if isinstance(v, str))))
+                assert set(wanted) <= words, (text, doc)
+    finally:
+        snap.release()

@@ -1,0 +1,196 @@
+"""Slips of the finger: which known words a mistyped one could have been.
+
+A :class:`TypoIndex` holds a vocabulary (words with how many documents hold
+each) and answers "what is within reach of this typed word?" the SymSpell way:
+every word is stored under each string it leaves when up to *n* letters are
+deleted, so a lookup deletes letters from the typed word too and meets the
+candidates in a dictionary, with no scan of the vocabulary. The candidates
+are then checked with the true edit distance (insertions, deletions,
+substitutions and transpositions of neighbours, each costing one).
+
+How far to reach depends on length: most Vietnamese syllables are two to
+five letters, and one edit from a three-letter syllable reaches dozens of
+real ones ("can" → cam, cao, cán…), so :func:`max_edits` says how many
+edits a word of each length may afford (measured on bench/, see the
+report). Among candidates at the same distance, the slips a keyboard makes
+(a key next to the right one, a doubled or dropped letter, two letters
+swapped) are likelier than arbitrary edits: :func:`slip_weight` says how much.
+
+It knows no index: the caller builds it from a lexicon (typically the
+folded syllables of a snapshot, see :mod:`vnsearch.search.understand`) and
+caches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["TypoIndex", "Candidate", "max_edits", "edit_distance", "slip_weight", "QWERTY_NEIGHBOURS",
+           "DEFAULT_TOLERANCE"]
+
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _neighbours() -> dict[str, frozenset[str]]:
+    """Keys next to each letter key on a QWERTY keyboard (same row, and the touching keys above and below)."""
+    pos = {c: (r, i) for r, row in enumerate(_ROWS) for i, c in enumerate(row)}
+    out: dict[str, frozenset[str]] = {}
+    for c, (r, i) in pos.items():
+        near = set()
+        for d, (r2, i2) in pos.items():
+            if d == c or abs(r2 - r) > 1:
+                continue
+            if (r2 == r and abs(i2 - i) == 1) or (r2 < r and i2 - i in (0, 1)) or (r2 > r and i2 - i in (-1, 0)):
+                near.add(d)
+        out[c] = frozenset(near)
+    return out
+
+
+QWERTY_NEIGHBOURS = _neighbours()
+
+# Edits allowed by word length: (shortest length allowed one edit, shortest allowed two).
+# Measured on the bench sets (bench/understand_eval.py --tolerance): see max_edits.
+DEFAULT_TOLERANCE = (3, 8)
+
+
+def max_edits(length: int, tolerance: tuple[int, int] = DEFAULT_TOLERANCE) -> int:
+    """How many edits a typed word of *length* letters may be corrected by (0, 1 or 2)."""
+    one, two = tolerance
+    return 2 if length >= two else 1 if length >= one else 0
+
+
+def edit_distance(a: str, b: str, limit: int = 2) -> int:
+    """Optimal-string-alignment distance (adjacent transposition costs one), or limit + 1 if beyond *limit*."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        best = cur[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+            best = min(best, v)
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return min(prev[len(b)], limit + 1)
+
+
+def slip_weight(typed: str, meant: str) -> float:
+    """How likely *typed* is as a keyboard slip for *meant* (one edit apart), 1.0 at best.
+
+    A key next to the right one, a letter doubled or dropped, two neighbours
+    swapped: 1.0. Any other substitution or inserted letter: 0.5. Words
+    further apart: 0.25 (two slips are rarer than one).
+    """
+    if typed == meant:
+        return 1.0
+    lt, lm = len(typed), len(meant)
+    if lt == lm:
+        diff = [i for i in range(lt) if typed[i] != meant[i]]
+        if len(diff) == 1:
+            i = diff[0]
+            return 1.0 if typed[i] in QWERTY_NEIGHBOURS.get(meant[i], ()) else 0.5
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == meant[diff[1]] \
+                and typed[diff[1]] == meant[diff[0]]:
+            return 1.0
+        return 0.25
+    if lt == lm + 1:  # a letter too many: doubled, or a neighbouring key hit as well
+        for i in range(lt):
+            if typed[:i] + typed[i + 1:] == meant:
+                extra = typed[i]
+                around = {typed[i - 1] if i else "", typed[i + 1] if i + 1 < lt else ""}
+                if extra in around or any(extra in QWERTY_NEIGHBOURS.get(c, ()) for c in around if c):
+                    return 1.0
+                return 0.5
+        return 0.25
+    if lm == lt + 1:  # a letter dropped
+        for i in range(lm):
+            if meant[:i] + meant[i + 1:] == typed:
+                return 1.0
+        return 0.25
+    return 0.25
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A known word within reach of the typed one."""
+
+    word: str
+    distance: int
+    frequency: int  # documents holding it
+    weight: float  # slip_weight(typed, word)
+
+
+class TypoIndex:
+    """Deletion neighbourhoods of a vocabulary, for bounded typo lookups.
+
+    Built once (a few hundred thousand dictionary entries for a news index's
+    syllables) and then read by any number of threads. Only alphabetic
+    words of up to ``max_length`` letters are held: numbers and codes are not
+    typos of each other.
+    """
+
+    def __init__(self, vocabulary: Iterable[tuple[str, int]], tolerance: tuple[int, int] = DEFAULT_TOLERANCE,
+                 max_length: int = 20, min_frequency: int = 1) -> None:
+        self.tolerance = tolerance
+        self.frequency: dict[str, int] = {}
+        self._deletes: dict[str, list[str]] = {}
+        for word, df in vocabulary:
+            if df < min_frequency or not word.isalpha() or not word.isascii() or len(word) > max_length:
+                continue
+            self.frequency[word] = df
+            for d in _deletions(word, max_edits(len(word) + 2, tolerance)):
+                self._deletes.setdefault(d, []).append(word)
+
+    def __len__(self) -> int:
+        return len(self.frequency)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.frequency
+
+    def candidates(self, typed: str, edits: int | None = None, limit: int = 20) -> list[Candidate]:
+        """Known words within *edits* (default :func:`max_edits` of its length) of *typed*, best first.
+
+        Best first: fewest edits, then likeliest slip, then most documents. The
+        typed word itself, if known, is a candidate at distance 0. At most *limit*.
+        """
+        if edits is None:
+            edits = max_edits(len(typed), self.tolerance)
+        if not typed.isalpha() or not typed.isascii():
+            return []
+        found: dict[str, int] = {}
+        for d in _deletions(typed, edits) | {typed}:
+            for word in self._deletes.get(d, ()):
+                if word not in found:
+                    dist = edit_distance(typed, word, edits)
+                    if dist <= edits:
+                        found[word] = dist
+        if typed in self.frequency:
+            found[typed] = 0
+        out = [Candidate(w, dist, self.frequency[w], slip_weight(typed, w)) for w, dist in found.items()]
+        out.sort(key=lambda c: (c.distance, -c.weight, -c.frequency, c.word))
+        return out[:limit]
+
+
+def _deletions(word: str, n: int) -> set[str]:
+    """Every string left by deleting up to *n* letters of *word* (the word itself included)."""
+    if n == 1:
+        return {word[:i] + word[i + 1:] for i in range(len(word))} | {word}
+    out = {word}
+    frontier = {word}
+    for _ in range(n):
+        nxt = set()
+        for w in frontier:
+            for i in range(len(w)):
+                nxt.add(w[:i] + w[i + 1:])
+        nxt -= out
+        out |= nxt
+        frontier = nxt
+    return out

@@ -1,0 +1,552 @@
+"""Reading a query as the user meant it: Telex/VNI with the input method off, typos, exact spelling.
+
+Three questions about a parsed query, each answered from the index's own
+vocabulary (a :class:`~vnsearch.store.snapshot.Snapshot`), never from a word
+list of ours:
+
+* **Was it typed in Telex or VNI with the input method off?** ``khowir
+  nghieepj`` is "khởi nghiệp". A token is converted only when the index makes
+  the converted syllable far likelier than the letters as typed, or when the
+  converted syllables form a word the index holds; ``process``, ``css``,
+  ``max`` are left alone because they are not Telex (``process``) or because
+  the index holds them as typed often enough (``max`` in "Pro Max").
+  :func:`understand` returns the rewritten query and says so, for a
+  ``Showing results for: khởi nghiệp`` line.
+* **Which syllables are slips of the finger?** A syllable the index does not
+  hold at all (folded), with known syllables within reach
+  (:mod:`vnsearch.lang.typos`), gets alternatives with weights; a
+  correction that makes a word the index holds with a neighbour is
+  preferred. The ranker scores an alternative like a syllable, times its
+  weight (below 1, so an exact match always ranks above a corrected one):
+  :func:`combine_alternatives`.
+* **Exact spelling when asked** (``=bão``, or ``exact=True`` for every word):
+  :func:`exact_mask` is the documents holding every exact form, for the
+  ranker to intersect with its match mask, so totals, facets and date sorts
+  count only those.
+
+The vocabulary (a :class:`~vnsearch.lang.typos.TypoIndex` of the folded
+syllables and the folded syllable pairs of the segmenter's words) is built
+once per snapshot and cached: :func:`vocabulary`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vnsearch.lang.spelling import spellings, split_folded
+from vnsearch.lang.telex import convert, tone_of
+from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
+from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, max_edits
+from vnsearch.search.query import ParsedQuery, parse_query
+from vnsearch.store.snapshot import Snapshot
+
+__all__ = ["Vocabulary", "vocabulary", "Alternative", "Understanding", "understand", "telex_rewrite",
+           "corrections", "cooccurrence_corrections", "exact_mask", "combine_alternatives",
+           "TELEX_RATIO", "TELEX_PAIR_RATIO", "TELEX_TYPED_MAX", "CORRECTION_WEIGHT"]
+
+# A Telex token is converted when the converted syllable is in this many times
+# more documents than the letters as typed (TELEX_PAIR_RATIO when the converted
+# syllables also make a word of the index with a neighbour).
+TELEX_RATIO = 50.0
+TELEX_PAIR_RATIO = 3.0
+# Letters typed that this many documents hold are a word of the index ("sex",
+# "max"): converted only when the converted syllables make a word with a neighbour.
+TELEX_TYPED_MAX = 2
+# How much a match on a corrected syllable counts against one on the syllable as
+# typed (the best correction; the next ones less, see corrections()).
+CORRECTION_WEIGHT = 0.8
+# Co-occurrence corrections are looked for in queries of up to this many syllables.
+COOCCURRENCE_MAX_SYLLABLES = 6
+# Corrections offered per syllable, at most.
+MAX_ALTERNATIVES = 3
+# How much a correction that makes a known word with a neighbour is preferred.
+PAIR_BONUS = 3.0
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class Vocabulary:
+    """What the index holds, in the forms this module asks about; one per snapshot, built as needed.
+
+    Document frequencies are read from the snapshot as asked. The two tables
+    that need a pass over a whole lexicon are built on first use only, so a
+    query whose words are all known and not Telex costs nothing more:
+    ``typos`` (a :class:`~vnsearch.lang.typos.TypoIndex` of the folded
+    syllables of ``text_f``; about a second per 15,000 syllables) and the
+    folded syllable pairs of the segmenter's words (``khoi nghiep`` from the
+    word "khởi nghiệp" of ``text``), for :meth:`pair`.
+    """
+
+    def __init__(self, snapshot: Snapshot, tolerance: tuple[int, int] = DEFAULT_TOLERANCE) -> None:
+        self.snapshot = snapshot
+        self.doc_count = snapshot.doc_count
+        self.tolerance = tolerance
+        self._typos: TypoIndex | None = None
+        self._pairs: dict[tuple[str, str], int] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def typos(self) -> TypoIndex:
+        with self._lock:
+            if self._typos is None:
+                self._typos = TypoIndex(self.snapshot.term_frequencies("text_f"), tolerance=self.tolerance)
+            return self._typos
+
+    @property
+    def pairs(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            if self._pairs is None:
+                pairs: dict[tuple[str, str], int] = {}
+                for term in self.snapshot.lexicon("text"):
+                    if " " in term:
+                        parts = fold_all(term).split(" ")
+                        for a, b in zip(parts, parts[1:]):
+                            pairs[(a, b)] = pairs.get((a, b), 0) + 1
+                self._pairs = pairs
+            return self._pairs
+
+    def folded_frequency(self, folded: str) -> int:
+        """Documents holding *folded* (any diacritics)."""
+        return self.snapshot.doc_frequency("text_f", folded)
+
+    def exact_frequency(self, syllable: str) -> int:
+        """Documents holding exactly *syllable* (canonical, lower case)."""
+        return self.snapshot.doc_frequency("text", syllable)
+
+    def pair(self, a: str, b: str) -> int:
+        """Whether the index holds a word with syllables *a* *b* side by side (> 0), folded unless both are marked.
+
+        Two syllables typed with diacritics are looked up as the exact word
+        (cheap); otherwise in the folded pairs table (the number of distinct
+        words holding the pair).
+        """
+        if has_diacritics(a) and has_diacritics(b):
+            return self.snapshot.doc_frequency("text", f"{a} {b}")
+        return self.pairs.get((fold_all(a), fold_all(b)), 0)
+
+
+_CACHE: weakref.WeakKeyDictionary[Snapshot, Vocabulary] = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+
+
+def vocabulary(snapshot: Snapshot) -> Vocabulary:
+    """The snapshot's :class:`Vocabulary`, made on first use and kept as long as the snapshot lives."""
+    with _CACHE_LOCK:
+        got = _CACHE.get(snapshot)
+        if got is None:
+            got = _CACHE[snapshot] = Vocabulary(snapshot)
+        return got
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A likely correction of one typed syllable."""
+
+    typed: str  # the syllable as in the query (exact tier)
+    replacement: str  # what it likely was: an exact form when the typed one had diacritics, else folded
+    weight: float  # how much a match on it counts, against 1.0 for the typed syllable
+    distance: int
+    evidence: float = 0.0  # the score it was chosen by, comparable within one kind of correction
+
+
+@dataclass
+class Understanding:
+    """What :func:`understand` made of a query."""
+
+    query: ParsedQuery  # with Telex/VNI tokens converted (the typed query if none was)
+    rewritten: str | None = None  # the converted query text, to show; None when nothing was converted
+    converted: dict[str, str] = field(default_factory=dict)  # typed token (lower) -> syllable
+    alternatives: dict[str, list[Alternative]] = field(default_factory=dict)  # typed syllable -> corrections
+    # Known syllables that the rest of the query never goes with, and what they likely were.
+    cooccurring: dict[str, list[Alternative]] = field(default_factory=dict)
+
+    @property
+    def telex(self) -> bool:
+        return self.rewritten is not None
+
+    def corrected_text(self) -> str | None:
+        """The query text with each corrected syllable replaced by its best correction, or None if none."""
+        if not self.alternatives and not self.cooccurring:
+            return None
+        text = self.rewritten or self.query.text
+        best = {typed: alts[0].replacement for typed, alts in self.alternatives.items()}
+        if self.cooccurring:
+            # Only the one best of these: correcting every word that could be a slip would rewrite right ones.
+            typed, alt = max(((t, a[0]) for t, a in self.cooccurring.items()), key=lambda ta: ta[1].evidence)
+            best.setdefault(typed, alt.replacement)
+
+        def sub(m: re.Match[str]) -> str:
+            tok = m.group()
+            got = best.get(canonical(tok))
+            if got is None:
+                return tok
+            return got[:1].upper() + got[1:] if tok[:1].isupper() else got
+
+        return _TOKEN.sub(sub, text)
+
+
+# -- Telex / VNI --------------------------------------------------------------------
+
+
+def _telex_tokens(text: str) -> list[tuple[str, str]]:
+    """(token, conversion) for each whitespace token of *text* that converts to something else."""
+    out = []
+    for tok in text.split():
+        core = tok.lstrip("-=").strip(".,;:!?()[]\"'")
+        if not core or has_diacritics(core) or not core.isascii():
+            out.append((core, ""))
+            continue
+        got = convert(core)
+        out.append((core, got if got is not None and got.lower() != core.lower() else ""))
+    return out
+
+
+def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | None:
+    """*text* with its Telex/VNI tokens converted, and the conversions; None when nothing converts.
+
+    Judged token by token, with its neighbours: a conversion is taken when the
+    converted syllable is in :data:`TELEX_RATIO` times as many documents as
+    the letters typed (:data:`TELEX_PAIR_RATIO` when it makes a known word with
+    a converted or plain neighbour). Letters as typed that the index holds as
+    a Vietnamese syllable ("xoong") or in more than :data:`TELEX_TYPED_MAX`
+    documents ("sex", "max") need that word evidence, or this: another token
+    was converted, no document holds the query as decided so far, and some
+    hold it with every Telex token converted ("bongr moon" is "bỏng môn").
+    """
+    tokens = _telex_tokens(text)
+    if not any(conv for _, conv in tokens):
+        return None
+    forms = [conv.lower() if conv else tok.lower() for tok, conv in tokens]
+    converted: dict[str, str] = {}
+    for i, (tok, conv) in enumerate(tokens):
+        if not conv:
+            continue
+        c = canonical(conv)
+        df_conv = vocab.exact_frequency(c)
+        if not df_conv:
+            continue
+        typed = tok.lower()
+        df_typed = vocab.folded_frequency(typed)
+        if df_typed:  # the letters as typed are in the index too: ask the neighbours
+            paired = (i > 0 and vocab.pair(forms[i - 1], c) > 0) or \
+                     (i + 1 < len(forms) and vocab.pair(c, forms[i + 1]) > 0)
+            if not paired and (split_folded(typed) is not None or df_typed > TELEX_TYPED_MAX):
+                continue  # a real syllable as typed ("xoong", "boong"), or a word of the index ("sex")
+            if df_conv < (TELEX_PAIR_RATIO if paired else TELEX_RATIO) * df_typed:
+                continue
+        converted[typed] = conv
+    rejected = {tok.lower(): conv for tok, conv in tokens if conv and tok.lower() not in converted}
+    if converted and rejected and len(tokens) <= COOCCURRENCE_MAX_SYLLABLES:
+        # "bongr moon": "moon" is in some documents, but never with "bỏng", and
+        # "môn" is: the query is in Telex elsewhere, so read it whole as Telex.
+        def together(words: list[str]) -> int:
+            docs: np.ndarray | None = None
+            for w in words:
+                got = _tier_docs(vocab.snapshot, canonical(w))
+                docs = got if docs is None else np.intersect1d(docs, got, assume_unique=True)
+                if not docs.size:
+                    return 0
+            return 0 if docs is None else int(docs.size)
+
+        decided = [converted.get(tok.lower(), tok) for tok, _ in tokens if tok]
+        every = [conv or tok for tok, conv in tokens if tok]
+        if not together(decided) and together(every):
+            converted.update(rejected)
+    if not converted:
+        return None
+
+    def sub(m: re.Match[str]) -> str:
+        tok = m.group()
+        conv = converted.get(tok.lower())
+        if conv is None:
+            return tok
+        return convert(tok) or conv
+
+    return re.sub(r"[^\W_]+", sub, text), converted
+
+
+# -- typos ----------------------------------------------------------------------------
+
+
+def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
+    """The spelling of *folded* closest to the marks the user typed on *typed* (it had diacritics).
+
+    Same tone and same letter marks first (typed "tiấu" → "giấu"), then the
+    most frequent spelling the index holds; *folded* itself if it holds none.
+    """
+    tone = tone_of(typed)
+    marks = {c for c in fold_tone(typed) if fold_all(c) != c}
+    best, best_key = folded, (-1, -1, -1)
+    for s in spellings(folded):
+        df = vocab.exact_frequency(s)
+        if not df:
+            continue
+        key = (int(tone_of(s) == tone), len(marks & {c for c in fold_tone(s) if fold_all(c) != c}), df)
+        if key > best_key:
+            best, best_key = s, key
+    return best
+
+
+def _unknown(syllable: str, vocab: Vocabulary) -> bool:
+    """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly."""
+    f = fold_all(syllable)
+    if not f.isalpha() or not f.isascii():
+        return False
+    if not vocab.folded_frequency(f):
+        return True
+    return has_diacritics(syllable) and not vocab.exact_frequency(syllable)
+
+
+def corrections(syllables: Sequence[str], vocab: Vocabulary,
+                rest: dict[str, np.ndarray] | None = None) -> dict[str, list[Alternative]]:
+    """Likely corrections of the syllables of one query, by typed syllable.
+
+    Only a syllable the index does not hold (folded; or exactly, when typed
+    with diacritics: "khỏ") is corrected: every word of a query copied from
+    an article is left as it is. Candidates come from the vocabulary's
+    :class:`~vnsearch.lang.typos.TypoIndex`. Those found in some document
+    together with the rest of the query (*rest*: per typed syllable, the docs
+    holding all the other known syllables) come first; within each kind, by
+    slip likelihood × log document frequency / edits (× 1 + log(1 + documents
+    shared with the rest)), times :data:`PAIR_BONUS` when the candidate makes
+    a word the index holds with a neighbour. The best
+    gets :data:`CORRECTION_WEIGHT`, the others less in proportion to their
+    score (a quarter of that for candidates never seen with the rest).
+    """
+    out: dict[str, list[Alternative]] = {}
+    folded = [fold_all(s) for s in syllables]
+    for i, s in enumerate(syllables):
+        f = folded[i]
+        if s in out or not _unknown(s, vocab):
+            continue
+        others = rest.get(s) if rest else None
+        with_rest = others is not None and bool(others.size)
+        # Under three letters one edit floods (see lang.typos); with the rest of the query
+        # to co-occur with, it does not, so a short syllable gets one edit then.
+        edits = max(max_edits(len(f), vocab.tolerance), 1 if with_rest else 0)
+        forced = edits > max_edits(len(f), vocab.tolerance)
+        vietnamese = has_diacritics(s) or split_folded(f) is not None
+        scored: list[tuple[bool, float, Candidate]] = []
+        for cand in vocab.typos.candidates(f, edits=edits, limit=100):
+            if cand.distance == 0:
+                continue
+            if vietnamese and split_folded(cand.word) is None:
+                continue  # a Vietnamese syllable mistyped is another one, not "bca" or "xy"
+            together = 0
+            if with_rest and others is not None:
+                together = np.intersect1d(vocab.snapshot.postings("text_f", cand.word).docs, others,
+                                          assume_unique=True).size
+            if forced and not together:
+                continue
+            score = cand.weight * math.log1p(cand.frequency) / cand.distance
+            if together:
+                score *= 1 + math.log1p(together)
+            if (i and vocab.pair(folded[i - 1], cand.word)) or \
+                    (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1])):
+                score *= PAIR_BONUS
+            scored.append((together > 0, score, cand))
+        if not scored:
+            continue
+        scored.sort(key=lambda sc: (not sc[0], -sc[1], sc[2].word))
+        alts = []
+        for seen, score, cand in scored[:MAX_ALTERNATIVES]:
+            top = max(sc[1] for sc in scored if sc[0] == seen)
+            weight = CORRECTION_WEIGHT * score / top
+            if not seen and scored[0][0]:
+                weight *= 0.25
+            replacement = _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word
+            alts.append(Alternative(s, replacement, weight, cand.distance, score))
+        out[s] = alts
+    return out
+
+
+def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) -> dict[str, np.ndarray]:
+    """Per syllable of a short query: the docs holding every other known syllable (absent when there is none)."""
+    words = list(dict.fromkeys(syllables))
+    if len(words) < 2 or len(words) > max_syllables or not any(_unknown(w, vocab) for w in words):
+        return {}
+    docs = {w: _tier_docs(vocab.snapshot, w) for w in words if not _unknown(w, vocab)}
+    out: dict[str, np.ndarray] = {}
+    for w in words:
+        others = [d for o, d in docs.items() if o != w]
+        if not others:
+            continue
+        acc = others[0]
+        for d in others[1:]:
+            acc = np.intersect1d(acc, d, assume_unique=True)
+        out[w] = acc
+    return out
+
+
+def _tier_docs(snapshot: Snapshot, syllable: str) -> np.ndarray:
+    """Doc numbers holding *syllable* as the ranker first matches it: exactly if typed with diacritics, else folded."""
+    if has_diacritics(syllable):
+        return snapshot.postings("text", syllable).docs
+    return snapshot.postings("text_f", fold_all(syllable)).docs
+
+
+def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
+                             max_syllables: int = COOCCURRENCE_MAX_SYLLABLES,
+                             always: bool = False, weight: float = CORRECTION_WEIGHT) -> dict[str, list[Alternative]]:
+    """Corrections of syllables the index holds, but not together with the rest of the query.
+
+    A slip often lands on another real syllable ("cán" typed "cá"), which no
+    vocabulary check can catch. The index can: when no document holds every
+    syllable of the query, and every one but syllable *i* is held together
+    somewhere, then *i* may be the slip; its candidates within one edit (any
+    length: the co-occurrence test keeps short syllables from flooding) are
+    kept when some of those documents hold them, scored by slip likelihood ×
+    log(1 + documents holding it with the rest) / sqrt(documents holding it),
+    which favours the correction telling of these documents over a merely
+    common syllable. A query copied from an article always has a document
+    holding all its syllables, so it is never changed.
+    """
+    words = [s for s in dict.fromkeys(syllables) if fold_all(s).isalpha() and fold_all(s).isascii()]
+    if len(words) < 2 or len(words) > max_syllables:
+        return {}
+    snapshot = vocab.snapshot
+    docs = [_tier_docs(snapshot, s) for s in words]
+    if any(not d.size for d in docs):
+        return {}  # an unknown syllable: corrections() deals with it
+    n = len(words)
+    prefix = [docs[0]]
+    for d in docs[1:]:
+        prefix.append(np.intersect1d(prefix[-1], d, assume_unique=True))
+    if prefix[-1].size and not always:
+        return {}
+    suffix = [docs[-1]]
+    for d in reversed(docs[:-1]):
+        suffix.append(np.intersect1d(suffix[-1], d, assume_unique=True))
+    suffix.reverse()
+    out: dict[str, list[Alternative]] = {}
+    for i, s in enumerate(words):
+        if i == 0:
+            rest = suffix[1]
+        elif i == n - 1:
+            rest = prefix[n - 2]
+        else:
+            rest = np.intersect1d(prefix[i - 1], suffix[i + 1], assume_unique=True)
+        if not rest.size:
+            continue
+        f = fold_all(s)
+        scored: list[tuple[float, Candidate]] = []
+        vietnamese = has_diacritics(s) or split_folded(f) is not None
+        for cand in vocab.typos.candidates(f, edits=1, limit=60):
+            if cand.distance == 0 or (vietnamese and split_folded(cand.word) is None):
+                continue
+            together = np.intersect1d(snapshot.postings("text_f", cand.word).docs, rest, assume_unique=True).size
+            if together:
+                scored.append((cand.weight * math.log1p(together) / math.sqrt(cand.frequency), cand))
+        if not scored:
+            continue
+        scored.sort(key=lambda sc: (-sc[0], sc[1].word))
+        top = scored[0][0]
+        out[s] = [Alternative(s, _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word,
+                              weight * score / top, cand.distance, score)
+                  for score, cand in scored[:MAX_ALTERNATIVES]]
+    return out
+
+
+# -- the whole query --------------------------------------------------------------------
+
+
+def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, typos: bool = True,
+               suspect_known: float = 0.0) -> Understanding:
+    """Telex/VNI conversion and typo alternatives for *parsed*, judged by *snapshot*'s vocabulary.
+
+    The query is re-parsed from its converted text when something converted,
+    so its groups, runs, filters and exact marks stay as the parser makes them.
+    Quoted phrases and exact words (``=bão``) are taken as typed: no
+    corrections for them. *suspect_known* (a weight, 0 = off) also offers,
+    for queries of up to three syllables, corrections of known syllables that
+    co-occur with the rest: only for a ranker that keeps the typed syllable
+    (:func:`combine_alternatives`), never for a text rewrite.
+    """
+    vocab = vocabulary(snapshot)
+    result = Understanding(parsed)
+    if telex:
+        got = telex_rewrite(parsed.text, vocab)
+        if got is not None:
+            text, converted = got
+            reparsed = parse_query(text, exact=parsed.exact_all)
+            result = Understanding(reparsed, text, converted)
+    if typos:
+        plain = [s for run in result.query.runs for s in run if s not in _exact_syllables(result.query)]
+        result.alternatives = corrections(plain, vocab, _rests(plain, vocab))
+        if not result.alternatives:
+            result.cooccurring = cooccurrence_corrections(plain, vocab)
+            if not result.cooccurring and suspect_known and len(set(plain)) <= 3:
+                # Known syllables may be slips too ("cá" for "cán"): for a ranker that keeps the
+                # typed syllable, offer what co-occurs with the rest, at a low weight.
+                result.cooccurring = cooccurrence_corrections(plain, vocab, always=True, weight=suspect_known)
+    return result
+
+
+def _exact_syllables(parsed: ParsedQuery) -> set[str]:
+    return {s for group in parsed.groups for p in group if p.exact for s in p.syllables}
+
+
+# -- exact spelling ---------------------------------------------------------------------
+
+
+def _holding(snapshot: Snapshot, syllables: Iterable[str]) -> np.ndarray:
+    """Per doc number: whether the document holds every one of *syllables* exactly (field ``text``)."""
+    mask: np.ndarray = np.array(snapshot.live, dtype=bool)
+    for s in syllables:
+        docs = snapshot.postings("text", s).docs
+        held = np.zeros(snapshot.size, dtype=bool)
+        held[docs] = True
+        mask &= held
+    return mask
+
+
+def exact_mask(parsed: ParsedQuery, snapshot: Snapshot) -> np.ndarray | None:
+    """Documents that hold the exact spelling of every exact part of *parsed*; None if it has none.
+
+    A group (alternatives joined by OR) is satisfied by any alternative: an
+    exact one by holding each of its syllables as typed, one that is not exact
+    by anything. A quoted exact phrase needs its syllables exactly and, as for
+    any phrase, in order: the ranker's phrase check (on the folded positions)
+    does the latter, this mask the former. The ranker intersects its match mask
+    with this, before counting totals and facets and sorting by date.
+    """
+    if not _exact_syllables(parsed):
+        return None
+    mask: np.ndarray = np.array(snapshot.live, dtype=bool)
+    for group in parsed.groups:
+        if not any(p.exact for p in group):
+            continue
+        either = np.zeros(snapshot.size, dtype=bool)
+        for p in group:
+            if p.exact:
+                either |= _holding(snapshot, p.syllables)
+            else:
+                either |= snapshot.live
+        mask &= either
+    return mask
+
+
+def combine_alternatives(score: np.ndarray, mask: np.ndarray,
+                         alternatives: Sequence[tuple[float, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """A typed syllable's dense score and match mask, with its corrections' folded in.
+
+    *alternatives* are ``(weight, score, mask)`` of each correction, scored
+    the way the ranker scores any syllable (``Ranker.syllable``): a document
+    counts the best of its typed score and each correction's score × weight,
+    so one holding the typed syllable is never outranked on this clause by one
+    holding only a correction (weights are below 1), and a document holding a
+    correction matches the clause.
+    """
+    out = score.copy()
+    matched = mask.copy()
+    for weight, alt_score, alt_mask in alternatives:
+        np.maximum(out, weight * alt_score, out=out, where=~mask)
+        matched |= alt_mask
+    return out, matched
