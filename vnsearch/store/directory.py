@@ -25,7 +25,7 @@ from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound, IndexUnusabl
 from vnsearch.store import legacy  # noqa: F401 - old indexes name old module paths
 from vnsearch.store.codec import CompactCodec
 from vnsearch.store.damage import DECODE_ERRORS, damage_text, damaged, decoding, rebuild_hint
-from vnsearch.store.format import FORMAT_VERSION, VERSION_KEY
+from vnsearch.store.format import FORMAT_VERSION, READABLE_VERSIONS, VERSION_KEY
 from vnsearch.store.merge import merge_policy, plan
 from vnsearch.store.schema import make_schema
 from vnsearch.store.snapshot import Snapshot
@@ -117,7 +117,7 @@ class IndexStore:
     def schema_problem(self) -> str | None:
         """Why this vnsearch cannot read the index's format, or None."""
         meta = self.read_meta()
-        if meta.get(VERSION_KEY) != FORMAT_VERSION:
+        if meta.get(VERSION_KEY) not in READABLE_VERSIONS:
             return (f"{self.path} was written by another version of vnsearch "
                     f"(format {meta.get(VERSION_KEY)!r}, this one reads {FORMAT_VERSION})")
         return None

@@ -7,15 +7,22 @@ this module writes (or to what the pickles below name) must bump
 :data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
 tiny index against a digest recorded per version and fails otherwise.
 
-On-disk layout, version 7
+On-disk layout, version 8
 =========================
+
+Versions: 7 is 8 without the stored field ``time`` in the schema (the
+publication time, ``2021-04-26T08:33:41+07:00``, added with feeds and ISO
+dates). Every byte layout below is the same in both, so an index of version 7
+is still read (:data:`READABLE_VERSIONS`); its articles have no time, and
+articles written to it keep only their day (its own schema has no ``time``).
 
 An index directory holds (Whoosh's file store, index name ``MAIN``):
 
 ``vnsearch.json``
-    ``{"schema_version": 7}``: the format version (the key keeps its old name
-    so indexes already written open). An index whose value differs is refused
-    with :class:`vnsearch.errors.IndexVersionMismatch` and the rebuild advice.
+    ``{"schema_version": 8}``: the format version (the key keeps its old name
+    so indexes already written open). An index whose value is not in
+    :data:`READABLE_VERSIONS` is refused with
+    :class:`vnsearch.errors.IndexVersionMismatch` and the rebuild advice.
 ``_MAIN_<generation>.toc``
     Whoosh's table of contents (TOC format -111): varints of the int, long and
     float sizes, the int -12345 (byte order), the TOC version, Whoosh's
@@ -158,7 +165,7 @@ import numpy.typing as npt
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 __all__ = [
-    "FORMAT_VERSION", "VERSION_KEY", "PICKLED_CLASSES", "LEGACY_MODULES",
+    "FORMAT_VERSION", "VERSION_KEY", "READABLE_VERSIONS", "PICKLED_CLASSES", "LEGACY_MODULES",
     "varint", "read_varint",
     "ZONE_OFFSET", "encode_positions", "decode_positions", "decode_positions_numpy", "decode_many",
     "decode_buffer",
@@ -169,10 +176,13 @@ __all__ = [
     "SIGNATURE_BYTES", "signature_bytes", "signature_of", "LENGTH_TABLE", "length_byte",
 ]
 
-# The version of everything described above. Stored in vnsearch.json under
-# VERSION_KEY (its historical name); an index of any other version is refused.
-FORMAT_VERSION = 7
+# The version of everything described above, written by new indexes. Stored in
+# vnsearch.json under VERSION_KEY (its historical name); an index of a version
+# outside READABLE_VERSIONS is refused.
+FORMAT_VERSION = 8
 VERSION_KEY = "schema_version"
+# 7: the same bytes, without the stored field ``time`` (read as articles with no time).
+READABLE_VERSIONS = frozenset({7, 8})
 
 # Classes the table of contents pickles by module path (the schema's field
 # types and formats, the segments' codec). Moving or renaming one breaks every
