@@ -158,7 +158,8 @@ def test_corpus_news_b_dates_and_derived_titles():
 
 
 def test_txt_single_newlines_crlf_bom_and_control_chars():
-    text = "\ufeff date 2026-01-02 Câu mở đầu. Câu hai.\r\nĐoạn\x07 một.\r\n\r\n  TIÊU ĐỀ MỤC  \rĐoạn\t hai.\r\n(Theo VnExpress)\r\n"
+    text = ("\ufeff date 2026-01-02 Câu mở đầu. Câu hai.\r\nĐoạn\x07 một.\r\n\r\n"
+            "  TIÊU ĐỀ MỤC  \rĐoạn\t hai.\r\n(Theo VnExpress)\r\n")
     a = parse_text_article(text, "x")
     assert a.date == "2026-01-02"
     assert a.lead == "Câu mở đầu. Câu hai."
@@ -184,7 +185,8 @@ def test_one_letter_and_mixed_case_lines_are_not_headings():
 
 
 def test_jsonl_credit_unknown_keys_nulls_and_blank_lines(tmp_path):
-    record = {"id": " b1 ", "title": "", "sapo": None, "body": "Dòng một! Dòng hai.\nTheo Wall Street Journal", "tags": [1]}
+    record = {"id": " b1 ", "title": "", "sapo": None, "body": "Dòng một! Dòng hai.\nTheo Wall Street Journal",
+              "tags": [1]}
     path = write_jsonl(tmp_path / "b.jsonl", ["", json.dumps(record), "   ", "\t"])
     (a,), warnings = load(path)
     # "tags" is read as the category; a list of numbers is not one, so it is left out, with a word.
@@ -268,7 +270,8 @@ def test_missing_path(tmp_path):
 def test_unsupported_file_given_directly(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("id,title\n", encoding="utf-8")
-    assert load(path) == ([], [LoadWarning(str(path), None, "not a .txt, .json, .jsonl, .jsonl.gz, .ndjson, .ndjson.gz, .xml, .rss or .atom file; skipped")])
+    reason = "not a .txt, .json, .jsonl, .jsonl.gz, .ndjson, .ndjson.gz, .xml, .rss or .atom file; skipped"
+    assert load(path) == ([], [LoadWarning(str(path), None, reason)])
 
 
 def test_default_handler_writes_to_stderr(tmp_path, capsys):
@@ -332,7 +335,8 @@ def test_invalid_utf8_jsonl_skips_only_the_line(tmp_path):
 
 def _gz_records(n: int) -> tuple[list[str], bytes]:
     rng = random.Random(1)  # incompressible-ish text so the stream spans many blocks
-    records = [{"id": f"r{i}", "body": "".join(rng.choice("abcdefghiklmnopqrstuvxy ") for _ in range(300))} for i in range(n)]
+    records = [{"id": f"r{i}", "body": "".join(rng.choice("abcdefghiklmnopqrstuvxy ") for _ in range(300))}
+               for i in range(n)]
     data = "".join(json.dumps(r) + "\n" for r in records).encode()
     return [r["id"] for r in records], gzip.compress(data)
 
@@ -403,7 +407,8 @@ def test_malformed_json(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "line, kind", [("[1, 2]", "array"), ('"một chuỗi"', "string"), ("42", "number"), ("null", "null"), ("true", "boolean")]
+    "line, kind",
+    [("[1, 2]", "array"), ('"một chuỗi"', "string"), ("42", "number"), ("null", "null"), ("true", "boolean")]
 )
 def test_json_value_not_an_object(tmp_path, line, kind):
     path = write_jsonl(tmp_path / "a.jsonl", [good(1), line, good(3)])
@@ -412,7 +417,8 @@ def test_json_value_not_an_object(tmp_path, line, kind):
     assert ids(articles) == ["a1", "a3"]
 
 
-@pytest.mark.parametrize("record", [{"title": "Không id"}, {"id": "", "title": "x"}, {"id": "  \t", "title": "x"}, {"id": None, "body": "x"}])
+@pytest.mark.parametrize("record", [{"title": "Không id"}, {"id": "", "title": "x"}, {"id": "  \t", "title": "x"},
+                                    {"id": None, "body": "x"}])
 def test_record_without_id(tmp_path, record):
     path = write_jsonl(tmp_path / "a.jsonl", [good(1), record, good(3)])
     articles, warnings = load(path)
@@ -510,7 +516,8 @@ def test_binary_txt(tmp_path):
 
 
 def test_control_characters_are_removed_silently(tmp_path):
-    record = {"id": "x\u0001", "title": "Tin\u0000 nóng\u007f", "body": "Dòng\u0085 một\n\tDòng\u001b hai", "category": "\u0002"}
+    record = {"id": "x\u0001", "title": "Tin\u0000 nóng\u007f", "body": "Dòng\u0085 một\n\tDòng\u001b hai",
+              "category": "\u0002"}
     path = write_jsonl(tmp_path / "a.jsonl", [record])
     (a,), warnings = load(path)
     assert warnings == []

@@ -221,4 +221,5 @@ def test_text_limit_in_the_library(tmp_path, monkeypatch):
     with SearchEngine(tmp_path / "ix2") as engine:
         summary = engine.add_paths([f], jobs=1, strict=True, on_warning=seen.append)
         assert summary.rejected_files == [] and summary.load_warnings == 0 and summary.added == 1
-        assert str(seen[-1]) == f"{f}:1: article long2: text longer than 100 characters; only the first 100 are searchable"
+        assert str(seen[-1]) == (f"{f}:1: article long2: text longer than 100 characters; "
+                                 "only the first 100 are searchable")

@@ -229,7 +229,8 @@ SMALL = [
      "body": "Tại California, Apple giới thiệu chip mới cho smartphone.", "source": "VnExpress"},
     {"id": "phrase", "title": "Giá vàng hôm nay tăng mạnh", "body": "Giá vàng SJC vượt mốc."},
     {"id": "scatter", "title": "Vàng miếng và nhẫn", "body": "Nhẫn vàng được nhiều người mua, giá cả ổn định."},
-    {"id": "nfd", "title": NFD("Lũ quét ở Nghệ An"), "body": NFD("Mưa lớn gây lũ quét tại huyện Kỳ Sơn, tỉnh Nghệ An.")},
+    {"id": "nfd", "title": NFD("Lũ quét ở Nghệ An"),
+     "body": NFD("Mưa lớn gây lũ quét tại huyện Kỳ Sơn, tỉnh Nghệ An.")},
 ]
 
 

@@ -132,7 +132,8 @@ def test_the_smallest_segments_merge_while_they_hold_half_the_next():
 
 
 def _articles(n: int, start: int = 0) -> list[Article]:
-    return [Article(id=f"a{i}", title=f"Bài {i}", body=f"Tin số {i} về bóng đá Hà Nội.") for i in range(start, start + n)]
+    return [Article(id=f"a{i}", title=f"Bài {i}", body=f"Tin số {i} về bóng đá Hà Nội.")
+            for i in range(start, start + n)]
 
 
 def test_a_run_ends_in_one_segment_and_small_additions_merge_with_each_other(tmp_path, monkeypatch):
