@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build vnsearch/stored.zdict: the preset deflate dictionary of stored articles.
+"""Build vnsearch/store/stored.zdict: the preset deflate dictionary of stored articles.
 
     python bench/make_zdict.py
 
@@ -19,7 +19,7 @@ import pickle
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "vnsearch" / "stored.zdict"
+OUT = ROOT / "vnsearch" / "store" / "stored.zdict"
 SIZE = 32 * 1024  # deflate's window: bytes further back cannot be referred to
 FIELDS = ("id", "title", "lead", "body", "date", "source", "credit", "category", "url", "title_derived", "digest")
 

@@ -41,14 +41,17 @@ def import_vnsearch() -> tuple[ModuleType | None, str]:
 
 # The modules that decide what goes into the index. Ranking, querying and
 # highlighting happen at search time, so changing them needs no rebuild.
-INDEX_MODULES = ("text.py", "analysis.py", "schema.py", "indexing.py", "articles.py", "similar.py", "codec.py",
-                 "stored.zdict")
+# The packages whose code shapes what an index holds: the language work, the
+# loading of articles and the storage (its format and dictionary included).
+INDEX_PACKAGES = ("lang", "ingest", "store")
 
 
 def source_files(module: ModuleType) -> list[Path]:
     """The vnsearch source files that shape the index, sorted."""
     pkg_dir = Path(module.__file__).resolve().parent
-    return sorted(pkg_dir / name for name in INDEX_MODULES if (pkg_dir / name).is_file())
+    files = [p for name in INDEX_PACKAGES for p in (pkg_dir / name).rglob("*")
+             if p.is_file() and (p.suffix == ".py" or p.name == "stored.zdict")]
+    return sorted(files)
 
 
 def cache_key(module: ModuleType, collection: Collection) -> str:
