@@ -30,10 +30,17 @@ DECODE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def rebuild_hint(path: Path) -> str:
-    """The advice every damage message ends with."""
+def rebuild_hint(path: Path, from_index: bool = True) -> str:
+    """The advice every damage message ends with.
+
+    *from_index*: whether the index's own stored articles may still be read
+    (``vnsearch reindex``); not when its table of contents is gone.
+    """
+    originals = f"vnsearch index --rebuild --index-dir {path} PATH…"
+    if not from_index:
+        return f"rebuild it from the original files with: {originals}"
     return (f"rebuild it from its stored articles with: vnsearch reindex --index-dir {path} "
-            f"(or from the original files: vnsearch index --rebuild --index-dir {path} PATH…)")
+            f"(or from the original files: {originals})")
 
 
 def damage_text(exc: BaseException) -> str:

@@ -94,7 +94,7 @@ class IndexStore:
         ours = [name for name in files if is_index_file(name)]
         if ours:  # pieces of an index, but no table of contents to read them by
             raise IndexDamaged(f"{path}: the index is damaged and cannot be read (its table of contents "
-                               f"is missing; found {', '.join(ours[:3])}); {rebuild_hint(path)}")
+                               f"is missing; found {', '.join(ours[:3])}); {rebuild_hint(path, from_index=False)}")
         if files:
             raise (IndexUnusable if create else IndexNotFound)(
                 f"{path} holds other files ({', '.join(files[:3])}{'…' if len(files) > 3 else ''}) "
@@ -119,7 +119,8 @@ class IndexStore:
         meta = self.read_meta()
         if meta.get(VERSION_KEY) not in READABLE_VERSIONS:
             return (f"{self.path} was written by another version of vnsearch "
-                    f"(format {meta.get(VERSION_KEY)!r}, this one reads {FORMAT_VERSION})")
+                    f"(format {meta.get(VERSION_KEY)!r}, this one reads "
+                    f"{' and '.join(str(v) for v in sorted(READABLE_VERSIONS))})")
         return None
 
     def close(self) -> None:
