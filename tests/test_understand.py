@@ -191,9 +191,7 @@ def test_exact_mask_holds_only_the_exact_spelling(vocab):
 
 
 def test_exact_query_never_returns_an_article_without_the_exact_spelling(seed_engine):
-    from vnsearch.store.snapshot import Snapshot
-
-    snap = Snapshot(seed_engine._ix.searcher())
+    snap = seed_engine._current()[0].acquire()
     try:
         for text in ("=hàng", "=hang", '="hàng châu"', "=quảng", "=nghệ"):
             mask = exact_mask(parse_query(text), snap)

@@ -166,10 +166,24 @@ class Understanding:
     alternatives: dict[str, list[Alternative]] = field(default_factory=dict)  # typed syllable -> corrections
     # Known syllables that the rest of the query never goes with, and what they likely were.
     cooccurring: dict[str, list[Alternative]] = field(default_factory=dict)
+    # Known syllables of a short query that may be slips all the same (suspect_known): low-weight
+    # guesses scored next to the typed syllable, not reported as corrections.
+    suspected: dict[str, list[Alternative]] = field(default_factory=dict)
 
     @property
     def telex(self) -> bool:
         return self.rewritten is not None
+
+    @property
+    def ranked_alternatives(self) -> dict[str, list[Alternative]]:
+        """Every alternative for the ranker to score next to its typed syllable."""
+        return {**self.suspected, **self.cooccurring, **self.alternatives}
+
+    @property
+    def corrections(self) -> dict[str, list[str]]:
+        """Typed syllable -> what was also searched for, to tell the user (suspected slips left out)."""
+        return {typed: [a.replacement for a in alts]
+                for typed, alts in {**self.cooccurring, **self.alternatives}.items()}
 
     def corrected_text(self) -> str | None:
         """The query text with each corrected syllable replaced by its best correction, or None if none."""
@@ -485,7 +499,7 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
             if not result.cooccurring and suspect_known and len(set(plain)) <= 3:
                 # Known syllables may be slips too ("cá" for "cán"): for a ranker that keeps the
                 # typed syllable, offer what co-occurs with the rest, at a low weight.
-                result.cooccurring = cooccurrence_corrections(plain, vocab, always=True, weight=suspect_known)
+                result.suspected = cooccurrence_corrections(plain, vocab, always=True, weight=suspect_known)
     return result
 
 
