@@ -185,3 +185,13 @@ def test_prepare_builds_the_typo_index_in_the_background(seed_index_dir: Path) -
             assert vocab._typos is not None
         finally:
             view.release()
+
+
+# -- restore keeps the user's text --------------------------------------------------------
+
+def test_restoration_keeps_capitals_and_punctuation(seed_engine: SearchEngine) -> None:
+    r = seed_engine.restoration("Hang Chau, Quang Dong.")
+    assert r.text == "Hàng Châu, Quảng Đông."
+    assert r.syllables == ["hàng", "châu", "quảng", "đông"]
+    assert seed_engine.restore("HANG CHAU") == "HÀNG CHÂU"
+    assert seed_engine.restore(" ,. ") == ""

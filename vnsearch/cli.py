@@ -30,7 +30,6 @@ from vnsearch.ingest.walking import walk
 from vnsearch.results import SearchResults
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
-from vnsearch.search.restore import onto_text
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
@@ -506,7 +505,7 @@ def restore_cmd(text: tuple[str, ...], index_dir: Path | None, as_json: bool) ->
         r = engine.restoration(joined)
     finally:
         engine.close()
-    restored = onto_text(joined, r.syllables)  # the user's capitals and punctuation kept
+    restored = r.text  # the user's capitals and punctuation kept
     if as_json:
         click.echo(json.dumps({"text": restored, "confidence": round(r.confidence, 4), "changed": r.changed,
                                "syllables": r.syllables,

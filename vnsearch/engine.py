@@ -38,7 +38,7 @@ from vnsearch.search.collect import collect, own_hits_fit
 from vnsearch.search.options import search_options
 from vnsearch.search.query import ParsedQuery, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
-from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams
+from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams, onto_text
 from vnsearch.search.view import SnapshotView
 from vnsearch.store import dump
 from vnsearch.store.directory import INDEX_NAME, IndexStore
@@ -258,8 +258,9 @@ class SearchEngine:
     def restore(self, text: str) -> str:
         """*text* with its diacritics restored: ``"tri tue nhan tao"`` → ``"trí tuệ nhân tạo"``.
 
-        Lower-case syllables joined by spaces, punctuation left out; syllables
-        typed with diacritics stay as typed. See :meth:`restoration`.
+        The user's text back, its capitals, punctuation and spacing kept
+        (``"Thu tuong, Ha Noi."`` → ``"Thủ tướng, Hà Nội."``); syllables typed
+        with diacritics stay as typed. See :meth:`restoration`.
         """
         return self.restoration(text).text
 
@@ -273,11 +274,17 @@ class SearchEngine:
         spellings of articles on the same subject. Syllables no hit covers fall
         back to the index-wide model (document frequencies of syllables and
         words, :func:`vnsearch.search.restore.restore`). ``context=False`` uses that
-        model alone (no search).
+        model alone (no search). ``text`` of the result is *text* with its
+        syllables restored, capitals and punctuation kept
+        (:func:`~vnsearch.search.restore.onto_text`); ``syllables`` are the
+        lower-case restored syllables.
         """
         syllables = query_syllables(text)
         with self._reading() as view:
-            return suggesting.restoration(view, syllables, None if context else (), params)
+            got = suggesting.restoration(view, syllables, None if context else (), params)
+        if got.syllables:
+            got.text = onto_text(text, got.syllables)
+        return got
 
     def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
                snippet_chars: int = 240, suggest: bool = True, *, since: Any = None, until: Any = None,
