@@ -23,6 +23,7 @@ from vnsearch.search.query import parse_query
 from vnsearch.search.understand import (
     Vocabulary,
     combine_alternatives,
+    cooccurrence_corrections,
     corrections,
     exact_mask,
     telex_rewrite,
@@ -203,3 +204,21 @@ def test_exact_query_never_returns_an_article_without_the_exact_spelling(seed_en
                 assert set(wanted) <= words, (text, doc)
     finally:
         snap.release()
+
+
+# -- corrections keep the marks typed (wiring, issue 16) ----------------------------------
+
+def test_correction_keeps_the_marks_typed_and_adds_none(vocab):
+    from vnsearch.search.understand import _with_marks_of
+
+    assert vocab.exact_frequency("thảm") and vocab.exact_frequency("thẩm")
+    assert _with_marks_of("htảm", "tham", vocab) == "thảm"  # not the commoner "thẩm": no â was typed
+    assert _with_marks_of("tiấu", "giau", vocab) == "giấu"
+
+
+def test_known_syllable_typed_with_diacritics_is_suspected_as_the_spelling_keeping_them(vocab):
+    # "cá" for "cán" (one letter dropped): offered as the spelling with the tone typed, judged by its documents.
+    got = cooccurrence_corrections(["cá", "bộ"], vocab, always=True, weight=0.3)
+    replacements = [a.replacement for a in got.get("cá", [])]
+    assert "cán" in replacements, replacements
+    assert all(r in ("cán",) or not r.startswith("că") for r in replacements)

@@ -227,6 +227,7 @@ class Ranker:
         self._cache_used = 0
         self.columns = Columns(snapshot, self.postings)  # dates, facets, filters
         self._idf_cache: dict[str, float] = {}
+        self.held: dict[str, list[tuple[str, int]]] = {}  # folded -> its spellings in `text`, with df
 
     # -- building blocks -------------------------------------------------
 
@@ -322,11 +323,10 @@ class Ranker:
         """
         total = np.zeros(self.size, dtype=np.float32)
         common = max(self.params.forms_max_share * self.doc_count, 100)  # a small index reads them all
-        for form in spellings(folded):
+        for form, df in held_spellings(self, folded):
             # A spelling most articles hold says little (its idf is low) and
             # costs the most to read: only the telling ones are scored.
-            df = self.snapshot.doc_frequency("text", form)
-            if 0 < df <= common:
+            if df <= common:
                 total += self._score("text", form)[0]
         return total
 
@@ -582,6 +582,20 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
 
 # An accentless run's word forms: at most this many combinations of its syllables' spellings are looked up.
 MAX_WORD_FORMS = 64
+# Accentless runs longer than this get no word bonus: a copied headline is found by proximity already,
+# and each n-gram costs up to MAX_WORD_FORMS lookups.
+MAX_WORD_RUN = 4
+
+
+def held_spellings(ranker: Ranker, folded: str) -> list[tuple[str, int]]:
+    """The spellings of *folded* that the index holds (field ``text``), with their document frequencies (cached)."""
+    got = ranker.held.get(folded)
+    if got is None:
+        if len(ranker.held) >= 100_000:
+            ranker.held.clear()
+        df = ranker.snapshot.doc_frequency
+        got = ranker.held[folded] = [(form, n) for form in spellings(folded) if (n := df("text", form))]
+    return got
 
 
 def word_forms(ranker: Ranker, folded: Sequence[str]) -> list[str]:
@@ -593,7 +607,7 @@ def word_forms(ranker: Ranker, folded: Sequence[str]) -> list[str]:
     """
     options: list[list[str]] = [[]]
     for f in folded:
-        held = [form for form in spellings(f) if ranker.snapshot.doc_frequency("text", form)]
+        held = [form for form, _ in held_spellings(ranker, f)]
         if not held or len(options) * len(held) > MAX_WORD_FORMS:
             return []
         options = [o + [form] for o in options for form in held]
@@ -613,7 +627,7 @@ def accentless_word_bonus(ranker: Ranker, run: Sequence[str]) -> np.ndarray | No
     whichever accented word it is (the best scoring one per document).
     """
     folded = [fold_all(s) for s in run]
-    if len(folded) < 2 or not all(f.isalpha() for f in folded):
+    if not 2 <= len(folded) <= MAX_WORD_RUN or not all(f.isalpha() for f in folded):
         return None
     total: np.ndarray | None = None
     for start, length, _ in iter_ngrams(folded, (2, 3)):
