@@ -195,3 +195,10 @@ def test_restoration_keeps_capitals_and_punctuation(seed_engine: SearchEngine) -
     assert r.syllables == ["hàng", "châu", "quảng", "đông"]
     assert seed_engine.restore("HANG CHAU") == "HÀNG CHÂU"
     assert seed_engine.restore(" ,. ") == ""
+
+
+def test_corrected_words_are_highlighted(seed_engine: SearchEngine) -> None:
+    results = seed_engine.search("Quảng Đôngg")
+    assert results.corrections == {"đôngg": ["đông"]}
+    marked = [results[0].snippet[a:b] for a, b in results[0].highlights]
+    assert "Quảng Đông" in marked, marked

@@ -343,7 +343,7 @@ class SearchEngine:
             understood = view.understand(parsed, telex=telex, typos=typos)
             parsed = understood.query
             results, shown = collect(view, parsed, limit, offset, snippet_chars, sort, facets, filters,
-                                     decay, collapse, understood.ranked_alternatives)
+                                     decay, collapse, understood.ranked_alternatives, understood.corrections)
         results.rewritten = understood.rewritten
         results.corrections = understood.corrections
         if sort != "relevance":  # the index sorts by day; the stored times order a page's hits within a day

@@ -23,13 +23,15 @@ __all__ = ["build_hit", "collapse", "collect"]
 def collect(view: SnapshotView, parsed: ParsedQuery, limit: int, offset: int, snippet_chars: int, sort: str,
             facets: bool, filters: dict[str, list[str]], half_life: float | None,
             collapse_copies: bool, alternatives: Mapping[str, Sequence[Alternative]] | None = None,
+            corrections: Mapping[str, Sequence[str]] | None = None,
             ) -> tuple[SearchResults, list[dict[str, Any]]]:
     """The page of hits for *parsed* on *view*, and the hits' stored fields (for suggestions).
 
-    *alternatives*: likely corrections of typed syllables, scored next to them (see ``Ranker.rank``).
+    *alternatives*: likely corrections of typed syllables, scored next to them (see ``Ranker.rank``);
+    *corrections*: those told to the user, highlighted too.
     """
     snapshot, ranker = view.snapshot, view.ranker
-    highlighter = Highlighter.for_query(parsed)
+    highlighter = Highlighter.for_query(parsed, corrections)
     hits = []
     shown: list[dict[str, Any]] = []  # the hits' stored fields
     ranking: Ranking
