@@ -35,6 +35,7 @@ import math
 import re
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -62,8 +63,13 @@ TELEX_TYPED_MAX = 2
 # How much a match on a corrected syllable counts against one on the syllable as
 # typed (the best correction; the next ones less, see corrections()).
 CORRECTION_WEIGHT = 0.8
-# Co-occurrence corrections are looked for in queries of up to this many syllables.
+# Co-occurrence corrections are looked for in queries of up to this many syllables,
+# among this many candidates per syllable (the likeliest slips first; 15, 30 and 60
+# measured alike on bench kw-typo, and each costs a posting list).
 COOCCURRENCE_MAX_SYLLABLES = 6
+COOCCURRENCE_CANDIDATES = 20
+# Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
+DOCS_CACHE = 2_000_000
 # Corrections offered per syllable, at most.
 MAX_ALTERNATIVES = 3
 # How much a correction that makes a known word with a neighbour is preferred.
@@ -95,6 +101,8 @@ class Vocabulary:
         self._typos: TypoIndex | None = None
         self._pairs: dict[tuple[str, str], int] | None = None
         self._lock = threading.Lock()
+        self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._docs_used = 0
 
     @property
     def typos(self) -> TypoIndex:
@@ -115,6 +123,28 @@ class Vocabulary:
                             pairs[(a, b)] = pairs.get((a, b), 0) + 1
                 self._pairs = pairs
             return self._pairs
+
+    def docs(self, fieldname: str, term: str) -> np.ndarray:
+        """The doc numbers holding *term*, from a cache of recently read lists (the ids only).
+
+        Corrections test many candidates against the rest of the query, and
+        queries share candidates ("cán", "tỷ"): the lists are kept, least
+        recently used first out, within :data:`DOCS_CACHE` ids.
+        """
+        key = (fieldname, term)
+        with self._lock:
+            got = self._docs.get(key)
+            if got is not None:
+                self._docs.move_to_end(key)
+                return got
+        got = self.snapshot.postings(fieldname, term).docs
+        with self._lock:
+            if key not in self._docs:
+                self._docs[key] = got
+                self._docs_used += got.size + 1
+                while self._docs_used > DOCS_CACHE:
+                    self._docs_used -= self._docs.popitem(last=False)[1].size + 1
+        return got
 
     def folded_frequency(self, folded: str) -> int:
         """Documents holding *folded* (any diacritics)."""
@@ -267,7 +297,7 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
         def together(words: list[str]) -> int:
             docs: np.ndarray | None = None
             for w in words:
-                got = _tier_docs(vocab.snapshot, canonical(w))
+                got = _tier_docs(vocab, canonical(w))
                 docs = got if docs is None else np.intersect1d(docs, got, assume_unique=True)
                 if not docs.size:
                     return 0
@@ -366,9 +396,9 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
             together = 0
             if with_rest and others is not None:
                 # Typed with diacritics: judged by the documents of the spelling that keeps the marks typed.
-                docs = vocab.snapshot.postings("text", replacement).docs if marked else np.zeros(0, dtype=np.int64)
+                docs = vocab.docs("text", replacement) if marked else np.zeros(0, dtype=np.int64)
                 if not docs.size:
-                    docs = vocab.snapshot.postings("text_f", cand.word).docs
+                    docs = vocab.docs("text_f", cand.word)
                 together = np.intersect1d(docs, others, assume_unique=True).size
             if forced and not together:
                 continue
@@ -406,7 +436,7 @@ def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) 
     words = list(dict.fromkeys(syllables))
     if len(words) < 2 or len(words) > max_syllables or not any(_unknown(w, vocab) for w in words):
         return {}
-    docs = {w: _tier_docs(vocab.snapshot, w) for w in words if not _unknown(w, vocab)}
+    docs = {w: _tier_docs(vocab, w) for w in words if not _unknown(w, vocab)}
     out: dict[str, np.ndarray] = {}
     for w in words:
         others = [d for o, d in docs.items() if o != w]
@@ -419,11 +449,11 @@ def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) 
     return out
 
 
-def _tier_docs(snapshot: Snapshot, syllable: str) -> np.ndarray:
+def _tier_docs(vocab: Vocabulary, syllable: str) -> np.ndarray:
     """Doc numbers holding *syllable* as the ranker first matches it: exactly if typed with diacritics, else folded."""
     if has_diacritics(syllable):
-        return snapshot.postings("text", syllable).docs
-    return snapshot.postings("text_f", fold_all(syllable)).docs
+        return vocab.docs("text", syllable)
+    return vocab.docs("text_f", fold_all(syllable))
 
 
 def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
@@ -447,8 +477,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     words = [s for s in dict.fromkeys(syllables) if fold_all(s).isalpha() and fold_all(s).isascii()]
     if len(words) < 2 or len(words) > max_syllables:
         return {}
-    snapshot = vocab.snapshot
-    docs = [_tier_docs(snapshot, s) for s in words]
+    docs = [_tier_docs(vocab, s) for s in words]
     if any(not d.size for d in docs):
         return {}  # an unknown syllable: corrections() deals with it
     n = len(words)
@@ -475,18 +504,18 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         scored: list[tuple[float, str, Candidate]] = []
         vietnamese = has_diacritics(s) or split_folded(f) is not None
         marked = has_diacritics(s)
-        for cand in vocab.typos.candidates(f, edits=1, limit=60):
+        for cand in vocab.typos.candidates(f, edits=1, limit=COOCCURRENCE_CANDIDATES):
             if cand.distance == 0 or (vietnamese and split_folded(cand.word) is None):
                 continue
             if marked:
                 # Typed with diacritics: the correction keeps the marks typed ("cá" -> "cán", not "căn"),
                 # and is judged by that spelling's own documents.
                 replacement = _with_marks_of(s, cand.word, vocab)
-                held = snapshot.postings("text", replacement).docs
+                held = vocab.docs("text", replacement)
                 if not held.size:
                     continue
             else:
-                replacement, held = cand.word, snapshot.postings("text_f", cand.word).docs
+                replacement, held = cand.word, vocab.docs("text_f", cand.word)
             together = np.intersect1d(held, rest, assume_unique=True).size
             if together:
                 scored.append((cand.weight * math.log1p(together) / held.size ** RARITY_POWER, replacement, cand))
