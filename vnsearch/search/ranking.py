@@ -570,9 +570,16 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
     (:func:`~vnsearch.search.understand.combine_alternatives`), so an exact
     match always ranks above a corrected one. Proximity reads the typed
     syllable's positions when the index holds it, else the best correction's.
+    A correction that is only a guess at a known syllable (``counted`` false)
+    adds to the score of the documents holding it, but they do not match the
+    typed syllable for that: totals, facets and date sorts stay as typed.
     """
     scored = [(a.weight, ranker.syllable(a.replacement, accented)) for a in alternatives]
-    score, mask = combine_alternatives(unit.score, unit.mask, [(w, u.score, u.mask) for w, u in scored])
+    # A guess at a known syllable (not `counted`) adds to the score only: the typed word's matches,
+    # and so the totals, stay as they were.
+    none = np.zeros(ranker.size, dtype=bool)
+    score, mask = combine_alternatives(unit.score, unit.mask, [(w, u.score, u.mask if a.counted else none)
+                                                               for a, (w, u) in zip(alternatives, scored)])
     title_mask = unit.title_mask.copy()
     for _, u in scored:
         title_mask |= u.title_mask

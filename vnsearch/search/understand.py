@@ -188,6 +188,9 @@ class Alternative:
     weight: float  # how much a match on it counts, against 1.0 for the typed syllable
     distance: int
     evidence: float = 0.0  # the score it was chosen by, comparable within one kind of correction
+    # Whether a document holding it matches the typed syllable (totals, facets, date sorts count it);
+    # False for a mere guess at a known syllable (suspect_known), which only adds to the score.
+    counted: bool = True
 
 
 @dataclass
@@ -523,7 +526,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
             continue
         scored.sort(key=lambda sc: (-sc[0], sc[1]))
         top = scored[0][0]
-        out[s] = [Alternative(s, replacement, weight * score / top, cand.distance, score)
+        out[s] = [Alternative(s, replacement, weight * score / top, cand.distance, score, counted=not always)
                   for score, replacement, cand in scored[:MAX_ALTERNATIVES]]
     return out
 
@@ -538,7 +541,8 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
     The query is re-parsed from its converted text when something converted,
     so its groups, runs, filters and exact marks stay as the parser makes them.
     Quoted phrases and exact words (``=bão``) are taken as typed: no
-    corrections for them. *suspect_known* (a weight, 0 = off) also offers,
+    corrections for them, nor for a query with more unknown words than known
+    ones (one unknown word alone is corrected). *suspect_known* (a weight, 0 = off) also offers,
     for queries of up to three syllables, corrections of known syllables that
     co-occur with the rest: only for a ranker that keeps the typed syllable
     (:func:`combine_alternatives`), never for a text rewrite.
@@ -553,8 +557,13 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
             result = Understanding(reparsed, text, converted)
     if typos:
         plain = [s for run in result.query.runs for s in run if s not in _exact_syllables(result.query)]
-        result.alternatives = corrections(plain, vocab, _rests(plain, vocab))
-        if not result.alternatives:
+        distinct = set(plain)
+        unknown = sum(_unknown(w, vocab) for w in distinct)
+        if unknown <= max(1, len(distinct) // 2):
+            # More unknown words than known ones is a query about what the index does not
+            # hold ("chim cánh cụt" in two articles about AI), not a query with slips in it.
+            result.alternatives = corrections(plain, vocab, _rests(plain, vocab))
+        if not result.alternatives and not unknown:
             result.cooccurring = cooccurrence_corrections(plain, vocab)
             if not result.cooccurring and suspect_known and len(set(plain)) <= 3:
                 # Known syllables may be slips too ("cá" for "cán"): for a ranker that keeps the
