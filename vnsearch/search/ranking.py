@@ -27,7 +27,7 @@ import numpy as np
 
 from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams
 from vnsearch.lang.analysis import syllables as syllables_of
-from vnsearch.lang.spelling import spellings, tone_variants
+from vnsearch.lang.spelling import spellings, split_folded, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
 from vnsearch.search.columns import Columns
 from vnsearch.search.query import ParsedQuery, Phrase
@@ -606,13 +606,15 @@ def held_spellings(ranker: Ranker, folded: str) -> list[tuple[str, int]]:
 
 
 def word_forms(ranker: Ranker, folded: Sequence[str]) -> list[str]:
-    """The words of the index (field ``text``) that the accentless syllables *folded* spell.
+    """The words of the index (field ``text``) that the accentless Vietnamese syllables *folded* spell.
 
     Each syllable's spellings the index holds (:func:`spellings`), combined
     and looked up as a word; none when there would be more than
     :data:`MAX_WORD_FORMS` combinations to look up.
     """
     options: list[list[str]] = [[]]
+    if any(split_folded(f) is None for f in folded):
+        return []  # "trump chan": not a Vietnamese word typed without its marks ("trump chặn" is the segmenter's slip)
     for f in folded:
         held = [form for form, _ in held_spellings(ranker, f)]
         if not held or len(options) * len(held) > MAX_WORD_FORMS:
