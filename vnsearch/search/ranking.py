@@ -581,8 +581,9 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
     score, mask = combine_alternatives(unit.score, unit.mask, [(w, u.score, u.mask if a.counted else none)
                                                                for a, (w, u) in zip(alternatives, scored)])
     title_mask = unit.title_mask.copy()
-    for _, u in scored:
-        title_mask |= u.title_mask
+    for a, (_, u) in zip(alternatives, scored):
+        if a.counted:  # a guess does not make a title hold the query's words
+            title_mask |= u.title_mask
     postings = unit.postings if unit.mask.any() else scored[0][1].postings
     return _Unit(score, mask, unit.idf or scored[0][1].idf, postings, title_mask)
 
