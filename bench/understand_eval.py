@@ -1,16 +1,15 @@
 #!/usr/bin/env python3
-"""What Telex/VNI conversion and typo correction (vnsearch.search.understand) would give, before the ranker uses them.
+"""What Telex/VNI conversion and typo correction (vnsearch.search.understand) give, as text and as wired.
 
-The ranker does not call vnsearch.search.understand yet, so this applies the
-rewrite to the query *text* (converted Telex, best corrections) and runs the
-rewritten text through the unchanged engine: an estimate of what the wiring
-will give (the wired ranker keeps the typed syllable too, with corrections
-as weighted alternatives, so it can only do better on queries whose typed
-syllable was right). For the kinds that already work it counts how many
-queries the rewrite changes at all, which must be none or nearly none.
+Three figures per kind: the engine with the understanding off
+(``telex=False, typos=False``) on the query as typed; the same engine on the
+query *text* rewritten (converted Telex, best corrections); and, with
+``--wired``, the engine as it is (corrections scored next to the typed
+syllables). For the kinds that already work it counts how many queries the
+rewrite changes at all, which must be none or nearly none.
 
     python bench/understand_eval.py [--docs 5000] [--skip 5000] [--per-kind 200] [--seed 11]
-                                    [--kinds ...] [--tolerance-study]
+                                    [--kinds ...] [--wired] [--tolerance-study]
 
 The index is the one bench/relevance.py caches for the same slice (built on first use).
 """
@@ -39,10 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--kinds", default=",".join(NEWS_KINDS + TYPING_KINDS))
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR)
     ap.add_argument("--wired", action="store_true",
-                    help="also estimate the ranker wiring: the Ranker's syllable() patched (here, not in the "
-                         "library) to add each typed syllable's corrections as weighted alternatives")
-    ap.add_argument("--suspect-known", type=float, default=0.0,
-                    help="with --wired: weight of co-occurrence alternatives for known syllables (0 = off)")
+                    help="also the engine as it is wired (SearchEngine.search with Telex and typos on)")
     ap.add_argument("--tolerance-study", action="store_true",
                     help="also measure, per typed length, what one and two edits find for kw-typo's slipped words")
     return ap.parse_args(argv)
@@ -80,43 +76,6 @@ def tolerance_study(vocab, docs: list[dict], queries, seed: int) -> str:
     return format_table(table)
 
 
-_ALTERNATIVES: dict[str, list] = {}  # typed syllable -> Alternatives, for the query being run
-
-
-def patch_ranker() -> None:
-    """Score a typed syllable with its corrections folded in, as the integration plan says the Ranker will.
-
-    A bench-only monkeypatch of Ranker.syllable (vnsearch.search.ranking is not changed):
-    each alternative is scored by the same syllable() and combined with
-    understand.combine_alternatives; proximity uses the typed syllable's postings when it
-    has documents, else the best alternative's.
-    """
-    from dataclasses import replace
-
-    from vnsearch.search import ranking
-    from vnsearch.search.understand import combine_alternatives
-
-    original = ranking.Ranker.syllable
-
-    def syllable(self, syl: str, accented_query: bool = False):
-        unit = original(self, syl, accented_query)
-        alts = _ALTERNATIVES.get(syl)
-        if not alts:
-            return unit
-        scored = [(a, original(self, a.replacement, accented_query)) for a in alts]
-        score, mask = combine_alternatives(unit.score, unit.mask, [(a.weight, u.score, u.mask) for a, u in scored])
-        postings = unit.postings
-        if not unit.mask.any():
-            postings = scored[0][1].postings
-        title = unit.title_mask.copy()
-        for _, u in scored:
-            title |= u.title_mask
-        return replace(unit, score=score, mask=mask, postings=postings, title_mask=title,
-                       idf=unit.idf or scored[0][1].idf)
-
-    ranking.Ranker.syllable = syllable
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     module, note = import_vnsearch()
@@ -125,7 +84,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from vnsearch.search.query import QueryError, parse_query
     from vnsearch.search.understand import understand, vocabulary
-    from vnsearch.store.snapshot import Snapshot
 
     news = load_news(args.corpus, args.docs, args.skip)
     kinds = args.kinds.split(",")
@@ -133,14 +91,12 @@ def main(argv: list[str] | None = None) -> int:
             **typing_queries(news.docs, args.per_kind, args.seed)}
     searcher = make_vnsearch_builder(module, OUT_DIR, False)(news)
     engine = searcher.engine
-    snapshot = Snapshot(engine._ix.searcher())  # the engine does not expose one yet (helper core's work)
+    snapshot = engine._current()[0]
     started = time.perf_counter()
     vocab = vocabulary(snapshot)
     print(f"vocabulary of {news.name}: {len(vocab.typos)} folded syllables, {len(vocab.pairs)} pairs, "
           f"built in {time.perf_counter() - started:.2f} s")
 
-    if args.wired:
-        patch_ranker()
     rows = [["kind", "n", "changed", "telex", "corrected", f"MRR@{K} typed", f"MRR@{K} rewritten",
              "understand p50 ms"] + ([f"MRR@{K} wired"] if args.wired else [])]
     report: dict[str, dict] = {}
@@ -157,27 +113,19 @@ def main(argv: list[str] | None = None) -> int:
             except QueryError:
                 u, rewritten = None, q.text
             ms.append((time.perf_counter() - t0) * 1000)
-            before = [h.id for h in engine.search(q.text, limit=K, suggest=False)]
+            before = [h.id for h in engine.search(q.text, limit=K, suggest=False, telex=False, typos=False)]
             r = rank_of(q.target, before)
             rr_before.append(1 / r if r else 0.0)
             if rewritten != q.text:
                 changed += 1
                 telex += bool(u and u.telex)
                 corrected += bool(u and u.alternatives)
-                after = [h.id for h in engine.search(rewritten, limit=K, suggest=False)]
+                after = [h.id for h in engine.search(rewritten, limit=K, suggest=False, telex=False, typos=False)]
                 r = rank_of(q.target, after)
                 examples.setdefault(kind, []).append((q.text, rewritten))
             rr_after.append(1 / r if r else 0.0)
             if args.wired:
-                # Telex as the converted text; corrections as alternatives next to the typed syllables.
-                _ALTERNATIVES.clear()
-                if u is not None and args.suspect_known:
-                    u = understand(parse_query(q.text), snapshot, suspect_known=args.suspect_known)
-                if u is not None:
-                    _ALTERNATIVES.update({**u.cooccurring, **u.alternatives})
-                wired_text = (u.rewritten if u is not None and u.rewritten else q.text)
-                hits = [h.id for h in engine.search(wired_text, limit=K, suggest=False)]
-                _ALTERNATIVES.clear()
+                hits = [h.id for h in engine.search(q.text, limit=K, suggest=False)]
                 r = rank_of(q.target, hits)
                 rr_wired.append(1 / r if r else 0.0)
         n = len(queries)

@@ -64,7 +64,8 @@ def _check_reads(path: Path, record: dict[str, Any]) -> None:
             assert all(not got[k] for k in set(got) - set(stored)), article_id
             assert {k: got[k] for k in stored} == stored, article_id
         for query, want in record["queries"].items():
-            results = engine.search(query, limit=len(want["hits"]) or 5)
+            # The fixture's scores are the ranker's own: Telex and typo readings (issue 16) left out.
+            results = engine.search(query, limit=len(want["hits"]) or 5, telex=False, typos=False)
             assert results.total == want["total"], query
             got = [[hit.id, hit.score] for hit in results]
             assert [h[0] for h in got] == [h[0] for h in want["hits"]], query

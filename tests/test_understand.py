@@ -23,6 +23,7 @@ from vnsearch.search.query import parse_query
 from vnsearch.search.understand import (
     Vocabulary,
     combine_alternatives,
+    cooccurrence_corrections,
     corrections,
     exact_mask,
     telex_rewrite,
@@ -191,12 +192,33 @@ def test_exact_mask_holds_only_the_exact_spelling(vocab):
 
 
 def test_exact_query_never_returns_an_article_without_the_exact_spelling(seed_engine):
-    snap = seed_engine._current()[0]  # the engine's own snapshot
-    for text in ("=hàng", "=hang", '="hàng châu"', "=quảng", "=nghệ"):
-        mask = exact_mask(parse_query(text), snap)
-        assert mask is not None
-        wanted = [s for g in parse_query(text).groups for p in g for s in p.syllables]
-        for doc in np.flatnonzero(mask):
-            body = snap.stored(int(doc))
-            words = set(query_syllables(" ".join(str(v) for v in body.values() if isinstance(v, str))))
-            assert set(wanted) <= words, (text, doc)
+    snap = seed_engine._current()[0].acquire()
+    try:
+        for text in ("=hàng", "=hang", '="hàng châu"', "=quảng", "=nghệ"):
+            mask = exact_mask(parse_query(text), snap)
+            assert mask is not None
+            wanted = [s for g in parse_query(text).groups for p in g for s in p.syllables]
+            for doc in np.flatnonzero(mask):
+                body = snap.stored(int(doc))
+                words = set(query_syllables(" ".join(str(v) for v in body.values() if isinstance(v, str))))
+                assert set(wanted) <= words, (text, doc)
+    finally:
+        snap.release()
+
+
+# -- corrections keep the marks typed (wiring, issue 16) ----------------------------------
+
+def test_correction_keeps_the_marks_typed_and_adds_none(vocab):
+    from vnsearch.search.understand import _with_marks_of
+
+    assert vocab.exact_frequency("thảm") and vocab.exact_frequency("thẩm")
+    assert _with_marks_of("htảm", "tham", vocab) == "thảm"  # not the commoner "thẩm": no â was typed
+    assert _with_marks_of("tiấu", "giau", vocab) == "giấu"
+
+
+def test_known_syllable_typed_with_diacritics_is_suspected_as_the_spelling_keeping_them(vocab):
+    # "cá" for "cán" (one letter dropped): offered as the spelling with the tone typed, judged by its documents.
+    got = cooccurrence_corrections(["cá", "bộ"], vocab, always=True, weight=0.3)
+    replacements = [a.replacement for a in got.get("cá", [])]
+    assert "cán" in replacements, replacements
+    assert all(r in ("cán",) or not r.startswith("că") for r in replacements)

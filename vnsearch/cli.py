@@ -30,7 +30,6 @@ from vnsearch.ingest.walking import walk
 from vnsearch.results import SearchResults
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
-from vnsearch.search.restore import onto_text
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
@@ -341,25 +340,36 @@ def _print_hits(results: SearchResults, color: bool, as_html: bool) -> None:
               help="Only this category, like --source.")
 @click.option("--facets", "show_facets", is_flag=True,
               help="After the hits, count the articles matching all words per source, category, credit and month.")
+@click.option("--exact", is_flag=True,
+              help="Match every word only as spelt, diacritics and all (as =word does for one word); "
+                   "totals, facets and date sorts count those articles alone.")
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per line per hit (with --facets, a last line {\"facets\": …, \"total\": N, "
-                   "\"matched\": M}).")
+                   "\"matched\": M}; when the query was read as Telex or corrected, a last line "
+                   "{\"rewritten\": …, \"corrections\": {typed: [corrections]}}).")
 @click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
 @click.option("--color/--no-color", default=None,
               help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
 def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int | None, offset: int | None,
                since: str | None, until: str | None, sort: str, recent: bool, half_life: float, collapse: bool,
                sources: tuple[str, ...],
-               categories: tuple[str, ...], show_facets: bool,
+               categories: tuple[str, ...], show_facets: bool, exact: bool,
                as_json: bool, as_html: bool, color: bool | None) -> None:
     """Search for QUERY: words, "quoted phrases", -exclusions, OR, source:/category:, date:/since:/until:.
 
     Diacritics are optional (tri tue nhan tao finds trí tuệ nhân tạo), and a
-    query typed with them ranks exact matches first.
+    query typed with them ranks exact matches first. Quotes keep words
+    together and in order, with any diacritics; =word (or ="a phrase", or
+    --exact for the whole query) matches only the spelling typed. Words typed
+    in Telex or VNI with the input method off are read as Vietnamese
+    (khowir nghieepj: "Showing results for: khởi nghiệp"), and a mistyped word
+    is also searched for as its likely corrections, ranked below the word
+    typed ("Also searched for: …").
 
     Library: SearchEngine(index_dir).search(query, limit=…, page=…, offset=…,
     since=…, until=…, sort=…, recent=…, half_life=…, collapse=…, source=…,
-    category=…, facets=…); --json is hit.to_dict(), --html hit.snippet_html().
+    category=…, facets=…, exact=…); results.rewritten, results.corrections;
+    --json is hit.to_dict(), --html hit.snippet_html().
     """
     # Unknown short options pass through as -exclusions ("AI -Alibaba");
     # an unknown long option is still a typo worth reporting.
@@ -377,7 +387,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
         results = engine.search(text, limit=limit, offset=start, since=since, until=until, sort=sort,
                                 facets=show_facets, source=list(sources) or None,
                                 category=list(categories) or None, recent=recent,
-                                half_life=half_life, collapse=collapse)
+                                half_life=half_life, collapse=collapse, exact=exact)
     except QueryError as exc:
         raise UserError(f"bad query: {exc}") from None
     if as_json:
@@ -386,12 +396,21 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
         if show_facets:
             click.echo(json.dumps({"facets": results.facets, "total": results.total, "matched": results.matched},
                                   ensure_ascii=False))
+        if results.rewritten or results.corrections:
+            click.echo(json.dumps({"rewritten": results.rewritten, "corrections": results.corrections},
+                                  ensure_ascii=False))
     else:
         color = _use_color(color)
         # With --html every field from the index is HTML-escaped, not only the snippet.
         esc = html.escape if as_html else (lambda t: t)
+        if results.rewritten:
+            click.echo(f"Showing results for: {_style(esc(results.rewritten), color, bold=True)}")
+        if results.corrections:
+            also = ", ".join(f"{', '.join(fixes)} ({typed})" for typed, fixes in results.corrections.items())
+            click.echo(f"Also searched for: {_style(esc(also), color, bold=True)}")
         if results.suggestion:
             click.echo(f"Did you mean: {_style(esc(results.suggestion), color, bold=True)}")
+        if results.rewritten or results.corrections or results.suggestion:
             click.echo()
         if not results and results.total:
             click.echo(f"No results past {start} for {text!r}: {results.total} match all words.", err=True)
@@ -486,7 +505,7 @@ def restore_cmd(text: tuple[str, ...], index_dir: Path | None, as_json: bool) ->
         r = engine.restoration(joined)
     finally:
         engine.close()
-    restored = onto_text(joined, r.syllables)  # the user's capitals and punctuation kept
+    restored = r.text  # the user's capitals and punctuation kept
     if as_json:
         click.echo(json.dumps({"text": restored, "confidence": round(r.confidence, 4), "changed": r.changed,
                                "syllables": r.syllables,

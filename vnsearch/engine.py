@@ -38,7 +38,7 @@ from vnsearch.search.collect import collect, own_hits_fit
 from vnsearch.search.options import search_options
 from vnsearch.search.query import ParsedQuery, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
-from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams
+from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams, onto_text
 from vnsearch.search.view import SnapshotView
 from vnsearch.store import dump
 from vnsearch.store.directory import INDEX_NAME, IndexStore
@@ -69,7 +69,8 @@ class SearchEngine:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, create: bool = True,
                  params: RankParams | None = None, rebuild: bool = False,
-                 wait: float | None = DEFAULT_WAIT, on_wait: Callable[[], None] | None = None) -> None:
+                 wait: float | None = DEFAULT_WAIT, on_wait: Callable[[], None] | None = None,
+                 prepare: bool = False) -> None:
         """Open the index at *path*, creating it if needed (unless ``create=False``).
 
         ``rebuild=True`` discards an existing index first, including one
@@ -80,6 +81,11 @@ class SearchEngine:
         *wait* seconds for it to finish (``None``: as long as it takes),
         calling *on_wait* once when it starts waiting, then raises
         :class:`IndexBusy`. Searches never wait.
+
+        ``prepare=True`` (a long-lived engine, such as the server's) builds
+        each new snapshot's typo index in a background thread, so no search
+        waits for it (about a second per 10,000 distinct syllables); otherwise
+        the first search with a mistyped word builds it.
         """
         self.path = Path(path) if path is not None else default_index_dir()
         self.params = params or RankParams()
@@ -87,6 +93,7 @@ class SearchEngine:
         self._view: SnapshotView | None = None  # the latest snapshot seen, and its caches
         self._view_lock = threading.Lock()
         self._write_lock = threading.RLock()
+        self._prepare = prepare
 
     @property
     def wait(self) -> float | None:
@@ -119,6 +126,8 @@ class SearchEngine:
             if view is None or not view.snapshot.is_current():
                 fresh = SnapshotView(self._store.snapshot(), self.params)
                 self._view = fresh
+                if self._prepare:
+                    fresh.prepare()
                 if view is not None:
                     view.release()  # the engine's own reference: closes when no call reads it
                 view = fresh
@@ -249,8 +258,9 @@ class SearchEngine:
     def restore(self, text: str) -> str:
         """*text* with its diacritics restored: ``"tri tue nhan tao"`` → ``"trí tuệ nhân tạo"``.
 
-        Lower-case syllables joined by spaces, punctuation left out; syllables
-        typed with diacritics stay as typed. See :meth:`restoration`.
+        The user's text back, its capitals, punctuation and spacing kept
+        (``"Thu tuong, Ha Noi."`` → ``"Thủ tướng, Hà Nội."``); syllables typed
+        with diacritics stay as typed. See :meth:`restoration`.
         """
         return self.restoration(text).text
 
@@ -264,11 +274,17 @@ class SearchEngine:
         spellings of articles on the same subject. Syllables no hit covers fall
         back to the index-wide model (document frequencies of syllables and
         words, :func:`vnsearch.search.restore.restore`). ``context=False`` uses that
-        model alone (no search).
+        model alone (no search). ``text`` of the result is *text* with its
+        syllables restored, capitals and punctuation kept
+        (:func:`~vnsearch.search.restore.onto_text`); ``syllables`` are the
+        lower-case restored syllables.
         """
         syllables = query_syllables(text)
         with self._reading() as view:
-            return suggesting.restoration(view, syllables, None if context else (), params)
+            got = suggesting.restoration(view, syllables, None if context else (), params)
+        if got.syllables:
+            got.text = onto_text(text, got.syllables)
+        return got
 
     def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
                snippet_chars: int = 240, suggest: bool = True, *, since: Any = None, until: Any = None,
@@ -276,7 +292,8 @@ class SearchEngine:
                source: str | Sequence[str] | None = None,
                category: str | Sequence[str] | None = None,
                recent: bool = False, half_life: float = 180, collapse: bool = True,
-               page: int | None = None, half_life_days: float | None = None) -> SearchResults:
+               page: int | None = None, half_life_days: float | None = None, exact: bool = False,
+               telex: bool = True, typos: bool = True) -> SearchResults:
         """Best matches first. Raises :class:`QueryError` for an empty query.
 
         With ``suggest=True`` a query typed without diacritics also gets
@@ -303,21 +320,37 @@ class SearchEngine:
         a MinHash band with it and an estimated 5-shingle Jaccard ≥ 0.7.
         ``offset`` counts groups; ``total`` and ``matched`` count articles.
 
+        The query is read as the user meant it (:mod:`vnsearch.search.understand`):
+        words typed in Telex or VNI with the input method off are converted
+        when the index makes that likely (``khowir nghieepj`` → ``khởi nghiệp``;
+        ``results.rewritten`` says so, and no suggestion is made), and a
+        syllable the index does not hold, or that does not go with the rest of
+        the query, is also searched for as its likely corrections, always
+        ranked below the spelling typed (``results.corrections``: typed ->
+        corrections). ``telex=False`` / ``typos=False`` turn either off.
+        ``exact=True`` matches every word only as spelt (as ``=word`` does for
+        one): totals, facets and date sorts count those articles alone.
+
         ``page`` (from 1) is the CLI's ``--page``: ``offset = (page - 1) * limit``.
         ``half_life_days`` is the earlier name of ``half_life``, still accepted.
         The parameters carry the CLI options' names (``--half-life`` is
         ``half_life``, ``--all`` is ``collapse=False``).
         """
         parsed, typed, offset, decay, filters = search_options(
-            query, limit, offset, page, half_life, half_life_days, sort, recent, since, until, source, category)
+            query, limit, offset, page, half_life, half_life_days, sort, recent, since, until, source, category,
+            exact)
         with self._reading() as view:
+            understood = view.understand(parsed, telex=telex, typos=typos)
+            parsed = understood.query
             results, shown = collect(view, parsed, limit, offset, snippet_chars, sort, facets, filters,
-                                     decay, collapse)
+                                     decay, collapse, understood.ranked_alternatives, understood.corrections)
+        results.rewritten = understood.rewritten
+        results.corrections = understood.corrections
         if sort != "relevance":  # the index sorts by day; the stored times order a page's hits within a day
             results[:] = order_within_days(list(results), sort == "newest", lambda h: h.date, lambda h: h.time)
             for i, hit in enumerate(results):
                 hit.rank = offset + i + 1
-        if suggest:
+        if suggest and not understood.telex:  # a converted query is accented already
             # The hits' text is read for the restoration when they are the top
             # relevance hits for the query alone; otherwise it searches again.
             own = own_hits_fit(sort, offset, decay, filters, parsed, len(shown), limit,

@@ -87,6 +87,10 @@ class SearchResults(list[Hit]):
         self._suggestion: str | None = None
         self._compute_suggestion: Callable[[], str | None] | None = None
         self.near_duplicates = 0  # similar(): near-copies of the article left out
+        # The query as searched when it was typed in Telex/VNI with the input method off ("khởi nghiệp").
+        self.rewritten: str | None = None
+        # Typed syllable -> the corrections also searched for, ranked below it ({"tiấu": ["giấu"]}).
+        self.corrections: dict[str, list[str]] = {}
 
     @property
     def suggestion(self) -> str | None:

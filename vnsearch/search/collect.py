@@ -11,6 +11,7 @@ from vnsearch.results import Hit, SearchResults
 from vnsearch.search.highlight import Highlighter, Snippet
 from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranking
+from vnsearch.search.understand import Alternative
 from vnsearch.search.view import SnapshotView
 from vnsearch.store import indexing
 from vnsearch.store.signature import NEAR_DUPLICATE, band_rows, estimated_jaccard, signature_of
@@ -21,16 +22,22 @@ __all__ = ["build_hit", "collapse", "collect"]
 
 def collect(view: SnapshotView, parsed: ParsedQuery, limit: int, offset: int, snippet_chars: int, sort: str,
             facets: bool, filters: dict[str, list[str]], half_life: float | None,
-            collapse_copies: bool) -> tuple[SearchResults, list[dict[str, Any]]]:
-    """The page of hits for *parsed* on *view*, and the hits' stored fields (for suggestions)."""
+            collapse_copies: bool, alternatives: Mapping[str, Sequence[Alternative]] | None = None,
+            corrections: Mapping[str, Sequence[str]] | None = None,
+            ) -> tuple[SearchResults, list[dict[str, Any]]]:
+    """The page of hits for *parsed* on *view*, and the hits' stored fields (for suggestions).
+
+    *alternatives*: likely corrections of typed syllables, scored next to them (see ``Ranker.rank``);
+    *corrections*: those told to the user, highlighted too.
+    """
     snapshot, ranker = view.snapshot, view.ranker
-    highlighter = Highlighter.for_query(parsed)
+    highlighter = Highlighter.for_query(parsed, corrections)
     hits = []
     shown: list[dict[str, Any]] = []  # the hits' stored fields
     ranking: Ranking
     if not collapse_copies:
         ranking = ranker.rank(parsed, limit=limit, offset=offset, sort=sort, facets=facets, filters=filters,
-                              half_life=half_life)
+                              half_life=half_life, alternatives=alternatives)
         for i, (doc, score) in enumerate(zip(ranking.docs, ranking.scores)):
             fields = snapshot.stored(int(doc))
             shown.append(fields)
@@ -39,7 +46,7 @@ def collect(view: SnapshotView, parsed: ParsedQuery, limit: int, offset: int, sn
         fetch = (offset + limit) * 2 + 20
         while True:
             ranking = ranker.rank(parsed, limit=fetch, offset=0, sort=sort, facets=facets, filters=filters,
-                                  half_life=half_life)
+                                  half_life=half_life, alternatives=alternatives)
             groups = collapse(snapshot, ranking.docs, offset + limit)
             if len(groups) >= offset + limit or len(ranking.docs) < fetch:
                 break

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vnsearch.lang.analysis import Token, matching_syllables
@@ -82,10 +82,20 @@ class Highlighter:
         self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
 
     @classmethod
-    def for_query(cls, parsed: ParsedQuery) -> Highlighter:
-        """From a :class:`~vnsearch.search.query.ParsedQuery`: its word runs and phrases."""
+    def for_query(cls, parsed: ParsedQuery, corrections: Mapping[str, Sequence[str]] | None = None) -> Highlighter:
+        """From a :class:`~vnsearch.search.query.ParsedQuery`: its word runs and phrases.
+
+        *corrections* (typed syllable -> corrections searched for too): each
+        run is also highlighted with its typed syllables replaced by their
+        first correction ("khởi nghiệpp" marks "khởi nghiệp").
+        """
         in_runs = {s for run in parsed.runs for s in run}
         seqs: list[list[str]] = [list(run) for run in parsed.runs]
+        for run in parsed.runs if corrections else ():
+            assert corrections is not None
+            fixed = [corrections[s][0] if corrections.get(s) else s for s in run]
+            if fixed != run:
+                seqs.append(fixed)
         for group in parsed.groups:
             for phrase in group:
                 if phrase.quoted or phrase.syllables[0] not in in_runs:

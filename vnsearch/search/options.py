@@ -15,13 +15,16 @@ __all__ = ["search_options"]
 def search_options(query: str | ParsedQuery, limit: int, offset: int, page: int | None, half_life: Any,
                    half_life_days: Any, sort: str, recent: bool, since: Any, until: Any,
                    source: str | Sequence[str] | None, category: str | Sequence[str] | None,
-                   ) -> tuple[ParsedQuery, ParsedQuery, int, float | None, dict[str, list[str]]]:
+                   exact: bool = False) -> tuple[ParsedQuery, ParsedQuery, int, float | None, dict[str, list[str]]]:
     """(query with the date options applied, query as typed, offset, half-life or None, filters).
 
     Raises :class:`QueryError`, with a message for the user, for any option
     that cannot be searched; see :meth:`vnsearch.engine.SearchEngine.search`.
     """
-    parsed = typed = query if isinstance(query, ParsedQuery) else parse_query(query)
+    if isinstance(query, ParsedQuery):
+        parsed = typed = parse_query(query.text, exact=True) if exact and not query.exact_all else query
+    else:
+        parsed = typed = parse_query(query, exact=exact)
     if limit < 0 or offset < 0:
         raise QueryError("limit and offset must not be negative")
     if page is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,10 +27,11 @@ import numpy as np
 
 from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams
 from vnsearch.lang.analysis import syllables as syllables_of
-from vnsearch.lang.spelling import spellings, tone_variants
+from vnsearch.lang.spelling import spellings, split_folded, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
 from vnsearch.search.columns import Columns
 from vnsearch.search.query import ParsedQuery, Phrase
+from vnsearch.search.understand import Alternative, combine_alternatives, exact_mask
 from vnsearch.store.postings import Postings
 from vnsearch.store.schema import ZONE_OFFSET
 from vnsearch.store.snapshot import Snapshot
@@ -226,6 +227,7 @@ class Ranker:
         self._cache_used = 0
         self.columns = Columns(snapshot, self.postings)  # dates, facets, filters
         self._idf_cache: dict[str, float] = {}
+        self.held: dict[str, list[tuple[str, int]]] = {}  # folded -> its spellings in `text`, with df
 
     # -- building blocks -------------------------------------------------
 
@@ -321,11 +323,10 @@ class Ranker:
         """
         total = np.zeros(self.size, dtype=np.float32)
         common = max(self.params.forms_max_share * self.doc_count, 100)  # a small index reads them all
-        for form in spellings(folded):
+        for form, df in held_spellings(self, folded):
             # A spelling most articles hold says little (its idf is low) and
             # costs the most to read: only the telling ones are scored.
-            df = self.snapshot.doc_frequency("text", form)
-            if 0 < df <= common:
+            if df <= common:
                 total += self._score("text", form)[0]
         return total
 
@@ -385,7 +386,8 @@ class Ranker:
 
     def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0, sort: str = "relevance",
              facets: bool = False, filters: dict[str, list[str]] | None = None,
-             half_life: float | None = None) -> Ranking:
+             half_life: float | None = None,
+             alternatives: Mapping[str, Sequence[Alternative]] | None = None) -> Ranking:
         """The page [offset, offset + limit) of the matches of *query*.
 
         ``sort="newest"`` / ``"oldest"`` orders the documents matching every
@@ -395,7 +397,11 @@ class Ranker:
         the ``total`` documents per source, category, credit and month.
         ``half_life`` (days, relevance order only) multiplies each score by
         ``0.5 ** (age / half_life)``, the age counted from the newest dated
-        article in the index (see :meth:`recency`).
+        article in the index (see :meth:`recency`). *alternatives* (typed
+        syllable -> likely corrections, :func:`vnsearch.search.understand.understand`)
+        are scored next to their typed syllable, always below it
+        (:func:`with_alternatives`). Exact parts (``=bão``) match only their
+        exact spelling: every count, facet and sort sees those documents alone.
         """
         p = self.params
         if sort not in ("relevance", "newest", "oldest"):
@@ -413,6 +419,9 @@ class Ranker:
             allowed &= self.columns.date_mask(query.since, query.until)
         for phrase in query.excluded:
             allowed &= ~self.phrase(phrase).mask
+        exact = exact_mask(query, self.snapshot)
+        if exact is not None:
+            allowed &= exact
 
         syllable_units: dict[str, _Unit] = {}
         accented = any(has_diacritics(s) for s in query.syllables())
@@ -421,7 +430,9 @@ class Ranker:
             if not ph.quoted and len(ph.syllables) == 1:
                 s = ph.syllables[0]
                 if s not in syllable_units:
-                    syllable_units[s] = self.syllable(s, accented)
+                    unit = self.syllable(s, accented or ph.exact)
+                    alts = alternatives.get(s) if alternatives and not ph.exact else None
+                    syllable_units[s] = with_alternatives(self, unit, alts, accented) if alts else unit
                 return syllable_units[s]
             return self.phrase(ph, accented)
 
@@ -451,7 +462,11 @@ class Ranker:
         for run in query.runs:
             marked = [s for s in run if has_diacritics(s)]
             if not marked:
-                continue  # words are indexed exact-only; accentless runs rely on proximity
+                # Words are indexed exact-only: an accentless run earns the bonus of the word it spells.
+                bonus = accentless_word_bonus(self, run)
+                if bonus is not None:
+                    base += bonus
+                continue
             for _, _, joined in iter_ngrams(run, (2, 3, 4)):
                 bonus = self.word(joined.split(WORD_JOINER))
                 if bonus is not None:
@@ -543,3 +558,94 @@ def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray
         share = min(sum(ranker.folded_idf(t) for t in syllables & wanted) / total, 1.0)
         # The title bonus, 1 + title_all_weight, becomes 1 + title_all_weight × share ** power.
         scores[top[h]] *= (1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight)
+
+
+def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Alternative], accented: bool) -> _Unit:
+    """*unit* (a typed syllable) with its likely corrections scored next to it.
+
+    Each correction is scored as any syllable (:meth:`Ranker.syllable`: an
+    accented replacement on its own tiers), times its weight (below 1):
+    a document holding the typed syllable keeps its score, one holding only a
+    correction gets the best weighted correction's
+    (:func:`~vnsearch.search.understand.combine_alternatives`), so an exact
+    match always ranks above a corrected one. Proximity reads the typed
+    syllable's positions when the index holds it, else the best correction's.
+    A correction that is only a guess at a known syllable (``counted`` false)
+    adds to the score of the documents holding it, but they do not match the
+    typed syllable for that: totals, facets and date sorts stay as typed.
+    """
+    scored = [(a.weight, ranker.syllable(a.replacement, accented)) for a in alternatives]
+    # A guess at a known syllable (not `counted`) adds to the score only: the typed word's matches,
+    # and so the totals, stay as they were.
+    none = np.zeros(ranker.size, dtype=bool)
+    score, mask = combine_alternatives(unit.score, unit.mask, [(w, u.score, u.mask if a.counted else none)
+                                                               for a, (w, u) in zip(alternatives, scored)])
+    title_mask = unit.title_mask.copy()
+    for a, (_, u) in zip(alternatives, scored):
+        if a.counted:  # a guess does not make a title hold the query's words
+            title_mask |= u.title_mask
+    postings = unit.postings if unit.mask.any() else scored[0][1].postings
+    return _Unit(score, mask, unit.idf or scored[0][1].idf, postings, title_mask)
+
+
+# An accentless run's word forms: at most this many combinations of its syllables' spellings are looked up.
+MAX_WORD_FORMS = 64
+# Accentless runs longer than this get no word bonus: a copied headline is found by proximity already,
+# and each n-gram costs up to MAX_WORD_FORMS lookups.
+MAX_WORD_RUN = 4
+
+
+def held_spellings(ranker: Ranker, folded: str) -> list[tuple[str, int]]:
+    """The spellings of *folded* that the index holds (field ``text``), with their document frequencies (cached)."""
+    got = ranker.held.get(folded)
+    if got is None:
+        if len(ranker.held) >= 100_000:
+            ranker.held.clear()
+        df = ranker.snapshot.doc_frequency
+        got = ranker.held[folded] = [(form, n) for form in spellings(folded) if (n := df("text", form))]
+    return got
+
+
+def word_forms(ranker: Ranker, folded: Sequence[str]) -> list[str]:
+    """The words of the index (field ``text``) that the accentless Vietnamese syllables *folded* spell.
+
+    Each syllable's spellings the index holds (:func:`spellings`), combined
+    and looked up as a word; none when there would be more than
+    :data:`MAX_WORD_FORMS` combinations to look up.
+    """
+    options: list[list[str]] = [[]]
+    if any(split_folded(f) is None for f in folded):
+        return []  # "trump chan": not a Vietnamese word typed without its marks ("trump chặn" is the segmenter's slip)
+    for f in folded:
+        held = [form for form, _ in held_spellings(ranker, f)]
+        if not held or len(options) * len(held) > MAX_WORD_FORMS:
+            return []
+        options = [o + [form] for o in options for form in held]
+    out = []
+    for o in options:
+        term = WORD_JOINER.join(o)
+        if ranker.snapshot.doc_frequency("text", term):
+            out.append(term)
+    return out
+
+
+def accentless_word_bonus(ranker: Ranker, run: Sequence[str]) -> np.ndarray | None:
+    """The word bonus of an accentless run: per document, the best of the words its n-grams spell.
+
+    ``khoi nghiep`` earns what ``khởi nghiệp`` typed with diacritics would
+    (:meth:`Ranker.word`) in the articles whose segmenter found that word,
+    whichever accented word it is (the best scoring one per document).
+    """
+    folded = [fold_all(s) for s in run]
+    if not 2 <= len(folded) <= MAX_WORD_RUN or not all(f.isalpha() for f in folded):
+        return None
+    total: np.ndarray | None = None
+    for start, length, _ in iter_ngrams(folded, (2, 3)):
+        best: np.ndarray | None = None
+        for term in word_forms(ranker, folded[start:start + length]):
+            got = ranker.word(term.split(WORD_JOINER))
+            if got is not None:
+                best = got if best is None else np.maximum(best, got)
+        if best is not None:
+            total = best if total is None else total + best
+    return total

@@ -35,6 +35,7 @@ import math
 import re
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -62,12 +63,21 @@ TELEX_TYPED_MAX = 2
 # How much a match on a corrected syllable counts against one on the syllable as
 # typed (the best correction; the next ones less, see corrections()).
 CORRECTION_WEIGHT = 0.8
-# Co-occurrence corrections are looked for in queries of up to this many syllables.
+# Co-occurrence corrections are looked for in queries of up to this many syllables,
+# among this many candidates per syllable (the likeliest slips first; 15, 30 and 60
+# measured alike on bench kw-typo, and each costs a posting list).
 COOCCURRENCE_MAX_SYLLABLES = 6
+COOCCURRENCE_CANDIDATES = 20
+# Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
+DOCS_CACHE = 2_000_000
 # Corrections offered per syllable, at most.
 MAX_ALTERNATIVES = 3
 # How much a correction that makes a known word with a neighbour is preferred.
 PAIR_BONUS = 3.0
+# A correction seen with the rest of the query scores log(1 + documents shared with it) / df ** this:
+# the correction telling of those documents over a merely common syllable, but not only the rarest
+# (0.25 measured best of 0, 0.1, 0.25, 0.5 on bench kw-typo, 5,000 articles 5000-9999, seed 11).
+RARITY_POWER = 0.25
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -91,6 +101,8 @@ class Vocabulary:
         self._typos: TypoIndex | None = None
         self._pairs: dict[tuple[str, str], int] | None = None
         self._lock = threading.Lock()
+        self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._docs_used = 0
 
     @property
     def typos(self) -> TypoIndex:
@@ -111,6 +123,28 @@ class Vocabulary:
                             pairs[(a, b)] = pairs.get((a, b), 0) + 1
                 self._pairs = pairs
             return self._pairs
+
+    def docs(self, fieldname: str, term: str) -> np.ndarray:
+        """The doc numbers holding *term*, from a cache of recently read lists (the ids only).
+
+        Corrections test many candidates against the rest of the query, and
+        queries share candidates ("cán", "tỷ"): the lists are kept, least
+        recently used first out, within :data:`DOCS_CACHE` ids.
+        """
+        key = (fieldname, term)
+        with self._lock:
+            got = self._docs.get(key)
+            if got is not None:
+                self._docs.move_to_end(key)
+                return got
+        got = self.snapshot.postings(fieldname, term).docs
+        with self._lock:
+            if key not in self._docs:
+                self._docs[key] = got
+                self._docs_used += got.size + 1
+                while self._docs_used > DOCS_CACHE:
+                    self._docs_used -= self._docs.popitem(last=False)[1].size + 1
+        return got
 
     def folded_frequency(self, folded: str) -> int:
         """Documents holding *folded* (any diacritics)."""
@@ -154,6 +188,9 @@ class Alternative:
     weight: float  # how much a match on it counts, against 1.0 for the typed syllable
     distance: int
     evidence: float = 0.0  # the score it was chosen by, comparable within one kind of correction
+    # Whether a document holding it matches the typed syllable (totals, facets, date sorts count it);
+    # False for a mere guess at a known syllable (suspect_known), which only adds to the score.
+    counted: bool = True
 
 
 @dataclass
@@ -166,10 +203,24 @@ class Understanding:
     alternatives: dict[str, list[Alternative]] = field(default_factory=dict)  # typed syllable -> corrections
     # Known syllables that the rest of the query never goes with, and what they likely were.
     cooccurring: dict[str, list[Alternative]] = field(default_factory=dict)
+    # Known syllables of a short query that may be slips all the same (suspect_known): low-weight
+    # guesses scored next to the typed syllable, not reported as corrections.
+    suspected: dict[str, list[Alternative]] = field(default_factory=dict)
 
     @property
     def telex(self) -> bool:
         return self.rewritten is not None
+
+    @property
+    def ranked_alternatives(self) -> dict[str, list[Alternative]]:
+        """Every alternative for the ranker to score next to its typed syllable."""
+        return {**self.suspected, **self.cooccurring, **self.alternatives}
+
+    @property
+    def corrections(self) -> dict[str, list[str]]:
+        """Typed syllable -> what was also searched for, to tell the user (suspected slips left out)."""
+        return {typed: [a.replacement for a in alts]
+                for typed, alts in {**self.cooccurring, **self.alternatives}.items()}
 
     def corrected_text(self) -> str | None:
         """The query text with each corrected syllable replaced by its best correction, or None if none."""
@@ -249,7 +300,7 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
         def together(words: list[str]) -> int:
             docs: np.ndarray | None = None
             for w in words:
-                got = _tier_docs(vocab.snapshot, canonical(w))
+                got = _tier_docs(vocab, canonical(w))
                 docs = got if docs is None else np.intersect1d(docs, got, assume_unique=True)
                 if not docs.size:
                     return 0
@@ -279,16 +330,18 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     """The spelling of *folded* closest to the marks the user typed on *typed* (it had diacritics).
 
     Same tone and same letter marks first (typed "tiấu" → "giấu"), then the
-    most frequent spelling the index holds; *folded* itself if it holds none.
+    fewest marks not typed ("htảm" → "thảm", not "thẩm"), then the most
+    frequent spelling the index holds; *folded* itself if it holds none.
     """
     tone = tone_of(typed)
     marks = {c for c in fold_tone(typed) if fold_all(c) != c}
-    best, best_key = folded, (-1, -1, -1)
+    best, best_key = folded, (-1, -1, -99, -1)
     for s in spellings(folded):
         df = vocab.exact_frequency(s)
         if not df:
             continue
-        key = (int(tone_of(s) == tone), len(marks & {c for c in fold_tone(s) if fold_all(c) != c}), df)
+        own = {c for c in fold_tone(s) if fold_all(c) != c}
+        key = (int(tone_of(s) == tone), len(marks & own), -len(own - marks), df)  # no marks the user did not type
         if key > best_key:
             best, best_key = s, key
     return best
@@ -313,9 +366,11 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
     an article is left as it is. Candidates come from the vocabulary's
     :class:`~vnsearch.lang.typos.TypoIndex`. Those found in some document
     together with the rest of the query (*rest*: per typed syllable, the docs
-    holding all the other known syllables) come first; within each kind, by
-    slip likelihood × log document frequency / edits (× 1 + log(1 + documents
-    shared with the rest)), times :data:`PAIR_BONUS` when the candidate makes
+    holding all the other known syllables) come first, by slip likelihood ×
+    log(1 + documents shared with the rest) / df ** :data:`RARITY_POWER` /
+    edits (a syllable typed with diacritics: the documents of the spelling
+    that keeps its marks); the others by slip likelihood × log document
+    frequency / edits; times :data:`PAIR_BONUS` when the candidate makes
     a word the index holds with a neighbour. The best
     gets :data:`CORRECTION_WEIGHT`, the others less in proportion to their
     score (a quarter of that for candidates never seen with the rest).
@@ -333,36 +388,48 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
         edits = max(max_edits(len(f), vocab.tolerance), 1 if with_rest else 0)
         forced = edits > max_edits(len(f), vocab.tolerance)
         vietnamese = has_diacritics(s) or split_folded(f) is not None
-        scored: list[tuple[bool, float, Candidate]] = []
+        marked = has_diacritics(s)
+        scored: list[tuple[bool, float, str, Candidate]] = []
         for cand in vocab.typos.candidates(f, edits=edits, limit=100):
             if cand.distance == 0:
                 continue
             if vietnamese and split_folded(cand.word) is None:
                 continue  # a Vietnamese syllable mistyped is another one, not "bca" or "xy"
+            replacement = _with_marks_of(s, cand.word, vocab) if marked else cand.word
             together = 0
             if with_rest and others is not None:
-                together = np.intersect1d(vocab.snapshot.postings("text_f", cand.word).docs, others,
-                                          assume_unique=True).size
+                # Typed with diacritics: judged by the documents of the spelling that keeps the marks typed.
+                docs = vocab.docs("text", replacement) if marked else np.zeros(0, dtype=np.int64)
+                if not docs.size:
+                    docs = vocab.docs("text_f", cand.word)
+                together = np.intersect1d(docs, others, assume_unique=True).size
             if forced and not together:
                 continue
-            score = cand.weight * math.log1p(cand.frequency) / cand.distance
             if together:
-                score *= 1 + math.log1p(together)
+                # Seen with the rest of the query: the correction most telling of those documents.
+                score = cand.weight * math.log1p(together) / docs.size ** RARITY_POWER / cand.distance
+            else:
+                score = cand.weight * math.log1p(cand.frequency) / cand.distance
             if (i and vocab.pair(folded[i - 1], cand.word)) or \
                     (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1])):
                 score *= PAIR_BONUS
-            scored.append((together > 0, score, cand))
+            scored.append((together > 0, score, replacement, cand))
         if not scored:
             continue
-        scored.sort(key=lambda sc: (not sc[0], -sc[1], sc[2].word))
+        scored.sort(key=lambda sc: (not sc[0], -sc[1], sc[2]))
         alts = []
-        for seen, score, cand in scored[:MAX_ALTERNATIVES]:
+        seen_words: set[str] = set()
+        for seen, score, replacement, cand in scored:
+            if replacement in seen_words:
+                continue
+            seen_words.add(replacement)
             top = max(sc[1] for sc in scored if sc[0] == seen)
             weight = CORRECTION_WEIGHT * score / top
             if not seen and scored[0][0]:
                 weight *= 0.25
-            replacement = _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word
             alts.append(Alternative(s, replacement, weight, cand.distance, score))
+            if len(alts) == MAX_ALTERNATIVES:
+                break
         out[s] = alts
     return out
 
@@ -372,7 +439,7 @@ def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) 
     words = list(dict.fromkeys(syllables))
     if len(words) < 2 or len(words) > max_syllables or not any(_unknown(w, vocab) for w in words):
         return {}
-    docs = {w: _tier_docs(vocab.snapshot, w) for w in words if not _unknown(w, vocab)}
+    docs = {w: _tier_docs(vocab, w) for w in words if not _unknown(w, vocab)}
     out: dict[str, np.ndarray] = {}
     for w in words:
         others = [d for o, d in docs.items() if o != w]
@@ -385,11 +452,11 @@ def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) 
     return out
 
 
-def _tier_docs(snapshot: Snapshot, syllable: str) -> np.ndarray:
+def _tier_docs(vocab: Vocabulary, syllable: str) -> np.ndarray:
     """Doc numbers holding *syllable* as the ranker first matches it: exactly if typed with diacritics, else folded."""
     if has_diacritics(syllable):
-        return snapshot.postings("text", syllable).docs
-    return snapshot.postings("text_f", fold_all(syllable)).docs
+        return vocab.docs("text", syllable)
+    return vocab.docs("text_f", fold_all(syllable))
 
 
 def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
@@ -403,16 +470,17 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     somewhere, then *i* may be the slip; its candidates within one edit (any
     length: the co-occurrence test keeps short syllables from flooding) are
     kept when some of those documents hold them, scored by slip likelihood ×
-    log(1 + documents holding it with the rest) / sqrt(documents holding it),
-    which favours the correction telling of these documents over a merely
-    common syllable. A query copied from an article always has a document
+    log(1 + documents holding it with the rest) / (documents holding it) **
+    :data:`RARITY_POWER`, which favours the correction telling of these
+    documents over a merely common syllable. A syllable typed with diacritics
+    is corrected to the spelling that keeps them ("cá" → "cán", not "căn"),
+    judged by that spelling's documents. A query copied from an article always has a document
     holding all its syllables, so it is never changed.
     """
     words = [s for s in dict.fromkeys(syllables) if fold_all(s).isalpha() and fold_all(s).isascii()]
     if len(words) < 2 or len(words) > max_syllables:
         return {}
-    snapshot = vocab.snapshot
-    docs = [_tier_docs(snapshot, s) for s in words]
+    docs = [_tier_docs(vocab, s) for s in words]
     if any(not d.size for d in docs):
         return {}  # an unknown syllable: corrections() deals with it
     n = len(words)
@@ -436,21 +504,30 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         if not rest.size:
             continue
         f = fold_all(s)
-        scored: list[tuple[float, Candidate]] = []
+        scored: list[tuple[float, str, Candidate]] = []
         vietnamese = has_diacritics(s) or split_folded(f) is not None
-        for cand in vocab.typos.candidates(f, edits=1, limit=60):
+        marked = has_diacritics(s)
+        for cand in vocab.typos.candidates(f, edits=1, limit=COOCCURRENCE_CANDIDATES):
             if cand.distance == 0 or (vietnamese and split_folded(cand.word) is None):
                 continue
-            together = np.intersect1d(snapshot.postings("text_f", cand.word).docs, rest, assume_unique=True).size
+            if marked:
+                # Typed with diacritics: the correction keeps the marks typed ("cá" -> "cán", not "căn"),
+                # and is judged by that spelling's own documents.
+                replacement = _with_marks_of(s, cand.word, vocab)
+                held = vocab.docs("text", replacement)
+                if not held.size:
+                    continue
+            else:
+                replacement, held = cand.word, vocab.docs("text_f", cand.word)
+            together = np.intersect1d(held, rest, assume_unique=True).size
             if together:
-                scored.append((cand.weight * math.log1p(together) / math.sqrt(cand.frequency), cand))
+                scored.append((cand.weight * math.log1p(together) / held.size ** RARITY_POWER, replacement, cand))
         if not scored:
             continue
-        scored.sort(key=lambda sc: (-sc[0], sc[1].word))
+        scored.sort(key=lambda sc: (-sc[0], sc[1]))
         top = scored[0][0]
-        out[s] = [Alternative(s, _with_marks_of(s, cand.word, vocab) if has_diacritics(s) else cand.word,
-                              weight * score / top, cand.distance, score)
-                  for score, cand in scored[:MAX_ALTERNATIVES]]
+        out[s] = [Alternative(s, replacement, weight * score / top, cand.distance, score, counted=not always)
+                  for score, replacement, cand in scored[:MAX_ALTERNATIVES]]
     return out
 
 
@@ -464,7 +541,8 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
     The query is re-parsed from its converted text when something converted,
     so its groups, runs, filters and exact marks stay as the parser makes them.
     Quoted phrases and exact words (``=bão``) are taken as typed: no
-    corrections for them. *suspect_known* (a weight, 0 = off) also offers,
+    corrections for them, nor for a query with more unknown words than known
+    ones (one unknown word alone is corrected). *suspect_known* (a weight, 0 = off) also offers,
     for queries of up to three syllables, corrections of known syllables that
     co-occur with the rest: only for a ranker that keeps the typed syllable
     (:func:`combine_alternatives`), never for a text rewrite.
@@ -479,13 +557,18 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
             result = Understanding(reparsed, text, converted)
     if typos:
         plain = [s for run in result.query.runs for s in run if s not in _exact_syllables(result.query)]
-        result.alternatives = corrections(plain, vocab, _rests(plain, vocab))
-        if not result.alternatives:
+        distinct = set(plain)
+        unknown = sum(_unknown(w, vocab) for w in distinct)
+        if unknown <= max(1, len(distinct) // 2):
+            # More unknown words than known ones is a query about what the index does not
+            # hold ("chim cánh cụt" in two articles about AI), not a query with slips in it.
+            result.alternatives = corrections(plain, vocab, _rests(plain, vocab))
+        if not result.alternatives and not unknown:
             result.cooccurring = cooccurrence_corrections(plain, vocab)
             if not result.cooccurring and suspect_known and len(set(plain)) <= 3:
                 # Known syllables may be slips too ("cá" for "cán"): for a ranker that keeps the
                 # typed syllable, offer what co-occurs with the rest, at a low weight.
-                result.cooccurring = cooccurrence_corrections(plain, vocab, always=True, weight=suspect_known)
+                result.suspected = cooccurrence_corrections(plain, vocab, always=True, weight=suspect_known)
     return result
 
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import index_df
+from vnsearch.search.understand import Understanding, Vocabulary, understand, vocabulary
 from vnsearch.store.snapshot import Snapshot
+
+# Weight of a co-occurrence alternative offered for a known syllable of a short
+# query (understand(suspect_known=)): low, a guess that the typed word was a slip.
+SUSPECT_KNOWN_WEIGHT = 0.3
 
 __all__ = ["SnapshotView"]
 
 
 class SnapshotView:
-    """A :class:`Snapshot` with its :class:`Ranker` and document-frequency lookup.
+    """A :class:`Snapshot` with its :class:`Ranker`, document-frequency lookup and query vocabulary.
 
     The caches describe this snapshot only, so they live and die with it: a
     newer commit gets a new view. Holders count through the snapshot's own
@@ -35,6 +41,38 @@ class SnapshotView:
                     self._df = index_df(self.snapshot)
                 got = self._df
         return got
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The index's vocabulary for reading queries (Telex, typos), kept as long as the snapshot."""
+        return vocabulary(self.snapshot)
+
+    def understand(self, parsed: ParsedQuery, telex: bool = True, typos: bool = True) -> Understanding:
+        """*parsed* read as meant (:func:`~vnsearch.search.understand.understand`), date limits kept."""
+        got = understand(parsed, self.snapshot, telex=telex, typos=typos,
+                         suspect_known=SUSPECT_KNOWN_WEIGHT if typos else 0.0)
+        if got.query is not parsed:  # re-parsed from the converted text: the date options were applied after parsing
+            got.query.restrict_dates(parsed.since, parsed.until)
+        return got
+
+    def prepare(self) -> threading.Thread:
+        """Build the typo index in a background thread (a long-lived engine's first typo then costs nothing).
+
+        The thread holds the snapshot while it reads it.
+        """
+        self.snapshot.acquire()
+
+        def build() -> None:
+            try:
+                self.vocabulary.typos  # noqa: B018  # built on first read
+            except Exception:  # a snapshot closed under it: the next query builds it
+                pass
+            finally:
+                self.snapshot.release()
+
+        thread = threading.Thread(target=build, name="vnsearch-typos", daemon=True)
+        thread.start()
+        return thread
 
     def acquire(self) -> SnapshotView:
         self.snapshot.acquire()

@@ -34,6 +34,8 @@ def results_dict(results: SearchResults) -> dict[str, Any]:
         "total": results.total,
         "matched": results.matched,
         "suggestion": results.suggestion,
+        "rewritten": results.rewritten,
+        "corrections": results.corrections,
         "offset": results.offset,
         "hits": [hit_dict(h) for h in results],
     }

@@ -29,7 +29,8 @@ class EngineHost:
         self.index_dir = index_dir
         self.limits = limits
         # A write waits `write_wait` s for the index's lock, then raises IndexBusy (503); reads never wait.
-        self._engine = SearchEngine(index_dir, create=False, wait=limits.write_wait)
+        # prepare: each snapshot's typo index is built in the background, not by the first request needing it.
+        self._engine = SearchEngine(index_dir, create=False, wait=limits.write_wait, prepare=True)
 
     async def read(self, call: Callable[[SearchEngine], T]) -> T:
         """``call(engine)`` in a worker thread; reads run in parallel."""

@@ -55,12 +55,17 @@ def openapi(limits: Limits, version: str) -> dict[str, Any]:
         _param("half_life", "Days for recent ranking to halve a score", {**number, "default": 180}),
         _param("collapse", "One hit per group of near-duplicates", {**boolean, "default": True}),
         _param("suggest", "Work out a did-you-mean suggestion", {**boolean, "default": True}),
+        _param("exact", "Match every word only as spelt (as =word does for one word)", {**boolean, "default": False}),
         _param("snippet_chars", f"Snippet length, 20..{limits.snippet_chars}", {**integer, "default": 240}),
     ]
     results = {"type": "object", "required": ["total", "matched", "suggestion", "offset", "hits"], "properties": {
         "total": {**integer, "description": "articles matching every word (after filters)"},
         "matched": {**integer, "description": "articles matching at least one word"},
         "suggestion": {"type": ["string", "null"], "description": "the query with diacritics restored, if likely"},
+        "rewritten": {"type": ["string", "null"],
+                      "description": "the query as searched, when it was typed in Telex/VNI with the input method off"},
+        "corrections": {"type": "object", "description": "typed syllable -> corrections also searched for",
+                        "additionalProperties": {"type": "array", "items": string}},
         "offset": integer,
         "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
         "facets": {"type": "object", "description": "{source|category|credit|month: {value: count}}; "

@@ -109,7 +109,8 @@ async def search_page(request: Request) -> HTMLResponse:
             def call(engine: SearchEngine) -> dict[str, Any]:
                 r = engine.search(query, **options)
                 return {"hits": [_hit_view(h) for h in r], "total": r.total, "matched": r.matched,
-                        "suggestion": r.suggestion, "facets": r.facets or {}}
+                        "suggestion": r.suggestion, "facets": r.facets or {}, "rewritten": r.rewritten,
+                        "corrections": r.corrections}
 
             found = await _host(request).read(call)
             # In relevance order the hits run on past those matching every word into those matching some.

@@ -14,7 +14,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 # Parameters of GET /search; anything else is a mistake worth telling the client about.
 SEARCH_PARAMS = ("q", "limit", "page", "offset", "since", "until", "sort", "source", "category", "facets",
-                 "recent", "half_life", "collapse", "suggest", "snippet_chars")
+                 "recent", "half_life", "collapse", "suggest", "snippet_chars", "exact")
 
 
 def text(params: QueryParams, name: str, limits: Limits, required: bool = True) -> str:
@@ -103,6 +103,7 @@ def search_options(params: QueryParams, limits: Limits, default_limit: int = 10,
         "half_life": number(params, "half_life", 180.0),
         "collapse": flag(params, "collapse", True),
         "suggest": flag(params, "suggest", True),
+        "exact": flag(params, "exact", False),
         "snippet_chars": integer(params, "snippet_chars", 240, 20, limits.snippet_chars),
     }
     for key in ("since", "until"):
