@@ -90,11 +90,23 @@ def _cased_canonical(tok: str) -> str:
     return "".join(c.upper() if o.isupper() else c for c, o in zip(low, tok)) if len(low) == len(tok) else low
 
 
-def matching_syllables(text: str, wanted: set[str]) -> list[tuple[int, Token]]:
+JOINS = re.compile(r"[-'’]")  # what joins the parts of a token ("Covid-19", "e-mail")
+
+
+def _has_wanted_part(folded: str, wanted: set[str]) -> bool:
+    """Whether *folded* is a joined token ("covid-19") one of whose parts is in *wanted*."""
+    if "-" not in folded and "'" not in folded and "’" not in folded:
+        return False
+    return any(part in wanted for part in JOINS.split(folded))
+
+
+def matching_syllables(text: str, wanted: set[str], parts: bool = False) -> list[tuple[int, Token]]:
     """(position, token) for the syllables of *text* whose folded form is in *wanted*.
 
     The positions are those of :func:`syllables`; only candidates become
-    tokens, which makes snippets cheap on long articles.
+    tokens, which makes snippets cheap on long articles. With *parts*, a
+    joined token ("Covid-19") one of whose parts is wanted is a candidate too
+    (the index finds it by its parts), in the same pass over the text.
     """
     clean, offsets = prepare(text)
     found = []
@@ -104,7 +116,8 @@ def matching_syllables(text: str, wanted: set[str]) -> list[tuple[int, Token]]:
             continue
         ordinal += 1
         tok = m.group()
-        if _folded_lower(tok) not in wanted:
+        folded = _folded_lower(tok)
+        if folded not in wanted and not (parts and m.lastgroup == "word" and _has_wanted_part(folded, wanted)):
             continue
         start, end = m.span()
         if offsets is not None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from vnsearch.lang.analysis import Token, matching_syllables
+from vnsearch.lang.analysis import JOINS, Token, matching_syllables
 from vnsearch.lang.text import canonical, fold_all, has_diacritics
 from vnsearch.search.query import ParsedQuery, parse_query
 
@@ -167,8 +167,6 @@ class Highlighter:
         return _build(text, start, _cut(text, start, max_chars), hits)
 
 
-_JOINED = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)+")
-_JOINS = re.compile(r"[-'’]")
 
 
 def _matching_with_parts(text: str, wanted: set[str]) -> list[tuple[int, Token]]:
@@ -179,23 +177,14 @@ def _matching_with_parts(text: str, wanted: set[str]) -> list[tuple[int, Token]]
     token when every part is wanted (``covid 19``). The token's text becomes
     its first wanted part, which is what the query's syllables are matched with.
     """
-    extra: dict[str, list[str]] = {}
-    for m in _JOINED.finditer(text):
-        whole = fold_all(canonical(m.group()))
-        parts = _JOINS.split(whole)
-        if whole not in wanted and any(part in wanted for part in parts):
-            extra[whole] = parts
-    found = matching_syllables(text, wanted | set(extra))
-    if not extra:
-        return found
     out: list[tuple[int, Token]] = []
-    for ordinal, tok in found:
-        joined = extra.get(fold_all(canonical(tok.text)))
-        if joined is None:
+    for ordinal, tok in matching_syllables(text, wanted, parts=True):
+        whole = fold_all(canonical(tok.text))
+        if whole in wanted:
             out.append((ordinal, tok))
             continue
-        parts = joined
-        pieces = _JOINS.split(tok.text)
+        parts = JOINS.split(whole)
+        pieces = JOINS.split(tok.text)
         first = next(i for i, part in enumerate(parts) if part in wanted)
         if all(part in wanted for part in parts) or tok.end - tok.start != len(tok.text):
             out.append((ordinal, Token(pieces[first], tok.start, tok.end, True)))
