@@ -94,9 +94,7 @@ JOINS = re.compile(r"[-'’]")  # what joins the parts of a token ("Covid-19", "
 
 
 def _has_wanted_part(folded: str, wanted: set[str]) -> bool:
-    """Whether *folded* is a joined token ("covid-19") one of whose parts is in *wanted*."""
-    if "-" not in folded and "'" not in folded and "’" not in folded:
-        return False
+    """Whether *folded*, a joined token ("covid-19"), has a part in *wanted*."""
     return any(part in wanted for part in JOINS.split(folded))
 
 
@@ -117,7 +115,8 @@ def matching_syllables(text: str, wanted: set[str], parts: bool = False) -> list
         ordinal += 1
         tok = m.group()
         folded = _folded_lower(tok)
-        if folded not in wanted and not (parts and m.lastgroup == "word" and _has_wanted_part(folded, wanted)):
+        if folded not in wanted and not (
+                parts and ("-" in tok or "'" in tok or "’" in tok) and _has_wanted_part(folded, wanted)):
             continue
         start, end = m.span()
         if offsets is not None:
