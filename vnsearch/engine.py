@@ -22,24 +22,22 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from vnsearch.errors import ArticleNotFound
 from vnsearch.ingest.articles import Article, LoadWarning
-from vnsearch.ingest.dates import order_within_days
 from vnsearch.ingest.export import ArticleFilter, export_records
 from vnsearch.lang.analysis import query_syllables
 from vnsearch.results import Hit, SearchResults
 from vnsearch.search import related
 from vnsearch.search import suggest as suggesting
-from vnsearch.search.collect import collect, own_hits_fit
 from vnsearch.search.options import search_options
 from vnsearch.search.query import ParsedQuery, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
-from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams, onto_text
-from vnsearch.search.view import SnapshotView
+from vnsearch.search.restore import Restoration, RestoreParams, onto_text
+from vnsearch.search.searching import run_search
+from vnsearch.search.view import LatestView, SnapshotView
 from vnsearch.store import dump
 from vnsearch.store.directory import INDEX_NAME, IndexStore
 from vnsearch.store.indexing import IndexSummary
@@ -90,10 +88,9 @@ class SearchEngine:
         self.path = Path(path) if path is not None else default_index_dir()
         self.params = params or RankParams()
         self._store = IndexStore(self.path, create=create, rebuild=rebuild, wait=wait, on_wait=on_wait)
-        self._view: SnapshotView | None = None  # the latest snapshot seen, and its caches
-        self._view_lock = threading.Lock()
+        self._views = LatestView(self._store.snapshot, self.params, prepare)
+        self._reading = self._views.reading  # one snapshot (and its caches) for the whole of a call
         self._write_lock = threading.RLock()
-        self._prepare = prepare
 
     @property
     def wait(self) -> float | None:
@@ -105,10 +102,7 @@ class SearchEngine:
 
     def close(self) -> None:
         """Let go of the engine's snapshot (calls still reading it finish first) and of the index."""
-        with self._view_lock:
-            view, self._view = self._view, None
-        if view is not None:
-            view.release()
+        self._views.close()
         self._store.close()
 
     def __enter__(self) -> SearchEngine:
@@ -121,26 +115,7 @@ class SearchEngine:
 
     def _acquire(self) -> SnapshotView:
         """The view of the latest commit, with one more holder (release it when done)."""
-        with self._view_lock:
-            view = self._view
-            if view is None or not view.snapshot.is_current():
-                fresh = SnapshotView(self._store.snapshot(), self.params)
-                self._view = fresh
-                if self._prepare:
-                    fresh.prepare()
-                if view is not None:
-                    view.release()  # the engine's own reference: closes when no call reads it
-                view = fresh
-            return view.acquire()
-
-    @contextmanager
-    def _reading(self) -> Iterator[SnapshotView]:
-        """One snapshot (and its caches) for the whole of a call."""
-        view = self._acquire()
-        try:
-            yield view
-        finally:
-            view.release()
+        return self._views.acquire()
 
     def _current(self) -> tuple[Snapshot, Ranker]:
         """The latest snapshot and its ranker, for tests and benchmarks (held by the engine only)."""
@@ -294,77 +269,38 @@ class SearchEngine:
                recent: bool = False, half_life: float = 180, collapse: bool = True,
                page: int | None = None, half_life_days: float | None = None, exact: bool = False,
                telex: bool = True, typos: bool = True) -> SearchResults:
-        """Best matches first. Raises :class:`QueryError` for an empty query.
+        """Best matches first. Raises :class:`QueryError` for an empty query or a bad option.
 
-        With ``suggest=True`` a query typed without diacritics also gets
-        ``results.suggestion``: the accented query the index makes likely, if
-        any (see :meth:`suggest`), worked out when first read.
-
-        ``since`` / ``until`` (``"YYYY"``, ``"YYYY-MM"``, ``"YYYY-MM-DD"`` or a
-        ``datetime.date``) keep dated articles from the start of the first
-        period to the end of the second; undated articles are left out of a
-        date-filtered search. ``source`` / ``category`` (a name or a list of
-        names, any one of which will do) filter like ``source:`` and
-        ``category:`` in the query. ``sort="newest"`` / ``"oldest"`` lists the
-        ``total`` documents matching every word by date, undated last, ties
-        by score. ``facets=True`` sets ``results.facets``.
-
-        ``recent=True`` favours newer articles: each score is multiplied by
-        ``0.5 ** (age_days / half_life)``, the age counted from the
-        newest dated article in the index (not today, so results are stable);
-        undated articles count as old as the oldest dated one. Only for
-        ``sort="relevance"``.
-
-        ``collapse=True`` shows one hit per group of near-duplicates (the
-        best-ranked; the others' ids in ``hit.similar_ids``): matches sharing
-        a MinHash band with it and an estimated 5-shingle Jaccard ≥ 0.7.
-        ``offset`` counts groups; ``total`` and ``matched`` count articles.
-
-        The query is read as the user meant it (:mod:`vnsearch.search.understand`):
-        words typed in Telex or VNI with the input method off are converted
-        when the index makes that likely (``khowir nghieepj`` → ``khởi nghiệp``;
-        ``results.rewritten`` says so, and no suggestion is made), and a
-        syllable the index does not hold, or that does not go with the rest of
-        the query, is also searched for as its likely corrections, always
-        ranked below the spelling typed (``results.corrections``: typed ->
-        corrections). ``telex=False`` / ``typos=False`` turn either off.
-        ``exact=True`` matches every word only as spelt (as ``=word`` does for
-        one): totals, facets and date sorts count those articles alone.
-
-        ``page`` (from 1) is the CLI's ``--page``: ``offset = (page - 1) * limit``.
-        ``half_life_days`` is the earlier name of ``half_life``, still accepted.
         The parameters carry the CLI options' names (``--half-life`` is
-        ``half_life``, ``--all`` is ``collapse=False``).
+        ``half_life``, ``--all`` is ``collapse=False``, ``--page`` is ``page``,
+        from 1). In short:
+
+        - ``suggest``: ``results.suggestion``, the accented query the index
+          makes likely for one typed without diacritics, worked out when read.
+        - ``since`` / ``until`` (``"YYYY"``, ``"YYYY-MM"``, ``"YYYY-MM-DD"``, a
+          time or a ``datetime.date``): dated articles from the start of the
+          first period to the end of the second. ``source`` / ``category``: a
+          name or a list of names, any one of which will do.
+        - ``sort="newest"`` / ``"oldest"``: the ``total`` full matches by date
+          (undated last, ties by score). ``facets=True`` sets ``results.facets``.
+        - ``recent=True``: each score × ``0.5 ** (age_days / half_life)``, the
+          age counted from the index's newest article (``half_life_days`` is
+          the earlier name of ``half_life``).
+        - ``collapse=True``: one hit per group of near-duplicates (MinHash band
+          shared, estimated 5-shingle Jaccard ≥ 0.7; the others' ids in
+          ``hit.similar_ids``); ``offset`` counts groups.
+        - ``telex`` / ``typos``: read Telex or VNI typed with the input method
+          off (``results.rewritten``; no suggestion then) and search likely
+          corrections of syllables that fit nothing, ranked below the spelling
+          typed (``results.corrections``); see :mod:`vnsearch.search.understand`.
+        - ``exact=True``: every word only as spelt (``=word`` for one); totals,
+          facets and date sorts count those articles alone.
         """
         parsed, typed, offset, decay, filters = search_options(
             query, limit, offset, page, half_life, half_life_days, sort, recent, since, until, source, category,
             exact)
-        with self._reading() as view:
-            understood = view.understand(parsed, telex=telex, typos=typos)
-            parsed = understood.query
-            results, shown = collect(view, parsed, limit, offset, snippet_chars, sort, facets, filters,
-                                     decay, collapse, understood.ranked_alternatives, understood.corrections)
-        results.rewritten = understood.rewritten
-        results.corrections = understood.corrections
-        if sort != "relevance":  # the index sorts by day; the stored times order a page's hits within a day
-            results[:] = order_within_days(list(results), sort == "newest", lambda h: h.date, lambda h: h.time)
-            for i, hit in enumerate(results):
-                hit.rank = offset + i + 1
-        if suggest and not understood.telex:  # a converted query is accented already
-            # The hits' text is read for the restoration when they are the top
-            # relevance hits for the query alone; otherwise it searches again.
-            own = own_hits_fit(sort, offset, decay, filters, parsed, len(shown), limit,
-                               DEFAULT_PARAMS.context_hits)
-            documents = shown if own else None
-
-            def compute() -> str | None:
-                # On the snapshot current when first read: the search's own
-                # may have been closed since (its hits' text was kept).
-                with self._reading() as view:
-                    return suggesting.suggest(view, typed, documents=documents)
-
-            results._compute_suggestion = compute
-        return results
+        return run_search(self._reading, parsed, typed, limit, offset, snippet_chars, sort, facets, filters,
+                          decay, collapse, suggest, telex, typos)
 
     # -- related articles, checking, statistics -------------------------------------
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranker, RankParams
@@ -80,3 +81,49 @@ class SnapshotView:
 
     def release(self) -> None:
         self.snapshot.release()
+
+
+class LatestView:
+    """The view of an index's latest commit, refreshed when a newer one exists, shared by threads.
+
+    Each call takes one view (:meth:`reading`) and holds it to its end. A newer
+    commit makes a new view for the calls that start after it; the older view
+    closes when the last call reading it lets go, never under a call.
+    """
+
+    def __init__(self, open_snapshot: Callable[[], Snapshot], params: RankParams, prepare: bool = False) -> None:
+        self._open_snapshot = open_snapshot
+        self.params = params
+        self._prepare = prepare  # build each new view's typo index in the background
+        self._view: SnapshotView | None = None
+        self._lock = threading.Lock()
+
+    def acquire(self) -> SnapshotView:
+        """The view of the latest commit, with one more holder (release it when done)."""
+        with self._lock:
+            view = self._view
+            if view is None or not view.snapshot.is_current():
+                fresh = SnapshotView(self._open_snapshot(), self.params)
+                self._view = fresh
+                if self._prepare:
+                    fresh.prepare()
+                if view is not None:
+                    view.release()  # our own reference: it closes when no call reads it
+                view = fresh
+            return view.acquire()
+
+    @contextmanager
+    def reading(self) -> Iterator[SnapshotView]:
+        """One view (snapshot and caches) for the whole of a call."""
+        view = self.acquire()
+        try:
+            yield view
+        finally:
+            view.release()
+
+    def close(self) -> None:
+        """Let go of our reference to the latest view (calls still reading it finish first)."""
+        with self._lock:
+            view, self._view = self._view, None
+        if view is not None:
+            view.release()
