@@ -27,9 +27,9 @@ from vnsearch.ingest.dates import DateError
 from vnsearch.ingest.export import export_record, write_jsonl
 from vnsearch.ingest.fields import FieldMap, parse_map
 from vnsearch.ingest.walking import walk
-from vnsearch.results import SearchResults
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
+from vnsearch.search.results import SearchResults
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 

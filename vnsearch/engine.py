@@ -29,13 +29,13 @@ from vnsearch.errors import ArticleNotFound
 from vnsearch.ingest.articles import Article, LoadWarning
 from vnsearch.ingest.export import ArticleFilter, export_records
 from vnsearch.lang.analysis import query_syllables
-from vnsearch.results import Hit, SearchResults
 from vnsearch.search import related
 from vnsearch.search import suggest as suggesting
 from vnsearch.search.options import search_options
 from vnsearch.search.query import ParsedQuery, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import Restoration, RestoreParams, onto_text
+from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.searching import run_search
 from vnsearch.search.view import LatestView, SnapshotView
 from vnsearch.store import dump

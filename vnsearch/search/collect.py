@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.results import Hit, SearchResults
 from vnsearch.search.highlight import Highlighter, Snippet
 from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranking
+from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.understand import Alternative
 from vnsearch.search.view import SnapshotView
 from vnsearch.store import indexing

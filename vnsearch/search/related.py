@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from vnsearch.results import Hit, SearchResults
 from vnsearch.search.collect import build_hit
 from vnsearch.search.highlight import Highlighter
 from vnsearch.search.query import ParsedQuery, Phrase
+from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.view import SnapshotView
 from vnsearch.store.signature import NEAR_DUPLICATE, article_text, folded_syllables, jaccard, shingles
 

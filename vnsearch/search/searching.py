@@ -13,11 +13,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from vnsearch.ingest.dates import order_within_days
-from vnsearch.results import SearchResults
 from vnsearch.search import suggest as suggesting
 from vnsearch.search.collect import collect, own_hits_fit
 from vnsearch.search.query import ParsedQuery
 from vnsearch.search.restore import DEFAULT_PARAMS
+from vnsearch.search.results import SearchResults
 from vnsearch.search.view import SnapshotView
 
 __all__ = ["run_search"]
