@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,46 @@ from vnsearch.store.merge import merge_policy, plan
 from vnsearch.store.schema import make_schema
 from vnsearch.store.snapshot import Snapshot
 
-__all__ = ["IndexStore", "INDEX_NAME", "META_FILE"]
+__all__ = ["IndexStore", "INDEX_NAME", "META_FILE", "LOCK_FILE", "wait_for", "write_lock", "is_index_file"]
 
 META_FILE = "vnsearch.json"
 INDEX_NAME = "MAIN"
 LOCK_FILE = INDEX_NAME + "_WRITELOCK"
 _POLL = 0.1  # seconds between attempts at the write lock
+
+
+def wait_for(attempt: Callable[[], Any], path: Path, wait: float | None,
+             on_wait: Callable[[], None] | None = None) -> Any:
+    """``attempt()`` until it returns something, for at most *wait* seconds (None: as long as it takes).
+
+    *on_wait* is called once when the first attempt fails; giving up raises
+    :class:`IndexBusy`.
+    """
+    got = attempt()
+    if got is not None:
+        return got
+    if on_wait:
+        on_wait()
+    deadline = None if wait is None else time.monotonic() + wait
+    while True:
+        if deadline is not None and time.monotonic() >= deadline:
+            raise IndexBusy(f"{path}: another process kept writing to the index for more than "
+                            f"{wait:g} s; try again when it finishes, or wait longer")
+        time.sleep(_POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic())))
+        got = attempt()
+        if got is not None:
+            return got
+
+
+@contextmanager
+def write_lock(path: Path, wait: float | None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the index's write lock without opening a writer (rebuilding, reindexing), waiting as :func:`wait_for`."""
+    lock = FileStorage(str(path)).lock(LOCK_FILE)
+    wait_for(lambda: lock if lock.acquire(blocking=False) else None, path, wait, on_wait)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def is_index_file(name: str) -> bool:
@@ -58,13 +93,9 @@ class IndexStore:
         self.on_wait = on_wait
         if rebuild and path.is_dir() and any(is_index_file(p.name) for p in path.iterdir()):
             # Under the write lock, so a process writing to the index is waited for, not broken.
-            lock = FileStorage(str(path)).lock(LOCK_FILE)
-            self.wait_for(lambda: lock if lock.acquire(blocking=False) else None)
-            try:
+            with write_lock(path, wait, on_wait):
                 self._remove_index_files()
                 self._ix = self._open(create)
-            finally:
-                lock.release()
         else:
             self._ix = self._open(create)
 
@@ -151,20 +182,7 @@ class IndexStore:
 
     def wait_for(self, attempt: Callable[[], Any]) -> Any:
         """``attempt()`` until it returns something, for at most ``self.wait`` seconds."""
-        got = attempt()
-        if got is not None:
-            return got
-        if self.on_wait:
-            self.on_wait()
-        deadline = None if self.wait is None else time.monotonic() + self.wait
-        while True:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise IndexBusy(f"{self.path}: another process kept writing to the index for more than "
-                                f"{self.wait:g} s; try again when it finishes, or wait longer")
-            time.sleep(_POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic())))
-            got = attempt()
-            if got is not None:
-                return got
+        return wait_for(attempt, self.path, self.wait, self.on_wait)
 
     def writer(self, **kwargs: Any) -> Any:
         """The index's writer, once the write lock is ours (see ``wait``)."""

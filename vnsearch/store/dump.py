@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
 
-from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound
+from vnsearch.errors import IndexDamaged, IndexNotFound
 from vnsearch.ingest.articles import Article, LoadWarning
 from vnsearch.ingest.export import stored_article
-from vnsearch.store.damage import DECODE_ERRORS
+from vnsearch.store.damage import DECODE_ERRORS, rebuild_hint
+from vnsearch.store.directory import INDEX_NAME, LOCK_FILE, IndexStore, is_index_file, write_lock
 from vnsearch.store.indexing import IndexSummary
+from vnsearch.store.updates import index_articles
 
-__all__ = ["stored_articles", "write_lock", "replace_files", "reindex"]
+__all__ = ["stored_articles", "replace_files", "reindex"]
 
 
 def stored_articles(path: str | os.PathLike[str], indexname: str,
@@ -52,21 +51,6 @@ def _read_all(ix: Any, on_error: Callable[[int, BaseException], None] | None) ->
                 on_error(docnum, exc)
 
 
-@contextmanager
-def write_lock(path: str | os.PathLike[str], indexname: str, wait: float | None) -> Iterator[None]:
-    """Hold the index's write lock, waiting up to *wait* seconds (None: as long as it takes) for it."""
-    lock = FileStorage(str(path)).lock(indexname + "_WRITELOCK")
-    deadline = None if wait is None else time.monotonic() + wait
-    while not lock.acquire(blocking=False):
-        if deadline is not None and time.monotonic() >= deadline:
-            raise IndexBusy(f"{path}: another process is writing to the index; try again when it finishes")
-        time.sleep(0.1)
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def replace_files(new: Path, old: Path, is_index_file: Callable[[str], bool], keep: str) -> None:
     """Put the index files of directory *new* in place of those in *old*, then remove *new*.
 
@@ -87,10 +71,7 @@ def reindex(path: Path, jobs: int | None = None,
             on_warning: Callable[[LoadWarning], None] | None = None,
             wait: float | None = 60.0) -> IndexSummary:
     """Rebuild the index at *path* from its own stored articles (see ``SearchEngine.reindex``)."""
-    from vnsearch.store.directory import INDEX_NAME, IndexStore, is_index_file
-    from vnsearch.store.updates import index_articles
-
-    hint = f"rebuild it from the original files: vnsearch index --rebuild --index-dir {path} PATH…"
+    hint = rebuild_hint(path, from_index=False)
     try:
         exists = whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
     except DECODE_ERRORS as exc:
@@ -106,7 +87,7 @@ def reindex(path: Path, jobs: int | None = None,
             on_warning(LoadWarning(str(path), None, f"stored article #{docnum} cannot be read "
                                                     f"({type(exc).__name__}: {exc}); left out"))
 
-    with write_lock(path, INDEX_NAME, wait):
+    with write_lock(path, wait):
         try:
             stored = stored_articles(path, INDEX_NAME, unreadable)
         except DECODE_ERRORS as exc:
@@ -119,7 +100,7 @@ def reindex(path: Path, jobs: int | None = None,
                                          on_progress=on_progress, on_warning=on_warning)
             finally:
                 new.close()
-            replace_files(tmp, path, is_index_file, INDEX_NAME + "_WRITELOCK")
+            replace_files(tmp, path, is_index_file, LOCK_FILE)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
