@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from vnsearch import Hit, SearchEngine
+from vnsearch import Article, Hit, SearchEngine
 from vnsearch.errors import QueryError
 from vnsearch.server import params as P
 from vnsearch.server.api import _host, _limits
@@ -139,40 +139,40 @@ def _page_link(params: QueryParams, page: int) -> str:
     return base + ("&" if "?" in base else "?") + f"page={page}"
 
 
-async def article_page(request: Request) -> HTMLResponse:
+async def _article_and_related(request: Request, limit: int) -> tuple[Article, list[dict[str, Any]]] | HTMLResponse:
+    """The article of the path and the views of its *limit* related articles, or the 404 page."""
     article_id: str = request.path_params["article_id"]
 
-    def call(engine: SearchEngine) -> dict[str, Any] | None:
+    def call(engine: SearchEngine) -> tuple[Article, list[dict[str, Any]]] | None:
         article = engine.get(article_id)
         if article is None:
             return None
-        related = engine.similar(article_id, limit=5)
-        return {"article": article, "paragraphs": [p for p in article.body.split("\n") if p.strip()],
-                "related": [_hit_view(h) for h in related]}
+        return article, [_hit_view(h) for h in engine.similar(article_id, limit=limit)]
 
     found = await _host(request).read(call)
     if found is None:
         return HTMLResponse(env.get_template("missing.html").render({"id": article_id}), status_code=404)
-    url = found["article"].url
-    found["url"] = url if url.startswith(("https://", "http://")) else ""
-    return HTMLResponse(env.get_template("article.html").render(found))
+    return found
+
+
+async def article_page(request: Request) -> HTMLResponse:
+    found = await _article_and_related(request, 5)
+    if isinstance(found, HTMLResponse):
+        return found
+    article, related = found
+    url = article.url if article.url.startswith(("https://", "http://")) else ""
+    paragraphs = [p for p in article.body.split("\n") if p.strip()]
+    return HTMLResponse(env.get_template("article.html").render(
+        {"article": article, "paragraphs": paragraphs, "related": related, "url": url}))
 
 
 async def related_page(request: Request) -> HTMLResponse:
     """The articles related to one, listed like search results (the "related" link of a hit)."""
-    article_id: str = request.path_params["article_id"]
-
-    def call(engine: SearchEngine) -> dict[str, Any] | None:
-        article = engine.get(article_id)
-        if article is None:
-            return None
-        related = engine.similar(article_id, limit=PAGE_SIZE)
-        return {"article": article, "hits": [_hit_view(h) for h in related]}
-
-    found = await _host(request).read(call)
-    if found is None:
-        return HTMLResponse(env.get_template("missing.html").render({"id": article_id}), status_code=404)
-    return HTMLResponse(env.get_template("related.html").render(found))
+    found = await _article_and_related(request, PAGE_SIZE)
+    if isinstance(found, HTMLResponse):
+        return found
+    article, hits = found
+    return HTMLResponse(env.get_template("related.html").render({"article": article, "hits": hits}))
 
 
 ROUTES = [
