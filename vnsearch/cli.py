@@ -30,6 +30,7 @@ from vnsearch.ingest.walking import walk
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
 from vnsearch.search.results import SearchResults
+from vnsearch.store.damage import rebuild_hint
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
@@ -619,9 +620,7 @@ def check_cmd(index_dir: Path | None) -> None:
     count = len(engine) if not problems else None
     engine.close()
     if problems:
-        raise UserError(f"{engine.path}: {'; '.join(problems)}; "
-                        f"rebuild it with: vnsearch reindex --index-dir {engine.path} "
-                        f"(or: vnsearch index --rebuild --index-dir {engine.path} PATH…)")
+        raise UserError(f"{engine.path}: {'; '.join(problems)}; {rebuild_hint(engine.path)}")
     click.echo(f"OK: the index at {engine.path} holds {_plural(count or 0, 'article')}, all readable.")
 
 
