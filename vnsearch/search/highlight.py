@@ -154,10 +154,10 @@ class Highlighter:
         """
         if not text:
             return Snippet("")
-        window = text[: caps.SNIPPET_SCAN_CHARS]
-        hits = self.marks(_matching_with_parts(window, self._wanted))
+        scanned = text[: caps.SNIPPET_SCAN_CHARS]
+        hits = self.marks(_matching_with_parts(scanned, self._wanted))
         if whole or len(text) <= max_chars:
-            return _build(text, 0, len(window), hits)
+            return _build(text, 0, len(scanned), hits)
         if not hits:
             return _build(text, 0, _cut(text, 0, max_chars), [])
         best, best_score = 0, -1.0
