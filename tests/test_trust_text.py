@@ -362,3 +362,14 @@ def test_one_year_9999_date_no_longer_zeroes_recent_scores(tmp_path: Path) -> No
     results = engine.search("giá vàng", recent=True)
     engine.close()
     assert all(h.score > 0 for h in results)
+
+
+def test_export_escapes_overrides_and_c1_controls_and_loads_back_the_same(tmp_path: Path) -> None:
+    src = tmp_path / "a.jsonl"
+    body = "Giá vàng \u202eexe.txt tăng\u2066 mạnh \u2028 dòng."
+    src.write_text(json.dumps({"id": "x1", "title": "Giá vàng", "body": body}, ensure_ascii=False) + "\n")
+    assert run("index", "-d", tmp_path / "ix", "-q", src).exit_code == 0
+    result = run("export", "-d", tmp_path / "ix")
+    assert result.exit_code == 0 and not RAW.findall(result.stdout) and "\u2028" not in result.stdout
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["body"] == body

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import gzip
 import html
-import json
 import os
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -26,7 +24,7 @@ from vnsearch import caps
 from vnsearch.errors import IndexNotFound, VnsearchError
 from vnsearch.ingest.articles import LoadOptions, LoadWarning, iter_files
 from vnsearch.ingest.dates import DateError
-from vnsearch.ingest.export import export_record, write_jsonl
+from vnsearch.ingest.export import export_record, json_line, write_jsonl
 from vnsearch.ingest.fields import FieldMap, parse_map
 from vnsearch.ingest.walking import walk
 from vnsearch.lang.text import printable
@@ -51,13 +49,9 @@ def safe(text: str) -> str:
     return printable(text)
 
 
-# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def _json(obj: Any) -> str:
     """One JSON line with the same data, every character a terminal would act on written as a \\u escape."""
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False))
+    return json_line(obj)
 
 
 def _quoted(text: str) -> str:
