@@ -29,8 +29,11 @@ MAX_MARKS = 30
 
 # Snippets and highlighting read at most this many characters of a zone (title,
 # lead, body): a match further into a longer article is still found and ranked,
-# but its snippet is taken from this window.
-SNIPPET_SCAN_CHARS = 100_000
+# but its snippet is taken from this window. The longest body of the 34,924
+# articles of the shared corpus has 36,797 characters (99.9% have under
+# 14,000), so real news is read whole; a million-character article costs a
+# snippet ~0.04 s instead of ~1 s.
+SNIPPET_SCAN_CHARS = 40_000
 
 # Proximity (syllables standing together earn a bonus) looks at the first this
 # many positions of each query syllable in each candidate article. Phrase
