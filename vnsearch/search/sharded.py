@@ -283,8 +283,10 @@ class ShardedRanker(Ranker):
         window = np.lexsort((docs, -first))[:k]
         docs, scores = docs[window], scores[window].copy()
         p = self.params
-        if p.title_info_power and query.groups and all(x.title_all is not None for x in parts):
-            title_all = np.concatenate([x.title_all for x in parts if x.title_all is not None])[window]
+        # A shard without candidates has no title flags: it holds none of the window.
+        if p.title_info_power and query.groups and all(x.title_all is not None for x in parts if x.docs.size):
+            flags = [x.title_all if x.title_all is not None else np.zeros(0, dtype=bool) for x in parts]
+            title_all = np.concatenate(flags)[window]
             self._title_step(query, docs, scores, title_all)
         order = np.lexsort((docs, -scores))
         order = order[by_id_in_ties(self.snapshot, docs[order], (scores[order],), offset, limit)]
