@@ -17,7 +17,7 @@ FIXED = ["tri tue nhan tao", "bóng đá việt nam", "giá vàng hôm nay", '"t
 
 
 def queries_for(corpus: list[dict], count: int, seed: int = 19) -> list[tuple[str, dict[str, Any]]]:
-    """*count* queries of every kind: fixed ones, titles (known items), folded titles, title words, each with options."""
+    """*count* queries of every kind: fixed ones, titles (known items), folded titles, title words; with options."""
     rng = random.Random(seed)
     titles = [a.get("title") or "" for a in corpus if a.get("title")]
     texts = list(FIXED)

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import read_corpus_lines
+from tests.sharded_check import compare, queries_for
 from vnsearch.engine import SearchEngine
 from vnsearch.search.ranking import Ranker
 from vnsearch.search.sharded import LocalFanout, ShardedSnapshot, ShardedView
 from vnsearch.store.sharding import MANIFEST, ShardedStore, shard_of
 from vnsearch.store.statistics import GlobalStatistics
-
-from tests.conftest import read_corpus_lines
-from tests.sharded_check import compare, queries_for
 
 ARTICLES = 240
 

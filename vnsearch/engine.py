@@ -214,6 +214,10 @@ class SearchEngine:
         """
         with self._write_lock:
             if isinstance(self._store, ShardedStore):
+                if self.cluster is not None:
+                    from vnsearch.cluster.indexing import index_on_cluster
+
+                    return index_on_cluster(self._store, articles, self.cluster.client, on_progress, on_warning)
                 return self._store.index_articles(
                     articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning, commit_every=commit_every)
             return index_articles(self._store, articles, jobs=jobs, on_progress=on_progress,
@@ -255,6 +259,10 @@ class SearchEngine:
             store = self._store
             if isinstance(store, ShardedStore):
                 def into(articles: Iterable[Article]) -> IndexSummary:
+                    if self.cluster is not None:
+                        from vnsearch.cluster.indexing import index_on_cluster
+
+                        return index_on_cluster(store, articles, self.cluster.client, on_progress, on_warning)
                     return store.index_articles(
                         articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
                         commit_every=commit_every)

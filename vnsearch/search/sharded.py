@@ -132,7 +132,7 @@ class ShardedSnapshot(Snapshot):
     """
 
     def __init__(self, parts: Sequence[Snapshot], stats: GlobalStatistics,
-                 is_current: Callable[[], bool] | None = None) -> None:  # noqa: D107 (no Snapshot.__init__)
+                 is_current: Callable[[], bool] | None = None) -> None:
         self.parts = list(parts)
         self.stats = stats
         self.path = parts[0].path.parent if parts else Path()
@@ -242,7 +242,7 @@ class ShardedSnapshot(Snapshot):
 class ShardedRanker(Ranker):
     """Ranks on every shard through a :class:`Fanout` and merges (see the module docstring)."""
 
-    def __init__(self, snapshot: ShardedSnapshot, params: RankParams, fanout: Fanout) -> None:  # noqa: D107
+    def __init__(self, snapshot: ShardedSnapshot, params: RankParams, fanout: Fanout) -> None:
         # Not Ranker.__init__: no postings of its own; what the merge and its callers read.
         self.snapshot = snapshot
         self.params = params
@@ -310,7 +310,7 @@ class ShardedRanker(Ranker):
 class ShardedView(SnapshotView):
     """A :class:`SnapshotView` of a sharded index: the composite snapshot and the merging ranker."""
 
-    def __init__(self, snapshot: ShardedSnapshot, params: RankParams,  # noqa: D107
+    def __init__(self, snapshot: ShardedSnapshot, params: RankParams,
                  fanout: Fanout | None = None) -> None:
         self.snapshot = snapshot
         if fanout is None:
