@@ -77,10 +77,10 @@ def test_a_lost_worker_fails_no_query(on_cluster, client, corpus):
     expected = {q: [h.id for h in on_cluster.search(q)] for q in set(queries)}
     failed = 0
     killed = False
-    workers = list(client.scheduler_info()["workers"].values())
+    pids = list(client.run(os.getpid).values())  # our own LocalCluster's worker processes
     for n, query in enumerate(queries):
         if n == 50 and not killed:
-            os.kill(workers[0]["pid"], signal.SIGKILL)  # one of our own LocalCluster's workers
+            os.kill(pids[0], signal.SIGKILL)
             killed = True
         try:
             assert [h.id for h in on_cluster.search(query)] == expected[query]
