@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 __all__ = ["connect", "Connection", "LOCAL_WORKERS"]
@@ -40,7 +41,7 @@ def connect(cluster: Any, workers: int = LOCAL_WORKERS) -> Connection:
         return Connection(cluster, owned=False)
     if cluster == "local":
         local = LocalCluster(host="127.0.0.1", n_workers=workers, threads_per_worker=1,
-                             dashboard_address="127.0.0.1:0", processes=True)
+                             dashboard_address="127.0.0.1:0", processes=True, silence_logs=logging.ERROR)
         return Connection(Client(local), local)
     if not isinstance(cluster, str) or "://" not in cluster:
         raise ValueError(f"--cluster takes 'local' or a scheduler address like tcp://HOST:8786, not {cluster!r}")

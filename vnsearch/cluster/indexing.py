@@ -65,6 +65,7 @@ def index_on_cluster(store: ShardedStore, articles: Iterable[Article | Mapping[s
                   for i in range(store.shards)]
         partials = client.gather([client.submit(partial_on_worker, paths[i], merged[i], pure=False, retries=2)
                                   for i in range(store.shards)])
+        # The shards' partial statistics were read after the merges: the state they describe.
         store.refresh_statistics(partials)
         return summary
     finally:

@@ -182,13 +182,21 @@ class ShardedStore:
             try:
                 got = GlobalStatistics.load(self.path / statistics_name(version))
             except ValueError as exc:
-                raise IndexUnusable(f"{exc}; run: vnsearch index --index-dir {self.path} to merge them again") \
-                    from exc
+                raise IndexUnusable(f"{exc}; any indexing run merges them again") from exc
             self._statistics = got
         return got
 
+    def shard_state(self) -> list[list[str]]:
+        """Each shard's segments (by id): the statistics describe the state they were merged at."""
+        return [sorted(store.segment_ids()) for store in self.stores]
+
+    def stale(self) -> bool:
+        """True if a shard was written since the statistics were merged (a run killed before merging them)."""
+        return bool(self._read_manifest().get("shard_segments") != self.shard_state())
+
     def refresh_statistics(self, partials: Iterable[Any] | None = None) -> GlobalStatistics:
         """Merge the shards' partial statistics into a new version and point the manifest to it."""
+        state = self.shard_state()
         if partials is None:
             partials = [shard_partial(store.path) for store in self.stores]
         version = int(self.manifest.get("statistics", 0)) + 1
@@ -199,6 +207,7 @@ class ShardedStore:
         os.replace(tmp, self.path / name)
         previous = self.manifest.get("statistics", 0)
         self.manifest["statistics"] = version
+        self.manifest["shard_segments"] = state
         self._write_manifest()
         if previous:  # readers load the whole file at once: the older one is not read again
             (self.path / statistics_name(int(previous))).unlink(missing_ok=True)
@@ -250,7 +259,7 @@ class ShardedStore:
         for i, store in enumerate(self.stores):
             if written[i]:
                 store.merge(set(older[i]))
-        if any(written) or not self.manifest.get("statistics"):
+        if any(written) or self.stale():  # stale: an earlier run was killed before merging them
             self.refresh_statistics()
         return summary
 
@@ -287,9 +296,9 @@ class ShardedStore:
             snapshot = store.snapshot()
             live += snapshot.doc_count
             snapshot.release()
-        if live != stats.doc_count:
-            problems.append(f"the statistics count {stats.doc_count} articles, the shards hold {live}; "
-                            f"run: vnsearch index --index-dir {self.path} (with no files) to merge them again")
+        if live != stats.doc_count or self.stale():
+            problems.append(f"the statistics ({stats.doc_count} articles) predate the shards' last commit "
+                            f"({live} articles); any indexing run merges them again")
         return problems
 
     def size_on_disk(self) -> int:
