@@ -441,6 +441,8 @@ class SearchEngine:
         original files. The new index is built beside the old one and takes
         its place only when complete; the old one is locked meanwhile.
         """
+        if is_sharded(path):
+            raise ValueError(f"{path} is a sharded index: index its articles (vnsearch export) into a new one")
         return dump.reindex(Path(path), jobs=jobs, on_progress=on_progress, on_warning=on_warning, wait=wait)
 
 
