@@ -111,3 +111,27 @@ def test_no_dask_without_a_cluster(sharded):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
+
+
+def test_statistics_file_and_tone_unions(tmp_path):
+    """Shares add up: a syllable one shard lacks still counts that shard's other tones; the file round-trips."""
+    docs = [{"id": f"a{i}", "title": t, "body": b, "date": f"2021-0{1 + i % 9}-01"}
+            for i, (t, b) in enumerate([("bàn ghế", "bán hàng"), ("bạn bè", "ban nhạc"), ("bàn tay", "bản tin"),
+                                        ("cá", "cà phê"), ("bán nhà", "giá bán"), ("tin tức", "bàn thắng")])]
+    one = SearchEngine(tmp_path / "one")
+    one.add_articles(docs)
+    sharded = SearchEngine(tmp_path / "sharded", shards=4)
+    sharded.add_articles(docs)
+    store = ShardedStore(tmp_path / "sharded")
+    stats = store.statistics()
+    again = GlobalStatistics.load(tmp_path / "sharded" / f"statistics-{stats.version:06d}.npz")
+    assert (again.dfs, again.tones, again.families, again.length_sums) == (
+        stats.dfs, stats.tones, stats.families, stats.length_sums)
+    with one._reading() as view:
+        ranker = view.ranker
+        for syllable in ("bàn", "bán", "bạn", "ban", "bản", "bãn"):
+            held = int((ranker._tone_tier(syllable) > 0).sum())
+            assert stats.other_tones(syllable, -1) == held, syllable
+    assert not store.stale()
+    store.stores[0].delete([d["id"] for d in docs])  # written behind the manifest's back
+    assert store.stale() or not any(shard_of(d["id"], 4) == 0 for d in docs)
