@@ -63,7 +63,8 @@ def index_on_cluster(store: ShardedStore, articles: Iterable[Article | Mapping[s
         collect(pending)
         merged = [client.submit(merge_on_worker, paths[i], older[i], last[i], pure=False, retries=2)
                   for i in range(store.shards)]
-        partials = client.gather([client.submit(partial_on_worker, paths[i], merged[i], pure=False, retries=2)
+        root = str(store.path.resolve())
+        partials = client.gather([client.submit(partial_on_worker, root, i, merged[i], pure=False, retries=2)
                                   for i in range(store.shards)])
         # The shards' partial statistics were read after the merges: the state they describe.
         store.refresh_statistics(partials)

@@ -74,7 +74,6 @@ def merge_on_worker(path: str, older: list[str], after: Any = None) -> bool:
     return merge_run(Path(path), older)
 
 
-def partial_on_worker(path: str, after: Any = None) -> Partial:
+def partial_on_worker(root: str, shard: int, after: Any = None) -> Partial:
     """One shard's partial statistics (a Dask task)."""
-    got: Partial = shard_partial(Path(path))
-    return got
+    return shard_partial(Path(root), shard)

@@ -796,3 +796,5 @@ LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float3
 #     df.FIELD.counts        int64, documents per term, parallel to the terms
 #     tones.terms/.counts    per held syllable: documents holding another tone of it
 #     families.terms/.counts per toneless form: documents holding any tone of it
+# partial-NNN-STATE.npz  shard NNN's own share, in the same layout; STATE is blake2b (8 bytes, hex) of
+#                        its segment ids, sorted and joined by spaces (a cache: deleting it costs a re-read)

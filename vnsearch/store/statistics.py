@@ -35,9 +35,10 @@ from typing import Any
 import numpy as np
 
 from vnsearch.lang.spelling import tone_variants
+from vnsearch.lang.text import fold_tone
 from vnsearch.store.snapshot import Snapshot
 
-__all__ = ["Statistics", "LocalStatistics", "GlobalStatistics", "Partial", "partial_statistics",
+__all__ = ["Statistics", "LocalStatistics", "GlobalStatistics", "Partial", "partial_statistics", "as_partial",
            "merge_partials", "STATISTICS_VERSION", "DF_FIELDS", "LENGTH_FIELDS"]
 
 STATISTICS_VERSION = 1
@@ -137,21 +138,23 @@ def partial_statistics(snapshot: Snapshot) -> Partial:
     for fname in LENGTH_FIELDS:
         lengths = snapshot.field_lengths(fname)
         out.length_sums[fname] = float(lengths[snapshot.live].sum(dtype=np.float64))
-    # The tone unions: per family of syllables (the same letters, any tone) held in `text`.
-    families: dict[str, list[str]] = {}
+    # The tone unions: per family of syllables (the same letters, any tone) held in `text`, as the
+    # ranker's tone tier reads them (the canonical spellings of tone_variants only).
+    by_level: dict[str, list[str]] = {}
     for term in out.dfs.get("text", {}):
-        if " " in term or not term.isalpha():
+        if " " not in term and term.isalpha():
+            by_level.setdefault(fold_tone(term), []).append(term)
+    for terms in by_level.values():
+        variants = tone_variants(terms[0])
+        members = [t for t in terms if t in variants] if len(variants) > 1 else []
+        if not members:
             continue
-        variants = tone_variants(term)
-        if len(variants) < 2 or term not in variants:
-            continue
-        families.setdefault(variants[0], []).append(term)
-    for level, members in families.items():
         docs = {m: snapshot.postings("text", m).docs for m in members}
-        out.families[level] = int(np.unique(np.concatenate(list(docs.values()))).size)
-        for m in members:
-            others = [d for o, d in docs.items() if o != m]
-            out.tones[m] = int(np.unique(np.concatenate(others)).size) if others else 0
+        union, counts = np.unique(np.concatenate(list(docs.values())), return_counts=True)
+        out.families[variants[0]] = int(union.size)
+        for m, held in docs.items():
+            alone = int(np.count_nonzero(counts[np.searchsorted(union, held)] == 1)) if held.size else 0
+            out.tones[m] = int(union.size) - alone
     days = _dated_days(snapshot)
     if days.size:
         out.newest, out.oldest = float(days.max()), float(days.min())
@@ -170,6 +173,12 @@ def _dated_days(snapshot: Snapshot) -> np.ndarray:
     dated = (dates > 0) & snapshot.live
     values = np.unique(dates[dated])
     return np.array([epoch_day(int(v)) for v in values], dtype=np.float64)
+
+
+def as_partial(stats: GlobalStatistics) -> Partial:
+    """*stats* (one shard's, as saved) as a share to merge again."""
+    return Partial(stats.doc_count, stats.dfs, stats.tones, stats.families, stats.length_sums, stats.newest,
+                   stats.oldest)
 
 
 def merge_partials(partials: Iterable[Partial], version: int = 0) -> GlobalStatistics:
