@@ -787,7 +787,7 @@ LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float3
 #      "hash": "blake2b-8/nfc-id",                       shard = int.from_bytes(blake2b(NFC(id), 8 bytes),
 #                                                        "big") % S
 #      "statistics": N,                                  the current statistics file's version
-#      "shard_segments": [[segment id, …] per shard]}    the shards' segments when it was merged
+#      "shard_segments": [["id:live", …] per shard]}     the shards' segments when it was merged
 # statistics-NNNNNN.npz  the merged statistics, a numpy .npz (zip of .npy arrays):
 #     header                 uint8, UTF-8 JSON: {"format": "vnsearch-statistics", "version": 1,
 #                            "snapshot": N, "doc_count", "length_sums": {field: float64 sum},
@@ -797,4 +797,4 @@ LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float3
 #     tones.terms/.counts    per held syllable: documents holding another tone of it
 #     families.terms/.counts per toneless form: documents holding any tone of it
 # partial-NNN-STATE.npz  shard NNN's own share, in the same layout; STATE is blake2b (8 bytes, hex) of
-#                        its segment ids, sorted and joined by spaces (a cache: deleting it costs a re-read)
+#                        its "id:live" segments, sorted, joined by spaces (a cache: deleting it costs a re-read)

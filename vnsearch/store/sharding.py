@@ -96,6 +96,11 @@ def merge_run(path: Path, older: Sequence[str]) -> bool:
         store.close()
 
 
+def segment_state(store: IndexStore) -> list[str]:
+    """The shard's segments as ``id:live documents``, sorted: what its statistics depend on."""
+    return sorted(f"{sid}:{n}" for sid, n in store.segments())
+
+
 def shard_partial(root: Path, shard: int) -> Partial:
     """The partial statistics of one shard of the sharded index at *root* (its share of the merge).
 
@@ -107,7 +112,7 @@ def shard_partial(root: Path, shard: int) -> Partial:
     try:
         snapshot = store.snapshot()
         try:
-            state = hashlib.blake2b(" ".join(sorted(store.segment_ids())).encode(), digest_size=8).hexdigest()
+            state = hashlib.blake2b(" ".join(segment_state(store)).encode(), digest_size=8).hexdigest()
             cached = root / f"partial-{shard:03d}-{state}.npz"
             if cached.is_file():
                 try:
@@ -207,8 +212,8 @@ class ShardedStore:
         return got
 
     def shard_state(self) -> list[list[str]]:
-        """Each shard's segments (by id): the statistics describe the state they were merged at."""
-        return [sorted(store.segment_ids()) for store in self.stores]
+        """Each shard's :func:`segment_state`: the statistics describe the state they were merged at."""
+        return [segment_state(store) for store in self.stores]
 
     def stale(self) -> bool:
         """True if a shard was written since the statistics were merged (a run killed before merging them)."""
