@@ -4,6 +4,7 @@
     python bench/cluster.py indexing --articles 10000        # 0 = the whole corpus
     python bench/cluster.py overhead --articles 10000 --queries 200
     python bench/cluster.py stats-size DIR…                   # sharded indexes already built
+    python bench/cluster.py compare ONE SHARDED --queries 500  # built from the first N of news.jsonl.gz
 
 Everything on 127.0.0.1: a LocalCluster of 2 single-threaded workers.
 Work directories go under --work (default /tmp/vnsearch-cluster-bench).
@@ -110,6 +111,32 @@ def equivalence(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def compare_built(args: argparse.Namespace) -> dict[str, Any]:
+    """An index and a sharded index of the same news.jsonl.gz articles, already built: in-process, Dask, control."""
+    one_dir, sharded_dir = args.dirs
+    single = SearchEngine(one_dir, create=False)
+    records = articles("news.jsonl.gz", len(single))
+    queries = queries_for(records, args.queries)
+    out: dict[str, Any] = {"articles": len(single), "queries": len(queries)}
+    engine = SearchEngine(sharded_dir, create=False)
+    out["in-process"] = len(diffs := compare(single, engine, queries))
+    print("in-process:", out["in-process"], diffs[:3], flush=True)
+    client, cluster = local_client()
+    try:
+        dask_engine = SearchEngine(sharded_dir, create=False, cluster=client)
+        out["dask"] = len(diffs := compare(single, dask_engine, queries))
+        print("dask:", out["dask"], diffs[:3], flush=True)
+    finally:
+        client.close()
+        cluster.close()
+    engine._views._make_view = lambda snap, params: ShardedView(  # type: ignore[assignment]
+        snap, params, LocalFanout([Ranker(part, params) for part in snap.parts]))  # type: ignore[attr-defined]
+    engine._views.close()
+    out["per-shard statistics (control)"] = len(compare(single, engine, queries))
+    print(out, flush=True)
+    return out
+
+
 def indexing(args: argparse.Namespace) -> dict[str, Any]:
     """`vnsearch index --jobs 2` against `--shards 2 --cluster local` (2 workers), same articles."""
     work = args.work / "indexing"
@@ -197,13 +224,14 @@ def stats_size(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["equivalence", "indexing", "overhead", "stats-size"])
+    parser.add_argument("what", choices=["equivalence", "compare", "indexing", "overhead", "stats-size"])
     parser.add_argument("dirs", nargs="*", type=Path)
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--work", type=Path, default=Path("/tmp/vnsearch-cluster-bench"))
     args = parser.parse_args()
-    run = {"equivalence": equivalence, "indexing": indexing, "overhead": overhead, "stats-size": stats_size}
+    run = {"equivalence": equivalence, "compare": compare_built, "indexing": indexing, "overhead": overhead,
+           "stats-size": stats_size}
     print(json.dumps(run[args.what](args), ensure_ascii=False, indent=1))
 
 
