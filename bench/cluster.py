@@ -4,7 +4,7 @@
     python bench/cluster.py indexing --articles 10000        # 0 = the whole corpus
     python bench/cluster.py overhead --articles 10000 --queries 200
     python bench/cluster.py stats-size DIR…                   # sharded indexes already built
-    python bench/cluster.py compare ONE SHARDED --queries 500  # built from the first N of news.jsonl.gz
+    python bench/cluster.py compare ONE SHARDED… --queries 500 [--corpus news-b.jsonl.gz] [--dask] [--control]
 
 Everything on 127.0.0.1: a LocalCluster of 2 single-threaded workers.
 Work directories go under --work (default /tmp/vnsearch-cluster-bench).
@@ -112,28 +112,40 @@ def equivalence(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def compare_built(args: argparse.Namespace) -> dict[str, Any]:
-    """An index and a sharded index of the same news.jsonl.gz articles, already built: in-process, Dask, control."""
-    one_dir, sharded_dir = args.dirs
+    """One index against sharded indexes of the same articles (the first N of --corpus), already built.
+
+    Each sharded index in process; with --dask also through a LocalCluster; with --control also with
+    each shard ranking by its own statistics (which must fail the check).
+    """
+    one_dir, *sharded_dirs = args.dirs
     single = SearchEngine(one_dir, create=False)
-    records = articles("news.jsonl.gz", len(single))
+    records = articles(args.corpus, len(single))
     queries = queries_for(records, args.queries)
     out: dict[str, Any] = {"articles": len(single), "queries": len(queries)}
-    engine = SearchEngine(sharded_dir, create=False)
-    out["in-process"] = len(diffs := compare(single, engine, queries))
-    print("in-process:", out["in-process"], diffs[:3], flush=True)
-    client, cluster = local_client()
-    try:
-        dask_engine = SearchEngine(sharded_dir, create=False, cluster=client)
-        out["dask"] = len(diffs := compare(single, dask_engine, queries))
-        print("dask:", out["dask"], diffs[:3], flush=True)
-    finally:
-        client.close()
-        cluster.close()
-    engine._views._make_view = lambda snap, params: ShardedView(  # type: ignore[assignment]
-        snap, params, LocalFanout([Ranker(part, params) for part in snap.parts]))  # type: ignore[attr-defined]
-    engine._views.close()
-    out["per-shard statistics (control)"] = len(compare(single, engine, queries))
-    print(out, flush=True)
+
+    def check(name: str, engine: SearchEngine) -> None:
+        spelling: list[str] = []
+        diffs = compare(single, engine, queries, spelling)
+        out[name] = {"differing": len(diffs), "facet spelling only": len(spelling)}
+        print(name, out[name], diffs[:3], flush=True)
+
+    for path in sharded_dirs:
+        engine = SearchEngine(path, create=False)
+        check(f"{path.name} in-process", engine)
+        if args.control:
+            engine._views._make_view = lambda snap, params: ShardedView(  # type: ignore[assignment]
+                snap, params, LocalFanout([Ranker(part, params) for part in snap.parts]))  # type: ignore[attr-defined]
+            engine._views.close()
+            check(f"{path.name} per-shard statistics (control)", engine)
+        engine.close()
+    if args.dask:
+        client, cluster = local_client()
+        try:
+            for path in sharded_dirs:
+                check(f"{path.name} dask", SearchEngine(path, create=False, cluster=client))
+        finally:
+            client.close()
+            cluster.close()
     return out
 
 
@@ -229,6 +241,9 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--work", type=Path, default=Path("/tmp/vnsearch-cluster-bench"))
+    parser.add_argument("--corpus", default="news.jsonl.gz", help="compare: the corpus file the indexes hold")
+    parser.add_argument("--dask", action="store_true", help="compare: also through a local Dask cluster")
+    parser.add_argument("--control", action="store_true", help="compare: also with per-shard statistics")
     args = parser.parse_args()
     run = {"equivalence": equivalence, "compare": compare_built, "indexing": indexing, "overhead": overhead,
            "stats-size": stats_size}
