@@ -72,6 +72,24 @@ def test_rerun_adds_nothing(on_cluster, corpus):
     assert len(on_cluster) == ARTICLES
 
 
+def test_a_commit_during_a_search_is_searched_again(on_cluster, corpus, tmp_path):
+    """A shard committing between the engine's snapshot and a worker's ranking: StaleShard, then a fresh search."""
+    from vnsearch.search.query import parse_query
+    from vnsearch.search.sharded import StaleShard
+
+    on_cluster.search("thị trường")  # the workers hold the shards open
+    writer = SearchEngine(on_cluster.path)  # another writer, in its own process's way
+    fresh = {"id": "stale-check-1", "title": "Chim cánh cụt hoàng đế", "body": "Chim cánh cụt sống ở Nam Cực."}
+    with on_cluster._reading() as view:
+        writer.add_articles([fresh])
+        with pytest.raises(StaleShard):
+            view.ranker.rank(parse_query("chim cánh cụt"))
+    assert on_cluster.search("chim cánh cụt")[0].id == "stale-check-1"
+    writer.delete(["stale-check-1"])
+    writer.close()
+    assert "stale-check-1" not in [h.id for h in on_cluster.search("chim cánh cụt")]
+
+
 def test_a_lost_worker_fails_no_query(on_cluster, client, corpus):
     queries = [q for q, _ in queries_for(corpus, 40)] * 5  # 200 queries
     expected = {q: [h.id for h in on_cluster.search(q)] for q in set(queries)}

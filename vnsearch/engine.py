@@ -37,7 +37,7 @@ from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import Restoration, RestoreParams, onto_text
 from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.searching import run_search
-from vnsearch.search.sharded import ShardedSnapshot, ShardedView
+from vnsearch.search.sharded import ShardedSnapshot, ShardedView, StaleShard
 from vnsearch.search.view import LatestView, SnapshotView
 from vnsearch.store import dump
 from vnsearch.store.directory import INDEX_NAME, IndexStore
@@ -49,6 +49,7 @@ from vnsearch.store.updates import index_articles, index_paths
 __all__ = ["SearchEngine", "Hit", "SearchResults", "default_index_dir", "INDEX_NAME"]
 
 DEFAULT_WAIT = 60.0
+STALE_ATTEMPTS = 3  # a sharded search on Dask, run again when a shard committed meanwhile
 DEFAULT_COMMIT_EVERY = 1000  # articles written between two commits of one indexing run
 
 
@@ -364,8 +365,14 @@ class SearchEngine:
         parsed, typed, offset, decay, filters = search_options(
             query, limit, offset, page, half_life, half_life_days, sort, recent, since, until, source, category,
             exact)
-        return run_search(self._reading, parsed, typed, limit, offset, snippet_chars, sort, facets, filters,
-                          decay, collapse, suggest, telex, typos)
+        for attempt in range(STALE_ATTEMPTS):
+            try:
+                return run_search(self._reading, parsed, typed, limit, offset, snippet_chars, sort, facets, filters,
+                                  decay, collapse, suggest, telex, typos)
+            except StaleShard:  # a shard committed while it was ranked on a worker: on a fresh snapshot
+                if attempt + 1 == STALE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     # -- related articles, checking, statistics -------------------------------------
 
@@ -384,8 +391,14 @@ class SearchEngine:
         """
         if limit < 0:
             raise QueryError("limit must not be negative")
-        with self._reading() as view:
-            results = related.similar(view, article_id, limit, snippet_chars, terms)
+        for attempt in range(STALE_ATTEMPTS):
+            try:
+                with self._reading() as view:
+                    results = related.similar(view, article_id, limit, snippet_chars, terms)
+                break
+            except StaleShard:  # as in search
+                if attempt + 1 == STALE_ATTEMPTS:
+                    raise
         if results is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         return results

@@ -17,7 +17,7 @@ from typing import Any
 from vnsearch.cluster.connect import Connection, connect
 from vnsearch.cluster.worker import rank_on_worker
 from vnsearch.search.ranking import RankParams
-from vnsearch.search.sharded import RankRequest, ShardedSnapshot, ShardedView, ShardResult
+from vnsearch.search.sharded import RankRequest, ShardedSnapshot, ShardedView, ShardResult, StaleShard, commit_state
 from vnsearch.search.view import SnapshotView
 from vnsearch.store.sharding import ShardedStore
 from vnsearch.store.snapshot import Snapshot
@@ -30,11 +30,12 @@ ATTEMPTS = 4  # tries of one query's fan-out before its error is raised
 class DaskFanout:
     """Ranks every shard of a query as Dask tasks and gathers them in shard order."""
 
-    def __init__(self, client: Any, path: str, shards: int, version: int, params: RankParams) -> None:
+    def __init__(self, client: Any, path: str, snapshot: ShardedSnapshot, params: RankParams) -> None:
         self.client = client
         self.path = path
-        self.shards = shards
-        self.version = version
+        self.shards = len(snapshot.parts)
+        self.states = [commit_state(part) for part in snapshot.parts]  # the commits the engine reads
+        self.version = snapshot.stats.version
         self.params = params
         self._workers: list[str] = []
 
@@ -48,12 +49,14 @@ class DaskFanout:
         for attempt in range(ATTEMPTS):
             workers = self._placement(refresh=attempt > 0)
             futures = [self.client.submit(rank_on_worker, self.path, i, self.version, self.params, request,
-                                          pure=False, retries=1, allow_other_workers=True,
+                                          self.states[i], pure=False, retries=1, allow_other_workers=True,
                                           workers=[workers[i % len(workers)]] if workers else None)
                        for i in range(self.shards)]
             try:
                 got: list[ShardResult] = self.client.gather(futures)
                 return got
+            except StaleShard:
+                raise  # the engine searches again on a fresh snapshot
             except Exception as exc:  # a worker lost mid-query (KilledWorker, CommClosedError, …): again
                 error = exc
                 for f in futures:
@@ -71,7 +74,7 @@ def cluster_views(store: ShardedStore, cluster: Any) -> tuple[Connection, Callab
 
     def make_view(snapshot: Snapshot, params: RankParams) -> SnapshotView:
         assert isinstance(snapshot, ShardedSnapshot)
-        fanout = DaskFanout(connection.client, path, len(snapshot.parts), snapshot.stats.version, params)
+        fanout = DaskFanout(connection.client, path, snapshot, params)
         return ShardedView(snapshot, params, fanout)
 
     return connection, make_view

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vnsearch.search.ranking import Ranker, RankParams
-from vnsearch.search.sharded import RankRequest, ShardResult, shard_rank
+from vnsearch.search.sharded import RankRequest, ShardResult, StaleShard, commit_state, shard_rank
 from vnsearch.store.directory import IndexStore
 from vnsearch.store.indexing import IndexSummary
 from vnsearch.store.sharding import merge_run, shard_dir, shard_partial, statistics_name, write_batch
@@ -37,27 +37,40 @@ def _statistics(path: str, version: int) -> GlobalStatistics:
     return got
 
 
-def _ranker(path: str, shard: int, version: int, params: RankParams) -> Ranker:
-    """This worker's ranker of *shard*: its latest commit, ranking by statistics *version*."""
+def _ranker(path: str, shard: int, version: int, params: RankParams, fresh: bool = False) -> Ranker:
+    """This worker's ranker of *shard* (its latest commit, statistics *version*), held once more: release it."""
     key = (path, shard)
     with _LOCK:
         store = _STORES.get(key)
         if store is None:
             store = _STORES[key] = IndexStore(shard_dir(Path(path), shard), create=False, wait=None)
         held = _RANKERS.get(key)
-        if held is not None and held[0] == version and held[1].params == params and held[1].snapshot.is_current():
+        if (held is not None and not fresh and held[0] == version and held[1].params == params
+                and held[1].snapshot.is_current()):
+            held[1].snapshot.acquire()
             return held[1]
         ranker = Ranker(store.snapshot(), params, stats=_statistics(path, version))
         if held is not None:
             held[1].snapshot.release()
         _RANKERS[key] = (version, ranker)
+        ranker.snapshot.acquire()
         return ranker
 
 
-def rank_on_worker(path: str, shard: int, version: int, params: RankParams, request: RankRequest) -> ShardResult:
-    """One shard's answer to *request* (a Dask task)."""
+def rank_on_worker(path: str, shard: int, version: int, params: RankParams, request: RankRequest,
+                   state: tuple[tuple[str, int, int], ...] | None = None) -> ShardResult:
+    """One shard's answer to *request* (a Dask task), on the commit whose :func:`commit_state` is *state*.
+
+    A worker whose cached commit is not *state* opens the shard's latest; if that is not *state*
+    either, the coordinator's snapshot is older than the shard: :class:`StaleShard`.
+    """
     ranker = _ranker(path, shard, version, params)
-    ranker.snapshot.acquire()
+    if state is not None and commit_state(ranker.snapshot) != state:
+        ranker.snapshot.release()
+        ranker = _ranker(path, shard, version, params, fresh=True)
+        if commit_state(ranker.snapshot) != state:
+            ranker.snapshot.release()
+            raise StaleShard(f"shard {shard} of {path} has a newer commit than the search's snapshot")
     try:
         return shard_rank(ranker, request)
     finally:

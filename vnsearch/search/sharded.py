@@ -37,7 +37,20 @@ from vnsearch.store.snapshot import Column, Snapshot
 from vnsearch.store.statistics import DF_FIELDS, GlobalStatistics
 
 __all__ = ["RankRequest", "ShardResult", "Fanout", "LocalFanout", "ShardedSnapshot", "ShardedRanker",
-           "ShardedView", "shard_rank", "merge_facets"]
+           "ShardedView", "shard_rank", "merge_facets", "StaleShard", "commit_state"]
+
+
+class StaleShard(Exception):
+    """A shard ranked elsewhere (a Dask worker) had a newer commit than the coordinator's snapshot of it.
+
+    Doc numbers of two commits do not match: the search is run again on a fresh snapshot.
+    """
+
+
+def commit_state(snapshot: Snapshot) -> tuple[tuple[str, int, int], ...]:
+    """Which commit *snapshot* is: its segments' ids, sizes and deletions (equal states, equal doc numbers)."""
+    return tuple((str(seg.reader.segment().segment_id()), int(seg.doc_count),
+                  0 if seg.deleted is None else len(seg.deleted)) for seg in snapshot.segments)
 
 
 @dataclass(frozen=True)

@@ -234,8 +234,8 @@ class ShardedStore:
         self.manifest["statistics"] = version
         self.manifest["shard_segments"] = state
         self._write_manifest()
-        if previous:  # readers load the whole file at once: the older one is not read again
-            (self.path / statistics_name(int(previous))).unlink(missing_ok=True)
+        if int(previous) > 1:  # the previous one stays for searches still ranking by it (Dask workers)
+            (self.path / statistics_name(int(previous) - 1)).unlink(missing_ok=True)
         self._statistics = stats
         return stats
 
