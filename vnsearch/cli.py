@@ -70,7 +70,7 @@ def _open(index_dir: Path | None, create: bool, rebuild: bool = False,
 
 
 cluster_option = click.option(
-    "--cluster", metavar="ADDRESS", envvar="VNSEARCH_CLUSTER", default=None,
+    "--cluster", metavar="ADDRESS", default=None,
     help="A sharded index's work on Dask: a scheduler address (tcp://HOST:8786) or 'local' (2 workers on "
          "127.0.0.1). Needs the vnsearch[cluster] extra.")
 
@@ -726,7 +726,7 @@ def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int, token:
     from vnsearch.server.run import serve
 
     path = index_dir or default_index_dir()
-    _open(path, create=False).close()  # a missing or unusable index: one line, before listening
+    _open(path, create=False, cluster=cluster).close()  # a missing or unusable index: one line, before listening
     if cluster:  # each server process's engine ranks the shards on the cluster (vnsearch.server.host)
         os.environ["VNSEARCH_CLUSTER"] = cluster
     shown = f"[{host}]" if ":" in host else host
