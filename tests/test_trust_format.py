@@ -170,7 +170,7 @@ def _trap_stored(data: bytes, checked: bool) -> bytes:
 
 
 def _term_entries(data: bytes, checked: bool) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
-    get = lambda at, n: data[at: at + n]  # noqa: E731
+    get = lambda at, n: data[at: at + n]
     extras, firstkeys, offsets = fmt.read_term_table_trailer(get, len(data))
     entries: list[tuple[bytes, bytes]] = []
     for i in range(len(firstkeys)):
@@ -296,7 +296,8 @@ def test_booby_trapped_index_never_runs_code(version: int, kind: str, tmp_path: 
 def test_unpickler_refuses_what_the_format_does_not_use() -> None:
     from vnsearch.store.unpickle import loads
 
-    assert loads(pickle.dumps({"id": "a", "n": [1, 2.5, b"x", (3,), {4}]})) == {"id": "a", "n": [1, 2.5, b"x", (3,), {4}]}
+    plain = {"id": "a", "n": [1, 2.5, b"x", (3,), {4}]}
+    assert loads(pickle.dumps(plain)) == plain
     for evil in (EVIL, pickle.dumps(Evil()), b"cbuiltins\neval\n(S'1'\ntR.", b"c_codecs\nencode\n(S'x'\nS'rot13'\ntR."):
         with pytest.raises(pickle.UnpicklingError):
             loads(evil)

@@ -178,7 +178,7 @@ class CompactLeafMatcher(W3LeafMatcher):
     def _goto(self, position: int) -> None:
         self._data = self._ids = self._weights = self._values = None
         self._i = 0
-        size, info, self._dataoffset, self._nextoffset = read_frame(self._postfile.get, position, self.checked)
+        size, info, self._dataoffset, self._nextoffset, _ = read_frame(self._postfile.get, position, self.checked)
         self._lastblock = size < 0
         (self._blocklength, self._maxid, self._maxweight, self._compression, mnlen, mxlen) = info
         self._minlength = byte_to_length(mnlen)

@@ -7,22 +7,37 @@ this module writes (or to what the pickles below name) must bump
 :data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
 tiny index against a digest recorded per version and fails otherwise.
 
-On-disk layout, version 8
+On-disk layout, version 9
 =========================
 
-Versions: 7 is 8 without the stored field ``time`` in the schema (the
-publication time, ``2021-04-26T08:33:41+07:00``, added with feeds and ISO
-dates). Every byte layout below is the same in both, so an index of version 7
-is still read (:data:`READABLE_VERSIONS`); its articles have no time, and
-articles written to it keep only their day (its own schema has no ``time``).
+Versions: 9 is 8 with checksums (issue 14): a CRC-32 (zlib's) on every
+file, posting block, term-table block and stored article, verified when it
+is read, and no pickle where a plain layout is simple (the segment file's
+directory, the term table's trailer, the posting blocks' headers). Each
+"format 9:" below marks a difference; everything else is 8's. 7 is 8
+without the stored field ``time`` in the schema (the publication time,
+``2021-04-26T08:33:41+07:00``, added with feeds and ISO dates).
+
+Indexes of versions 7 and 8 are still read (:data:`READABLE_VERSIONS`),
+without checksums (``vnsearch check`` says so: "no checksums in format 8:
+reindex to get them"); their pickles, like every pickle an index holds,
+are read by :mod:`vnsearch.store.unpickle`, which resolves only the classes
+the format uses (:data:`PICKLED_CLASSES` and Whoosh's own), so opening an
+index never runs code. Each segment says which codec wrote it (in the
+table of contents): segments of 7 and 8 name :class:`~.codec.CompactCodec`,
+of 9 :class:`~.codec.CheckedCodec` with :class:`~.files.CheckedSegment`.
+Writing to an index of 7 or 8 adds segments of 9 and marks it 9 (an older
+vnsearch refuses it then, rather than failing on the new segments); a
+version-7 index keeps its schema, so its articles still have no time.
 
 An index directory holds (Whoosh's file store, index name ``MAIN``):
 
 ``vnsearch.json``
-    ``{"schema_version": 8}``: the format version (the key keeps its old name
+    ``{"schema_version": 9}``: the format version (the key keeps its old name
     so indexes already written open). An index whose value is not in
     :data:`READABLE_VERSIONS` is refused with
     :class:`vnsearch.errors.IndexVersionMismatch` and the rebuild advice.
+    (No checksum: damage to it reads as another version, refused.)
 ``_MAIN_<generation>.toc``
     Whoosh's table of contents (TOC format -111): varints of the int, long and
     float sizes, the int -12345 (byte order), the TOC version, Whoosh's
@@ -32,10 +47,27 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
     set of deleted document numbers, per-field total lengths, the codec
     object with its block size, deflate level and inline limit). The pickles
     name classes by module path: see :data:`PICKLED_CLASSES`.
+    Format 9: the footer ``FOOTER`` (``!4sI``: :data:`FOOTER_MAGIC`, the
+    CRC-32 of every byte before it) ends the file, verified at every read;
+    a table of contents without one is damage in an index of version 9.
 ``MAIN_<segment id>.seg``
-    One compound file per segment: a long (directory position), an int
-    (directory length), the segment's files end to end, then the pickled
-    directory ``{file name: {"offset", "length", "modified"}}`` (the
+    Format 9 (:class:`~.files.CheckedSegment`): :data:`SEGMENT_MAGIC`, then
+    the segment's files in name order, each followed by its footer
+    (:func:`footer`: magic and the CRC-32 of the file), then the directory
+    as UTF-8 JSON ``{file name: [offset, length]}`` (length without the
+    footer; sorted keys, no modification times), then the trailer
+    :data:`SEGMENT_TRAILER` (``!QII4s``: directory offset, directory length,
+    the directory's CRC-32, :data:`SEGMENT_MAGIC`). The directory is
+    verified when the segment is opened; a file when it is first opened,
+    except those whose blocks carry checksums of their own
+    (:data:`BLOCK_CHECKED_EXTS`: the term table, the postings, the stored
+    articles), verified block by block as they are read, and whole only by
+    ``vnsearch check``. Any other file, a column added later included, is
+    verified whole when opened.
+
+    Formats 7 and 8 (Whoosh's compound file): a long (directory position),
+    an int (directory length), the segment's files end to end, then the
+    pickled directory ``{file name: {"offset", "length", "modified"}}`` (the
     modification time is the only non-deterministic byte apart from names)
     and pickled options. The files inside, named ``MAIN_<segment id>.<ext>``:
 
@@ -47,6 +79,12 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         the deflated pickle (protocol 3) of ``(extras, first keys, block
         offsets + end)`` where ``extras["fieldmap"]`` maps field names to
         numbers, and a final long (``!q``) pointing at that pickle.
+        Format 9: the magic is :data:`TERMS_MAGIC` (8's :data:`TERMS_MAGIC_8`);
+        each block is preceded by the CRC-32 (``!I``) of its deflated bytes,
+        verified when the block is decoded; the trailer is no pickle:
+        ``varint(len) extras`` (UTF-8 JSON), ``varint(block count)``, each
+        first key ``varint(len) key``, the block offsets + end as varints,
+        then the trailer's CRC-32 (``!I``, verified at open) and the long.
     Term info (W3's): ``struct "!BfIBBfII"`` = inlined flag, total weight,
         document frequency, shortest and longest document as length bytes,
         largest weight, first and last document number; then either a long
@@ -60,7 +98,11 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         int (``!i``) size, negative for the list's last block, the protocol-3
         pickle of ``(count, last id, largest weight, deflate level, shortest
         length byte, longest length byte)``, then the block data (deflate
-        level 0: a packed block deflates its parts itself). Block data is the
+        level 0: a packed block deflates its parts itself). Format 9
+        (:func:`read_frame`): the size counts from after it; then the CRC-32
+        (``!I``) of the size's 4 bytes, the info and the data, then the info
+        as :data:`FRAME_INFO` (``!IIdBBB``, the same six values) instead of
+        a pickle; verified every time the block is read. Block data is the
         packed array layout (:func:`pack_block`):
 
         ``0x56`` tag, a flags byte (bits 0-1: width code of the id gaps,
@@ -96,7 +138,10 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         ``_stored``: one value per document (:func:`pack_stored`): a tag byte
         (0 plain deflate, 1 deflate with the preset dictionary
         ``stored.zdict``, which is therefore part of the format) and the
-        deflated protocol-3 pickle of the stored-field dict;
+        deflated protocol-3 pickle of the stored-field dict; format 9: tag
+        2, the CRC-32 (``!I``) of the deflated bytes, then those bytes as
+        tag 1's, verified whenever the article is read (a format-9 segment
+        must have tag 2, and no empty record);
         ``_<field>_len`` (``text``, ``text_f``, ``title_f``): one length byte per document (Whoosh's logarithmic
         :func:`length_byte`, decoded with :data:`LENGTH_TABLE`), trailing
         zeros not written;
@@ -178,6 +223,9 @@ __all__ = [
     "pickle_compact", "TERMS_MAGIC", "TERM_BLOCK_BYTES", "TermTableWriter", "decode_term_block",
     "read_term_table_trailer", "TERM_INFO_HEAD", "WEIGHT_AND_DF", "pack_stored", "unpack_stored",
     "SIGNATURE_BYTES", "signature_bytes", "signature_of", "LENGTH_TABLE", "length_byte",
+    "FOOTER_MAGIC", "FOOTER", "SEGMENT_MAGIC", "SEGMENT_TRAILER", "BLOCK_CHECKED_EXTS", "ChecksumError", "crc32",
+    "footer", "has_footer", "verify_footer", "checked_ext", "segment_trailer", "read_segment_directory",
+    "FRAME_INFO", "read_frame", "TERMS_MAGIC_8", "term_table_checked", "checked_stored",
 ]
 
 # The version of everything described above, written by new indexes. Stored in
@@ -185,11 +233,14 @@ __all__ = [
 # outside READABLE_VERSIONS is refused.
 FORMAT_VERSION = 9
 VERSION_KEY = "schema_version"
-# 7: the same bytes, without the stored field ``time`` (read as articles with no time).
+# 8: without checksums (read through the restricted unpickler); 7: 8 without the stored
+# field ``time`` (read as articles with no time).
 READABLE_VERSIONS = frozenset({7, 8, 9})
 
 # Classes the table of contents pickles by module path (the schema's field
-# types and formats, the segments' codec). Moving or renaming one breaks every
+# types and formats, the segments' codec and, format 9, their class). Only
+# these and Whoosh's own (vnsearch.store.unpickle.WHOOSH_CLASSES) may be
+# named by a pickle an index holds: anything else is refused as damage. Moving or renaming one breaks every
 # index that names it: keep the path importable (see LEGACY_MODULES) or bump
 # FORMAT_VERSION. Whoosh's own classes (whoosh.fields.Schema, ID, STORED,
 # COLUMN, whoosh.columns.FixedBytesColumn, VarBytesColumn, whoosh.formats.Existence,
@@ -496,8 +547,10 @@ def frame_block(databytes: bytes, count: int, lastid: int, maxweight: float, com
     return sizebytes + _CRC.pack(crc32(body, crc32(sizebytes))) + body
 
 
-def read_frame(get: Any, pos: int, checked: bool) -> tuple[int, tuple[Any, ...], int, int]:
-    """The block framed at *pos*: (size as written, info tuple, data offset, offset after the block).
+def read_frame(get: Any, pos: int, checked: bool) -> tuple[int, tuple[Any, ...], int, int, bytes | None]:
+    """The block framed at *pos*: (size as written, info tuple, data offset, offset after the block, data).
+
+    The data is given when it was read to verify it (format 9), else None.
 
     A format-9 frame's checksum is verified here (:class:`ChecksumError`);
     a format-8 frame's pickled info is read by the restricted unpickler.
@@ -508,12 +561,13 @@ def read_frame(get: Any, pos: int, checked: bool) -> tuple[int, tuple[Any, ...],
     if not checked:
         framed = io.BytesIO(bytes(get(pos + 4, abs(size))))
         info = tuple(safe_load(framed))
-        return size, info, pos + 4 + framed.tell(), end
+        return size, info, pos + 4 + framed.tell(), end, None
     body = bytes(get(pos + 4, abs(size)))
     if len(body) < _CRC.size + FRAME_INFO.size or crc32(body[_CRC.size:], crc32(sizebytes)) != _CRC.unpack_from(
             body)[0]:
         raise ChecksumError(f"a posting block at {pos} fails its checksum")
-    return size, FRAME_INFO.unpack_from(body, _CRC.size), pos + 4 + _CRC.size + FRAME_INFO.size, end
+    head = _CRC.size + FRAME_INFO.size
+    return size, FRAME_INFO.unpack_from(body, _CRC.size), pos + 4 + head, end, body[head:]
 
 
 class _PostFile(Protocol):
@@ -529,9 +583,10 @@ def block_frames(postfile: _PostFile, offset: int, checked: bool = False) -> Ite
     """
     pos = offset + 4  # after the W3 header tag
     while True:
-        size, info, start, end = read_frame(postfile.get, pos, checked)
+        size, info, start, end, data = read_frame(postfile.get, pos, checked)
         count, compression = info[0], info[3]
-        data = postfile.get(start, end - start)
+        if data is None:
+            data = postfile.get(start, end - start)
         if compression:
             data = zlib.decompress(data)
         yield count, data
