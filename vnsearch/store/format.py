@@ -543,7 +543,8 @@ def frame_block(databytes: bytes, count: int, lastid: int, maxweight: float, com
         size = len(infobytes) + len(databytes)
         return _INT.pack(-size if last else size) + infobytes + databytes
     body = FRAME_INFO.pack(count, lastid, maxweight, compression, minlength, maxlength) + databytes
-    sizebytes = _INT.pack(-(size := _CRC.size + len(body)) if last else size)
+    size = _CRC.size + len(body)
+    sizebytes = _INT.pack(-size if last else size)
     return sizebytes + _CRC.pack(crc32(body, crc32(sizebytes))) + body
 
 
