@@ -382,3 +382,35 @@ def test_writing_to_a_format_8_index_marks_it_9(tmp_path: Path) -> None:
     assert json.loads((path / "vnsearch.json").read_text("utf-8"))["schema_version"] == 9
     with SearchEngine(path, create=False) as engine:
         assert engine.get("new-1") is not None and engine.get("fx-ai-07") is not None
+
+
+def test_block_frames_round_trip_and_verify() -> None:
+    """Format 9's framing: two blocks of one list read back; any changed byte of a frame is a checksum error."""
+    first = fmt.frame_block(b"abc", 3, 7, 2.5, 0, 1, 9, last=False)
+    second = fmt.frame_block(b"defg", 4, 20, 1.0, 0, 2, 3, last=True)
+    data = b"W3Lp" + first + second
+
+    class File:
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def get(self, at: int, n: int) -> bytes:
+            return self.data[at: at + n]
+
+    assert list(fmt.block_frames(File(data), 0, checked=True)) == [(3, b"abc"), (4, b"defg")]
+    for at in range(4, len(data)):
+        damaged = bytearray(data)
+        damaged[at] ^= 0x01
+        with pytest.raises((fmt.ChecksumError, zlib.error)):
+            list(fmt.block_frames(File(bytes(damaged)), 0, checked=True))
+    # Format 8's framing (a pickled info tuple) still reads.
+    old = b"W3Lp" + fmt.frame_block(b"abc", 3, 7, 2.5, 0, 1, 9, last=True, checked=False)
+    assert list(fmt.block_frames(File(old), 0, checked=False)) == [(3, b"abc")]
+
+
+def test_a_table_of_contents_without_its_footer_is_damage_in_format_9(tmp_path: Path) -> None:
+    path = _copy(9, tmp_path)
+    toc = _toc_path(path)
+    toc.write_bytes(toc.read_bytes()[:-FOOTER.size])
+    with pytest.raises(IndexDamaged, match="no checksum footer"):
+        SearchEngine(path, create=False)
