@@ -108,7 +108,7 @@ def load(file: IO[bytes], **_: Any) -> Any:
 
 def install() -> None:
     """Point every unpickling of Whoosh's at :func:`loads` / :func:`load` (idempotent)."""
-    from whoosh import columns, index
+    from whoosh import columns, compat, index
     from whoosh.codec import whoosh3
     from whoosh.filedb import compound, fileindex, filetables, structfile
 
@@ -120,6 +120,9 @@ def install() -> None:
         (structfile, "load_pickle", load),
         (whoosh3, "loads", loads),
         (columns, "loads", loads),
+        # And at the source, for any Whoosh module imported later (``from whoosh.compat import loads``).
+        (compat, "loads", loads),
+        (compat, "load", load),
     ]
     for module, name, value in patches:
         if hasattr(module, name):
