@@ -20,7 +20,7 @@ asks every query again and runs ``check``. It prints:
 * and, for information, how many corruptions changed nothing a query sees,
   and how many made queries fail.
 
-    python bench/corruption.py [--trials 1000] [--seed 1] [--articles 200] [--keep DIR]
+    python bench/corruption.py [--trials 1000] [--seed 1] [--articles 200] [--block-limit 16]
 
 ``tests/test_corruption.py`` runs a smaller seeded subset of the same trials.
 """
@@ -51,8 +51,17 @@ QUERIES = ("giá vàng", "\"thành phố hồ chí minh\"", "hà nội", "bóng 
 BLOCK = 512
 
 
-def build(path: Path, docs: list[dict[str, Any]]) -> None:
-    """The index under test: most articles, then a few more (a second segment), then one deleted."""
+def build(path: Path, docs: list[dict[str, Any]], block_limit: int | None = None) -> None:
+    """The index under test: most articles, then a few more (a second segment), then one deleted.
+
+    *block_limit*: postings per block (the format's own, 1,024, if None); a small one makes
+    the lists of a small index span many blocks, as a large index's do.
+    """
+    from vnsearch.store import directory
+    from vnsearch.store.codec import CheckedCodec
+
+    if block_limit is not None:  # the codec a writer gets (it is recorded with each segment, and read back)
+        setattr(directory, "CheckedCodec", partial(CheckedCodec, blocklimit=block_limit))  # noqa: B010 (typed)
     engine = SearchEngine(path)
     try:
         cut = len(docs) - max(2, len(docs) // 20)
@@ -61,6 +70,7 @@ def build(path: Path, docs: list[dict[str, Any]]) -> None:
         engine.delete([docs[0]["id"]])
     finally:
         engine.close()
+        setattr(directory, "CheckedCodec", CheckedCodec)  # noqa: B010 (typed)
 
 
 def answers(path: Path, ids: list[str]) -> dict[str, Any]:
@@ -232,13 +242,15 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--block-limit", type=int, default=None,
+                        help="postings per block (default: the format's 1,024; try 16 for lists of many blocks)")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR)
     args = parser.parse_args()
     docs = load_news(args.corpus, args.articles).docs
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         sound = Path(tmp) / "sound"
-        build(sound, docs)
+        build(sound, docs, args.block_limit)
         ids = [d["id"] for d in docs[1:6]] + [docs[0]["id"]]
         sizes = ", ".join(f"{n} {(sound / n).stat().st_size:,} B" for n in index_files(sound))
         print(f"index of {len(docs)} articles: {sizes}")

@@ -1,7 +1,8 @@
 """Issue 14's corruption test: random damage never changes an answer in silence, and check finds it.
 
 Over an index of 200 articles of the shared corpus (two segments and a
-deleted article), a seeded set of single-bit flips and zeroed 512-byte
+deleted article; posting blocks of 16 postings, so that lists span many
+blocks as in a large index), a seeded set of single-bit flips and zeroed 512-byte
 blocks spread over every index file: each query (searches with phrase and
 plain terms, ``get``, ``similar``, the count) answers exactly as on the
 sound index or fails with the one-line damage error, and ``check`` reports
@@ -35,7 +36,7 @@ def test_random_damage_is_never_a_silent_wrong_answer(tmp_path: Path) -> None:
     docs = read_corpus_lines("news.jsonl.gz", 0, 200)
     bench = _bench()
     sound = tmp_path / "sound"
-    bench.build(sound, docs)
+    bench.build(sound, docs, block_limit=16)  # lists of many blocks, as in a large index
     ids = [d["id"] for d in docs[1:6]] + [docs[0]["id"]]
     tally = bench.run(sound, TRIALS, 14, tmp_path, ids)
     assert tally.tried == TRIALS
