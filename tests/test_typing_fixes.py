@@ -45,7 +45,7 @@ def test_restore_command_keeps_capitals_and_punctuation(seed_index_dir):
 # -- restore: a syllable standing alone, and clauses (issue 16: "tham" -> "thăm") -------------
 
 # Document frequencies as on 5,000 news articles: "tham" is nearly always inside "tham gia", "tham dự"…
-_DF = {"tham": 1288, "thăm": 379, "thẩm": 341, "thảm": 147, "thâm": 104,
+_DF = {"ông": 2000, "hà": 1100, "tham": 1288, "thăm": 379, "thẩm": 341, "thảm": 147, "thâm": 104,
        "tham gia": 1200, "tham dự": 352, "thăm dò": 51, "thăm hỏi": 35, "thẩm quyền": 300, "thảm họa": 120}
 
 
@@ -60,10 +60,12 @@ def _starts(syllable: str) -> int:
 def test_a_syllable_no_neighbour_makes_a_word_with_is_weighed_outside_its_words():
     from vnsearch.search.restore import restore
 
-    assert restore(["tham"], _df, 5000).syllables == ["tham"]  # by documents alone
-    assert restore(["tham"], _df, 5000, standalone=_starts).syllables == ["thăm"]
-    # Inside a word the word decides, as before.
-    assert restore(["tham", "gia"], _df, 5000, standalone=_starts).syllables == ["tham", "gia"]
+    typed = ["ong", "tham", "ha"]
+    assert restore(typed, _df, 5000).syllables == ["ông", "tham", "hà"]  # by documents alone
+    assert restore(typed, _df, 5000, standalone=_starts).syllables == ["ông", "thăm", "hà"]
+    # Inside a word the word decides, as before; at an end of the query the word may go on outside it.
+    assert restore(["ong", "tham", "gia"], _df, 5000, standalone=_starts).syllables == ["ông", "tham", "gia"]
+    assert restore(["ong", "tham"], _df, 5000, standalone=_starts).syllables == ["ông", "tham"]
 
 
 def test_no_word_or_vote_spans_a_comma():

@@ -119,7 +119,7 @@ class RestoreParams:
     temperature_context: float = 1.5
     # A syllable no neighbour makes a word with is weighed by its documents outside the words it
     # starts (with `standalone`): at least this share of its documents.
-    alone_floor: float = 0.1
+    alone_floor: float = 0.02
 
 
 DEFAULT_PARAMS = RestoreParams()
@@ -451,19 +451,22 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
                 any(freq(x + WORD_JOINER + y) for x in cands[i - 1] for y in cands[i]):
             worded[i - 1] = worded[i] = True
     # A syllable no neighbour makes a word with stands alone: its spellings weigh by their documents
-    # outside the words they start, and the hits' votes for them in the same proportion (a vote for
-    # "tham" in "thủ tướng tham dự" is for the word "tham dự").
-    alone_share: dict[int, dict[str, float]] = {}
+    # outside the words they start, and the hits' votes for it alone in the same proportion (a lone
+    # "tham" in the hits' text is mostly "tham gia").
     if standalone is not None:
         for i in ranked:
-            if worded[i] or len(cands[i]) < 2:
+            # Between two typed neighbours, neither making a word with it (at the ends of a query the
+            # word may go on outside it: "… tham" of "tham gia" cut off).
+            if worded[i] or len(cands[i]) < 2 or not 0 < i < n - 1 or i in breaks or i + 1 in breaks:
                 continue
             alone = [max(f - standalone(c), p.alone_floor * f) for f, c in zip(freqs[i], cands[i])]
-            alone_share[i] = {c: (a / f if f else 1.0) for a, f, c in zip(alone, freqs[i], cands[i])}
+            share = {c: (a / f if f else 1.0) for a, f, c in zip(alone, freqs[i], cands[i])}
             total = sum(alone) + p.alpha * len(alone)
             unary[i] = [p.w1 * math.log((a + p.alpha) / total) for a in alone]
             if context is not None and p.wc1:
-                votes = {c: v * alone_share[i].get(c, 1.0) for c, v in context.unary[i].items()}
+                # Votes of the syllable alone (no run of the hits reaches a neighbour) count like its documents.
+                lone = not context.pair[i] and not context.pair[i + 1]
+                votes = {c: v * (share.get(c, 1.0) if lone else 1.0) for c, v in context.unary[i].items()}
                 v_total = sum(votes.get(c, 0.0) for c in cands[i])
                 if v_total:
                     unary[i] = [u + p.wc1 * math.log((votes.get(c, 0.0) + p.beta_c1) / (v_total + p.beta_c1))
@@ -501,8 +504,7 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
                         rows[x][y] += p.wa * math.log((counts[x][y] + p.beta_a * q) / (denom * q))
         if context is not None and p.wc2 and context.pair[i]:
             votes2 = context.pair[i]
-            sa, sb = alone_share.get(i - 1, {}), alone_share.get(i, {})
-            counts2 = [[votes2.get((a, b), 0.0) * sa.get(a, 1.0) * sb.get(b, 1.0) for b in cb] for a in ca]
+            counts2 = [[votes2.get((a, b), 0.0) for b in cb] for a in ca]
             v2 = sum(sum(row) for row in counts2)
             if v2:
                 rows = rows or [[0.0] * len(cb) for _ in ca]
