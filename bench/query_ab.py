@@ -60,6 +60,7 @@ def main() -> int:
     ap.add_argument("--a", type=Path, required=True, help="source tree of version A (the baseline)")
     ap.add_argument("--b", type=Path, required=True, help="source tree of version B")
     ap.add_argument("--docs", type=int, default=34924, help="articles the query mix is drawn from")
+    ap.add_argument("--skip", type=int, default=0, help="the articles after the first SKIP (the index's own slice)")
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--passes", type=int, default=2, help="warm passes per turn")
@@ -70,7 +71,7 @@ def main() -> int:
     sys.path.insert(0, str(args.b.resolve()))
     from speed import make_queries
 
-    docs = load_news(args.corpus, args.docs).docs
+    docs = load_news(args.corpus, args.docs, args.skip).docs
     queries = [q for _, q in make_queries(docs, args.queries, args.seed)]
     qfile = HERE / "out" / "query_ab.json"
     qfile.parent.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,9 @@ from vnsearch.search.restore import (  # noqa: E402
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NEWS = SHARED / "corpus" / "news.jsonl.gz"
 WINDOW = 6
+# Whether engine.restoration weighs a syllable no neighbour makes a word with by its documents
+# outside the words it starts (restore()'s standalone; True since it exists).
+STANDALONE_IN_ENGINE = "standalone" in restore.__code__.co_varnames
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -85,7 +88,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--n", type=int, default=200, help="titles per sample")
     ap.add_argument("--seed", type=int, default=1, help="seed of the held-out dev sample (tuning)")
     ap.add_argument("--final-seed", type=int, default=2, help="seed of the held-out final sample")
-    ap.add_argument("--in-index", type=int, default=5000, help="the index holds the first N records")
+    ap.add_argument("--in-index", type=int, default=5000, help="the index holds N records")
+    ap.add_argument("--in-index-first", type=int, default=0,
+                    help="from this record on (e.g. 5000 for bench/relevance.py --skip 5000)")
     ap.add_argument("--first-held-out", type=int, default=30000, help="first record of the held-out pool")
     ap.add_argument("--held-out-pool", type=int, default=4000, help="size of the held-out pool")
     ap.add_argument("--adjacency", action="store_true",
@@ -154,12 +159,13 @@ def windows(cases, size: int, seed: int):
 
 
 def evaluate(cases, df, params: RestoreParams, adjacent=None, timed: bool = False, errors: int = 0,
-             contexts=None, restorer=None) -> dict:
+             contexts=None, restorer=None, standalone=None) -> dict:
     """Accuracy (and timing) of restoring *cases*; *df* should be uncached when *timed*.
 
     *contexts* (one list of hit documents per case) switches on the hits'
     context evidence; *restorer* (typed syllables → Restoration) replaces the
     whole call, e.g. ``engine.restoration`` to time the library path.
+    *standalone* is restore()'s (the engine passes one).
     """
     exact = syl_ok = syl_all = amb_ok = amb_all = 0
     times: list[float] = []
@@ -188,7 +194,8 @@ def evaluate(cases, df, params: RestoreParams, adjacent=None, timed: bool = Fals
                 t0 = t1
             context = (context_evidence(typed, contexts[k][: params.context_hits], params)
                        if contexts is not None else None)
-            r = restore(typed, counted if timed else df, 0, params, adjacent=adjacent, context=context)
+            extra = {"standalone": standalone} if standalone is not None else {}
+            r = restore(typed, counted if timed else df, 0, params, adjacent=adjacent, context=context, **extra)
         times.append((time.perf_counter() - t0) * 1000)
         lookups.append(calls[0])
         ok = r.syllables == gold
@@ -317,7 +324,7 @@ def main(argv=None) -> int:
         return got
 
     held_titles = load_titles(corpus, args.first_held_out, args.first_held_out + args.held_out_pool)
-    in_titles = load_titles(corpus, 0, args.in_index)
+    in_titles = load_titles(corpus, args.in_index_first, args.in_index_first + args.in_index)
     samples = {
         "held-out dev": make_cases(held_titles, args.n, args.seed),
         "held-out final": make_cases(held_titles, args.n, args.final_seed),
@@ -326,7 +333,7 @@ def main(argv=None) -> int:
     overlap = {tuple(g) for _, g in samples["held-out dev"]} & {tuple(g) for _, g in samples["held-out final"]}
     print(f"index {args.index}: {total_docs} documents; held-out records {args.first_held_out}.."
           f"{args.first_held_out + len(held_titles) - 1} ({len(overlap)} titles in both held-out samples); "
-          f"in-index records 0..{len(in_titles) - 1}")
+          f"in-index records {args.in_index_first}..{args.in_index_first + len(in_titles) - 1}")
 
     adjacent = None
     if args.adjacency:
@@ -346,7 +353,17 @@ def main(argv=None) -> int:
 
     evaluate(samples["in-index"][:30], raw_df, params)  # warm the term table's pages
     figures: dict = {"params": asdict(params), "index": args.index, "documents": total_docs}
-    modes = [("words", None)] + ([("words+adjacency", adjacent)] if adjacent else [])
+    inside: dict[str, int] = {}
+
+    def standalone(syllable: str) -> int:  # what index_standalone gives, from the reader
+        got = inside.get(syllable)
+        if got is None:
+            got = inside[syllable] = sum(int(ti.doc_frequency())
+                                         for _, ti in reader.iter_prefix("text", syllable + " "))
+        return got
+
+    modes = [("words", None)] + ([("words+standalone", None)] if STANDALONE_IN_ENGINE else []) \
+        + ([("words+adjacency", adjacent)] if adjacent else [])
     if engine is not None:
         modes.append(("hits", None))
     for mode, adj in modes:
@@ -359,14 +376,16 @@ def main(argv=None) -> int:
                     restorer = lambda typed: engine.restoration(" ".join(typed), params=params)
                     fig = evaluate(subset, raw_df, params, timed=True, errors=args.errors, restorer=restorer)
                     docs = hit_documents(engine, subset, params.context_hits)
-                    reuse = evaluate(subset, raw_df, params, timed=True, contexts=docs)
+                    reuse = evaluate(subset, raw_df, params, timed=True, contexts=docs,
+                                     standalone=standalone if STANDALONE_IN_ENGINE else None)
                     fig["median_lookups"] = reuse["median_lookups"]  # cold, per query
                     fig["in_search_median_ms"] = reuse["median_ms"]
                     fig["in_search_p95_ms"] = reuse["p95_ms"]
                     fig["alone_interleaved_median_ms"] = reuse["alone_median_ms"]
                     assert abs(reuse["exact"] - fig["exact"]) < 1e-9, "the library path and the bench disagree"
                 else:
-                    fig = evaluate(subset, raw_df, params, adj, timed=True, errors=args.errors)
+                    fig = evaluate(subset, raw_df, params, adj, timed=True, errors=args.errors,
+                                   standalone=standalone if mode == "words+standalone" else None)
                 figures[f"{mode} / {label}"] = fig
                 report(label, fig)
     if args.json:

@@ -104,6 +104,12 @@ def test_no_color_and_dumb_terminals(monkeypatch, env, expected):
     assert cli._use_color(True) is True  # --color wins
 
 
+@pytest.mark.parametrize("command", ["search", "similar"])
+def test_color_is_kept_when_asked_for_into_a_pipe(seed_index_dir, command):
+    # `vnsearch search --color … | less -R`: click stripped the codes from anything not a terminal.
+    query = SEED_000 if command == "similar" else "AI"
+    assert "\x1b[" in run(command, "-d", seed_index_dir, "--color", query).stdout
+    assert "\x1b[" not in run(command, "-d", seed_index_dir, query).stdout
 
 
 def test_restore_keeps_the_order_of_dash_words(seed_index_dir):

@@ -40,3 +40,40 @@ def test_restore_command_keeps_capitals_and_punctuation(seed_index_dir):
     assert result.stdout.strip() == "Hàng Châu, Quảng Đông."
     as_json = CliRunner().invoke(main, ["restore", "-d", str(seed_index_dir), "--json", "Hang Chau, Quang Dong."])
     assert json.loads(as_json.stdout)["text"] == "Hàng Châu, Quảng Đông."
+
+
+# -- restore: a syllable standing alone, and clauses (issue 16: "tham" -> "thăm") -------------
+
+# Document frequencies as on 5,000 news articles: "tham" is nearly always inside "tham gia", "tham dự"…
+_DF = {"ông": 2000, "hà": 1100, "tham": 1288, "thăm": 379, "thẩm": 341, "thảm": 147, "thâm": 104,
+       "tham gia": 1200, "tham dự": 352, "thăm dò": 51, "thăm hỏi": 35, "thẩm quyền": 300, "thảm họa": 120}
+
+
+def _df(term: str) -> int:
+    return _DF.get(term, 0)
+
+
+def _starts(syllable: str) -> int:
+    return sum(n for w, n in _DF.items() if w.startswith(syllable + " "))
+
+
+def test_a_syllable_no_neighbour_makes_a_word_with_is_weighed_outside_its_words():
+    from vnsearch.search.restore import restore
+
+    typed = ["ong", "tham", "ha"]
+    assert restore(typed, _df, 5000).syllables == ["ông", "tham", "hà"]  # by documents alone
+    assert restore(typed, _df, 5000, standalone=_starts).syllables == ["ông", "thăm", "hà"]
+    # Inside a word the word decides, as before; at an end of the query the word may go on outside it.
+    assert restore(["ong", "tham", "gia"], _df, 5000, standalone=_starts).syllables == ["ông", "tham", "gia"]
+    assert restore(["ong", "tham"], _df, 5000, standalone=_starts).syllables == ["ông", "tham"]
+
+
+def test_no_word_or_vote_spans_a_comma():
+    from vnsearch.search.restore import context_evidence, query_breaks
+
+    assert query_breaks("Thu tuong tham Ha Noi, Da Nang.", 7) == {5}
+    assert query_breaks("Ha Noi Da Nang", 4) == frozenset()
+    hits = [{"title": "Hà Nội: Đã xong tuyến đường", "lead": "", "body": ""}]
+    syllables = ["ha", "noi", "da", "nang"]
+    assert ("nội", "đã") in context_evidence(syllables, hits).pair[2]
+    assert not context_evidence(syllables, hits, breaks={2}).pair[2]

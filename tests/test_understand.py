@@ -34,8 +34,12 @@ from vnsearch.search.understand import (
 class CountedSnapshot:
     """The part of vnsearch.store.snapshot.Snapshot that understand reads, over texts in memory."""
 
-    def __init__(self, texts: list[str]) -> None:
-        fields: dict[str, dict[str, set[int]]] = {"text": defaultdict(set), "text_f": defaultdict(set)}
+    def __init__(self, texts: list[str], titles: list[str] | None = None) -> None:
+        fields: dict[str, dict[str, set[int]]] = {"text": defaultdict(set), "text_f": defaultdict(set),
+                                                  "title_f": defaultdict(set)}
+        for n, title in enumerate(titles or []):
+            for s in query_syllables(title):
+                fields["title_f"][fold_all(s)].add(n)
         for n, text in enumerate(texts):
             sylls = query_syllables(text)
             for s in sylls:
@@ -65,7 +69,7 @@ class CountedSnapshot:
 def vocab() -> Vocabulary:
     docs = read_corpus_lines("news.jsonl.gz", 12_000, 13_500)
     texts = [" ".join((d["title"], d["sapo"], d["body"])) for d in docs]
-    return Vocabulary(CountedSnapshot(texts))  # type: ignore[arg-type]
+    return Vocabulary(CountedSnapshot(texts, [d["title"] for d in docs]))  # type: ignore[arg-type]
 
 
 # -- Telex / VNI ------------------------------------------------------------------------
@@ -222,3 +226,49 @@ def test_known_syllable_typed_with_diacritics_is_suspected_as_the_spelling_keepi
     replacements = [a.replacement for a in got.get("cá", [])]
     assert "cán" in replacements, replacements
     assert all(r in ("cán",) or not r.startswith("că") for r in replacements)
+
+
+# -- guesses judged by the words and headlines they make (issue 16, kw-typo) -------------
+
+def small_vocab(articles: list[tuple[str, str]]) -> Vocabulary:
+    """A vocabulary of (title, body) articles; the title is part of the text too."""
+    texts = [f"{title}. {body}" for title, body in articles]
+    return Vocabulary(CountedSnapshot(texts, [title for title, _ in articles]))  # type: ignore[arg-type]
+
+
+def test_a_guess_that_makes_a_headline_with_the_rest_is_telling():
+    vocab = small_vocab([
+        ("Bùng phát dịch thủy đậu ở trường học", "Nhiều học sinh mắc thủy đậu."),
+        ("Hủy chuyến bay vì bão", "Hãng hủy chuyến, máy bay đậu ở sân bay."),
+        ("Thủy điện xả lũ", "Nước thủy điện dâng cao."),
+        ("Giá đậu tương tăng", "Đậu tương nhập khẩu."),
+    ])
+    got = cooccurrence_corrections(["hủy", "đậu"], vocab, always=True, weight=0.3)
+    best = got["hủy"][0]
+    # "hủy đậu" stands together in no headline, "thủy đậu" does: a likely slip, weighed as a correction.
+    assert best.replacement == "thủy" and best.telling and best.weight == pytest.approx(0.8)
+    assert not best.counted  # still a guess: totals count the syllable as typed
+
+
+def test_a_lone_consonant_is_read_as_a_syllable_whose_vowel_was_dropped():
+    vocab = small_vocab([
+        ("Cắt tờ lịch cuối năm", "Người dân cắt tờ lịch."),
+        ("Đội T giành chiến thắng", "Đội T và đội cắt băng."),
+        ("Tô phở ngon", "Tô phở."),
+    ])
+    got = cooccurrence_corrections(["cắt", "t"], vocab, always=True, weight=0.3)
+    replacements = [a.replacement for a in got["t"]]
+    assert replacements[0] == "tờ", replacements  # a spelling the index holds, not the folded "to"
+    assert all(len(r) > 1 for r in replacements)
+
+
+def test_a_telex_token_that_goes_with_nothing_also_gets_its_slip_readings():
+    vocab = small_vocab([
+        ("Năm Cam lĩnh án tù", "Điều tra viên vụ Năm Cam bị phạt tù."),
+        ("Cạ cứng của anh", "Bạn cạ cứng."),
+        ("Cam Ranh đón khách", "Cam Ranh."),
+        *[(f"Tù nhân số {n}", "Người tù cao tuổi, cau mày, cai ngục.") for n in range(3)],
+    ])
+    u = understand(parse_query("caj tù"), vocab.snapshot)  # type: ignore[arg-type]
+    assert u.rewritten == "cạ tù"  # the Telex reading stays the query
+    assert "cam" in [a.replacement for a in u.cooccurring["cạ"]]  # "j" was a slip for "m", next to it

@@ -193,8 +193,14 @@ class _QueryCommand(click.Command):
 
 
 def _use_color(color: bool | None) -> bool:
-    """--color/--no-color if given; else colour on a terminal, unless NO_COLOR is set or TERM=dumb."""
+    """--color/--no-color if given; else colour on a terminal, unless NO_COLOR is set or TERM=dumb.
+
+    Asked for, colour goes into a pipe too (``| less -R``): click would strip it from anything not a terminal.
+    """
     if color is not None:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.color = color
         return color
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False

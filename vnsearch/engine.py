@@ -35,7 +35,7 @@ from vnsearch.search import suggest as suggesting
 from vnsearch.search.options import search_options, whole_numbers
 from vnsearch.search.query import ParsedQuery, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
-from vnsearch.search.restore import Restoration, RestoreParams, onto_text
+from vnsearch.search.restore import Restoration, RestoreParams, join_restorations, onto_text, query_breaks
 from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.searching import run_search
 from vnsearch.search.sharded import ShardedSnapshot, ShardedView, StaleShard
@@ -336,8 +336,12 @@ class SearchEngine:
         cut = max(0, len(text) - caps.QUERY_CHARS)
         text = text[: caps.QUERY_CHARS]  # the documented cap; got.cut says what was left
         syllables = query_syllables(text)
+        # Each clause on its own ("Thu tuong tham Ha Noi, Da Nang."): its own hits, no word across a comma.
+        cuts = [0, *sorted(query_breaks(text, len(syllables))), len(syllables)]
         with self._reading() as view:
-            got = suggesting.restoration(view, syllables, None if context else (), params)
+            parts = [suggesting.restoration(view, syllables[a:b], None if context else (), params)
+                     for a, b in zip(cuts, cuts[1:])]
+        got = parts[0] if len(parts) == 1 else join_restorations(parts)
         if got.syllables:
             got.text = onto_text(text, got.syllables)
         got.cut = cut

@@ -104,7 +104,9 @@ class _Unit:
     score: np.ndarray  # dense, per global doc number
     mask: np.ndarray  # bool, documents that match
     idf: float
-    postings: Postings | None  # folded tier, with positions (for proximity); None for a phrase
+    # Folded tier, with positions (for proximity); None for a phrase. A typed syllable with corrections
+    # holds its own and theirs, first-come per document (see position_keys).
+    postings: Postings | tuple[Postings, ...] | None
     title_mask: np.ndarray  # documents whose title holds it (all its syllables, for a phrase)
 
 
@@ -115,13 +117,28 @@ _KEY_SHIFT = 25
 _POSITION_MASK = (1 << _KEY_SHIFT) - 1
 
 
-def position_keys(postings: Postings | None, docs: np.ndarray, cap: int | None = None) -> np.ndarray:
+def position_keys(postings: Postings | tuple[Postings, ...] | None, docs: np.ndarray,
+                  cap: int | None = None) -> np.ndarray:
     """Sorted keys of every position, in *postings*, of each of *docs* (in their order; those absent have none).
 
     With *cap*, only each document's first *cap* positions: what proximity
     reads (:data:`vnsearch.caps.PROXIMITY_POSITIONS`), so its work does not
     grow with the length of the articles. Phrases pass no cap: they must be exact.
+    Several postings (a typed syllable and its corrections): each document's
+    positions from the first that holds it, so a correction stands where the
+    typed syllable is missing.
     """
+    if isinstance(postings, tuple):
+        merged = position_keys(postings[0], docs, cap)
+        for more in postings[1:]:
+            missing = np.setdiff1d(np.arange(docs.size), np.unique(merged >> _KEY_SHIFT), assume_unique=True)
+            if not missing.size:
+                break
+            got = position_keys(more, docs[missing], cap)
+            if got.size:
+                got = missing[got >> _KEY_SHIFT] << _KEY_SHIFT | (got & _POSITION_MASK)
+                merged = np.sort(np.concatenate([merged, got]))
+        return merged
     if postings is None:  # a phrase unit has no positions of its own
         return np.zeros(0, dtype=np.int64)
     pd = postings.docs
@@ -481,6 +498,10 @@ class Ranker:
             if title_all is not None:
                 title_all &= np.logical_or.reduce([u.title_mask for u in units])
         for run in query.runs:
+            if alternatives and any(s in alternatives for s in run):
+                bonus = corrected_word_bonus(self, run, alternatives)
+                if bonus is not None:
+                    base += bonus
             marked = [s for s in run if has_diacritics(s)]
             if not marked:
                 # Words are indexed exact-only: an accentless run earns the bonus of the word it spells.
@@ -543,7 +564,7 @@ class Ranker:
             return Ranking(candidates[top], scores[top], total, int(candidates.size), facet_counts, first,
                            title_all[candidates[top]] if title_all is not None and query.groups else None)
         if p.title_info_power and title_all is not None and query.groups:
-            title_information(self, query, candidates, top, scores, title_all, p)
+            title_information(self, query, candidates, top, scores, title_all, p, alternatives)
         order = top[np.lexsort((candidates[top], -scores[top]))]
         order = order[by_id_in_ties(self.snapshot, candidates[order], (scores[order],), offset, limit)]
         order = order[offset: offset + limit]
@@ -560,7 +581,8 @@ class Ranker:
 
 
 def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
-                  scores: np.ndarray, title_all: np.ndarray, p: RankParams) -> None:
+                  scores: np.ndarray, title_all: np.ndarray, p: RankParams,
+                  alternatives: Mapping[str, Sequence[Alternative]] | None = None) -> None:
     """Among the best titles holding every query word, favour those the query sums up.
 
     Someone searching for a headline types its telling words: of two
@@ -572,6 +594,8 @@ def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray
     candidates only.
     """
     wanted = {fold_all(s) for s in query.syllables()}
+    if alternatives:  # a title holding a correction holds what was meant ("lão" for "lãk")
+        wanted |= {fold_all(a.replacement) for alts in alternatives.values() for a in alts if a.counted}
     docs = candidates[top]
     holders = np.flatnonzero(title_all[docs])
     if holders.size < 2:
@@ -602,8 +626,8 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
     a document holding the typed syllable keeps its score, one holding only a
     correction gets the best weighted correction's
     (:func:`~vnsearch.search.understand.combine_alternatives`), so an exact
-    match always ranks above a corrected one. Proximity reads the typed
-    syllable's positions when the index holds it, else the best correction's.
+    match always ranks above a corrected one. Proximity reads, per document,
+    the typed syllable's positions, else those of its best correction there.
     A correction that is only a guess at a known syllable (``counted`` false)
     adds to the score of the documents holding it, but they do not match the
     typed syllable for that: totals, facets and date sorts stay as typed.
@@ -616,9 +640,10 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
                                                                for a, (w, u) in zip(alternatives, scored)])
     title_mask = unit.title_mask.copy()
     for a, (_, u) in zip(alternatives, scored):
-        if a.counted:  # a guess does not make a title hold the query's words
+        if a.counted or a.telling:  # a mere guess does not make a title hold the query's words
             title_mask |= u.title_mask
-    postings = unit.postings if unit.idf else scored[0][1].postings  # held anywhere in the corpus
+    # Positions: the typed syllable's where a document holds it, else its best correction's there.
+    postings = tuple(p for p in (unit.postings, *(u.postings for _, u in scored)) if isinstance(p, Postings))
     return _Unit(score, mask, unit.idf or scored[0][1].idf, postings, title_mask)
 
 
@@ -683,3 +708,35 @@ def accentless_word_bonus(ranker: Ranker, run: Sequence[str]) -> np.ndarray | No
         if best is not None:
             total = best if total is None else total + best
     return total
+
+
+def corrected_word_bonus(ranker: Ranker, run: Sequence[str],
+                         alternatives: Mapping[str, Sequence[Alternative]]) -> np.ndarray | None:
+    """The word bonus a run would earn with one syllable corrected, times the correction's weight.
+
+    ``lãk nông`` read as ``lão nông`` earns, in the articles whose segmenter
+    found the word "lão nông", what that word typed would (the best of the
+    corrections per document), so a correction that makes a word with its
+    neighbours ranks as that word does, a little below it.
+    """
+    if len(run) > MAX_WORD_RUN:
+        return None
+    best: np.ndarray | None = None
+    for i, typed in enumerate(run):
+        for alt in alternatives.get(typed, ()):
+            variant = [*run[:i], alt.replacement, *run[i + 1:]]
+            for start, length, joined in iter_ngrams(variant, (2, 3)):
+                if not start <= i < start + length:
+                    continue
+                part = variant[start:start + length]
+                if all(has_diacritics(s) for s in part):
+                    terms = [joined]
+                else:
+                    folded = [fold_all(s) for s in part]
+                    terms = word_forms(ranker, folded) if all(f.isalpha() for f in folded) else []
+                for term in terms:
+                    got = ranker.word(term.split(WORD_JOINER))
+                    if got is not None:
+                        got = alt.weight * got
+                        best = got if best is None else np.maximum(best, got)
+    return best

@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
@@ -74,6 +74,9 @@ __all__ = [
     "Context",
     "context_evidence",
     "index_df",
+    "index_standalone",
+    "query_breaks",
+    "join_restorations",
     "pair_document_frequencies",
     "Restorer",
 ]
@@ -113,6 +116,9 @@ class RestoreParams:
     context_keep: int = 2  # where runs of the hits cover a syllable: its spellings they use + this many others
     context_cover: float = 16.0  # the pair votes (runs of 2 or more) at a syllable from which it counts as covered
     temperature_context: float = 1.5
+    # A syllable no neighbour makes a word with is weighed by its documents outside the words it
+    # starts (with `standalone`): at least this share of its documents.
+    alone_floor: float = 0.02
 
 
 DEFAULT_PARAMS = RestoreParams()
@@ -185,7 +191,7 @@ _ZONES = ("title", "lead", "body")
 
 
 def context_evidence(syllables: Sequence[str], documents: Iterable[object],
-                     params: RestoreParams | None = None) -> Context:
+                     params: RestoreParams | None = None, breaks: Collection[int] = ()) -> Context:
     """Votes for the spellings of *syllables* from *documents*' text (best hit first).
 
     Each document is a mapping (or object) with ``title``, ``lead`` and
@@ -233,12 +239,12 @@ def context_evidence(syllables: Sequence[str], documents: Iterable[object],
             last_end = -2
             for start, end, f, spelt in matches:
                 if start != last_end and chain:
-                    _vote_chain(chain, folded, where, weight, p.run_power, p.whole_weight, p.single_weight, unary, pair)
+                    _vote_chain(chain, folded, where, weight, p, unary, pair, breaks)
                     chain = []
                 chain.append((f, spelt))
                 last_end = end
             if chain:
-                _vote_chain(chain, folded, where, weight, p.run_power, p.whole_weight, p.single_weight, unary, pair)
+                _vote_chain(chain, folded, where, weight, p, unary, pair, breaks)
     return Context(unary, pair, count)
 
 
@@ -297,16 +303,21 @@ def _find_syllables(text: str, finder: re.Pattern[str]) -> list[tuple[int, int, 
 
 
 def _vote_chain(chain: list[tuple[str, str]], folded: list[str], where: dict[str, list[int]], weight: float,
-                power: float, whole: float, single: float, unary: list[dict[str, float]],
-                pair: list[dict[tuple[str, str], float]]) -> None:
-    """Add the votes of every maximal run of the query inside *chain* (adjacent syllables of a text)."""
+                p: RestoreParams, unary: list[dict[str, float]], pair: list[dict[tuple[str, str], float]],
+                breaks: Collection[int] = ()) -> None:
+    """Add the votes of every maximal run of the query inside *chain* (adjacent syllables of a text).
+
+    A run never crosses a break of the query (*breaks*: positions after a comma or a full stop).
+    """
     n = len(folded)
+    power, whole, single = p.run_power, p.whole_weight, p.single_weight
     for j, (f, _) in enumerate(chain):
         for i in where.get(f, ()):
-            if i and j and chain[j - 1][0] == folded[i - 1]:
+            if i and j and i not in breaks and chain[j - 1][0] == folded[i - 1]:
                 continue  # inside a longer run, counted from its start
             length = 1
-            while i + length < n and j + length < len(chain) and chain[j + length][0] == folded[i + length]:
+            while i + length < n and j + length < len(chain) and i + length not in breaks \
+                    and chain[j + length][0] == folded[i + length]:
                 length += 1
             w = weight * (length ** power * (whole if length == n > 1 else 1.0) if length > 1 else single)
             for k in range(length):
@@ -319,7 +330,8 @@ def _vote_chain(chain: list[tuple[str, str]], folded: list[str], where: dict[str
 
 def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
             params: RestoreParams | None = None,
-            adjacent: Callable[[str], int] | None = None, context: Context | None = None) -> Restoration:
+            adjacent: Callable[[str], int] | None = None, context: Context | None = None,
+            standalone: Callable[[str], int] | None = None, breaks: Collection[int] = ()) -> Restoration:
     """The most likely accented spelling of a query's *syllables*.
 
     *df* gives the document frequency of a term of the exact ``text`` field (a
@@ -339,6 +351,16 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
     syllable's and each adjacent pair's readings are re-weighted towards the
     hits' votes (a Dirichlet mixture with the index-wide model), and spellings
     found there join the candidates.
+
+    *standalone*, if given (:func:`index_standalone`), is how many documents
+    hold a syllable as the first of a multi-syllable word. A syllable that no
+    neighbour makes a word with stands alone, and is weighed by its documents
+    outside such words: "tham" is nearly always "tham gia", "tham dự", so
+    "Thu tuong tham Ha Noi" is "thăm", the spelling that stands alone.
+
+    *breaks* are the positions that follow a comma or a full stop of the text
+    (:func:`query_breaks`): no word, adjacency or pair of the hits spans them
+    ("Ha Noi, Da Nang" is not "nội đã").
     """
     p = params or DEFAULT_PARAMS
     typed = [canonical(s) for s in syllables]
@@ -358,6 +380,8 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
     cands: list[list[str]] = []
     freqs: list[list[int]] = []
     unary: list[list[float]] = []
+    ranked: list[int] = []  # positions whose spellings the index-wide model weighs
+    worded = [False] * n  # positions a word of the index (with a neighbour's reading) covers
     for tok in typed:
         options = [tok] if not tok or has_diacritics(tok) else spellings(fold_all(tok))
         if tok not in options:
@@ -391,6 +415,7 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
         cands.append([s for _, s in kept])
         freqs.append([f for f, _ in kept])
         unary.append([p.w1 * math.log((f + p.alpha) / total) for f, _ in kept])
+        ranked.append(len(cands) - 1)
         if context is not None and p.wc1:
             votes = context.unary[len(cands) - 1]
             v_total = sum(votes.get(s, 0.0) for _, s in kept)
@@ -401,12 +426,58 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
                 unary[-1] = [u + p.wc1 * math.log((votes.get(s, 0.0) + p.beta_c1) / (v_total + p.beta_c1))
                              for u, (_, s) in zip(unary[-1], kept)]
 
+    # Triple factors for (i-2, i-1, i): 3-syllable words ("hồ chí minh"), looked
+    # up among each syllable's top candidates only. Sparse: {(a, b): {c: bonus}}.
+    triple: list[dict[tuple[int, int], dict[int, float]] | None] = [None] * n
+    k3 = p.trigram_candidates
+    if p.w3:
+        for i in range(2, n):
+            sizes = [min(len(cands[j]), k3) for j in (i - 2, i - 1, i)]
+            if sizes == [1, 1, 1] or i in breaks or i - 1 in breaks:
+                continue
+            table: dict[tuple[int, int], dict[int, float]] = {}
+            for x, y, z in product(range(sizes[0]), range(sizes[1]), range(sizes[2])):
+                c = freq(WORD_JOINER.join((cands[i - 2][x], cands[i - 1][y], cands[i][z])))
+                if c:
+                    m = max(1, min(freqs[i - 2][x], freqs[i - 1][y], freqs[i][z]))
+                    table.setdefault((x, y), {})[z] = p.w3 * math.log1p(c / (p.rho3 * m))
+            triple[i] = table or None
+            if table:
+                worded[i - 2] = worded[i - 1] = worded[i] = True
+
+    # Which positions a word of the index covers (with some reading of a neighbour).
+    for i in range(1, n):
+        if i not in breaks and (len(cands[i - 1]) > 1 or len(cands[i]) > 1) and \
+                any(freq(x + WORD_JOINER + y) for x in cands[i - 1] for y in cands[i]):
+            worded[i - 1] = worded[i] = True
+    # A syllable no neighbour makes a word with stands alone: its spellings weigh by their documents
+    # outside the words they start, and the hits' votes for it alone in the same proportion (a lone
+    # "tham" in the hits' text is mostly "tham gia").
+    if standalone is not None:
+        for i in ranked:
+            # Between two typed neighbours, neither making a word with it (at the ends of a query the
+            # word may go on outside it: "… tham" of "tham gia" cut off).
+            if worded[i] or len(cands[i]) < 2 or not 0 < i < n - 1 or i in breaks or i + 1 in breaks:
+                continue
+            alone = [max(f - standalone(c), p.alone_floor * f) for f, c in zip(freqs[i], cands[i])]
+            share = {c: (a / f if f else 1.0) for a, f, c in zip(alone, freqs[i], cands[i])}
+            total = sum(alone) + p.alpha * len(alone)
+            unary[i] = [p.w1 * math.log((a + p.alpha) / total) for a in alone]
+            if context is not None and p.wc1:
+                # Votes of the syllable alone (no run of the hits reaches a neighbour) count like its documents.
+                lone = not context.pair[i] and not context.pair[i + 1]
+                votes = {c: v * (share.get(c, 1.0) if lone else 1.0) for c, v in context.unary[i].items()}
+                v_total = sum(votes.get(c, 0.0) for c in cands[i])
+                if v_total:
+                    unary[i] = [u + p.wc1 * math.log((votes.get(c, 0.0) + p.beta_c1) / (v_total + p.beta_c1))
+                                for u, c in zip(unary[i], cands[i])]
+
     # Pair factors for positions (i-1, i): 2-syllable words, plus adjacency if known.
     pair: list[list[list[float]] | None] = [None] * n
     for i in range(1, n):
         ca, cb = cands[i - 1], cands[i]
-        if len(ca) == 1 and len(cb) == 1:
-            continue  # one reading: a constant, whatever it is
+        if (len(ca) == 1 and len(cb) == 1) or i in breaks:
+            continue  # one reading: a constant, whatever it is; or a comma between them
         rows = None
         w2 = p.w2_context if context is not None and not context.empty else p.w2
         if w2:
@@ -442,23 +513,6 @@ def restore(syllables: Sequence[str], df: Callable[[str], int], total_docs: int,
                     for y in range(len(cb)):
                         rows[x][y] += p.wc2 * math.log((counts2[x][y] + p.beta_c2) / denom)
         pair[i] = rows
-
-    # Triple factors for (i-2, i-1, i): 3-syllable words ("hồ chí minh"), looked
-    # up among each syllable's top candidates only. Sparse: {(a, b): {c: bonus}}.
-    triple: list[dict[tuple[int, int], dict[int, float]] | None] = [None] * n
-    k3 = p.trigram_candidates
-    if p.w3:
-        for i in range(2, n):
-            sizes = [min(len(cands[j]), k3) for j in (i - 2, i - 1, i)]
-            if sizes == [1, 1, 1]:
-                continue
-            table: dict[tuple[int, int], dict[int, float]] = {}
-            for x, y, z in product(range(sizes[0]), range(sizes[1]), range(sizes[2])):
-                c = freq(WORD_JOINER.join((cands[i - 2][x], cands[i - 1][y], cands[i][z])))
-                if c:
-                    m = max(1, min(freqs[i - 2][x], freqs[i - 1][y], freqs[i][z]))
-                    table.setdefault((x, y), {})[z] = p.w3 * math.log1p(c / (p.rho3 * m))
-            triple[i] = table or None
 
     temperature = (p.temperature_context if context is not None and not context.empty
                    else p.temperature if adjacent is None else p.temperature_adjacent)
@@ -596,6 +650,46 @@ def index_df(snapshot: Snapshot, fieldname: str = "text", cache_size: int = 200_
         return got
 
     return df, snapshot.doc_count
+
+
+_BREAK = re.compile(r"[,.;:!?()\[\]\"“”…]")
+
+
+def query_breaks(text: str, count: int) -> frozenset[int]:
+    """Positions i of *text*'s *count* syllables that a comma, full stop or the like separates from i - 1.
+
+    Empty when :func:`vnsearch.lang.analysis.syllables` of *text* are not *count*
+    (the syllables restored would not line up).
+    """
+    tokens = syllables_of(text)
+    if len(tokens) != count:
+        return frozenset()
+    return frozenset(i for i in range(1, count) if _BREAK.search(text, tokens[i - 1].end, tokens[i].start))
+
+
+def join_restorations(parts: Sequence[Restoration]) -> Restoration:
+    """The restorations of a text's clauses, one after another, as one (confidence: their product)."""
+    syllables = [s for r in parts for s in r.syllables]
+    return Restoration(" ".join(syllables), syllables, math.prod(r.confidence for r in parts),
+                       any(r.changed for r in parts), [c for r in parts for c in r.syllable_confidence],
+                       [c for r in parts for c in r.candidates])
+
+
+def index_standalone(snapshot: Snapshot, fieldname: str = "text") -> Callable[[str], int]:
+    """Per syllable: the documents holding the multi-syllable words of *snapshot* it starts, summed (cached).
+
+    For :func:`restore`'s *standalone*: a prefix scan of the term table ("tham "
+    → "tham gia", "tham dự", …), a fraction of a millisecond each.
+    """
+    cache: dict[str, int] = {}
+
+    def inside(syllable: str) -> int:
+        got = cache.get(syllable)
+        if got is None:
+            got = cache[syllable] = sum(df for _, df in snapshot.prefix_frequencies(fieldname, syllable + WORD_JOINER))
+        return got
+
+    return inside
 
 
 def onto_text(original: str, restored: Sequence[str]) -> str:

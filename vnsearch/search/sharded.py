@@ -222,6 +222,14 @@ class ShardedSnapshot(Snapshot):
                 counts[term] = counts.get(term, 0) + n
         yield from sorted(counts.items())
 
+    def prefix_frequencies(self, fieldname: str, prefix: str) -> list[tuple[str, int]]:
+        """The shards' terms starting with *prefix*, document frequencies summed (the shards hold disjoint articles)."""
+        counts: dict[str, int] = {}
+        for part in self.parts:
+            for term, n in part.prefix_frequencies(fieldname, prefix):
+                counts[term] = counts.get(term, 0) + n
+        return sorted(counts.items())
+
     def stored(self, docnum: int) -> dict[str, Any]:
         part, local = self._split(docnum)
         return part.stored(local)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from vnsearch.lang.analysis import tokenize
 from vnsearch.lang.text import has_diacritics
 from vnsearch.search.query import ParsedQuery, Phrase
-from vnsearch.search.restore import DEFAULT_PARAMS, Restoration, RestoreParams, context_evidence, restore
+from vnsearch.search.restore import (
+    DEFAULT_PARAMS,
+    Restoration,
+    RestoreParams,
+    context_evidence,
+    index_standalone,
+    restore,
+)
 from vnsearch.search.view import SnapshotView
 
 __all__ = ["suggest", "restoration", "respell"]
@@ -29,8 +36,11 @@ def suggest(view: SnapshotView, parsed: ParsedQuery, min_confidence: float = 0.6
 
 
 def restoration(view: SnapshotView, syllables: Sequence[str], documents: Sequence[Mapping[str, Any]] | None = None,
-                params: RestoreParams | None = None) -> Restoration:
-    """Restore *syllables*; *documents* are the hits' stored fields (None: search for them)."""
+                params: RestoreParams | None = None, breaks: Collection[int] = ()) -> Restoration:
+    """Restore *syllables*; *documents* are the hits' stored fields (None: search for them).
+
+    *breaks*: positions after a comma or full stop of the text (:func:`~vnsearch.search.restore.query_breaks`).
+    """
     p = params or DEFAULT_PARAMS
     df, total = view.df()
     context = None
@@ -38,8 +48,9 @@ def restoration(view: SnapshotView, syllables: Sequence[str], documents: Sequenc
         if documents is None:
             documents = context_documents(view, syllables, p.context_hits)
         if documents:
-            context = context_evidence(syllables, documents[: p.context_hits], p)
-    return restore(syllables, df, total, p, context=context)
+            context = context_evidence(syllables, documents[: p.context_hits], p, breaks)
+    return restore(syllables, df, total, p, context=context, standalone=index_standalone(view.snapshot),
+                   breaks=breaks)
 
 
 def context_documents(view: SnapshotView, syllables: Sequence[str], limit: int) -> list[dict[str, Any]]:

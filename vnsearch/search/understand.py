@@ -49,7 +49,7 @@ from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["Vocabulary", "vocabulary", "Alternative", "Understanding", "understand", "telex_rewrite",
-           "corrections", "cooccurrence_corrections", "exact_mask", "combine_alternatives",
+           "corrections", "cooccurrence_corrections", "telex_slips", "exact_mask", "combine_alternatives",
            "TELEX_RATIO", "TELEX_PAIR_RATIO", "TELEX_TYPED_MAX", "CORRECTION_WEIGHT"]
 
 # A Telex token is converted when the converted syllable is in this many times
@@ -70,14 +70,21 @@ COOCCURRENCE_MAX_SYLLABLES = 6
 COOCCURRENCE_CANDIDATES = 20
 # Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
 DOCS_CACHE = 2_000_000
-# Corrections offered per syllable, at most.
-MAX_ALTERNATIVES = 3
+# Corrections offered per syllable, at most: the ranker tells them apart by the documents that hold
+# them with the rest of the query (3, 6 and 10 gave .765, .780 and .784 on bench kw-typo, seed 11).
+MAX_ALTERNATIVES = 6
 # How much a correction that makes a known word with a neighbour is preferred.
 PAIR_BONUS = 3.0
+# The weight, at least, of a guess at a known syllable that makes a word of the index with a
+# neighbour, or a headline's words with the rest of the query, where the syllable as typed makes
+# neither (understand(suspect_known=); 0.6, 0.8, 0.95 measured alike on bench kw-typo).
+PAIRED_GUESS_WEIGHT = 0.8
 # A correction seen with the rest of the query scores log(1 + documents shared with it) / df ** this:
 # the correction telling of those documents over a merely common syllable, but not only the rarest
 # (0.25 measured best of 0, 0.1, 0.25, 0.5 on bench kw-typo, 5,000 articles 5000-9999, seed 11).
 RARITY_POWER = 0.25
+# How much more a correction counts per log(1 + headlines it shares with the rest of the query).
+TITLE_TOGETHER_WEIGHT = 1.0
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -100,6 +107,7 @@ class Vocabulary:
         self.tolerance = tolerance
         self._typos: TypoIndex | None = None
         self._pairs: dict[tuple[str, str], int] | None = None
+        self._exact_pairs: dict[tuple[str, str], int] | None = None
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
@@ -113,16 +121,28 @@ class Vocabulary:
 
     @property
     def pairs(self) -> dict[tuple[str, str], int]:
+        """Folded syllable pairs side by side in a word of the index -> how many distinct words hold them."""
+        return self._pair_tables()[0]
+
+    @property
+    def exact_pairs(self) -> dict[tuple[str, str], int]:
+        """The same, spelt as the index holds them ("thổ", "nhĩ" from "thổ nhĩ kỳ")."""
+        return self._pair_tables()[1]
+
+    def _pair_tables(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
         with self._lock:
-            if self._pairs is None:
+            if self._pairs is None or self._exact_pairs is None:
                 pairs: dict[tuple[str, str], int] = {}
+                exact: dict[tuple[str, str], int] = {}
                 for term in self.snapshot.lexicon("text"):
                     if " " in term:
-                        parts = fold_all(term).split(" ")
+                        parts = term.split(" ")
                         for a, b in zip(parts, parts[1:]):
-                            pairs[(a, b)] = pairs.get((a, b), 0) + 1
-                self._pairs = pairs
-            return self._pairs
+                            exact[(a, b)] = exact.get((a, b), 0) + 1
+                            key = (fold_all(a), fold_all(b))
+                            pairs[key] = pairs.get(key, 0) + 1
+                self._pairs, self._exact_pairs = pairs, exact
+            return self._pairs, self._exact_pairs
 
     def docs(self, fieldname: str, term: str) -> np.ndarray:
         """The doc numbers holding *term*, from a cache of recently read lists (the ids only).
@@ -191,6 +211,10 @@ class Alternative:
     # Whether a document holding it matches the typed syllable (totals, facets, date sorts count it);
     # False for a mere guess at a known syllable (suspect_known), which only adds to the score.
     counted: bool = True
+    # Whether it makes a word of the index with a neighbour, or stands in a headline with the rest of the
+    # query, where the typed syllable does not: a title holding it holds what was meant (the ranker's
+    # title bonus), even for a guess.
+    telling: bool = False
 
 
 @dataclass
@@ -383,6 +407,7 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
             continue
         others = rest.get(s) if rest else None
         with_rest = others is not None and bool(others.size)
+        title_rest = _title_rest(syllables, i, vocab) if with_rest else None
         # Under three letters one edit floods (see lang.typos); with the rest of the query
         # to co-occur with, it does not, so a short syllable gets one edit then.
         edits = max(max_edits(len(f), vocab.tolerance), 1 if with_rest else 0)
@@ -408,6 +433,7 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
             if together:
                 # Seen with the rest of the query: the correction most telling of those documents.
                 score = cand.weight * math.log1p(together) / docs.size ** RARITY_POWER / cand.distance
+                score *= _title_factor(cand.word, title_rest, vocab)
             else:
                 score = cand.weight * math.log1p(cand.frequency) / cand.distance
             if (i and vocab.pair(folded[i - 1], cand.word)) or \
@@ -480,6 +506,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     words = [s for s in dict.fromkeys(syllables) if fold_all(s).isalpha() and fold_all(s).isascii()]
     if len(words) < 2 or len(words) > max_syllables:
         return {}
+    accented = any(has_diacritics(s) for s in words)
     docs = [_tier_docs(vocab, s) for s in words]
     if any(not d.size for d in docs):
         return {}  # an unknown syllable: corrections() deals with it
@@ -504,30 +531,111 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         if not rest.size:
             continue
         f = fold_all(s)
-        scored: list[tuple[float, str, Candidate]] = []
-        vietnamese = has_diacritics(s) or split_folded(f) is not None
+        scored: list[tuple[float, str, Candidate, bool]] = []
         marked = has_diacritics(s)
+        # What tells a slip: a correction that makes a word of the index with a neighbour ("tổ nhĩ" ->
+        # "thổ nhĩ"), or stands in a headline with the rest of the query, where the typed syllable does not.
+        typed_paired = _paired(vocab, words, i, s)
+        title_rest = _title_rest(words, i, vocab)
+        typed_headlined = _title_factor(f, title_rest, vocab) > 1.0
+        fragment = len(f) == 1 and _fragment(f)
         for cand in vocab.typos.candidates(f, edits=1, limit=COOCCURRENCE_CANDIDATES):
-            if cand.distance == 0 or (vietnamese and split_folded(cand.word) is None):
-                continue
-            if marked:
-                # Typed with diacritics: the correction keeps the marks typed ("cá" -> "cán", not "căn"),
-                # and is judged by that spelling's own documents.
-                replacement = _with_marks_of(s, cand.word, vocab)
-                held = vocab.docs("text", replacement)
-                if not held.size:
+            # Any word of the index ("fan" for "ran"): the rest of the query judges it.
+            if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
+                continue  # a lone consonant is what is left of a syllable whose vowel was dropped
+            for replacement, held in _spelt(s, cand.word, vocab, marked or accented):
+                together = np.intersect1d(held, rest, assume_unique=True).size
+                if not together:
                     continue
-            else:
-                replacement, held = cand.word, vocab.docs("text_f", cand.word)
-            together = np.intersect1d(held, rest, assume_unique=True).size
-            if together:
-                scored.append((cand.weight * math.log1p(together) / held.size ** RARITY_POWER, replacement, cand))
+                headlined = _title_factor(fold_all(replacement), title_rest, vocab)
+                score = cand.weight * math.log1p(together) / held.size ** RARITY_POWER * headlined
+                telling = (headlined > 1.0 and not typed_headlined) or \
+                    (not typed_paired and _paired(vocab, words, i, replacement))
+                if telling:
+                    score *= PAIR_BONUS
+                scored.append((score, replacement, cand, telling))
         if not scored:
             continue
         scored.sort(key=lambda sc: (-sc[0], sc[1]))
         top = scored[0][0]
-        out[s] = [Alternative(s, replacement, weight * score / top, cand.distance, score, counted=not always)
-                  for score, replacement, cand in scored[:MAX_ALTERNATIVES]]
+        alts: list[Alternative] = []
+        for score, replacement, cand, telling in scored:
+            if any(a.replacement == replacement for a in alts):
+                continue
+            w = max(weight, PAIRED_GUESS_WEIGHT) if always and telling else weight
+            alts.append(Alternative(s, replacement, w * score / top, cand.distance, score, counted=not always,
+                                    telling=telling))
+            if len(alts) == MAX_ALTERNATIVES:
+                break
+        out[s] = alts
+    return out
+
+
+def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray | None:
+    """The docs whose title holds every other known syllable of *words* (folded); None if there is none."""
+    acc: np.ndarray | None = None
+    for j, w in enumerate(words):
+        if j == i or _unknown(w, vocab):
+            continue
+        got = vocab.docs("title_f", fold_all(w))
+        acc = got if acc is None else np.intersect1d(acc, got, assume_unique=True)
+    return acc
+
+
+def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary) -> float:
+    """1 + :data:`TITLE_TOGETHER_WEIGHT` × log(1 + headlines holding *folded* with the rest of the query).
+
+    Headlines are where an article's telling words stand together, and what a
+    searcher remembers: a correction that makes the query a headline's words
+    is the likelier reading (the ranker favours such titles the same way).
+    """
+    if title_rest is None or not title_rest.size:
+        return 1.0
+    held = vocab.docs("title_f", folded)
+    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(np.intersect1d(held, title_rest, assume_unique=True).size)
+
+
+def _fragment(folded: str) -> bool:
+    """Whether *folded* is letters without a vowel ("t", "ch"): what a dropped accented vowel leaves."""
+    return folded.isalpha() and folded.isascii() and not any(c in "aeiouy" for c in folded)
+
+
+def _paired(vocab: Vocabulary, words: Sequence[str], i: int, syllable: str) -> bool:
+    """Whether *syllable* at position *i* of *words* makes a word of the index with a neighbour.
+
+    As spelt when either has diacritics ("thổ" "nhĩ"), else folded.
+    """
+    pairs = [(words[i - 1], syllable)] if i > 0 else []
+    if i + 1 < len(words):
+        pairs.append((syllable, words[i + 1]))
+    for a, b in pairs:
+        if has_diacritics(a) or has_diacritics(b):
+            if vocab.exact_pairs.get((a, b), 0):
+                return True
+        elif vocab.pairs.get((fold_all(a), fold_all(b)), 0):
+            return True
+    return False
+
+
+def _spelt(typed: str, folded: str, vocab: Vocabulary, marked: bool) -> list[tuple[str, np.ndarray]]:
+    """The forms a candidate *folded* is judged by, each with the documents holding it.
+
+    Typed with diacritics: the spelling that keeps the marks typed ("cá" -> "cán",
+    not "căn"). A fragment typed in a query with diacritics ("t" of "cắt tờ"): each
+    spelling the index holds, judged by its own documents (the folded syllable,
+    common in any spelling, would drown the rare one meant). Otherwise the folded
+    candidate itself.
+    """
+    if not marked:
+        return [(folded, vocab.docs("text_f", folded))]
+    if has_diacritics(typed):
+        replacement = _with_marks_of(typed, folded, vocab)
+        held = vocab.docs("text", replacement)
+        return [(replacement, held)] if held.size else []
+    out = []
+    for form in spellings(folded):
+        if vocab.exact_frequency(form):
+            out.append((form, vocab.docs("text", form)))
     return out
 
 
@@ -569,7 +677,52 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
                 # Known syllables may be slips too ("cá" for "cán"): for a ranker that keeps the
                 # typed syllable, offer what co-occurs with the rest, at a low weight.
                 result.suspected = cooccurrence_corrections(plain, vocab, always=True, weight=suspect_known)
+        for typed, alts in telex_slips(result.converted, plain, vocab).items():
+            # Both readings side by side: the Telex one as the query, the slip's next to it.
+            merged = sorted([*alts, *result.cooccurring.get(typed, [])], key=lambda a: -a.weight)
+            result.cooccurring[typed] = merged[:MAX_ALTERNATIVES]
     return result
+
+
+def telex_slips(converted: dict[str, str], plain: Sequence[str], vocab: Vocabulary) -> dict[str, list[Alternative]]:
+    """Typo readings of tokens read as Telex that the rest of the query never goes with, by converted syllable.
+
+    "caj tù" reads as "cạ tù" in Telex, but no article holds "cạ" with "tù":
+    the "j" was a slip of the finger next to "m" ("cam tù"). The letters as
+    typed get the corrections a slip would (within one edit, every spelling the
+    index holds, judged by the documents it shares with the rest of the query),
+    to be scored next to the converted syllable.
+    """
+    out: dict[str, list[Alternative]] = {}
+    for typed, conv in converted.items():
+        c = canonical(conv.lower())
+        if c not in plain or not typed.isalpha() or not typed.isascii():
+            continue
+        i = plain.index(c)
+        rest: np.ndarray | None = None
+        for j, w in enumerate(plain):
+            if j != i and not _unknown(w, vocab):
+                got = _tier_docs(vocab, w)
+                rest = got if rest is None else np.intersect1d(rest, got, assume_unique=True)
+        if rest is None or not rest.size or np.intersect1d(_tier_docs(vocab, c), rest, assume_unique=True).size:
+            continue  # nothing to judge by, or the Telex reading goes with the rest
+        title_rest = _title_rest(plain, i, vocab)
+        scored: list[tuple[float, str, Candidate]] = []
+        for cand in vocab.typos.candidates(typed, edits=1, limit=COOCCURRENCE_CANDIDATES):
+            if cand.distance == 0 or split_folded(cand.word) is None:
+                continue
+            for replacement, held in _spelt(typed, cand.word, vocab, True):
+                together = np.intersect1d(held, rest, assume_unique=True).size
+                if together:
+                    score = cand.weight * math.log1p(together) / held.size ** RARITY_POWER
+                    scored.append((score * _title_factor(cand.word, title_rest, vocab), replacement, cand))
+        if not scored:
+            continue
+        scored.sort(key=lambda sc: (-sc[0], sc[1]))
+        top = scored[0][0]
+        out[c] = [Alternative(c, replacement, CORRECTION_WEIGHT * score / top, cand.distance, score)
+                  for score, replacement, cand in scored[:MAX_ALTERNATIVES]]
+    return out
 
 
 def _exact_syllables(parsed: ParsedQuery) -> set[str]:

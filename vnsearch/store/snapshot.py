@@ -185,6 +185,14 @@ class Snapshot:
                    for term, info in self._reader.iter_field(fieldname)]
         yield from got
 
+    def prefix_frequencies(self, fieldname: str, prefix: str) -> list[tuple[str, int]]:
+        """(term, document frequency) for every term of *fieldname* that starts with *prefix*, in order."""
+        if fieldname not in self._fields or not self.segments:
+            return []
+        with self._files.reading():
+            return [((term.decode("utf-8") if isinstance(term, bytes) else term), int(info.doc_frequency()))
+                    for term, info in self._reader.iter_prefix(fieldname, prefix)]
+
     # -- stored articles ------------------------------------------------------------
 
     def stored(self, docnum: int) -> dict[str, Any]:
