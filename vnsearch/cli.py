@@ -9,13 +9,17 @@ Exit codes: 0 found / done, 1 nothing found, 2 usage or input error.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import html
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +83,40 @@ index_dir_option = click.option(
     help="Index directory [default: ./index, or $VNSEARCH_INDEX].")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is: it stops as Ctrl-C does (workers ended, lock let go)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """A writing command ends on SIGTERM as on Ctrl-C: its workers ended, its partial files deleted.
+
+    Without a handler SIGTERM ends the process on the spot: the partial files
+    stay until the next writer, and the workers until they notice.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 class _Group(click.Group):
     """Turns the failures a user can meet into one-line messages, not tracebacks."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except _Terminated:
+            click.echo("terminated; nothing after the last commit was saved", err=True)
+            sys.exit(128 + signal.SIGTERM)
         except KeyboardInterrupt:
             click.echo("interrupted; nothing after the last commit was saved", err=True)
             sys.exit(130)
@@ -212,6 +244,7 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
               help="Time zone of times given without an offset, and of the days articles are filed under "
                    "[default: Asia/Ho_Chi_Minh].")
 @wait_option
+@_stopped_by_sigterm()
 def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int | None, quiet: bool,
               wait: float, strict: bool, maps: tuple[str, ...], tz: str | None) -> None:
     """Add articles from PATHS: .txt, .jsonl/.ndjson (.gz too), .json, RSS/Atom (.xml, .rss, .atom)
@@ -567,6 +600,7 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
 @click.argument("ids", nargs=-1, required=True)
 @index_dir_option
 @wait_option
+@_stopped_by_sigterm()
 def delete_cmd(ids: tuple[str, ...], index_dir: Path | None, wait: float) -> None:
     """Delete the articles with these IDs.
 
@@ -666,6 +700,7 @@ def export_cmd(index_dir: Path | None, since: str | None, until: str | None, sou
               help="Worker processes for word segmentation [default: all cores].")
 @click.option("--quiet", "-q", is_flag=True, help="No warnings, only the summary.")
 @wait_option
+@_stopped_by_sigterm()
 def reindex_cmd(index_dir: Path | None, jobs: int | None, quiet: bool, wait: float) -> None:
     """Rebuild the index from its own stored articles, in this version's format.
 

@@ -10,9 +10,15 @@ small machine would rather spend segmenting.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import itertools
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -174,6 +180,50 @@ def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
         yield batch
 
 
+_PR_SET_PDEATHSIG = 1  # prctl(2), Linux
+_PARENT_POLL = 1.0  # seconds between a worker's looks at whether its parent is still there
+
+
+def _die_with_parent(parent: int, by_signal: bool) -> None:
+    """A worker's initializer: end the worker when the process that started it ends.
+
+    A worker forked by the pool waits on a pipe that it holds open itself, so
+    it would outlive a parent killed with SIGKILL (or by the out-of-memory
+    killer) for good, ~170 MB each. On Linux the kernel sends SIGKILL the
+    moment the parent dies (``PR_SET_PDEATHSIG``, only when the pool was
+    started from the main thread: the signal follows the thread that forked);
+    everywhere a daemon thread also checks once a second that the parent is
+    still this worker's parent.
+    """
+    if by_signal and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(_PARENT_POLL)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="vnsearch-parent-watch", daemon=True).start()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers now, the batches they hold dropped (the run is failing or being stopped)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        try:
+            process.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -196,7 +246,9 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         for article in itertools.chain(head, articles):
             yield article, prepare_document(article)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    main = threading.current_thread() is threading.main_thread()
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent, initargs=(os.getpid(), main))
+    try:
         pending: deque[tuple[list[Article], Future[list[dict[str, Any]]]]] = deque()
         for batch in _batches(itertools.chain(head, articles), batch_size):
             pending.append((batch, pool.submit(_prepare_batch, batch)))
@@ -206,6 +258,10 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         while pending:
             done, future = pending.popleft()
             yield from zip(done, future.result())
+    except BaseException:  # interrupted, a failed write, the consumer gone: no batch is waited for
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def add_prepared(writer: Any, doc: dict[str, Any]) -> None:
