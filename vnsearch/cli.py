@@ -30,6 +30,7 @@ from vnsearch.ingest.articles import LoadOptions, LoadWarning, iter_files
 from vnsearch.ingest.dates import DateError
 from vnsearch.ingest.export import export_record, write_jsonl
 from vnsearch.ingest.fields import FieldMap, parse_map
+from vnsearch.ingest.reading import iter_lines, open_regular
 from vnsearch.ingest.walking import walk
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
@@ -217,12 +218,9 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
                     continue  # no cheap count: the bar shows the rate without a total
                 if name.endswith(".txt"):
                     total += 1
-                elif name.endswith(".gz"):
-                    with gzip.open(f, "rb") as fh:
-                        total += sum(1 for line in fh if line.strip())
-                else:
-                    with open(f, "rb") as fh:
-                        total += sum(1 for line in fh if line.strip())
+                else:  # a line at a time, never a whole line held (see vnsearch.ingest.reading)
+                    with open_regular(f) as raw, (gzip.GzipFile(fileobj=raw) if name.endswith(".gz") else raw) as fh:
+                        total += sum(1 for _, line in iter_lines(fh) if line is None or line.strip())
             except (OSError, EOFError, ValueError):
                 continue
     return total or None

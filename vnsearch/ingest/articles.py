@@ -34,6 +34,16 @@ from typing import Any, BinaryIO
 from vnsearch.errors import ArticleError
 from vnsearch.ingest.dates import DateError, parse_when, zone
 from vnsearch.ingest.fields import FIELDS, FieldMap
+from vnsearch.ingest.reading import (
+    MAX_DOCUMENT_BYTES,
+    MAX_RECORD_BYTES,
+    gzip_problem,
+    iter_lines,
+    open_regular,
+    read_capped,
+    size_text,
+    special_kind,
+)
 
 __all__ = [
     "Article",
@@ -45,7 +55,18 @@ __all__ = [
     "load_path",
     "load_paths",
     "iter_files",
+    "MAX_ARTICLE_CHARS",
+    "MAX_RECORD_BYTES",
+    "MAX_DOCUMENT_BYTES",
 ]
+
+MAX_ARTICLE_CHARS = 2_000_000
+"""Largest article accepted: its text fields together (a news article is rarely over 50,000).
+
+A longer one is skipped with a warning naming its file and line: indexing
+and storing a 20-million-character body took 1.24 GB. See also
+:data:`vnsearch.ingest.reading.MAX_RECORD_BYTES` for the records it is read from.
+"""
 
 _BOM = "\ufeff"
 # Control characters (C0, DEL, C1) except \t and \n, plus lone surrogates that
@@ -172,6 +193,10 @@ class Article:
             values[key] = _clean(value)
         if not values["id"]:
             raise ArticleError("record has no id")
+        length = sum(len(v) for v in values.values())
+        if length > MAX_ARTICLE_CHARS:
+            raise ArticleError(f"article is {length:,} characters long, more than the {MAX_ARTICLE_CHARS:,} "
+                               f"an article may have")
         if not (values["title"] or values["sapo"] or values["body"]):
             raise ArticleError("record has no text (title, sapo and body are all empty)")
         date = time = ""
@@ -302,8 +327,20 @@ def iter_files(path: str | os.PathLike[str], on_warning: WarningHandler | None =
     root = Path(path)
     if root.is_dir():
         yield from walk(root, on_warning or _print_warning).files
-    elif root.is_file() and _is_supported(root.name):
+    elif _is_supported(root.name) and _regular(root, on_warning or _print_warning):
         yield root
+
+
+def _regular(path: Path, report: WarningHandler) -> bool:
+    """Whether *path* is a regular file (symlinks followed); a FIFO, a device or a socket is reported."""
+    try:
+        kind = special_kind(path.stat().st_mode)
+    except OSError:
+        return False  # gone, or a broken symlink: the reader says so
+    if kind is not None:
+        report(LoadWarning(str(path), None, f"{kind}, not a regular file; skipped"))
+        return False
+    return True
 
 
 def load_path(path: str | os.PathLike[str], on_warning: WarningHandler | None = None,
@@ -324,6 +361,8 @@ def load_path(path: str | os.PathLike[str], on_warning: WarningHandler | None = 
     p = Path(path)
     if not p.exists():
         report(LoadWarning(str(path), None, "no such file or directory"))
+        return
+    if not p.is_dir() and not _regular(p, report):
         return
     if not p.is_dir() and not _is_supported(p.name):
         report(LoadWarning(str(path), None, f"not a {_kinds()} file; skipped"))
@@ -398,11 +437,16 @@ def record_to_article(record: Any, name: str, line: int | None, report: WarningH
 def _load_text_file(path: Path, report: WarningHandler, options: LoadOptions) -> Article | None:
     name = str(path)
     try:
-        data = path.read_bytes()
+        with open_regular(path) as fh:
+            capped = read_capped(fh, MAX_RECORD_BYTES)
     except OSError as e:
         report(LoadWarning(name, None, f"cannot read file: {_reason(e)}"))
         return None
-    data = data.removeprefix(_BOM.encode())
+    if capped is None:
+        report(LoadWarning(name, None, f"file larger than {size_text(MAX_RECORD_BYTES)}, the most one article "
+                                       f"may take; skipped"))
+        return None
+    data = capped.removeprefix(_BOM.encode())
     if not data.strip():
         report(LoadWarning(name, None, "empty file"))
         return None
@@ -426,7 +470,15 @@ def _load_text_file(path: Path, report: WarningHandler, options: LoadOptions) ->
 
 def _load_jsonl(path: Path, report: WarningHandler, options: LoadOptions) -> Iterator[Article]:
     name = str(path)
-    with contextlib.closing(_read_lines(path, path.name.lower().endswith(".gz"))) as lines:
+    gz = path.name.lower().endswith(".gz")
+    if gz:
+        # Checked to its end first: damage in the middle of a member shows only in
+        # its CRC at the end, after the garbled records it decoded to.
+        problem = gzip_problem(path)
+        if problem:
+            report(LoadWarning(name, None, f"{problem}; file skipped, none of its records indexed"))
+            return
+    with contextlib.closing(_read_lines(path, gz)) as lines:
         yield from _parse_lines(lines, name, report, options)
 
 
@@ -436,12 +488,17 @@ def _load_stream(stream: BinaryIO, name: str, report: WarningHandler, options: L
     if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
         from vnsearch.ingest.jsonfile import parse_json_text
 
-        yield from parse_json_text(stream.read(), name, report, options)
+        data = read_capped(stream, MAX_DOCUMENT_BYTES)
+        if data is None:
+            report(LoadWarning(name, None, f"a JSON array larger than {size_text(MAX_DOCUMENT_BYTES)}; skipped "
+                                           f"(send JSON Lines instead: one article per line)"))
+            return
+        yield from parse_json_text(data, name, report, options)
         return
-    yield from _parse_lines(enumerate(stream, 1), name, report, options)
+    yield from _parse_lines(iter_lines(stream), name, report, options)
 
 
-def _parse_lines(lines: Iterator[tuple[int, bytes]], name: str, report: WarningHandler,
+def _parse_lines(lines: Iterator[tuple[int, bytes | None]], name: str, report: WarningHandler,
                  options: LoadOptions) -> Iterator[Article]:
     lineno = 0
     unknown = UnknownKeys(name, report)
@@ -457,14 +514,22 @@ def _parse_lines(lines: Iterator[tuple[int, bytes]], name: str, report: WarningH
         except OSError as e:
             report(LoadWarning(name, lineno + 1 if lineno else None, f"cannot read file: {_reason(e)}"))
             return
+        if raw is None:
+            report(LoadWarning(name, lineno, f"line longer than {size_text(MAX_RECORD_BYTES)}, the most one record "
+                                             f"may take; skipped"))
+            continue
         article = _parse_json_line(raw, name, lineno, report, options, unknown)
         if article is not None:
             yield article
 
 
-def _read_lines(path: Path, gz: bool) -> Generator[tuple[int, bytes], None, None]:
-    with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
-        yield from enumerate(fh, 1)
+def _read_lines(path: Path, gz: bool) -> Generator[tuple[int, bytes | None], None, None]:
+    with open_regular(path) as raw:
+        if gz:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
+                yield from iter_lines(fh)
+        else:
+            yield from iter_lines(raw)
 
 
 def _parse_json_line(raw: bytes, name: str, lineno: int, report: WarningHandler, options: LoadOptions,
