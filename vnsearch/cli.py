@@ -36,6 +36,7 @@ from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
 from vnsearch.search.results import SearchResults
 from vnsearch.store.damage import rebuild_hint
+from vnsearch.store.directory import ORPHANS
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
@@ -652,7 +653,9 @@ def check_cmd(index_dir: Path | None) -> None:
     count = len(engine) if not problems else None
     engine.close()
     if problems:
-        raise UserError(f"{engine.path}: {'; '.join(problems)}; {rebuild_hint(engine.path)}")
+        # Files a failed write left are no damage: the next write deletes them, no rebuild is needed.
+        hint = "" if all(p.startswith(ORPHANS) for p in problems) else f"; {rebuild_hint(engine.path)}"
+        raise UserError(f"{engine.path}: {'; '.join(problems)}{hint}")
     click.echo(f"OK: the index at {engine.path} holds {_plural(count or 0, 'article')}, all readable.")
 
 

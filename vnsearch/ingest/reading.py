@@ -100,12 +100,14 @@ def read_capped(stream: Readable, cap: int) -> bytes | None:
     return None if len(data) > cap else data
 
 
-def iter_lines(stream: Readable, cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, bytes | None]]:
+def iter_lines(stream: Readable, cap: int | None = None) -> Iterator[tuple[int, bytes | None]]:
     """(line number from 1, line without its line break) for each line; None for a line over *cap* bytes.
 
-    Memory stays within *cap* plus one chunk however long a line is: the
-    bytes of a line found too long are dropped as they are read.
+    Memory stays within *cap* (default :data:`MAX_RECORD_BYTES`) plus one
+    chunk however long a line is: the bytes of a line found too long are
+    dropped as they are read.
     """
+    cap = MAX_RECORD_BYTES if cap is None else cap
     parts: list[bytes] = []
     size = 0
     dropping = False

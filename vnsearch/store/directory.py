@@ -34,7 +34,7 @@ from vnsearch.store.schema import make_schema
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["IndexStore", "INDEX_NAME", "META_FILE", "LOCK_FILE", "wait_for", "write_lock", "is_index_file",
-           "orphan_files"]
+           "orphan_files", "ORPHANS"]
 
 META_FILE = "vnsearch.json"
 INDEX_NAME = "MAIN"
@@ -353,7 +353,37 @@ class IndexStore:
         except IndexDamaged as exc:
             cause = exc.__cause__
             problems.append(damage_text(cause) if cause is not None else str(exc))
+        problems += self._orphan_problem()
         return problems
+
+    def _orphan_problem(self) -> list[str]:
+        """Files a failed or killed write left, when no writer is at work (its files are not orphans yet)."""
+        lock = self.path / LOCK_FILE
+        if holder_of(lock) is not None:
+            return []
+        try:
+            names = self.orphans()
+        except (OSError, IndexDamaged):
+            return []  # reported above as damage
+        if not names or holder_of(lock) is not None:
+            return []
+        size = sum(_size(self.path / name) for name in names)
+        shown = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
+        return [f"{ORPHANS} ({len(names)}, {size / 1e6:.1f} MB: {shown}), left by a write that failed or "
+                f"was killed; the next write to the index deletes them"]
+
+
+ORPHANS = "files no commit uses"
+"""How :meth:`IndexStore.check` begins the problem of a failed write's files (not damage: no rebuild needed)."""
+
+
+def _size(path: Path) -> int:
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _check_reader(searcher: Any) -> list[str]:
