@@ -7,15 +7,16 @@ workers of ``vnsearch index`` kept the index locked for good once their
 parent was killed (issue 14). Here the lock is instead a record in that
 file, written and read under a ``flock`` held for a few microseconds only:
 
-* the holder's pid, its start time (``/proc/PID/stat``), the boot id and
-  the host name, and a random token of the :class:`WriteLock` that took it;
+* the holder's pid, its start time (``/proc/PID/stat``), the boot id, the
+  host name and PID namespace, and a random token of the :class:`WriteLock`
+  that took it;
 * a lock whose holder is not alive (no such process, a zombie, another
   process under the same pid since, a reboot since) is *stale* and is taken
   over, atomically since reading and writing the record happen under the
   ``flock``;
 * a lock held by a live process, this one included (two engines on one
-  directory), is never taken; a holder on another host cannot be checked
-  and counts as alive.
+  directory), is never taken; a holder on another host or in another
+  container cannot be checked and counts as alive.
 
 A fork inherits nothing that holds the lock, so workers cannot keep it.
 The file itself is never deleted: a process waiting for it holds it open.
@@ -49,11 +50,12 @@ class Holder:
     host: str
     token: str
     since: float
+    pidns: str | None = None  # the PID namespace (a container has its own): pids of another cannot be checked
 
     def alive(self) -> bool:
         """Whether the holder may still be running (when in doubt: yes)."""
-        if self.host != socket.gethostname():
-            return True  # another machine's process (a shared file system): cannot be checked
+        if self.host != socket.gethostname() or (self.pidns and self.pidns != _pid_namespace()):
+            return True  # another machine's or container's process (a shared file system): cannot be checked
         boot = _boot_id()
         if self.boot and boot and self.boot != boot:
             return False  # the machine has restarted since
@@ -96,9 +98,17 @@ def _boot_id() -> str | None:
         return None
 
 
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
 def _me(token: str) -> Holder:
     stat = _proc_stat(os.getpid())
-    return Holder(os.getpid(), stat[1] if stat else None, _boot_id(), socket.gethostname(), token, time.time())
+    return Holder(os.getpid(), stat[1] if stat else None, _boot_id(), socket.gethostname(), token, time.time(),
+                  _pid_namespace())
 
 
 def _parse(data: bytes) -> Holder | None:
@@ -116,7 +126,8 @@ def _parse(data: bytes) -> Holder | None:
         return None
     try:
         return Holder(int(raw["pid"]), None if raw.get("start") is None else int(raw["start"]),
-                      raw.get("boot") or None, str(raw.get("host", "")), str(raw["token"]), float(raw.get("since", 0)))
+                      raw.get("boot") or None, str(raw.get("host", "")), str(raw["token"]), float(raw.get("since", 0)),
+                      raw.get("pidns") or None)
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -152,7 +163,7 @@ class _Mutex:
     def write(self, holder: Holder | None) -> None:
         data = b"" if holder is None else json.dumps({
             "pid": holder.pid, "start": holder.start, "boot": holder.boot, "host": holder.host,
-            "token": holder.token, "since": holder.since}).encode("utf-8") + b"\n"
+            "token": holder.token, "since": holder.since, "pidns": holder.pidns}).encode("utf-8") + b"\n"
         os.ftruncate(self.fd, 0)
         os.lseek(self.fd, 0, os.SEEK_SET)
         os.write(self.fd, data)
