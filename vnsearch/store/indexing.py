@@ -14,6 +14,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import itertools
+import multiprocessing
 import os
 import signal
 import sys
@@ -184,7 +185,7 @@ _PR_SET_PDEATHSIG = 1  # prctl(2), Linux
 _PARENT_POLL = 1.0  # seconds between a worker's looks at whether its parent is still there
 
 
-def _die_with_parent(parent: int, by_signal: bool) -> None:
+def _die_with_parent(parent: int | None, by_signal: bool) -> None:
     """A worker's initializer: end the worker when the process that started it ends.
 
     A worker forked by the pool waits on a pipe that it holds open itself, so
@@ -193,7 +194,9 @@ def _die_with_parent(parent: int, by_signal: bool) -> None:
     moment the parent dies (``PR_SET_PDEATHSIG``, only when the pool was
     started from the main thread: the signal follows the thread that forked);
     everywhere a daemon thread also checks once a second that the parent is
-    still this worker's parent.
+    still this worker's parent. *parent* is the pool's process when workers
+    are forked from it; None when they come from a fork server (their parent
+    is then the server, which ends with the pool's process).
     """
     if by_signal and sys.platform.startswith("linux"):
         try:
@@ -201,7 +204,9 @@ def _die_with_parent(parent: int, by_signal: bool) -> None:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent:  # the parent died before the line above
+    if parent is None:
+        parent = os.getppid()
+    elif os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
 
     def watch() -> None:
@@ -247,7 +252,10 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
             yield article, prepare_document(article)
         return
     main = threading.current_thread() is threading.main_thread()
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent, initargs=(os.getpid(), main))
+    context = multiprocessing.get_context()
+    parent = os.getpid() if context.get_start_method() == "fork" else None
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
+                               initargs=(parent, main))
     try:
         pending: deque[tuple[list[Article], Future[list[dict[str, Any]]]]] = deque()
         for batch in _batches(itertools.chain(head, articles), batch_size):
