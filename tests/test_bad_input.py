@@ -114,7 +114,7 @@ def test_strict_in_the_library(mixed_dir, tmp_path):
 
 # -- every kind of bad input, in one run ----------------------------------------------------------
 
-BIG_CHARS = 1_500_000  # under MAX_ARTICLE_CHARS; see test_input_limits.py for larger ones
+BIG_CHARS = 1_500_000  # under caps.ARTICLE_CHARS; see test_input_limits.py for larger ones
 
 
 def bad_input_dir(d: Path) -> Path:

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from vnsearch import caps
 from vnsearch.cli import main
 from vnsearch.ingest import reading
-from vnsearch.ingest.articles import MAX_ARTICLE_CHARS, Article, ArticleError, LoadWarning, load_path
+from vnsearch.ingest.articles import Article, ArticleError, LoadWarning, load_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +54,7 @@ def in_child(code: str, timeout: float = 60, memory: int = 1 << 30) -> subproces
 
 
 def test_a_line_over_the_cap_is_skipped_without_being_held(tmp_path, monkeypatch):
-    monkeypatch.setattr(reading, "MAX_RECORD_BYTES", 1 << 20)
+    monkeypatch.setattr(caps, "RECORD_BYTES", 1 << 20)
     path = tmp_path / "big.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         fh.write(jsonl(good(1)))
@@ -72,16 +73,16 @@ def test_a_line_over_the_cap_is_skipped_without_being_held(tmp_path, monkeypatch
 
 
 def test_the_default_caps_are_documented_sizes():
-    assert reading.MAX_RECORD_BYTES == 16 * 1024 * 1024
-    assert reading.MAX_DOCUMENT_BYTES == 512 * 1024 * 1024
-    assert MAX_ARTICLE_CHARS == 2_000_000
+    assert caps.RECORD_BYTES == 16 * 1024 * 1024
+    assert caps.DOCUMENT_BYTES == 512 * 1024 * 1024
+    assert caps.ARTICLE_CHARS == 2_000_000
 
 
 def test_an_article_over_the_cap_is_skipped_with_file_and_line(tmp_path):
-    body = "Hà Nội mưa lớn. " * (MAX_ARTICLE_CHARS // 16 + 1)
+    body = "Hà Nội mưa lớn. " * (caps.ARTICLE_CHARS // 16 + 1)
     with pytest.raises(ArticleError, match="more than the 2,000,000"):
         Article.from_dict({"id": "x", "body": body})
-    Article.from_dict({"id": "x", "body": body[:MAX_ARTICLE_CHARS - 10]})  # under it: kept
+    Article.from_dict({"id": "x", "body": body[:caps.ARTICLE_CHARS - 10]})  # under it: kept
     path = tmp_path / "a.jsonl"
     path.write_text(jsonl(good(1), {"id": "long", "body": body}, good(3)), "utf-8")
     ids, warnings = load(path)
@@ -91,7 +92,7 @@ def test_an_article_over_the_cap_is_skipped_with_file_and_line(tmp_path):
 
 
 def test_a_txt_file_over_the_cap_is_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr("vnsearch.ingest.articles.MAX_RECORD_BYTES", 1000)
+    monkeypatch.setattr(caps, "RECORD_BYTES", 1000)
     (tmp_path / "big.txt").write_text("Hà Nội. " * 500, "utf-8")
     (tmp_path / "small.txt").write_text("Hà Nội mưa lớn.", "utf-8")
     ids, warnings = load(tmp_path)
@@ -101,7 +102,7 @@ def test_a_txt_file_over_the_cap_is_skipped(tmp_path, monkeypatch):
 
 
 def test_a_json_array_element_over_the_cap_is_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr("vnsearch.ingest.jsonfile.MAX_RECORD_BYTES", 200)
+    monkeypatch.setattr(caps, "RECORD_BYTES", 200)
     path = tmp_path / "a.json"
     path.write_text(json.dumps([good(1), {"id": "big", "body": "x" * 500}, good(3)], indent=1), "utf-8")
     ids, warnings = load(path)

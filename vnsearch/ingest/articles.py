@@ -31,12 +31,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from vnsearch import caps
 from vnsearch.errors import ArticleError
 from vnsearch.ingest.dates import DateError, parse_when, zone
 from vnsearch.ingest.fields import FIELDS, FieldMap
 from vnsearch.ingest.reading import (
-    MAX_DOCUMENT_BYTES,
-    MAX_RECORD_BYTES,
     gzip_problem,
     iter_lines,
     open_regular,
@@ -55,18 +54,7 @@ __all__ = [
     "load_path",
     "load_paths",
     "iter_files",
-    "MAX_ARTICLE_CHARS",
-    "MAX_RECORD_BYTES",
-    "MAX_DOCUMENT_BYTES",
 ]
-
-MAX_ARTICLE_CHARS = 2_000_000
-"""Largest article accepted: its text fields together (a news article is rarely over 50,000).
-
-A longer one is skipped with a warning naming its file and line: indexing
-and storing a 20-million-character body took 1.24 GB. See also
-:data:`vnsearch.ingest.reading.MAX_RECORD_BYTES` for the records it is read from.
-"""
 
 _BOM = "\ufeff"
 # Control characters (C0, DEL, C1) except \t and \n, plus lone surrogates that
@@ -196,8 +184,8 @@ class Article:
         if not values["id"]:
             raise ArticleError("record has no id")
         length = sum(len(v) for v in values.values())
-        if length > MAX_ARTICLE_CHARS:
-            raise ArticleError(f"article is {length:,} characters long, more than the {MAX_ARTICLE_CHARS:,} "
+        if length > caps.ARTICLE_CHARS:  # see vnsearch.caps
+            raise ArticleError(f"article is {length:,} characters long, more than the {caps.ARTICLE_CHARS:,} "
                                f"an article may have")
         if not (values["title"] or values["sapo"] or values["body"]):
             raise ArticleError("record has no text (title, sapo and body are all empty)")
@@ -440,12 +428,12 @@ def _load_text_file(path: Path, report: WarningHandler, options: LoadOptions) ->
     name = str(path)
     try:
         with open_regular(path) as fh:
-            capped = read_capped(fh, MAX_RECORD_BYTES)
+            capped = read_capped(fh, caps.RECORD_BYTES)
     except OSError as e:
         report(LoadWarning(name, None, f"cannot read file: {_reason(e)}"))
         return None
     if capped is None:
-        report(LoadWarning(name, None, f"file larger than {size_text(MAX_RECORD_BYTES)}, the most one article "
+        report(LoadWarning(name, None, f"file larger than {size_text(caps.RECORD_BYTES)}, the most one article "
                                        f"may take; skipped"))
         return None
     data = capped.removeprefix(_BOM.encode())
@@ -490,9 +478,9 @@ def _load_stream(stream: BinaryIO, name: str, report: WarningHandler, options: L
     if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
         from vnsearch.ingest.jsonfile import parse_json_text
 
-        data = read_capped(stream, MAX_DOCUMENT_BYTES)
+        data = read_capped(stream, caps.DOCUMENT_BYTES)
         if data is None:
-            report(LoadWarning(name, None, f"a JSON array larger than {size_text(MAX_DOCUMENT_BYTES)}; skipped "
+            report(LoadWarning(name, None, f"a JSON array larger than {size_text(caps.DOCUMENT_BYTES)}; skipped "
                                            f"(send JSON Lines instead: one article per line)"))
             return
         yield from parse_json_text(data, name, report, options)
@@ -517,7 +505,7 @@ def _parse_lines(lines: Iterator[tuple[int, bytes | None]], name: str, report: W
             report(LoadWarning(name, lineno + 1 if lineno else None, f"cannot read file: {_reason(e)}"))
             return
         if raw is None:
-            report(LoadWarning(name, lineno, f"line longer than {size_text(MAX_RECORD_BYTES)}, the most one record "
+            report(LoadWarning(name, lineno, f"line longer than {size_text(caps.RECORD_BYTES)}, the most one record "
                                              f"may take; skipped"))
             continue
         article = _parse_json_line(raw, name, lineno, report, options, unknown)

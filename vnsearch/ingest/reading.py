@@ -9,10 +9,10 @@ symlink to ``/dev/zero`` grew until ``MemoryError``, and a FIFO named
   a socket is reported and skipped, without being opened for long enough
   to block.
 * JSON Lines are read a chunk at a time (:func:`iter_lines`); a line longer
-  than :data:`MAX_RECORD_BYTES` is skipped (its bytes are read and dropped,
+  than :data:`vnsearch.caps.RECORD_BYTES` is skipped (its bytes are read and dropped,
   never held), and so is a ``.txt`` article of that size.
 * A document read whole (a ``.json`` array, an RSS or Atom feed) may be at
-  most :data:`MAX_DOCUMENT_BYTES`.
+  most :data:`vnsearch.caps.DOCUMENT_BYTES`.
 * A gzip file is checked to its end (CRC and length) before any of its
   records is used (:func:`gzip_problem`): a file damaged in the middle
   would otherwise yield garbled records before its checksum fails. One
@@ -32,14 +32,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["MAX_RECORD_BYTES", "MAX_DOCUMENT_BYTES", "NotRegularFile", "open_regular", "read_capped",
-           "iter_lines", "gzip_problem", "special_kind", "size_text"]
+from vnsearch import caps
 
-MAX_RECORD_BYTES = 16 * 1024 * 1024
-"""Largest record read: one JSON Lines line, one ``.txt`` article file, one element of a ``.json`` array."""
-
-MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
-"""Largest file read whole: a ``.json`` array (or one on standard input), an RSS or Atom feed."""
+__all__ = ["NotRegularFile", "open_regular", "read_capped", "iter_lines", "gzip_problem", "special_kind",
+           "size_text"]
 
 CHUNK_BYTES = 1024 * 1024  # what one read asks for
 
@@ -103,11 +99,11 @@ def read_capped(stream: Readable, cap: int) -> bytes | None:
 def iter_lines(stream: Readable, cap: int | None = None) -> Iterator[tuple[int, bytes | None]]:
     """(line number from 1, line without its line break) for each line; None for a line over *cap* bytes.
 
-    Memory stays within *cap* (default :data:`MAX_RECORD_BYTES`) plus one
+    Memory stays within *cap* (default :data:`vnsearch.caps.RECORD_BYTES`) plus one
     chunk however long a line is: the bytes of a line found too long are
     dropped as they are read.
     """
-    cap = MAX_RECORD_BYTES if cap is None else cap
+    cap = caps.RECORD_BYTES if cap is None else cap
     parts: list[bytes] = []
     size = 0
     dropping = False
