@@ -135,12 +135,14 @@ def _parse(data: bytes) -> Holder | None:
 class _Mutex:
     """The lock file open and ``flock``-ed for the moment it takes to read or write the record."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, create: bool = True) -> None:
         self.path = path
+        self.create = create
         self.fd = -1
 
     def __enter__(self) -> _Mutex | None:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        flags = os.O_RDWR | os.O_CLOEXEC | (os.O_CREAT if self.create else 0)
+        self.fd = os.open(self.path, flags, 0o666)
         for _ in range(_MUTEX_TRIES):
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -171,9 +173,12 @@ class _Mutex:
 
 
 def holder_of(path: Path) -> Holder | None:
-    """The live holder of the lock file at *path*, or None (free, or held by a dead process)."""
+    """The live holder of the lock file at *path*, or None (free, or held by a dead process).
+
+    Only reads: a missing lock file is not created (``check`` must not write).
+    """
     try:
-        with _Mutex(path) as mutex:
+        with _Mutex(path, create=False) as mutex:
             if mutex is None:
                 return None
             holder = mutex.read()
@@ -221,7 +226,7 @@ class WriteLock:
             return
         token, self.token = self.token, ""
         try:
-            with _Mutex(self.path) as mutex:
+            with _Mutex(self.path, create=False) as mutex:
                 if mutex is not None:
                     holder = mutex.read()
                     if holder is not None and holder.token == token:
