@@ -165,9 +165,38 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     return {k: v for k, v in doc.items() if v is not None}
 
 
+class _Stopped(Exception):
+    """A worker's batch dropped: the run is stopping (see :func:`_stop_workers`)."""
+
+
+_in_batch = False  # in a worker: preparing a batch now
+_stopping = False  # in a worker: told to stop; every batch left is dropped
+
+
+def _on_stop_signal(signum: int, frame: Any) -> None:
+    """A worker's SIGINT/SIGTERM: drop the batch at hand and any queued, then end at the pool's word.
+
+    Raised only inside a batch, where the pool catches it and the worker goes
+    on to read its next order; a worker that died of the signal instead would
+    leave the pool's feeder thread blocked on a full pipe (the parent hanging
+    in shutdown) and print a traceback.
+    """
+    global _stopping
+    _stopping = True
+    if _in_batch:
+        raise _Stopped()
+
+
 def _prepare_batch(articles: list[Article]) -> list[dict[str, Any]]:
+    global _in_batch
     segmenter = Segmenter.shared()
-    return [prepare_document(a, segmenter) for a in articles]
+    _in_batch = True
+    try:
+        if _stopping:
+            raise _Stopped()
+        return [prepare_document(a, segmenter) for a in articles]
+    finally:
+        _in_batch = False
 
 
 def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
@@ -198,6 +227,10 @@ def _die_with_parent(parent: int | None, by_signal: bool) -> None:
     are forked from it; None when they come from a fork server (their parent
     is then the server, which ends with the pool's process).
     """
+    # Ctrl-C reaches the whole process group; SIGTERM comes from the parent stopping
+    # the pool (or from a kill of the group). Either drops the work, not the worker.
+    signal.signal(signal.SIGINT, _on_stop_signal)
+    signal.signal(signal.SIGTERM, _on_stop_signal)
     if by_signal and sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -219,13 +252,20 @@ def _die_with_parent(parent: int | None, by_signal: bool) -> None:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End a pool's workers now, the batches they hold dropped (the run is failing or being stopped)."""
+    """Stop a pool now: each worker told by SIGTERM to drop its batches, queued ones cancelled.
+
+    Not ``terminate()``: a worker killed while batches wait in the pool's pipe
+    leaves its feeder thread blocked for good, and the parent with it. The
+    workers' handler (:func:`_on_stop_signal`) ends the batch at hand; they
+    then end as a shut-down pool's workers do.
+    """
     processes = getattr(pool, "_processes", None) or {}
     for process in list(processes.values()):
         try:
-            process.terminate()
-        except (OSError, ValueError, AttributeError):
-            pass
+            if process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        except OSError:
+            pass  # already gone
     pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -266,7 +306,7 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         while pending:
             done, future = pending.popleft()
             yield from zip(done, future.result())
-    except BaseException:  # interrupted, a failed write, the consumer gone: no batch is waited for
+    except BaseException:  # interrupted, a failed write, the consumer gone: queued batches are dropped
         _stop_workers(pool)
         raise
     pool.shutdown(wait=True)
