@@ -34,7 +34,7 @@ LIBRARY = {
 # the README's table names the library form of each (to_dict, snippet_html, callbacks, the path).
 PRESENTATION = {"index_dir", "json", "html", "color", "quiet", "help"}
 # Options whose library form is a constructor argument of SearchEngine.
-CONSTRUCTOR = {"rebuild", "wait"}
+CONSTRUCTOR = {"rebuild", "wait", "shards", "cluster"}
 
 
 def _option_names(command) -> list[str]:

@@ -85,14 +85,20 @@ def _say_waiting() -> None:
 
 
 def _open(index_dir: Path | None, create: bool, rebuild: bool = False,
-          wait: float | None = DEFAULT_WAIT) -> SearchEngine:
+          wait: float | None = DEFAULT_WAIT, shards: int | None = None, cluster: str | None = None) -> SearchEngine:
     try:
         return SearchEngine(index_dir or default_index_dir(), create=create, rebuild=rebuild,
-                            wait=wait, on_wait=_say_waiting)
+                            wait=wait, on_wait=_say_waiting, shards=shards, cluster=cluster)
     except IndexNotFound as exc:
         raise UserError(f"{exc}") from None
-    except VnsearchError as exc:
+    except (VnsearchError, ValueError, RuntimeError) as exc:
         raise UserError(str(exc)) from None
+
+
+cluster_option = click.option(
+    "--cluster", metavar="ADDRESS", default=None,
+    help="A sharded index's work on Dask: a scheduler address (tcp://HOST:8786) or 'local' (2 workers on "
+         "127.0.0.1). Needs the vnsearch[cluster] extra.")
 
 
 wait_option = click.option(
@@ -282,9 +288,13 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
               help="Time zone of times given without an offset, and of the days articles are filed under "
                    "[default: Asia/Ho_Chi_Minh].")
 @wait_option
+@click.option("--shards", type=click.IntRange(1, 4096), default=None,
+              help="Create a sharded index of this many shards (an existing one keeps its count).")
+@cluster_option
 @_stopped_by_sigterm()
 def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int | None, quiet: bool,
-              wait: float, strict: bool, maps: tuple[str, ...], tz: str | None) -> None:
+              wait: float, strict: bool, maps: tuple[str, ...], tz: str | None, shards: int | None,
+              cluster: str | None) -> None:
     """Add articles from PATHS: .txt, .jsonl/.ndjson (.gz too), .json, RSS/Atom (.xml, .rss, .atom)
     files, directories, or - for JSON Lines on standard input.
 
@@ -312,7 +322,7 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
     if sum(1 for p in paths if str(p) == "-") > 1:
         raise UserError("standard input (-) can be read only once")
     walks = [walk(path).summary(path) for path in paths if path.is_dir()]
-    engine = _open(index_dir, create=True, rebuild=rebuild, wait=wait)
+    engine = _open(index_dir, create=True, rebuild=rebuild, wait=wait, shards=shards, cluster=cluster)
     warnings: list[LoadWarning] = []
 
     def on_warning(w: LoadWarning) -> None:
@@ -423,11 +433,12 @@ def _print_hits(results: SearchResults, color: bool, as_html: bool) -> None:
 @click.option("--html", "as_html", is_flag=True, help="Snippets as HTML with <mark> around matches.")
 @click.option("--color/--no-color", default=None,
               help="Highlight with colour [default: on a terminal; elsewhere matches are [bracketed]].")
+@cluster_option
 def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page: int | None, offset: int | None,
                since: str | None, until: str | None, sort: str, recent: bool, half_life: float, collapse: bool,
                sources: tuple[str, ...],
                categories: tuple[str, ...], show_facets: bool, exact: bool,
-               as_json: bool, as_html: bool, color: bool | None) -> None:
+               as_json: bool, as_html: bool, color: bool | None, cluster: str | None) -> None:
     """Search for QUERY: words, "quoted phrases", -exclusions, OR, source:/category:, date:/since:/until:.
 
     Diacritics are optional (tri tue nhan tao finds trí tuệ nhân tạo), and a
@@ -454,7 +465,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
     if as_html and as_json:
         raise UserError("give --html or --json, not both")
     text = " ".join(query)
-    engine = _open(index_dir, create=False)
+    engine = _open(index_dir, create=False, cluster=cluster)
     start = offset if offset is not None else ((page or 1) - 1) * limit
     try:
         results = engine.search(text, limit=limit, offset=start, since=since, until=until, sort=sort,
@@ -781,8 +792,9 @@ def reindex_cmd(index_dir: Path | None, jobs: int | None, quiet: bool, wait: flo
               help="Accept writes (POST/DELETE /articles) carrying 'Authorization: Bearer SECRET'; "
                    "without it the index is read-only over HTTP.")
 @click.option("--access-log", is_flag=True, help="Log every request on stderr.")
+@cluster_option
 def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int, token: str | None,
-              access_log: bool) -> None:
+              access_log: bool, cluster: str | None) -> None:
     """Serve the index over HTTP: a JSON API (see /openapi.json) and a search page at /.
 
     Stops cleanly on Ctrl-C or SIGTERM.
@@ -792,7 +804,9 @@ def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int, token:
     from vnsearch.server.run import serve
 
     path = index_dir or default_index_dir()
-    _open(path, create=False).close()  # a missing or unusable index: one line, before listening
+    _open(path, create=False, cluster=cluster).close()  # a missing or unusable index: one line, before listening
+    if cluster:  # each server process's engine ranks the shards on the cluster (vnsearch.server.host)
+        os.environ["VNSEARCH_CLUSTER"] = cluster
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"vnsearch: serving {path} on http://{shown}:{port}/ "
                f"({'writes need the token' if token else 'read-only'}; Ctrl-C to stop)", err=True)

@@ -38,16 +38,19 @@ from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import Restoration, RestoreParams, onto_text
 from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.searching import run_search
+from vnsearch.search.sharded import ShardedSnapshot, ShardedView, StaleShard
 from vnsearch.search.view import LatestView, SnapshotView
 from vnsearch.store import dump
 from vnsearch.store.directory import INDEX_NAME, IndexStore
 from vnsearch.store.indexing import IndexSummary
+from vnsearch.store.sharding import ShardedStore, is_sharded
 from vnsearch.store.snapshot import Snapshot
 from vnsearch.store.updates import index_articles, index_paths
 
 __all__ = ["SearchEngine", "Hit", "SearchResults", "default_index_dir", "INDEX_NAME"]
 
 DEFAULT_WAIT = 60.0
+STALE_ATTEMPTS = 3  # a sharded search on Dask, run again when a shard committed meanwhile
 DEFAULT_COMMIT_EVERY = 1000  # articles written between two commits of one indexing run
 
 
@@ -69,7 +72,7 @@ class SearchEngine:
     def __init__(self, path: str | os.PathLike[str] | None = None, create: bool = True,
                  params: RankParams | None = None, rebuild: bool = False,
                  wait: float | None = DEFAULT_WAIT, on_wait: Callable[[], None] | None = None,
-                 prepare: bool = False) -> None:
+                 prepare: bool = False, shards: int | None = None, cluster: Any = None) -> None:
         """Open the index at *path*, creating it if needed (unless ``create=False``).
 
         ``rebuild=True`` discards an existing index first, including one
@@ -85,11 +88,33 @@ class SearchEngine:
         each new snapshot's typo index in a background thread, so no search
         waits for it (about a second per 10,000 distinct syllables); otherwise
         the first search with a mistyped word builds it.
+
+        A sharded index (a directory with a ``vnsearch-shards.json``
+        manifest) is opened as such; ``shards=S`` creates one with *S* shards.
+        Everything works the same on it, in this process; ``cluster`` (a Dask
+        scheduler address, ``"local"``, or a ``distributed.Client``; needs the
+        ``vnsearch[cluster]`` extra) ranks its shards on Dask workers.
         """
         self.path = Path(path) if path is not None else default_index_dir()
         self.params = params or RankParams()
-        self._store = IndexStore(self.path, create=create, rebuild=rebuild, wait=wait, on_wait=on_wait)
-        self._views = LatestView(self._store.snapshot, self.params, prepare)
+        self.cluster: Any = None
+        self._store: IndexStore | ShardedStore
+        if shards is not None or is_sharded(self.path):
+            if rebuild:
+                raise ValueError("a sharded index is rebuilt by indexing its articles into a new directory")
+            self._store = ShardedStore(self.path, shards, create=create, wait=wait, on_wait=on_wait)
+            make_view = None
+            if cluster is not None:
+                from vnsearch.cluster.search import cluster_views  # Dask only when asked for
+
+                self.cluster, make_view = cluster_views(self._store, cluster)
+            self._views = LatestView(self._open_sharded, self.params, prepare,
+                                     make_view or _local_sharded_view)
+        else:
+            if cluster is not None:
+                raise ValueError(f"{self.path} is not a sharded index: a cluster searches sharded indexes only")
+            self._store = IndexStore(self.path, create=create, rebuild=rebuild, wait=wait, on_wait=on_wait)
+            self._views = LatestView(self._store.snapshot, self.params, prepare)
         self._reading = self._views.reading  # one snapshot (and its caches) for the whole of a call
         self._write_lock = threading.RLock()
 
@@ -101,10 +126,32 @@ class SearchEngine:
     def wait(self, value: float | None) -> None:
         self._store.wait = value
 
+    @property
+    def sharded(self) -> bool:
+        """True for a sharded index (see :mod:`vnsearch.store.sharding`)."""
+        return isinstance(self._store, ShardedStore)
+
+    def _open_sharded(self) -> Snapshot:
+        """Every shard's latest snapshot read as one, with the merged statistics."""
+        store = self._store
+        assert isinstance(store, ShardedStore)
+        stats = store.statistics()
+        parts = []
+        try:
+            for shard in store.stores:
+                parts.append(shard.snapshot())
+        except BaseException:
+            for part in parts:
+                part.release()
+            raise
+        return ShardedSnapshot(parts, stats, lambda: store.statistics_version() == stats.version)
+
     def close(self) -> None:
         """Let go of the engine's snapshot (calls still reading it finish first) and of the index."""
         self._views.close()
         self._store.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
     def __enter__(self) -> SearchEngine:
         return self
@@ -168,6 +215,13 @@ class SearchEngine:
         ids it added meanwhile are replaced, never added twice.
         """
         with self._write_lock:
+            if isinstance(self._store, ShardedStore):
+                if self.cluster is not None:
+                    from vnsearch.cluster.indexing import index_on_cluster
+
+                    return index_on_cluster(self._store, articles, self.cluster.client, on_progress, on_warning)
+                return self._store.index_articles(
+                    articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning, commit_every=commit_every)
             return index_articles(self._store, articles, jobs=jobs, on_progress=on_progress,
                                   on_warning=on_warning, commit_every=commit_every)
 
@@ -203,8 +257,20 @@ class SearchEngine:
         are indexed as usual. ``summary.load_warnings`` counts the warnings.
         """
         with self._write_lock:
-            return index_paths(self._store, paths, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                               strict=strict, commit_every=commit_every, map=map, tz=tz)
+            into = None
+            store = self._store
+            if isinstance(store, ShardedStore):
+                def into(articles: Iterable[Article]) -> IndexSummary:
+                    if self.cluster is not None:
+                        from vnsearch.cluster.indexing import index_on_cluster
+
+                        return index_on_cluster(store, articles, self.cluster.client, on_progress, on_warning)
+                    return store.index_articles(
+                        articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                        commit_every=commit_every)
+            return index_paths(store if isinstance(store, IndexStore) else None, paths,
+                               jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                               strict=strict, commit_every=commit_every, map=map, tz=tz, into=into)
 
     def delete(self, ids: str | Iterable[str]) -> int:
         """Delete articles by id; returns how many were found and deleted.
@@ -316,8 +382,14 @@ class SearchEngine:
         parsed, typed, offset, decay, filters = search_options(
             query, limit, offset, page, half_life, half_life_days, sort, recent, since, until, source, category,
             exact)
-        return run_search(self._reading, parsed, typed, limit, offset, snippet_chars, sort, facets, filters,
-                          decay, collapse, suggest, telex, typos)
+        for attempt in range(STALE_ATTEMPTS):
+            try:
+                return run_search(self._reading, parsed, typed, limit, offset, snippet_chars, sort, facets, filters,
+                                  decay, collapse, suggest, telex, typos)
+            except StaleShard:  # a shard committed while it was ranked on a worker: on a fresh snapshot
+                if attempt + 1 == STALE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     # -- related articles, checking, statistics -------------------------------------
 
@@ -337,8 +409,14 @@ class SearchEngine:
         whole_numbers(limit=limit, snippet_chars=snippet_chars, terms=terms)
         if limit < 0:
             raise QueryError("limit must not be negative")
-        with self._reading() as view:
-            results = related.similar(view, article_id, limit, snippet_chars, terms)
+        for attempt in range(STALE_ATTEMPTS):
+            try:
+                with self._reading() as view:
+                    results = related.similar(view, article_id, limit, snippet_chars, terms)
+                break
+            except StaleShard:  # as in search
+                if attempt + 1 == STALE_ATTEMPTS:
+                    raise
         if results is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         return results
@@ -395,7 +473,15 @@ class SearchEngine:
         original files. The new index is built beside the old one and takes
         its place only when complete; the old one is locked meanwhile.
         """
+        if is_sharded(path):
+            raise ValueError(f"{path} is a sharded index: index its articles (vnsearch export) into a new one")
         return dump.reindex(Path(path), jobs=jobs, on_progress=on_progress, on_warning=on_warning, wait=wait)
+
+
+def _local_sharded_view(snapshot: Snapshot, params: RankParams) -> SnapshotView:
+    """A view of a sharded index whose shards are ranked in this process."""
+    assert isinstance(snapshot, ShardedSnapshot)
+    return ShardedView(snapshot, params)
 
 
 def _article_from_fields(fields: Mapping[str, Any]) -> Article:

@@ -17,6 +17,7 @@ import numpy as np
 from vnsearch.store.postings import Postings
 from vnsearch.store.schema import facet_value
 from vnsearch.store.snapshot import Snapshot
+from vnsearch.store.statistics import LocalStatistics, Statistics
 
 __all__ = ["Columns", "FACETS"]
 
@@ -42,8 +43,10 @@ def _epoch_day(yyyymmdd: int) -> int:
 class Columns:
     """Dates, ages, facets and filter masks of one snapshot's documents."""
 
-    def __init__(self, snapshot: Snapshot, postings: Callable[[str, str], Postings]) -> None:
+    def __init__(self, snapshot: Snapshot, postings: Callable[[str, str], Postings],
+                 stats: Statistics | None = None) -> None:
         self.snapshot = snapshot
+        self.stats = stats or LocalStatistics(snapshot)  # the newest and oldest date of the corpus
         self.postings = postings  # the ranker's cached reader of posting lists
         self.size = snapshot.size
         self.live = snapshot.live
@@ -79,12 +82,12 @@ class Columns:
             dates = self.dates()
             ages = np.zeros(self.size, dtype=np.float64)
             dated = (dates > 0) & self.live
-            if dated.any():
-                values, inverse = np.unique(dates, return_inverse=True)
-                days = np.array([_epoch_day(int(v)) for v in values], dtype=np.float64)
-                per_doc = days[inverse.reshape(-1)]
-                newest = float(per_doc[dated].max())
-                oldest = float(per_doc[dated].min())
+            values, inverse = np.unique(dates, return_inverse=True)
+            days = np.array([_epoch_day(int(v)) for v in values], dtype=np.float64)
+            per_doc = days[inverse.reshape(-1)]
+            newest, oldest = self.stats.date_span(float(per_doc[dated].max()) if dated.any() else None,
+                                                  float(per_doc[dated].min()) if dated.any() else None)
+            if newest is not None and oldest is not None:
                 ages = np.where(dates > 0, newest - per_doc, newest - oldest)
                 ages = np.maximum(ages, 0.0)  # a deleted article newer than every live one
             self._ages = ages

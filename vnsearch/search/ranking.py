@@ -32,10 +32,12 @@ from vnsearch.lang.spelling import spellings, split_folded, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
 from vnsearch.search.columns import Columns
 from vnsearch.search.query import ParsedQuery, Phrase
+from vnsearch.search.ties import by_id_in_ties
 from vnsearch.search.understand import Alternative, combine_alternatives, exact_mask
 from vnsearch.store.postings import Postings
 from vnsearch.store.schema import ZONE_OFFSET
 from vnsearch.store.snapshot import Snapshot
+from vnsearch.store.statistics import LocalStatistics, Statistics
 
 __all__ = ["Ranker", "Ranking", "RankParams"]
 
@@ -89,6 +91,10 @@ class Ranking:
     total: int  # documents matching every required part of the query
     matched: int  # documents matching any part
     facets: dict[str, dict[str, int]] | None = None  # counts over the `total` documents
+    # rank(shard=True), for the merge of a sharded index: per doc, the score before the
+    # proximity re-rank, and whether its title holds every query word.
+    first: np.ndarray | None = None
+    title_all: np.ndarray | None = None
 
 
 @dataclass
@@ -224,18 +230,20 @@ class Ranker:
     """
 
     def __init__(self, snapshot: Snapshot, params: RankParams | None = None,
-                 cache_postings: int = CACHE_POSTINGS) -> None:
+                 cache_postings: int = CACHE_POSTINGS, stats: Statistics | None = None) -> None:
         self.snapshot = snapshot
         self.params = params or RankParams()
         self.size = snapshot.size
         self.live = snapshot.live
-        self.doc_count = snapshot.doc_count
+        # Corpus-wide numbers: the snapshot's own, or a sharded index's merged ones.
+        self.stats = stats or LocalStatistics(snapshot)
+        self.doc_count = self.stats.doc_count
         self._cache_lock = threading.Lock()
         self._norms: dict[str, np.ndarray] = {}
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cache_budget = cache_postings
         self._cache_used = 0
-        self.columns = Columns(snapshot, self.postings)  # dates, facets, filters
+        self.columns = Columns(snapshot, self.postings, self.stats)  # dates, facets, filters
         self._idf_cache: dict[str, float] = {}
         self.held: dict[str, list[tuple[str, int]]] = {}  # folded -> its spellings in `text`, with df
 
@@ -273,8 +281,7 @@ class Ranker:
         norm = self._norms.get(fieldname)
         if norm is None:
             lengths = self.snapshot.field_lengths(fieldname)
-            live_lengths = lengths[self.live]
-            avg = float(live_lengths.mean()) if live_lengths.size else 1.0
+            avg = self.stats.average_length(fieldname, lengths, self.live)
             b = self.params.b
             norm = (1.0 / (1 - b + b * lengths / max(avg, 1.0))).astype(np.float32)
             self._norms[fieldname] = norm
@@ -290,10 +297,11 @@ class Ranker:
         p = self.postings(fieldname, term)
         score = np.zeros(self.size, dtype=np.float32)
         mask = np.zeros(self.size, dtype=bool)
+        df = self.stats.df(fieldname, term, len(p.docs))
+        idf = self.idf(df) if df else 0.0  # a shard lacking the term still weighs it as the corpus does
         if not len(p.docs):
-            return score, mask, 0.0, p
+            return score, mask, idf, p
         tf = p.freqs * self._norm(fieldname)[p.docs]
-        idf = self.idf(len(p.docs))
         score[p.docs] = idf * tf / (self.params.k1 + tf)
         mask[p.docs] = True
         return score, mask, idf, p
@@ -355,10 +363,10 @@ class Ranker:
             if len(p.docs):
                 weight = self.params.level_tone_weight if variant == level else 1.0
                 tf[p.docs] += weight * p.freqs * self._norm("text")[p.docs]
-        df = int(np.count_nonzero(tf))
-        if not df:
+        held = int(np.count_nonzero(tf))
+        if not held:
             return tf
-        return self.idf(df) * tf / (self.params.k1 + tf)
+        return self.idf(self.stats.other_tones(syllable, held)) * tf / (self.params.k1 + tf)
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""
@@ -397,7 +405,7 @@ class Ranker:
     def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0, sort: str = "relevance",
              facets: bool = False, filters: dict[str, list[str]] | None = None,
              half_life: float | None = None,
-             alternatives: Mapping[str, Sequence[Alternative]] | None = None) -> Ranking:
+             alternatives: Mapping[str, Sequence[Alternative]] | None = None, shard: bool = False) -> Ranking:
         """The page [offset, offset + limit) of the matches of *query*.
 
         ``sort="newest"`` / ``"oldest"`` orders the documents matching every
@@ -412,6 +420,9 @@ class Ranker:
         are scored next to their typed syllable, always below it
         (:func:`with_alternatives`). Exact parts (``=bão``) match only their
         exact spelling: every count, facet and sort sees those documents alone.
+        ``shard=True`` (one shard of a sharded index): relevance order returns the
+        whole re-rank window with ``first`` and ``title_all``, title step left to
+        the merge (:mod:`vnsearch.search.sharded`).
         """
         p = self.params
         if sort not in ("relevance", "newest", "oldest"):
@@ -503,13 +514,16 @@ class Ranker:
             docs, doc_scores = candidates[keep], scores[keep]
             dates = self.columns.dates()[docs].astype(np.int64)
             by_date = -dates if sort == "newest" else dates
-            order = np.lexsort((docs, -doc_scores, by_date, dates == 0))[offset: offset + limit]
+            order = np.lexsort((docs, -doc_scores, by_date, dates == 0))
+            order = order[by_id_in_ties(self.snapshot, docs[order], (by_date[order], doc_scores[order]),
+                                        offset, limit)][offset: offset + limit]
             return Ranking(docs[order], doc_scores[order], total, int(candidates.size), facet_counts)
         # Proximity only changes the order near the top: check it there.
         k = min(candidates.size, max(p.rerank, offset + limit))
         top = np.argpartition(-scores, k - 1)[:k] if k < candidates.size else np.arange(candidates.size)
         runs = [[syllable_units[s] for s in run if s in syllable_units] for run in query.runs]
         runs = [r for r in runs if len(r) > 1]
+        first = scores[top].copy() if shard else None
         if runs:
             docs = candidates[top]
             bonus, ordered = proximity(runs, docs, p)
@@ -525,9 +539,13 @@ class Ranker:
             if p.title_order_weight and ordered.any():
                 # Words remembered from a headline come in its order.
                 scores[top] = np.where(ordered, scores[top] * (1 + p.title_order_weight), scores[top])
+        if shard:
+            return Ranking(candidates[top], scores[top], total, int(candidates.size), facet_counts, first,
+                           title_all[candidates[top]] if title_all is not None and query.groups else None)
         if p.title_info_power and title_all is not None and query.groups:
             title_information(self, query, candidates, top, scores, title_all, p)
         order = top[np.lexsort((candidates[top], -scores[top]))]
+        order = order[by_id_in_ties(self.snapshot, candidates[order], (scores[order],), offset, limit)]
         order = order[offset: offset + limit]
         return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts)
 
@@ -537,7 +555,7 @@ class Ranker:
         if got is None:
             if len(self._idf_cache) >= 100_000:
                 self._idf_cache.clear()
-            got = self._idf_cache[term] = self.idf(self.snapshot.doc_frequency("text_f", term))
+            got = self._idf_cache[term] = self.idf(self.stats.doc_frequency("text_f", term))
         return got
 
 
@@ -560,14 +578,20 @@ def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray
         return
     holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
     for h in holders.tolist():
-        title = ranker.snapshot.stored(int(docs[h])).get("title") or ""
-        syllables = {_folded_lower(t.text) for t in syllables_of(title)}
-        total = sum(ranker.folded_idf(t) for t in syllables)
-        if total <= 0:
-            continue
-        share = min(sum(ranker.folded_idf(t) for t in syllables & wanted) / total, 1.0)
-        # The title bonus, 1 + title_all_weight, becomes 1 + title_all_weight × share ** power.
-        scores[top[h]] *= (1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight)
+        factor = title_factor(ranker, ranker.snapshot.stored(int(docs[h])).get("title") or "", wanted, p)
+        if factor is not None:
+            scores[top[h]] *= factor
+
+
+def title_factor(ranker: Ranker, title: str, wanted: set[str], p: RankParams) -> float | None:
+    """What :func:`title_information` multiplies a holder's score by (None: leave it)."""
+    syllables = {_folded_lower(t.text) for t in syllables_of(title)}
+    total = sum(ranker.folded_idf(t) for t in syllables)
+    if total <= 0:
+        return None
+    share = min(sum(ranker.folded_idf(t) for t in syllables & wanted) / total, 1.0)
+    # The title bonus, 1 + title_all_weight, becomes 1 + title_all_weight × share ** power.
+    return float((1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight))
 
 
 def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Alternative], accented: bool) -> _Unit:
@@ -594,7 +618,7 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
     for a, (_, u) in zip(alternatives, scored):
         if a.counted:  # a guess does not make a title hold the query's words
             title_mask |= u.title_mask
-    postings = unit.postings if unit.mask.any() else scored[0][1].postings
+    postings = unit.postings if unit.idf else scored[0][1].postings  # held anywhere in the corpus
     return _Unit(score, mask, unit.idf or scored[0][1].idf, postings, title_mask)
 
 
@@ -611,7 +635,7 @@ def held_spellings(ranker: Ranker, folded: str) -> list[tuple[str, int]]:
     if got is None:
         if len(ranker.held) >= 100_000:
             ranker.held.clear()
-        df = ranker.snapshot.doc_frequency
+        df = ranker.stats.doc_frequency
         got = ranker.held[folded] = [(form, n) for form in spellings(folded) if (n := df("text", form))]
     return got
 
@@ -634,7 +658,7 @@ def word_forms(ranker: Ranker, folded: Sequence[str]) -> list[str]:
     out = []
     for o in options:
         term = WORD_JOINER.join(o)
-        if ranker.snapshot.doc_frequency("text", term):
+        if ranker.stats.doc_frequency("text", term):
             out.append(term)
     return out
 

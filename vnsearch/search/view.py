@@ -91,8 +91,10 @@ class LatestView:
     closes when the last call reading it lets go, never under a call.
     """
 
-    def __init__(self, open_snapshot: Callable[[], Snapshot], params: RankParams, prepare: bool = False) -> None:
+    def __init__(self, open_snapshot: Callable[[], Snapshot], params: RankParams, prepare: bool = False,
+                 make_view: Callable[[Snapshot, RankParams], SnapshotView] | None = None) -> None:
         self._open_snapshot = open_snapshot
+        self._make_view = make_view or SnapshotView  # a sharded index's views merge its shards
         self.params = params
         self._prepare = prepare  # build each new view's typo index in the background
         self._view: SnapshotView | None = None
@@ -103,7 +105,7 @@ class LatestView:
         with self._lock:
             view = self._view
             if view is None or not view.snapshot.is_current():
-                fresh = SnapshotView(self._open_snapshot(), self.params)
+                fresh = self._make_view(self._open_snapshot(), self.params)
                 self._view = fresh
                 if self._prepare:
                     fresh.prepare()

@@ -10,6 +10,7 @@ in another process. With ``--workers N`` every process has its own engine.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -30,7 +31,8 @@ class EngineHost:
         self.limits = limits
         # A write waits `write_wait` s for the index's lock, then raises IndexBusy (503); reads never wait.
         # prepare: each snapshot's typo index is built in the background, not by the first request needing it.
-        self._engine = SearchEngine(index_dir, create=False, wait=limits.write_wait, prepare=True)
+        self._engine = SearchEngine(index_dir, create=False, wait=limits.write_wait, prepare=True,
+                                    cluster=os.environ.get("VNSEARCH_CLUSTER") or None)  # serve --cluster
 
     async def read(self, call: Callable[[SearchEngine], T]) -> T:
         """``call(engine)`` in a worker thread; reads run in parallel."""

@@ -774,3 +774,27 @@ def length_byte(length: int | None) -> int:
 
 
 LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)  # byte -> length
+
+
+# -- a sharded index (vnsearch.store.sharding, vnsearch.store.statistics) ------------------------
+#
+# A sharded index is a directory of ordinary indexes (each in the layouts above) and two kinds of
+# files of its own; neither changes any byte of a shard, so FORMAT_VERSION does not cover them.
+#
+# vnsearch-shards.json   the manifest, JSON, replaced whole by a rename:
+#     {"format": "vnsearch-sharded", "version": 1,     (MANIFEST_FORMAT, MANIFEST_VERSION)
+#      "shards": S,                                      shard-000 … shard-{S-1:03d}, fixed at creation
+#      "hash": "blake2b-8/nfc-id",                       shard = int.from_bytes(blake2b(NFC(id), 8 bytes),
+#                                                        "big") % S
+#      "statistics": N,                                  the current statistics file's version
+#      "shard_segments": [["id:live", …] per shard]}     the shards' segments when it was merged
+# statistics-NNNNNN.npz  the merged statistics, a numpy .npz (zip of .npy arrays):
+#     header                 uint8, UTF-8 JSON: {"format": "vnsearch-statistics", "version": 1,
+#                            "snapshot": N, "doc_count", "length_sums": {field: float64 sum},
+#                            "newest"/"oldest": days since 1970 or null, "fields": [...]}
+#     df.FIELD.terms         uint8, UTF-8 terms joined by "\n", sorted (text, text_f, title_f)
+#     df.FIELD.counts        int64, documents per term, parallel to the terms
+#     tones.terms/.counts    per held syllable: documents holding another tone of it
+#     families.terms/.counts per toneless form: documents holding any tone of it
+# partial-NNN-STATE.npz  shard NNN's own share, in the same layout; STATE is blake2b (8 bytes, hex) of
+#                        its "id:live" segments, sorted, joined by spaces (a cache: deleting it costs a re-read)

@@ -128,13 +128,18 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
     return summary
 
 
-def index_paths(store: IndexStore, paths: Sequence[str | os.PathLike[str]], jobs: int | None = None,
+def index_paths(store: IndexStore | None, paths: Sequence[str | os.PathLike[str]], jobs: int | None = None,
                 on_progress: Callable[[Article], None] | None = None,
                 on_warning: Callable[[LoadWarning], None] | None = None,
                 strict: bool = False, commit_every: int | None = 1000,
                 map: Mapping[str, str] | Sequence[str] | None = None,
-                tz: str | None = None) -> IndexSummary:
-    """Load files or directories and index them; see :meth:`vnsearch.engine.SearchEngine.add_paths`."""
+                tz: str | None = None,
+                into: Callable[[Iterable[Article]], IndexSummary] | None = None) -> IndexSummary:
+    """Load files or directories and index them; see :meth:`vnsearch.engine.SearchEngine.add_paths`.
+
+    *into* indexes the loaded articles instead of :func:`index_articles` on
+    *store* (a sharded index routes them to its shards).
+    """
     pairs = [f"{k}={v}" for k, v in map.items()] if isinstance(map, Mapping) else list(map or ())
     options = LoadOptions(FieldMap(parse_map(pairs)), tz)
     load_skipped = 0
@@ -167,8 +172,12 @@ def index_paths(store: IndexStore, paths: Sequence[str | os.PathLike[str]], jobs
                     yield from loaded
 
     source = whole_files() if strict else load_paths(paths, on_warning=warn, options=options)
-    summary = index_articles(store, source, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                                  commit_every=commit_every)
+    if into is not None:
+        summary = into(source)
+    else:
+        assert store is not None, "index_paths needs a store or into"
+        summary = index_articles(store, source, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
+                                 commit_every=commit_every)
     summary.skipped += load_skipped
     summary.load_warnings = load_warnings
     summary.rejected_files = rejected
