@@ -9,6 +9,9 @@ each turn's warm p50 / p95 and the median of the per-round ratios B / A.
 
     git worktree add /tmp/before <rev>       # or any checkout of the old code
     python bench/query_ab.py --index DIR --a /tmp/before --b . [--rounds 3] [--queries 1000]
+
+A change of the index format: build an index of the same articles with each
+version and give B's with ``--index-b DIR``.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ def turn(tree: Path, index: Path, qfile: Path, passes: int) -> list[float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", type=Path, required=True, help="an index both versions can read")
+    ap.add_argument("--index-b", type=Path, default=None,
+                    help="B's own index of the same articles (a format change: each version reads its own)")
     ap.add_argument("--a", type=Path, required=True, help="source tree of version A (the baseline)")
     ap.add_argument("--b", type=Path, required=True, help="source tree of version B")
     ap.add_argument("--docs", type=int, default=34924, help="articles the query mix is drawn from")
@@ -73,8 +78,8 @@ def main() -> int:
     ratios: dict[str, list[float]] = {"p50": [], "p95": []}
     for r in range(args.rounds):
         figs = {}
-        for name, tree in (("A", args.a), ("B", args.b)):
-            warm = turn(tree, args.index, qfile, args.passes)
+        for name, tree, index in (("A", args.a, args.index), ("B", args.b, args.index_b or args.index)):
+            warm = turn(tree, index, qfile, args.passes)
             figs[name] = (statistics.median(warm), percentile(warm, 0.95))
             print(f"round {r + 1} {name}: p50 {figs[name][0]:.2f} ms, p95 {figs[name][1]:.2f} ms", flush=True)
         ratios["p50"].append(figs["B"][0] / figs["A"][0])

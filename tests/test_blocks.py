@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from whoosh import fields, index
 
 from vnsearch.search.ranking import Ranker
-from vnsearch.store.codec import CompactCodec, pack_block, unpack_block
+from vnsearch.store.codec import CheckedCodec, CompactCodec, pack_block, unpack_block
 from vnsearch.store.postings import Values, decode_many, decode_positions, read_postings, segments_of
 from vnsearch.store.schema import ZONE_OFFSET, PreAnalyzed, encode_positions
 from vnsearch.store.snapshot import Snapshot
@@ -106,14 +106,14 @@ def _schema() -> fields.Schema:
                          text_f=PreAnalyzed(positions=True))
 
 
-def _index(path: Path, blocklimit: int):
+def _index(path: Path, blocklimit: int, codec_class: type = CompactCodec):
     """Three segments of a common and a rarer term, some documents deleted."""
     rng = random.Random(5)
     path.mkdir()
     ix = index.create_in(str(path), _schema())
     n = 0
     for _ in range(3):
-        writer = ix.writer(codec=CompactCodec(blocklimit=blocklimit))
+        writer = ix.writer(codec=codec_class(blocklimit=blocklimit))
         for _ in range(120):
             terms = {"chung": (1.0, 1, [rng.randint(0, 50)])}
             if rng.random() < 0.3:
@@ -128,9 +128,10 @@ def _index(path: Path, blocklimit: int):
     return ix
 
 
-@pytest.mark.parametrize("blocklimit", [8, 1024])
-def test_bulk_reads_match_whooshs_matcher(tmp_path, blocklimit):
-    ix = _index(tmp_path / "ix", blocklimit)
+@pytest.mark.parametrize("blocklimit, codec_class", [(8, CompactCodec), (1024, CompactCodec), (8, CheckedCodec)])
+def test_bulk_reads_match_whooshs_matcher(tmp_path, blocklimit, codec_class):
+    """Format 8's blocks and format 9's (with checksums), in many blocks or one."""
+    ix = _index(tmp_path / "ix", blocklimit, codec_class)
     with ix.searcher() as searcher:
         reader = searcher.reader()
         segments = segments_of(reader)

@@ -178,21 +178,24 @@ def test_stored_and_term_table_round_trip(tmp_path: Path) -> None:
         def close(self) -> None:
             pass
 
-    out = File()
-    writer = fmt.TermTableWriter(out)
-    writer.extras["fieldmap"] = {"text": 0}
     entries = [(b"\x00\x00" + f"term{i:05d}".encode(), bytes([i % 256]) * (i % 7)) for i in range(2000)]
-    for key, value in entries:
-        writer.add(key, value)
-    writer.close()
-    data = bytes(out.data)
-    extras, firstkeys, offsets = fmt.read_term_table_trailer(lambda at, size: data[at: at + size], len(data))
-    assert extras == {"fieldmap": {"text": 0}} and len(firstkeys) > 1
-    got: list[tuple[bytes, bytes]] = []
-    for i in range(len(firstkeys)):
-        keys, table = fmt.decode_term_block(data[offsets[i]: offsets[i + 1]])
-        got.extend((k, table[k]) for k in keys)
-    assert got == entries
+    for checked in (True, False):  # format 9, and format 8 (still read)
+        out = File()
+        writer = fmt.TermTableWriter(out, checked)
+        writer.extras["fieldmap"] = {"text": 0}
+        for key, value in entries:
+            writer.add(key, value)
+        writer.close()
+        data = bytes(out.data)
+        get = lambda at, size, data=data: data[at: at + size]
+        assert fmt.term_table_checked(get) is checked
+        extras, firstkeys, offsets = fmt.read_term_table_trailer(get, len(data))
+        assert extras == {"fieldmap": {"text": 0}} and len(firstkeys) > 1
+        got: list[tuple[bytes, bytes]] = []
+        for i in range(len(firstkeys)):
+            keys, table = fmt.decode_term_block(data[offsets[i]: offsets[i + 1]], checked)
+            got.extend((k, table[k]) for k in keys)
+        assert got == entries
 
 
 def test_old_aliases_point_at_format() -> None:
@@ -290,7 +293,8 @@ def test_indexes_naming_old_class_paths_open(tmp_path: Path) -> None:
     Checked in a fresh interpreter that imports only the public API, so
     nothing but what SearchEngine itself loads makes the old paths importable.
     """
-    folder = next(f for f in _fixture_folders() if _record(f)["format_version"] == fmt.FORMAT_VERSION)
+    # Format 8's fixture: every index that names the old paths is of format 8 or older.
+    folder = next(f for f in _fixture_folders() if _record(f)["format_version"] == 8)
     path = _copy_index(folder, tmp_path)
     toc_before = max(path.glob("_MAIN_*.toc")).read_bytes()
     assert b"vnsearch.store.schema" in toc_before and b"vnsearch.store.codec" in toc_before  # new indexes

@@ -18,7 +18,7 @@ from whoosh.codec.whoosh3 import W3Codec
 
 import vnsearch.store.merge as merge
 from vnsearch import Article, SearchEngine
-from vnsearch.store.codec import CompactCodec
+from vnsearch.store.codec import CheckedCodec, CompactCodec
 from vnsearch.store.indexing import bulk_writer
 from vnsearch.store.merge import choose, merge_policy
 from vnsearch.store.postings import field_lengths, leaf_blocks, read_postings, segments_of
@@ -43,14 +43,20 @@ def _doc(rng: random.Random, n: int) -> dict:
     return doc
 
 
-def _index(path: Path, blocklimit: int, whoosh_segment: bool):
-    """Four segments (one by Whoosh's own codec if asked), some documents deleted, one segment emptied."""
+def _index(path: Path, blocklimit: int, whoosh_segment: bool, checked: bool = False):
+    """Four segments (one by Whoosh's own codec if asked), some documents deleted, one segment emptied.
+
+    *checked*: the third segment is of format 9 (CheckedCodec), the others of 8, as in an index of
+    format 8 that this version has written to.
+    """
     rng = random.Random(blocklimit)
     path.mkdir()
     ix = index.create_in(str(path), make_schema())
     n = 0
     for k, size in enumerate((90, 40, 25, 6)):
         codec = W3Codec() if whoosh_segment and k == 1 else CompactCodec(blocklimit=blocklimit)
+        if checked and k == 2:
+            codec = CheckedCodec(blocklimit=blocklimit)
         writer = ix.writer(codec=codec)
         for _ in range(size):
             writer.add_document(**_doc(rng, n))
@@ -97,14 +103,18 @@ def _contents(ix) -> dict:
         return out
 
 
-@pytest.mark.parametrize("blocklimit, whoosh_segment", [(8, False), (1024, False), (8, True)])
-def test_a_merge_holds_what_whooshs_merge_holds(tmp_path, blocklimit, whoosh_segment):
-    ours = _index(tmp_path / "ours", blocklimit, whoosh_segment)
+@pytest.mark.parametrize("blocklimit, whoosh_segment, checked",
+                         [(8, False, False), (1024, False, False), (8, True, False), (8, False, True),
+                          (8, True, True)])
+def test_a_merge_holds_what_whooshs_merge_holds(tmp_path, blocklimit, whoosh_segment, checked):
+    """*checked*: formats 8 and 9 merged into 9 (every block and stored article with its checksum)."""
+    ours = _index(tmp_path / "ours", blocklimit, whoosh_segment, checked)
+    codec = CheckedCodec if checked else CompactCodec
     shutil.copytree(tmp_path / "ours", tmp_path / "whoosh")
     theirs = index.open_dir(str(tmp_path / "whoosh"))
     before = _contents(ours)
     bulk_writer(theirs.writer(codec=CompactCodec(blocklimit=blocklimit))).commit(optimize=True)
-    ours.writer(codec=CompactCodec(blocklimit=blocklimit)).commit(mergetype=merge_policy(final=True))
+    ours.writer(codec=codec(blocklimit=blocklimit)).commit(mergetype=merge_policy(final=True))
     assert len(ours._segments()) == 1 and ours.doc_count() == 161 - 13 - 6
     merged, expected = _contents(ours), _contents(theirs)
     assert merged == expected == before
@@ -116,6 +126,12 @@ def test_a_merge_holds_what_whooshs_merge_holds(tmp_path, blocklimit, whoosh_seg
         counts = [count for count, *_ in leaf_blocks(terms, terminfo)]
     assert sum(counts) == terminfo.doc_frequency() and max(counts) <= blocklimit
     assert len(counts) == -(-sum(counts) // blocklimit)
+    if checked:  # the merged segment is format 9's, and reads as sound to check
+        from vnsearch.store.verify import verify_segments
+
+        assert type(ours._segments()[0]).__name__ == "CheckedSegment"
+        with ours.searcher() as searcher:
+            assert verify_segments(searcher.reader(), ours.storage) == ([], 0)
 
 
 def test_the_smallest_segments_merge_while_they_hold_half_the_next():

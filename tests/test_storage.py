@@ -176,7 +176,7 @@ STORED_TEXTS = [
 def test_stored_fields_round_trip_exactly(text):
     fields = {"id": "x", "title": text, "lead": text * 3, "body": text * 50, "title_derived": True, "date": None}
     packed = pack_stored(fields)
-    assert packed[0] == 1  # deflated with the preset dictionary
+    assert packed[0] == 2  # deflated with the preset dictionary, behind its CRC-32 (format 9)
     assert unpack_stored(packed) == fields
 
 

@@ -224,7 +224,7 @@ def test_an_overflow_in_a_stored_article_is_damage_for_check_and_stats(ix: Path,
     """A stored article whose pickle claims 2**63 bytes raised OverflowError through check and stats."""
     from vnsearch.store import codec
 
-    def overflowing(data: bytes) -> Any:
+    def overflowing(data: bytes, checked: bool = False) -> Any:
         raise OverflowError("BINBYTES exceeds system's maximum size of 9223372036854775807 bytes")
 
     monkeypatch.setattr(codec, "unpack_stored", overflowing)

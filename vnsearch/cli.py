@@ -696,15 +696,19 @@ def stats_cmd(index_dir: Path | None, as_json: bool) -> None:
 def check_cmd(index_dir: Path | None) -> None:
     """Read the whole index and report any damage: exit 0 if sound, 2 if not.
 
-    Checks that the index opens, was written by this version, and that every
-    stored article is readable, has an id, and appears only once.
+    Checks that the index opens, was written by this version, that every
+    stored article is readable, has an id, and appears only once, and reads
+    every posting list, column and length, verifying every checksum.
 
     Library: SearchEngine(index_dir).check()
     """
     engine = _open(index_dir, create=False)
     problems = engine.check()
     count = len(engine) if not problems else None
+    notes = engine.check_notes()
     engine.close()
+    for note in notes:
+        click.echo(f"note: {engine.path}: {note}", err=True)
     if problems:
         # Files a failed write left are no damage: the next write deletes them, no rebuild is needed.
         hint = "" if all(p.startswith(ORPHANS) for p in problems) else f"; {rebuild_hint(engine.path)}"

@@ -425,6 +425,10 @@ class SearchEngine:
         """Problems found in the index; an empty list means it is sound (see :meth:`IndexStore.check`)."""
         return self._store.check()
 
+    def check_notes(self) -> list[str]:
+        """What the last :meth:`check` could not verify, without it being damage (an older format's segments)."""
+        return self._store.check_notes()
+
     def stats(self) -> dict[str, Any]:
         """Articles, size on disk, date range: what ``vnsearch stats`` prints."""
         with self._reading() as view:

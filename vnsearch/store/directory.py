@@ -19,19 +19,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh.index import TOC
 from whoosh.writing import CLEAR
 
 from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
 from vnsearch.store import legacy  # noqa: F401 - old indexes name old module paths
-from vnsearch.store.codec import CompactCodec
+from vnsearch.store.codec import CheckedCodec
 from vnsearch.store.damage import DECODE_ERRORS, damage_text, damaged, decoding, not_permitted, rebuild_hint
+from vnsearch.store.files import ChecksumStorage
 from vnsearch.store.format import FORMAT_VERSION, READABLE_VERSIONS, VERSION_KEY
 from vnsearch.store.locking import WriteLock, holder_of
 from vnsearch.store.merge import merge_policy, plan
 from vnsearch.store.schema import make_schema
 from vnsearch.store.snapshot import Snapshot
+from vnsearch.store.verify import NO_CHECKSUMS, verify_segments
 
 __all__ = ["IndexStore", "INDEX_NAME", "META_FILE", "LOCK_FILE", "wait_for", "write_lock", "is_index_file",
            "orphan_files", "ORPHANS"]
@@ -143,15 +144,17 @@ class IndexStore:
 
     def _open(self, create: bool) -> Any:
         path = self.path
+        # Format 9's tables of contents end with a checksum; older ones may not.
+        storage = ChecksumStorage(str(path), require_footer=self.read_meta().get(VERSION_KEY) not in (7, 8))
         with decoding(path):  # a table of contents that cannot be read
-            exists = whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
+            exists = path.is_dir() and storage.index_exists(INDEX_NAME)
         if exists:
             problem = self.schema_problem()
             if problem:
                 error = IndexDamaged if self.meta_damage() else IndexVersionMismatch
                 raise error(f"{problem}; {rebuild_hint(path)}")
             with decoding(path):  # damaged segment files and the like
-                return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+                return storage.open_index(INDEX_NAME)
         if path.exists() and not path.is_dir():
             raise IndexUnusable(f"{path} is a file, not an index directory")
         files = sorted(p.name for p in path.iterdir()
@@ -167,7 +170,7 @@ class IndexStore:
         if not create:
             raise IndexNotFound(f"no index at {path}; build one with: vnsearch index --index-dir {path} PATH…")
         path.mkdir(parents=True, exist_ok=True)
-        ix = whoosh_index.create_in(str(path), make_schema(), indexname=INDEX_NAME)
+        ix = storage.create_index(make_schema(), indexname=INDEX_NAME)
         (path / META_FILE).write_text(json.dumps({VERSION_KEY: FORMAT_VERSION}) + "\n", "utf-8")
         return ix
 
@@ -257,7 +260,7 @@ class IndexStore:
             self.remove_orphans()
             # _lk=False: Whoosh's own lock is a flock every forked worker would
             # inherit (see vnsearch.store.locking); it releases ours instead.
-            writer = self._ix.writer(codec=CompactCodec(), _lk=False, **kwargs)
+            writer = self._ix.writer(codec=CheckedCodec(), _lk=False, **kwargs)
         except BaseException:
             lock.release()
             raise
@@ -291,12 +294,23 @@ class IndexStore:
 
         A commit that fails (a full disk) is cancelled: its partial files are
         deleted and the lock let go (see :meth:`cancel`).
+
+        An index of an older format that this version has written to holds
+        segments of format 9 (with checksums, which an older vnsearch cannot
+        read): it is marked as format 9, whose readers read both.
         """
         try:
             writer.commit(mergetype=mergetype or merge_policy(final=final, older=older))
         except BaseException:
             self.cancel(writer)
             raise
+        meta = Path(writer.storage.folder) / META_FILE
+        try:
+            version = json.loads(meta.read_text("utf-8")).get(VERSION_KEY)
+        except (OSError, ValueError, AttributeError):
+            return
+        if version in READABLE_VERSIONS and version != FORMAT_VERSION:
+            meta.write_text(json.dumps({VERSION_KEY: FORMAT_VERSION}) + "\n", "utf-8")
 
     def cancel(self, writer: Any) -> None:
         """``writer.cancel()``, every file the failed write left deleted, then the lock let go.
@@ -364,9 +378,13 @@ class IndexStore:
 
         Reads everything a search can touch: the schema version, every stored
         document (each must have an id, and no id may appear twice), the
-        document count against the ids, and the id terms.
+        document count against the ids, the id terms, and every segment
+        whole (:func:`vnsearch.store.verify.verify_segments`: every checksum,
+        every posting list, column and length). Segments without checksums
+        (formats 7 and 8) are counted in :attr:`unchecked_segments`.
         """
         problems = []
+        self.unchecked_segments = 0
         schema = self.schema_problem()
         if schema:
             problems.append(schema)
@@ -376,6 +394,8 @@ class IndexStore:
             try:
                 with decoding(self.path):
                     problems += _check_reader(searcher)
+                    found, self.unchecked_segments = verify_segments(searcher.reader(), self._ix.storage)
+                    problems += found
             finally:
                 searcher.close()
         except IndexDamaged as exc:
@@ -383,6 +403,14 @@ class IndexStore:
             problems.append(damage_text(cause) if cause is not None else str(exc))
         problems += self._orphan_problem()
         return problems
+
+    def check_notes(self) -> list[str]:
+        """What the last :meth:`check` could not verify (not damage): segments written without checksums."""
+        if not getattr(self, "unchecked_segments", 0):
+            return []
+        version = self.read_meta().get(VERSION_KEY)
+        return [NO_CHECKSUMS.format(version=version if version in (7, 8) else "8", path=self.path)
+                + f" ({self.unchecked_segments} segment(s))"]
 
     def _orphan_problem(self) -> list[str]:
         """Files a failed or killed write left, when no writer is at work (its files are not orphans yet)."""

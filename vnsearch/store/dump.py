@@ -14,13 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-
 from vnsearch.errors import IndexDamaged, IndexNotFound
 from vnsearch.ingest.articles import Article, LoadWarning
 from vnsearch.ingest.export import stored_article
 from vnsearch.store.damage import DECODE_ERRORS, rebuild_hint
 from vnsearch.store.directory import INDEX_NAME, LOCK_FILE, IndexStore, is_index_file, write_lock
+from vnsearch.store.files import ChecksumStorage
 from vnsearch.store.indexing import IndexSummary
 from vnsearch.store.updates import index_articles
 
@@ -36,7 +35,8 @@ def stored_articles(path: str | os.PathLike[str], indexname: str,
     fields cannot be read goes to *on_error* (its number and the exception)
     and the others are still read.
     """
-    ix = whoosh_index.open_dir(str(path), indexname=indexname)
+    # A table of contents' checksum is verified if it has one (any format: reindex rescues what it can).
+    ix = ChecksumStorage(str(path), require_footer=False).open_index(indexname)
     return _read_all(ix, on_error)
 
 
@@ -73,7 +73,7 @@ def reindex(path: Path, jobs: int | None = None,
     """Rebuild the index at *path* from its own stored articles (see ``SearchEngine.reindex``)."""
     hint = rebuild_hint(path, from_index=False)
     try:
-        exists = whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
+        exists = path.is_dir() and ChecksumStorage(str(path), require_footer=False).index_exists(INDEX_NAME)
     except DECODE_ERRORS as exc:
         raise IndexDamaged(f"{path}: the index cannot be read ({type(exc).__name__}: {exc}); {hint}") from exc
     if not exists:

@@ -7,22 +7,37 @@ this module writes (or to what the pickles below name) must bump
 :data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
 tiny index against a digest recorded per version and fails otherwise.
 
-On-disk layout, version 8
+On-disk layout, version 9
 =========================
 
-Versions: 7 is 8 without the stored field ``time`` in the schema (the
-publication time, ``2021-04-26T08:33:41+07:00``, added with feeds and ISO
-dates). Every byte layout below is the same in both, so an index of version 7
-is still read (:data:`READABLE_VERSIONS`); its articles have no time, and
-articles written to it keep only their day (its own schema has no ``time``).
+Versions: 9 is 8 with checksums (issue 14): a CRC-32 (zlib's) on every
+file, posting block, term-table block and stored article, verified when it
+is read, and no pickle where a plain layout is simple (the segment file's
+directory, the term table's trailer, the posting blocks' headers). Each
+"format 9:" below marks a difference; everything else is 8's. 7 is 8
+without the stored field ``time`` in the schema (the publication time,
+``2021-04-26T08:33:41+07:00``, added with feeds and ISO dates).
+
+Indexes of versions 7 and 8 are still read (:data:`READABLE_VERSIONS`),
+without checksums (``vnsearch check`` says so: "no checksums in format 8:
+reindex to get them"); their pickles, like every pickle an index holds,
+are read by :mod:`vnsearch.store.unpickle`, which resolves only the classes
+the format uses (:data:`PICKLED_CLASSES` and Whoosh's own), so opening an
+index never runs code. Each segment says which codec wrote it (in the
+table of contents): segments of 7 and 8 name :class:`~.codec.CompactCodec`,
+of 9 :class:`~.codec.CheckedCodec` with :class:`~.files.CheckedSegment`.
+Writing to an index of 7 or 8 adds segments of 9 and marks it 9 (an older
+vnsearch refuses it then, rather than failing on the new segments); a
+version-7 index keeps its schema, so its articles still have no time.
 
 An index directory holds (Whoosh's file store, index name ``MAIN``):
 
 ``vnsearch.json``
-    ``{"schema_version": 8}``: the format version (the key keeps its old name
+    ``{"schema_version": 9}``: the format version (the key keeps its old name
     so indexes already written open). An index whose value is not in
     :data:`READABLE_VERSIONS` is refused with
     :class:`vnsearch.errors.IndexVersionMismatch` and the rebuild advice.
+    (No checksum: damage to it reads as another version, refused.)
 ``_MAIN_<generation>.toc``
     Whoosh's table of contents (TOC format -111): varints of the int, long and
     float sizes, the int -12345 (byte order), the TOC version, Whoosh's
@@ -32,10 +47,27 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
     set of deleted document numbers, per-field total lengths, the codec
     object with its block size, deflate level and inline limit). The pickles
     name classes by module path: see :data:`PICKLED_CLASSES`.
+    Format 9: the footer ``FOOTER`` (``!4sI``: :data:`FOOTER_MAGIC`, the
+    CRC-32 of every byte before it) ends the file, verified at every read;
+    a table of contents without one is damage in an index of version 9.
 ``MAIN_<segment id>.seg``
-    One compound file per segment: a long (directory position), an int
-    (directory length), the segment's files end to end, then the pickled
-    directory ``{file name: {"offset", "length", "modified"}}`` (the
+    Format 9 (:class:`~.files.CheckedSegment`): :data:`SEGMENT_MAGIC`, then
+    the segment's files in name order, each followed by its footer
+    (:func:`footer`: magic and the CRC-32 of the file), then the directory
+    as UTF-8 JSON ``{file name: [offset, length]}`` (length without the
+    footer; sorted keys, no modification times), then the trailer
+    :data:`SEGMENT_TRAILER` (``!QII4s``: directory offset, directory length,
+    the directory's CRC-32, :data:`SEGMENT_MAGIC`). The directory is
+    verified when the segment is opened; a file when it is first opened,
+    except those whose blocks carry checksums of their own
+    (:data:`BLOCK_CHECKED_EXTS`: the term table, the postings, the stored
+    articles), verified block by block as they are read, and whole only by
+    ``vnsearch check``. Any other file, a column added later included, is
+    verified whole when opened.
+
+    Formats 7 and 8 (Whoosh's compound file): a long (directory position),
+    an int (directory length), the segment's files end to end, then the
+    pickled directory ``{file name: {"offset", "length", "modified"}}`` (the
     modification time is the only non-deterministic byte apart from names)
     and pickled options. The files inside, named ``MAIN_<segment id>.<ext>``:
 
@@ -47,6 +79,12 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         the deflated pickle (protocol 3) of ``(extras, first keys, block
         offsets + end)`` where ``extras["fieldmap"]`` maps field names to
         numbers, and a final long (``!q``) pointing at that pickle.
+        Format 9: the magic is :data:`TERMS_MAGIC` (8's :data:`TERMS_MAGIC_8`);
+        each block is preceded by the CRC-32 (``!I``) of its deflated bytes,
+        verified when the block is decoded; the trailer is no pickle:
+        ``varint(len) extras`` (UTF-8 JSON), ``varint(block count)``, each
+        first key ``varint(len) key``, the block offsets + end as varints,
+        then the trailer's CRC-32 (``!I``, verified at open) and the long.
     Term info (W3's): ``struct "!BfIBBfII"`` = inlined flag, total weight,
         document frequency, shortest and longest document as length bytes,
         largest weight, first and last document number; then either a long
@@ -60,7 +98,11 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         int (``!i``) size, negative for the list's last block, the protocol-3
         pickle of ``(count, last id, largest weight, deflate level, shortest
         length byte, longest length byte)``, then the block data (deflate
-        level 0: a packed block deflates its parts itself). Block data is the
+        level 0: a packed block deflates its parts itself). Format 9
+        (:func:`read_frame`): the size counts from after it; then the CRC-32
+        (``!I``) of the size's 4 bytes, the info and the data, then the info
+        as :data:`FRAME_INFO` (``!IIdBBB``, the same six values) instead of
+        a pickle; verified every time the block is read. Block data is the
         packed array layout (:func:`pack_block`):
 
         ``0x56`` tag, a flags byte (bits 0-1: width code of the id gaps,
@@ -96,7 +138,10 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         ``_stored``: one value per document (:func:`pack_stored`): a tag byte
         (0 plain deflate, 1 deflate with the preset dictionary
         ``stored.zdict``, which is therefore part of the format) and the
-        deflated protocol-3 pickle of the stored-field dict;
+        deflated protocol-3 pickle of the stored-field dict; format 9: tag
+        2, the CRC-32 (``!I``) of the deflated bytes, then those bytes as
+        tag 1's, verified whenever the article is read (a format-9 segment
+        must have tag 2, and no empty record);
         ``_<field>_len`` (``text``, ``text_f``, ``title_f``): one length byte per document (Whoosh's logarithmic
         :func:`length_byte`, decoded with :data:`LENGTH_TABLE`), trailing
         zeros not written;
@@ -150,6 +195,7 @@ Whoosh upgrade must check each):
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import struct
 import sys
@@ -164,6 +210,9 @@ import numpy as np
 import numpy.typing as npt
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from vnsearch.store.unpickle import load as safe_load
+from vnsearch.store.unpickle import loads as safe_loads
+
 __all__ = [
     "FORMAT_VERSION", "VERSION_KEY", "READABLE_VERSIONS", "PICKLED_CLASSES", "LEGACY_MODULES",
     "varint", "read_varint",
@@ -174,18 +223,24 @@ __all__ = [
     "pickle_compact", "TERMS_MAGIC", "TERM_BLOCK_BYTES", "TermTableWriter", "decode_term_block",
     "read_term_table_trailer", "TERM_INFO_HEAD", "WEIGHT_AND_DF", "pack_stored", "unpack_stored",
     "SIGNATURE_BYTES", "signature_bytes", "signature_of", "LENGTH_TABLE", "length_byte",
+    "FOOTER_MAGIC", "FOOTER", "SEGMENT_MAGIC", "SEGMENT_TRAILER", "BLOCK_CHECKED_EXTS", "ChecksumError", "crc32",
+    "footer", "has_footer", "verify_footer", "checked_ext", "segment_trailer", "read_segment_directory",
+    "FRAME_INFO", "read_frame", "TERMS_MAGIC_8", "term_table_checked", "checked_stored",
 ]
 
 # The version of everything described above, written by new indexes. Stored in
 # vnsearch.json under VERSION_KEY (its historical name); an index of a version
 # outside READABLE_VERSIONS is refused.
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 VERSION_KEY = "schema_version"
-# 7: the same bytes, without the stored field ``time`` (read as articles with no time).
-READABLE_VERSIONS = frozenset({7, 8})
+# 8: without checksums (read through the restricted unpickler); 7: 8 without the stored
+# field ``time`` (read as articles with no time).
+READABLE_VERSIONS = frozenset({7, 8, 9})
 
 # Classes the table of contents pickles by module path (the schema's field
-# types and formats, the segments' codec). Moving or renaming one breaks every
+# types and formats, the segments' codec and, format 9, their class). Only
+# these and Whoosh's own (vnsearch.store.unpickle.WHOOSH_CLASSES) may be
+# named by a pickle an index holds: anything else is refused as damage. Moving or renaming one breaks every
 # index that names it: keep the path importable (see LEGACY_MODULES) or bump
 # FORMAT_VERSION. Whoosh's own classes (whoosh.fields.Schema, ID, STORED,
 # COLUMN, whoosh.columns.FixedBytesColumn, VarBytesColumn, whoosh.formats.Existence,
@@ -196,6 +251,8 @@ PICKLED_CLASSES = (
     "vnsearch.store.schema.CompactPositions",
     "vnsearch.store.schema.Weighted",
     "vnsearch.store.codec.CompactCodec",
+    "vnsearch.store.codec.CheckedCodec",
+    "vnsearch.store.files.CheckedSegment",
 )
 # Indexes written before the storage package existed name the same classes
 # under these modules; vnsearch.store.legacy makes them importable.
@@ -234,6 +291,80 @@ def read_varint(data: bytes, pos: int) -> tuple[int, int]:
         value |= (b & 0x7F) << shift
         shift += 7
     return value, pos
+
+
+# -- checksums (format 9) -----------------------------------------------------------
+
+FOOTER_MAGIC = b"VNC9"
+FOOTER = struct.Struct("!4sI")  # magic, CRC-32 of every byte before the footer
+SEGMENT_MAGIC = b"VNS9"
+SEGMENT_TRAILER = struct.Struct("!QII4s")  # directory offset, directory length, its CRC-32, magic
+# Files inside a segment whose blocks or records carry CRC-32s of their own,
+# verified as each is read: not verified whole when opened (they are most
+# of an index; ``vnsearch check`` verifies them whole). Every other file of
+# a segment, whatever a later version adds, is verified whole when opened.
+BLOCK_CHECKED_EXTS = (".trm", ".pst", "._stored.col")
+_CRC = struct.Struct("!I")
+
+
+class ChecksumError(ValueError):
+    """Bytes whose CRC-32 does not match the one written with them (the index is damaged)."""
+
+
+def crc32(data: bytes | bytearray | memoryview, start: int = 0) -> int:
+    """CRC-32 (zlib's) of *data*, continuing from *start*."""
+    return zlib.crc32(data, start) & 0xFFFFFFFF
+
+
+def footer(data: bytes | bytearray | memoryview) -> bytes:
+    """The footer written after *data*: :data:`FOOTER_MAGIC` and the CRC-32 of *data*."""
+    return FOOTER.pack(FOOTER_MAGIC, crc32(data))
+
+
+def has_footer(data: bytes | memoryview) -> bool:
+    """Whether *data* ends with a footer's magic (its checksum not yet verified)."""
+    return len(data) >= FOOTER.size and bytes(data[-FOOTER.size:-_CRC.size]) == FOOTER_MAGIC
+
+
+def verify_footer(data: bytes | memoryview, what: str) -> None:
+    """Raise :class:`ChecksumError` unless *data* ends with a footer matching the bytes before it."""
+    if not has_footer(data):
+        raise ChecksumError(f"{what} has no checksum footer")
+    _, want = FOOTER.unpack(bytes(data[-FOOTER.size:]))
+    if crc32(data[:-FOOTER.size]) != want:
+        raise ChecksumError(f"{what} fails its checksum")
+
+
+def checked_ext(name: str) -> bool:
+    """Whether a segment file of this name carries checksums per block (see :data:`BLOCK_CHECKED_EXTS`)."""
+    return name.endswith(BLOCK_CHECKED_EXTS)
+
+
+def segment_trailer(directory: dict[str, tuple[int, int]], offset: int) -> bytes:
+    """A format-9 segment file's directory (at *offset*) and trailer: see the module docstring."""
+    body = json.dumps({name: list(extent) for name, extent in sorted(directory.items())},
+                      separators=(",", ":")).encode("utf-8")
+    return body + SEGMENT_TRAILER.pack(offset, len(body), crc32(body), SEGMENT_MAGIC)
+
+
+def read_segment_directory(get: Any, size: int) -> dict[str, tuple[int, int]]:
+    """``{file name: (offset, length)}`` of a format-9 segment file of *size* bytes (*get(offset, n)* reads it)."""
+    if size < len(SEGMENT_MAGIC) + SEGMENT_TRAILER.size or bytes(get(0, 4)) != SEGMENT_MAGIC:
+        raise ChecksumError("not a vnsearch segment file")
+    offset, length, want, magic = SEGMENT_TRAILER.unpack(bytes(get(size - SEGMENT_TRAILER.size,
+                                                                   SEGMENT_TRAILER.size)))
+    if magic != SEGMENT_MAGIC or offset + length + SEGMENT_TRAILER.size != size:
+        raise ChecksumError("the segment file's trailer is damaged")
+    body = bytes(get(offset, length))
+    if crc32(body) != want:
+        raise ChecksumError("the segment file's directory fails its checksum")
+    raw = json.loads(body.decode("utf-8"))
+    directory: dict[str, tuple[int, int]] = {}
+    for name, (start, n) in raw.items():
+        if not (isinstance(start, int) and isinstance(n, int) and 4 <= start and start + n + FOOTER.size <= offset):
+            raise ChecksumError(f"the segment file's directory is damaged ({name})")
+        directory[str(name)] = (start, n)
+    return directory
 
 
 # -- positions -------------------------------------------------------------------------
@@ -371,6 +502,9 @@ _ARRAY_CODES = ("B", "H", "I")  # array typecodes of _WIDTHS (little-endian once
 _DEFLATE_FROM = 32  # bytes
 _NUMPY_FROM = 64  # postings in a block from which numpy packs it faster than plain Python
 _INT = struct.Struct("!i")
+# Format 9's block info: count, last document number, largest weight, deflate level, shortest and longest
+# length bytes.
+FRAME_INFO = struct.Struct("!IIdBBB")
 
 
 def pickle_compact(obj: object) -> bytes:
@@ -397,30 +531,63 @@ def inline_postings_bytes(ids: Sequence[int], weights: Sequence[float], values: 
 
 
 def frame_block(databytes: bytes, count: int, lastid: int, maxweight: float, compression: int,
-                minlength: int, maxlength: int, last: bool) -> bytes:
-    """One block in W3's framing: its size (negative for a list's last block), the pickled block info, the data."""
-    infobytes = pickle.dumps((count, lastid, maxweight, compression, minlength, maxlength), _PROTOCOL)
-    size = len(infobytes) + len(databytes)
-    return _INT.pack(-size if last else size) + infobytes + databytes
+                minlength: int, maxlength: int, last: bool, checked: bool = True) -> bytes:
+    """One block in W3's framing: its size (negative for a list's last block), the block info, the data.
+
+    *checked* (format 9): the info is :data:`FRAME_INFO` behind the CRC-32
+    of the size, the info and the data; otherwise (formats 7 and 8) W3's
+    pickled info tuple.
+    """
+    if not checked:
+        infobytes = pickle.dumps((count, lastid, maxweight, compression, minlength, maxlength), _PROTOCOL)
+        size = len(infobytes) + len(databytes)
+        return _INT.pack(-size if last else size) + infobytes + databytes
+    body = FRAME_INFO.pack(count, lastid, maxweight, compression, minlength, maxlength) + databytes
+    size = _CRC.size + len(body)
+    sizebytes = _INT.pack(-size if last else size)
+    return sizebytes + _CRC.pack(crc32(body, crc32(sizebytes))) + body
+
+
+def read_frame(get: Any, pos: int, checked: bool) -> tuple[int, tuple[Any, ...], int, int, bytes | None]:
+    """The block framed at *pos*: (size as written, info tuple, data offset, offset after the block, data).
+
+    The data is given when it was read to verify it (format 9), else None.
+
+    A format-9 frame's checksum is verified here (:class:`ChecksumError`);
+    a format-8 frame's pickled info is read by the restricted unpickler.
+    """
+    sizebytes = bytes(get(pos, 4))
+    size = _INT.unpack(sizebytes)[0]
+    end = pos + 4 + abs(size)
+    if not checked:
+        framed = io.BytesIO(bytes(get(pos + 4, abs(size))))
+        info = tuple(safe_load(framed))
+        return size, info, pos + 4 + framed.tell(), end, None
+    body = bytes(get(pos + 4, abs(size)))
+    if len(body) < _CRC.size + FRAME_INFO.size or crc32(body[_CRC.size:], crc32(sizebytes)) != _CRC.unpack_from(
+            body)[0]:
+        raise ChecksumError(f"a posting block at {pos} fails its checksum")
+    head = _CRC.size + FRAME_INFO.size
+    return size, FRAME_INFO.unpack_from(body, _CRC.size), pos + 4 + head, end, body[head:]
 
 
 class _PostFile(Protocol):
     def get(self, position: int, length: int) -> bytes: ...
 
 
-def block_frames(postfile: _PostFile, offset: int) -> Iterator[tuple[int, bytes]]:
+def block_frames(postfile: _PostFile, offset: int, checked: bool = False) -> Iterator[tuple[int, bytes]]:
     """The blocks of the list at *offset* of a postings file: (posting count, data inflated if its info says).
 
     (The extent's length in a term info is unusable: W3TermInfo.from_bytes
-    leaves it a tuple. The last block says it is the last.)
+    leaves it a tuple. The last block says it is the last.) *checked*: the
+    postings file is format 9's, each block's checksum verified.
     """
     pos = offset + 4  # after the W3 header tag
     while True:
-        size = _INT.unpack(postfile.get(pos, 4))[0]
-        end = pos + 4 + abs(size)
-        framed = io.BytesIO(postfile.get(pos + 4, abs(size)))
-        count, _, _, compression = pickle.load(framed)[:4]
-        data = framed.read()
+        size, info, start, end, data = read_frame(postfile.get, pos, checked)
+        count, compression = info[0], info[3]
+        if data is None:
+            data = postfile.get(start, end - start)
         if compression:
             data = zlib.decompress(data)
         yield count, data
@@ -620,7 +787,7 @@ def block_arrays(data: bytes) -> tuple[npt.NDArray[Any], Weights, Sequence[bytes
     """
     if data[0] == BLOCK_TAG:
         return unpack_block(data)
-    gaps, weights, values = pickle.loads(data)
+    gaps, weights, values = safe_loads(data)
     if isinstance(weights, tuple):
         weights = np.asarray(weights, dtype=np.float32)
     if values is not None and not isinstance(values, tuple):
@@ -631,7 +798,8 @@ def block_arrays(data: bytes) -> tuple[npt.NDArray[Any], Weights, Sequence[bytes
 # -- the term table -------------------------------------------------------------------------
 
 TERM_BLOCK_BYTES = 2048  # raw bytes of term entries per deflated block of the term dictionary
-TERMS_MAGIC = b"VNT1"
+TERMS_MAGIC = b"VNT2"  # format 9: blocks and trailer with checksums
+TERMS_MAGIC_8 = b"VNT1"  # formats 7 and 8
 TERM_INFO_HEAD = struct.Struct("!BfIBBfII")  # W3's term info head (W3TermInfo._struct), see the module docstring
 WEIGHT_AND_DF = struct.Struct("!fI")  # at offset 1 of a W3 term info
 _LONG = struct.Struct("!q")
@@ -652,18 +820,21 @@ class TermTableWriter:
     value`` into blocks of about :data:`TERM_BLOCK_BYTES`, each deflated; a
     lookup bisects the blocks' first keys (kept in memory) and decodes one
     block. Takes the calls Whoosh's ``OrderedHashWriter`` takes (``add``,
-    ``extras``, ``close``).
+    ``extras``, ``close``). *checked* (format 9, :data:`TERMS_MAGIC`): each
+    block behind its CRC-32, and a trailer without pickles with its own;
+    otherwise format 8's (:data:`TERMS_MAGIC_8`).
     """
 
-    def __init__(self, dbfile: _DbFile) -> None:
+    def __init__(self, dbfile: _DbFile, checked: bool = True) -> None:
         self.dbfile = dbfile
+        self.checked = checked
         self.extras: dict[str, Any] = {}
         self._firstkeys: list[bytes] = []
         self._offsets: list[int] = []
         self._block = bytearray()
         self._blockfirst: bytes | None = None
         self._lastkey = b""
-        dbfile.write(TERMS_MAGIC)
+        dbfile.write(TERMS_MAGIC if checked else TERMS_MAGIC_8)
 
     def add(self, key: bytes, value: bytes) -> None:
         if key <= self._lastkey:
@@ -680,7 +851,10 @@ class TermTableWriter:
             return
         self._firstkeys.append(self._blockfirst)
         self._offsets.append(self.dbfile.tell())
-        self.dbfile.write(zlib.compress(bytes(self._block), COMPRESSION))
+        packed = zlib.compress(bytes(self._block), COMPRESSION)
+        if self.checked:
+            packed = _CRC.pack(crc32(packed)) + packed
+        self.dbfile.write(packed)
         self._block = bytearray()
         self._blockfirst = None
 
@@ -689,23 +863,79 @@ class TermTableWriter:
         dbfile = self.dbfile
         self._offsets.append(dbfile.tell())  # the end of the last block
         where = dbfile.tell()
-        dbfile.write(zlib.compress(pickle.dumps((self.extras, self._firstkeys, self._offsets), _PROTOCOL),
-                                   COMPRESSION))
+        if self.checked:
+            trailer = _term_trailer(self.extras, self._firstkeys, self._offsets)
+            dbfile.write(trailer + _CRC.pack(crc32(trailer)))
+        else:
+            dbfile.write(zlib.compress(pickle.dumps((self.extras, self._firstkeys, self._offsets), _PROTOCOL),
+                                       COMPRESSION))
         dbfile.write(_LONG.pack(where))
         dbfile.close()
 
 
-def read_term_table_trailer(get: Any, length: int) -> tuple[dict[str, Any], list[bytes], list[int]]:
-    """``(extras, first keys, block offsets)`` of a term table of *length* bytes; *get(offset, size)* reads it."""
-    if get(0, 4) != TERMS_MAGIC:
-        raise ValueError("not a vnsearch term dictionary")
-    where = _LONG.unpack(get(length - 8, 8))[0]
-    extras, firstkeys, offsets = pickle.loads(zlib.decompress(get(where, length - 8 - where)))
+def _term_trailer(extras: dict[str, Any], firstkeys: Sequence[bytes], offsets: Sequence[int]) -> bytes:
+    """Format 9's term-table trailer (see the module docstring)."""
+    meta = json.dumps(extras, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    out = bytearray(varint(len(meta)) + meta + varint(len(firstkeys)))
+    for key in firstkeys:
+        out += varint(len(key)) + key
+    for offset in offsets:
+        out += varint(offset)
+    return bytes(out)
+
+
+def _read_term_trailer(data: bytes) -> tuple[dict[str, Any], list[bytes], list[int]]:
+    size, pos = read_varint(data, 0)
+    extras = json.loads(data[pos: pos + size].decode("utf-8"))
+    pos += size
+    count, pos = read_varint(data, pos)
+    firstkeys = []
+    for _ in range(count):
+        size, pos = read_varint(data, pos)
+        firstkeys.append(data[pos: pos + size])
+        pos += size
+    offsets = []
+    for _ in range(count + 1):
+        offset, pos = read_varint(data, pos)
+        offsets.append(offset)
+    if pos != len(data) or not isinstance(extras, dict):
+        raise ChecksumError("the term table's trailer is damaged")
     return extras, firstkeys, offsets
 
 
-def decode_term_block(compressed: bytes) -> tuple[list[bytes], dict[bytes, bytes]]:
+def read_term_table_trailer(get: Any, length: int) -> tuple[dict[str, Any], list[bytes], list[int]]:
+    """``(extras, first keys, block offsets)`` of a term table of *length* bytes; *get(offset, size)* reads it.
+
+    A format-9 table's trailer is verified here (its blocks are, as each is
+    decoded: :func:`decode_term_block` with ``checked``); a format-8 table's
+    is read by the restricted unpickler.
+    """
+    magic = bytes(get(0, 4))
+    if magic not in (TERMS_MAGIC, TERMS_MAGIC_8):
+        raise ValueError("not a vnsearch term dictionary")
+    where = _LONG.unpack(bytes(get(length - 8, 8)))[0]
+    if not 4 <= where <= length - 8:
+        raise ChecksumError("the term table's trailer is damaged")
+    if magic == TERMS_MAGIC_8:
+        extras, firstkeys, offsets = safe_loads(zlib.decompress(get(where, length - 8 - where)))
+        return extras, firstkeys, offsets
+    body = bytes(get(where, length - 8 - where))
+    if len(body) < _CRC.size or crc32(body[:-_CRC.size]) != _CRC.unpack_from(body, len(body) - _CRC.size)[0]:
+        raise ChecksumError("the term table's trailer fails its checksum")
+    return _read_term_trailer(body[:-_CRC.size])
+
+
+def term_table_checked(get: Any) -> bool:
+    """Whether the term table read by *get* is format 9's (blocks with checksums)."""
+    return bytes(get(0, 4)) == TERMS_MAGIC
+
+
+def decode_term_block(compressed: bytes, checked: bool = False) -> tuple[list[bytes], dict[bytes, bytes]]:
     """One deflated block of the term table: its keys in order, and key -> term info bytes."""
+    if checked:
+        if len(compressed) < _CRC.size or crc32(compressed[_CRC.size:]) != _CRC.unpack_from(compressed)[0]:
+            raise ChecksumError("a block of the term table fails its checksum")
+        compressed = compressed[_CRC.size:]
     raw = zlib.decompress(compressed)
     keys: list[bytes] = []
     table: dict[bytes, bytes] = {}
@@ -724,30 +954,52 @@ def decode_term_block(compressed: bytes) -> tuple[list[bytes], dict[bytes, bytes
 # -- stored fields ----------------------------------------------------------------------------
 
 # One tag byte, then the deflated pickle. Tag 0: plain deflate (Whoosh's own
-# way); tag 1: deflate with stored.zdict as preset dictionary. A new dictionary
-# needs a new tag, so indexes written with the old one still read.
-_PLAIN, _ZDICT1 = 0, 1
+# way); tag 1: deflate with stored.zdict as preset dictionary; tag 2 (format
+# 9): as 1, with the CRC-32 of the deflated bytes between tag and data. A new
+# dictionary needs a new tag, so indexes written with the old one still read.
+_PLAIN, _ZDICT1, _ZDICT1_CRC = 0, 1, 2
 _ZDICT = resources.files("vnsearch.store").joinpath("stored.zdict").read_bytes()
 
 
 def pack_stored(fields: dict[str, Any]) -> bytes:
-    """One document's stored fields as written: tag byte + pickle deflated with the dictionary."""
+    """One document's stored fields as written: tag byte, CRC-32, pickle deflated with the dictionary."""
     packer = zlib.compressobj(COMPRESSION, zdict=_ZDICT)
-    return bytes((_ZDICT1,)) + packer.compress(pickle.dumps(fields, _PROTOCOL)) + packer.flush()
+    packed = packer.compress(pickle.dumps(fields, _PROTOCOL)) + packer.flush()
+    return bytes((_ZDICT1_CRC,)) + _CRC.pack(crc32(packed)) + packed
 
 
-def unpack_stored(data: bytes) -> dict[str, Any]:
-    """The stored fields :func:`pack_stored` wrote (raises ``zlib.error`` / ``ValueError`` if damaged)."""
+def unpack_stored(data: bytes, checked: bool = False) -> dict[str, Any]:
+    """The stored fields :func:`pack_stored` wrote (raises ``zlib.error`` / ``ValueError`` if damaged).
+
+    *checked* (a format-9 segment): the record must carry its checksum.
+    """
+    if not data:
+        raise ChecksumError("a stored article is missing")
     tag = data[0]
-    if tag == _ZDICT1:
+    if tag == _ZDICT1_CRC:
+        data = checked_stored(data)[_CRC.size:]
+    elif checked:
+        raise ChecksumError(f"a stored article has no checksum (format {tag})")
+    if tag in (_ZDICT1, _ZDICT1_CRC):
         unpacker = zlib.decompressobj(zdict=_ZDICT)
         raw = unpacker.decompress(data[1:]) + unpacker.flush()
     elif tag == _PLAIN:
         raw = zlib.decompress(data[1:])
     else:
         raise ValueError(f"unknown stored-field format {tag}")
-    fields: dict[str, Any] = pickle.loads(raw)
+    fields = safe_loads(raw)
+    if not isinstance(fields, dict):
+        raise ValueError("a stored article is not a record")
     return fields
+
+
+def checked_stored(data: bytes) -> bytes:
+    """A stored record as format 9 writes it: verified if it has a checksum, packed again with one if not."""
+    if data and data[0] == _ZDICT1_CRC:
+        if len(data) < 1 + _CRC.size or crc32(data[1 + _CRC.size:]) != _CRC.unpack_from(data, 1)[0]:
+            raise ChecksumError("a stored article fails its checksum")
+        return data
+    return pack_stored(unpack_stored(data))
 
 
 # -- MinHash signatures and length bytes --------------------------------------------------------

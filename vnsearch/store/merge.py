@@ -30,8 +30,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, 
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
-from vnsearch.store.codec import STORED, CompactCodec, CompactTermInfo, write_block
-from vnsearch.store.format import LENGTH_TABLE, pack_arrays, pack_stored
+from vnsearch.store.codec import STORED, CheckedCodec, CompactCodec, CompactTermInfo, write_block
+from vnsearch.store.format import LENGTH_TABLE, checked_stored, pack_arrays, pack_stored
 from vnsearch.store.indexing import _plain_schema
 from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, value_arrays
 
@@ -125,7 +125,7 @@ def merge_segments(storage: Any, schema: Any, indexname: str, segments: Sequence
     The caller commits it in their place (a table of contents that lists it
     instead of them); until then nothing a reader sees has changed.
     """
-    codec = codec or CompactCodec()
+    codec = codec or CheckedCodec()
     readers = [SegmentReader(storage, schema, seg) for seg in segments]
     try:
         segment = codec.new_segment(storage, indexname)
@@ -177,6 +177,8 @@ def _copy_documents(codec: Any, storage: Any, schema: Any, segment: Any, readers
             writer.start_doc(n)
             if compact:
                 data = columns.VarBytesColumn.Reader.__getitem__(raw, doc) if raw is not None else b""
+                if data and getattr(codec, "checksums", False):  # verified, or packed again with a checksum
+                    data = checked_stored(data)
             else:  # written by Whoosh's own codec: packed again the vnsearch way
                 fields = reader.stored_fields(doc)
                 data = pack_stored(fields) if fields else b""
@@ -306,6 +308,7 @@ def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with
         else:
             minbyte = maxbyte = 0
         # Deflate level 0: the block deflates its parts itself (see pack_block).
-        write_block(postfile, block, b - a, int(ids[b - 1]), float(weights[a:b].max()), 0, minbyte, maxbyte, b == n)
+        write_block(postfile, block, b - a, int(ids[b - 1]), float(weights[a:b].max()), 0, minbyte, maxbyte, b == n,
+                    codec.checksums)
     info.set_extent(start, postfile.tell() - start)
     return info

@@ -187,7 +187,8 @@ def value_arrays(chunk: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
 def leaf_blocks(terms: Any, terminfo: Any
                 ) -> Iterator[tuple[int, np.ndarray, np.ndarray | float | None, Sequence[bytes] | None]]:
     """One segment's blocks of a list not inlined: (count, gaps, weights, values) as block_arrays gives them."""
-    for count, data in block_frames(terms._postfile, terminfo.extent()[0]):
+    checked = getattr(terms._codec, "checksums", False)
+    for count, data in block_frames(terms._postfile, terminfo.extent()[0], checked):
         yield (count, *block_arrays(data))
 
 

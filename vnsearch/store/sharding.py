@@ -326,6 +326,10 @@ class ShardedStore:
                             f"({live} articles); any indexing run merges them again")
         return problems
 
+    def check_notes(self) -> list[str]:
+        """Every shard's notes of what :meth:`check` could not verify (segments of an older format)."""
+        return [f"shard-{i:03d}: {note}" for i, store in enumerate(self.stores) for note in store.check_notes()]
+
     def size_on_disk(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
 
