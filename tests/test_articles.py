@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 from pathlib import Path
 
@@ -280,22 +281,25 @@ def test_default_handler_writes_to_stderr(tmp_path, capsys):
     assert capsys.readouterr().err == f"warning: {missing}: no such file or directory\n"
 
 
-def _deny(monkeypatch, method: str, denied: Path) -> None:
-    """Simulate an unreadable file (chmod does not stop root, who may run the tests)."""
-    original = getattr(Path, method)
+def _deny(monkeypatch, denied: Path) -> None:
+    """Simulate an unreadable file (chmod does not stop root, who may run the tests).
 
-    def guarded(self, *args, **kwargs):
-        if self == denied:
-            raise PermissionError(13, "Permission denied", str(self))
-        return original(self, *args, **kwargs)
+    Input files are opened with ``os.open`` (see vnsearch.ingest.reading.open_regular).
+    """
+    original = os.open
 
-    monkeypatch.setattr(Path, method, guarded)
+    def guarded(path, *args, **kwargs):
+        if str(path) == str(denied):
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", guarded)
 
 
 def test_unreadable_txt(tmp_path, monkeypatch):
     for name in ("a.txt", "b.txt", "c.txt"):
         (tmp_path / name).write_text(f"Bài {name}.", encoding="utf-8")
-    _deny(monkeypatch, "read_bytes", tmp_path / "b.txt")
+    _deny(monkeypatch, tmp_path / "b.txt")
     articles, warnings = load(tmp_path)
     assert warnings == [LoadWarning(str(tmp_path / "b.txt"), None, "cannot read file: Permission denied")]
     assert ids(articles) == ["a", "c"]
@@ -305,7 +309,7 @@ def test_unreadable_jsonl(tmp_path, monkeypatch):
     write_jsonl(tmp_path / "a.jsonl", [good(1)])
     write_jsonl(tmp_path / "b.jsonl", [good(2)])
     write_jsonl(tmp_path / "c.jsonl", [good(3)])
-    _deny(monkeypatch, "open", tmp_path / "b.jsonl")
+    _deny(monkeypatch, tmp_path / "b.jsonl")
     articles, warnings = load(tmp_path)
     assert warnings == [LoadWarning(str(tmp_path / "b.jsonl"), None, "cannot read file: Permission denied")]
     assert ids(articles) == ["a1", "a3"]
@@ -360,32 +364,50 @@ def test_truncated_gzip_keeps_records_before_the_damage(tmp_path):
     ]
 
 
-def test_corrupt_gzip_keeps_records_before_the_damage(tmp_path):
+def test_corrupt_gzip_indexes_none_of_its_records(tmp_path):
     all_ids, blob = _gz_records(400)
     middle = len(blob) // 2
     path = tmp_path / "t.jsonl.gz"
     path.write_bytes(blob[:middle] + bytes(500) + blob[middle + 500 :])
-    articles, warnings = load(path)
-    # Damaged deflate data may decode to some garbage before zlib (or the CRC check)
-    # notices, so only the records well before the damage are certain.
-    assert ids(articles)[:100] == all_ids[:100]
-    w = warnings[-1]
-    assert (w.path, w.line > 100) == (str(path), True)
-    assert w.message.startswith("corrupt or truncated gzip data (")
-    assert w.message.endswith("); rest of file skipped")
+    write_jsonl(tmp_path / "u.jsonl", [good(1)])
+    # Damaged deflate data may decode to garbage before zlib (or the CRC check)
+    # notices: nothing of the file is read, the other file is.
+    articles, warnings = load(tmp_path)
+    assert ids(articles) == ["a1"]
+    (w,) = warnings
+    assert (w.path, w.line) == (str(path), None)
+    assert w.message.startswith("corrupt gzip data (")
+    assert w.message.endswith("); file skipped, none of its records indexed")
 
 
-def test_gzip_crc_error_keeps_every_record(tmp_path):
+def test_gzip_with_garbled_data_and_a_good_deflate_stream_is_skipped_whole(tmp_path):
+    """Damage that deflate cannot see (stored blocks) shows only in the CRC at the end, after the records."""
+    records = [{"id": f"r{i}", "title": f"Tin {i}", "body": "Hà Nội mưa lớn."} for i in range(200)]
+    data = "".join(json.dumps(r) + "\n" for r in records).encode()
+    blob = bytearray(gzip.compress(data, compresslevel=0))  # stored blocks: the bytes as they are
+    spot = blob.index(b'"r50"')
+    blob[spot + 2] = ord("X")  # r50 becomes rX0: a garbled record that decodes without an error
+    path = tmp_path / "t.jsonl.gz"
+    path.write_bytes(bytes(blob))
+    write_jsonl(tmp_path / "u.jsonl", [good(1)])
+    articles, warnings = load(tmp_path)
+    assert ids(articles) == ["a1"]  # not r0..r49, not rX0
+    (w,) = warnings
+    assert (w.path, w.line) == (str(path), None)
+    assert w.message.startswith("corrupt gzip data (CRC check failed")
+
+
+def test_gzip_crc_error_skips_the_file(tmp_path):
     all_ids, blob = _gz_records(50)
     damaged = bytearray(blob)
-    damaged[-8] ^= 0xFF  # the CRC32 in the trailer
+    damaged[-8] ^= 0xFF  # the CRC32 in the trailer: which bytes are wrong cannot be told
     path = tmp_path / "t.jsonl.gz"
     path.write_bytes(bytes(damaged))
     articles, warnings = load(path)
-    assert ids(articles) == all_ids
+    assert articles == []
     (w,) = warnings
-    assert (w.path, w.line) == (str(path), 51)
-    assert w.message.startswith("corrupt or truncated gzip data (CRC check failed ")
+    assert (w.path, w.line) == (str(path), None)
+    assert w.message.startswith("corrupt gzip data (CRC check failed ")
 
 
 def test_not_a_gzip_file(tmp_path):
@@ -393,7 +415,8 @@ def test_not_a_gzip_file(tmp_path):
     articles, warnings = load(path)
     assert articles == []
     assert warnings == [
-        LoadWarning(str(path), 1, "corrupt or truncated gzip data (Not a gzipped file (b'{\"')); rest of file skipped")
+        LoadWarning(str(path), None, "corrupt gzip data (Not a gzipped file (b'{\"')); file skipped, "
+                                     "none of its records indexed")
     ]
 
 

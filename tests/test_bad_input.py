@@ -114,7 +114,7 @@ def test_strict_in_the_library(mixed_dir, tmp_path):
 
 # -- every kind of bad input, in one run ----------------------------------------------------------
 
-BIG_CHARS = 20_000_000
+BIG_CHARS = 1_500_000  # under caps.ARTICLE_CHARS; see test_input_limits.py for larger ones
 
 
 def bad_input_dir(d: Path) -> Path:
@@ -159,7 +159,8 @@ def test_bad_input_end_to_end(tmp_path, monkeypatch):
     e = d / "e_records.jsonl"
     assert res.stderr.splitlines() == [
         f"warning: {d / 'c_binary.jsonl'}:1: invalid JSON: Expecting value (column 1)",
-        *[f"warning: {d / 'c_binary.jsonl'}:{n}: not valid UTF-8 (byte 0x80); line skipped" for n in (2, 3, 4, 5)],
+        # \r ends a line as \n does: each 0..255 run is two lines, the first of them blank (\x0b\x0c).
+        *[f"warning: {d / 'c_binary.jsonl'}:{n}: not valid UTF-8 (byte 0x80); line skipped" for n in (3, 5, 7, 9)],
         f"warning: {d / 'c_binary.txt'}: binary file (contains NUL bytes); skipped",
         f"warning: {d / 'd_empty.txt'}: empty file",
         f"warning: {e}:1: invalid JSON: Unterminated string starting at (column 24)",
@@ -192,7 +193,7 @@ def test_bad_input_end_to_end(tmp_path, monkeypatch):
         # Typed in NFC (as everyone types it), found in the NFD-written article.
         assert [h.id for h in engine.search(unicodedata.normalize("NFC", "Thời tiết Đà Nẵng"))][:1] == ["nfd"]
         big = engine.get("big")
-        assert len(big.body) > 19_000_000  # stored whole
+        assert len(big.body) > BIG_CHARS - 100  # stored whole
         hits = engine.search("khủng long bạo chúa")
         assert [h.id for h in hits] == ["big"] and hits[0].highlights
         assert engine.search("Hà Nội mưa lớn")[0].id == "big"

@@ -10,17 +10,20 @@ finish the job with every article exactly once.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from vnsearch import SearchEngine
+from vnsearch.store.directory import ORPHANS
 
 ROOT = Path(__file__).resolve().parents[1]
 N, EVERY = 600, 50
@@ -85,7 +88,8 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path):
     held_counts = []
     for index, delay, out in zip(dirs, delays, outputs):
         with SearchEngine(index) as engine:
-            assert engine.check() == [], (delay, out)
+            # Sound; at most the files the killed write had begun, which the next writer deletes.
+            assert all(p.startswith(ORPHANS) for p in engine.check()), (delay, out)
             held = sorted(engine.ids())
             # Exactly the articles of the last completed commit: a prefix of whole batches, or all.
             assert held == ALL[:len(held)], (delay, held[:3])
@@ -99,7 +103,7 @@ def test_sigkill_at_random_moments_loses_nothing_committed(tmp_path):
             summary = engine.index_articles(articles(), jobs=1, commit_every=EVERY)
             assert (summary.added, summary.unchanged, summary.replaced) == (N - len(held), len(held), 0)
             assert sorted(engine.ids()) == ALL and len(engine) == N
-            assert engine.check() == []
+            assert engine.check() == [] and engine._store.orphans() == []
             assert engine.search("mưa lớn").total == N
     # The kills must have landed at different stages, not all before or after the work.
     print("articles held after each kill:", held_counts)
@@ -145,3 +149,131 @@ def test_ids_another_writer_adds_between_our_commits_are_replaced_not_doubled(tm
         assert len(calls) == 3  # a writer per commit, then one to merge the run's segments
         assert (summary.added, summary.replaced) == (5, 1)
         assert sorted(one.ids()) == ALL[:6] and len(one) == 6 and one.check() == []
+
+
+# -- the main process killed alone: its workers must not outlive it, nor keep the index locked --------
+
+BIG = 1500  # more than one commit of the CLI (1000), in batches the two workers share
+WORKER_CHILD = f"""
+import sys
+from vnsearch import SearchEngine
+articles = [{{"id": f"a{{i:04d}}", "title": f"Tin số {{i}}", "body": f"Hà Nội mưa lớn, bài thứ {{i}}."}}
+            for i in range({N})]
+with SearchEngine(sys.argv[1]) as engine:
+    engine.add_articles(articles, jobs=2, commit_every={EVERY},
+                        on_progress=lambda article: print("+", flush=True))
+    print("done", flush=True)
+"""
+
+
+def group_members(pgid: int) -> list[int]:
+    """The processes of a process group (a run started in its own session: the run's processes)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                members.append(int(entry.name))
+    return members
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def assert_none_survive(pgid: int, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = group_members(pgid)
+    for pid in left:  # don't leave them behind for the other tests, then fail
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], f"processes of the killed run still alive: {left}"
+
+
+def next_writer_finishes(index: Path, ids: list[str], every: int, records: list[dict]) -> None:
+    """The index as the last commit left it; the next writer gets the lock at once and completes it."""
+    with SearchEngine(index, wait=10) as engine:
+        # Sound; at most the files the killed write had begun, which this writer deletes.
+        assert all(p.startswith(ORPHANS) for p in engine.check())
+        held = sorted(engine.ids())
+        assert held == ids[:len(held)] and (len(held) % every == 0 or len(held) == len(ids)), held[-3:]
+        started = time.monotonic()
+        summary = engine.index_articles(records, jobs=1, commit_every=every)
+        assert time.monotonic() - started < 60
+        assert (summary.added, summary.unchanged) == (len(ids) - len(held), len(held))
+        assert sorted(engine.ids()) == ids and len(engine) == len(ids)  # every article exactly once
+        assert engine.check() == [] and engine._store.orphans() == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the run's processes")
+@pytest.mark.parametrize("after", [5, 120, 330])
+def test_sigkill_of_the_main_process_alone_leaves_no_worker_and_no_lock(tmp_path, after):
+    script = tmp_path / "child.py"
+    script.write_text(WORKER_CHILD, "utf-8")
+    index = tmp_path / "ix"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, str(script), str(index)], env=env, cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(after):
+            line = proc.stdout.readline()
+            if not line or line.startswith("done"):
+                break
+        assert children(proc.pid), "the run had no worker processes to leave behind"
+        proc.send_signal(signal.SIGKILL)  # the main process only, as the out-of-memory killer does
+        proc.wait(timeout=60)  # not communicate(): workers left alive would hold its output open
+        assert_none_survive(proc.pid)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    next_writer_finishes(index, ALL, EVERY, articles())
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the run's processes")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_vnsearch_index_killed_alone_leaves_no_worker_and_no_lock(tmp_path, sig):
+    ids = [f"b{i:04d}" for i in range(BIG)]
+    records = [{"id": i, "title": f"Tin số {n}", "body": f"Hà Nội mưa lớn, bài thứ {n}."} for n, i in enumerate(ids)]
+    source = tmp_path / "big.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    index = tmp_path / "ix"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "vnsearch.cli", "index", "-q", "-j", "2", "-d", str(index),
+                             str(source)], env=env, cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert children(proc.pid), "the run had no worker processes to leave behind"
+        time.sleep(random.Random(sig).uniform(0.5, 3.0))  # the workers busy segmenting
+        proc.send_signal(sig)
+        proc.wait(timeout=120)
+        assert_none_survive(proc.pid)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    if sig == signal.SIGTERM and proc.returncode != 0:
+        # Stopped as by Ctrl-C: one line, its partial files deleted, the lock let go (not merely stale).
+        assert proc.returncode == 128 + signal.SIGTERM, err
+        assert "terminated" in err and "Traceback" not in err
+        assert (index / "MAIN_WRITELOCK").read_bytes() == b""
+        with SearchEngine(index, create=False) as engine:
+            assert engine._store.orphans() == [] and engine.check() == []
+    next_writer_finishes(index, ids, 1000, records)

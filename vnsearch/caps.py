@@ -15,6 +15,9 @@ __all__ = [
     "SNIPPET_SCAN_CHARS",
     "PROXIMITY_POSITIONS",
     "SIMILAR_CHARS",
+    "RECORD_BYTES",
+    "DOCUMENT_BYTES",
+    "ARTICLE_CHARS",
 ]
 
 # A query (search, restore, the server's q and text) is read up to this many
@@ -43,3 +46,20 @@ PROXIMITY_POSITIONS = 4096
 # `similar` reads this many characters of an article (and of each candidate,
 # to leave near-duplicates out) to choose its distinctive syllables.
 SIMILAR_CHARS = 200_000
+
+# Input (vnsearch.ingest.reading): a record read is at most this many bytes, one
+# JSON Lines line, one .txt article file, one element of a .json array (counted
+# in characters there). A longer one is skipped with a warning naming the file
+# and line, and dropped as it is read, never held: a 50 MB line took 2.16 GB.
+RECORD_BYTES = 16 * 1024 * 1024
+
+# A file read whole (a .json array, also one on standard input, an RSS or Atom
+# feed) is at most this many bytes; a larger one is skipped with a warning.
+# JSON Lines have no such limit: they are read a line at a time.
+DOCUMENT_BYTES = 512 * 1024 * 1024
+
+# An article's text fields together hold at most this many characters (news
+# articles rarely pass 50,000: the corpus's longest body has 36,797); a longer
+# one is skipped with a warning naming its file and line, in the library too.
+# Indexing a 20-million-character body took 1.24 GB (the probe of issue 14).
+ARTICLE_CHARS = 2_000_000

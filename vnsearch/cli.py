@@ -9,12 +9,15 @@ Exit codes: 0 found / done, 1 nothing found, 2 usage or input error.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import html
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +29,14 @@ from vnsearch.ingest.articles import LoadOptions, LoadWarning, iter_files
 from vnsearch.ingest.dates import DateError
 from vnsearch.ingest.export import export_record, json_line, write_jsonl
 from vnsearch.ingest.fields import FieldMap, parse_map
+from vnsearch.ingest.reading import iter_lines, open_regular
 from vnsearch.ingest.walking import walk
 from vnsearch.lang.text import printable
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
 from vnsearch.search.results import SearchResults
 from vnsearch.store.damage import rebuild_hint
+from vnsearch.store.directory import ORPHANS
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
@@ -106,6 +111,31 @@ index_dir_option = click.option(
     help="Index directory [default: ./index, or $VNSEARCH_INDEX].")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is: it stops as Ctrl-C does (workers ended, lock let go)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """A writing command ends on SIGTERM as on Ctrl-C: its workers ended, its partial files deleted.
+
+    Without a handler SIGTERM ends the process on the spot: the partial files
+    stay until the next writer, and the workers until they notice.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 class _Group(click.Group):
     """Turns the failures a user can meet into one-line messages, not tracebacks."""
 
@@ -131,6 +161,9 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except _Terminated:
+            click.echo("terminated; nothing after the last commit was saved", err=True)
+            sys.exit(128 + signal.SIGTERM)
         except KeyboardInterrupt:
             click.echo("interrupted; nothing after the last commit was saved", err=True)
             sys.exit(130)
@@ -237,12 +270,9 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
                     continue  # no cheap count: the bar shows the rate without a total
                 if name.endswith(".txt"):
                     total += 1
-                elif name.endswith(".gz"):
-                    with gzip.open(f, "rb") as fh:
-                        total += sum(1 for line in fh if line.strip())
-                else:
-                    with open(f, "rb") as fh:
-                        total += sum(1 for line in fh if line.strip())
+                else:  # a line at a time, never a whole line held (see vnsearch.ingest.reading)
+                    with open_regular(f) as raw, (gzip.GzipFile(fileobj=raw) if name.endswith(".gz") else raw) as fh:
+                        total += sum(1 for _, line in iter_lines(fh) if line is None or line.strip())
             except (OSError, EOFError, ValueError):
                 continue
     return total or None
@@ -267,6 +297,7 @@ def _estimate(paths: tuple[Path, ...]) -> int | None:
 @click.option("--shards", type=click.IntRange(1, 4096), default=None,
               help="Create a sharded index of this many shards (an existing one keeps its count).")
 @cluster_option
+@_stopped_by_sigterm()
 def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jobs: int | None, quiet: bool,
               wait: float, strict: bool, maps: tuple[str, ...], tz: str | None, shards: int | None,
               cluster: str | None) -> None:
@@ -627,6 +658,7 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
 @click.argument("ids", nargs=-1, required=True)
 @index_dir_option
 @wait_option
+@_stopped_by_sigterm()
 def delete_cmd(ids: tuple[str, ...], index_dir: Path | None, wait: float) -> None:
     """Delete the articles with these IDs.
 
@@ -684,7 +716,9 @@ def check_cmd(index_dir: Path | None) -> None:
     for note in notes:
         click.echo(f"note: {engine.path}: {note}", err=True)
     if problems:
-        raise UserError(f"{engine.path}: {'; '.join(problems)}; {rebuild_hint(engine.path)}")
+        # Files a failed write left are no damage: the next write deletes them, no rebuild is needed.
+        hint = "" if all(p.startswith(ORPHANS) for p in problems) else f"; {rebuild_hint(engine.path)}"
+        raise UserError(f"{engine.path}: {'; '.join(problems)}{hint}")
     click.echo(f"OK: the index at {safe(str(engine.path))} holds {_plural(count or 0, 'article')}, all readable.")
 
 
@@ -730,6 +764,7 @@ def export_cmd(index_dir: Path | None, since: str | None, until: str | None, sou
               help="Worker processes for word segmentation [default: all cores].")
 @click.option("--quiet", "-q", is_flag=True, help="No warnings, only the summary.")
 @wait_option
+@_stopped_by_sigterm()
 def reindex_cmd(index_dir: Path | None, jobs: int | None, quiet: bool, wait: float) -> None:
     """Rebuild the index from its own stored articles, in this version's format.
 

@@ -31,9 +31,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from vnsearch import caps
 from vnsearch.errors import ArticleError
 from vnsearch.ingest.dates import DateError, parse_when, zone
 from vnsearch.ingest.fields import FIELDS, FieldMap
+from vnsearch.ingest.reading import (
+    gzip_problem,
+    iter_lines,
+    open_regular,
+    read_capped,
+    size_text,
+    special_kind,
+)
 
 __all__ = [
     "Article",
@@ -174,6 +183,10 @@ class Article:
             values[key] = _clean(value)
         if not values["id"]:
             raise ArticleError("record has no id")
+        length = sum(len(v) for v in values.values())
+        if length > caps.ARTICLE_CHARS:  # see vnsearch.caps
+            raise ArticleError(f"article is {length:,} characters long, more than the {caps.ARTICLE_CHARS:,} "
+                               f"an article may have")
         if not (values["title"] or values["sapo"] or values["body"]):
             raise ArticleError("record has no text (title, sapo and body are all empty)")
         date = time = ""
@@ -304,8 +317,20 @@ def iter_files(path: str | os.PathLike[str], on_warning: WarningHandler | None =
     root = Path(path)
     if root.is_dir():
         yield from walk(root, on_warning or _print_warning).files
-    elif root.is_file() and _is_supported(root.name):
+    elif _is_supported(root.name) and _regular(root, on_warning or _print_warning):
         yield root
+
+
+def _regular(path: Path, report: WarningHandler) -> bool:
+    """Whether *path* is a regular file (symlinks followed); a FIFO, a device or a socket is reported."""
+    try:
+        kind = special_kind(path.stat().st_mode)
+    except OSError:
+        return False  # gone, or a broken symlink: the reader says so
+    if kind is not None:
+        report(LoadWarning(str(path), None, f"{kind}, not a regular file; skipped"))
+        return False
+    return True
 
 
 def load_path(path: str | os.PathLike[str], on_warning: WarningHandler | None = None,
@@ -326,6 +351,8 @@ def load_path(path: str | os.PathLike[str], on_warning: WarningHandler | None = 
     p = Path(path)
     if not p.exists():
         report(LoadWarning(str(path), None, "no such file or directory"))
+        return
+    if not p.is_dir() and not _regular(p, report):
         return
     if not p.is_dir() and not _is_supported(p.name):
         report(LoadWarning(str(path), None, f"not a {_kinds()} file; skipped"))
@@ -400,11 +427,16 @@ def record_to_article(record: Any, name: str, line: int | None, report: WarningH
 def _load_text_file(path: Path, report: WarningHandler, options: LoadOptions) -> Article | None:
     name = str(path)
     try:
-        data = path.read_bytes()
+        with open_regular(path) as fh:
+            capped = read_capped(fh, caps.RECORD_BYTES)
     except OSError as e:
         report(LoadWarning(name, None, f"cannot read file: {_reason(e)}"))
         return None
-    data = data.removeprefix(_BOM.encode())
+    if capped is None:
+        report(LoadWarning(name, None, f"file larger than {size_text(caps.RECORD_BYTES)}, the most one article "
+                                       f"may take; skipped"))
+        return None
+    data = capped.removeprefix(_BOM.encode())
     if not data.strip():
         report(LoadWarning(name, None, "empty file"))
         return None
@@ -428,7 +460,15 @@ def _load_text_file(path: Path, report: WarningHandler, options: LoadOptions) ->
 
 def _load_jsonl(path: Path, report: WarningHandler, options: LoadOptions) -> Iterator[Article]:
     name = str(path)
-    with contextlib.closing(_read_lines(path, path.name.lower().endswith(".gz"))) as lines:
+    gz = path.name.lower().endswith(".gz")
+    if gz:
+        # Checked to its end first: damage in the middle of a member shows only in
+        # its CRC at the end, after the garbled records it decoded to.
+        problem = gzip_problem(path)
+        if problem:
+            report(LoadWarning(name, None, f"{problem}; file skipped, none of its records indexed"))
+            return
+    with contextlib.closing(_read_lines(path, gz)) as lines:
         yield from _parse_lines(lines, name, report, options)
 
 
@@ -438,12 +478,17 @@ def _load_stream(stream: BinaryIO, name: str, report: WarningHandler, options: L
     if first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
         from vnsearch.ingest.jsonfile import parse_json_text
 
-        yield from parse_json_text(stream.read(), name, report, options)
+        data = read_capped(stream, caps.DOCUMENT_BYTES)
+        if data is None:
+            report(LoadWarning(name, None, f"a JSON array larger than {size_text(caps.DOCUMENT_BYTES)}; skipped "
+                                           f"(send JSON Lines instead: one article per line)"))
+            return
+        yield from parse_json_text(data, name, report, options)
         return
-    yield from _parse_lines(enumerate(stream, 1), name, report, options)
+    yield from _parse_lines(iter_lines(stream), name, report, options)
 
 
-def _parse_lines(lines: Iterator[tuple[int, bytes]], name: str, report: WarningHandler,
+def _parse_lines(lines: Iterator[tuple[int, bytes | None]], name: str, report: WarningHandler,
                  options: LoadOptions) -> Iterator[Article]:
     lineno = 0
     unknown = UnknownKeys(name, report)
@@ -459,14 +504,22 @@ def _parse_lines(lines: Iterator[tuple[int, bytes]], name: str, report: WarningH
         except OSError as e:
             report(LoadWarning(name, lineno + 1 if lineno else None, f"cannot read file: {_reason(e)}"))
             return
+        if raw is None:
+            report(LoadWarning(name, lineno, f"line longer than {size_text(caps.RECORD_BYTES)}, the most one record "
+                                             f"may take; skipped"))
+            continue
         article = _parse_json_line(raw, name, lineno, report, options, unknown)
         if article is not None:
             yield article
 
 
-def _read_lines(path: Path, gz: bool) -> Generator[tuple[int, bytes], None, None]:
-    with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
-        yield from enumerate(fh, 1)
+def _read_lines(path: Path, gz: bool) -> Generator[tuple[int, bytes | None], None, None]:
+    with open_regular(path) as raw:
+        if gz:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
+                yield from iter_lines(fh)
+        else:
+            yield from iter_lines(raw)
 
 
 def _parse_json_line(raw: bytes, name: str, lineno: int, report: WarningHandler, options: LoadOptions,

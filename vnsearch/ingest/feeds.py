@@ -21,7 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
 
+from vnsearch import caps
 from vnsearch.ingest.articles import Article, LoadOptions, LoadWarning, UnknownKeys, WarningHandler, record_to_article
+from vnsearch.ingest.reading import open_regular, read_capped, size_text
 
 __all__ = ["load_feed", "feed_records", "link_id", "html_text"]
 
@@ -126,9 +128,13 @@ def load_feed(path: Path, report: WarningHandler, options: LoadOptions) -> Itera
     """
     name = str(path)
     try:
-        data = path.read_bytes()
+        with open_regular(path) as fh:
+            data = read_capped(fh, caps.DOCUMENT_BYTES)
     except OSError as e:
         report(LoadWarning(name, None, f"cannot read file: {e.strerror or e}"))
+        return
+    if data is None:
+        report(LoadWarning(name, None, f"feed larger than {size_text(caps.DOCUMENT_BYTES)}; skipped"))
         return
     _title, records, problem = feed_records(data)
     if not records:

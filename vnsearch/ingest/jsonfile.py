@@ -12,7 +12,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from vnsearch import caps
 from vnsearch.ingest.articles import Article, LoadOptions, LoadWarning, UnknownKeys, WarningHandler, record_to_article
+from vnsearch.ingest.reading import open_regular, read_capped, size_text
 
 __all__ = ["load_json", "parse_json_text"]
 
@@ -24,9 +26,14 @@ _SPACE = " \t\r\n"
 def load_json(path: Path, report: WarningHandler, options: LoadOptions) -> Iterator[Article]:
     """The articles of one ``.json`` file, each bad one reported with its line."""
     try:
-        data = path.read_bytes()
+        with open_regular(path) as fh:
+            data = read_capped(fh, caps.DOCUMENT_BYTES)
     except OSError as e:
         report(LoadWarning(str(path), None, f"cannot read file: {e.strerror or e}"))
+        return
+    if data is None:
+        report(LoadWarning(str(path), None, f"a .json file larger than {size_text(caps.DOCUMENT_BYTES)}; skipped "
+                                            f"(write it as JSON Lines: one article per line, read a line at a time)"))
         return
     yield from parse_json_text(data, str(path), report, options)
 
@@ -61,7 +68,12 @@ def parse_json_text(data: bytes, name: str, report: WarningHandler, options: Loa
         record, end = _decode(text, pos, name, report)
         if end is None:
             return
-        article = record_to_article(record, name, _line(text, pos), report, options, unknown)
+        if end - pos > caps.RECORD_BYTES:
+            report(LoadWarning(name, _line(text, pos), f"array element longer than {caps.RECORD_BYTES:,} characters, "
+                                                        f"the most one record may take; skipped"))
+            article = None
+        else:
+            article = record_to_article(record, name, _line(text, pos), report, options, unknown)
         if article is not None:
             yield article
         pos = _skip(text, end)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vnsearch.ingest.reading import special_kind
+
 if TYPE_CHECKING:
     from vnsearch.ingest.articles import LoadWarning
 
@@ -64,7 +66,8 @@ def walk(root: str | os.PathLike[str], on_warning: Callable[[LoadWarning], None]
 
     *root* itself is always walked, even if hidden; below it hidden and tool
     folders are skipped (each counted once as "hidden or build folder"), and so
-    are hidden files and files of other types (counted by suffix).
+    are hidden files, files of other types (counted by suffix) and files of an
+    input type that are not regular files (FIFOs, devices; with a warning).
     """
     from vnsearch.ingest.articles import LoadWarning
 
@@ -88,7 +91,18 @@ def walk(root: str | os.PathLike[str], on_warning: Callable[[LoadWarning], None]
             elif kind is None:
                 result.skipped[Path(name).suffix.lower() or "no suffix"] += 1
             else:
+                # A FIFO named *.jsonl would hang the load (holding the write lock), /dev/zero never end.
+                file = Path(dirpath, name)
+                try:
+                    special = special_kind(file.stat().st_mode)
+                except OSError:
+                    special = None  # a broken symlink: reading it says so
+                if special is not None:
+                    result.skipped["not a regular file"] += 1
+                    if on_warning is not None:
+                        on_warning(LoadWarning(str(file), None, f"{special}, not a regular file; skipped"))
+                    continue
                 result.read[kind] += 1
-                found.append(Path(dirpath, name))
+                found.append(file)
     result.files = sorted(found, key=lambda p: p.relative_to(base).parts)
     return result

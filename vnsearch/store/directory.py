@@ -4,21 +4,22 @@
 creates the index (checking the format version in ``vnsearch.json``), hands
 out read-only :class:`~vnsearch.store.snapshot.Snapshot` objects, and takes
 the write lock for writers, waiting for another process's writer to finish.
-Whoosh's ``LockError`` never leaves this module: a lock held for too long
+The write lock is :mod:`vnsearch.store.locking`'s (not Whoosh's flock): a lock held for too long
 becomes :class:`~vnsearch.errors.IndexBusy`.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
+from whoosh.index import TOC
 from whoosh.writing import CLEAR
 
 from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
@@ -27,17 +28,23 @@ from vnsearch.store.codec import CheckedCodec
 from vnsearch.store.damage import DECODE_ERRORS, damage_text, damaged, decoding, not_permitted, rebuild_hint
 from vnsearch.store.files import ChecksumStorage
 from vnsearch.store.format import FORMAT_VERSION, READABLE_VERSIONS, VERSION_KEY
+from vnsearch.store.locking import WriteLock, holder_of
 from vnsearch.store.merge import merge_policy, plan
 from vnsearch.store.schema import make_schema
 from vnsearch.store.snapshot import Snapshot
 from vnsearch.store.verify import NO_CHECKSUMS, verify_segments
 
-__all__ = ["IndexStore", "INDEX_NAME", "META_FILE", "LOCK_FILE", "wait_for", "write_lock", "is_index_file"]
+__all__ = ["IndexStore", "INDEX_NAME", "META_FILE", "LOCK_FILE", "wait_for", "write_lock", "is_index_file",
+           "orphan_files", "ORPHANS"]
 
 META_FILE = "vnsearch.json"
 INDEX_NAME = "MAIN"
 LOCK_FILE = INDEX_NAME + "_WRITELOCK"
 _POLL = 0.1  # seconds between attempts at the write lock
+_TEMP_DIR = INDEX_NAME + ".tmp"  # a writer's posting pool spills here (Whoosh's temp storage)
+_TOC = TOC._pattern(INDEX_NAME)  # _MAIN_<generation>.toc
+_TOC_TEMP = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.")  # a table of contents being written (then renamed)
+_SEGMENT_FILE = re.compile(rf"^({INDEX_NAME}_[0-9a-z]+)\.[A-Za-z0-9_.]+$")  # MAIN_<segment id>.<kind>
 
 
 def wait_for(attempt: Callable[[], Any], path: Path, wait: float | None,
@@ -55,7 +62,9 @@ def wait_for(attempt: Callable[[], Any], path: Path, wait: float | None,
     deadline = None if wait is None else time.monotonic() + wait
     while True:
         if deadline is not None and time.monotonic() >= deadline:
-            raise IndexBusy(f"{path}: another process kept writing to the index for more than "
+            holder = holder_of(path / LOCK_FILE)
+            who = f" ({holder.describe()})" if holder else ""
+            raise IndexBusy(f"{path}: another process{who} kept writing to the index for more than "
                             f"{wait:g} s; try again when it finishes, or wait longer")
         time.sleep(_POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic())))
         got = attempt()
@@ -66,7 +75,8 @@ def wait_for(attempt: Callable[[], Any], path: Path, wait: float | None,
 @contextmanager
 def write_lock(path: Path, wait: float | None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the index's write lock without opening a writer (rebuilding, reindexing), waiting as :func:`wait_for`."""
-    lock = FileStorage(str(path)).lock(LOCK_FILE)
+    path.mkdir(parents=True, exist_ok=True)
+    lock = WriteLock(path / LOCK_FILE)
     wait_for(lambda: lock if lock.acquire(blocking=False) else None, path, wait, on_wait)
     try:
         yield
@@ -77,6 +87,29 @@ def write_lock(path: Path, wait: float | None, on_wait: Callable[[], None] | Non
 def is_index_file(name: str) -> bool:
     """True for a file of the index (so a rebuild may delete it); the lock file included."""
     return name == META_FILE or name.startswith((INDEX_NAME + "_", "_" + INDEX_NAME + "_"))
+
+
+def orphan_files(path: Path, generation: int, segment_ids: Collection[str]) -> list[str]:
+    """Files of the index that commit *generation* (of *segment_ids*) does not use, sorted.
+
+    What a write that failed or was killed leaves: the segment files it had
+    begun (a merge's too), a table of contents never renamed into place, the
+    posting pool's spill folder; and the tables of contents of older
+    commits. Whoosh deletes these when a commit succeeds, never after a
+    failure. Names of no kind the index writes are not listed.
+    """
+    found = []
+    for entry in path.iterdir():
+        name = entry.name
+        if name == _TEMP_DIR and entry.is_dir():
+            found.append(name)
+            continue
+        toc = _TOC.match(name)
+        segment = _SEGMENT_FILE.match(name)
+        if (toc and int(toc.group(1)) != generation) or _TOC_TEMP.match(name) or (
+                segment and name != LOCK_FILE and segment.group(1) not in segment_ids):
+            found.append(name)
+    return sorted(found)
 
 
 class IndexStore:
@@ -215,23 +248,62 @@ class IndexStore:
         return wait_for(attempt, self.path, self.wait, self.on_wait)
 
     def writer(self, **kwargs: Any) -> Any:
-        """The index's writer, once the write lock is ours (see ``wait``)."""
-        def attempt() -> Any:
-            try:
-                return self._ix.writer(codec=CheckedCodec(), **kwargs)
-            except LockError:
-                return None
-        return self.wait_for(attempt)
+        """The index's writer, once the write lock is ours (see ``wait``).
 
-    @staticmethod
-    def commit(writer: Any, final: bool = True, older: Collection[str] | None = None) -> None:
+        Before the writer starts, whatever an earlier write that failed or
+        was killed left behind is deleted (see :meth:`orphans`): a disk
+        filled by a failed run is freed by the next writer, even a delete.
+        """
+        lock = WriteLock(self.path / LOCK_FILE)
+        self.wait_for(lambda: lock if lock.acquire(blocking=False) else None)
+        try:
+            self.remove_orphans()
+            # _lk=False: Whoosh's own lock is a flock every forked worker would
+            # inherit (see vnsearch.store.locking); it releases ours instead.
+            writer = self._ix.writer(codec=CheckedCodec(), _lk=False, **kwargs)
+        except BaseException:
+            lock.release()
+            raise
+        writer.writelock = lock
+        return writer
+
+    def orphans(self) -> list[str]:
+        """Files of the index the latest commit does not use (see :func:`orphan_files`)."""
+        with decoding(self.path):
+            generation = TOC._latest_generation(self._ix.storage, INDEX_NAME)
+            ids = {s.segment_id() for s in self._ix._segments()}
+        return orphan_files(self.path, generation, ids)
+
+    def remove_orphans(self) -> list[str]:
+        """Delete :meth:`orphans` (only under the write lock: a writer's files are orphans until it commits)."""
+        names = self.orphans()
+        for name in names:
+            target = self.path / name
+            try:
+                if target.is_dir():
+                    shutil.rmtree(target)
+                else:
+                    target.unlink()
+            except FileNotFoundError:
+                pass
+        return names
+
+    def commit(self, writer: Any, final: bool = True, older: Collection[str] | None = None,
+               mergetype: Any = None) -> None:
         """Commit *writer* with the merge policy (see :func:`vnsearch.store.merge.merge_policy`).
+
+        A commit that fails (a full disk) is cancelled: its partial files are
+        deleted and the lock let go (see :meth:`cancel`).
 
         An index of an older format that this version has written to holds
         segments of format 9 (with checksums, which an older vnsearch cannot
         read): it is marked as format 9, whose readers read both.
         """
-        writer.commit(mergetype=merge_policy(final=final, older=older))
+        try:
+            writer.commit(mergetype=mergetype or merge_policy(final=final, older=older))
+        except BaseException:
+            self.cancel(writer)
+            raise
         meta = Path(writer.storage.folder) / META_FILE
         try:
             version = json.loads(meta.read_text("utf-8")).get(VERSION_KEY)
@@ -240,24 +312,33 @@ class IndexStore:
         if version in READABLE_VERSIONS and version != FORMAT_VERSION:
             meta.write_text(json.dumps({VERSION_KEY: FORMAT_VERSION}) + "\n", "utf-8")
 
-    @staticmethod
-    def cancel(writer: Any) -> None:
-        """``writer.cancel()``, and the files it had opened for its segment deleted.
+    def cancel(self, writer: Any) -> None:
+        """``writer.cancel()``, every file the failed write left deleted, then the lock let go.
 
-        Whoosh creates a writer's segment files when the writer opens and leaves
-        them when it is cancelled, for the next commit to delete: a re-run that
-        finds nothing changed would leave three empty files behind.
+        Whoosh leaves a cancelled writer's segment files (and a failed
+        commit's, a merge's among them) for the next commit to delete; a
+        disk filled by a run that failed would stay full, and a re-run that
+        finds nothing changed would leave three empty files behind. Cleaning
+        happens under the lock, before it goes: until then no other writer
+        can have files in the making.
         """
         if getattr(writer, "is_closed", False):
             return
-        segment = getattr(writer, "newsegment", None)
-        writer.cancel()
-        if segment is not None:
-            for name in segment.list_files(writer.storage):
-                try:
-                    writer.storage.delete_file(name)
-                except OSError:
-                    pass
+        lock = getattr(writer, "writelock", None)
+        writer.writelock = None  # Whoosh would let it go before the cleaning
+        try:
+            writer.cancel()
+        except BaseException:
+            writer.is_closed = True  # closing the segment failed too (the disk is still full)
+            raise
+        finally:
+            try:
+                self.remove_orphans()
+            except (OSError, IndexDamaged):
+                pass  # the next writer tries again
+            finally:
+                if lock is not None:
+                    lock.release()
 
     def merge(self, older: Collection[str] | None = None) -> bool:
         """Merge small segments (see :func:`vnsearch.store.merge.choose`); True if any were."""
@@ -266,12 +347,7 @@ class IndexStore:
         live, chosen = plan(segments, older)
         if not chosen and len(live) == len(segments):
             return False  # nothing to merge, no empty segment to drop: no writer, no commit
-        writer = self.writer()
-        try:
-            self.commit(writer, final=True, older=older)
-        except BaseException:
-            self.cancel(writer)
-            raise
+        self.commit(self.writer(), final=True, older=older)
         return True
 
     def delete(self, ids: Iterable[str]) -> int:
@@ -293,7 +369,7 @@ class IndexStore:
 
     def clear(self) -> None:
         """Remove every article (the directory stays an index)."""
-        self.writer().commit(mergetype=CLEAR)
+        self.commit(self.writer(), mergetype=CLEAR)
 
     # -- checking -----------------------------------------------------------------
 
@@ -325,6 +401,7 @@ class IndexStore:
         except IndexDamaged as exc:
             cause = exc.__cause__
             problems.append(damage_text(cause) if cause is not None else str(exc))
+        problems += self._orphan_problem()
         return problems
 
     def check_notes(self) -> list[str]:
@@ -334,6 +411,35 @@ class IndexStore:
         version = self.read_meta().get(VERSION_KEY)
         return [NO_CHECKSUMS.format(version=version if version in (7, 8) else "8", path=self.path)
                 + f" ({self.unchecked_segments} segment(s))"]
+
+    def _orphan_problem(self) -> list[str]:
+        """Files a failed or killed write left, when no writer is at work (its files are not orphans yet)."""
+        lock = self.path / LOCK_FILE
+        if holder_of(lock) is not None:
+            return []
+        try:
+            names = self.orphans()
+        except (OSError, IndexDamaged):
+            return []  # reported above as damage
+        if not names or holder_of(lock) is not None:
+            return []
+        size = sum(_size(self.path / name) for name in names)
+        shown = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
+        return [f"{ORPHANS} ({len(names)}, {size / 1e6:.1f} MB: {shown}), left by a write that failed or "
+                f"was killed; the next write to the index deletes them"]
+
+
+ORPHANS = "files no commit uses"
+"""How :meth:`IndexStore.check` begins the problem of a failed write's files (not damage: no rebuild needed)."""
+
+
+def _size(path: Path) -> int:
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _check_reader(searcher: Any) -> list[str]:

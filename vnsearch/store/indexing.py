@@ -10,9 +10,16 @@ small machine would rather spend segmenting.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import itertools
+import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -158,9 +165,38 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     return {k: v for k, v in doc.items() if v is not None}
 
 
+class _Stopped(Exception):
+    """A worker's batch dropped: the run is stopping (see :func:`_stop_workers`)."""
+
+
+_in_batch = False  # in a worker: preparing a batch now
+_stopping = False  # in a worker: told to stop; every batch left is dropped
+
+
+def _on_stop_signal(signum: int, frame: Any) -> None:
+    """A worker's SIGINT/SIGTERM: drop the batch at hand and any queued, then end at the pool's word.
+
+    Raised only inside a batch, where the pool catches it and the worker goes
+    on to read its next order; a worker that died of the signal instead would
+    leave the pool's feeder thread blocked on a full pipe (the parent hanging
+    in shutdown) and print a traceback.
+    """
+    global _stopping
+    _stopping = True
+    if _in_batch:
+        raise _Stopped()
+
+
 def _prepare_batch(articles: list[Article]) -> list[dict[str, Any]]:
+    global _in_batch
     segmenter = Segmenter.shared()
-    return [prepare_document(a, segmenter) for a in articles]
+    _in_batch = True
+    try:
+        if _stopping:
+            raise _Stopped()
+        return [prepare_document(a, segmenter) for a in articles]
+    finally:
+        _in_batch = False
 
 
 def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
@@ -172,6 +208,65 @@ def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
             batch = []
     if batch:
         yield batch
+
+
+_PR_SET_PDEATHSIG = 1  # prctl(2), Linux
+_PARENT_POLL = 1.0  # seconds between a worker's looks at whether its parent is still there
+
+
+def _die_with_parent(parent: int | None, by_signal: bool) -> None:
+    """A worker's initializer: end the worker when the process that started it ends.
+
+    A worker forked by the pool waits on a pipe that it holds open itself, so
+    it would outlive a parent killed with SIGKILL (or by the out-of-memory
+    killer) for good, ~170 MB each. On Linux the kernel sends SIGKILL the
+    moment the parent dies (``PR_SET_PDEATHSIG``, only when the pool was
+    started from the main thread: the signal follows the thread that forked);
+    everywhere a daemon thread also checks once a second that the parent is
+    still this worker's parent. *parent* is the pool's process when workers
+    are forked from it; None when they come from a fork server (their parent
+    is then the server, which ends with the pool's process).
+    """
+    # Ctrl-C reaches the whole process group; SIGTERM comes from the parent stopping
+    # the pool (or from a kill of the group). Either drops the work, not the worker.
+    signal.signal(signal.SIGINT, _on_stop_signal)
+    signal.signal(signal.SIGTERM, _on_stop_signal)
+    if by_signal and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if parent is None:
+        parent = os.getppid()
+    elif os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(_PARENT_POLL)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="vnsearch-parent-watch", daemon=True).start()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: each worker told by SIGTERM to drop its batches, queued ones cancelled.
+
+    Not ``terminate()``: a worker killed while batches wait in the pool's pipe
+    leaves its feeder thread blocked for good, and the parent with it. The
+    workers' handler (:func:`_on_stop_signal`) ends the batch at hand; they
+    then end as a shut-down pool's workers do.
+    """
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        try:
+            if process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        except OSError:
+            pass  # already gone
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def default_jobs() -> int:
@@ -196,7 +291,12 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         for article in itertools.chain(head, articles):
             yield article, prepare_document(article)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    main = threading.current_thread() is threading.main_thread()
+    context = multiprocessing.get_context()
+    parent = os.getpid() if context.get_start_method() == "fork" else None
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
+                               initargs=(parent, main))
+    try:
         pending: deque[tuple[list[Article], Future[list[dict[str, Any]]]]] = deque()
         for batch in _batches(itertools.chain(head, articles), batch_size):
             pending.append((batch, pool.submit(_prepare_batch, batch)))
@@ -206,6 +306,10 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         while pending:
             done, future = pending.popleft()
             yield from zip(done, future.result())
+    except BaseException:  # interrupted, a failed write, the consumer gone: queued batches are dropped
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def add_prepared(writer: Any, doc: dict[str, Any]) -> None:

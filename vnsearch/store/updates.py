@@ -121,8 +121,10 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
         store.commit(writer, final=False)
     else:
         store.cancel(writer)
-    if summary.written:
-        store.merge(older)
+    # A run that wrote merges what it wrote. One that wrote nothing still merges
+    # as merge.choose says: an earlier run killed before its final merge left its
+    # commits' segments (the orphans of the merge itself went when the writer opened).
+    store.merge(older if summary.written else None)
     return summary
 
 
