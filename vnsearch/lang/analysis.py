@@ -20,6 +20,7 @@ Only stage 3 imports underthesea; queries and snippets use stages 1–2.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from vnsearch.lang.text import canonical, fold_all, prepare
+from vnsearch.lang.text import canonical, fold_all, fold_lower_text, prepare
 
 __all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "add_terms", "WORD_JOINER"]
 
@@ -40,6 +41,14 @@ _TOKEN = re.compile(
     r"|(?P<word>[^\W_]+(?:[-'’][^\W_]+)*)"
     r"|(?P<punct>[^\w\s]|_)"
 )
+# The same without punctuation: the tokens _TOKEN finds that are not
+# punctuation, in order (a punctuation character matches neither of the two
+# alternatives, so scanning steps over it as _TOKEN's third one consumes it).
+_SYLLABLE = re.compile(
+    r"\d+(?:[.,/:]\d+)*%?(?![^\W_])"
+    r"|[^\W_]+(?:[-'’][^\W_]+)*"
+)
+_SYLLABLE_SPLIT = re.compile(f"({_SYLLABLE.pattern})")
 
 # Joins the syllables of a multi-syllable word in its index term ("trí tuệ"):
 # a space can never occur inside a syllable, so the two never collide.
@@ -105,23 +114,32 @@ def matching_syllables(text: str, wanted: set[str], parts: bool = False) -> list
     tokens, which makes snippets cheap on long articles. With *parts*, a
     joined token ("Covid-19") one of whose parts is wanted is a candidate too
     (the index finds it by its parts), in the same pass over the text.
+
+    Snippets call this for every zone of every hit, so nothing here runs in
+    Python per syllable: the syllables are found by one ``findall``, folded
+    together (:func:`~vnsearch.lang.text.fold_lower_text`), and only the
+    candidates are located again for their offsets.
     """
     clean, offsets = prepare(text)
+    pieces = _SYLLABLE_SPLIT.split(clean)  # text between syllables, a syllable, text between …
+    words = pieces[1::2]
+    if not words:
+        return []
+    folded = fold_lower_text("\x00".join(words)).split("\x00")
+    if parts and ("-" in clean or "'" in clean or "’" in clean):
+        hits = [i for i, f in enumerate(folded) if f in wanted or (
+            ("-" in f or "'" in f or "’" in f) and _has_wanted_part(f, wanted))]
+    else:
+        hits = [i for i, f in enumerate(folded) if f in wanted]
+    if not hits:
+        return []
+    ends = list(itertools.accumulate(map(len, pieces)))  # syllable i spans ends[2i] to ends[2i + 1]
     found = []
-    ordinal = -1
-    for m in _TOKEN.finditer(clean):
-        if m.lastgroup == "punct":
-            continue
-        ordinal += 1
-        tok = m.group()
-        folded = _folded_lower(tok)
-        if folded not in wanted and not (
-                parts and ("-" in tok or "'" in tok or "’" in tok) and _has_wanted_part(folded, wanted)):
-            continue
-        start, end = m.span()
+    for ordinal in hits:
+        start, end = ends[2 * ordinal], ends[2 * ordinal + 1]
         if offsets is not None:
             start, end = offsets[start], _end_in_original(text, offsets[end - 1])
-        found.append((ordinal, Token(_cased_canonical(tok), start, end, True)))
+        found.append((ordinal, Token(_cased_canonical(words[ordinal]), start, end, True)))
     return found
 
 
