@@ -31,6 +31,9 @@ from vnsearch.store.postings import Postings, Segment, field_lengths, read_posti
 
 __all__ = ["Snapshot", "Column"]
 
+# Document frequencies a snapshot remembers (about 150 bytes each) before it starts afresh.
+CACHED_FREQUENCIES = 200_000
+
 
 class _Files:
     """The damage guard and the lock every read of one snapshot's files goes through.
@@ -114,6 +117,7 @@ class Snapshot:
         self._lock = threading.Lock()
         self._closed = False
         self._fields = frozenset(searcher.schema.names())
+        self._dfs: dict[tuple[str, str], int] = {}  # see doc_frequency
 
     # -- lifetime ---------------------------------------------------------
 
@@ -161,9 +165,22 @@ class Snapshot:
             return field_lengths(self.segments, fieldname, self.size)
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
-        """How many documents hold *term* in *fieldname*."""
-        with self._files.reading():
-            return int(self._reader.doc_frequency(fieldname, term))
+        """How many documents hold *term* in *fieldname* (remembered: a snapshot never changes).
+
+        Reading a query as typed asks for the frequencies of hundreds of
+        spellings and edit candidates, many of them again in the next query;
+        each lookup otherwise goes through the lock, a bisection of the
+        term table and often the inflating of one of its blocks.
+        """
+        key = (fieldname, term)
+        got = self._dfs.get(key)
+        if got is None:
+            with self._files.reading():
+                got = int(self._reader.doc_frequency(fieldname, term))
+            if len(self._dfs) >= CACHED_FREQUENCIES:
+                self._dfs.clear()
+            self._dfs[key] = got
+        return got
 
     def has_field(self, fieldname: str) -> bool:
         """True if the schema has *fieldname*."""
