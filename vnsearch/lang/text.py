@@ -284,7 +284,7 @@ class _CharFolds:
             return None
         out = self.table[codes]
         if (out == self.UNKNOWN).any():
-            for code in np.unique(codes[out == self.UNKNOWN]).tolist():
+            for code in set(codes[out == self.UNKNOWN].tolist()):  # (np.unique would import numpy.ma: 0.1 s)
                 folded = _fold_chars(chr(code))
                 self.table[code] = ord(folded) if len(folded) == 1 else self.DROP if not folded else self.MANY
             out = self.table[codes]
