@@ -143,6 +143,70 @@ def matching_syllables(text: str, wanted: set[str], parts: bool = False) -> list
     return found
 
 
+# Characters a token is made of (letters, digits, and what joins them in
+# "COVID-19", "H'Mông", "2.000", "10/2", "43%"): a token never spans anything else.
+_TOKEN_CHARS = re.compile(r"(?:[^\W_]|[-'’.,/:%])*")
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def syllable_finder(wanted: Iterable[str]) -> re.Pattern[str] | None:
+    """A regex finding the *wanted* folded syllables in a folded text (:func:`find_syllables`)."""
+    words = sorted({w for w in wanted if w}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+
+
+def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
+                   parts: bool = False) -> list[tuple[int, Token]] | None:
+    """:func:`matching_syllables`' tokens, found without tokenizing the whole text; None where it cannot tell.
+
+    The text is folded whole (one numpy lookup) and *finder*
+    (``syllable_finder(wanted)``) looks for the wanted syllables in it, so
+    only the stretches of token characters around its matches are
+    tokenized and checked exactly. The numbers paired with the tokens are
+    not their positions among the text's syllables but keep what snippets
+    need of them: increasing, and consecutive exactly where no syllable
+    stands between two tokens. Returns None (the caller then uses
+    :func:`matching_syllables`) where folding the text whole does not fold
+    each token as alone: when it changes the text's length, or holds a
+    capital sigma (whose lower case depends on the letters around it).
+    """
+    clean, offsets = prepare(text)
+    if finder is None:
+        return []
+    if "Σ" in clean:
+        return None
+    folded = fold_lower_text(clean)
+    if len(folded) != len(clean):
+        return None
+    found: list[tuple[int, Token]] = []
+    ordinal = -2
+    done = 0  # text before this was tokenized already
+    previous_end = 0
+    for m in finder.finditer(folded):
+        start, end = m.span()
+        if start < done:
+            continue
+        while start > done and _TOKEN_CHARS.match(clean, start - 1, start).end() == start:  # type: ignore[union-attr]
+            start -= 1
+        end = _TOKEN_CHARS.match(clean, end).end()  # type: ignore[union-attr]
+        for t in _SYLLABLE.finditer(clean, start, end):
+            tok = t.group()
+            f = _folded_lower(tok)
+            if f not in wanted and not (parts and ("-" in tok or "'" in tok or "’" in tok)
+                                        and _has_wanted_part(f, wanted)):
+                continue
+            s, e = t.span()
+            ordinal += 1 if found and _ALNUM.search(clean, previous_end, s) is None else 2
+            previous_end = e
+            if offsets is not None:
+                s, e = offsets[s], _end_in_original(text, offsets[e - 1])
+            found.append((ordinal, Token(_cased_canonical(tok), s, e, True)))
+        done = end
+    return found
+
+
 @lru_cache(maxsize=200_000)
 def _folded_lower(tok: str) -> str:
     return fold_all(canonical(tok))
