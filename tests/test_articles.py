@@ -516,7 +516,8 @@ def test_binary_txt(tmp_path):
 
 
 def test_control_characters_are_removed_silently(tmp_path):
-    record = {"id": "x\u0001", "title": "Tin\u0000 nóng\u007f", "body": "Dòng\u0085 một\n\tDòng\u001b hai",
+    # Not from an id: "x\u0001" would become "x", another record's id (see test_trust_text).
+    record = {"id": "x", "title": "Tin\u0000 nóng\u007f", "body": "Dòng\u0085 một\n\tDòng\u001b hai",
               "category": "\u0002"}
     path = write_jsonl(tmp_path / "a.jsonl", [record])
     (a,), warnings = load(path)

@@ -37,7 +37,7 @@ def reference(text: str, wanted: set[str], parts: bool = False) -> list[tuple[in
             continue
         start, end = m.span()
         if offsets is not None:
-            start, end = offsets[start], _end_in_original(text, offsets[end - 1])
+            start, end = offsets[start], _end_in_original(text, offsets[end - 1], offsets[end])
         found.append((ordinal, Token(_cased_canonical(tok), start, end, True)))
     return found
 

@@ -18,7 +18,7 @@ pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx (pip ins
 from starlette.testclient import TestClient
 
 from tests.server_corpus import build
-from vnsearch import SearchEngine
+from vnsearch import SearchEngine, caps
 from vnsearch.server import Limits, create_app
 
 TOKEN = "s3cret-token"
@@ -117,7 +117,7 @@ def test_search_flags(client: TestClient) -> None:
 @pytest.mark.parametrize(("params", "status", "words"), [
     ({}, 400, "'q' is required"),
     ({"q": "   "}, 400, "'q' is required"),
-    ({"q": "a" * 501}, 414, "limit is 500"),
+    ({"q": "a" * (caps.QUERY_CHARS + 1)}, 414, f"limit is {caps.QUERY_CHARS}"),
     ({"q": "x", "limit": "-1"}, 400, "limit must be from 0 to 100"),
     ({"q": "x", "limit": "101"}, 400, "limit must be from 0 to 100"),
     ({"q": "x", "limit": "ten"}, 400, "whole number"),
@@ -168,7 +168,7 @@ def test_article_similar_restore(client: TestClient) -> None:
     restored = client.get("/restore", params={"text": "tri tue nhan tao"}).json()
     assert restored["text"] == "trí tuệ nhân tạo" and restored["changed"] and 0 < restored["confidence"] <= 1
     assert client.get("/restore").status_code == 400
-    assert client.get("/restore", params={"text": "a" * 501}).status_code == 414
+    assert client.get("/restore", params={"text": "a" * (caps.QUERY_CHARS + 1)}).status_code == 414
 
 
 def test_unknown_paths_and_methods_are_json(client: TestClient) -> None:
@@ -187,7 +187,7 @@ def test_openapi_describes_every_route_and_limit(client: TestClient) -> None:
     names = {p["name"] for p in doc["paths"]["/search"]["get"]["parameters"]}
     from vnsearch.server.params import SEARCH_PARAMS
     assert names == set(SEARCH_PARAMS)
-    assert "500 characters" in json.dumps(doc) and "16777216 bytes" in json.dumps(doc)
+    assert f"{caps.QUERY_CHARS} characters" in json.dumps(doc) and "16777216 bytes" in json.dumps(doc)
     assert set(doc["paths"]["/articles/{article_id}"]) == {"get", "delete"}
 
 
@@ -326,7 +326,7 @@ def test_page_escapes_everything(client: TestClient) -> None:
 def test_page_errors_are_shown_in_the_page(client: TestClient) -> None:
     r = client.get("/", params={"q": "viet nam", "since": "yesterday"})
     assert r.status_code == 400 and 'class="error"' in r.text and "<form" in r.text
-    assert client.get("/", params={"q": "x" * 600}).status_code == 414
+    assert client.get("/", params={"q": "x" * (caps.QUERY_CHARS + 100)}).status_code == 414
     assert client.get("/", params={"q": "viet nam", "page": "500"}).status_code == 400
     missing = client.get("/a/<b>nope")
     assert missing.status_code == 404 and "&lt;b&gt;nope" in missing.text

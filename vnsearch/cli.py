@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import gzip
 import html
-import json
 import os
-import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from vnsearch import caps
 from vnsearch.errors import IndexNotFound, VnsearchError
 from vnsearch.ingest.articles import LoadOptions, LoadWarning, iter_files
 from vnsearch.ingest.dates import DateError
-from vnsearch.ingest.export import export_record, write_jsonl
+from vnsearch.ingest.export import export_record, json_line, write_jsonl
 from vnsearch.ingest.fields import FieldMap, parse_map
 from vnsearch.ingest.walking import walk
+from vnsearch.lang.text import printable
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import SORTS, QueryError
 from vnsearch.search.results import SearchResults
@@ -37,12 +38,25 @@ from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 def safe(text: str) -> str:
-    """Text from files and users, with control characters shown escaped, never sent raw."""
-    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+    """Text from files, articles and users, as it may be printed: the one sanitiser of the CLI.
+
+    :func:`vnsearch.lang.text.printable`: control characters, separators and
+    bidirectional overrides shown escaped (``\\x1b``, ``\\u202e``), never sent
+    raw; runs of combining marks cut. Every string the CLI prints that came
+    from a user or an article passes through here (or :func:`_json`).
+    """
+    return printable(text)
+
+
+def _json(obj: Any) -> str:
+    """One JSON line with the same data, every character a terminal would act on written as a \\u escape."""
+    return json_line(obj)
+
+
+def _quoted(text: str) -> str:
+    """A user's text quoted in a message, sanitised."""
+    return "'" + safe(text) + "'"
 
 
 class UserError(click.ClickException):
@@ -52,6 +66,13 @@ class UserError(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {safe(self.format_message())}", err=True)
+
+
+def _say_cut(what: str, cut: int) -> None:
+    """The warning that input was cut to the documented cap (vnsearch.caps), never done silently."""
+    if cut:
+        click.echo(f"warning: the {what} is {caps.QUERY_CHARS + cut:,} characters long; only its first "
+                   f"{caps.QUERY_CHARS:,} were read", err=True)
 
 
 def _say_waiting() -> None:
@@ -81,6 +102,25 @@ index_dir_option = click.option(
 
 class _Group(click.Group):
     """Turns the failures a user can meet into one-line messages, not tracebacks."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """Click's main, with its usage errors said in one ``error:`` line (click prints four)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "vnsearch"
+            click.echo(f"error: {safe(exc.format_message())} (see: {where} --help)", err=True)
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -270,7 +310,8 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
         if bar is not None:
             bar.render_finish()
     elapsed = time.monotonic() - started
-    click.echo(f"{summary} in {elapsed:.1f} s; the index at {engine.path} holds {_plural(len(engine), 'article')}.")
+    click.echo(f"{summary} in {elapsed:.1f} s; the index at {safe(str(engine.path))} holds "
+               f"{_plural(len(engine), 'article')}.")
     for line in walks:
         click.echo(safe(line))
     engine.close()
@@ -292,8 +333,8 @@ def _style(text: str, color: bool, **kw: Any) -> str:
 def _highlighted(snippet: Snippet, color: bool) -> str:
     """Bold yellow on a terminal; [brackets] in a pipe, still visible but escape-free."""
     if color:
-        return str(snippet.marked("\x1b[1;33m", "\x1b[0m"))
-    return str(snippet.marked("[", "]"))
+        return str(snippet.marked("\x1b[1;33m", "\x1b[0m", safe))
+    return str(snippet.marked("[", "]", safe))
 
 
 def _print_hits(results: SearchResults, color: bool, as_html: bool) -> None:
@@ -391,32 +432,33 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
                                 half_life=half_life, collapse=collapse, exact=exact)
     except QueryError as exc:
         raise UserError(f"bad query: {exc}") from None
+    _say_cut("query", results.query_cut)
     if as_json:
         for hit in results:
-            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+            click.echo(_json(hit.to_dict()))
         if show_facets:
-            click.echo(json.dumps({"facets": results.facets, "total": results.total, "matched": results.matched},
-                                  ensure_ascii=False))
+            click.echo(_json({"facets": results.facets, "total": results.total, "matched": results.matched}))
         if results.rewritten or results.corrections:
-            click.echo(json.dumps({"rewritten": results.rewritten, "corrections": results.corrections},
-                                  ensure_ascii=False))
+            click.echo(_json({"rewritten": results.rewritten, "corrections": results.corrections}))
+        if results.query_cut:
+            click.echo(_json({"query_cut": results.query_cut, "query_chars": caps.QUERY_CHARS}))
     else:
         color = _use_color(color)
         # With --html every field from the index is HTML-escaped, not only the snippet.
         esc = html.escape if as_html else (lambda t: t)
         if results.rewritten:
-            click.echo(f"Showing results for: {_style(esc(results.rewritten), color, bold=True)}")
+            click.echo(f"Showing results for: {_style(esc(safe(results.rewritten)), color, bold=True)}")
         if results.corrections:
             also = ", ".join(f"{', '.join(fixes)} ({typed})" for typed, fixes in results.corrections.items())
-            click.echo(f"Also searched for: {_style(esc(also), color, bold=True)}")
+            click.echo(f"Also searched for: {_style(esc(safe(also)), color, bold=True)}")
         if results.suggestion:
-            click.echo(f"Did you mean: {_style(esc(results.suggestion), color, bold=True)}")
+            click.echo(f"Did you mean: {_style(esc(safe(results.suggestion)), color, bold=True)}")
         if results.rewritten or results.corrections or results.suggestion:
             click.echo()
         if not results and results.total:
-            click.echo(f"No results past {start} for {text!r}: {results.total} match all words.", err=True)
+            click.echo(f"No results past {start} for {_quoted(text)}: {results.total} match all words.", err=True)
         elif not results:
-            click.echo(f"No results for {text!r}.", err=True)
+            click.echo(f"No results for {_quoted(text)}.", err=True)
         _print_hits(results, color, as_html)
         if results:
             shown_to = start + len(results)
@@ -464,22 +506,22 @@ def similar_cmd(article_id: str, index_dir: Path | None, limit: int, as_json: bo
         results = engine.similar(article_id, limit=limit)
     except KeyError:
         engine.close()
-        click.echo(f"No article with id {article_id!r}.", err=True)
+        click.echo(f"No article with id {_quoted(article_id)}.", err=True)
         sys.exit(EXIT_NOT_FOUND)
     engine.close()
     if as_json:
         for hit in results:
-            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+            click.echo(_json(hit.to_dict()))
     else:
         color = _use_color(color)
         if not results:
-            click.echo(f"No articles related to {article_id!r}.", err=True)
+            click.echo(f"No articles related to {_quoted(article_id)}.", err=True)
         _print_hits(results, color, as_html)
         if results:
             dups = results.near_duplicates
             extra = f"; {dups} near-duplicate(s) left out" if dups else ""
             terms = results.query.text if results.query else ""
-            click.echo(_style(f"{len(results)} related to {article_id} by: {terms}{extra}",
+            click.echo(_style(safe(f"{len(results)} related to {article_id} by: {terms}{extra}"),
                               color, dim=True))
     sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
 
@@ -506,14 +548,15 @@ def restore_cmd(text: tuple[str, ...], index_dir: Path | None, as_json: bool) ->
         r = engine.restoration(joined)
     finally:
         engine.close()
+    _say_cut("text", r.cut)
     restored = r.text  # the user's capitals and punctuation kept
     if as_json:
-        click.echo(json.dumps({"text": restored, "confidence": round(r.confidence, 4), "changed": r.changed,
+        click.echo(_json({"text": restored, "confidence": round(r.confidence, 4), "changed": r.changed,
                                "syllables": r.syllables,
-                               "syllable_confidence": [round(c, 4) for c in r.syllable_confidence]},
-                              ensure_ascii=False))
+                               "syllable_confidence": [round(c, 4) for c in r.syllable_confidence],
+                               **({"cut": r.cut} if r.cut else {})}))
     else:
-        click.echo(restored)
+        click.echo(safe(restored))
     sys.exit(EXIT_FOUND if r.syllables else EXIT_NOT_FOUND)
 
 
@@ -545,21 +588,21 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
     article = engine.get(article_id)
     engine.close()
     if article is None:
-        click.echo(f"No article with id {article_id!r}.", err=True)
+        click.echo(f"No article with id {_quoted(article_id)}.", err=True)
         sys.exit(EXIT_NOT_FOUND)
     if as_json:  # the keys `vnsearch export` writes and `vnsearch index` reads
         fields = article.to_dict()
-        click.echo(json.dumps(export_record(fields), ensure_ascii=False))
+        click.echo(_json(export_record(fields)))
         return
     color = _use_color(None)
-    click.echo(_style(article.title, color, bold=True))
+    click.echo(_style(safe(article.title), color, bold=True))
     meta = [_when(article.date, article.time) or "undated", article.source,
             f"credit: {article.credit}" if article.credit else "", article.category, article.url]
-    click.echo(_style(" · ".join(m for m in meta if m), color, dim=True))
+    click.echo(_style(safe(" · ".join(m for m in meta if m)), color, dim=True))
     click.echo()
     for part in (article.lead, article.body):
         if part:
-            click.echo(part)
+            click.echo(printable(part, lines=True))
             click.echo()
 
 
@@ -573,7 +616,7 @@ def delete_cmd(ids: tuple[str, ...], index_dir: Path | None, wait: float) -> Non
     Library: SearchEngine(index_dir).delete(ids)
     """
     engine = _open(index_dir, create=False, wait=wait)
-    count = engine.delete(ids)
+    count = engine.delete(list(ids))
     engine.close()
     click.echo(f"{count} deleted.")
     sys.exit(EXIT_FOUND if count else EXIT_NOT_FOUND)
@@ -591,10 +634,10 @@ def stats_cmd(index_dir: Path | None, as_json: bool) -> None:
     stats = engine.stats()
     engine.close()
     if as_json:
-        click.echo(json.dumps(stats, ensure_ascii=False))
+        click.echo(_json(stats))
         return
     size = stats["size_bytes"]
-    click.echo(f"index:    {stats['path']}")
+    click.echo(f"index:    {safe(str(stats['path']))}")
     click.echo(f"articles: {stats['articles']}")
     click.echo(f"size:     {size / 1e6:.1f} MB")
     if stats["first_date"]:
@@ -621,7 +664,7 @@ def check_cmd(index_dir: Path | None) -> None:
     engine.close()
     if problems:
         raise UserError(f"{engine.path}: {'; '.join(problems)}; {rebuild_hint(engine.path)}")
-    click.echo(f"OK: the index at {engine.path} holds {_plural(count or 0, 'article')}, all readable.")
+    click.echo(f"OK: the index at {safe(str(engine.path))} holds {_plural(count or 0, 'article')}, all readable.")
 
 
 # -- export, reindex (getting the archive back out) ------------------------------
@@ -686,8 +729,8 @@ def reindex_cmd(index_dir: Path | None, jobs: int | None, quiet: bool, wait: flo
         summary = SearchEngine.reindex(path, jobs=jobs, on_warning=on_warning, wait=wait)
     except VnsearchError as exc:
         raise UserError(str(exc)) from None
-    click.echo(f"rebuilt {path} from its stored articles: {summary.written} articles, {summary.skipped} skipped, "
-               f"in {time.monotonic() - started:.1f} s.")
+    click.echo(f"rebuilt {safe(str(path))} from its stored articles: {summary.written} articles, "
+               f"{summary.skipped} skipped, in {time.monotonic() - started:.1f} s.")
 
 
 # -- serve (the HTTP server; its stack is imported only here, so the other commands start fast) --

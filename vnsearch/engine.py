@@ -25,13 +25,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from pathlib import Path
 from typing import Any
 
+from vnsearch import caps
 from vnsearch.errors import ArticleNotFound
 from vnsearch.ingest.articles import Article, LoadWarning
 from vnsearch.ingest.export import ArticleFilter, export_records
 from vnsearch.lang.analysis import query_syllables
 from vnsearch.search import related
 from vnsearch.search import suggest as suggesting
-from vnsearch.search.options import search_options
+from vnsearch.search.options import search_options, whole_numbers
 from vnsearch.search.query import ParsedQuery, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import Restoration, RestoreParams, onto_text
@@ -205,10 +206,18 @@ class SearchEngine:
             return index_paths(self._store, paths, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
                                strict=strict, commit_every=commit_every, map=map, tz=tz)
 
-    def delete(self, ids: Iterable[str]) -> int:
-        """Delete articles by id; returns how many were found and deleted."""
+    def delete(self, ids: str | Iterable[str]) -> int:
+        """Delete articles by id; returns how many were found and deleted.
+
+        A str is one id (``delete("abc")`` deletes the article "abc", never
+        "a", "b" and "c"); otherwise an iterable of str ids.
+        """
+        wanted = [ids] if isinstance(ids, str) else list(ids)
+        for article_id in wanted:
+            if not isinstance(article_id, str):
+                raise TypeError(f"an article id is a string, not {type(article_id).__name__}")
         with self._write_lock:
-            return self._store.delete(ids)
+            return self._store.delete(wanted)
 
     def clear(self) -> None:
         """Remove every article (the directory stays an index)."""
@@ -252,13 +261,20 @@ class SearchEngine:
         model alone (no search). ``text`` of the result is *text* with its
         syllables restored, capitals and punctuation kept
         (:func:`~vnsearch.search.restore.onto_text`); ``syllables`` are the
-        lower-case restored syllables.
+        lower-case restored syllables. Only the first
+        :data:`vnsearch.caps.QUERY_CHARS` characters are read; ``cut`` of the
+        result says how many were not.
         """
+        if not isinstance(text, str):
+            raise TypeError(f"the text to restore must be a str, not {type(text).__name__}")
+        cut = max(0, len(text) - caps.QUERY_CHARS)
+        text = text[: caps.QUERY_CHARS]  # the documented cap; got.cut says what was left
         syllables = query_syllables(text)
         with self._reading() as view:
             got = suggesting.restoration(view, syllables, None if context else (), params)
         if got.syllables:
             got.text = onto_text(text, got.syllables)
+        got.cut = cut
         return got
 
     def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
@@ -296,6 +312,7 @@ class SearchEngine:
         - ``exact=True``: every word only as spelt (``=word`` for one); totals,
           facets and date sorts count those articles alone.
         """
+        whole_numbers(snippet_chars=snippet_chars)
         parsed, typed, offset, decay, filters = search_options(
             query, limit, offset, page, half_life, half_life_days, sort, recent, since, until, source, category,
             exact)
@@ -317,6 +334,7 @@ class SearchEngine:
         stored text) are left out. ``results.query.text`` holds the terms.
         Raises ``KeyError`` for an unknown id.
         """
+        whole_numbers(limit=limit, snippet_chars=snippet_chars, terms=terms)
         if limit < 0:
             raise QueryError("limit must not be negative")
         with self._reading() as view:
@@ -332,7 +350,8 @@ class SearchEngine:
     def stats(self) -> dict[str, Any]:
         """Articles, size on disk, date range: what ``vnsearch stats`` prints."""
         with self._reading() as view:
-            dates = sorted(d for d in (f.get("date") for f in view.snapshot.all_stored()) if d)
+            # Only dates that are text: a damaged stored article must not stop the count.
+            dates = sorted(d for d in (f.get("date") for f in view.snapshot.all_stored()) if d and isinstance(d, str))
             articles = view.snapshot.doc_count
         return {
             "path": str(self.path),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["DEFAULT_TZ", "DateError", "When", "parse_when", "zone", "order_within_days"]
+__all__ = ["DEFAULT_TZ", "DateError", "When", "parse_when", "zone", "order_within_days", "date_limits", "FIRST_DAY"]
 
 _T = TypeVar("_T")
 
@@ -35,6 +35,8 @@ _EPOCH = re.compile(r"\d{9,10}(?:\.\d+)?|\d{12,13}")
 _DMY_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M",
                 "%d/%m/%Y - %H:%M", "%H:%M %d/%m/%Y", "%H:%M:%S %d/%m/%Y")
 _MS_EPOCH = 10**11  # numbers above this are milliseconds (10**11 s is the year 5138)
+# The earliest day accepted (see date_limits); the latest is a year from today.
+FIRST_DAY = "1900-01-01"
 
 
 class DateError(ValueError):
@@ -74,7 +76,9 @@ def parse_when(value: object, tz: datetime.tzinfo | None = None) -> When:
     +0700``), ``dd/mm/yyyy`` with an optional ``HH:MM[:SS]``, and Unix epoch
     seconds (a number, or a string of 9 to 10 digits; 12 to 13 digits are
     milliseconds).  A bare day stays a day: no time is invented for it.
-    Raises :class:`DateError` with the forms expected.
+    Digits are 0-9 only, and the day must lie in :func:`date_limits`
+    (1900-01-01 to a year from today). Raises :class:`DateError` with the
+    forms expected.
     """
     tz = tz or zone()
     if isinstance(value, bool):
@@ -82,21 +86,42 @@ def parse_when(value: object, tz: datetime.tzinfo | None = None) -> When:
     if isinstance(value, (int, float)):
         if not value >= 10**8:  # 20260307 is a day written as a number, not 1970-08-23
             raise DateError(f"invalid date {value!r} (a number is read as epoch seconds, 9 digits or more)")
-        return _from_epoch(float(value), tz, repr(value))
+        return _in_range(_from_epoch(float(value), tz, repr(value)), value)
     if not isinstance(value, str):
         raise DateError(f"invalid date: expected a string or a number, got {type(value).__name__}")
     text = " ".join(value.split())
     if not text:
         raise DateError("empty date")
+    if not text.isascii():
+        # Python reads "２０２１" (full-width) and other scripts' digits as numbers; dates are written in 0-9.
+        odd = next((c for c in text if c.isdigit() and not c.isascii()), None)
+        if odd is not None:
+            raise DateError(f"invalid date {value!r} (digit {odd!r} is not 0-9)")
     if _EPOCH.fullmatch(text):
-        return _from_epoch(float(text), tz, repr(value))
+        return _in_range(_from_epoch(float(text), tz, repr(value)), value)
     parsed = _iso(text) or _rfc2822(text) or _day_month_year(text)
     if parsed is None:
         raise DateError(f"invalid date {value!r} (expected ISO 8601 such as 2021-04-26T08:33:41+07:00, "
                         f"RFC 2822, dd/mm/yyyy [HH:MM] or epoch seconds)")
     if isinstance(parsed, datetime.datetime):
-        return _from_datetime(parsed, tz)
-    return When(parsed.isoformat())
+        return _in_range(_from_datetime(parsed, tz), value)
+    return _in_range(When(parsed.isoformat()), value)
+
+
+def date_limits() -> tuple[str, str]:
+    """The first and last day an article may be dated: 1900-01-01 to a year from today.
+
+    News is not dated in year 1 or 9999; one such date would make every
+    other article look ancient to ``--recent`` (ages count from the newest).
+    """
+    return FIRST_DAY, (datetime.date.today() + datetime.timedelta(days=366)).isoformat()
+
+
+def _in_range(when: When, value: object) -> When:
+    first, last = date_limits()
+    if not first <= when.day <= last:
+        raise DateError(f"date {value!r} is outside {first} to {last}")
+    return when
 
 
 def _iso(text: str) -> datetime.date | None:

@@ -105,16 +105,27 @@ def export_records(stored: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, st
         yield export_record(fields)
 
 
+# What json.dumps(ensure_ascii=False) leaves raw that a line reader splits on
+# (U+2028, U+2029) or a terminal acts on (C1 controls, bidirectional
+# embeddings, overrides and isolates): written as \u escapes, the same data.
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_line(record: Any) -> str:
+    """One JSON object as one line: Vietnamese as it is, everything a terminal or line reader acts on escaped."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(record, ensure_ascii=False))
+
+
 def write_jsonl(records: Iterable[Mapping[str, Any]], out: IO[bytes]) -> int:
     """Write one JSON object per line (UTF-8, characters as they are); returns the count.
 
     ``ensure_ascii=False`` keeps Vietnamese readable; JSON escapes every
-    control character, so a line break inside a text never splits a record.
-    U+2028 and U+2029 are escaped too: some line readers split on them.
+    control character, so a line break inside a text never splits a record,
+    and :func:`json_line` the separators, C1 controls and bidirectional
+    overrides too.
     """
     count = 0
     for record in records:
-        line = json.dumps(record, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        out.write(line.encode("utf-8", "surrogatepass") + b"\n")
+        out.write(json_line(record).encode("utf-8", "surrogatepass") + b"\n")
         count += 1
     return count

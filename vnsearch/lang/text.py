@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
+from vnsearch import caps
+
 __all__ = [
     "prepare",
     "canonical",
@@ -36,6 +38,8 @@ __all__ = [
     "VOWEL_LETTERS",
     "toned_vowel",
     "FOLD_ALL_TABLE",
+    "MAX_MARKS",
+    "printable",
 ]
 
 # -- the letters: the one copy of these tables in vnsearch.lang ------------------------
@@ -65,7 +69,35 @@ _ODD_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u200
 _NEEDS_SLOW_PATH = re.compile(
     "[" + _INVISIBLE + _ODD_SPACES + "\u0300-\u036f\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]"
 )
-_CLUSTER = re.compile(r"(?s).[\u0300-\u036f]*")
+
+# The most combining marks (non-starters) kept after one character. Unicode's
+# Stream-Safe Text Format (UAX #15) allows 30; Vietnamese needs two. Longer runs
+# ("a" + 30,000 U+0301) carry no text, and normalising them costs time growing
+# with the square of the run (canonical reordering), so prepare() drops the rest.
+MAX_MARKS = caps.MAX_MARKS
+
+
+def _nonstarter_class() -> str:
+    """A regex character class of every character with a non-zero combining class.
+
+    Built from the running Python's Unicode database (no such character lies
+    beyond U+1FFFF), which takes ~15 ms once.
+    """
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x20000):
+        if unicodedata.combining(chr(cp)):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "[" + "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+                         for a, b in ranges) + "]"
+
+
+_NONSTARTER = _nonstarter_class()
+# A character and the non-starters that follow it: the unit that is normalised.
+_CLUSTER = re.compile("(?s)." + _NONSTARTER + "*")
+_LONG_MARK_RUN = re.compile(_NONSTARTER + "{" + str(MAX_MARKS + 1) + ",}")
 
 
 def _split_char(ch: str) -> tuple[str, int]:
@@ -112,10 +144,15 @@ def prepare(text: str) -> tuple[str, list[int] | None]:
     strings line up character for character, which is the common case and
     costs nothing to map. Highlighting needs the map to mark the reader's
     original text, not our normalised copy of it.
+
+    Linear in the length of *text*, whatever it holds: a character keeps at
+    most :data:`MAX_MARKS` combining marks, so normalising a cluster is bounded.
     """
     if text.isascii() and text.isprintable():
         return text, None
-    if not _NEEDS_SLOW_PATH.search(text) and unicodedata.is_normalized("NFC", text):
+    # No run of marks over MAX_MARKS: is_normalized (and NFC) stay linear.
+    if (not _NEEDS_SLOW_PATH.search(text) and not _LONG_MARK_RUN.search(text)
+            and unicodedata.is_normalized("NFC", text)):
         return text, None
     out: list[str] = []
     offsets: list[int] = []
@@ -137,12 +174,46 @@ def prepare(text: str) -> tuple[str, list[int] | None]:
             out.append(cluster)
             offsets.append(start)
             continue
+        if len(cluster) > MAX_MARKS + 1:
+            cluster = cluster[: MAX_MARKS + 1]  # the rest carries no text (see MAX_MARKS)
         composed = unicodedata.normalize("NFC", cluster)
         for c in composed:
             out.append(c)
             offsets.append(start)
     offsets.append(len(text))
     return "".join(out), offsets
+
+
+# What must never reach a terminal raw: C0 and C1 control characters (ESC
+# starts escape sequences, BEL ends some), DEL, the line and paragraph
+# separators, and the bidirectional controls that reorder what is shown
+# (U+202E makes "exe.txt" read "txt.exe").
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029" + _BIDI + "]")
+_UNPRINTABLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + _BIDI + "]")
+_EXCESS_MARKS = re.compile("(" + _NONSTARTER + "{" + str(MAX_MARKS) + "})" + _NONSTARTER + "+")
+
+
+def printable(text: str, lines: bool = False) -> str:
+    """*text* safe to print on a terminal: the one sanitiser of everything vnsearch shows.
+
+    Every control character, separator and bidirectional control is shown
+    escaped (``\\x1b``, ``\\u202e``) instead of sent raw, and a run of more
+    than :data:`MAX_MARKS` combining marks is cut to that many. With *lines*,
+    newlines and tabs are kept (an article's body); without, they are
+    escaped too (a one-line field: a title, an id, a query). Linear in the
+    length of *text*.
+    """
+    pattern = _UNPRINTABLE if lines else _UNPRINTABLE_LINE
+    text = pattern.sub(_escape, text)
+    if len(text) > MAX_MARKS:
+        text = _EXCESS_MARKS.sub(r"\1", text)
+    return text
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = m.group()
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
 @lru_cache(maxsize=200_000)

@@ -140,6 +140,7 @@ class TypoIndex:
     def __init__(self, vocabulary: Iterable[tuple[str, int]], tolerance: tuple[int, int] = DEFAULT_TOLERANCE,
                  max_length: int = 20, min_frequency: int = 1) -> None:
         self.tolerance = tolerance
+        self.max_length = max_length
         self.frequency: dict[str, int] = {}
         self._deletes: dict[str, list[str]] = {}
         for word, df in vocabulary:
@@ -164,6 +165,11 @@ class TypoIndex:
         if edits is None:
             edits = max_edits(len(typed), self.tolerance)
         if not typed.isalpha() or not typed.isascii():
+            return []
+        if len(typed) > self.max_length + edits:
+            # No word held is that close (every one has at most max_length
+            # letters), and the deletions of a long word grow with the cube of
+            # its length: a 1,600-letter "word" took 34 s.
             return []
         found: dict[str, int] = {}
         for d in _deletions(typed, edits) | {typed}:

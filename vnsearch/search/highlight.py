@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from vnsearch import caps
 from vnsearch.lang.analysis import JOINS, Token, find_syllables, matching_syllables, syllable_finder
 from vnsearch.lang.text import canonical, fold_all, has_diacritics
 from vnsearch.search.query import ParsedQuery, parse_query
 
 __all__ = ["Snippet", "Highlighter", "make_snippet"]
 
-# Control characters (and ANSI escapes) from an article must never reach a terminal.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters (and ANSI escapes) and the bidirectional embeddings,
+# overrides and isolates (U+202E turns "exe.txt" into "txt.exe" on screen)
+# from an article must never reach a terminal or a page; replaced one for one
+# by spaces so the highlight offsets hold. The direction marks (U+200E/F),
+# which right-to-left text needs, stay; a terminal sees them escaped
+# (vnsearch.lang.text.printable).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _clean(text: str) -> str:
@@ -49,14 +55,19 @@ class Snippet:
         out.append(html.escape(self.text[last:]))
         return "".join(out)
 
-    def marked(self, before: str, after: str) -> str:
-        """The text with *before*/*after* around each highlight (e.g. ANSI codes)."""
+    def marked(self, before: str, after: str, escape: Callable[[str], str] | None = None) -> str:
+        """The text with *before*/*after* around each highlight (e.g. ANSI codes).
+
+        *escape*, if given, is applied to each piece of the text (not to the
+        marks), as a terminal sanitiser must be.
+        """
+        esc = escape or (lambda t: t)
         out, last = [], 0
         for start, end in self.highlights:
-            out.append(self.text[last:start])
-            out.append(before + self.text[start:end] + after)
+            out.append(esc(self.text[last:start]))
+            out.append(before + esc(self.text[start:end]) + after)
             last = end
-        out.append(self.text[last:])
+        out.append(esc(self.text[last:]))
         return "".join(out)
 
     def to_dict(self) -> dict[str, str | list[list[int]]]:
@@ -136,13 +147,18 @@ class Highlighter:
         """The passage of *text* that holds the most distinct query syllables.
 
         ``whole=True`` keeps all of *text* (titles). Only syllables that could
-        match are looked at closely, so a long article costs one regex pass.
+        match are looked at closely, and only in the first
+        :data:`vnsearch.caps.SNIPPET_SCAN_CHARS` characters: however long the
+        article, a snippet costs one regex pass over that window (a match
+        further in is still found and ranked by the index; the snippet is then
+        taken from the window).
         """
         if not text:
             return Snippet("")
-        hits = self.marks(_matching_with_parts(text, self._wanted, self._finder))
+        scanned = text[: caps.SNIPPET_SCAN_CHARS]
+        hits = self.marks(_matching_with_parts(scanned, self._wanted, self._finder))
         if whole or len(text) <= max_chars:
-            return _build(text, 0, len(text), hits)
+            return _build(text, 0, len(scanned), hits)
         if not hits:
             return _build(text, 0, _cut(text, 0, max_chars), [])
         best, best_score = 0, -1.0

@@ -9,7 +9,18 @@ from typing import Any
 from vnsearch.errors import QueryError
 from vnsearch.search.query import SORTS, ParsedQuery, date_range, parse_query
 
-__all__ = ["search_options"]
+__all__ = ["search_options", "whole_numbers"]
+
+
+def whole_numbers(**values: Any) -> None:
+    """Raise ``TypeError`` for any of *values* (limit, offset…) that is not an int: a caller's mistake.
+
+    Not a :class:`QueryError` (nothing the user typed) and never damage:
+    ``limit=2.5`` would otherwise fail deep inside the ranker.
+    """
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
 
 
 def search_options(query: str | ParsedQuery, limit: int, offset: int, page: int | None, half_life: Any,
@@ -25,6 +36,7 @@ def search_options(query: str | ParsedQuery, limit: int, offset: int, page: int 
         parsed = typed = parse_query(query.text, exact=True) if exact and not query.exact_all else query
     else:
         parsed = typed = parse_query(query, exact=exact)
+    whole_numbers(limit=limit, offset=offset)
     if limit < 0 or offset < 0:
         raise QueryError("limit and offset must not be negative")
     if page is not None:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from vnsearch import caps
 from vnsearch.errors import QueryError
 from vnsearch.lang.analysis import query_syllables
 
@@ -112,6 +113,9 @@ class ParsedQuery:
     since: int | None = None  # first day allowed, YYYYMMDD (date:, since:)
     until: int | None = None  # last day allowed, YYYYMMDD (date:, until:)
     exact_all: bool = False  # parsed with exact=True: every word exactly as typed
+    # Characters of the query as typed left unread: it was longer than the
+    # cap (vnsearch.caps.QUERY_CHARS); 0 when all of it was read.
+    cut: int = 0
 
     @property
     def has_exact(self) -> bool:
@@ -190,8 +194,12 @@ def _lex(text: str) -> list[_Item]:
     return items
 
 
-def parse_query(text: str, max_length: int = 2000, exact: bool = False) -> ParsedQuery:
+def parse_query(text: str, max_length: int = caps.QUERY_CHARS, exact: bool = False) -> ParsedQuery:
     """Parse *text*; raises :class:`QueryError` when nothing is left to search.
+
+    Only the first *max_length* characters are read (the documented cap,
+    :data:`vnsearch.caps.QUERY_CHARS`); ``cut`` of the result says how many
+    were not.
 
     *exact* marks every word and phrase as ``=word`` does (``--exact``).
 
@@ -201,8 +209,9 @@ def parse_query(text: str, max_length: int = 2000, exact: bool = False) -> Parse
     """
     if not isinstance(text, str):
         raise QueryError("the query must be text")
+    cut = max(0, len(text) - max_length)
     text = text[:max_length]
-    parsed = ParsedQuery(text=text, exact_all=exact)
+    parsed = ParsedQuery(text=text, exact_all=exact, cut=cut)
     # Units: each a list of alternative phrases; runs stay whole until we know
     # whether an OR touches them.
     units: list[list[Phrase]] = []

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch import caps
 from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams
 from vnsearch.lang.analysis import syllables as syllables_of
 from vnsearch.lang.spelling import spellings, split_folded, tone_variants
@@ -108,8 +109,13 @@ _KEY_SHIFT = 25
 _POSITION_MASK = (1 << _KEY_SHIFT) - 1
 
 
-def position_keys(postings: Postings | None, docs: np.ndarray) -> np.ndarray:
-    """Sorted keys of every position, in *postings*, of each of *docs* (in their order; those absent have none)."""
+def position_keys(postings: Postings | None, docs: np.ndarray, cap: int | None = None) -> np.ndarray:
+    """Sorted keys of every position, in *postings*, of each of *docs* (in their order; those absent have none).
+
+    With *cap*, only each document's first *cap* positions: what proximity
+    reads (:data:`vnsearch.caps.PROXIMITY_POSITIONS`), so its work does not
+    grow with the length of the articles. Phrases pass no cap: they must be exact.
+    """
     if postings is None:  # a phrase unit has no positions of its own
         return np.zeros(0, dtype=np.int64)
     pd = postings.docs
@@ -122,6 +128,10 @@ def position_keys(postings: Postings | None, docs: np.ndarray) -> np.ndarray:
     values: Any = postings.values  # Values, or the snapshot's guarded Values: both decode
     owner, positions = values.decode(idx[found])
     keys: np.ndarray = found[owner] << _KEY_SHIFT | positions
+    if cap is not None and keys.size > cap:
+        # Keys sort by document, then position: a key's rank within its document.
+        first = np.searchsorted(keys, (keys >> _KEY_SHIFT) << _KEY_SHIFT)
+        keys = keys[np.arange(keys.size) - first < cap]
     return keys
 
 
@@ -149,7 +159,7 @@ def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple
     def keys(u: _Unit) -> np.ndarray:
         got = keys_of.get(id(u))
         if got is None:
-            got = keys_of[id(u)] = position_keys(u.postings, docs)
+            got = keys_of[id(u)] = position_keys(u.postings, docs, caps.PROXIMITY_POSITIONS)
         return got
 
     def following(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

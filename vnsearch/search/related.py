@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from vnsearch import caps
 from vnsearch.search.collect import build_hit
 from vnsearch.search.highlight import Highlighter
 from vnsearch.search.query import ParsedQuery, Phrase
 from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.view import SnapshotView
+from vnsearch.store.schema import ZONES
 from vnsearch.store.signature import NEAR_DUPLICATE, article_text, folded_syllables, jaccard, shingles
 
-__all__ = ["similar"]
+__all__ = ["similar", "bounded_text"]
+
+
+def bounded_text(fields: Any) -> str:
+    """The first :data:`vnsearch.caps.SIMILAR_CHARS` characters of an article's title, lead and body.
+
+    What `similar` reads of the article and of each candidate: a 42-million-
+    character article took 49 s and 1.9 GB when read whole, and its first
+    200,000 characters say what it is about as well as all of it.
+    """
+    cap = caps.SIMILAR_CHARS
+    return article_text({zone: (fields.get(zone, "") or "")[:cap] for zone in ZONES})[:cap]
 
 
 def similar(view: SnapshotView, article_id: str, limit: int, snippet_chars: int, terms: int) -> SearchResults | None:
@@ -19,7 +34,7 @@ def similar(view: SnapshotView, article_id: str, limit: int, snippet_chars: int,
     if self_doc is None:
         return None
     source = snapshot.stored(self_doc)
-    folded = folded_syllables(article_text(source))
+    folded = folded_syllables(bounded_text(source))
     counts: dict[str, int] = {}
     for syl in folded:
         counts[syl] = counts.get(syl, 0) + 1
@@ -52,7 +67,7 @@ def similar(view: SnapshotView, article_id: str, limit: int, snippet_chars: int,
                 continue
             fields = snapshot.stored(int(doc))
             if fields.get("id") == article_id or jaccard(
-                    source_shingles, shingles(folded_syllables(article_text(fields)))) >= NEAR_DUPLICATE:
+                    source_shingles, shingles(folded_syllables(bounded_text(fields)))) >= NEAR_DUPLICATE:
                 excluded += 1
                 continue
             hits.append(build_hit(fields, float(score), len(hits) + 1, highlighter, snippet_chars))

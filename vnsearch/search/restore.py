@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ from typing import Protocol
 from vnsearch.lang.analysis import WORD_JOINER, query_syllables
 from vnsearch.lang.analysis import syllables as syllables_of
 from vnsearch.lang.spelling import spellings, tone_variants
-from vnsearch.lang.text import FOLD_ALL_TABLE, canonical, fold_all, has_diacritics
+from vnsearch.lang.text import FOLD_ALL_TABLE, canonical, fold_all, has_diacritics, prepare
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = [
@@ -131,6 +130,8 @@ class Restoration:
     syllable_confidence: list[float] = field(default_factory=list)
     # Per syllable: the spellings that were considered, most frequent first.
     candidates: list[list[str]] = field(default_factory=list, repr=False)
+    # Characters of the text left unread, past vnsearch.caps.QUERY_CHARS (0: all read).
+    cut: int = 0
 
 
 def _d_variants(token: str, limit: int = 3) -> list[str]:
@@ -287,8 +288,7 @@ def _find_syllables(text: str, finder: re.Pattern[str]) -> list[tuple[int, int, 
     punctuation, no line break, between them). The spelling is the text's
     own, canonical and lower case.
     """
-    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+    text = prepare(text)[0]  # NFC, linear however many marks a letter carries
     out = []
     for m in finder.finditer(text):
         spelt = canonical(m.group(1))

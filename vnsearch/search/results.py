@@ -91,6 +91,8 @@ class SearchResults(list[Hit]):
         self.rewritten: str | None = None
         # Typed syllable -> the corrections also searched for, ranked below it ({"tiấu": ["giấu"]}).
         self.corrections: dict[str, list[str]] = {}
+        # Characters of the query left unread, past vnsearch.caps.QUERY_CHARS (0: all read).
+        self.query_cut = query.cut if query is not None else 0
 
     @property
     def suggestion(self) -> str | None:

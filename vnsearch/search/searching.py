@@ -33,6 +33,7 @@ def run_search(reading: Callable[[], AbstractContextManager[SnapshotView]], pars
         parsed = understood.query
         results, shown = collect(view, parsed, limit, offset, snippet_chars, sort, facets, filters,
                                  decay, collapse, understood.ranked_alternatives, understood.corrections)
+    results.query_cut = typed.cut
     results.rewritten = understood.rewritten
     results.corrections = understood.corrections
     if sort != "relevance":  # the index sorts by day; the stored times order a page's hits within a day

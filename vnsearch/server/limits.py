@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vnsearch import caps
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -14,7 +16,7 @@ class Limits:
     a write body over ``body_bytes`` answers 413.
     """
 
-    query_chars: int = 500  # q of /search and /, text of /restore
+    query_chars: int = caps.QUERY_CHARS  # q of /search and /, text of /restore: the library's cap
     max_limit: int = 100  # hits per request
     max_depth: int = 1000  # offset + limit: how deep paging may go
     body_bytes: int = 16 * 1024 * 1024  # POST /articles

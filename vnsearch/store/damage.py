@@ -17,14 +17,14 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from vnsearch.errors import IndexDamaged, VnsearchError
+from vnsearch.errors import IndexDamaged, IndexUnusable, VnsearchError
 
-__all__ = ["DECODE_ERRORS", "decoding", "damaged", "damage_text", "rebuild_hint"]
+__all__ = ["DECODE_ERRORS", "decoding", "damaged", "damage_text", "rebuild_hint", "not_permitted"]
 
 # What Whoosh and our codec raise on truncated, garbled or foreign files: at
 # open, or only when a reader first touches the damaged part.
 DECODE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+    OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
     struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError, AssertionError,
     whoosh_index.IndexError,  # Whoosh's own: a table of contents it cannot read
 )
@@ -49,6 +49,17 @@ def damage_text(exc: BaseException) -> str:
     return f"the index is damaged and cannot be read ({detail})"
 
 
+def not_permitted(path: Path, exc: PermissionError) -> IndexUnusable:
+    """The error for an index file this process may not read or write: not damage, and no rebuild.
+
+    Advising a rebuild would destroy a sound index that only needs its
+    files' owner or mode fixed.
+    """
+    where = exc.filename or path
+    return IndexUnusable(f"{path}: permission denied ({where}); the index is not damaged: "
+                         f"check the owner and mode of its files")
+
+
 def damaged(path: Path, exc: BaseException) -> IndexDamaged:
     """The :class:`IndexDamaged` for a decoding failure *exc* of the index at *path*."""
     return IndexDamaged(f"{path}: {damage_text(exc)}; {rebuild_hint(path)}")
@@ -61,5 +72,7 @@ def decoding(path: Path) -> Iterator[None]:
         yield
     except VnsearchError:
         raise
+    except PermissionError as exc:
+        raise not_permitted(path, exc) from exc
     except DECODE_ERRORS as exc:
         raise damaged(path, exc) from exc

@@ -25,7 +25,7 @@ from whoosh.writing import CLEAR
 from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
 from vnsearch.store import legacy  # noqa: F401 - old indexes name old module paths
 from vnsearch.store.codec import CompactCodec
-from vnsearch.store.damage import DECODE_ERRORS, damage_text, damaged, decoding, rebuild_hint
+from vnsearch.store.damage import DECODE_ERRORS, damage_text, damaged, decoding, not_permitted, rebuild_hint
 from vnsearch.store.format import FORMAT_VERSION, READABLE_VERSIONS, VERSION_KEY
 from vnsearch.store.merge import merge_policy, plan
 from vnsearch.store.schema import make_schema
@@ -115,7 +115,8 @@ class IndexStore:
         if exists:
             problem = self.schema_problem()
             if problem:
-                raise IndexVersionMismatch(f"{problem}; {rebuild_hint(path)}")
+                error = IndexDamaged if self.meta_damage() else IndexVersionMismatch
+                raise error(f"{problem}; {rebuild_hint(path)}")
             with decoding(path):  # damaged segment files and the like
                 return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
         if path.exists() and not path.is_dir():
@@ -145,8 +146,34 @@ class IndexStore:
             return {}
         return meta if isinstance(meta, dict) else {}
 
+    def meta_damage(self) -> str | None:
+        """What is wrong with ``vnsearch.json`` itself (missing, garbled, no version), or None.
+
+        Damage, not another version: only a readable whole number is a
+        version. A file this process may not read raises the permission error.
+        """
+        try:
+            text = (self.path / META_FILE).read_text("utf-8")
+        except FileNotFoundError:
+            return f"its {META_FILE} is missing"
+        except PermissionError as exc:
+            raise not_permitted(self.path, exc) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            return f"its {META_FILE} cannot be read ({type(exc).__name__}: {exc})"
+        try:
+            meta = json.loads(text)
+        except ValueError:
+            return f"its {META_FILE} is not valid JSON"
+        version = meta.get(VERSION_KEY) if isinstance(meta, dict) else None
+        if not isinstance(version, int) or isinstance(version, bool):
+            return f"its {META_FILE} holds no format version"
+        return None
+
     def schema_problem(self) -> str | None:
         """Why this vnsearch cannot read the index's format, or None."""
+        damage = self.meta_damage()
+        if damage:
+            return f"{self.path}: the index is damaged and cannot be read ({damage})"
         meta = self.read_meta()
         if meta.get(VERSION_KEY) not in READABLE_VERSIONS:
             return (f"{self.path} was written by another version of vnsearch "
@@ -238,7 +265,8 @@ class IndexStore:
         count = 0
         try:
             for article_id in ids:
-                count += writer.delete_by_term("id", article_id)
+                with decoding(self.path):  # finding the id reads the segments: damage is said as such
+                    count += writer.delete_by_term("id", article_id)
         except BaseException:
             self.cancel(writer)
             raise
