@@ -201,7 +201,8 @@ def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | 
     its first wanted part, which is what the query's syllables are matched with.
     """
     out: list[tuple[int, Token]] = []
-    found = find_syllables(text, wanted, finder, parts=True) if finder is not None else None
+    # A short text (a title, a lead) costs less tokenized whole than the finder's fixed costs.
+    found = find_syllables(text, wanted, finder, parts=True) if finder is not None and len(text) > 800 else None
     for ordinal, tok in found if found is not None else matching_syllables(text, wanted, parts=True):
         whole = fold_all(canonical(tok.text))
         if whole in wanted:
