@@ -1,8 +1,16 @@
 #!/usr/bin/env python3
-"""How cost grows with the corpus: one index grown to 5k, 10k, 20k and 35k articles.
+"""How cost grows with the corpus: one index grown to 5k, 10k, 20k and 35k articles (and 350k).
 
     python bench/scaling.py                       # 5000,10000,20000,34924; 1000 queries
     python bench/scaling.py --sizes 1000,2000 --queries 200     # a smoke run
+    python bench/archive10x.py --out /tmp/news-10x.jsonl.gz     # the 10x archive, outside the project
+    python bench/scaling.py --archive /tmp/news-10x.jsonl.gz --sizes 34924,349240
+
+With ``--archive`` the articles come from that file (bench/archive10x.py's
+expansion of the corpus: each article followed by its nine re-issues), so the
+first 34,924 are the first 3,493 stories and their re-issues, and 349,240 the
+whole archive: the p50 at 349,240 over the p50 at 34,924 is the issue's
+"10x archive" ratio. Building the 350k index takes hours on a small machine.
 
 The first N articles of news.jsonl.gz are indexed in steps (each step adds the
 articles up to the next size with ``index_articles(..., jobs=J)``, as a user
@@ -17,6 +25,7 @@ searching must grow sub-linearly (the issue's bound is 3x from 5k to 35k).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -24,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from corpus import DEFAULT_CORPUS_DIR, load_news
+from corpus import DEFAULT_CORPUS_DIR, load_news, read_jsonl_gz
 from speed import (
     OUT_DIR,
     count_syllables,
@@ -48,7 +57,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--repeat", type=int, default=2, help="timed passes over the mix; per-query medians")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR)
+    ap.add_argument("--archive", type=Path, default=None,
+                    help="a .jsonl.gz of articles to read instead of the corpus's news.jsonl.gz "
+                         "(bench/archive10x.py writes one)")
     ap.add_argument("--out", type=Path, default=OUT_DIR, help="where scaling.json goes")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="grow the index here and keep it (default: a temporary directory)")
     return ap.parse_args(argv)
 
 
@@ -65,13 +79,16 @@ def grow(index_dir: Path, docs: list[dict], jobs: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    docs = load_news(args.corpus, sizes[-1]).docs
+    if args.archive is not None:
+        docs = list(itertools.islice(read_jsonl_gz(args.archive), sizes[-1]))
+    else:
+        docs = load_news(args.corpus, sizes[-1]).docs
     sizes = [min(s, len(docs)) for s in sizes]
     print(f"vnsearch scaling: sizes {sizes}, jobs={args.jobs}, {args.queries} queries x {args.repeat} passes; "
           f"{os.cpu_count()} CPUs, load average {load_average()} at start", flush=True)
     rows, data = [], []
     with tempfile.TemporaryDirectory(prefix="vnsearch-scaling-") as tmp:
-        index_dir = Path(tmp) / "index"
+        index_dir = args.keep if args.keep is not None else Path(tmp) / "index"
         done, total_seconds = 0, 0.0
         base_p50 = None
         for size in sizes:
@@ -103,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average {load_average()} at end")
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / "scaling.json"
-    out.write_text(json.dumps({"config": vars(args) | {"corpus": str(args.corpus), "out": str(args.out)},
+    out.write_text(json.dumps({"config": vars(args) | {"corpus": str(args.corpus), "out": str(args.out),
+                                                       "archive": str(args.archive), "keep": str(args.keep)},
                                "sizes": data}, indent=2) + "\n", "utf-8")
     print(f"wrote {out}")
     return 0

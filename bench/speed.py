@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus import DEFAULT_CORPUS_DIR, load_news
+from speed_compare import against_baseline, anchor_run, cold_cli_cpu
 from textutil import syllables, title_words
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -56,6 +57,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR,
                     help=f"directory holding news.jsonl.gz (default {DEFAULT_CORPUS_DIR})")
     ap.add_argument("--out", type=Path, default=OUT_DIR, help=f"where speed.json goes (default {OUT_DIR})")
+    ap.add_argument("--index", type=Path, default=None,
+                    help="measure queries on this index of the first --docs articles (no indexing section)")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="source tree of another vnsearch checkout: its query latency and cold CLI on the same "
+                         "index, turns interleaved, and this checkout's ratios to it")
+    ap.add_argument("--anchors", default="",
+                    help="peers timed on the same articles and query texts, e.g. tantivy,bm25s (bench extras)")
     args = ap.parse_args(argv)
     for name in ("docs", "jobs", "queries", "repeat"):
         if getattr(args, name) < 1:
@@ -311,20 +319,25 @@ def query_run(index_dir: Path, queries: list[str], warm_passes: int) -> dict:
     engine = SearchEngine(index_dir, create=False)
     open_ms = (time.perf_counter() - started) * 1000
 
-    def one_pass() -> tuple[list[float], list[int]]:
-        times, hits = [], []
+    def one_pass() -> tuple[list[float], list[int], list[float]]:
+        times, hits, cpu = [], [], []
         for q in queries:
+            c0 = time.thread_time()
             t0 = time.perf_counter()
             results = engine.search(q, limit=10)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.thread_time() - c0) * 1000)
             hits.append(len(results))
-        return times, hits
+        return times, hits, cpu
 
-    cold, hits = one_pass()
-    warm_runs = [one_pass()[0] for _ in range(warm_passes)]
+    cold, hits, _ = one_pass()
+    warm_runs = [one_pass() for _ in range(warm_passes)]
     engine.close()
-    warm = [median(per_query) for per_query in zip(*warm_runs)]
-    return {"open_ms": open_ms, "cold_ms": cold, "warm_ms": warm, "hits": hits}
+    warm = [median(per_query) for per_query in zip(*(r[0] for r in warm_runs))]
+    # The CPU time of the searching thread: what a query costs, without the
+    # waits for a core that a machine shared with other work adds to the wall time.
+    warm_cpu = [median(per_query) for per_query in zip(*(r[2] for r in warm_runs))]
+    return {"open_ms": open_ms, "cold_ms": cold, "warm_ms": warm, "warm_cpu_ms": warm_cpu, "hits": hits}
 
 
 def latency_summary(kinds: list[str], run: dict) -> dict[str, dict]:
@@ -336,8 +349,10 @@ def latency_summary(kinds: list[str], run: dict) -> dict[str, dict]:
     for name, idx in groups.items():
         cold = [run["cold_ms"][i] for i in idx]
         warm = [run["warm_ms"][i] for i in idx]
+        cpu = [run["warm_cpu_ms"][i] for i in idx]
         summary[name] = {"n": len(idx), "cold_p50": percentile(cold, 50), "cold_p95": percentile(cold, 95),
                          "warm_p50": percentile(warm, 50), "warm_p95": percentile(warm, 95),
+                         "cpu_p50": percentile(cpu, 50), "cpu_p95": percentile(cpu, 95),
                          "no_hits": sum(1 for i in idx if run["hits"][i] == 0)}
     return summary
 
@@ -427,9 +442,10 @@ def indexing_report(fig: IndexingFigures, n_docs: int, syllable_count: int, raw_
 
 
 def latency_report(summary: dict[str, dict], open_ms: float, first_ms: float) -> str:
-    rows = [["ms", "n", "cold p50", "cold p95", "warm p50", "warm p95", "no hits"]]
+    rows = [["ms", "n", "cold p50", "cold p95", "warm p50", "warm p95", "CPU p50", "CPU p95", "no hits"]]
     for name, s in summary.items():
-        rows.append([name, str(s["n"]), *(f"{s[k]:.1f}" for k in ("cold_p50", "cold_p95", "warm_p50", "warm_p95")),
+        rows.append([name, str(s["n"]), *(f"{s[k]:.1f}" for k in ("cold_p50", "cold_p95", "warm_p50", "warm_p95",
+                                                                   "cpu_p50", "cpu_p95")),
                      str(s["no_hits"])])
     return (format_table(rows)
             + f"\n  opening the engine {open_ms:.1f} ms; first query of the cold pass {first_ms:.1f} ms")
@@ -459,6 +475,41 @@ def environment(args: argparse.Namespace) -> dict:
             "corpus": str(args.corpus)}
 
 
+def issue_table(latency: dict[str, dict], index_data: dict, compared: dict[str, Any]) -> str:
+    """Issue 17's table: each figure of this run, and what it is set against in the same run."""
+    warm = latency["all"]
+    rows = [["figure", "this checkout", "compared with"]]
+    rows.append(["query p50 / p95, top 10 with snippets, warm, wall",
+                 f"{warm['warm_p50']:.2f} / {warm['warm_p95']:.2f} ms", ""])
+    rows.append(["the same, CPU of the searching thread", f"{warm['cpu_p50']:.2f} / {warm['cpu_p95']:.2f} ms", ""])
+    base = compared.get("baseline")
+    mine_cpu = warm["cpu_p50"]
+    if base:
+        # The comparison: both checkouts in turns, close in time, so alike in load.
+        rows.append(["query CPU p50 / p95, turns interleaved with the baseline",
+                     f"{base['p50']:.2f} / {base['p95']:.2f} ms",
+                     f"baseline {base['baseline_p50']:.2f} / {base['baseline_p95']:.2f} ms: "
+                     f"{base['p50_ratio']:.2f}x / {base['p95_ratio']:.2f}x"])
+        mine_cpu = base["p50"]
+    for name in ("tantivy", "bm25s"):
+        if name in compared:
+            a = compared[name]
+            rows.append([f"  anchor: {name}, CPU (wall p50)", f"{a['cpu_p50']:.2f} / {a['cpu_p95']:.2f} ms "
+                         f"({a['p50']:.2f})", f"vnsearch CPU p50 is {mine_cpu / max(a['cpu_p50'], 1e-6):.0f}x"])
+    if index_data:
+        rows.append(["indexing / bare underthesea segmentation", f"{index_data['index_vs_baseline']:.2f}x",
+                     f"{index_data['index_seconds']:.0f} s / {index_data['baseline_seconds']:.0f} s"])
+        rss = index_data["peak_rss"]["vnsearch"]
+        rows.append(["peak memory indexing (tree bound) / index size",
+                     f"{rss['tree_bound_mb']:.0f} MB / {index_data['index_vs_raw']:.2f}x raw text", ""])
+    cpu = compared.get("cli_cpu_s", {})
+    if "vnsearch" in cpu:
+        rows.append(["cold vnsearch search, CPU s (median)", f"{cpu['vnsearch']:.3f}",
+                     f"baseline {cpu['baseline']:.3f}: {cpu['vnsearch'] / cpu['baseline']:.2f}x"
+                     if "baseline" in cpu else "-"])
+    return format_table(rows)
+
+
 # -- main -------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -472,31 +523,50 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {load_start} at start")
 
     with tempfile.TemporaryDirectory(prefix="vnsearch-speed-") as tmp:
-        print("indexing:")
-        fig, index_dir = measure_indexing(args.corpus, n_docs, args.jobs, args.repeat, Path(tmp))
-        index_text, index_data = indexing_report(fig, n_docs, count_syllables(docs), raw_text_bytes(docs),
-                                                 args.jobs)
+        index_text, index_data = "", {}
+        if args.index is None:
+            print("indexing:")
+            fig, index_dir = measure_indexing(args.corpus, n_docs, args.jobs, args.repeat, Path(tmp))
+            index_text, index_data = indexing_report(fig, n_docs, count_syllables(docs), raw_text_bytes(docs),
+                                                     args.jobs)
+        else:
+            index_dir = args.index
 
         queries = make_queries(docs, args.queries, args.seed)
         kinds = [k for k, _ in queries]
+        texts = [q for _, q in queries]
         print(f"queries: {len(queries)} ...", flush=True)
-        qrun = run_isolated(query_run, index_dir, [q for _, q in queries], args.repeat)
+        qrun = run_isolated(query_run, index_dir, texts, args.repeat)
         latency = latency_summary(kinds, qrun)
 
         cli_query = next(q for k, q in queries if k == "headline")
         print("cold CLI ...", flush=True)
         cli = measure_cli(index_dir, cli_query, args.repeat)
+        compared: dict[str, Any] = {}
+        trees = {"vnsearch": Path(__file__).resolve().parents[1]}
+        if args.baseline is not None:
+            print(f"against the baseline {args.baseline}, turns interleaved ...", flush=True)
+            compared["baseline"] = against_baseline(index_dir, texts, args.baseline, args.repeat, 2)
+            trees["baseline"] = args.baseline
+        compared["cli_cpu_s"] = cold_cli_cpu(index_dir, cli_query, trees, max(5, args.repeat))
+        for name in filter(None, args.anchors.split(",")):
+            print(f"anchor {name} ...", flush=True)
+            compared[name] = run_isolated(anchor_run, name, docs, texts, args.repeat)
 
     load_end = load_average()
     print()
-    print(f"Indexing {n_docs} articles with {args.jobs} jobs (median of {args.repeat}):")
-    print(index_text)
-    print()
+    if index_text:
+        print(f"Indexing {n_docs} articles with {args.jobs} jobs (median of {args.repeat}):")
+        print(index_text)
+        print()
     print(f"Query latency, search(q, limit=10) in-process (warm = median of {args.repeat} passes per query):")
     print(latency_report(latency, qrun["open_ms"], qrun["cold_ms"][0]))
     print()
     print(f"Cold CLI (new process each time, median of {args.repeat} after one untimed run):")
     print(cli_report(cli, cli_query))
+    print()
+    print(f"Issue 17's figures, {n_docs} articles (same run):")
+    print(issue_table(latency, index_data, compared))
     print()
     print(f"load average {load_start} at start, {load_end} at end "
           f"({os.cpu_count()} CPUs; other processes share them); total {time.perf_counter() - started:.0f} s")
@@ -507,8 +577,10 @@ def main(argv: list[str] | None = None) -> int:
         "environment": {**environment(args), "load_average_start": load_start, "load_average_end": load_end},
         "indexing": index_data,
         "latency": {"open_ms": qrun["open_ms"], "first_query_ms": qrun["cold_ms"][0], "summary": latency,
-                    "queries": [{"kind": k, "text": q, "cold_ms": c, "warm_ms": w, "hits": h}
-                                for (k, q), c, w, h in zip(queries, qrun["cold_ms"], qrun["warm_ms"], qrun["hits"])]},
+                    "queries": [{"kind": k, "text": q, "cold_ms": c, "warm_ms": w, "warm_cpu_ms": u, "hits": h}
+                                for (k, q), c, w, u, h in zip(queries, qrun["cold_ms"], qrun["warm_ms"],
+                                                              qrun["warm_cpu_ms"], qrun["hits"])]},
+        "compared": compared,
         "cli": {"query": cli_query,
                 **{name: {"median_s": median(c["seconds"]), "seconds": c["seconds"]} for name, c in cli.items()}},
     }

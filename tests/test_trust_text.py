@@ -189,12 +189,19 @@ def test_snippets_of_a_long_article_scan_a_bounded_window(long_index: Path, monk
 
     scanned: list[int] = []
     real = analysis.matching_syllables
+    real_find = analysis.find_syllables
 
     def counting(text: str, wanted: set[str], parts: bool = False) -> Any:
         scanned.append(len(text))
         return real(text, wanted, parts)
 
+    def counting_find(text: str, wanted: set[str], finder: Any, parts: bool = False) -> Any:
+        scanned.append(len(text))
+        return real_find(text, wanted, finder, parts)
+
+    # Snippets find the query's syllables with find_syllables, or matching_syllables where it cannot tell.
     monkeypatch.setattr("vnsearch.search.highlight.matching_syllables", counting)
+    monkeypatch.setattr("vnsearch.search.highlight.find_syllables", counting_find)
     monkeypatch.setattr(caps, "SNIPPET_SCAN_CHARS", 3000)
     engine = SearchEngine(long_index, create=False)
     results = engine.search("kéo dài", collapse=False)

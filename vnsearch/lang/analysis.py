@@ -20,6 +20,7 @@ Only stage 3 imports underthesea; queries and snippets use stages 1–2.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from vnsearch.lang.text import canonical, fold_all, prepare
+from vnsearch.lang.text import canonical, fold_all, fold_lower_text, prepare
 
 __all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "add_terms", "WORD_JOINER"]
 
@@ -40,6 +41,14 @@ _TOKEN = re.compile(
     r"|(?P<word>[^\W_]+(?:[-'’][^\W_]+)*)"
     r"|(?P<punct>[^\w\s]|_)"
 )
+# The same without punctuation: the tokens _TOKEN finds that are not
+# punctuation, in order (a punctuation character matches neither of the two
+# alternatives, so scanning steps over it as _TOKEN's third one consumes it).
+_SYLLABLE = re.compile(
+    r"\d+(?:[.,/:]\d+)*%?(?![^\W_])"
+    r"|[^\W_]+(?:[-'’][^\W_]+)*"
+)
+_SYLLABLE_SPLIT = re.compile(f"({_SYLLABLE.pattern})")
 
 # Joins the syllables of a multi-syllable word in its index term ("trí tuệ"):
 # a space can never occur inside a syllable, so the two never collide.
@@ -110,23 +119,96 @@ def matching_syllables(text: str, wanted: set[str], parts: bool = False) -> list
     tokens, which makes snippets cheap on long articles. With *parts*, a
     joined token ("Covid-19") one of whose parts is wanted is a candidate too
     (the index finds it by its parts), in the same pass over the text.
+
+    Snippets call this for every zone of every hit, so nothing here runs in
+    Python per syllable: the syllables are found by one ``findall``, folded
+    together (:func:`~vnsearch.lang.text.fold_lower_text`), and only the
+    candidates are located again for their offsets.
     """
     clean, offsets = prepare(text)
+    pieces = _SYLLABLE_SPLIT.split(clean)  # text between syllables, a syllable, text between …
+    words = pieces[1::2]
+    if not words:
+        return []
+    folded = fold_lower_text("\x00".join(words)).split("\x00")
+    if parts and ("-" in clean or "'" in clean or "’" in clean):
+        hits = [i for i, f in enumerate(folded) if f in wanted or (
+            ("-" in f or "'" in f or "’" in f) and _has_wanted_part(f, wanted))]
+    else:
+        hits = [i for i, f in enumerate(folded) if f in wanted]
+    if not hits:
+        return []
+    ends = list(itertools.accumulate(map(len, pieces)))  # syllable i spans ends[2i] to ends[2i + 1]
     found = []
-    ordinal = -1
-    for m in _TOKEN.finditer(clean):
-        if m.lastgroup == "punct":
-            continue
-        ordinal += 1
-        tok = m.group()
-        folded = _folded_lower(tok)
-        if folded not in wanted and not (
-                parts and ("-" in tok or "'" in tok or "’" in tok) and _has_wanted_part(folded, wanted)):
-            continue
-        start, end = m.span()
+    for ordinal in hits:
+        start, end = ends[2 * ordinal], ends[2 * ordinal + 1]
         if offsets is not None:
             start, end = offsets[start], _end_in_original(text, offsets[end - 1], offsets[end])
-        found.append((ordinal, Token(_cased_canonical(tok), start, end, True)))
+        found.append((ordinal, Token(_cased_canonical(words[ordinal]), start, end, True)))
+    return found
+
+
+# Characters a token is made of (letters, digits, and what joins them in
+# "COVID-19", "H'Mông", "2.000", "10/2", "43%"): a token never spans anything else.
+_TOKEN_CHARS = re.compile(r"(?:[^\W_]|[-'’.,/:%])*")
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def syllable_finder(wanted: Iterable[str]) -> re.Pattern[str] | None:
+    """A regex finding the *wanted* folded syllables in a folded text (:func:`find_syllables`)."""
+    words = sorted({w for w in wanted if w}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+
+
+def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
+                   parts: bool = False) -> list[tuple[int, Token]] | None:
+    """:func:`matching_syllables`' tokens, found without tokenizing the whole text; None where it cannot tell.
+
+    The text is folded whole (one numpy lookup) and *finder*
+    (``syllable_finder(wanted)``) looks for the wanted syllables in it, so
+    only the stretches of token characters around its matches are
+    tokenized and checked exactly. The numbers paired with the tokens are
+    not their positions among the text's syllables but keep what snippets
+    need of them: increasing, and consecutive exactly where no syllable
+    stands between two tokens. Returns None (the caller then uses
+    :func:`matching_syllables`) where folding the text whole does not fold
+    each token as alone: when it changes the text's length, or holds a
+    capital sigma (whose lower case depends on the letters around it).
+    """
+    clean, offsets = prepare(text)
+    if finder is None:
+        return []
+    if "Σ" in clean:
+        return None
+    folded = fold_lower_text(clean)
+    if len(folded) != len(clean):
+        return None
+    found: list[tuple[int, Token]] = []
+    ordinal = -2
+    done = 0  # text before this was tokenized already
+    previous_end = 0
+    for m in finder.finditer(folded):
+        start, end = m.span()
+        if start < done:
+            continue
+        while start > done and _TOKEN_CHARS.match(clean, start - 1, start).end() == start:  # type: ignore[union-attr]
+            start -= 1
+        end = _TOKEN_CHARS.match(clean, end).end()  # type: ignore[union-attr]
+        for t in _SYLLABLE.finditer(clean, start, end):
+            tok = t.group()
+            f = _folded_lower(tok)
+            if f not in wanted and not (parts and ("-" in tok or "'" in tok or "’" in tok)
+                                        and _has_wanted_part(f, wanted)):
+                continue
+            s, e = t.span()
+            ordinal += 1 if found and _ALNUM.search(clean, previous_end, s) is None else 2
+            previous_end = e
+            if offsets is not None:
+                s, e = offsets[s], _end_in_original(text, offsets[e - 1], offsets[e])
+            found.append((ordinal, Token(_cased_canonical(tok), s, e, True)))
+        done = end
     return found
 
 

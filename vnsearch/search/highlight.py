@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vnsearch import caps
-from vnsearch.lang.analysis import JOINS, Token, matching_syllables
+from vnsearch.lang.analysis import JOINS, Token, find_syllables, matching_syllables, syllable_finder
 from vnsearch.lang.text import canonical, fold_all, has_diacritics
 from vnsearch.search.query import ParsedQuery, parse_query
 
@@ -91,6 +91,7 @@ class Highlighter:
         self.sequences = [list(seq) for seq in sequences if seq]
         # Folded forms of every query syllable: the only text syllables worth a closer look.
         self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
+        self._finder = syllable_finder(self._wanted)
 
     @classmethod
     def for_query(cls, parsed: ParsedQuery, corrections: Mapping[str, Sequence[str]] | None = None) -> Highlighter:
@@ -155,7 +156,7 @@ class Highlighter:
         if not text:
             return Snippet("")
         scanned = text[: caps.SNIPPET_SCAN_CHARS]
-        hits = self.marks(_matching_with_parts(scanned, self._wanted))
+        hits = self.marks(_matching_with_parts(scanned, self._wanted, self._finder))
         if whole or len(text) <= max_chars:
             return _build(text, 0, len(scanned), hits)
         if not hits:
@@ -185,8 +186,14 @@ class Highlighter:
 
 
 
-def _matching_with_parts(text: str, wanted: set[str]) -> list[tuple[int, Token]]:
+def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | None = None
+                         ) -> list[tuple[int, Token]]:
     """:func:`matching_syllables`, and joined tokens holding a wanted part ("Covid" in "Covid-19").
+
+    With *finder* (``syllable_finder(wanted)``) the tokens are looked for
+    in the text rather than the text tokenized whole
+    (:func:`~vnsearch.lang.analysis.find_syllables`): their numbers then
+    only tell which tokens stand next to each other, all that snippets use.
 
     The index finds "Covid-19" for ``covid`` (its parts are indexed at its
     position), so the snippet must mark it too: the part alone, or the whole
@@ -194,7 +201,9 @@ def _matching_with_parts(text: str, wanted: set[str]) -> list[tuple[int, Token]]
     its first wanted part, which is what the query's syllables are matched with.
     """
     out: list[tuple[int, Token]] = []
-    for ordinal, tok in matching_syllables(text, wanted, parts=True):
+    # A short text (a title, a lead) costs less tokenized whole than the finder's fixed costs.
+    found = find_syllables(text, wanted, finder, parts=True) if finder is not None and len(text) > 800 else None
+    for ordinal, tok in found if found is not None else matching_syllables(text, wanted, parts=True):
         whole = fold_all(canonical(tok.text))
         if whole in wanted:
             out.append((ordinal, tok))

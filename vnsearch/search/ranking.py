@@ -404,13 +404,21 @@ class Ranker:
             # Every candidate's positions of every syllable, decoded in bulk
             # (:func:`position_keys`): a phrase starts at key x when syllable
             # k is at x + k, for each k.
+            # Both key lists are sorted, so membership is a binary search (np.isin
+            # sorts them again, np.unique hashes: 16 ms for a common pair on 35k articles).
             starts = position_keys(units[0].postings, docs)
             for k, u in enumerate(units[1:], 1):
-                starts = starts[np.isin(starts + k, position_keys(u.postings, docs))]
+                following = position_keys(u.postings, docs)
+                if not following.size:
+                    starts = following
+                    break
+                wanted = starts + k
+                at = np.minimum(np.searchsorted(following, wanted), following.size - 1)
+                starts = starts[following[at] == wanted]
                 if not starts.size:
                     break
             mask[docs] = False
-            mask[docs[np.unique(starts >> _KEY_SHIFT)]] = True
+            mask[docs[starts >> _KEY_SHIFT]] = True
         score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
         title_mask = np.logical_and.reduce([u.title_mask for u in units])  # near enough for the title bonus
         return _Unit(score, mask, sum(u.idf for u in units), None, title_mask)

@@ -31,7 +31,7 @@ from vnsearch.store.format import FORMAT_VERSION, READABLE_VERSIONS, VERSION_KEY
 from vnsearch.store.locking import WriteLock, holder_of
 from vnsearch.store.merge import merge_policy, plan
 from vnsearch.store.schema import make_schema
-from vnsearch.store.snapshot import Snapshot
+from vnsearch.store.snapshot import Reading, Snapshot
 from vnsearch.store.verify import NO_CHECKSUMS, verify_segments
 
 __all__ = ["IndexStore", "INDEX_NAME", "META_FILE", "LOCK_FILE", "wait_for", "write_lock", "is_index_file",
@@ -225,8 +225,8 @@ class IndexStore:
     def snapshot(self) -> Snapshot:
         """A new snapshot of the latest commit (the caller holds its one reference)."""
         with decoding(self.path):
-            searcher = self._ix.searcher()
-        return Snapshot(searcher, self.path)
+            reading = Reading(self._ix)
+        return Snapshot(reading, self.path)
 
     def size_on_disk(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())

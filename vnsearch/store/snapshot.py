@@ -25,11 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from whoosh.reading import TermNotFound
 
 from vnsearch.store.damage import decoding
 from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
 
-__all__ = ["Snapshot", "Column"]
+__all__ = ["Snapshot", "Column", "Reading"]
+
+# Document frequencies a snapshot remembers (about 150 bytes each) before it starts afresh.
+CACHED_FREQUENCIES = 200_000
 
 
 class _Files:
@@ -88,6 +92,44 @@ class Column:
             return len(self._reader)
 
 
+class Reading:
+    """What a snapshot asks of Whoosh's ``Searcher``, on a bare reader of one generation.
+
+    ``Index.searcher()`` imports ``whoosh.searching``, which imports Whoosh's
+    query language, English morphology tables and all: a tenth of a second
+    of CPU a cold ``vnsearch search`` spent on code it never runs. A snapshot
+    reads postings, lengths, columns and stored fields through the reader
+    itself, so a reader is all it needs (any object with these methods will
+    do, a ``Searcher`` too).
+    """
+
+    def __init__(self, index: Any) -> None:
+        self._index = index
+        self._reader = index.reader()
+        self.schema = self._reader.schema if self._reader.schema is not None else index.schema
+
+    def reader(self) -> Any:
+        return self._reader
+
+    def up_to_date(self) -> bool:
+        """Whether no commit was made after this reader's (as ``Searcher.up_to_date``)."""
+        return bool(self._index.latest_generation() == self._reader.generation())
+
+    def document_number(self, id: str) -> int | None:
+        """The first live document whose ``id`` is *id* (as ``Searcher.document_number(id=…)``)."""
+        for leaf, base in self._reader.leaf_readers():
+            try:
+                matcher = leaf.postings("id", id)
+            except TermNotFound:
+                continue
+            if matcher.is_active():
+                return int(base + matcher.id())
+        return None
+
+    def close(self) -> None:
+        self._reader.close()
+
+
 class Snapshot:
     """One immutable generation of an index, shared by any number of threads."""
 
@@ -114,6 +156,7 @@ class Snapshot:
         self._lock = threading.Lock()
         self._closed = False
         self._fields = frozenset(searcher.schema.names())
+        self._dfs: dict[tuple[str, str], int] = {}  # see doc_frequency
 
     # -- lifetime ---------------------------------------------------------
 
@@ -161,9 +204,22 @@ class Snapshot:
             return field_lengths(self.segments, fieldname, self.size)
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
-        """How many documents hold *term* in *fieldname*."""
-        with self._files.reading():
-            return int(self._reader.doc_frequency(fieldname, term))
+        """How many documents hold *term* in *fieldname* (remembered: a snapshot never changes).
+
+        Reading a query as typed asks for the frequencies of hundreds of
+        spellings and edit candidates, many of them again in the next query;
+        each lookup otherwise goes through the lock, a bisection of the
+        term table and often the inflating of one of its blocks.
+        """
+        key = (fieldname, term)
+        got = self._dfs.get(key)
+        if got is None:
+            with self._files.reading():
+                got = int(self._reader.doc_frequency(fieldname, term))
+            if len(self._dfs) >= CACHED_FREQUENCIES:
+                self._dfs.clear()
+            self._dfs[key] = got
+        return got
 
     def has_field(self, fieldname: str) -> bool:
         """True if the schema has *fieldname*."""
