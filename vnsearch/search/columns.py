@@ -10,34 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date
 
 import numpy as np
 
 from vnsearch.store.postings import Postings
 from vnsearch.store.schema import facet_value
 from vnsearch.store.snapshot import Snapshot
-from vnsearch.store.statistics import LocalStatistics, Statistics
+from vnsearch.store.statistics import LocalStatistics, Statistics, date_column, epoch_day
 
 __all__ = ["Columns", "FACETS"]
 
 _PUNCT = re.compile(r"[\W_]+")
-_EPOCH = date(1970, 1, 1).toordinal()
-
 FACETS = ("source", "category", "credit")
 
 
 def _by_count(counts: dict[str, int]) -> dict[str, int]:
     """Most frequent first, then by name."""
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _epoch_day(yyyymmdd: int) -> int:
-    """Days since 1970-01-01 of a YYYYMMDD date (0 for one that is not a real day)."""
-    try:
-        return date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100).toordinal() - _EPOCH
-    except ValueError:
-        return 0
 
 
 class Columns:
@@ -60,15 +49,7 @@ class Columns:
     def dates(self) -> np.ndarray:
         """Per global doc number: the date as YYYYMMDD, 0 when undated (built once per reader)."""
         if self._dates is None:
-            dates = np.zeros(self.size, dtype=np.int32)
-            for term in self._lexicon("date"):
-                try:
-                    value = int(term.replace("-", ""))
-                except ValueError:
-                    continue
-                # Read directly: one posting list per day would crowd the query cache.
-                dates[self.snapshot.postings("date", term).docs] = value
-            self._dates = dates
+            self._dates = date_column(self.snapshot)
         return self._dates
 
     def ages(self) -> np.ndarray:
@@ -83,7 +64,7 @@ class Columns:
             ages = np.zeros(self.size, dtype=np.float64)
             dated = (dates > 0) & self.live
             values, inverse = np.unique(dates, return_inverse=True)
-            days = np.array([_epoch_day(int(v)) for v in values], dtype=np.float64)
+            days = np.array([epoch_day(int(v)) for v in values], dtype=np.float64)
             per_doc = days[inverse.reshape(-1)]
             newest, oldest = self.stats.date_span(float(per_doc[dated].max()) if dated.any() else None,
                                                   float(per_doc[dated].min()) if dated.any() else None)

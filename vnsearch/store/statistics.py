@@ -39,7 +39,7 @@ from vnsearch.lang.text import fold_tone
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["Statistics", "LocalStatistics", "GlobalStatistics", "Partial", "partial_statistics", "as_partial",
-           "merge_partials", "STATISTICS_VERSION", "DF_FIELDS", "LENGTH_FIELDS"]
+           "merge_partials", "STATISTICS_VERSION", "DF_FIELDS", "LENGTH_FIELDS", "date_column", "epoch_day"]
 
 STATISTICS_VERSION = 1
 DF_FIELDS = ("text", "text_f", "title_f")  # every field the ranker and the query reader ask frequencies of
@@ -161,8 +161,11 @@ def partial_statistics(snapshot: Snapshot) -> Partial:
     return out
 
 
-def _dated_days(snapshot: Snapshot) -> np.ndarray:
-    """Days since 1970 of every dated live document (as the ranker's date column reads them)."""
+def date_column(snapshot: Snapshot) -> np.ndarray:
+    """Per doc number: the date as YYYYMMDD, 0 when undated (the ranker's date column, and the statistics' dates).
+
+    Each day's posting list is read directly: one list per day would crowd a query cache.
+    """
     dates = np.zeros(snapshot.size, dtype=np.int32)
     for term in snapshot.lexicon("date"):
         try:
@@ -170,6 +173,12 @@ def _dated_days(snapshot: Snapshot) -> np.ndarray:
         except ValueError:
             continue
         dates[snapshot.postings("date", term).docs] = value
+    return dates
+
+
+def _dated_days(snapshot: Snapshot) -> np.ndarray:
+    """Days since 1970 of every dated live document (as the ranker's date column reads them)."""
+    dates = date_column(snapshot)
     dated = (dates > 0) & snapshot.live
     values = np.unique(dates[dated])
     return np.array([epoch_day(int(v)) for v in values], dtype=np.float64)
