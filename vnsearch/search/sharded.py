@@ -163,15 +163,9 @@ class ShardedSnapshot(Snapshot):
         self._current = is_current
         self.segments = []
 
-    def release(self) -> None:
-        with self._lock:
-            self._refs -= 1
-            close = self._refs == 0 and not self._closed
-            if close:
-                self._closed = True
-        if close:
-            for part in self.parts:
-                part.release()
+    def _close_files(self) -> None:
+        for part in self.parts:
+            part.release()
 
     def is_current(self) -> bool:
         return all(p.is_current() for p in self.parts) and (self._current is None or self._current())

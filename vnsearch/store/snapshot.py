@@ -176,7 +176,11 @@ class Snapshot:
             if close:
                 self._closed = True
         if close:
-            self._searcher.close()
+            self._close_files()
+
+    def _close_files(self) -> None:
+        """What the last :meth:`release` lets go of (a sharded snapshot: its shards' snapshots)."""
+        self._searcher.close()
 
     @property
     def closed(self) -> bool:
