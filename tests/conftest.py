@@ -23,6 +23,22 @@ SEED_000 = "000_025c0ae66d126e11"  # Quảng Đông, "AI cộng", Reuters credit
 SEED_002 = "002_20d0de901ad3bd8e"  # Hàng Châu, Alibaba, DeepSeek
 
 
+class MemoryFile:
+    """The few file methods vnsearch's table writers call, collecting the bytes in memory."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, b: bytes) -> None:
+        self.data += b
+
+    def tell(self) -> int:
+        return len(self.data)
+
+    def close(self) -> None:
+        pass
+
+
 def read_corpus_lines(name: str, start: int, stop: int) -> list[dict]:
     """Records ``start``..``stop-1`` of a corpus file (gzip JSON Lines), or skip the test."""
     path = CORPUS / name

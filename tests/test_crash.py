@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -166,32 +167,24 @@ with SearchEngine(sys.argv[1]) as engine:
 """
 
 
-def group_members(pgid: int) -> list[int]:
-    """The processes of a process group (a run started in its own session: the run's processes)."""
-    members = []
+def _proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """Each live process's pid and the fields of /proc/PID/stat after its name (state, ppid, pgid, …)."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            fields = stat[stat.rfind(")") + 2:].split()
-            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-                members.append(int(entry.name))
-    return members
+            yield int(entry.name), stat[stat.rfind(")") + 2:].split()
+
+
+def group_members(pgid: int) -> list[int]:
+    """The processes of a process group (a run started in its own session: the run's processes)."""
+    return [pid for pid, fields in _proc_stats() if int(fields[2]) == pgid and fields[0] not in ("Z", "X")]
 
 
 def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
+    return [child for child, fields in _proc_stats() if int(fields[1]) == pid]
 
 
 def assert_none_survive(pgid: int, within: float = 15.0) -> None:

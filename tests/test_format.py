@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from whoosh.util.varints import varint as whoosh_varint
 
+from tests.conftest import MemoryFile
 from vnsearch import IndexVersionMismatch, SearchEngine
 from vnsearch.store import format as fmt
 
@@ -165,22 +166,9 @@ def test_stored_and_term_table_round_trip(tmp_path: Path) -> None:
     fields = {"id": "a", "title": "Hà Nội mưa lớn", "body": "Nội dung " * 50}
     assert fmt.unpack_stored(fmt.pack_stored(fields)) == fields
 
-    class File:
-        def __init__(self) -> None:
-            self.data = bytearray()
-
-        def write(self, b: bytes) -> None:
-            self.data += b
-
-        def tell(self) -> int:
-            return len(self.data)
-
-        def close(self) -> None:
-            pass
-
     entries = [(b"\x00\x00" + f"term{i:05d}".encode(), bytes([i % 256]) * (i % 7)) for i in range(2000)]
     for checked in (True, False):  # format 9, and format 8 (still read)
-        out = File()
+        out = MemoryFile()
         writer = fmt.TermTableWriter(out, checked)
         writer.extras["fieldmap"] = {"text": 0}
         for key, value in entries:

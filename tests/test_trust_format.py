@@ -29,6 +29,7 @@ import pytest
 from whoosh.columns import VarBytesColumn
 from whoosh.filedb.structfile import StructFile
 
+from tests.conftest import MemoryFile
 from vnsearch import IndexDamaged, SearchEngine
 from vnsearch.store import format as fmt
 from vnsearch.store.format import FOOTER, read_segment_directory, segment_trailer
@@ -179,22 +180,8 @@ def _term_entries(data: bytes, checked: bool) -> tuple[dict[str, Any], list[tupl
     return extras, entries
 
 
-class _Out:
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def write(self, b: bytes) -> None:
-        self.data += b
-
-    def tell(self) -> int:
-        return len(self.data)
-
-    def close(self) -> None:
-        pass
-
-
 def _write_terms(extras: dict[str, Any], entries: list[tuple[bytes, bytes]], checked: bool) -> bytes:
-    out = _Out()
+    out = MemoryFile()
     writer = fmt.TermTableWriter(out, checked)
     writer.extras.update(extras)
     for key, value in entries:
