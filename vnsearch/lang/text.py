@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 from vnsearch import caps
 
@@ -110,6 +111,9 @@ _NONSTARTER = "[" + _class_of(_NONSTARTER_RANGES) + "]"
 _MAYBE_NONSTARTER = re.compile(
     "[" + _class_of([(a, min(b, 0xFFFF)) for a, b in _NONSTARTER_RANGES if a < 0x10000])
     + "\\U00010000-\\U0010ffff]")
+# What either of the two looks for: a text without any (nearly every article) is
+# scanned once, not twice.
+_SUSPECT = re.compile(_NEEDS_SLOW_PATH.pattern[:-1] + _MAYBE_NONSTARTER.pattern[1:])
 # A character and the non-starters that follow it: the unit that is normalised.
 _CLUSTER = re.compile("(?s)." + _NONSTARTER + "*")
 _LONG_MARK_RUN = re.compile(_NONSTARTER + "{" + str(MAX_MARKS + 1) + ",}")
@@ -166,8 +170,8 @@ def prepare(text: str) -> tuple[str, list[int] | None]:
     if text.isascii() and text.isprintable():
         return text, None
     # No run of marks over MAX_MARKS: is_normalized (and NFC) stay linear.
-    if (not _NEEDS_SLOW_PATH.search(text)
-            and not (_MAYBE_NONSTARTER.search(text) and _LONG_MARK_RUN.search(text))
+    if ((not _SUSPECT.search(text) or not _NEEDS_SLOW_PATH.search(text)
+            and not (_MAYBE_NONSTARTER.search(text) and _LONG_MARK_RUN.search(text)))
             and unicodedata.is_normalized("NFC", text)):
         return text, None
     out: list[str] = []
@@ -362,19 +366,35 @@ class _CharFolds:
         table = np.full(0x10000, self.UNKNOWN, dtype=np.uint32)
         table[:0x80] = np.arange(0x80, dtype=np.uint32)
         self.table = table
+        # The same of each character's lower case, for a text not lowered yet: MANY where
+        # lowering is not one character for one (İ), or depends on the letters around
+        # it (Σ, the one such letter of str.lower).
+        lowering = table.copy()
+        lowering[ord("A"):ord("Z") + 1] += ord("a") - ord("A")
+        self.lowering = lowering
 
-    def fold(self, text: str) -> str | None:
-        """*text* (lower case) folded, or None when a character needs the slow path."""
+    def _fill(self, table: Any, code: int, lowering: bool) -> None:
+        char = chr(code)
+        if lowering:
+            char = char.lower()
+            if len(char) != 1 or code == 0x3A3:
+                table[code] = self.MANY
+                return
+        folded = _fold_chars(char)
+        table[code] = ord(folded) if len(folded) == 1 else self.DROP if not folded else self.MANY
+
+    def fold(self, text: str, lowering: bool = False) -> str | None:
+        """*text* (lower case, or any with *lowering*) folded, or None when a character needs the slow path."""
         np = self.np
+        table = self.lowering if lowering else self.table
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         if int(codes.max()) >= 0x10000:
             return None
-        out = self.table[codes]
+        out = table[codes]
         if (out == self.UNKNOWN).any():
             for code in set(codes[out == self.UNKNOWN].tolist()):  # (np.unique would import numpy.ma: 0.1 s)
-                folded = _fold_chars(chr(code))
-                self.table[code] = ord(folded) if len(folded) == 1 else self.DROP if not folded else self.MANY
-            out = self.table[codes]
+                self._fill(table, code, lowering)
+            out = table[codes]
         if (out >= self.MANY).any():
             if (out == self.MANY).any():
                 return None
@@ -396,11 +416,16 @@ def fold_lower_text(text: str) -> str:
     the whole text rather than a call per syllable.
     """
     global _char_folds
-    lowered = text.lower()
-    if lowered.isascii():
-        return lowered
+    if text.isascii():
+        return text.lower()
     if _char_folds is None:
         _char_folds = _CharFolds()
+    # Lowered and folded in one lookup (lowering a long Vietnamese text costs as much as folding it) …
+    got = _char_folds.fold(text, lowering=True)
+    if got is not None:
+        return got
+    # … or lowered first where a character lowers to several, or as its neighbours say (Σ).
+    lowered = text.lower()
     got = _char_folds.fold(lowered)
     return got if got is not None else _fold_chars(lowered)
 
