@@ -91,6 +91,12 @@ class Column:
         with self._files.reading():
             return len(self._reader)
 
+    def values(self, docnums: Sequence[int]) -> list[Any]:
+        """The values of several documents, read in one turn of the guard."""
+        reader = self._reader
+        with self._files.reading():
+            return [reader[int(d)] for d in docnums]
+
 
 class Reading:
     """What a snapshot asks of Whoosh's ``Searcher``, on a bare reader of one generation.
