@@ -22,6 +22,11 @@ from vnsearch.search.query import ParsedQuery, parse_query
 
 __all__ = ["Snippet", "Highlighter", "make_snippet"]
 
+# From this many characters (a long lead, a body), finding the query's syllables in
+# the folded text costs less than tokenizing it whole (matching_syllables), whose
+# fixed costs are lower (measured: equal at ~150 characters).
+_FIND_FROM = 160
+
 # Token texts whose places in the query a Highlighter remembers (one query, its hits).
 _PLACES_KEPT = 10_000
 
@@ -225,8 +230,8 @@ def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | 
     its first wanted part, which is what the query's syllables are matched with.
     """
     out: list[tuple[int, Token]] = []
-    # A short text (a title, a lead) costs less tokenized whole than the finder's fixed costs.
-    found = find_syllables(text, wanted, finder, parts=True) if finder is not None and len(text) > 800 else None
+    # A short text (a title, most leads) costs less tokenized whole than the finder's fixed costs.
+    found = find_syllables(text, wanted, finder, parts=True) if finder is not None and len(text) > _FIND_FROM else None
     for ordinal, tok in found if found is not None else matching_syllables(text, wanted, parts=True):
         whole = fold_all(canonical(tok.text))
         if whole in wanted:
