@@ -222,6 +222,7 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
     previous_end = 0
     size = len(clean)
     joiners = _JOINERS
+    known: dict[str, str] = {}  # token text -> its canonical spelling if wanted, else ""
     for m in finder.finditer(folded):
         start, end = m.span()
         if start < done or start and folded[start - 1].isalnum():
@@ -239,13 +240,18 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
         if stop >= 0 and (before == " " or not (before.isalnum() or before in joiners)):
             tok = clean[start:end]
             if tok.isalnum():  # then the stretch is this one token, whatever its letters and digits
-                if _folded_lower(tok) in wanted:
-                    ordinal += 1 if found and _ALNUM.search(clean, previous_end, start) is None else 2
+                cased = known.get(tok)
+                if cased is None:  # its spelling if wanted, else ""
+                    cased = known[tok] = _cased_canonical(tok) if _folded_lower(tok) in wanted else ""
+                if cased:
+                    # Neighbours when only a space, or nothing that is a letter or digit, stands between.
+                    spaced = start - previous_end == 1 and clean[previous_end] == " "
+                    ordinal += 1 if found and (spaced or _ALNUM.search(clean, previous_end, start) is None) else 2
                     s, e = start, end
                     previous_end = end
                     if offsets is not None:
                         s, e = offsets[s], _end_in_original(text, offsets[e - 1], offsets[e])
-                    append((ordinal, new(Token, (_cased_canonical(tok), s, e, True))))
+                    append((ordinal, new(Token, (cased, s, e, True))))
                 done = stop
                 continue
         while start > done and _TOKEN_CHARS.match(clean, start - 1, start).end() == start:  # type: ignore[union-attr]

@@ -233,7 +233,11 @@ def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | 
     # A short text (a title, most leads) costs less tokenized whole than the finder's fixed costs.
     found = find_syllables(text, wanted, finder, parts=True) if finder is not None and len(text) > _FIND_FROM else None
     for ordinal, tok in found if found is not None else matching_syllables(text, wanted, parts=True):
-        whole = fold_all(canonical(tok.text))
+        spelled = tok.text
+        if "-" not in spelled and "'" not in spelled and "’" not in spelled:
+            out.append((ordinal, tok))  # no parts: found because the whole of it is wanted
+            continue
+        whole = fold_all(canonical(spelled))
         if whole in wanted:
             out.append((ordinal, tok))
             continue
