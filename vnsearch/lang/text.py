@@ -78,8 +78,8 @@ _NEEDS_SLOW_PATH = re.compile(
 MAX_MARKS = caps.MAX_MARKS
 
 
-def _nonstarter_ranges() -> list[tuple[int, int]]:
-    """The code point ranges of every character with a non-zero combining class.
+def _nonstarter_class() -> str:
+    """A regex character class of every character with a non-zero combining class.
 
     Built from the running Python's Unicode database (no such character lies
     beyond U+1FFFF), which takes ~15 ms once.
@@ -91,32 +91,34 @@ def _nonstarter_ranges() -> list[tuple[int, int]]:
                 ranges[-1] = (ranges[-1][0], cp)
             else:
                 ranges.append((cp, cp))
-    return ranges
+    return "[" + "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+                         for a, b in ranges) + "]"
 
 
-def _class_of(ranges: list[tuple[int, int]]) -> str:
-    """The inside of a regex character class of *ranges*."""
-    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
-                   for a, b in ranges)
+_NONSTARTER = _nonstarter_class()
+# A character and the non-starters that follow it: the unit that is normalised.
+_CLUSTER = re.compile("(?s)." + _NONSTARTER + "*")
+_LONG_MARK_RUN = re.compile(_NONSTARTER + "{" + str(MAX_MARKS + 1) + ",}")
 
 
-_NONSTARTER_RANGES = _nonstarter_ranges()
-# A regex character class of every non-starter.
-_NONSTARTER = "[" + _class_of(_NONSTARTER_RANGES) + "]"
+def _within_plane(char_class: str) -> str:
+    """The items of a character class (as _nonstarter_class writes it) inside the Basic Multilingual Plane."""
+    kept = []
+    for first, last in re.findall(r"(\\.|.)(?:-(\\.|.))?", char_class[1:-1], flags=re.DOTALL):
+        if ord(first[-1]) < 0x10000:
+            kept.append(first if not last else f"{first}-{last if ord(last[-1]) < 0x10000 else chr(0xFFFF)}")
+    return "".join(kept)
+
+
 # Every non-starter of the Basic Multilingual Plane, and any character beyond
 # it: a superset of _NONSTARTER that a regex scans ~25 times faster (the full
 # class's ranges beyond the plane are tried one by one for every character:
 # ~110 ns a character, whatever the text). A text without one has no run of
 # marks, which spares prepare() that scan of every hit's text at query time.
-_MAYBE_NONSTARTER = re.compile(
-    "[" + _class_of([(a, min(b, 0xFFFF)) for a, b in _NONSTARTER_RANGES if a < 0x10000])
-    + "\\U00010000-\\U0010ffff]")
-# What either of the two looks for: a text without any (nearly every article) is
-# scanned once, not twice.
+_MAYBE_NONSTARTER = re.compile("[" + _within_plane(_NONSTARTER) + "\\U00010000-\\U0010ffff]")
+# What either of prepare()'s two checks looks for: a text without any (nearly
+# every article) is scanned once, not twice.
 _SUSPECT = re.compile(_NEEDS_SLOW_PATH.pattern[:-1] + _MAYBE_NONSTARTER.pattern[1:])
-# A character and the non-starters that follow it: the unit that is normalised.
-_CLUSTER = re.compile("(?s)." + _NONSTARTER + "*")
-_LONG_MARK_RUN = re.compile(_NONSTARTER + "{" + str(MAX_MARKS + 1) + ",}")
 
 
 def _split_char(ch: str) -> tuple[str, int]:
