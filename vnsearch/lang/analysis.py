@@ -112,6 +112,11 @@ def _has_wanted_part(folded: str, wanted: set[str]) -> bool:
     return any(part in wanted for part in JOINS.split(folded))
 
 
+# Up to this many syllables (a title, a lead), folding each through _folded_lower's
+# cache costs less than the whole-text fold's numpy set-up, and gives the same forms.
+_FOLD_ONE_BY_ONE = 64
+
+
 def matching_syllables(text: str, wanted: set[str], parts: bool = False) -> list[tuple[int, Token]]:
     """(position, token) for the syllables of *text* whose folded form is in *wanted*.
 
@@ -130,7 +135,10 @@ def matching_syllables(text: str, wanted: set[str], parts: bool = False) -> list
     words = pieces[1::2]
     if not words:
         return []
-    folded = fold_lower_text("\x00".join(words)).split("\x00")
+    if len(words) <= _FOLD_ONE_BY_ONE:
+        folded = [_folded_lower(w) for w in words]
+    else:
+        folded = fold_lower_text("\x00".join(words)).split("\x00")
     if parts and ("-" in clean or "'" in clean or "’" in clean):
         hits = [i for i, f in enumerate(folded) if f in wanted or (
             ("-" in f or "'" in f or "’" in f) and _has_wanted_part(f, wanted))]
@@ -154,12 +162,29 @@ _TOKEN_CHARS = re.compile(r"(?:[^\W_]|[-'’.,/:%])*")
 _ALNUM = re.compile(r"[^\W_]")
 
 
+# What _TOKEN_CHARS takes besides letters and digits.
+_JOINERS = "-'’.,/:%"
+
+
 def syllable_finder(wanted: Iterable[str]) -> re.Pattern[str] | None:
-    """A regex finding the *wanted* folded syllables in a folded text (:func:`find_syllables`)."""
+    """A regex finding the *wanted* folded syllables in a folded text (:func:`find_syllables`).
+
+    When every wanted syllable is made of letters and digits only (nearly
+    always), the regex has no lookbehind, so that it starts with the
+    alternatives' first letters and Python's ``re`` skips every position
+    that cannot start one, instead of trying the whole pattern at each
+    (half the time of a scan); it then also matches a syllable's letters
+    ending another word ("a" in "hoa"), which :func:`find_syllables`
+    drops. Such a match never hides a syllable of its own: it is letters
+    and digits only, so no syllable starts inside it.
+    """
     words = sorted({w for w in wanted if w}, key=len, reverse=True)
     if not words:
         return None
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+    alternatives = "(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])"
+    if all(w.isalnum() for w in words):
+        return re.compile(alternatives)
+    return re.compile(r"(?<![^\W_])" + alternatives)
 
 
 def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
@@ -176,6 +201,10 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
     :func:`matching_syllables`) where folding the text whole does not fold
     each token as alone: when it changes the text's length, or holds a
     capital sigma (whose lower case depends on the letters around it).
+
+    Most matches are a word standing alone (between spaces, or before a
+    comma or full stop and a space): that word is then the stretch's one
+    token, taken as it is rather than tokenized again.
     """
     clean, offsets = prepare(text)
     if finder is None:
@@ -186,13 +215,45 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
     if len(folded) != len(clean):
         return None
     found: list[tuple[int, Token]] = []
+    append = found.append
+    new = tuple.__new__
     ordinal = -2
     done = 0  # text before this was tokenized already
     previous_end = 0
+    size = len(clean)
+    joiners = _JOINERS
+    known: dict[str, str] = {}  # token text -> its canonical spelling if wanted, else ""
     for m in finder.finditer(folded):
         start, end = m.span()
-        if start < done:
-            continue
+        if start < done or start and folded[start - 1].isalnum():
+            continue  # inside a stretch already read, or the end of a longer word
+        before = clean[start - 1] if start else " "
+        after = clean[end] if end < size else " "
+        stop = end
+        if after != " " and (after.isalnum() or after in joiners):
+            # A comma or full stop and then no token character ends the stretch as a space does.
+            beyond = clean[end + 1] if end + 1 < size else " "
+            if after in ".,/:" and (beyond == " " or not (beyond.isalnum() or beyond in joiners)):
+                stop = end + 1
+            else:
+                stop = -1
+        if stop >= 0 and (before == " " or not (before.isalnum() or before in joiners)):
+            tok = clean[start:end]
+            if tok.isalnum():  # then the stretch is this one token, whatever its letters and digits
+                cased = known.get(tok)
+                if cased is None:  # its spelling if wanted, else ""
+                    cased = known[tok] = _cased_canonical(tok) if _folded_lower(tok) in wanted else ""
+                if cased:
+                    # Neighbours when only a space, or nothing that is a letter or digit, stands between.
+                    spaced = start - previous_end == 1 and clean[previous_end] == " "
+                    ordinal += 1 if found and (spaced or _ALNUM.search(clean, previous_end, start) is None) else 2
+                    s, e = start, end
+                    previous_end = end
+                    if offsets is not None:
+                        s, e = offsets[s], _end_in_original(text, offsets[e - 1], offsets[e])
+                    append((ordinal, new(Token, (cased, s, e, True))))
+                done = stop
+                continue
         while start > done and _TOKEN_CHARS.match(clean, start - 1, start).end() == start:  # type: ignore[union-attr]
             start -= 1
         end = _TOKEN_CHARS.match(clean, end).end()  # type: ignore[union-attr]
@@ -207,7 +268,7 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
             previous_end = e
             if offsets is not None:
                 s, e = offsets[s], _end_in_original(text, offsets[e - 1], offsets[e])
-            found.append((ordinal, Token(_cased_canonical(tok), s, e, True)))
+            append((ordinal, new(Token, (_cased_canonical(tok), s, e, True))))
         done = end
     return found
 

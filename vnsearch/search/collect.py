@@ -14,7 +14,14 @@ from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.understand import Alternative
 from vnsearch.search.view import SnapshotView
 from vnsearch.store import indexing
-from vnsearch.store.signature import NEAR_DUPLICATE, band_rows, estimated_jaccard, signature_of
+from vnsearch.store.format import SIGNATURE_BYTES
+from vnsearch.store.signature import (
+    MINHASH_BANDS,
+    NEAR_DUPLICATE,
+    band_rows,
+    estimated_jaccard,
+    signature_of,
+)
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["build_hit", "collapse", "collect"]
@@ -67,13 +74,81 @@ def collapse(snapshot: Snapshot, docs: np.ndarray, wanted: int) -> list[tuple[in
     Returns up to *wanted* groups as (doc, stored fields, copies). A later
     match is a copy of a group's first doc when they share a MinHash band
     and their signatures estimate a 5-shingle Jaccard ≥ ``NEAR_DUPLICATE``.
-    Only documents in *docs* are considered, so their bands are grouped here,
-    in memory, from the signature column (one fixed-width read per doc).
+    Only documents in *docs* are considered, so their signatures are read
+    (one fixed-width value per doc) and compared here, in memory: every
+    pair at once in numpy (:func:`_near_pairs`), for the few dozen documents
+    a page fetches.
     """
     order = [int(d) for d in docs]
-    rank = {doc: i for i, doc in enumerate(order)}
     column = snapshot.column("minhash")
-    signatures = {doc: signature_of(column[doc]) if column is not None else None for doc in order}
+    raw = column.values(order) if column is not None else [None] * len(order)
+    if len(order) > _PAIRWISE_DOCS or len(set(order)) != len(order):
+        return _collapse_by_bands(snapshot, order, [signature_of(r) for r in raw], wanted)
+    near = _near_pairs(raw)
+    absorbed = [False] * len(order)
+    groups = []
+    for i, doc in enumerate(order):
+        if absorbed[i]:
+            continue
+        copies = []
+        if near is not None:
+            for j in near[i]:
+                if not absorbed[j]:
+                    absorbed[j] = True
+                    copies.append(order[j])
+        groups.append((doc, snapshot.stored(doc), copies))
+        if len(groups) >= wanted:
+            break
+    return groups
+
+
+# Up to this many ranked documents, collapse compares every pair at once (an n × n × 32 array).
+_PAIRWISE_DOCS = 256
+
+
+def _near_pairs(raw: Sequence[bytes | None]) -> list[list[int]] | None:
+    """For each document, the later ones (by index) it would absorb: sharing a band, and near enough.
+
+    The same pairs as grouping the bands in a dict and comparing each
+    candidate's signature (``_collapse_by_bands``): two documents share a
+    band when its ``MINHASH_ROWS`` hashes are equal (every pair compared
+    by one 64-bit key per band, then the few pairs found hash by hash), and
+    the Jaccard estimate, worked out for those pairs only, is the same mean
+    of equal hashes.
+    None when no document has a signature.
+    """
+    have = [k for k, r in enumerate(raw) if r and len(r) == SIGNATURE_BYTES and any(r)]  # as signature_of
+    if not have:
+        return None
+    stack = np.frombuffer(b"".join(raw[k] for k in have), dtype=np.uint32).reshape(len(have), -1)  # type: ignore[misc]
+    # One 64-bit key per band: equal bands have equal keys (equal keys of unequal
+    # bands, were there any, are told apart by the exact check below).
+    words = stack.view(np.uint64).reshape(len(have), MINHASH_BANDS, -1)
+    keys = words[:, :, 0].copy()
+    for w in range(1, words.shape[2]):
+        keys = keys * np.uint64(0x9E3779B97F4A7C15) + words[:, :, w]
+    share = np.zeros((len(have), len(have)), dtype=bool)
+    for band in range(MINHASH_BANDS):
+        share |= keys[:, band, None] == keys[None, :, band]
+    first, second = np.nonzero(np.triu(share, 1))
+    if len(first):
+        equal = stack[first] == stack[second]
+        shared = equal.reshape(len(first), MINHASH_BANDS, -1).all(axis=2).any(axis=1)
+        first, second, equal = first[shared], second[shared], equal[shared]
+    near: list[list[int]] = [[] for _ in raw]
+    if len(first):
+        estimate = equal.mean(axis=1)
+        for a, b, e in zip(first.tolist(), second.tolist(), estimate.tolist()):
+            if e >= NEAR_DUPLICATE:
+                near[have[a]].append(have[b])
+    return near
+
+
+def _collapse_by_bands(snapshot: Snapshot, order: list[int], signature_list: list[np.ndarray | None],
+                       wanted: int) -> list[tuple[int, dict[str, Any], list[int]]]:
+    """:func:`collapse` for many documents: bands grouped in a dict, candidates compared one by one."""
+    rank = {doc: i for i, doc in enumerate(order)}
+    signatures = dict(zip(order, signature_list))
     sharing: dict[tuple[int, bytes], list[int]] = {}  # band -> docs holding it, in rank order
     for doc in order:
         sig = signatures[doc]

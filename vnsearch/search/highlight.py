@@ -10,6 +10,7 @@ syllable is marked when it matches a query syllable on any tier.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,14 @@ from vnsearch.lang.text import canonical, fold_all, has_diacritics
 from vnsearch.search.query import ParsedQuery, parse_query
 
 __all__ = ["Snippet", "Highlighter", "make_snippet"]
+
+# From this many characters (a long lead, a body), finding the query's syllables in
+# the folded text costs less than tokenizing it whole (matching_syllables), whose
+# fixed costs are lower (measured: equal at ~150 characters).
+_FIND_FROM = 160
+
+# Token texts whose places in the query a Highlighter remembers (one query, its hits).
+_PLACES_KEPT = 10_000
 
 # Control characters (and ANSI escapes) and the bidirectional embeddings,
 # overrides and isolates (U+202E turns "exe.txt" into "txt.exe" on screen)
@@ -92,6 +101,16 @@ class Highlighter:
         # Folded forms of every query syllable: the only text syllables worth a closer look.
         self._wanted = {fold_all(q) for seq in self.sequences for q in seq}
         self._finder = syllable_finder(self._wanted)
+        # Per sequence: where a syllable can stand in it (a syllable may repeat), by
+        # (typed with diacritics, form): the exact form if so, else the folded one.
+        self._slots: list[dict[tuple[bool, str], list[int]]] = []
+        for seq in self.sequences:
+            slots: dict[tuple[bool, str], list[int]] = {}
+            for k, q in enumerate(seq):
+                slots.setdefault((has_diacritics(q), q), []).append(k)
+            self._slots.append(slots)
+        # Token text -> its places in each sequence: the same words recur in every hit.
+        self._places: dict[str, tuple[list[int], ...]] = {}
 
     @classmethod
     def for_query(cls, parsed: ParsedQuery, corrections: Mapping[str, Sequence[str]] | None = None) -> Highlighter:
@@ -114,19 +133,26 @@ class Highlighter:
                     seqs.append(list(phrase.syllables))
         return cls(seqs)
 
+    def _places_of(self, text: str) -> tuple[list[int], ...]:
+        """Where a token of this text can stand in each sequence (remembered for the query)."""
+        got = self._places.get(text)
+        if got is None:
+            exact = canonical(text)
+            folded = fold_all(exact)
+            got = tuple(slots.get((True, exact), []) + slots.get((False, folded), []) for slots in self._slots)
+            if len(self._places) < _PLACES_KEPT:
+                self._places[text] = got
+        return got
+
     def marks(self, found: Sequence[tuple[int, Token]]) -> list[tuple[int, Token]]:
         """The tokens to highlight, from the candidate (ordinal, token) pairs, in order."""
         if not found:
             return []
         marked: dict[int, Token] = {}
         by_ordinal = dict(found)
-        forms = {o: (canonical(t.text), fold_all(canonical(t.text))) for o, t in found}
-        for seq in self.sequences:
-            # Where each token can stand in the sequence (a syllable may repeat).
-            slots: dict[tuple[bool, str], list[int]] = {}
-            for k, q in enumerate(seq):
-                slots.setdefault((has_diacritics(q), q), []).append(k)
-            hits = {o: slots.get((True, e), []) + slots.get((False, f), []) for o, (e, f) in forms.items()}
+        places = {o: self._places_of(t.text) for o, t in found}
+        for which, seq in enumerate(self.sequences):
+            hits = {o: p[which] for o, p in places.items()}
             if len(seq) == 1:
                 marked.update((o, by_ordinal[o]) for o, h in hits.items() if h)
                 continue
@@ -163,16 +189,19 @@ class Highlighter:
             return _build(text, 0, _cut(text, 0, max_chars), [])
         best, best_score = 0, -1.0
         j = 0
+        forms = [fold_all(t.text.lower()) for _, t in hits]
+        ends = [t.end for _, t in hits]
+        # adjacent_before[k]: how many hits before hit k follow their predecessor directly.
+        adjacent_before = [0, *itertools.accumulate(int(b == a + 1) for (a, _), (b, _) in zip(hits, hits[1:]))]
         for i, (_, first) in enumerate(hits):
             # The window starts at this hit and spans max_chars of text.
             limit = first.start + max_chars
             j = max(j, i)
-            while j + 1 < len(hits) and hits[j + 1][1].end <= limit:
+            while j + 1 < len(hits) and ends[j + 1] <= limit:
                 j += 1
-            window = hits[i: j + 1]
-            distinct = len({fold_all(t.text.lower()) for _, t in window})
-            adjacent = sum(1 for (a, _), (b, _) in zip(window, window[1:]) if b == a + 1)
-            score = distinct * 4 + adjacent * 2 + len(window)
+            distinct = len(set(forms[i: j + 1]))
+            adjacent = adjacent_before[j] - adjacent_before[i]
+            score = distinct * 4 + adjacent * 2 + (j + 1 - i)
             if score > best_score:
                 best, best_score = i, score
         # Give a little context before the first hit, starting at a word.
@@ -201,10 +230,14 @@ def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | 
     its first wanted part, which is what the query's syllables are matched with.
     """
     out: list[tuple[int, Token]] = []
-    # A short text (a title, a lead) costs less tokenized whole than the finder's fixed costs.
-    found = find_syllables(text, wanted, finder, parts=True) if finder is not None and len(text) > 800 else None
+    # A short text (a title, most leads) costs less tokenized whole than the finder's fixed costs.
+    found = find_syllables(text, wanted, finder, parts=True) if finder is not None and len(text) > _FIND_FROM else None
     for ordinal, tok in found if found is not None else matching_syllables(text, wanted, parts=True):
-        whole = fold_all(canonical(tok.text))
+        spelled = tok.text
+        if "-" not in spelled and "'" not in spelled and "’" not in spelled:
+            out.append((ordinal, tok))  # no parts: found because the whole of it is wanted
+            continue
+        whole = fold_all(canonical(spelled))
         if whole in wanted:
             out.append((ordinal, tok))
             continue

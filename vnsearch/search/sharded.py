@@ -135,6 +135,9 @@ class _Column:
         column = self.columns[docnum % s]
         return None if column is None else column[docnum // s]
 
+    def values(self, docnums: Sequence[int]) -> list[Any]:
+        return [self[int(d)] for d in docnums]
+
 
 class ShardedSnapshot(Snapshot):
     """One snapshot of every shard read as one index: doc number ``local × S + shard``.
