@@ -269,8 +269,14 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
 
 
 def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,
-                field_lengths: np.ndarray | None) -> CompactTermInfo:
-    """One term's merged postings, inlined or as blocks in *postfile*; returns its term info."""
+                field_lengths: np.ndarray | None, weight: float | None = None,
+                maxweights: np.ndarray | None = None) -> CompactTermInfo:
+    """One term's merged postings, inlined or as blocks in *postfile*; returns its term info.
+
+    *weight*: the term's total weight, when the caller sums it otherwise than
+    numpy does; *maxweights*: the weights whose block maxima the frames
+    record, when not the postings' own (see :func:`vnsearch.store.bulk.flush_segment`).
+    """
     ids = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     weights = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
     lengths: Any = None  # set together with with_values, as data and offsets are
@@ -284,7 +290,8 @@ def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with
     if bytes_ is not None and bytes_.any():
         minlength = int(_LENGTHS[bytes_[bytes_ > 0].min()])
         maxlength = int(_LENGTHS[bytes_.max()])
-    info = CompactTermInfo(weight=float(weights.sum()), df=n, minlength=minlength, maxlength=maxlength,
+    total = float(weights.sum()) if weight is None else weight
+    info = CompactTermInfo(weight=total, df=n, minlength=minlength, maxlength=maxlength,
                            maxweight=float(weights.max()), minid=int(ids[0]), maxid=int(ids[-1]))
     offsets: Any = None
     if with_values:
@@ -308,7 +315,8 @@ def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with
         else:
             minbyte = maxbyte = 0
         # Deflate level 0: the block deflates its parts itself (see pack_block).
-        write_block(postfile, block, b - a, int(ids[b - 1]), float(weights[a:b].max()), 0, minbyte, maxbyte, b == n,
+        top = float((weights if maxweights is None else maxweights)[a:b].max())
+        write_block(postfile, block, b - a, int(ids[b - 1]), top, 0, minbyte, maxbyte, b == n,
                     codec.checksums)
     info.set_extent(start, postfile.tell() - start)
     return info
