@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import read_corpus_lines
 from whoosh import index
 
 import vnsearch.store.bulk as bulk
+import vnsearch.store.merge as merge
 from vnsearch.store import indexing, updates
 from vnsearch.store.codec import CheckedCodec, CompactCodec
 from vnsearch.store.directory import IndexStore
 from vnsearch.store.files import ChecksumStorage
 from vnsearch.store.indexing import PreparedDocument, add_prepared, bulk_writer, prepare_document, prepare_packed
 from vnsearch.store.schema import SIGNATURE_BYTES, ZONE_OFFSET, encode_terms, make_schema
-
-from conftest import read_corpus_lines
 
 WORDS = ["chung", "hiếm", "Hà_Nội", "bóng", "đá", "năm", "người", "trí_tuệ", "a", "b", "c", "d"]
 
@@ -37,6 +37,10 @@ def _doc(rng: random.Random, n: int) -> dict[str, Any]:
         positions = sorted(rng.sample(range(0, 3 * ZONE_OFFSET, 997), rng.randint(1, 4)))
         weight = rng.choice([1.0, 3.0, 0.6, 1.1, 4.5]) * len(positions)
         text_f[word] = (weight, len(positions), positions)
+    # Rare terms too (one to five documents each): the lists short enough to be inlined.
+    for word in (f"w{n}", f"r{n // 3}", f"s{n // 5}", f"t{n // 7}"):
+        if rng.random() < 0.8:
+            text_f[word] = (rng.choice([1.0, 0.6, 2.2]), 1, [rng.randrange(3 * ZONE_OFFSET)])
     doc: dict[str, Any] = {
         "id": f"d{n}",
         "text_f": encode_terms(text_f, positions=True),
@@ -126,20 +130,27 @@ def test_indexing_run_writes_the_index_the_whoosh_path_writes(tmp_path: Path,
     records = read_corpus_lines("news.jsonl.gz", 0, 45)
     records.append(dict(records[3], title=records[3]["title"] + " (sửa)"))  # replaced in the same run
 
-    def build(path: Path) -> None:
+    def build(path: Path, commit_every: int | None = 20) -> None:
         store = IndexStore(path)
         try:
-            summary = updates.index_articles(store, records, jobs=1, commit_every=20)
+            summary = updates.index_articles(store, records[:-1] if commit_every is None else records, jobs=1,
+                                             commit_every=commit_every)
         finally:
             store.close()
-        assert summary.added == 45 and summary.replaced == 1
+        assert summary.added == 45 and summary.replaced == (0 if commit_every is None else 1)
 
     build(tmp_path / "bulk")
+    build(tmp_path / "bulk-one", commit_every=None)
     with monkeypatch.context() as m:
         m.setattr(indexing, "prepare_packed", _old_prepared)
         m.setattr(updates, "bulk_writer", _plain_writer)
+        m.setattr(merge, "_PLAIN_INLINE", False)
         build(tmp_path / "whoosh")
+        build(tmp_path / "whoosh-one", commit_every=None)
     assert segment_files(tmp_path / "whoosh") == segment_files(tmp_path / "bulk")
+    assert len(segment_files(tmp_path / "whoosh-one")) == 1  # written by the flush alone, no merge
+    assert segment_files(tmp_path / "whoosh-one") == segment_files(tmp_path / "bulk-one")
+
 
 
 def test_packed_record_is_what_the_writer_packs(segmenter: Any) -> None:

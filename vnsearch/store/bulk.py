@@ -22,13 +22,14 @@ merge of Whoosh's) are taken over from it at the flush.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 from whoosh.system import pack_ushort
 
+from vnsearch.store.format import TERM_INFO_HEAD, inline_postings_bytes
 from vnsearch.store.postings import length_bytes
 
 __all__ = ["PostingBuffer", "flush_segment"]
@@ -122,9 +123,8 @@ class PostingBuffer:
         buf.pending_values = []
         buf.pending = 0
 
-    def sorted_lists(self, fieldname: str, with_values: bool
-                     ) -> Iterator[tuple[bytes, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]:
-        """Each term of *fieldname* in byte order: (term, documents, weights, value lengths, value bytes)."""
+    def sorted_field(self, fieldname: str, with_values: bool) -> _Sorted:
+        """*fieldname*'s postings sorted by (term bytes, document), and the buffer let go of them."""
         self._compact(fieldname)
         buf = self._fields.pop(fieldname)
         vocab = self._vocab.pop(fieldname)
@@ -150,21 +150,29 @@ class PostingBuffer:
             vlens = lens[order]
             voffsets = np.zeros(len(vlens) + 1, dtype=np.int64)
             np.cumsum(vlens, out=voffsets[1:])
-            total_bytes = int(voffsets[-1])
-            picks = np.repeat(starts[order] - voffsets[:-1], vlens) + np.arange(total_bytes, dtype=np.int64)
+            picks = np.repeat(starts[order] - voffsets[:-1], vlens) + np.arange(int(voffsets[-1]), dtype=np.int64)
             vdata = data[picks]
-        del chunks[:], ids, order
-        bounds = np.flatnonzero(np.diff(ranks)) + 1
-        edges = np.concatenate(([0], bounds, [len(ranks)])).tolist()
-        firsts = ranks[edges[:-1]].tolist() if len(ranks) else []
-        for k, term_rank in enumerate(firsts):
-            a, b = edges[k], edges[k + 1]
-            if with_values:
-                assert vlens is not None and vdata is not None and voffsets is not None
-                yield (keys[term_rank], docs[a:b], weights[a:b], vlens[a:b],
-                       vdata[int(voffsets[a]): int(voffsets[b])])
-            else:
-                yield keys[term_rank], docs[a:b], weights[a:b], None, None
+        del chunks[:]
+        edges = np.flatnonzero(np.diff(ranks)) + 1
+        edges = np.concatenate(([0], edges, [len(ranks)])).astype(np.int64)
+        # Each term once, in byte order (ranks are dense: every term has postings).
+        return _Sorted(keys, edges, docs, weights, vlens, vdata, voffsets)
+
+
+class _Sorted:
+    """One field's postings sorted by (term, document): term k's are ``edges[k]:edges[k+1]``."""
+
+    __slots__ = ("terms", "edges", "docs", "weights", "vlens", "vdata", "voffsets")
+
+    def __init__(self, terms: list[bytes], edges: np.ndarray, docs: np.ndarray, weights: np.ndarray,
+                 vlens: np.ndarray | None, vdata: np.ndarray | None, voffsets: np.ndarray | None) -> None:
+        self.terms = terms
+        self.edges = edges
+        self.docs = docs
+        self.weights = weights
+        self.vlens = vlens
+        self.vdata = vdata
+        self.voffsets = voffsets
 
 
 def flush_segment(writer: Any, buffer: PostingBuffer) -> None:
@@ -201,13 +209,8 @@ def flush_segment(writer: Any, buffer: PostingBuffer) -> None:
             fieldwriter.start_field(fieldname, field)
             prefix = pack_ushort(fieldwriter._fieldid)
             postfile, table = fieldwriter._postfile, fieldwriter._tindex
-            limit = codec.block_limit
-            for tbytes, docs, weights, vlens, vdata in buffer.sorted_lists(fieldname, with_values):
-                # As Whoosh's posting writer: weights kept as float32, the largest of a block as given.
-                weights32 = weights.astype(np.float32)
-                info = _write_list(codec, postfile, [(docs, weights32, vlens, vdata)], with_values, lengths,
-                                   weight=_whoosh_weight(weights32, limit), maxweights=weights)
-                table.add(prefix + tbytes, info.to_bytes())
+            _write_field(codec, postfile, table, prefix, buffer.sorted_field(fieldname, with_values), lengths,
+                         _write_list)
             fieldwriter.finish_field()
         fieldwriter.close()
     finally:
@@ -227,3 +230,50 @@ def _whoosh_weight(weights: np.ndarray, limit: int) -> float:
     for a in range(0, len(weights), limit):
         total += sum(weights[a:a + limit].tolist())
     return total
+
+
+def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _Sorted,
+                 lengths: np.ndarray | None, write_list: Any) -> None:
+    """Every term of one field: short lists inlined in plain Python, longer ones by *write_list* (the merge's)."""
+    limit, inline = codec.block_limit, codec.inline_limit
+    docs, weights = field.docs, field.weights
+    # As Whoosh's posting writer: weights kept as float32, the largest of a block as given.
+    weights32 = weights.astype(np.float32)
+    edges = field.edges.tolist()
+    doc_list = docs.tolist()
+    w32_list = weights32.tolist()
+    len_list = lengths[docs].tolist() if lengths is not None and len(lengths) else None
+    values: bytes | None = None
+    voffsets: list[int] = []
+    if field.vdata is not None and field.voffsets is not None:
+        values = field.vdata.tobytes()
+        voffsets = field.voffsets.tolist()
+    vlens, vdata = field.vlens, field.vdata
+    pack_head = TERM_INFO_HEAD.pack
+    add = table.add
+    for k, tbytes in enumerate(field.terms):
+        a, b = edges[k], edges[k + 1]
+        if b - a > inline:
+            info = write_list(codec, postfile, [(docs[a:b], weights32[a:b],
+                                                 vlens[a:b] if vlens is not None else None,
+                                                 vdata[voffsets[a]: voffsets[b]] if vdata is not None else None)],
+                              values is not None, lengths, weight=_whoosh_weight(weights32[a:b], limit),
+                              maxweights=weights[a:b])
+            add(prefix + tbytes, info.to_bytes())
+            continue
+        # An inlined list: CompactTermInfo.to_bytes of what _write_list would set, without numpy.
+        ids = doc_list[a:b]
+        ws = w32_list[a:b]
+        minbyte = maxbyte = 0
+        if len_list is not None:
+            got = len_list[a:b]
+            maxbyte = max(got)
+            nonzero = [x for x in got if x]
+            minbyte = min(nonzero) if nonzero else 0
+        vals: tuple[bytes, ...] = ()
+        if values is not None:
+            vals = tuple(values[voffsets[i]: voffsets[i + 1]] for i in range(a, b))
+            if not any(vals):
+                vals = ()
+        head = pack_head(True, sum(ws), b - a, minbyte, maxbyte, max(ws), ids[0], ids[-1])
+        add(prefix + tbytes, head + inline_postings_bytes(tuple(ids), ws, vals))  # a tuple, as set_inlined keeps it

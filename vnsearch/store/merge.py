@@ -20,6 +20,7 @@ a commit, and the merge itself.
 from __future__ import annotations
 
 import heapq
+import struct
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import groupby
 from typing import Any
@@ -31,7 +32,14 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
 from vnsearch.store.codec import STORED, CheckedCodec, CompactCodec, CompactTermInfo, write_block
-from vnsearch.store.format import LENGTH_TABLE, checked_stored, pack_arrays, pack_stored
+from vnsearch.store.format import (
+    LENGTH_TABLE,
+    TERM_INFO_HEAD,
+    checked_stored,
+    inline_postings_bytes,
+    pack_arrays,
+    pack_stored,
+)
 from vnsearch.store.indexing import _plain_schema
 from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, value_arrays
 
@@ -42,6 +50,8 @@ __all__ = ["merge_segments", "merge_policy", "choose", "plan", "MAX_SEGMENTS"]
 # commit merges as :func:`choose` says.
 MAX_SEGMENTS = 64
 _LENGTHS = LENGTH_TABLE.astype(np.int64)  # byte -> length, for exact sums
+_F32 = struct.Struct("<f")
+_PLAIN_INLINE = True  # short lists merged by _inline_merged (tests compare it with the numpy path)
 # One block of one segment's list, renumbered: ids, weights, value lengths and value bytes (None without values).
 _Part = tuple[np.ndarray, np.ndarray, "np.ndarray | None", "np.ndarray | None"]
 
@@ -257,7 +267,19 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
         writer.start_field(fieldname, field)
         prefix = pack_ushort(writer._fieldid)
         merged = heapq.merge(*(_field_terms(r, i, fieldname) for i, r in enumerate(readers)))
-        for tbytes, entries in groupby(merged, key=lambda e: e[0]):
+        maps: list[list[int]] | None = None
+        length_list = field_lengths.tolist() if field_lengths is not None and len(field_lengths) else None
+        for tbytes, group in groupby(merged, key=lambda e: e[0]):
+            entries = list(group)
+            if (_PLAIN_INLINE and all(terminfo.is_inlined() for _, _, terminfo in entries)
+                    and sum(terminfo.doc_frequency() for _, _, terminfo in entries) <= codec.inline_limit):
+                # Most terms of a segment occur in a document or two: merged in plain Python.
+                if maps is None:
+                    maps = [docmap.tolist() for docmap in docmaps]
+                value = _inline_merged(entries, maps, with_values, length_list)
+                if value is not None:
+                    table.add(prefix + tbytes, value)
+                continue
             parts = []
             for _, i, terminfo in entries:
                 parts.extend(_list_parts(readers[i], terminfo, docmaps[i], with_values))
@@ -266,6 +288,49 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
                 table.add(prefix + tbytes, info.to_bytes())
         writer.finish_field()
     writer.close()
+
+
+def _f32(x: float) -> float:
+    return float(_F32.unpack(_F32.pack(x))[0])
+
+
+def _inline_merged(entries: Sequence[tuple[bytes, int, Any]], maps: Sequence[list[int]], with_values: bool,
+                   field_lengths: list[int] | None) -> bytes | None:
+    """The term info :func:`_write_list` writes for inlined lists merged into one still inlined, without numpy.
+
+    Weights are taken as float32 and summed as numpy sums a few float32s
+    (in order, rounding each step); None if every posting was deleted.
+    """
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[bytes] = []
+    for _, i, terminfo in entries:
+        docmap = maps[i]
+        pids, pweights, pvalues = terminfo.inlined_postings()
+        if with_values and len(pvalues) != len(pids):
+            pvalues = (b"",) * len(pids)
+        for k, doc in enumerate(pids):
+            new = docmap[doc]
+            if new < 0:
+                continue
+            ids.append(new)
+            weights.append(_f32(pweights[k]))
+            if with_values:
+                values.append(pvalues[k] or b"")
+    if not ids:
+        return None
+    total = 0.0
+    for w in weights:
+        total = _f32(total + w)
+    minbyte = maxbyte = 0
+    if field_lengths is not None:
+        got = [field_lengths[d] for d in ids]
+        maxbyte = max(got)
+        nonzero = [x for x in got if x]
+        minbyte = min(nonzero) if nonzero else 0
+    vals = tuple(values) if with_values and any(values) else ()
+    head = TERM_INFO_HEAD.pack(True, total, len(ids), minbyte, maxbyte, max(weights), ids[0], ids[-1])
+    return head + inline_postings_bytes(tuple(ids), weights, vals)  # a tuple, as set_inlined keeps it
 
 
 def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,
