@@ -27,9 +27,11 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_ushort
 
-from vnsearch.store.format import TERM_INFO_HEAD, inline_postings_bytes
+from vnsearch.store.codec import CompactTermInfo, write_block
+from vnsearch.store.format import LENGTH_TABLE, TERM_INFO_HEAD, inline_postings_bytes, pack_block
 from vnsearch.store.postings import length_bytes
 
 __all__ = ["PostingBuffer", "flush_segment"]
@@ -250,9 +252,15 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
         voffsets = field.voffsets.tolist()
     vlens, vdata = field.vlens, field.vdata
     pack_head = TERM_INFO_HEAD.pack
+    small = min(limit, _SMALL - 1)
     add = table.add
     for k, tbytes in enumerate(field.terms):
         a, b = edges[k], edges[k + 1]
+        if inline < b - a <= small:
+            _write_small(codec, postfile, doc_list[a:b], w32_list[a:b], float(weights[a:b].max()),
+                         [values[voffsets[i]: voffsets[i + 1]] for i in range(a, b)] if values is not None else None,
+                         len_list[a:b] if len_list is not None else None, prefix + tbytes, add)
+            continue
         if b - a > inline:
             info = write_list(codec, postfile, [(docs[a:b], weights32[a:b],
                                                  vlens[a:b] if vlens is not None else None,
@@ -277,3 +285,31 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
                 vals = ()
         head = pack_head(True, sum(ws), b - a, minbyte, maxbyte, max(ws), ids[0], ids[-1])
         add(prefix + tbytes, head + inline_postings_bytes(tuple(ids), ws, vals))  # a tuple, as set_inlined keeps it
+
+
+_SMALL = 64  # lists shorter than this (one block) are packed in plain Python, as pack_block does
+
+
+def _write_small(codec: Any, postfile: Any, ids: list[int], weights: list[float], maxweight: float,
+                 values: list[bytes] | None, lbytes: list[int] | None, key: bytes, add: Any) -> None:
+    """A list of one block, not inlined: what :func:`vnsearch.store.merge._write_list` writes, without numpy.
+
+    *weights* are float32 values; *maxweight* the block's largest as given
+    (Whoosh's posting writer records that one in the block's frame).
+    """
+    n = len(ids)
+    minlength, maxlength = None, 0
+    minbyte = maxbyte = 0  # the frame's: of all postings, zeros included (as _write_list)
+    if lbytes is not None:
+        minbyte, maxbyte = min(lbytes), max(lbytes)
+        if maxbyte:
+            minlength = int(LENGTH_TABLE[min(x for x in lbytes if x)])
+            maxlength = int(LENGTH_TABLE[maxbyte])
+    info = CompactTermInfo(weight=sum(weights), df=n, minlength=minlength, maxlength=maxlength,
+                           maxweight=max(weights), minid=ids[0], maxid=ids[-1])
+    start = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    block = pack_block(ids, weights, values, codec.deflate_level)
+    write_block(postfile, block, n, ids[-1], maxweight, 0, minbyte, maxbyte, True, codec.checksums)
+    info.set_extent(start, postfile.tell() - start)
+    add(key, info.to_bytes())
