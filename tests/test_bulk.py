@@ -167,3 +167,38 @@ def test_packed_record_is_what_the_writer_packs(segmenter: Any) -> None:
     assert record["title"] == "Hà Nội mưa to" and "text_f" not in record
     doc.changed()
     assert doc.stored is None
+
+
+def _positions_loop(poslist: list[int]) -> bytes:
+    """encode_positions as its general loop writes any list (the reference for its one-position shortcut)."""
+    from vnsearch.store.format import ZONE_OFFSET as ZONE
+    from vnsearch.store.format import varint
+
+    out = bytearray()
+    zone, prev = 0, -1
+    for pos in poslist:
+        z, r = divmod(pos, ZONE)
+        if z != zone:
+            out += b"\x00" + varint((r << 2) | (z - zone))
+            zone = z
+        else:
+            out += varint(r - prev)
+        prev = r
+    return bytes(out)
+
+
+@pytest.mark.parametrize("pos", [0, 1, 125, 126, 127, 128, 16383, 16384, ZONE_OFFSET - 1, ZONE_OFFSET,
+                                 ZONE_OFFSET + 300, 2 * ZONE_OFFSET + 200_000, 3 * ZONE_OFFSET + 1])
+def test_one_position_is_encoded_as_the_loop_encodes_it(pos: int) -> None:
+    from vnsearch.store.format import encode_positions
+
+    assert encode_positions([pos]) == _positions_loop([pos])
+    assert encode_positions([pos, pos + 1]) == _positions_loop([pos, pos + 1])
+
+
+@pytest.mark.parametrize("pos", [-1, 4 * ZONE_OFFSET])
+def test_one_position_outside_the_zones_is_refused(pos: int) -> None:
+    from vnsearch.store.format import encode_positions
+
+    with pytest.raises(ValueError):
+        encode_positions([pos])
