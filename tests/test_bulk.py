@@ -202,3 +202,17 @@ def test_one_position_outside_the_zones_is_refused(pos: int) -> None:
 
     with pytest.raises(ValueError):
         encode_positions([pos])
+
+
+def test_article_to_dict_is_asdict() -> None:
+    """to_dict (built directly, for the revalidation an indexing run does per article) equals dataclasses.asdict."""
+    from dataclasses import asdict
+
+    from vnsearch import Article
+
+    article = Article(id="x", title="Tiêu đề", lead="Sa pô", body="Thân bài", headings=["Một", "Hai"],
+                      time="2024-01-01T08:00:00+07:00", date="2024-01-01", title_derived=True)
+    got = article.to_dict()
+    assert got == asdict(article) and list(got) == list(asdict(article))
+    got["headings"].append("Ba")
+    assert article.headings == ["Một", "Hai"]  # a copy, as asdict's
