@@ -22,6 +22,7 @@ merge of Whoosh's) are taken over from it at the flush.
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
@@ -33,6 +34,7 @@ from whoosh.system import pack_ushort
 from vnsearch.store.codec import CompactTermInfo, write_block
 from vnsearch.store.format import LENGTH_TABLE, TERM_INFO_HEAD, inline_postings_bytes, pack_block
 from vnsearch.store.postings import length_bytes
+from vnsearch.store.schema import EncodedTerms
 
 __all__ = ["PostingBuffer", "flush_segment"]
 
@@ -44,15 +46,15 @@ COMPACT_EVERY = 400_000
 class _FieldBuffer:
     """One field's postings of the segment being written."""
 
-    __slots__ = ("pending_terms", "pending_docs", "pending_counts", "pending_weights", "pending_values",
-                 "pending", "chunks")
+    __slots__ = ("terms", "docs", "counts", "weights", "values", "value_lengths", "pending", "chunks")
 
     def __init__(self) -> None:
-        self.pending_terms: list[bytes] = []
-        self.pending_docs: list[int] = []
-        self.pending_counts: list[int] = []
-        self.pending_weights: list[float] = []
-        self.pending_values: list[bytes] = []
+        self.terms: list[bytes] = []
+        self.docs: list[int] = []
+        self.counts: list[int] = []
+        self.weights = array("d")
+        self.values = bytearray()
+        self.value_lengths = array("I")
         self.pending = 0
         # (term ids, documents, weights, value lengths, value bytes) of compacted postings
         self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -77,29 +79,44 @@ class PostingBuffer:
     def __contains__(self, fieldname: object) -> bool:
         return fieldname in self._fields
 
-    def add(self, fieldname: str, docnum: int, postings: list[tuple[bytes, int, float, bytes]]) -> None:
-        """One document's postings of *fieldname* (``(term bytes, count, weight, value bytes)``, any order)."""
-        if not postings:
-            return
+    def _field(self, fieldname: str) -> _FieldBuffer:
         buf = self._fields.get(fieldname)
         if buf is None:
             buf = self._fields[fieldname] = _FieldBuffer()
             self._vocab[fieldname] = {}
             self._next[fieldname] = 0
-        terms, _, weights, values = zip(*postings)
-        buf.pending_terms.extend(terms)
-        buf.pending_docs.append(docnum)
-        buf.pending_counts.append(len(terms))
-        buf.pending_weights.extend(weights)
-        buf.pending_values.extend(values)
-        buf.pending += len(terms)
+        return buf
+
+    def add(self, fieldname: str, docnum: int, postings: EncodedTerms) -> None:
+        """One document's postings of *fieldname* (terms in any order)."""
+        n = len(postings)
+        if not n:
+            return
+        buf = self._field(fieldname)
+        buf.terms.extend(postings.terms)
+        buf.docs.append(docnum)
+        buf.counts.append(n)
+        buf.weights.extend(postings.weights)
+        buf.values += postings.value_bytes
+        buf.value_lengths.extend(postings.value_lengths)
+        buf.pending += n
         if buf.pending >= COMPACT_EVERY:
             self._compact(fieldname)
 
     def add_items(self, fieldname: str, items: Iterable[tuple[Any, bytes, int, float, bytes | None]]) -> None:
         """Postings as Whoosh's pool yields them (``(fieldname, term, document, weight, value)``)."""
+        buf = self._field(fieldname)
         for docnum, group in itertools.groupby(sorted(items, key=itemgetter(2)), key=itemgetter(2)):
-            self.add(fieldname, docnum, [(t, 0, w, v or b"") for _, t, _, w, v in group])
+            postings = list(group)
+            buf.terms.extend(t for _, t, _, _, _ in postings)
+            buf.docs.append(docnum)
+            buf.counts.append(len(postings))
+            buf.weights.extend(w for _, _, _, w, _ in postings)
+            for _, _, _, _, v in postings:
+                buf.values += v or b""
+                buf.value_lengths.append(len(v or b""))
+            buf.pending += len(postings)
+        self._compact(fieldname)
 
     def _compact(self, fieldname: str) -> None:
         buf = self._fields[fieldname]
@@ -108,21 +125,21 @@ class PostingBuffer:
         n = buf.pending
         vocab = self._vocab[fieldname]
         start = self._next[fieldname]
-        ids = np.fromiter(map(vocab.setdefault, buf.pending_terms, itertools.count(start)), dtype=np.int64,
-                          count=n)
+        ids = np.fromiter(map(vocab.setdefault, buf.terms, itertools.count(start)), dtype=np.int64, count=n)
         self._next[fieldname] = start + n
-        docs = np.repeat(np.asarray(buf.pending_docs, dtype=np.int64), buf.pending_counts)
+        docs = np.repeat(np.asarray(buf.docs, dtype=np.int64), buf.counts)
         # Doubles as given: Whoosh's posting writer keeps them as float32 (an array of
-        # "f") but its blocks' largest weights as given (see sorted_lists).
-        weights = np.asarray(buf.pending_weights, dtype=np.float64)
-        vlens = np.fromiter(map(len, buf.pending_values), dtype=np.int64, count=n)
-        vdata = np.frombuffer(b"".join(buf.pending_values), dtype=np.uint8)
+        # "f") but its blocks' largest weights as given (see _write_field).
+        weights = np.frombuffer(buf.weights, dtype=np.float64).copy()
+        vlens = np.frombuffer(buf.value_lengths, dtype=f"u{buf.value_lengths.itemsize}").astype(np.int64)
+        vdata = np.frombuffer(buf.values, dtype=np.uint8)
         buf.chunks.append((ids, docs, weights, vlens, vdata))
-        buf.pending_terms = []
-        buf.pending_docs = []
-        buf.pending_counts = []
-        buf.pending_weights = []
-        buf.pending_values = []
+        buf.terms = []
+        buf.docs = []
+        buf.counts = []
+        buf.weights = array("d")
+        buf.values = bytearray()
+        buf.value_lengths = array("I")
         buf.pending = 0
 
     def sorted_field(self, fieldname: str, with_values: bool) -> _Sorted:
