@@ -216,3 +216,15 @@ def test_article_to_dict_is_asdict() -> None:
     assert got == asdict(article) and list(got) == list(asdict(article))
     got["headings"].append("Ba")
     assert article.headings == ["Một", "Hai"]  # a copy, as asdict's
+
+
+def test_minhash_base_hashes_are_the_blake2b_integers() -> None:
+    """The digests read by numpy at once are the integers int.from_bytes made of each."""
+    import hashlib
+
+    from vnsearch.store.signature import _base_hashes
+
+    items = ["", "a", "hà nội", "trí tuệ nhân tạo ở việt nam", "😀 x"]
+    want = [int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") for s in items]
+    assert _base_hashes(items).tolist() == want
+    assert _base_hashes([]).shape == (0,)
