@@ -308,11 +308,13 @@ _SMALL = 64  # lists shorter than this (one block) are packed in plain Python, a
 
 
 def _write_small(codec: Any, postfile: Any, ids: list[int], weights: list[float], maxweight: float,
-                 values: list[bytes] | None, lbytes: list[int] | None, key: bytes, add: Any) -> None:
+                 values: list[bytes] | None, lbytes: list[int] | None, key: bytes, add: Any,
+                 total: float | None = None) -> None:
     """A list of one block, not inlined: what :func:`vnsearch.store.merge._write_list` writes, without numpy.
 
     *weights* are float32 values; *maxweight* the block's largest as given
-    (Whoosh's posting writer records that one in the block's frame).
+    (Whoosh's posting writer records that one in the block's frame);
+    *total* their sum when not summed as Whoosh does (in order, as doubles).
     """
     n = len(ids)
     minlength, maxlength = None, 0
@@ -322,7 +324,8 @@ def _write_small(codec: Any, postfile: Any, ids: list[int], weights: list[float]
         if maxbyte:
             minlength = int(LENGTH_TABLE[min(x for x in lbytes if x)])
             maxlength = int(LENGTH_TABLE[maxbyte])
-    info = CompactTermInfo(weight=sum(weights), df=n, minlength=minlength, maxlength=maxlength,
+    weight = sum(weights) if total is None else total
+    info = CompactTermInfo(weight=weight, df=n, minlength=minlength, maxlength=maxlength,
                            maxweight=max(weights), minid=ids[0], maxid=ids[-1])
     start = postfile.tell()
     postfile.write(WHOOSH3_HEADER_MAGIC)

@@ -31,6 +31,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, 
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
+from vnsearch.store.bulk import _SMALL, _write_small
 from vnsearch.store.codec import STORED, CheckedCodec, CompactCodec, CompactTermInfo, write_block
 from vnsearch.store.format import (
     LENGTH_TABLE,
@@ -268,6 +269,7 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
         prefix = pack_ushort(writer._fieldid)
         merged = heapq.merge(*(_field_terms(r, i, fieldname) for i, r in enumerate(readers)))
         maps: list[list[int]] | None = None
+        small = min(codec.block_limit, _SMALL - 1)
         length_list = field_lengths.tolist() if field_lengths is not None and len(field_lengths) else None
         for tbytes, group in groupby(merged, key=lambda e: e[0]):
             entries = list(group)
@@ -283,11 +285,39 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
             parts = []
             for _, i, terminfo in entries:
                 parts.extend(_list_parts(readers[i], terminfo, docmaps[i], with_values))
+            if parts and _PLAIN_INLINE and codec.inline_limit < sum(len(p[0]) for p in parts) <= small:
+                _small_merged(codec, postfile, parts, with_values, length_list, prefix + tbytes, table.add)
+                continue
             if parts:
                 info = _write_list(codec, postfile, parts, with_values, field_lengths)
                 table.add(prefix + tbytes, info.to_bytes())
         writer.finish_field()
     writer.close()
+
+
+def _small_merged(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,
+                  field_lengths: list[int] | None, key: bytes, add: Any) -> None:
+    """A merged list of one block (and more than the inline limit): :func:`_write_list`'s bytes, packed in Python."""
+    if len(parts) == 1:
+        ids_arr, weights_arr = parts[0][0], parts[0][1]
+    else:
+        ids_arr = np.concatenate([p[0] for p in parts])
+        weights_arr = np.concatenate([p[1] for p in parts])
+    ids = ids_arr.tolist()
+    values: list[bytes] | None = None
+    if with_values:
+        values = []
+        for _, _, lengths, data in parts:
+            assert lengths is not None and data is not None  # with values, a part has them
+            raw = data.tobytes()
+            pos = 0
+            for n in lengths.tolist():
+                values.append(raw[pos: pos + n])
+                pos += n
+    weights = weights_arr.tolist()
+    _write_small(codec, postfile, ids, weights, max(weights), values,
+                 [field_lengths[d] for d in ids] if field_lengths is not None else None, key, add,
+                 total=float(weights_arr.sum()))
 
 
 def _f32(x: float) -> float:
