@@ -186,7 +186,8 @@ def test_a_merge_that_fails_midway_leaves_the_index_as_it_was(tmp_path, monkeypa
         before = engine._store.segments()
         assert [n for _, n in before] == [3, 3, 3]
         calls = []
-        real = merge._write_list
+        # Short lists (most terms of nine articles) are merged by _inline_merged.
+        real = merge._inline_merged
 
         def failing(*args, **kwargs):
             calls.append(1)
@@ -194,12 +195,12 @@ def test_a_merge_that_fails_midway_leaves_the_index_as_it_was(tmp_path, monkeypa
                 raise OSError("disk full")
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(merge, "_write_list", failing)
+        monkeypatch.setattr(merge, "_inline_merged", failing)
         with pytest.raises(OSError):
             engine.merge(older=set())
         assert calls and engine._store.segments() == before
         assert len(engine.search("bóng đá", limit=20)) == 9 and engine.check() == []
-        monkeypatch.setattr(merge, "_write_list", real)
+        monkeypatch.setattr(merge, "_inline_merged", real)
         assert engine.merge(older=set())  # the lock was let go: the next merge goes ahead
         assert [n for _, n in engine._store.segments()] == [9]
         assert len(engine.search("bóng đá", limit=20)) == 9 and engine.check() == []

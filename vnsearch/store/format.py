@@ -378,6 +378,14 @@ def encode_positions(poslist: Sequence[int]) -> bytes:
     Positions from :func:`vnsearch.lang.analysis.add_terms` are already sorted
     and distinct; any other list is sorted first.
     """
+    if len(poslist) == 1:  # most terms occur once in an article: its gap from -1, or its zone's mark
+        pos = poslist[0]
+        if 0 <= pos < ZONE_OFFSET:
+            return _VARINT_CACHE[pos + 1] if pos < 0x7F else varint(pos + 1)
+        z, r = divmod(pos, ZONE_OFFSET)
+        if 0 < z <= 3:
+            return b"\x00" + varint((r << 2) | z)
+        raise ValueError(f"position {pos} is outside the zones")
     if any(b <= a for a, b in zip(poslist, poslist[1:])):
         poslist = sorted(set(poslist))
     out = bytearray()

@@ -26,14 +26,28 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from whoosh import columns
 from whoosh.writing import PostingPool, SegmentWriter
 
 from vnsearch.ingest.articles import Article, ArticleError
 from vnsearch.lang.analysis import Segmenter, _folded_lower, add_terms, analyze
-from vnsearch.store.schema import ZONE_OFFSET, ZONE_WEIGHTS, ZONES, EncodedTerms, PreAnalyzed, encode_terms, facet_value
+from vnsearch.store.bulk import PostingBuffer, flush_segment
+from vnsearch.store.codec import CompactCodec
+from vnsearch.store.format import pack_stored
+from vnsearch.store.schema import (
+    ZONE_OFFSET,
+    ZONE_WEIGHTS,
+    ZONES,
+    EncodedTerms,
+    PreAnalyzed,
+    encode_terms,
+    facet_value,
+    make_schema,
+)
 from vnsearch.store.signature import article_text, folded_syllables, minhash, shingles, signature_bytes
 
-__all__ = ["IndexSummary", "prepare_document", "prepare_documents", "add_prepared", "bulk_writer",
+__all__ = ["IndexSummary", "prepare_document", "prepare_packed", "PreparedDocument", "prepare_documents",
+           "add_prepared", "bulk_writer",
            "article_digest",
            "coerce_article"]
 
@@ -165,6 +179,47 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     return {k: v for k, v in doc.items() if v is not None}
 
 
+class PreparedDocument(dict[str, Any]):
+    """:func:`prepare_document`'s fields with the article's digest, and its stored record packed.
+
+    Packing the record (a pickle deflated with a dictionary, see
+    :func:`vnsearch.store.format.pack_stored`) is per-article work the
+    worker does, not the one writing process. ``stored_names`` says which
+    fields it holds: the writer packs the record itself when its schema
+    stores others, or when the fields were changed after packing
+    (:meth:`changed`).
+    """
+
+    stored: bytes | None = None
+    stored_names: tuple[str, ...] = ()
+
+    def changed(self) -> None:
+        """The fields were edited after packing: the record is packed again when written."""
+        self.stored = None
+
+
+def prepare_packed(article: Article, segmenter: Segmenter | None = None) -> PreparedDocument:
+    """:func:`prepare_document` plus ``digest`` (:func:`article_digest`) and the packed stored record."""
+    doc = PreparedDocument(prepare_document(article, segmenter))
+    doc["digest"] = article_digest(article)
+    schema = _stored_schema()
+    names = tuple(name for name in sorted(doc) if name in schema and schema[name].stored)
+    # As Whoosh's per-document writer gathers them: stored fields in name order.
+    doc.stored = pack_stored({name: doc[name] for name in names})
+    doc.stored_names = names
+    return doc
+
+
+_SCHEMA: Any = None
+
+
+def _stored_schema() -> Any:
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = make_schema()
+    return _SCHEMA
+
+
 class _Stopped(Exception):
     """A worker's batch dropped: the run is stopping (see :func:`_stop_workers`)."""
 
@@ -187,14 +242,14 @@ def _on_stop_signal(signum: int, frame: Any) -> None:
         raise _Stopped()
 
 
-def _prepare_batch(articles: list[Article]) -> list[dict[str, Any]]:
+def _prepare_batch(articles: list[Article]) -> list[PreparedDocument]:
     global _in_batch
     segmenter = Segmenter.shared()
     _in_batch = True
     try:
         if _stopping:
             raise _Stopped()
-        return [prepare_document(a, segmenter) for a in articles]
+        return [prepare_packed(a, segmenter) for a in articles]
     finally:
         _in_batch = False
 
@@ -274,7 +329,7 @@ def default_jobs() -> int:
 
 
 def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
-                      batch_size: int = BATCH_SIZE) -> Iterator[tuple[Article, dict[str, Any]]]:
+                      batch_size: int = BATCH_SIZE) -> Iterator[tuple[Article, PreparedDocument]]:
     """Analyse articles, in parallel when worthwhile, in input order.
 
     ``jobs=None`` uses every core, but only once the input proves longer than
@@ -289,7 +344,7 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
         # prepare_document loads the model on first use: input that is all
         # unchanged never pays for it.
         for article in itertools.chain(head, articles):
-            yield article, prepare_document(article)
+            yield article, prepare_packed(article)
         return
     main = threading.current_thread() is threading.main_thread()
     context = multiprocessing.get_context()
@@ -297,7 +352,7 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
                                initargs=(parent, main))
     try:
-        pending: deque[tuple[list[Article], Future[list[dict[str, Any]]]]] = deque()
+        pending: deque[tuple[list[Article], Future[list[PreparedDocument]]]] = deque()
         for batch in _batches(itertools.chain(head, articles), batch_size):
             pending.append((batch, pool.submit(_prepare_batch, batch)))
             if len(pending) >= IN_FLIGHT * jobs:
@@ -333,11 +388,16 @@ def add_prepared(writer: Any, doc: dict[str, Any]) -> None:
         writer.add_document(**doc)
         return
     writer._check_state()
+    buffer: PostingBuffer | None = getattr(writer, _BUFFER, None)
+    packed = doc.stored if isinstance(doc, PreparedDocument) else None
+    packed_names = doc.stored_names if isinstance(doc, PreparedDocument) else ()
     perdoc = writer.perdocwriter
     schema = writer.schema
     docnum = writer.docnum
     fieldnames = sorted(doc)
     writer._check_fields(schema, fieldnames)
+    if packed is not None and packed_names != tuple(n for n in fieldnames if schema[n].stored):
+        packed = None  # the record was packed for other fields (an older schema): packed here
     perdoc.start_doc(docnum)
     try:
         for fieldname in fieldnames:
@@ -347,12 +407,15 @@ def add_prepared(writer: Any, doc: dict[str, Any]) -> None:
             field = schema[fieldname]
             if isinstance(value, EncodedTerms) and isinstance(field, PreAnalyzed):
                 if value:
-                    pool.fieldnames.add(fieldname)
-                    pool.current.extend([(fieldname, tbytes, docnum, weight, vbytes)
-                                         for tbytes, _, weight, vbytes in value])
-                    pool.currentsize += value.pool_size
-                    if pool.currentsize > pool.limit:
-                        pool.save()
+                    if buffer is not None:
+                        buffer.add(fieldname, docnum, value)
+                    else:
+                        pool.fieldnames.add(fieldname)
+                        pool.current.extend([(fieldname, tbytes, docnum, weight, vbytes)
+                                             for tbytes, _, weight, vbytes in value])
+                        pool.currentsize += value.pool_size
+                        if pool.currentsize > pool.limit:
+                            pool.save()
                 perdoc.add_field(fieldname, field, None, value.length)
                 continue
             length = 0
@@ -362,10 +425,13 @@ def add_prepared(writer: Any, doc: dict[str, Any]) -> None:
                     if scorable:
                         length += freq
                     pool.add((fieldname, tbytes, docnum, weight, vbytes))
-            perdoc.add_field(fieldname, field, value if field.stored else None, length)
+            # A packed record (see prepare_packed) holds the stored values already.
+            perdoc.add_field(fieldname, field, value if field.stored and packed is None else None, length)
             column = field.column_type
             if column:
                 perdoc.add_column_value(fieldname, column, field.to_column_value(value))
+        if packed is not None:
+            columns.VarBytesColumn.Writer.add(perdoc._colwriters["_stored"], docnum, packed)
     except Exception:
         perdoc.cancel_doc()
         raise
@@ -387,7 +453,15 @@ def bulk_writer(writer: Any) -> Any:
     if type(writer) is SegmentWriter:
         per_document_reader = writer.per_document_reader
         writer.per_document_reader = lambda: _ListedLengths(per_document_reader())
+        if (isinstance(writer.codec, CompactCodec) and type(writer.pool) is PostingPool
+                and _plain_schema(writer.schema)):
+            buffer = PostingBuffer()
+            setattr(writer, _BUFFER, buffer)
+            writer._flush_segment = lambda: flush_segment(writer, buffer)
     return writer
+
+
+_BUFFER = "_vnsearch_postings"  # the bulk writer's PostingBuffer, an attribute of the writer
 
 
 class _ListedLengths:

@@ -20,6 +20,7 @@ a commit, and the merge itself.
 from __future__ import annotations
 
 import heapq
+import struct
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import groupby
 from typing import Any
@@ -30,8 +31,16 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, 
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
+from vnsearch.store.bulk import _SMALL, _write_small
 from vnsearch.store.codec import STORED, CheckedCodec, CompactCodec, CompactTermInfo, write_block
-from vnsearch.store.format import LENGTH_TABLE, checked_stored, pack_arrays, pack_stored
+from vnsearch.store.format import (
+    LENGTH_TABLE,
+    TERM_INFO_HEAD,
+    checked_stored,
+    inline_postings_bytes,
+    pack_arrays,
+    pack_stored,
+)
 from vnsearch.store.indexing import _plain_schema
 from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, value_arrays
 
@@ -42,6 +51,8 @@ __all__ = ["merge_segments", "merge_policy", "choose", "plan", "MAX_SEGMENTS"]
 # commit merges as :func:`choose` says.
 MAX_SEGMENTS = 64
 _LENGTHS = LENGTH_TABLE.astype(np.int64)  # byte -> length, for exact sums
+_F32 = struct.Struct("<f")
+_PLAIN_INLINE = True  # short lists merged by _inline_merged (tests compare it with the numpy path)
 # One block of one segment's list, renumbered: ids, weights, value lengths and value bytes (None without values).
 _Part = tuple[np.ndarray, np.ndarray, "np.ndarray | None", "np.ndarray | None"]
 
@@ -257,10 +268,26 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
         writer.start_field(fieldname, field)
         prefix = pack_ushort(writer._fieldid)
         merged = heapq.merge(*(_field_terms(r, i, fieldname) for i, r in enumerate(readers)))
-        for tbytes, entries in groupby(merged, key=lambda e: e[0]):
+        maps: list[list[int]] | None = None
+        small = min(codec.block_limit, _SMALL - 1)
+        length_list = field_lengths.tolist() if field_lengths is not None and len(field_lengths) else None
+        for tbytes, group in groupby(merged, key=lambda e: e[0]):
+            entries = list(group)
+            if (_PLAIN_INLINE and all(terminfo.is_inlined() for _, _, terminfo in entries)
+                    and sum(terminfo.doc_frequency() for _, _, terminfo in entries) <= codec.inline_limit):
+                # Most terms of a segment occur in a document or two: merged in plain Python.
+                if maps is None:
+                    maps = [docmap.tolist() for docmap in docmaps]
+                value = _inline_merged(entries, maps, with_values, length_list)
+                if value is not None:
+                    table.add(prefix + tbytes, value)
+                continue
             parts = []
             for _, i, terminfo in entries:
                 parts.extend(_list_parts(readers[i], terminfo, docmaps[i], with_values))
+            if parts and _PLAIN_INLINE and codec.inline_limit < sum(len(p[0]) for p in parts) <= small:
+                _small_merged(codec, postfile, parts, with_values, length_list, prefix + tbytes, table.add)
+                continue
             if parts:
                 info = _write_list(codec, postfile, parts, with_values, field_lengths)
                 table.add(prefix + tbytes, info.to_bytes())
@@ -268,9 +295,83 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
     writer.close()
 
 
+def _small_merged(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,
+                  field_lengths: list[int] | None, key: bytes, add: Any) -> None:
+    """A merged list of one block (and more than the inline limit): :func:`_write_list`'s bytes, packed in Python."""
+    if len(parts) == 1:
+        ids_arr, weights_arr = parts[0][0], parts[0][1]
+    else:
+        ids_arr = np.concatenate([p[0] for p in parts])
+        weights_arr = np.concatenate([p[1] for p in parts])
+    ids = ids_arr.tolist()
+    values: list[bytes] | None = None
+    if with_values:
+        values = []
+        for _, _, lengths, data in parts:
+            assert lengths is not None and data is not None  # with values, a part has them
+            raw = data.tobytes()
+            pos = 0
+            for n in lengths.tolist():
+                values.append(raw[pos: pos + n])
+                pos += n
+    weights = weights_arr.tolist()
+    _write_small(codec, postfile, ids, weights, max(weights), values,
+                 [field_lengths[d] for d in ids] if field_lengths is not None else None, key, add,
+                 total=float(weights_arr.sum()))
+
+
+def _f32(x: float) -> float:
+    return float(_F32.unpack(_F32.pack(x))[0])
+
+
+def _inline_merged(entries: Sequence[tuple[bytes, int, Any]], maps: Sequence[list[int]], with_values: bool,
+                   field_lengths: list[int] | None) -> bytes | None:
+    """The term info :func:`_write_list` writes for inlined lists merged into one still inlined, without numpy.
+
+    Weights are taken as float32 and summed as numpy sums a few float32s
+    (in order, rounding each step); None if every posting was deleted.
+    """
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[bytes] = []
+    for _, i, terminfo in entries:
+        docmap = maps[i]
+        pids, pweights, pvalues = terminfo.inlined_postings()
+        if with_values and len(pvalues) != len(pids):
+            pvalues = (b"",) * len(pids)
+        for k, doc in enumerate(pids):
+            new = docmap[doc]
+            if new < 0:
+                continue
+            ids.append(new)
+            weights.append(_f32(pweights[k]))
+            if with_values:
+                values.append(pvalues[k] or b"")
+    if not ids:
+        return None
+    total = 0.0
+    for w in weights:
+        total = _f32(total + w)
+    minbyte = maxbyte = 0
+    if field_lengths is not None:
+        got = [field_lengths[d] for d in ids]
+        maxbyte = max(got)
+        nonzero = [x for x in got if x]
+        minbyte = min(nonzero) if nonzero else 0
+    vals = tuple(values) if with_values and any(values) else ()
+    head = TERM_INFO_HEAD.pack(True, total, len(ids), minbyte, maxbyte, max(weights), ids[0], ids[-1])
+    return head + inline_postings_bytes(tuple(ids), weights, vals)  # a tuple, as set_inlined keeps it
+
+
 def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,
-                field_lengths: np.ndarray | None) -> CompactTermInfo:
-    """One term's merged postings, inlined or as blocks in *postfile*; returns its term info."""
+                field_lengths: np.ndarray | None, weight: float | None = None,
+                maxweights: np.ndarray | None = None) -> CompactTermInfo:
+    """One term's merged postings, inlined or as blocks in *postfile*; returns its term info.
+
+    *weight*: the term's total weight, when the caller sums it otherwise than
+    numpy does; *maxweights*: the weights whose block maxima the frames
+    record, when not the postings' own (see :func:`vnsearch.store.bulk.flush_segment`).
+    """
     ids = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     weights = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
     lengths: Any = None  # set together with with_values, as data and offsets are
@@ -284,7 +385,8 @@ def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with
     if bytes_ is not None and bytes_.any():
         minlength = int(_LENGTHS[bytes_[bytes_ > 0].min()])
         maxlength = int(_LENGTHS[bytes_.max()])
-    info = CompactTermInfo(weight=float(weights.sum()), df=n, minlength=minlength, maxlength=maxlength,
+    total = float(weights.sum()) if weight is None else weight
+    info = CompactTermInfo(weight=total, df=n, minlength=minlength, maxlength=maxlength,
                            maxweight=float(weights.max()), minid=int(ids[0]), maxid=int(ids[-1]))
     offsets: Any = None
     if with_values:
@@ -308,7 +410,8 @@ def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with
         else:
             minbyte = maxbyte = 0
         # Deflate level 0: the block deflates its parts itself (see pack_block).
-        write_block(postfile, block, b - a, int(ids[b - 1]), float(weights[a:b].max()), 0, minbyte, maxbyte, b == n,
+        top = float((weights if maxweights is None else maxweights)[a:b].max())
+        write_block(postfile, block, b - a, int(ids[b - 1]), top, 0, minbyte, maxbyte, b == n,
                     codec.checksums)
     info.set_extent(start, postfile.tell() - start)
     return info

@@ -31,6 +31,7 @@ costly segmentation never runs twice for one article.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -108,21 +109,70 @@ class CompactPositions(formats.Positions):
         return len(self.decode_positions(valuestring))
 
 
-class EncodedTerms(list[tuple[bytes, int, float, bytes]]):
-    """A term map already turned into Whoosh postings: ``(term bytes, count, weight, value bytes)``.
+class EncodedTerms:
+    """A term map already turned into Whoosh postings, kept as columns.
 
-    Worker processes encode their term maps (see :func:`encode_terms`), so
-    the single parent process that writes the index only passes the postings
-    on, and the pickles it receives are flat lists rather than dicts of lists.
-    ``length`` is the sum of the counts (the field length Whoosh records) and
-    ``pool_size`` Whoosh's own estimate of the postings' memory in its
-    posting pool (see :func:`vnsearch.store.indexing.add_prepared`), both computed
-    where the work is spread over the workers.
+    Iterating gives Whoosh's postings, ``(term bytes, count, weight, value
+    bytes)``. Worker processes encode their term maps (see
+    :func:`encode_terms`), so the single parent process that writes the
+    index only passes the postings on; the columns travel between the
+    processes as a few flat byte strings (terms joined by ``0xFF``, a byte
+    UTF-8 never holds; weights and counts as arrays; the values end to end
+    behind their lengths), which cost the workers and the parent a fraction
+    of pickling a tuple per posting, and which the bulk writer
+    (:class:`vnsearch.store.bulk.PostingBuffer`) takes as they are.
+    ``length`` is the sum of the counts (the field length Whoosh records)
+    and ``pool_size`` Whoosh's own estimate of the postings' memory in its
+    posting pool (see :func:`vnsearch.store.indexing.add_prepared`).
     """
 
-    __slots__ = ("length", "pool_size")
-    length: int
-    pool_size: int
+    __slots__ = ("terms", "counts", "weights", "value_bytes", "value_lengths", "length", "pool_size")
+
+    def __init__(self, terms: list[bytes], counts: array[int], weights: array[float], value_bytes: bytes,
+                 value_lengths: array[int], length: int, pool_size: int) -> None:
+        self.terms = terms
+        self.counts = counts
+        self.weights = weights
+        self.value_bytes = value_bytes
+        self.value_lengths = value_lengths
+        self.length = length
+        self.pool_size = pool_size
+
+    def values(self) -> list[bytes]:
+        """Each posting's value bytes."""
+        out: list[bytes] = []
+        data, pos = self.value_bytes, 0
+        for n in self.value_lengths:
+            out.append(data[pos: pos + n])
+            pos += n
+        return out
+
+    def __iter__(self) -> Iterator[tuple[bytes, int, float, bytes]]:
+        return zip(self.terms, self.counts, self.weights, self.values())
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _encoded_terms, (_TERM_SEP.join(self.terms), len(self.terms), self.counts.tobytes(),
+                                self.weights.tobytes(), self.value_bytes, self.value_lengths.tobytes(),
+                                self.length, self.pool_size)
+
+
+_TERM_SEP = b"\xff"  # never in UTF-8
+
+
+def _encoded_terms(terms: bytes, n: int, counts: bytes, weights: bytes, value_bytes: bytes, value_lengths: bytes,
+                   length: int, pool_size: int) -> EncodedTerms:
+    """An :class:`EncodedTerms` from its pickled columns."""
+    split = terms.split(_TERM_SEP) if n else []
+    if len(split) != n:
+        raise ValueError("damaged encoded terms")
+    return EncodedTerms(split, array("q", counts), array("d", weights), value_bytes, array("I", value_lengths),
+                        length, pool_size)
 
 
 def encode_terms(value: Mapping[str, tuple[float, int, Sequence[int]]], positions: bool,
@@ -132,20 +182,20 @@ def encode_terms(value: Mapping[str, tuple[float, int, Sequence[int]]], position
     *positions* says whether the field stores positions (``text_f``) or only
     weights; *fieldname* only feeds ``pool_size``.
     """
-    out = EncodedTerms()
-    append = out.append
-    length = 0
-    size = 0
+    terms = [term.encode("utf-8") for term in value]
+    entries = value.values()
+    counts = array("q", [count for _, count, _ in entries])
+    weights = array("d", [weight for weight, _, _ in entries])
+    if positions:
+        values = [encode_positions(poslist) for _, _, poslist in entries]
+        value_bytes = b"".join(values)
+        value_lengths = array("I", map(len, values))
+    else:
+        value_bytes = b""
+        value_lengths = array("I", [0]) * len(terms)
     overhead = 150 + len(fieldname)  # whoosh.writing.PostingPool.add's estimate, per posting
-    for term, (weight, count, poslist) in value.items():
-        tbytes = term.encode("utf-8")
-        vbytes = encode_positions(poslist) if positions else b""
-        append((tbytes, count, weight, vbytes))
-        length += count
-        size += overhead + 2 * len(tbytes) + len(vbytes)
-    out.length = length
-    out.pool_size = size
-    return out
+    pool_size = overhead * len(terms) + 2 * sum(map(len, terms)) + len(value_bytes)
+    return EncodedTerms(terms, counts, weights, value_bytes, value_lengths, sum(counts), pool_size)
 
 
 class PreAnalyzed(fields.FieldType):

@@ -61,8 +61,9 @@ assert SIGNATURE_BYTES == _HASHES * 4
 
 
 def _base_hashes(items: Iterable[str]) -> np.ndarray:
-    return np.array([int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little")
-                     for s in items], dtype=np.uint64)
+    """Each item's 64-bit BLAKE2b hash as a little-endian integer (the digests read by numpy in one go)."""
+    digests = b"".join([hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in items])
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

@@ -91,7 +91,11 @@ def index_articles(store: IndexStore, articles: Iterable[Article | Mapping[str, 
         for article, doc in prepare_documents(changed(), jobs=jobs):
             if "time" in doc and "time" not in writer.schema:
                 del doc["time"]  # an index made before times were stored: the day is kept
-            doc["digest"] = digests.pop(article.id, None) or article_digest(article)
+                doc.changed()
+            digest = digests.pop(article.id, None) or article_digest(article)
+            if doc.get("digest") != digest:  # the worker computes it too, for the record it packs
+                doc["digest"] = digest
+                doc.changed()
             # Whoosh only deletes committed documents: the same id twice in
             # one input needs a commit between, or both would stay.
             if article.id in in_writer or (commit_every is not None and len(in_writer) >= commit_every):

@@ -1,0 +1,230 @@
+"""The bulk segment writer (vnsearch.store.bulk) writes the bytes Whoosh's posting-at-a-time path writes.
+
+An indexing run's writer keeps the pre-encoded postings as arrays and
+writes each term's list whole (:func:`vnsearch.store.bulk.flush_segment`);
+the workers pack each article's stored record
+(:func:`vnsearch.store.indexing.prepare_packed`). Both must leave the index
+byte for byte as it was: these tests write the same documents both ways and
+compare every file of the segments.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import read_corpus_lines
+from whoosh import index
+
+import vnsearch.store.bulk as bulk
+import vnsearch.store.merge as merge
+from vnsearch.store import indexing, updates
+from vnsearch.store.codec import CheckedCodec, CompactCodec
+from vnsearch.store.directory import IndexStore
+from vnsearch.store.files import ChecksumStorage
+from vnsearch.store.indexing import PreparedDocument, add_prepared, bulk_writer, prepare_document, prepare_packed
+from vnsearch.store.schema import SIGNATURE_BYTES, ZONE_OFFSET, encode_terms, make_schema
+
+WORDS = ["chung", "hiếm", "Hà_Nội", "bóng", "đá", "năm", "người", "trí_tuệ", "a", "b", "c", "d"]
+
+
+def _doc(rng: random.Random, n: int) -> dict[str, Any]:
+    """A document of the engine's schema with encoded terms, weights not all float32-exact (0.6, 1.1)."""
+    text_f = {}
+    for word in rng.sample(WORDS, rng.randint(1, len(WORDS))):
+        positions = sorted(rng.sample(range(0, 3 * ZONE_OFFSET, 997), rng.randint(1, 4)))
+        weight = rng.choice([1.0, 3.0, 0.6, 1.1, 4.5]) * len(positions)
+        text_f[word] = (weight, len(positions), positions)
+    # Rare terms too (one to five documents each): the lists short enough to be inlined.
+    for word in (f"w{n}", f"r{n // 3}", f"s{n // 5}", f"t{n // 7}"):
+        if rng.random() < 0.8:
+            text_f[word] = (rng.choice([1.0, 0.6, 2.2]), 1, [rng.randrange(3 * ZONE_OFFSET)])
+    doc: dict[str, Any] = {
+        "id": f"d{n}",
+        "text_f": encode_terms(text_f, positions=True),
+        "text": encode_terms({t: (w, c, ()) for t, (w, c, _) in text_f.items()}, positions=False),
+        "title": f"Tiêu đề {n}", "body": "Nội dung " * rng.randint(1, 40),
+        "source_k": rng.choice(["dantri", "vnexpress"]),
+        "minhash": bytes(rng.randrange(256) for _ in range(SIGNATURE_BYTES)),
+    }
+    if rng.random() < 0.6:
+        doc["title_f"] = encode_terms({t: (0.6, 1, ()) for t in list(text_f)[:2]}, positions=False)
+    if rng.random() < 0.7:
+        doc["date"] = f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+    return doc
+
+
+def segment_files(path: Path) -> list[dict[str, bytes]]:
+    """Every segment's inner files by name (the segment's id taken out), in index order."""
+    storage = ChecksumStorage(str(path), require_footer=False)
+    ix = storage.open_index("MAIN")
+    out = []
+    for seg in ix._segments():
+        compound = seg.open_compound_file(storage)
+        sid = seg.segment_id()
+        out.append({name.replace(sid, "SEG"): compound.open_file(name).read() for name in compound.list()})
+    return out
+
+
+def _write(path: Path, docs: list[dict[str, Any]], codec: Any, use_bulk: bool, plain_every: int = 0) -> None:
+    path.mkdir()
+    ix = index.create_in(str(path), make_schema())
+    writer = ix.writer(codec=codec)
+    if use_bulk:
+        writer = bulk_writer(writer)
+        assert getattr(writer, indexing._BUFFER, None) is not None
+    for n, doc in enumerate(docs):
+        if plain_every and n % plain_every == 0:
+            writer.add_document(**doc)  # Whoosh's own path: its postings are taken over at the flush
+        else:
+            add_prepared(writer, doc)
+    writer.commit(merge=False)
+
+
+@pytest.mark.parametrize("codec", [CompactCodec(blocklimit=8), CheckedCodec(blocklimit=8), CheckedCodec()],
+                         ids=["format8-small-blocks", "format9-small-blocks", "format9"])
+@pytest.mark.parametrize("plain_every", [0, 5])
+def test_bulk_flush_writes_the_same_bytes(tmp_path: Path, codec: Any, plain_every: int) -> None:
+    rng = random.Random(17)
+    docs = [_doc(rng, n) for n in range(300)]  # "a".."d" and the like: lists of hundreds, many blocks
+    _write(tmp_path / "whoosh", docs, codec, use_bulk=False, plain_every=plain_every)
+    _write(tmp_path / "bulk", docs, codec, use_bulk=True, plain_every=plain_every)
+    old, new = segment_files(tmp_path / "whoosh"), segment_files(tmp_path / "bulk")
+    assert len(old) == len(new) == 1
+    assert sorted(old[0]) == sorted(new[0])
+    for name in old[0]:
+        assert old[0][name] == new[0][name], name
+
+
+def test_buffer_compacts_without_changing_the_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Postings turned into arrays every few documents (a long run's memory bound) give the same segment."""
+    rng = random.Random(5)
+    docs = [_doc(rng, n) for n in range(120)]
+    _write(tmp_path / "whole", docs, CheckedCodec(blocklimit=16), use_bulk=True)
+    monkeypatch.setattr(bulk, "COMPACT_EVERY", 37)
+    _write(tmp_path / "compacted", docs, CheckedCodec(blocklimit=16), use_bulk=True)
+    assert segment_files(tmp_path / "whole") == segment_files(tmp_path / "compacted")
+
+
+def _old_prepared(article: Any, segmenter: Any = None) -> PreparedDocument:
+    """What the workers sent before: the fields without the packed record."""
+    doc = PreparedDocument(prepare_document(article, segmenter))
+    doc["digest"] = indexing.article_digest(article)
+    return doc
+
+
+def _plain_writer(writer: Any) -> Any:
+    """The writer as before the bulk path: lengths listed, postings through Whoosh's pool."""
+    writer = bulk_writer(writer)
+    if hasattr(writer, indexing._BUFFER):
+        delattr(writer, indexing._BUFFER)
+        del writer._flush_segment  # the class's own again
+    return writer
+
+
+def test_indexing_run_writes_the_index_the_whoosh_path_writes(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real articles, commits every 20 (so a merge at the end), a replaced article: the same files."""
+    records = read_corpus_lines("news.jsonl.gz", 0, 45)
+    records.append(dict(records[3], title=records[3]["title"] + " (sửa)"))  # replaced in the same run
+
+    def build(path: Path, commit_every: int | None = 20) -> None:
+        store = IndexStore(path)
+        try:
+            summary = updates.index_articles(store, records[:-1] if commit_every is None else records, jobs=1,
+                                             commit_every=commit_every)
+        finally:
+            store.close()
+        assert summary.added == 45 and summary.replaced == (0 if commit_every is None else 1)
+
+    build(tmp_path / "bulk")
+    build(tmp_path / "bulk-one", commit_every=None)
+    with monkeypatch.context() as m:
+        m.setattr(indexing, "prepare_packed", _old_prepared)
+        m.setattr(updates, "bulk_writer", _plain_writer)
+        m.setattr(merge, "_PLAIN_INLINE", False)
+        build(tmp_path / "whoosh")
+        build(tmp_path / "whoosh-one", commit_every=None)
+    assert segment_files(tmp_path / "whoosh") == segment_files(tmp_path / "bulk")
+    assert len(segment_files(tmp_path / "whoosh-one")) == 1  # written by the flush alone, no merge
+    assert segment_files(tmp_path / "whoosh-one") == segment_files(tmp_path / "bulk-one")
+
+
+
+def test_packed_record_is_what_the_writer_packs(segmenter: Any) -> None:
+    from vnsearch import Article
+    from vnsearch.store.format import unpack_stored
+
+    article = indexing.coerce_article(Article(id="x1", title="Hà Nội mưa to", body="Người dân đi làm muộn.",
+                                              date="2024-05-01", source="VnExpress"))
+    doc = prepare_packed(article, segmenter)
+    assert doc.stored is not None
+    record = unpack_stored(doc.stored)
+    assert list(record) == sorted(record)
+    assert record["digest"] == indexing.article_digest(article)
+    assert record["title"] == "Hà Nội mưa to" and "text_f" not in record
+    doc.changed()
+    assert doc.stored is None
+
+
+def _positions_loop(poslist: list[int]) -> bytes:
+    """encode_positions as its general loop writes any list (the reference for its one-position shortcut)."""
+    from vnsearch.store.format import ZONE_OFFSET as ZONE
+    from vnsearch.store.format import varint
+
+    out = bytearray()
+    zone, prev = 0, -1
+    for pos in poslist:
+        z, r = divmod(pos, ZONE)
+        if z != zone:
+            out += b"\x00" + varint((r << 2) | (z - zone))
+            zone = z
+        else:
+            out += varint(r - prev)
+        prev = r
+    return bytes(out)
+
+
+@pytest.mark.parametrize("pos", [0, 1, 125, 126, 127, 128, 16383, 16384, ZONE_OFFSET - 1, ZONE_OFFSET,
+                                 ZONE_OFFSET + 300, 2 * ZONE_OFFSET + 200_000, 3 * ZONE_OFFSET + 1])
+def test_one_position_is_encoded_as_the_loop_encodes_it(pos: int) -> None:
+    from vnsearch.store.format import encode_positions
+
+    assert encode_positions([pos]) == _positions_loop([pos])
+    assert encode_positions([pos, pos + 1]) == _positions_loop([pos, pos + 1])
+
+
+@pytest.mark.parametrize("pos", [-1, 4 * ZONE_OFFSET])
+def test_one_position_outside_the_zones_is_refused(pos: int) -> None:
+    from vnsearch.store.format import encode_positions
+
+    with pytest.raises(ValueError):
+        encode_positions([pos])
+
+
+def test_article_to_dict_is_asdict() -> None:
+    """to_dict (built directly, for the revalidation an indexing run does per article) equals dataclasses.asdict."""
+    from dataclasses import asdict
+
+    from vnsearch import Article
+
+    article = Article(id="x", title="Tiêu đề", lead="Sa pô", body="Thân bài", headings=["Một", "Hai"],
+                      time="2024-01-01T08:00:00+07:00", date="2024-01-01", title_derived=True)
+    got = article.to_dict()
+    assert got == asdict(article) and list(got) == list(asdict(article))
+    got["headings"].append("Ba")
+    assert article.headings == ["Một", "Hai"]  # a copy, as asdict's
+
+
+def test_minhash_base_hashes_are_the_blake2b_integers() -> None:
+    """The digests read by numpy at once are the integers int.from_bytes made of each."""
+    import hashlib
+
+    from vnsearch.store.signature import _base_hashes
+
+    items = ["", "a", "hà nội", "trí tuệ nhân tạo ở việt nam", "😀 x"]
+    want = [int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") for s in items]
+    assert _base_hashes(items).tolist() == want
+    assert _base_hashes([]).shape == (0,)
