@@ -31,7 +31,7 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
 from vnsearch.store.codec import STORED, CheckedCodec, CompactCodec, CompactTermInfo, write_block
-from vnsearch.store.format import LENGTH_TABLE, checked_stored, pack_arrays, pack_stored
+from vnsearch.store.format import IMPACT_FIELDS, LENGTH_TABLE, checked_stored, pack_arrays, pack_stored
 from vnsearch.store.indexing import _plain_schema
 from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, value_arrays
 
@@ -264,6 +264,10 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
             if parts:
                 info = _write_list(codec, postfile, parts, with_values, field_lengths)
                 table.add(prefix + tbytes, info.to_bytes())
+                if writer.impacts is not None and fieldname in IMPACT_FIELDS:
+                    writer.impacts.add(fieldname, tbytes, np.concatenate([p[0] for p in parts]),
+                                       np.concatenate([p[1] for p in parts]),
+                                       with_values and any(p[2] is not None and bool(p[2].any()) for p in parts))
         writer.finish_field()
     writer.close()
 
