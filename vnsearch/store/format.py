@@ -7,10 +7,14 @@ this module writes (or to what the pickles below name) must bump
 :data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
 tiny index against a digest recorded per version and fails otherwise.
 
-On-disk layout, version 9
-=========================
+On-disk layout, version 10
+==========================
 
-Versions: 9 is 8 with checksums (issue 14): a CRC-32 (zlib's) on every
+Versions: 10 is 9 with an impacts file (``.imp``, below) in every segment it
+writes (issue 17): the ranker's posting lists again as plain arrays, so a
+query reads them without inflating anything; a segment of 9 (or older) has
+none and is read from ``.pst`` as before, and writing to an index of 9 adds
+segments of 10 and marks it 10. 9 is 8 with checksums (issue 14): a CRC-32 (zlib's) on every
 file, posting block, term-table block and stored article, verified when it
 is read, and no pickle where a plain layout is simple (the segment file's
 directory, the term table's trailer, the posting blocks' headers). Each
@@ -130,6 +134,18 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         ``varint(position_in_zone << 2 | zones skipped)``. A zone's positions
         start at ``zone * ZONE_OFFSET``. Fields without positions
         (``text``, ``title_f``) have empty values.
+    ``.imp`` — format 10, the impacts file (:mod:`vnsearch.store.impacts`):
+        the lists of :data:`IMPACT_FIELDS` (``text``, ``text_f``,
+        ``title_f``) with their documents and weights only: the magic
+        :data:`IMPACTS_MAGIC`, the lists end to end (:func:`pack_impacts`:
+        gaps, weights, the list's CRC-32, verified whenever it is read),
+        then the directory (:func:`impacts_directory`: every term of those
+        fields, sorted by ``field name, 0 byte, term``, with its list's
+        offset, posting count and flags) and :data:`IMPACTS_TRAILER`
+        (directory offset, term count, the directory's CRC-32, verified when
+        the file is first read, magic). Block-checked like ``.pst``: the
+        segment file's footer of it is verified by ``vnsearch check``, which
+        also compares every list with ``.pst``'s.
     ``.<column>.col`` — one file per per-document column (Whoosh's column
         layouts: a variable-bytes column is the values end to end, then their
         lengths as an array, its typecode, and for long columns the offsets;
