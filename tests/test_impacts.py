@@ -109,6 +109,7 @@ def test_every_list_reads_the_same(small_index: Path) -> None:
                 assert np.array_equal(fast.docs, old.docs) and fast.docs.dtype == old.docs.dtype, (field, term)
                 assert np.array_equal(fast.freqs, old.freqs) and fast.freqs.dtype == old.freqs.dtype, (field, term)
                 assert len(fast.values) == len(old.values)
+                assert snapshot.doc_frequency(field, term) == int(snapshot._reader.doc_frequency(field, term))
                 if len(old.values):
                     picks = np.arange(len(old.values))[::3]
                     for a, b in zip(fast.values.decode(picks), old.values.decode(picks)):  # type: ignore[attr-defined]
