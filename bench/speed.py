@@ -62,6 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--baseline", type=Path, default=None,
                     help="source tree of another vnsearch checkout: its query latency and cold CLI on the same "
                          "index, turns interleaved, and this checkout's ratios to it")
+    ap.add_argument("--baseline-index", type=Path, default=None,
+                    help="the baseline's own index of the same articles (one it reads, when this checkout's "
+                         "format is newer); default: --index")
     ap.add_argument("--anchors", default="",
                     help="peers timed on the same articles and query texts, e.g. tantivy,bm25s (bench extras)")
     args = ap.parse_args(argv)
@@ -546,9 +549,11 @@ def main(argv: list[str] | None = None) -> int:
         trees = {"vnsearch": Path(__file__).resolve().parents[1]}
         if args.baseline is not None:
             print(f"against the baseline {args.baseline}, turns interleaved ...", flush=True)
-            compared["baseline"] = against_baseline(index_dir, texts, args.baseline, args.repeat, 2)
+            compared["baseline"] = against_baseline(index_dir, texts, args.baseline, args.repeat, 2,
+                                                    args.baseline_index)
             trees["baseline"] = args.baseline
-        compared["cli_cpu_s"] = cold_cli_cpu(index_dir, cli_query, trees, max(5, args.repeat))
+        own = {"baseline": args.baseline_index} if args.baseline_index else None
+        compared["cli_cpu_s"] = cold_cli_cpu(index_dir, cli_query, trees, max(5, args.repeat), own)
         for name in filter(None, args.anchors.split(",")):
             print(f"anchor {name} ...", flush=True)
             compared[name] = run_isolated(anchor_run, name, docs, texts, args.repeat)

@@ -60,14 +60,19 @@ def tree_turn(tree: Path, index: Path, queries: list[str], passes: int) -> list[
     return [float(x) for x in json.loads(out.stdout.strip().splitlines()[-1])]
 
 
-def against_baseline(index: Path, queries: list[str], baseline: Path, rounds: int, passes: int) -> dict[str, Any]:
-    """This checkout and *baseline* on the same index and queries, turns interleaved; medians of per-round ratios."""
+def against_baseline(index: Path, queries: list[str], baseline: Path, rounds: int, passes: int,
+                     baseline_index: Path | None = None) -> dict[str, Any]:
+    """This checkout and *baseline* on the same index and queries, turns interleaved; medians of per-round ratios.
+
+    *baseline_index*: the baseline's own index of the same articles (one it can
+    read, when this checkout writes a newer format); else both read *index*.
+    """
     mine_tree = HERE.parent
     rows: list[dict[str, float]] = []
     for r in range(rounds):
         figs = {}
-        for name, tree in (("baseline", baseline), ("vnsearch", mine_tree)):
-            warm = tree_turn(tree, index, queries, passes)
+        for name, tree, where in (("baseline", baseline, baseline_index or index), ("vnsearch", mine_tree, index)):
+            warm = tree_turn(tree, where, queries, passes)
             figs[name] = (statistics.median(warm), percentile(warm, 95))
         rows.append({"baseline_p50": figs["baseline"][0], "baseline_p95": figs["baseline"][1],
                      "p50": figs["vnsearch"][0], "p95": figs["vnsearch"][1]})
@@ -112,15 +117,20 @@ def anchor_run(name: str, docs: list[dict], queries: list[str], passes: int) -> 
             "cpu_p50": statistics.median(warm_cpu), "cpu_p95": percentile(warm_cpu, 95)}
 
 
-def cold_cli_cpu(index: Path, query: str, trees: dict[str, Path], repeat: int) -> dict[str, float]:
-    """Median CPU seconds of a new ``vnsearch search`` process per checkout (bench/cold_cli.py's measure)."""
+def cold_cli_cpu(index: Path, query: str, trees: dict[str, Path], repeat: int,
+                 indexes: dict[str, Path] | None = None) -> dict[str, float]:
+    """Median CPU seconds of a new ``vnsearch search`` process per checkout (bench/cold_cli.py's measure).
+
+    *indexes*: a checkout's own index of the same articles, by name (else *index*).
+    """
     sys.path.insert(0, str(HERE))
     from cold_cli import cpu_seconds, search_argv
 
-    for tree in trees.values():  # untimed: writes the bytecode
-        cpu_seconds(search_argv(index, query), tree)
+    where = {name: (indexes or {}).get(name, index) for name in trees}
+    for name, tree in trees.items():  # untimed: writes the bytecode
+        cpu_seconds(search_argv(where[name], query), tree)
     got: dict[str, list[float]] = {name: [] for name in trees}
     for _ in range(repeat):
         for name, tree in trees.items():
-            got[name].append(cpu_seconds(search_argv(index, query), tree))
+            got[name].append(cpu_seconds(search_argv(where[name], query), tree))
     return {name: statistics.median(v) for name, v in got.items()}

@@ -142,11 +142,16 @@ def test_compact_codec_index_is_much_smaller(tmp_path):
 
 
 def test_seed_index_is_small_and_written_by_our_codec(seed_index_dir, seed_engine):
-    """The two seed articles (10 kB of text) took 207 kB with W3's codec and dup_bands terms."""
+    """The two seed articles (10 kB of text) took 207 kB with W3's codec and dup_bands terms.
+
+    Format 10's impacts file costs ~35 bytes per distinct term (its directory
+    entry, the list and its checksum): an index of two articles is nearly all
+    dictionary, so it is ~7× its text (the whole corpus: 1.65×).
+    """
     size = sum(os.path.getsize(p) for p in Path(seed_index_dir).iterdir() if p.is_file())
     raw = sum(len(t.encode("utf-8")) for i in seed_engine.ids()
               for t in (seed_engine.get(i).title, seed_engine.get(i).lead, seed_engine.get(i).body))
-    assert size < 6 * raw, (size, raw)
+    assert size < 7.5 * raw, (size, raw)
     ix = index.open_dir(str(seed_index_dir), indexname="MAIN")
     assert all(isinstance(seg.codec(), CompactCodec) for seg in ix._segments())
     with ix.reader() as reader:

@@ -361,12 +361,14 @@ def test_format_8_is_read_and_check_says_it_has_no_checksums(tmp_path: Path) -> 
     assert done.exit_code == 0 and "no checksums" not in done.output, done.output
 
 
-def test_writing_to_a_format_8_index_marks_it_9(tmp_path: Path) -> None:
-    path = _copy(8, tmp_path)
+@pytest.mark.parametrize("version", [8, 9])
+def test_writing_to_an_older_index_marks_it_current(tmp_path: Path, version: int) -> None:
+    path = _copy(version, tmp_path)
     with SearchEngine(path, create=False) as engine:
         engine.add_articles([{"id": "new-1", "title": "Giá vàng hôm nay", "body": "Giá vàng tăng mạnh."}], jobs=1)
         assert engine.check() == []
-    assert json.loads((path / "vnsearch.json").read_text("utf-8"))["schema_version"] == 9
+        assert engine.search("giá vàng", limit=3).total >= 1
+    assert json.loads((path / "vnsearch.json").read_text("utf-8"))["schema_version"] == fmt.FORMAT_VERSION
     with SearchEngine(path, create=False) as engine:
         assert engine.get("new-1") is not None and engine.get("fx-ai-07") is not None
 

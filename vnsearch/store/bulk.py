@@ -21,6 +21,7 @@ merge of Whoosh's) are taken over from it at the flush.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from array import array
 from collections.abc import Iterable
@@ -32,7 +33,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_ushort
 
 from vnsearch.store.codec import CompactTermInfo, write_block
-from vnsearch.store.format import LENGTH_TABLE, TERM_INFO_HEAD, inline_postings_bytes, pack_block
+from vnsearch.store.format import IMPACT_FIELDS, LENGTH_TABLE, TERM_INFO_HEAD, inline_postings_bytes, pack_block
 from vnsearch.store.postings import length_bytes
 from vnsearch.store.schema import EncodedTerms
 
@@ -228,8 +229,11 @@ def flush_segment(writer: Any, buffer: PostingBuffer) -> None:
             fieldwriter.start_field(fieldname, field)
             prefix = pack_ushort(fieldwriter._fieldid)
             postfile, table = fieldwriter._postfile, fieldwriter._tindex
+            impacts = getattr(fieldwriter, "impacts", None)  # format 10: the ranked fields' lists again
+            record = functools.partial(impacts.add, fieldname) if impacts is not None and fieldname in IMPACT_FIELDS \
+                else None
             _write_field(codec, postfile, table, prefix, buffer.sorted_field(fieldname, with_values), lengths,
-                         _write_list)
+                         _write_list, record)
             fieldwriter.finish_field()
         fieldwriter.close()
     finally:
@@ -252,8 +256,12 @@ def _whoosh_weight(weights: np.ndarray, limit: int) -> float:
 
 
 def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _Sorted,
-                 lengths: np.ndarray | None, write_list: Any) -> None:
-    """Every term of one field: short lists inlined in plain Python, longer ones by *write_list* (the merge's)."""
+                 lengths: np.ndarray | None, write_list: Any, record: Any = None) -> None:
+    """Every term of one field: short lists inlined in plain Python, longer ones by *write_list* (the merge's).
+
+    *record* (format 10, a ranked field): called with each term's bytes, ids,
+    float32 weights and whether any posting has values, for the impacts file.
+    """
     limit, inline = codec.block_limit, codec.inline_limit
     docs, weights = field.docs, field.weights
     # As Whoosh's posting writer: weights kept as float32, the largest of a block as given.
@@ -277,6 +285,8 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
             _write_small(codec, postfile, doc_list[a:b], w32_list[a:b], float(weights[a:b].max()),
                          [values[voffsets[i]: voffsets[i + 1]] for i in range(a, b)] if values is not None else None,
                          len_list[a:b] if len_list is not None else None, prefix + tbytes, add)
+            if record is not None:
+                record(tbytes, docs[a:b], weights32[a:b], values is not None and voffsets[b] > voffsets[a])
             continue
         if b - a > inline:
             info = write_list(codec, postfile, [(docs[a:b], weights32[a:b],
@@ -285,6 +295,8 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
                               values is not None, lengths, weight=_whoosh_weight(weights32[a:b], limit),
                               maxweights=weights[a:b])
             add(prefix + tbytes, info.to_bytes())
+            if record is not None:
+                record(tbytes, docs[a:b], weights32[a:b], values is not None and voffsets[b] > voffsets[a])
             continue
         # An inlined list: CompactTermInfo.to_bytes of what _write_list would set, without numpy.
         ids = doc_list[a:b]
@@ -302,6 +314,8 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
                 vals = ()
         head = pack_head(True, sum(ws), b - a, minbyte, maxbyte, max(ws), ids[0], ids[-1])
         add(prefix + tbytes, head + inline_postings_bytes(tuple(ids), ws, vals))  # a tuple, as set_inlined keeps it
+        if record is not None:
+            record(tbytes, ids, ws, bool(vals))
 
 
 _SMALL = 64  # lists shorter than this (one block) are packed in plain Python, as pack_block does

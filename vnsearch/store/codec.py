@@ -51,6 +51,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from whoosh import columns
 from whoosh.codec.whoosh3 import (
     WHOOSH3_HEADER_MAGIC,
@@ -71,6 +72,8 @@ from vnsearch.store.format import (
     BLOCK_LIMIT,
     BLOCK_TAG,
     COMPRESSION,
+    IMPACT_FIELDS,
+    IMPACTS_EXT,
     INLINE_LIMIT,
     TERM_BLOCK_BYTES,
     TERM_INFO_HEAD,
@@ -94,6 +97,7 @@ from vnsearch.store.format import (
     unpack_block,
     unpack_stored,
 )
+from vnsearch.store.impacts import ImpactsWriter
 from vnsearch.store.unpickle import loads
 
 __all__ = ["CompactCodec", "CheckedCodec", "CompactTermInfo", "INLINE_LIMIT", "BLOCK_LIMIT", "pack_arrays",
@@ -124,10 +128,14 @@ class CompactPostingsWriter(W3PostingsWriter):
 
     _terminfo: Any
     checked = False  # format 9's framing, with checksums (set by CheckedCodec)
+    # Format 10: each block's (ids, weights, has values) kept for the impacts file, when a list (set per term).
+    kept: list[tuple[Any, Any, bool]] | None = None
 
     def finish_postings(self) -> Any:
         terminfo: Any = self._terminfo
         if not self.written() and len(self) <= self._inlinelimit:
+            if self.kept is not None:
+                self.kept.append((self._ids, self._weights, bool(self._values)))
             terminfo.add_block(self)
             terminfo.set_inlined(self._ids, self._weights, self._values)
             self._terminfo = None
@@ -142,6 +150,8 @@ class CompactPostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
+        if self.kept is not None:
+            self.kept.append((self._ids, self._weights, bool(self._values)))
         fixedsize = self._format.fixed_value_size()
         if not self._byteids and (fixedsize is None or fixedsize <= 0):
             databytes = pack_block(self._ids, self._weights, self._values if fixedsize != 0 else None,
@@ -383,12 +393,31 @@ class CompactFieldWriter(W3FieldWriter):
         self._postwriter = None
         self._infield = False
         self.is_closed = False
+        # Format 10: the ranker's lists again as plain arrays (see vnsearch.store.impacts).
+        self.impacts = ImpactsWriter(self._create_file(IMPACTS_EXT)) if getattr(codec, "impacts", False) else None
 
     def start_term(self, btext: bytes) -> None:
         if self._postwriter is None:
             raise Exception("Called start_term before start_field")
         self._btext = btext
         self._postwriter.start_postings(self._fieldobj.format, CompactTermInfo())
+        self._postwriter.kept = [] if self.impacts is not None and self._fieldname in IMPACT_FIELDS else None
+
+    def finish_term(self) -> None:
+        writer = self._postwriter
+        super().finish_term()
+        kept = writer.kept if writer is not None else None
+        if kept and self.impacts is not None:
+            ids = np.concatenate([np.asarray(k[0], dtype=np.int64) for k in kept])
+            weights = np.concatenate([np.asarray(k[1], dtype=np.float32) for k in kept])
+            self.impacts.add(self._fieldname, self._btext, ids, weights, any(k[2] for k in kept))
+        if writer is not None:
+            writer.kept = None
+
+    def close(self) -> None:
+        if self.impacts is not None:
+            self.impacts.close()
+        super().close()
 
 
 class CompactCodec(W3Codec):
@@ -478,6 +507,7 @@ class CheckedCodec(CompactCodec):
     """
 
     checksums = True
+    impacts = True  # format 10: every segment has an impacts file (vnsearch.store.impacts)
 
     def new_segment(self, storage: Any, indexname: str) -> Any:
         from vnsearch.store.files import CheckedSegment

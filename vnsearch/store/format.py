@@ -7,10 +7,14 @@ this module writes (or to what the pickles below name) must bump
 :data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
 tiny index against a digest recorded per version and fails otherwise.
 
-On-disk layout, version 9
-=========================
+On-disk layout, version 10
+==========================
 
-Versions: 9 is 8 with checksums (issue 14): a CRC-32 (zlib's) on every
+Versions: 10 is 9 with an impacts file (``.imp``, below) in every segment it
+writes (issue 17): the ranker's posting lists again as plain arrays, so a
+query reads them without inflating anything; a segment of 9 (or older) has
+none and is read from ``.pst`` as before, and writing to an index of 9 adds
+segments of 10 and marks it 10. 9 is 8 with checksums (issue 14): a CRC-32 (zlib's) on every
 file, posting block, term-table block and stored article, verified when it
 is read, and no pickle where a plain layout is simple (the segment file's
 directory, the term table's trailer, the posting blocks' headers). Each
@@ -130,6 +134,18 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         ``varint(position_in_zone << 2 | zones skipped)``. A zone's positions
         start at ``zone * ZONE_OFFSET``. Fields without positions
         (``text``, ``title_f``) have empty values.
+    ``.imp`` — format 10, the impacts file (:mod:`vnsearch.store.impacts`):
+        the lists of :data:`IMPACT_FIELDS` (``text``, ``text_f``,
+        ``title_f``) with their documents and weights only: the magic
+        :data:`IMPACTS_MAGIC`, the lists end to end (:func:`pack_impacts`:
+        gaps, weights, the list's CRC-32, verified whenever it is read),
+        then the directory (:func:`impacts_directory`: every term of those
+        fields, sorted by ``field name, 0 byte, term``, with its list's
+        offset, posting count and flags) and :data:`IMPACTS_TRAILER`
+        (directory offset, term count, the directory's CRC-32, verified when
+        the file is first read, magic). Block-checked like ``.pst``: the
+        segment file's footer of it is verified by ``vnsearch check``, which
+        also compares every list with ``.pst``'s.
     ``.<column>.col`` — one file per per-document column (Whoosh's column
         layouts: a variable-bytes column is the values end to end, then their
         lengths as an array, its typecode, and for long columns the offsets;
@@ -226,16 +242,18 @@ __all__ = [
     "FOOTER_MAGIC", "FOOTER", "SEGMENT_MAGIC", "SEGMENT_TRAILER", "BLOCK_CHECKED_EXTS", "ChecksumError", "crc32",
     "footer", "has_footer", "verify_footer", "checked_ext", "segment_trailer", "read_segment_directory",
     "FRAME_INFO", "read_frame", "TERMS_MAGIC_8", "term_table_checked", "checked_stored",
+    "IMPACTS_EXT", "IMPACTS_MAGIC", "IMPACT_FIELDS", "IMPACTS_TRAILER", "pack_impacts", "unpack_impacts",
+    "impacts_directory", "read_impacts_trailer", "impact_key", "block_values",
 ]
 
 # The version of everything described above, written by new indexes. Stored in
 # vnsearch.json under VERSION_KEY (its historical name); an index of a version
 # outside READABLE_VERSIONS is refused.
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 VERSION_KEY = "schema_version"
-# 8: without checksums (read through the restricted unpickler); 7: 8 without the stored
-# field ``time`` (read as articles with no time).
-READABLE_VERSIONS = frozenset({7, 8, 9})
+# 9: without the impacts file (.imp, read from .pst as before); 8: without checksums (read
+# through the restricted unpickler); 7: 8 without the stored field ``time`` (read as articles with no time).
+READABLE_VERSIONS = frozenset({7, 8, 9, 10})
 
 # Classes the table of contents pickles by module path (the schema's field
 # types and formats, the segments' codec and, format 9, their class). Only
@@ -303,7 +321,7 @@ SEGMENT_TRAILER = struct.Struct("!QII4s")  # directory offset, directory length,
 # verified as each is read: not verified whole when opened (they are most
 # of an index; ``vnsearch check`` verifies them whole). Every other file of
 # a segment, whatever a later version adds, is verified whole when opened.
-BLOCK_CHECKED_EXTS = (".trm", ".pst", "._stored.col")
+BLOCK_CHECKED_EXTS = (".trm", ".pst", "._stored.col", ".imp")
 _CRC = struct.Struct("!I")
 
 
@@ -785,6 +803,22 @@ def unpack_block(data: bytes) -> tuple[npt.NDArray[Any], Weights, PackedValues |
     return gaps, weights, values
 
 
+def block_values(data: bytes) -> Sequence[bytes] | None:
+    """A block's values alone, as :func:`block_arrays` gives them, without inflating its head.
+
+    What a phrase or the proximity step reads of a list whose documents and
+    weights came from the impacts file.
+    """
+    if data[0] != BLOCK_TAG:
+        return block_arrays(data)[2]
+    flags, vw = data[1], data[2]
+    n, pos = read_varint(data, 3)
+    size, pos = read_varint(data, pos)
+    if not flags & _F_VALUES:
+        return None
+    return PackedValues(data[pos + size:], n, vw, bool(flags & _F_VALUES_DEFLATED))
+
+
 def block_arrays(data: bytes) -> tuple[npt.NDArray[Any], Weights, Sequence[bytes] | None]:
     """A block's data (inflated if its info says so) as :func:`unpack_block` gives it.
 
@@ -1034,6 +1068,130 @@ def length_byte(length: int | None) -> int:
 
 
 LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)  # byte -> length
+
+
+# -- impacts (format 10) -------------------------------------------------------------------
+#
+# Why: a query reads the lists of every syllable on every tier (exact, folded, title, the other
+# tones, the other spellings): ~200k postings a query on the whole corpus, and reading them from
+# ``.pst`` (a term-table lookup inflating a block, then per block a frame, a checksum, an inflated
+# head) was half of the ranking's time. The impacts file holds the same documents and weights as
+# plain arrays, read with one slice and one cumulative sum per list and no inflating; positions
+# stay in ``.pst`` only, read when a phrase or proximity asks for them.
+
+IMPACTS_EXT = ".imp"
+IMPACTS_MAGIC = b"VNI1"
+IMPACT_FIELDS = ("text", "text_f", "title_f")  # the fields the ranker scores
+# The trailer: directory offset, term count, CRC-32 of the directory, magic.
+IMPACTS_TRAILER = struct.Struct("<QII4s")
+# Weight kinds: all 1, u1 of twice the weight, <f4 each, u1 codes into a table of <f4.
+_I_ONES, _I_HALVES, _I_FLOATS, _I_TABLE = range(4)
+_I_VALUES = 0x10  # the list has positions in .pst
+_LE_CRC = struct.Struct("<I")
+
+
+def impact_key(fieldname: str, tbytes: bytes) -> bytes:
+    """A term's key in the impacts directory: the field name, a 0 byte, the term's UTF-8 bytes."""
+    return fieldname.encode("utf-8") + b"\x00" + tbytes
+
+
+def pack_impacts(ids: Int64s, weights: npt.NDArray[Any]) -> tuple[int, bytes]:
+    """One list of the impacts file: (its flags byte, its bytes with their CRC-32).
+
+    The document-number gaps (the first from 0) as little-endian ``u1``/``u2``/``u4``
+    (flags bits 0-1), then the weights (bits 2-3): nothing (all 1), ``u1`` of twice
+    each weight (every weight a whole number or a half below 128: the folded
+    fields' zone weights 3, 1.5 and 1 sum to those), ``<f4`` each, or (kind 3,
+    at most 256 distinct weights) ``u1`` (their count - 1), the distinct
+    weights as ascending ``<f4`` and one ``u1`` index into them per posting;
+    then the CRC-32 (``<I``) of those bytes.
+    """
+    gaps = np.diff(np.asarray(ids, dtype=np.int64), prepend=0)
+    code = _width_code(int(gaps.max()) if gaps.size else 0)
+    body = gaps.astype(_WIDTHS[code]).tobytes()
+    w = np.asarray(weights, dtype=np.float32)
+    twice = w * np.float32(2)
+    if (w == 1).all():
+        kind = _I_ONES
+    elif ((twice >= 0) & (twice < 256) & (twice == np.floor(twice))).all():
+        kind, body = _I_HALVES, body + twice.astype(np.uint8).tobytes()
+    else:
+        table = np.unique(w)
+        if len(table) <= 256:
+            codes = np.searchsorted(table, w).astype(np.uint8)
+            kind, body = _I_TABLE, body + bytes((len(table) - 1,)) + table.astype("<f4").tobytes() + codes.tobytes()
+        else:
+            kind, body = _I_FLOATS, body + w.astype("<f4").tobytes()
+    return code | kind << 2, body + _LE_CRC.pack(crc32(body))
+
+
+def unpack_impacts(data: bytes | memoryview, flags: int, count: int) -> tuple[Int64s, npt.NDArray[np.float32]]:
+    """A list :func:`pack_impacts` wrote: (document numbers, float32 weights), its checksum verified."""
+    body = data[:-_LE_CRC.size]
+    if len(data) < _LE_CRC.size or crc32(body) != _LE_CRC.unpack_from(data, len(data) - _LE_CRC.size)[0]:
+        raise ChecksumError("a list of the impacts file fails its checksum")
+    idtype = np.dtype(_WIDTHS[flags & 3])
+    ids = np.cumsum(np.frombuffer(body, dtype=idtype, count=count), dtype=np.int64)
+    kind = flags >> 2 & 3
+    at = count * idtype.itemsize
+    if kind == _I_ONES:
+        weights = np.ones(count, dtype=np.float32)
+    elif kind == _I_HALVES:
+        weights = np.frombuffer(body, dtype=np.uint8, count=count, offset=at).astype(np.float32) / np.float32(2)
+        at += count
+    elif kind == _I_TABLE:
+        size = body[at] + 1
+        table = np.frombuffer(body, dtype="<f4", count=size, offset=at + 1).astype(np.float32)
+        at += 1 + 4 * size
+        weights = table[np.frombuffer(body, dtype=np.uint8, count=count, offset=at)]
+        at += count
+    else:
+        weights = np.frombuffer(body, dtype="<f4", count=count, offset=at).astype(np.float32)
+        at += 4 * count
+    if at != len(body):
+        raise ValueError("a list of the impacts file has the wrong length")
+    return ids, weights
+
+
+def impacts_directory(keys: Sequence[bytes], starts: Sequence[int], end: int, counts: Sequence[int],
+                      flags: Sequence[int], offset: int) -> bytes:
+    """The directory and trailer of an impacts file whose lists end at *end* (= *offset*, the directory's).
+
+    Terms sorted by key (:func:`impact_key`): the keys' end offsets in the key
+    bytes (``<u4`` each), the lists' offsets in the file (``<u8`` each, one more:
+    *end*), their posting counts (``<u4``), their flags (``u1``; ``0x10``: the
+    list has positions in ``.pst``), then the keys end to end; then
+    :data:`IMPACTS_TRAILER`.
+    """
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    blob = b"".join(keys[i] for i in order)
+    ends = np.cumsum([len(keys[i]) for i in order], dtype=np.int64)
+    parts = [ends.astype("<u4").tobytes(),
+             np.array([starts[i] for i in order] + [end], dtype="<u8").tobytes(),
+             np.array([counts[i] for i in order], dtype="<u4").tobytes(),
+             np.array([flags[i] for i in order], dtype=np.uint8).tobytes(), blob]
+    directory = b"".join(parts)
+    return directory + IMPACTS_TRAILER.pack(offset, len(keys), crc32(directory), IMPACTS_MAGIC)
+
+
+def read_impacts_trailer(data: bytes | memoryview) -> tuple[
+        npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any], memoryview, int]:
+    """An impacts file's directory, its checksum verified: (key ends, list offsets, counts, flags, keys, n)."""
+    view = memoryview(data)
+    if len(view) < len(IMPACTS_MAGIC) + IMPACTS_TRAILER.size or bytes(view[:4]) != IMPACTS_MAGIC:
+        raise ValueError("not an impacts file")
+    offset, n, crc, magic = IMPACTS_TRAILER.unpack_from(view, len(view) - IMPACTS_TRAILER.size)
+    directory = view[offset: len(view) - IMPACTS_TRAILER.size]
+    if magic != IMPACTS_MAGIC or crc32(directory) != crc:
+        raise ChecksumError("the directory of the impacts file fails its checksum")
+    ends = np.frombuffer(directory, dtype="<u4", count=n)
+    starts = np.frombuffer(directory, dtype="<u8", count=n + 1, offset=4 * n)
+    counts = np.frombuffer(directory, dtype="<u4", count=n, offset=12 * n + 8)
+    flags = np.frombuffer(directory, dtype=np.uint8, count=n, offset=16 * n + 8)
+    keys = directory[17 * n + 8:]
+    if n and int(ends[-1]) != len(keys):
+        raise ValueError("the directory of the impacts file has the wrong length")
+    return ends, starts, counts, flags, keys, n
 
 
 # -- a sharded index (vnsearch.store.sharding, vnsearch.store.statistics) ------------------------

@@ -34,6 +34,7 @@ from whoosh.system import pack_ushort
 from vnsearch.store.bulk import _SMALL, _write_small
 from vnsearch.store.codec import STORED, CheckedCodec, CompactCodec, CompactTermInfo, write_block
 from vnsearch.store.format import (
+    IMPACT_FIELDS,
     LENGTH_TABLE,
     TERM_INFO_HEAD,
     checked_stored,
@@ -271,6 +272,8 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
         maps: list[list[int]] | None = None
         small = min(codec.block_limit, _SMALL - 1)
         length_list = field_lengths.tolist() if field_lengths is not None and len(field_lengths) else None
+        # Format 10: the ranked fields' lists go to the impacts file too, whichever path writes them.
+        impacts = writer.impacts if writer.impacts is not None and fieldname in IMPACT_FIELDS else None
         for tbytes, group in groupby(merged, key=lambda e: e[0]):
             entries = list(group)
             if (_PLAIN_INLINE and all(terminfo.is_inlined() for _, _, terminfo in entries)
@@ -278,19 +281,27 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
                 # Most terms of a segment occur in a document or two: merged in plain Python.
                 if maps is None:
                     maps = [docmap.tolist() for docmap in docmaps]
-                value = _inline_merged(entries, maps, with_values, length_list)
-                if value is not None:
+                got = _inline_merged(entries, maps, with_values, length_list)
+                if got is not None:
+                    value, ids, weights, has_values = got
                     table.add(prefix + tbytes, value)
+                    if impacts is not None:
+                        impacts.add(fieldname, tbytes, ids, weights, has_values)
                 continue
             parts = []
             for _, i, terminfo in entries:
                 parts.extend(_list_parts(readers[i], terminfo, docmaps[i], with_values))
-            if parts and _PLAIN_INLINE and codec.inline_limit < sum(len(p[0]) for p in parts) <= small:
-                _small_merged(codec, postfile, parts, with_values, length_list, prefix + tbytes, table.add)
+            if not parts:
                 continue
-            if parts:
+            if _PLAIN_INLINE and codec.inline_limit < sum(len(p[0]) for p in parts) <= small:
+                _small_merged(codec, postfile, parts, with_values, length_list, prefix + tbytes, table.add)
+            else:
                 info = _write_list(codec, postfile, parts, with_values, field_lengths)
                 table.add(prefix + tbytes, info.to_bytes())
+            if impacts is not None:
+                impacts.add(fieldname, tbytes, np.concatenate([p[0] for p in parts]),
+                            np.concatenate([p[1] for p in parts]),
+                            with_values and any(p[2] is not None and bool(p[2].any()) for p in parts))
         writer.finish_field()
     writer.close()
 
@@ -325,11 +336,13 @@ def _f32(x: float) -> float:
 
 
 def _inline_merged(entries: Sequence[tuple[bytes, int, Any]], maps: Sequence[list[int]], with_values: bool,
-                   field_lengths: list[int] | None) -> bytes | None:
+                   field_lengths: list[int] | None) -> tuple[bytes, list[int], list[float], bool] | None:
     """The term info :func:`_write_list` writes for inlined lists merged into one still inlined, without numpy.
 
     Weights are taken as float32 and summed as numpy sums a few float32s
     (in order, rounding each step); None if every posting was deleted.
+    Returns the term info with the merged ids, weights and whether any
+    posting has values (what the impacts file records of the list).
     """
     ids: list[int] = []
     weights: list[float] = []
@@ -360,7 +373,8 @@ def _inline_merged(entries: Sequence[tuple[bytes, int, Any]], maps: Sequence[lis
         minbyte = min(nonzero) if nonzero else 0
     vals = tuple(values) if with_values and any(values) else ()
     head = TERM_INFO_HEAD.pack(True, total, len(ids), minbyte, maxbyte, max(weights), ids[0], ids[-1])
-    return head + inline_postings_bytes(tuple(ids), weights, vals)  # a tuple, as set_inlined keeps it
+    value = head + inline_postings_bytes(tuple(ids), weights, vals)  # a tuple, as set_inlined keeps it
+    return value, ids, weights, bool(vals)
 
 
 def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,

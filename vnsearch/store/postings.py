@@ -20,14 +20,17 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 
 from vnsearch.store.format import (
+    IMPACT_FIELDS,
     LENGTH_TABLE,
     PackedValues,
     block_arrays,
     block_frames,
+    block_values,
     decode_buffer,
     decode_many,
     decode_positions,
 )
+from vnsearch.store.impacts import Impacts, open_impacts
 
 __all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "decode_buffer", "read_postings",
            "field_lengths", "Segment", "segments_of", "LENGTH_TABLE"]
@@ -54,6 +57,7 @@ class Segment:
     base: int
     doc_count: int  # including deleted documents
     deleted: np.ndarray | None  # global doc numbers of deleted documents
+    impacts: Impacts | None = None  # format 10: its impacts file (vnsearch.store.impacts)
 
 
 def segments_of(reader: Any) -> list[Segment]:
@@ -66,7 +70,7 @@ def segments_of(reader: Any) -> list[Segment]:
         deleted = None
         if leaf.has_deletions():
             deleted = np.fromiter(sorted(leaf.deleted_docs_set), dtype=np.int64) + base
-        result.append(Segment(leaf, base, leaf.doc_count_all(), deleted))
+        result.append(Segment(leaf, base, leaf.doc_count_all(), deleted, open_impacts(leaf._storage, leaf.segment())))
     return result
 
 
@@ -213,6 +217,19 @@ def _read_leaf(terms: Any, terminfo: Any) -> tuple[np.ndarray, np.ndarray, Value
     return ids, freqs, Values(chunks) if chunks else NO_VALUES
 
 
+def _leaf_values(terms: Any, terminfo: Any) -> Values:
+    """One segment's values of a term (as :func:`_read_leaf` gives them), its blocks' heads left deflated."""
+    if terminfo.is_inlined():
+        return _read_leaf(terms, terminfo)[2]
+    checked = getattr(terms._codec, "checksums", False)
+    chunks = []
+    for _, data in block_frames(terms._postfile, terminfo.extent()[0], checked):
+        values = block_values(data)
+        if values is not None:
+            chunks.append(values)
+    return Values(chunks) if chunks else NO_VALUES
+
+
 def block_weights(count: int, weights: np.ndarray | float | None) -> np.ndarray:
     """A block's weights as float32, one per posting (block_arrays abbreviates them)."""
     if weights is None:
@@ -223,33 +240,120 @@ def block_weights(count: int, weights: np.ndarray | float | None) -> np.ndarray:
 
 
 def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Postings:
-    """All live postings of *term* in *fieldname*, across segments."""
+    """All live postings of *term* in *fieldname*, across segments.
+
+    From a segment's impacts file where it has one (format 10, the ranker's
+    fields): documents and weights as arrays, positions read from ``.pst``
+    only if asked for (:class:`LazyValues`); else from Whoosh's blocks.
+    """
     btext = term.encode("utf-8")
     docs_parts: list[np.ndarray] = []
     freq_parts: list[np.ndarray] = []
-    value_parts: list[Values] = []
+    value_parts: list[Values | _LazyPart] = []
+    lazy = False
     for seg in segments:
-        terms = seg.reader._terms
-        try:
-            terminfo = terms.term_info(fieldname, btext)
-        except TermNotFound:
-            continue
-        ids, freqs, vals = _read_leaf(terms, terminfo)
-        ids = ids + seg.base
-        if seg.deleted is not None:
-            keep = ~np.isin(ids, seg.deleted)
-            ids, freqs = ids[keep], freqs[keep]
-            vals = vals.take(keep) if len(vals) else vals
+        if seg.impacts is not None and fieldname in IMPACT_FIELDS:
+            got = seg.impacts.read(fieldname, btext)
+            if got is None:
+                continue
+            ids, freqs, has_values = got
+            ids = ids + seg.base
+            keep = None
+            if seg.deleted is not None:
+                keep = ~np.isin(ids, seg.deleted)
+                ids, freqs = ids[keep], freqs[keep]
+            if has_values and len(ids):
+                value_parts.append(_LazyPart(seg, fieldname, btext, keep, len(ids)))
+                lazy = True
+        else:
+            terms = seg.reader._terms
+            try:
+                terminfo = terms.term_info(fieldname, btext)
+            except TermNotFound:
+                continue
+            ids, freqs, vals = _read_leaf(terms, terminfo)
+            ids = ids + seg.base
+            if seg.deleted is not None:
+                keep = ~np.isin(ids, seg.deleted)
+                ids, freqs = ids[keep], freqs[keep]
+                vals = vals.take(keep) if len(vals) else vals
+            if len(vals):
+                value_parts.append(vals)
         docs_parts.append(ids)
         freq_parts.append(freqs)
-        if len(vals):
-            value_parts.append(vals)
     if not docs_parts:
         return EMPTY
-    values = Values.concat(value_parts) if value_parts else NO_VALUES
+    values: Sequence[bytes]
+    if lazy:
+        values = LazyValues(value_parts)
+    else:
+        values = Values.concat([v for v in value_parts if isinstance(v, Values)]) if value_parts else NO_VALUES
     if len(docs_parts) == 1:
         return Postings(docs_parts[0], freq_parts[0], values)
     return Postings(np.concatenate(docs_parts), np.concatenate(freq_parts), values)
+
+
+@dataclass
+class _LazyPart:
+    """One segment's positions of a list read from its impacts file: read from ``.pst`` when first asked for."""
+
+    seg: Segment
+    fieldname: str
+    btext: bytes
+    keep: np.ndarray | None  # live postings, where the segment has deletions
+    count: int  # live postings
+
+    def load(self) -> Values:
+        terms = self.seg.reader._terms
+        vals = _leaf_values(terms, terms.term_info(self.fieldname, self.btext))
+        if self.keep is not None and len(vals):
+            vals = vals.take(self.keep)
+        if len(vals) != self.count:
+            raise ValueError(f"{self.fieldname}:{self.btext!r} has {len(vals)} positions in .pst, "
+                             f"{self.count} postings in the impacts file")
+        return vals
+
+
+class LazyValues(Sequence[bytes]):
+    """A list's positions (as :class:`Values`), read from the segments' ``.pst`` on first use.
+
+    The impacts file gives a list's documents and weights; most lists a query
+    reads are only scored, so their positions are not read at all. Those of
+    the syllables a phrase or the proximity step checks are read (a block at
+    a time, as before) the first time :meth:`decode` or an item is asked for.
+    """
+
+    __slots__ = ("_parts", "_count", "_loaded")
+
+    def __init__(self, parts: Sequence[Values | _LazyPart]) -> None:
+        self._parts = list(parts)
+        self._count = sum(p.count if isinstance(p, _LazyPart) else len(p) for p in self._parts)
+        self._loaded: Values | None = None
+
+    def _values(self) -> Values:
+        got = self._loaded
+        if got is None:
+            got = self._loaded = Values.concat([p.load() if isinstance(p, _LazyPart) else p for p in self._parts])
+        return got
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
+        return self._values()[i]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._values())
+
+    def decode(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`Values.decode`."""
+        return self._values().decode(indices)
 
 
 def length_bytes(perdoc: Any, fieldname: str, count: int) -> np.ndarray:

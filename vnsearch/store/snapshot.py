@@ -29,6 +29,7 @@ import numpy as np
 from whoosh.reading import TermNotFound
 
 from vnsearch.store.damage import decoding
+from vnsearch.store.format import IMPACT_FIELDS
 from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
 
 __all__ = ["Snapshot", "Column", "Reading"]
@@ -168,6 +169,7 @@ class Snapshot:
         self._fields = frozenset(searcher.schema.names())
         self._dfs: dict[tuple[str, str], int] = {}  # see doc_frequency
         self._articles: OrderedDict[int, dict[str, Any]] = OrderedDict()  # see stored
+        self._impacts = bool(self.segments) and all(seg.impacts is not None for seg in self.segments)
 
     # -- lifetime ---------------------------------------------------------
 
@@ -230,7 +232,11 @@ class Snapshot:
         got = self._dfs.get(key)
         if got is None:
             with self._files.reading():
-                got = int(self._reader.doc_frequency(fieldname, term))
+                if self._impacts and fieldname in IMPACT_FIELDS:  # format 10: no term-table block inflated
+                    btext = term.encode("utf-8")
+                    got = sum(seg.impacts.count(fieldname, btext) for seg in self.segments if seg.impacts)
+                else:
+                    got = int(self._reader.doc_frequency(fieldname, term))
             if len(self._dfs) >= CACHED_FREQUENCIES:
                 self._dfs.clear()
             self._dfs[key] = got

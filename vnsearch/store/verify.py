@@ -23,8 +23,9 @@ import numpy as np
 
 from vnsearch.store.damage import DECODE_ERRORS, damage_text
 from vnsearch.store.files import CheckedCompound
-from vnsearch.store.format import decode_many
-from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, segments_of
+from vnsearch.store.format import IMPACT_FIELDS, decode_many
+from vnsearch.store.impacts import Impacts
+from vnsearch.store.postings import _read_leaf, block_weights, leaf_blocks, length_bytes, segments_of
 
 __all__ = ["verify_segments", "NO_CHECKSUMS"]
 
@@ -45,6 +46,8 @@ def verify_segments(reader: Any, storage: Any) -> tuple[list[str], int]:
             else:
                 unchecked += 1
             problems += [f"segment {name}: {p}" for p in _decode_all(leaf, seg.doc_count)]
+            if seg.impacts is not None:
+                problems += [f"segment {name}: {p}" for p in _impacts(leaf, seg.impacts)]
         except DECODE_ERRORS as exc:
             problems.append(f"segment {name}: {damage_text(exc)}")
     return problems, unchecked
@@ -109,3 +112,29 @@ def _postings(leaf: Any, doc_count: int) -> list[str]:
 def _decode_values(values: Sequence[bytes]) -> None:
     """Every position of a block decoded (as a phrase check would)."""
     decode_many(list(values))
+
+
+def _impacts(leaf: Any, impacts: Impacts) -> list[str]:
+    """Format 10: every list of the impacts file read (its checksum verified) and equal to the one in ``.pst``.
+
+    A search reads a list's documents and weights from the impacts file and
+    its positions from ``.pst``: the two must hold the same postings.
+    """
+    problems: list[str] = []
+    terms = leaf._terms
+    listed = set()
+    for fieldname, tbytes, _ in impacts.items():
+        listed.add((fieldname, tbytes))
+        got = impacts.read(fieldname, tbytes)
+        try:
+            info = terms.term_info(fieldname, tbytes)
+        except Exception:  # TermNotFound, or a field the term table lacks
+            problems.append(f"the impacts file lists {fieldname}:{tbytes!r}, which the term table lacks")
+            continue
+        ids, freqs, _ = _read_leaf(terms, info)
+        if got is None or not np.array_equal(got[0], ids) or not np.array_equal(got[1], freqs):
+            problems.append(f"{fieldname}:{tbytes!r} differs between the impacts file and the postings")
+    for (fieldname, tbytes), _ in terms.items():
+        if fieldname in IMPACT_FIELDS and (fieldname, tbytes) not in listed:
+            problems.append(f"{fieldname}:{tbytes!r} is missing from the impacts file")
+    return problems

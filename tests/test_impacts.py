@@ -1,0 +1,155 @@
+"""Format 10's impacts file: the ranker reads the same postings, and ranks the same, as from ``.pst``.
+
+The fast path (documents and weights from the impacts file, positions from
+``.pst`` on demand) is checked against the old one (the same segments read
+with their impacts file ignored, as an index of format 9 is read): every
+list equal, and the top 10 of a fixed query set equal in ids and scores.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import read_corpus_lines
+from vnsearch import SearchEngine
+from vnsearch.store import format as fmt
+from vnsearch.store import postings as P
+from vnsearch.store.impacts import Impacts, ImpactsWriter
+
+QUERIES = ["giá vàng", "ha noi", "Hà Nội", '"thành phố"', "bóng đá việt nam", "tai nạn giao thông",
+           "kinh te", "chính phủ yêu cầu", "học sinh thi tốt nghiệp?", "covid -vaccine", "=bão", "thủ tướng",
+           "giá xăng dầu tăng", "ngân hàng nhà nước", "trump", "cảnh sát giao thông xử phạt"]
+
+
+class _File:
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, b: bytes) -> None:
+        self.data += b
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("weights", [
+    [1.0, 1.0, 1.0],  # all ones
+    [3.0, 1.5, 4.5],  # halves
+    [1.8, 0.6, 1.8],  # a table
+    [float(i) / 7 for i in range(300)],  # more than 256 distinct: floats
+])
+def test_lists_round_trip(weights: list[float]) -> None:
+    ids = np.cumsum(np.arange(1, len(weights) + 1) * 37)
+    f = _File()
+    writer = ImpactsWriter(f)
+    writer.add("text", "một".encode(), ids, weights, False)
+    writer.add("text_f", b"mot", ids[:2], weights[:2], True)
+    writer.close()
+    imp = Impacts(f.data)
+    got = imp.read("text", "một".encode())
+    assert got is not None
+    assert np.array_equal(got[0], ids) and got[0].dtype == np.int64
+    assert np.array_equal(got[1], np.asarray(weights, dtype=np.float32)) and got[1].dtype == np.float32
+    assert got[2] is False
+    other = imp.read("text_f", b"mot")
+    assert other is not None and other[2] is True and np.array_equal(other[0], ids[:2])
+    assert imp.read("text", b"mot") is None and imp.read("text_f", "một".encode()) is None
+    assert imp.count("text", "một".encode()) == len(weights)
+
+
+def test_damage_is_found() -> None:
+    f = _File()
+    writer = ImpactsWriter(f)
+    writer.add("text", b"a", np.array([1, 5, 9]), [1.5, 1.0, 2.0], False)
+    writer.close()
+    data = bytearray(f.data)
+    data[5] ^= 0x01  # inside the list
+    with pytest.raises(fmt.ChecksumError):
+        Impacts(bytes(data)).read("text", b"a")
+    data = bytearray(f.data)
+    data[-fmt.IMPACTS_TRAILER.size - 1] ^= 0x01  # inside the directory
+    with pytest.raises(fmt.ChecksumError):
+        Impacts(bytes(data)).read("text", b"a")
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 news articles in two runs (two segments, merged), then one deleted: what real indexes hold."""
+    articles = read_corpus_lines("news.jsonl.gz", 0, 300)
+    path = tmp_path_factory.mktemp("impacts") / "ix"
+    engine = SearchEngine(path)
+    try:
+        engine.add_articles(articles[:200], jobs=1)
+        engine.add_articles(articles[200:], jobs=1)
+        assert engine.delete([articles[7]["id"]]) == 1
+    finally:
+        engine.close()
+    assert json.loads((path / "vnsearch.json").read_text())["schema_version"] == fmt.FORMAT_VERSION
+    return path
+
+
+def test_every_list_reads_the_same(small_index: Path) -> None:
+    engine = SearchEngine(small_index, create=False)
+    try:
+        snapshot = engine._store.snapshot()  # type: ignore[union-attr]
+        segments = snapshot.segments
+        assert segments and all(seg.impacts is not None for seg in segments)
+        plain = [P.Segment(s.reader, s.base, s.doc_count, s.deleted, None) for s in segments]
+        assert any(s.deleted is not None for s in segments)
+        rng = random.Random(0)
+        for field in fmt.IMPACT_FIELDS:
+            terms = snapshot.lexicon(field)
+            for term in rng.sample(terms, min(len(terms), 1500)) + ["khôngcó", ""]:
+                fast, old = P.read_postings(segments, field, term), P.read_postings(plain, field, term)
+                assert np.array_equal(fast.docs, old.docs) and fast.docs.dtype == old.docs.dtype, (field, term)
+                assert np.array_equal(fast.freqs, old.freqs) and fast.freqs.dtype == old.freqs.dtype, (field, term)
+                assert len(fast.values) == len(old.values)
+                assert snapshot.doc_frequency(field, term) == int(snapshot._reader.doc_frequency(field, term))
+                if len(old.values):
+                    picks = np.arange(len(old.values))[::3]
+                    for a, b in zip(fast.values.decode(picks), old.values.decode(picks)):  # type: ignore[attr-defined]
+                        assert np.array_equal(a, b)
+        snapshot.release()
+    finally:
+        engine.close()
+
+
+def _top10(engine: SearchEngine) -> dict[str, tuple[int, list[tuple[str, float]]]]:
+    out = {}
+    for q in QUERIES:
+        res = engine.search(q, limit=10, telex=False, typos=False)
+        out[q] = (res.total, [(h.id, h.score) for h in res])
+    return out
+
+
+def test_ranking_is_the_same_as_from_postings(small_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The top 10 (ids and scores, exactly) and totals of a fixed query set, fast path against old path."""
+    fast = SearchEngine(small_index, create=False)
+    try:
+        got = _top10(fast)
+    finally:
+        fast.close()
+    monkeypatch.setattr(P, "open_impacts", lambda storage, segment: None)  # read as format 9 is
+    old = SearchEngine(small_index, create=False)
+    try:
+        snapshot = old._store.snapshot()  # type: ignore[union-attr]
+        assert all(seg.impacts is None for seg in snapshot.segments)
+        snapshot.release()
+        want = _top10(old)
+    finally:
+        old.close()
+    assert sum(len(hits) for _, hits in want.values()) > 50  # the queries do find things
+    assert got == want
+
+
+def test_check_finds_no_problem(small_index: Path) -> None:
+    engine = SearchEngine(small_index, create=False)
+    try:
+        assert engine.check() == []
+    finally:
+        engine.close()

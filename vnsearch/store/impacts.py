@@ -1,0 +1,142 @@
+"""A segment's impacts file (format 10): the ranker's posting lists as plain arrays.
+
+Why: ranking a query reads the documents and weights of every syllable on
+every tier, ~200k postings a query on the whole corpus; from Whoosh's
+``.pst`` each list costs a term-table lookup (inflating a block of the
+table) and, per block of 1,024 postings, a frame, a checksum and an
+inflated head, in Python. That was half the ranking's time. The impacts
+file (layout: :func:`vnsearch.store.format.pack_impacts`,
+:func:`~vnsearch.store.format.impacts_directory`) keeps the same lists as
+gaps and weights end to end behind a sorted directory: a lookup is a
+binary search and a list one slice, one checksum and one cumulative sum.
+Positions are not repeated there: they are read from ``.pst`` only when a
+phrase or the proximity step asks for them (:class:`LazyValues`).
+
+Written next to Whoosh's files by the codec's field writer (both for
+segments Whoosh writes and for those :mod:`vnsearch.store.merge` writes),
+read by :func:`vnsearch.store.postings.read_postings`; a segment without
+one (formats 7 to 9) is read as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from vnsearch.store.format import (
+    IMPACT_FIELDS,
+    IMPACTS_EXT,
+    IMPACTS_MAGIC,
+    impact_key,
+    impacts_directory,
+    pack_impacts,
+    read_impacts_trailer,
+    unpack_impacts,
+)
+
+__all__ = ["ImpactsWriter", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS_EXT"]
+
+
+class ImpactsWriter:
+    """Collects a segment's lists of :data:`IMPACT_FIELDS` as they are written, then the directory."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        file.write(IMPACTS_MAGIC)
+        self._at = len(IMPACTS_MAGIC)
+        self._keys: list[bytes] = []
+        self._starts: list[int] = []
+        self._counts: list[int] = []
+        self._flags: list[int] = []
+
+    def add(self, fieldname: str, tbytes: bytes, ids: Sequence[int] | np.ndarray,
+            weights: Sequence[float] | np.ndarray, has_values: bool) -> None:
+        """One term's list: ascending segment document numbers and their weights."""
+        flags, data = pack_impacts(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
+        self._keys.append(impact_key(fieldname, tbytes))
+        self._starts.append(self._at)
+        self._counts.append(len(ids))
+        self._flags.append(flags | (0x10 if has_values else 0))
+        self._file.write(data)
+        self._at += len(data)
+
+    def close(self) -> None:
+        self._file.write(impacts_directory(self._keys, self._starts, self._at, self._counts, self._flags, self._at))
+        self._file.close()
+
+
+class Impacts:
+    """A segment's impacts file, read in place (its directory verified on first use)."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data  # bytes or a memoryview of the mapped segment file
+        self._directory: tuple[Any, ...] | None = None
+
+    def _dir(self) -> tuple[Any, ...]:
+        got = self._directory
+        if got is None:
+            got = self._directory = read_impacts_trailer(self._data)
+        return got
+
+    def _find(self, key: bytes) -> int:
+        """The index of *key* in the directory, or -1."""
+        ends, _, _, _, keys, n = self._dir()
+        lo, hi = 0, n
+        while lo < hi:  # bisect_left over the sorted keys
+            mid = (lo + hi) // 2
+            end = int(ends[mid])
+            start = int(ends[mid - 1]) if mid else 0
+            if bytes(keys[start:end]) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < n:
+            end = int(ends[lo])
+            start = int(ends[lo - 1]) if lo else 0
+            if bytes(keys[start:end]) == key:
+                return lo
+        return -1
+
+    def read(self, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray, bool] | None:
+        """(segment document numbers, float32 weights, whether it has positions), or None if absent."""
+        i = self._find(impact_key(fieldname, tbytes))
+        if i < 0:
+            return None
+        _, starts, counts, flags, _, _ = self._dir()
+        flag = int(flags[i])
+        ids, weights = unpack_impacts(self._data[int(starts[i]): int(starts[i + 1])], flag, int(counts[i]))
+        return ids, weights, bool(flag & 0x10)
+
+    def count(self, fieldname: str, tbytes: bytes) -> int:
+        """How many postings *tbytes* has in *fieldname* (0: none)."""
+        i = self._find(impact_key(fieldname, tbytes))
+        return int(self._dir()[2][i]) if i >= 0 else 0
+
+    def items(self) -> list[tuple[str, bytes, int]]:
+        """Every list: (field name, term bytes, index), for ``vnsearch check``."""
+        ends, _, _, _, keys, n = self._dir()
+        out = []
+        start = 0
+        for i in range(n):
+            end = int(ends[i])
+            fieldname, _, tbytes = bytes(keys[start:end]).partition(b"\x00")
+            out.append((fieldname.decode("utf-8"), tbytes, i))
+            start = end
+        return out
+
+
+def open_impacts(storage: Any, segment: Any) -> Impacts | None:
+    """The impacts file of *segment* in *storage* (a segment reader's), or None if it has none."""
+    name = segment.make_filename(IMPACTS_EXT)
+    try:
+        if not storage.file_exists(name):
+            return None
+        f = storage.open_file(name)
+    except (OSError, NameError, KeyError):
+        return None
+    buf = getattr(f, "_buf", None)
+    if buf is None:
+        buf = f.read()
+    return Impacts(buf)
