@@ -9,36 +9,44 @@ Exit codes: 0 found / done, 1 nothing found, 2 usage or input error.
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import html
 import os
+
+# A command is a short-lived process that does no matrix products, and
+# OpenBLAS (under numpy) starts a thread per core when numpy is imported:
+# about a third of numpy's import, so 0.05-0.1 s of every command's CPU. One
+# thread, unless the user chose (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or
+# OMP_NUM_THREADS set). Here, before anything imports numpy (the package's
+# __init__ imports nothing), and not in library code: a program embedding
+# vnsearch keeps its own setting.
+if not any(os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")):
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import contextlib
+import html
 import signal
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vnsearch import caps
-from vnsearch.errors import IndexNotFound, VnsearchError
-from vnsearch.ingest.articles import LoadOptions, LoadWarning, iter_files
-from vnsearch.ingest.dates import DateError
-from vnsearch.ingest.export import export_record, json_line, write_jsonl
-from vnsearch.ingest.fields import FieldMap, parse_map
-from vnsearch.ingest.reading import iter_lines, open_regular
-from vnsearch.ingest.walking import walk
+from vnsearch.errors import IndexNotFound, QueryError, VnsearchError
 from vnsearch.lang.text import printable
-from vnsearch.search.highlight import Snippet
-from vnsearch.search.query import SORTS, QueryError
-from vnsearch.search.results import SearchResults
-from vnsearch.store.damage import rebuild_hint
-from vnsearch.store.directory import ORPHANS
+from vnsearch.search.query import SORTS
 
 from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
+
+if TYPE_CHECKING:
+    from vnsearch.ingest.articles import LoadWarning
+    from vnsearch.search.highlight import Snippet
+    from vnsearch.search.results import SearchResults
+
+# The other commands' modules (reading input files, exporting, checking, the
+# server) are imported inside those commands: a search loads none of them.
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -56,6 +64,8 @@ def safe(text: str) -> str:
 
 def _json(obj: Any) -> str:
     """One JSON line with the same data, every character a terminal would act on written as a \\u escape."""
+    from vnsearch.ingest.export import json_line
+
     return json_line(obj)
 
 
@@ -261,6 +271,11 @@ def main() -> None:
 
 def _estimate(paths: tuple[Path, ...]) -> int | None:
     """Number of records to expect, for the progress bar's time left."""
+    import gzip
+
+    from vnsearch.ingest.articles import iter_files
+    from vnsearch.ingest.reading import iter_lines, open_regular
+
     total = 0
     for path in paths:
         for f in iter_files(path, on_warning=lambda w: None):
@@ -321,6 +336,11 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
 
     Library: SearchEngine(index_dir).add_paths(paths, strict=..., map=[...], tz=...)
     """
+    from vnsearch.ingest.articles import LoadOptions
+    from vnsearch.ingest.dates import DateError
+    from vnsearch.ingest.fields import FieldMap, parse_map
+    from vnsearch.ingest.walking import walk
+
     try:
         LoadOptions(FieldMap(parse_map(maps)), tz)  # checked before anything is opened
     except (ValueError, DateError) as exc:
@@ -639,6 +659,8 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
         click.echo(f"No article with id {_quoted(article_id)}.", err=True)
         sys.exit(EXIT_NOT_FOUND)
     if as_json:  # the keys `vnsearch export` writes and `vnsearch index` reads
+        from vnsearch.ingest.export import export_record
+
         fields = article.to_dict()
         click.echo(_json(export_record(fields)))
         return
@@ -716,6 +738,9 @@ def check_cmd(index_dir: Path | None) -> None:
     for note in notes:
         click.echo(f"note: {engine.path}: {note}", err=True)
     if problems:
+        from vnsearch.store.damage import rebuild_hint
+        from vnsearch.store.directory import ORPHANS
+
         # Files a failed write left are no damage: the next write deletes them, no rebuild is needed.
         hint = "" if all(p.startswith(ORPHANS) for p in problems) else f"; {rebuild_hint(engine.path)}"
         raise UserError(f"{engine.path}: {'; '.join(problems)}{hint}")
@@ -745,6 +770,8 @@ def export_cmd(index_dir: Path | None, since: str | None, until: str | None, sou
 
     Library: SearchEngine(index_dir).export(since=…, until=…, source=…, category=…)
     """
+    from vnsearch.ingest.export import write_jsonl
+
     engine = _open(index_dir, create=False)
     try:
         records = engine.export(since=since, until=until, source=list(sources) or None,
