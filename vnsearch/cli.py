@@ -9,36 +9,80 @@ Exit codes: 0 found / done, 1 nothing found, 2 usage or input error.
 
 from __future__ import annotations
 
-import os
-
-# A command is a short-lived process that does no matrix products, and
-# OpenBLAS (under numpy) starts a thread per core when numpy is imported:
-# about a third of numpy's import, so 0.05-0.1 s of every command's CPU. One
-# thread, unless the user chose (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or
-# OMP_NUM_THREADS set). Here, before anything imports numpy (the package's
-# __init__ imports nothing), and not in library code: a program embedding
-# vnsearch keeps its own setting.
-if not any(os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")):
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"
-
 import contextlib
+import functools
 import html
+import importlib
+import os
 import signal
 import sys
 import threading
 import time
+import types
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from vnsearch import caps
-from vnsearch.errors import IndexNotFound, QueryError, VnsearchError
-from vnsearch.lang.text import printable
-from vnsearch.search.query import SORTS
+# -- a lean process: what a command costs before it does anything ----------------
+#
+# Every command is a new process, and most of a search's CPU used to go on
+# imports. Two things are set up here, in the command's own process, before
+# vnsearch imports numpy and Whoosh (the package's __init__ imports nothing);
+# a program embedding vnsearch as a library is left as it is.
 
-from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
+# OpenBLAS (under numpy) starts a thread per core when numpy is imported:
+# about a third of numpy's import, 0.05-0.1 s of every command's CPU, for
+# matrix products vnsearch never computes. One thread, unless the user chose
+# (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or OMP_NUM_THREADS set).
+if not any(os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")):
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+
+def _lazy_urlretrieve(*args: Any, **kwargs: Any) -> Any:
+    """``urllib.request.urlretrieve``, imported when called (Whoosh names it; vnsearch never calls it)."""
+    return importlib.import_module("urllib.request").urlretrieve(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _without_whooshs_unused_imports() -> Iterator[None]:
+    """Import Whoosh without the two standard-library stacks it imports and a search never runs.
+
+    Whoosh 2.7's ``whoosh.compat`` imports ``urllib.request`` (for
+    ``urlretrieve``: HTTP, SSL and the email package come with it) and
+    ``whoosh.reading`` imports the ``cached_property`` package, which imports
+    ``asyncio`` (for coroutine properties; Whoosh has one plain one): together
+    ~0.04 s of a command's CPU. While the block runs, ``sys.modules`` holds
+    stand-ins: a ``urllib.request`` whose ``urlretrieve`` imports the real
+    one when called, and a ``cached_property`` that is the standard
+    ``functools.cached_property`` (the same caching for a plain function).
+    They are removed afterwards, so any later import gets the real modules.
+    Only here, where the process is ours and single-threaded at import time;
+    a name already imported is left alone.
+    """
+    url = types.ModuleType("urllib.request")
+    url.urlretrieve = _lazy_urlretrieve  # type: ignore[attr-defined]
+    cached = types.ModuleType("cached_property")
+    cached.cached_property = functools.cached_property  # type: ignore[attr-defined]
+    placed = {name: module for name, module in (("urllib.request", url), ("cached_property", cached))
+              if name not in sys.modules}
+    sys.modules.update(placed)
+    try:
+        yield
+    finally:
+        for name, module in placed.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+with _without_whooshs_unused_imports():
+    from vnsearch import caps
+    from vnsearch.errors import IndexNotFound, QueryError, VnsearchError
+    from vnsearch.lang.text import printable
+    from vnsearch.search.query import SORTS
+
+    from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
 
 if TYPE_CHECKING:
     from vnsearch.ingest.articles import LoadWarning
