@@ -202,8 +202,9 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterator, Sequence
-from importlib import resources
+from functools import cache
 from itertools import accumulate
+from pathlib import Path
 from typing import Any, Protocol, overload
 
 import numpy as np
@@ -958,12 +959,27 @@ def decode_term_block(compressed: bytes, checked: bool = False) -> tuple[list[by
 # 9): as 1, with the CRC-32 of the deflated bytes between tag and data. A new
 # dictionary needs a new tag, so indexes written with the old one still read.
 _PLAIN, _ZDICT1, _ZDICT1_CRC = 0, 1, 2
-_ZDICT = resources.files("vnsearch.store").joinpath("stored.zdict").read_bytes()
+
+
+@cache
+def _zdict() -> bytes:
+    """stored.zdict's bytes, read on first use.
+
+    Beside this module when the package is installed as files (always, with
+    setuptools); importlib.resources (which imports zipfile: ~0.01 s of a
+    command's CPU) only for a package imported from a zip.
+    """
+    beside = Path(__file__).with_name("stored.zdict")
+    if beside.is_file():
+        return beside.read_bytes()
+    from importlib import resources
+
+    return resources.files("vnsearch.store").joinpath("stored.zdict").read_bytes()
 
 
 def pack_stored(fields: dict[str, Any]) -> bytes:
     """One document's stored fields as written: tag byte, CRC-32, pickle deflated with the dictionary."""
-    packer = zlib.compressobj(COMPRESSION, zdict=_ZDICT)
+    packer = zlib.compressobj(COMPRESSION, zdict=_zdict())
     packed = packer.compress(pickle.dumps(fields, _PROTOCOL)) + packer.flush()
     return bytes((_ZDICT1_CRC,)) + _CRC.pack(crc32(packed)) + packed
 
@@ -981,7 +997,7 @@ def unpack_stored(data: bytes, checked: bool = False) -> dict[str, Any]:
     elif checked:
         raise ChecksumError(f"a stored article has no checksum (format {tag})")
     if tag in (_ZDICT1, _ZDICT1_CRC):
-        unpacker = zlib.decompressobj(zdict=_ZDICT)
+        unpacker = zlib.decompressobj(zdict=_zdict())
         raw = unpacker.decompress(data[1:]) + unpacker.flush()
     elif tag == _PLAIN:
         raw = zlib.decompress(data[1:])
