@@ -153,3 +153,23 @@ def test_minhash_salts_unchanged():
     rng = np.random.default_rng(20261122)
     expected = rng.integers(0, np.iinfo(np.uint64).max, size=32, dtype=np.uint64, endpoint=True)
     assert np.array_equal(signature._salts(), expected)
+
+
+@pytest.mark.parametrize("version", ["v7", "v8", "v9", "seeds"])
+def test_a_fields_terms_read_from_the_blocks_are_whooshs(version, seed_index_dir, tmp_path):
+    """Snapshot.lexicon / term_frequencies read the term table's blocks; Whoosh's reader gives the same."""
+    import shutil
+
+    from vnsearch import SearchEngine
+
+    source = seed_index_dir if version == "seeds" else ROOT / "tests" / "fixtures" / version / "index"
+    shutil.copytree(source, tmp_path / "ix")
+    with SearchEngine(tmp_path / "ix", create=False) as engine, engine._reading() as view:
+        snapshot = view.snapshot
+        for field in ("text_f", "text", "title_f", "id"):
+            fast = (list(snapshot.term_frequencies(field)), snapshot.lexicon(field))
+            assert snapshot._field_frequencies(field) is not None  # the fast path was taken
+            reader = snapshot._reader
+            slow = ([(t.decode("utf-8"), int(info.doc_frequency())) for t, info in reader.iter_field(field)],
+                    [t.decode("utf-8") for t in reader.lexicon(field)])
+            assert fast == slow and fast[0], field
