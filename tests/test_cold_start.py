@@ -173,3 +173,44 @@ def test_a_fields_terms_read_from_the_blocks_are_whooshs(version, seed_index_dir
             slow = ([(t.decode("utf-8"), int(info.doc_frequency())) for t, info in reader.iter_field(field)],
                     [t.decode("utf-8") for t in reader.lexicon(field)])
             assert fast == slow and fast[0], field
+
+
+def test_a_segments_files_are_read_in_place(seed_index_dir, monkeypatch):
+    """Opening an index and searching it copies no segment file into memory: no BytesIO of a mapped file."""
+    import io
+
+    from whoosh.filedb import structfile
+
+    from vnsearch import SearchEngine
+    from vnsearch.store import files
+
+    copied: list[int] = []
+
+    class CountingBytesIO(io.BytesIO):
+        def __init__(self, initial: bytes | memoryview = b"") -> None:
+            if isinstance(initial, memoryview):  # a view of the mapped segment file
+                copied.append(len(initial))
+            super().__init__(initial)
+
+    monkeypatch.setattr(structfile, "BytesIO", CountingBytesIO)  # Whoosh's BufferFile
+    monkeypatch.setattr(files.io, "BytesIO", CountingBytesIO)  # ViewFile's stream, made only if asked for
+    with SearchEngine(seed_index_dir, create=False) as engine:
+        hits = engine.search("Quảng Đông")
+        assert hits and engine.get(hits[0].id) is not None
+    assert copied == []
+
+
+def test_a_view_file_reads_as_a_stream_too():
+    from vnsearch.store.files import ViewFile
+
+    data = bytes(range(256)) * 4
+    f = ViewFile(memoryview(data)[10:100], name="x")
+    assert f.get(0, 5) == data[10:15] and f.get_byte(3) == data[13]
+    assert f._stream is None  # nothing copied for reads by position
+    f.seek(5)
+    assert f.read(3) == data[15:18] and f.tell() == 8
+    f.close()
+    assert f.is_closed
+    g = ViewFile(memoryview(data), name="y")
+    g.close()  # closing a file never read as a stream makes no stream
+    assert g._stream is None
