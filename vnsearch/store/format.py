@@ -974,11 +974,22 @@ def decode_term_block(compressed: bytes, checked: bool = False) -> tuple[list[by
     keys: list[bytes] = []
     table: dict[bytes, bytes] = {}
     pos, n = 0, len(raw)
+    # Every lookup of a term not read before decodes its block, a hundred and
+    # more for a query's first search: the sizes' varints, nearly all one
+    # byte long, are read inline.
     while pos < n:
-        size, pos = read_varint(raw, pos)
+        size = raw[pos]
+        if size < 0x80:
+            pos += 1
+        else:
+            size, pos = read_varint(raw, pos)
         key = raw[pos: pos + size]
         pos += size
-        size, pos = read_varint(raw, pos)
+        size = raw[pos]
+        if size < 0x80:
+            pos += 1
+        else:
+            size, pos = read_varint(raw, pos)
         keys.append(key)
         table[key] = raw[pos: pos + size]
         pos += size
