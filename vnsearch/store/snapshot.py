@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from whoosh.reading import TermNotFound
 
-from vnsearch.store.codec import CompactTermsReader, info_doc_frequency
+from vnsearch.store.codec import CompactTermsReader
 from vnsearch.store.damage import decoding
 from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
 
@@ -233,7 +233,7 @@ class Snapshot:
     def _field_frequencies(self, fieldname: str) -> list[tuple[bytes, int]] | None:
         """(term, document frequency) of every term of *fieldname* in order, read from the term tables' blocks.
 
-        :meth:`CompactTermsReader.field_items` of each segment, the frequencies
+        :meth:`CompactTermsReader.field_frequencies` of each segment, the frequencies
         of a term held by several segments added up (as Whoosh's multi-segment
         reader does): the vocabulary a typed query's first correction reads
         (every syllable and word of the index, tens of thousands) comes twice
@@ -243,8 +243,7 @@ class Snapshot:
         tables = [getattr(seg.reader, "_terms", None) for seg in self.segments]
         if not all(isinstance(table, CompactTermsReader) for table in tables):
             return None
-        parts = [[(term, info_doc_frequency(info)) for term, info in table.field_items(fieldname)]
-                 for table in tables if isinstance(table, CompactTermsReader)]
+        parts = [table.field_frequencies(fieldname) for table in tables if isinstance(table, CompactTermsReader)]
         if len(parts) == 1:
             return parts[0]
         merged: dict[bytes, int] = {}
@@ -258,6 +257,9 @@ class Snapshot:
         if fieldname not in self._fields or not self.segments:
             return []
         with self._files.reading():
+            tables = [getattr(seg.reader, "_terms", None) for seg in self.segments]
+            if len(tables) == 1 and isinstance(tables[0], CompactTermsReader):
+                return [term.decode("utf-8") for term in tables[0].field_terms(fieldname)]
             fast = self._field_frequencies(fieldname)
             if fast is not None:
                 return [term.decode("utf-8") for term, _ in fast]
