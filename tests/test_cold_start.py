@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as the installed `vnsearch` script does (the package's own main); at exit
 # the process prints what it loaded as the last line of stderr.
 _PROBE = """
-import atexit, functools, json, os, sys
+import atexit, functools, gc, json, os, sys
 def _report():
     whoosh_reading = sys.modules.get("whoosh.reading")
     print(json.dumps({
@@ -34,6 +34,8 @@ def _report():
             and whoosh_reading.cached_property is functools.cached_property,
         "cached_property_module": getattr(sys.modules.get("cached_property"), "__file__", None),
         "urllib_request_module": getattr(sys.modules.get("urllib.request"), "__file__", None),
+        "gc_enabled": gc.isenabled(),
+        "gc_frozen": gc.get_freeze_count(),
     }), file=sys.stderr)
 atexit.register(_report)
 from vnsearch.cli import main
@@ -105,6 +107,23 @@ def test_one_blas_thread_unless_the_user_chose(seed_index_dir):
     assert report["blas"] == "2"
     _, report = _search(seed_index_dir, "Quảng Đông", env={"OMP_NUM_THREADS": "2"})
     assert report["blas"] is None  # OMP_NUM_THREADS set: OpenBLAS reads that
+
+
+def test_the_program_freezes_what_it_imported_and_keeps_the_collector_on(seed_index_dir):
+    _, report = _search(seed_index_dir, "Quảng Đông")
+    assert report["gc_enabled"] is True
+    assert isinstance(report["gc_frozen"], int) and report["gc_frozen"] > 10_000  # the modules, frozen
+
+
+def test_importing_the_cli_leaves_the_collector_as_it_was():
+    """A program that imports vnsearch.cli (tests do) keeps its collector: on, or off if it was off; nothing frozen."""
+    probe = ("import gc, sys\nwas = sys.argv[1] == 'on'\nif not was:\n    gc.disable()\n"
+             "import vnsearch.cli\n"
+             "assert gc.isenabled() is was, gc.isenabled()\nassert gc.get_freeze_count() == 0\n")
+    for state in ("on", "off"):
+        proc = subprocess.run([sys.executable, "-c", probe, state], capture_output=True, text=True, cwd="/",
+                              env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+        assert proc.returncode == 0, proc.stderr
 
 
 def test_whooshs_stand_ins_are_gone_after_the_import(seed_index_dir):
