@@ -9,7 +9,7 @@ version runs its own source tree (first on PYTHONPATH) with the same
 interpreter, on the same index and queries; turns go A B A B …, and the
 figures are medians over ``--rounds`` × the queries.
 
-    python bench/cold_cli.py --index DIR --a /work/main --b . [--rounds 5]
+    python bench/cold_cli.py --index DIR --a /work/main --b . [--rounds 5] [--query Q ...]
 
 The first run of each version is not timed (it writes the bytecode).
 ``python -c pass`` and ``python -c 'import vnsearch.cli'`` of version B are
@@ -63,19 +63,22 @@ def main() -> int:
     ap.add_argument("--a", type=Path, required=True, help="source tree of version A (the baseline)")
     ap.add_argument("--b", type=Path, required=True, help="source tree of version B")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--query", action="append", default=None,
+                    help="a query to run instead of the four default ones (repeatable), e.g. a Telex one")
     args = ap.parse_args()
+    queries = args.query or QUERIES
 
     for tree in (args.a, args.b):  # untimed: page cache and .pyc files
-        cpu_seconds(search_argv(args.index, QUERIES[0]), tree)
+        cpu_seconds(search_argv(args.index, queries[0]), tree)
     times: dict[str, list[float]] = {"A": [], "B": [], "B: python -c pass": [], "B: import vnsearch.cli": []}
     for r in range(args.rounds):
-        for query in QUERIES:
+        for query in queries:
             for name, tree in (("A", args.a), ("B", args.b)):
                 times[name].append(cpu_seconds(search_argv(args.index, query), tree))
         times["B: python -c pass"].append(cpu_seconds([sys.executable, "-c", "pass"], args.b))
         times["B: import vnsearch.cli"].append(cpu_seconds([sys.executable, "-c", "import vnsearch.cli"], args.b))
-        print(f"round {r + 1}: A {statistics.median(times['A'][-len(QUERIES):]):.3f} s, "
-              f"B {statistics.median(times['B'][-len(QUERIES):]):.3f} s", flush=True)
+        print(f"round {r + 1}: A {statistics.median(times['A'][-len(queries):]):.3f} s, "
+              f"B {statistics.median(times['B'][-len(queries):]):.3f} s", flush=True)
     for name, values in times.items():
         print(f"{name}: median {statistics.median(values):.3f} CPU s over {len(values)} runs")
     print(f"B / A: {statistics.median(times['B']) / statistics.median(times['A']):.2f}")

@@ -18,6 +18,7 @@ __all__ = [
     "RECORD_BYTES",
     "DOCUMENT_BYTES",
     "ARTICLE_CHARS",
+    "ANALYSED_CHARS",
 ]
 
 # A query (search, restore, the server's q and text) is read up to this many
@@ -63,3 +64,9 @@ DOCUMENT_BYTES = 512 * 1024 * 1024
 # one is skipped with a warning naming its file and line, in the library too.
 # Indexing a 20-million-character body took 1.24 GB (the probe of issue 14).
 ARTICLE_CHARS = 2_000_000
+
+# Segmenting costs seconds per million characters, so a zone longer than this
+# is stored whole but only its first this many characters are indexed
+# (searchable); the indexer warns about such articles
+# (vnsearch.store.indexing.MAX_ANALYSED_CHARS), and snippets look no further.
+ANALYSED_CHARS = 1_000_000

@@ -10,35 +10,102 @@ Exit codes: 0 found / done, 1 nothing found, 2 usage or input error.
 from __future__ import annotations
 
 import contextlib
-import gzip
+import functools
+import gc
 import html
+import importlib
 import os
 import signal
 import sys
 import threading
 import time
+import types
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from vnsearch import caps
-from vnsearch.errors import IndexNotFound, VnsearchError
-from vnsearch.ingest.articles import LoadOptions, LoadWarning, iter_files
-from vnsearch.ingest.dates import DateError
-from vnsearch.ingest.export import export_record, json_line, write_jsonl
-from vnsearch.ingest.fields import FieldMap, parse_map
-from vnsearch.ingest.reading import iter_lines, open_regular
-from vnsearch.ingest.walking import walk
-from vnsearch.lang.text import printable
-from vnsearch.search.highlight import Snippet
-from vnsearch.search.query import SORTS, QueryError
-from vnsearch.search.results import SearchResults
-from vnsearch.store.damage import rebuild_hint
-from vnsearch.store.directory import ORPHANS
+# -- a lean process: what a command costs before it does anything ----------------
+#
+# Every command is a new process, and most of a search's CPU used to go on
+# imports. Two things are set up here, in the command's own process, before
+# vnsearch imports numpy and Whoosh (the package's __init__ imports nothing);
+# a program embedding vnsearch as a library is left as it is.
 
-from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
+# OpenBLAS (under numpy) starts a thread per core when numpy is imported:
+# about a third of numpy's import, 0.05-0.1 s of every command's CPU, for
+# matrix products vnsearch never computes. One thread, unless the user chose
+# (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or OMP_NUM_THREADS set).
+if not any(os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")):
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+# Python's cycle collector runs every few hundred thousand allocations, and
+# each full pass walks every object alive: importing numpy, Whoosh and
+# vnsearch set off several, each over all the modules imported so far, and
+# the passes at exit walk them all again (0.07-0.09 s of a search's CPU
+# together). The modules' objects live as long as the process: the
+# collector is off while they load, and the program (_Group.__call__)
+# freezes them out of its walks (gc.freeze) before the command runs.
+_GC_WAS_ON = gc.isenabled()
+gc.disable()
+
+
+def _lazy_urlretrieve(*args: Any, **kwargs: Any) -> Any:
+    """``urllib.request.urlretrieve``, imported when called (Whoosh names it; vnsearch never calls it)."""
+    return importlib.import_module("urllib.request").urlretrieve(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _without_whooshs_unused_imports() -> Iterator[None]:
+    """Import Whoosh without the two standard-library stacks it imports and a search never runs.
+
+    Whoosh 2.7's ``whoosh.compat`` imports ``urllib.request`` (for
+    ``urlretrieve``: HTTP, SSL and the email package come with it) and
+    ``whoosh.reading`` imports the ``cached_property`` package, which imports
+    ``asyncio`` (for coroutine properties; Whoosh has one plain one): together
+    ~0.04 s of a command's CPU. While the block runs, ``sys.modules`` holds
+    stand-ins: a ``urllib.request`` whose ``urlretrieve`` imports the real
+    one when called, and a ``cached_property`` that is the standard
+    ``functools.cached_property`` (the same caching for a plain function).
+    They are removed afterwards, so any later import gets the real modules.
+    Only here, where the process is ours and single-threaded at import time;
+    a name already imported is left alone.
+    """
+    url = types.ModuleType("urllib.request")
+    url.urlretrieve = _lazy_urlretrieve  # type: ignore[attr-defined]
+    cached = types.ModuleType("cached_property")
+    cached.cached_property = functools.cached_property  # type: ignore[attr-defined]
+    placed = {name: module for name, module in (("urllib.request", url), ("cached_property", cached))
+              if name not in sys.modules}
+    sys.modules.update(placed)
+    try:
+        yield
+    finally:
+        for name, module in placed.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+try:
+    with _without_whooshs_unused_imports():
+        from vnsearch import caps
+        from vnsearch.errors import IndexNotFound, QueryError, VnsearchError
+        from vnsearch.lang.text import printable
+        from vnsearch.search.query import SORTS
+
+        from .engine import DEFAULT_WAIT, SearchEngine, default_index_dir
+finally:
+    if _GC_WAS_ON:
+        gc.enable()
+
+if TYPE_CHECKING:
+    from vnsearch.ingest.articles import LoadWarning
+    from vnsearch.search.highlight import Snippet
+    from vnsearch.search.results import SearchResults
+
+# The other commands' modules (reading input files, exporting, checking, the
+# server) are imported inside those commands: a search loads none of them.
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -56,6 +123,8 @@ def safe(text: str) -> str:
 
 def _json(obj: Any) -> str:
     """One JSON line with the same data, every character a terminal would act on written as a \\u escape."""
+    from vnsearch.ingest.export import json_line
+
     return json_line(obj)
 
 
@@ -136,8 +205,36 @@ def _stopped_by_sigterm() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
+_OWN_PROCESS = False  # set when the command runs as its process's program (see _Group.__call__)
+
+
+def _ending() -> None:
+    """A reading command's last step when it is the process: what it made need not be collected.
+
+    The collector's passes at exit would walk the snapshot's caches and the
+    results only to find them alive; frozen, they are let go with the
+    process. Not when the command runs inside another program (tests,
+    ``main.main(...)``), whose objects must stay collectable.
+    """
+    if _OWN_PROCESS:
+        gc.freeze()
+
+
 class _Group(click.Group):
     """Turns the failures a user can meet into one-line messages, not tracebacks."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The ``vnsearch`` program (``main()``): the command is the process, which ends with it.
+
+        What was imported lives until the process ends: frozen out of the
+        collector's walks (see the top of this module). Only here: a program
+        that runs a command inside itself (``main.main(...)``, tests) keeps
+        its objects as they were.
+        """
+        global _OWN_PROCESS
+        _OWN_PROCESS = True
+        gc.freeze()
+        return super().__call__(*args, **kwargs)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
@@ -261,6 +358,11 @@ def main() -> None:
 
 def _estimate(paths: tuple[Path, ...]) -> int | None:
     """Number of records to expect, for the progress bar's time left."""
+    import gzip
+
+    from vnsearch.ingest.articles import iter_files
+    from vnsearch.ingest.reading import iter_lines, open_regular
+
     total = 0
     for path in paths:
         for f in iter_files(path, on_warning=lambda w: None):
@@ -321,6 +423,11 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, jo
 
     Library: SearchEngine(index_dir).add_paths(paths, strict=..., map=[...], tz=...)
     """
+    from vnsearch.ingest.articles import LoadOptions
+    from vnsearch.ingest.dates import DateError
+    from vnsearch.ingest.fields import FieldMap, parse_map
+    from vnsearch.ingest.walking import walk
+
     try:
         LoadOptions(FieldMap(parse_map(maps)), tz)  # checked before anything is opened
     except (ValueError, DateError) as exc:
@@ -526,6 +633,7 @@ def search_cmd(query: tuple[str, ...], index_dir: Path | None, limit: int, page:
             click.echo()
             _print_facets(results.facets or {}, results.total, color)
     engine.close()
+    _ending()
     sys.exit(EXIT_FOUND if results else EXIT_NOT_FOUND)
 
 
@@ -639,6 +747,8 @@ def show_cmd(article_id: str, index_dir: Path | None, as_json: bool) -> None:
         click.echo(f"No article with id {_quoted(article_id)}.", err=True)
         sys.exit(EXIT_NOT_FOUND)
     if as_json:  # the keys `vnsearch export` writes and `vnsearch index` reads
+        from vnsearch.ingest.export import export_record
+
         fields = article.to_dict()
         click.echo(_json(export_record(fields)))
         return
@@ -716,6 +826,9 @@ def check_cmd(index_dir: Path | None) -> None:
     for note in notes:
         click.echo(f"note: {engine.path}: {note}", err=True)
     if problems:
+        from vnsearch.store.damage import rebuild_hint
+        from vnsearch.store.directory import ORPHANS
+
         # Files a failed write left are no damage: the next write deletes them, no rebuild is needed.
         hint = "" if all(p.startswith(ORPHANS) for p in problems) else f"; {rebuild_hint(engine.path)}"
         raise UserError(f"{engine.path}: {'; '.join(problems)}{hint}")
@@ -745,6 +858,8 @@ def export_cmd(index_dir: Path | None, since: str | None, until: str | None, sou
 
     Library: SearchEngine(index_dir).export(since=…, until=…, source=…, category=…)
     """
+    from vnsearch.ingest.export import write_jsonl
+
     engine = _open(index_dir, create=False)
     try:
         records = engine.export(since=since, until=until, source=list(sources) or None,

@@ -23,12 +23,10 @@ import os
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vnsearch import caps
 from vnsearch.errors import ArticleNotFound
-from vnsearch.ingest.articles import Article, LoadWarning
-from vnsearch.ingest.export import ArticleFilter, export_records
 from vnsearch.lang.analysis import query_syllables
 from vnsearch.search import related
 from vnsearch.search import suggest as suggesting
@@ -40,12 +38,17 @@ from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.searching import run_search
 from vnsearch.search.sharded import ShardedSnapshot, ShardedView, StaleShard
 from vnsearch.search.view import LatestView, SnapshotView
-from vnsearch.store import dump
 from vnsearch.store.directory import INDEX_NAME, IndexStore
-from vnsearch.store.indexing import IndexSummary
 from vnsearch.store.sharding import ShardedStore, is_sharded
 from vnsearch.store.snapshot import Snapshot
-from vnsearch.store.updates import index_articles, index_paths
+
+if TYPE_CHECKING:
+    from vnsearch.ingest.articles import Article, LoadWarning
+    from vnsearch.store.indexing import IndexSummary
+
+# Writing, exporting and reindexing import their modules (reading input,
+# segmenting, worker processes) where they are done: opening an index to
+# search it loads none of them, which keeps a `vnsearch search` process short.
 
 __all__ = ["SearchEngine", "Hit", "SearchResults", "default_index_dir", "INDEX_NAME"]
 
@@ -214,6 +217,8 @@ class SearchEngine:
         commits the write lock is let go, so another writer may go first;
         ids it added meanwhile are replaced, never added twice.
         """
+        from vnsearch.store.updates import index_articles
+
         with self._write_lock:
             if isinstance(self._store, ShardedStore):
                 if self.cluster is not None:
@@ -256,6 +261,8 @@ class SearchEngine:
         it is listed in ``summary.rejected_files``. Files without warnings
         are indexed as usual. ``summary.load_warnings`` counts the warnings.
         """
+        from vnsearch.store.updates import index_paths
+
         with self._write_lock:
             into = None
             store = self._store
@@ -462,6 +469,8 @@ class SearchEngine:
         punctuation-insensitive, part of the name will do). The whole export
         reads one snapshot, whatever is committed meanwhile.
         """
+        from vnsearch.ingest.export import ArticleFilter, export_records
+
         keep = ArticleFilter(since=date_range(since, "since")[0] if since is not None else None,
                              until=date_range(until, "until")[1] if until is not None else None,
                              sources=[source] if isinstance(source, str) else source,
@@ -481,6 +490,8 @@ class SearchEngine:
         original files. The new index is built beside the old one and takes
         its place only when complete; the old one is locked meanwhile.
         """
+        from vnsearch.store import dump
+
         if is_sharded(path):
             raise ValueError(f"{path} is a sharded index: index its articles (vnsearch export) into a new one")
         return dump.reindex(Path(path), jobs=jobs, on_progress=on_progress, on_warning=on_warning, wait=wait)
@@ -493,6 +504,8 @@ def _local_sharded_view(snapshot: Snapshot, params: RankParams) -> SnapshotView:
 
 
 def _article_from_fields(fields: Mapping[str, Any]) -> Article:
+    from vnsearch.ingest.articles import Article
+
     return Article(
         id=fields["id"], title=fields.get("title", ""), lead=fields.get("lead", ""),
         body=fields.get("body", ""), date=fields.get("date", "") or "", source=fields.get("source", ""),

@@ -15,11 +15,16 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from vnsearch.ingest.articles import Article, LoadOptions, derive_credit
-from vnsearch.ingest.fields import FieldMap
 from vnsearch.lang.text import fold_all
+
+if TYPE_CHECKING:
+    from vnsearch.ingest.articles import Article
+
+# The article loader (dates, zones, the email package's date parser) is
+# imported by the functions that read articles: `vnsearch search --json`
+# writes its lines with json_line alone.
 
 __all__ = ["ArticleFilter", "export_record", "export_records", "stored_article", "write_jsonl"]
 
@@ -70,6 +75,8 @@ def export_record(stored: Mapping[str, Any]) -> dict[str, str]:
     not come from the body.  Empty values are kept, so every record has the
     same keys.
     """
+    from vnsearch.ingest.articles import derive_credit
+
     body = str(stored.get("body") or "")
     record: dict[str, str] = {"id": str(stored["id"])}
     if not stored.get("title_derived"):
@@ -91,6 +98,9 @@ def stored_article(stored: Mapping[str, Any]) -> Article:
     For rebuilding an index from itself: reading the record back with the
     default zone would move the days of an index built with another ``--tz``.
     """
+    from vnsearch.ingest.articles import Article, LoadOptions
+    from vnsearch.ingest.fields import FieldMap
+
     record = export_record(stored)
     options = LoadOptions(FieldMap(aliases=False))
     if stored.get("time"):

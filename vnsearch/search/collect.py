@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch import caps
 from vnsearch.search.highlight import Highlighter, Snippet
 from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranking
 from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.understand import Alternative
 from vnsearch.search.view import SnapshotView
-from vnsearch.store import indexing
 from vnsearch.store.format import SIGNATURE_BYTES
 from vnsearch.store.signature import (
     MINHASH_BANDS,
@@ -190,7 +190,7 @@ def build_hit(fields: Mapping[str, Any], score: float, rank: int, highlighter: H
     best = None
     for zone in ("body", "lead"):
         # Only the indexed part can hold a match (and a huge text would be slow to scan).
-        text = indexing.searchable(fields.get(zone, ""))
+        text = fields.get(zone, "")[: caps.ANALYSED_CHARS]
         if not text:
             continue
         snip = highlighter.snippet(text, snippet_chars)

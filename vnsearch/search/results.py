@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vnsearch.search.highlight import Snippet
 from vnsearch.search.query import ParsedQuery
-from vnsearch.store.indexing import IndexSummary
+
+if TYPE_CHECKING:
+    from vnsearch.store.indexing import IndexSummary
 
 __all__ = ["Hit", "SearchResults", "IndexSummary"]
+
+
+def __getattr__(name: str) -> Any:
+    """``IndexSummary``, still importable from here, without loading the indexing code with every search."""
+    if name == "IndexSummary":
+        from vnsearch.store.indexing import IndexSummary
+
+        return IndexSummary
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from vnsearch.ingest.dates import order_within_days
 from vnsearch.search import suggest as suggesting
 from vnsearch.search.collect import collect, own_hits_fit
 from vnsearch.search.query import ParsedQuery
@@ -37,6 +36,8 @@ def run_search(reading: Callable[[], AbstractContextManager[SnapshotView]], pars
     results.rewritten = understood.rewritten
     results.corrections = understood.corrections
     if sort != "relevance":  # the index sorts by day; the stored times order a page's hits within a day
+        from vnsearch.ingest.dates import order_within_days  # (email.utils and more: not for every search)
+
         results[:] = order_within_days(list(results), sort == "newest", lambda h: h.date, lambda h: h.time)
         for i, hit in enumerate(results):
             hit.rank = offset + i + 1

@@ -45,6 +45,7 @@ it, and a merge rewrites the segments it merges with this one.
 
 from __future__ import annotations
 
+import struct
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -104,6 +105,7 @@ __all__ = ["CompactCodec", "CheckedCodec", "CompactTermInfo", "INLINE_LIMIT", "B
            "pack_block", "unpack_block", "block_arrays", "PackedValues", "write_block", "COMPRESSION",
            "TERM_BLOCK_BYTES",           "TermTableWriter", "pack_stored", "unpack_stored", "BLOCK_TAG"]
 
+_FIELD_NUMBER = struct.Struct("!H")  # how a term table key starts (Whoosh's pack_ushort)
 _CACHED_BLOCKS = 512  # decoded term blocks kept per segment reader
 
 
@@ -283,6 +285,44 @@ class CompactTermsReader(W3TermsReader):
 
     def terms(self) -> Iterator[Any]:
         return (self._keydecoder(k) for k, _ in self._items_from(b""))
+
+    def _field_blocks(self, fieldname: str) -> Iterator[tuple[list[bytes], dict[bytes, bytes]]]:
+        """Each block holding terms of *fieldname*: (those keys, in order; the block's key -> term info).
+
+        Decoded here, not through the block cache: a whole field is
+        thousands of blocks, and the cache keeps what queries look up.
+        """
+        number = self._fieldmap.get(fieldname)
+        if number is None:
+            return
+        first = self._keycoder(fieldname, b"")
+        after = _FIELD_NUMBER.pack(number + 1)  # keys are the field's number (2 bytes, big-endian) + the term
+        firstkeys = self._firstkeys
+        for b in range(max(0, bisect_right(firstkeys, first) - 1), bisect_left(firstkeys, after)):
+            start, end = self._offsets[b], self._offsets[b + 1]
+            keys, table = decode_term_block(self._dbfile.get(start, end - start), self._checked)
+            yield keys[bisect_left(keys, first): bisect_left(keys, after)], table
+
+    def field_terms(self, fieldname: str) -> list[bytes]:
+        """Every term of *fieldname* (bytes), in order, read straight from the blocks.
+
+        What Whoosh's ``lexicon`` gives, a block at a time instead of a term at
+        a time: the vocabulary of a typed query's first correction (every
+        syllable and word of the index, hundreds of thousands) reads several
+        times faster.
+        """
+        cut = _FIELD_NUMBER.size
+        return [key[cut:] for keys, _ in self._field_blocks(fieldname) for key in keys]
+
+    def field_frequencies(self, fieldname: str) -> list[tuple[bytes, int]]:
+        """(term, document frequency) of every term of *fieldname*, in order, read straight from the blocks.
+
+        What Whoosh's ``iter_field`` gives without making a term info object
+        of each (which unpickles inlined postings).
+        """
+        cut = _FIELD_NUMBER.size
+        unpack = WEIGHT_AND_DF.unpack_from
+        return [(key[cut:], unpack(table[key], 1)[1]) for keys, table in self._field_blocks(fieldname) for key in keys]
 
     def terms_from(self, fieldname: str, prefix: Any) -> Iterator[Any]:
         return (self._keydecoder(k) for k, _ in self._items_from(self._keycoder(fieldname, prefix)))

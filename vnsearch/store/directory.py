@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.index import TOC
-from whoosh.writing import CLEAR
 
 from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
 from vnsearch.store import legacy  # noqa: F401 - old indexes name old module paths
@@ -29,10 +28,12 @@ from vnsearch.store.damage import DECODE_ERRORS, damage_text, damaged, decoding,
 from vnsearch.store.files import ChecksumStorage
 from vnsearch.store.format import FORMAT_VERSION, READABLE_VERSIONS, VERSION_KEY
 from vnsearch.store.locking import WriteLock, holder_of
-from vnsearch.store.merge import merge_policy, plan
 from vnsearch.store.schema import make_schema
 from vnsearch.store.snapshot import Reading, Snapshot
-from vnsearch.store.verify import NO_CHECKSUMS, verify_segments
+
+# Merging (vnsearch.store.merge, with the indexing code it needs), checking
+# (vnsearch.store.verify) and Whoosh's writer are imported by the methods that
+# use them: opening an index to search it needs none of them.
 
 __all__ = ["IndexStore", "INDEX_NAME", "META_FILE", "LOCK_FILE", "wait_for", "write_lock", "is_index_file",
            "orphan_files", "ORPHANS"]
@@ -299,6 +300,8 @@ class IndexStore:
         segments of format 9 (with checksums, which an older vnsearch cannot
         read): it is marked as format 9, whose readers read both.
         """
+        from vnsearch.store.merge import merge_policy
+
         try:
             writer.commit(mergetype=mergetype or merge_policy(final=final, older=older))
         except BaseException:
@@ -342,6 +345,8 @@ class IndexStore:
 
     def merge(self, older: Collection[str] | None = None) -> bool:
         """Merge small segments (see :func:`vnsearch.store.merge.choose`); True if any were."""
+        from vnsearch.store.merge import plan
+
         with decoding(self.path):
             segments = self._ix._segments()
         live, chosen = plan(segments, older)
@@ -369,6 +374,8 @@ class IndexStore:
 
     def clear(self) -> None:
         """Remove every article (the directory stays an index)."""
+        from whoosh.writing import CLEAR
+
         self.commit(self.writer(), mergetype=CLEAR)
 
     # -- checking -----------------------------------------------------------------
@@ -383,6 +390,8 @@ class IndexStore:
         every posting list, column and length). Segments without checksums
         (formats 7 and 8) are counted in :attr:`unchecked_segments`.
         """
+        from vnsearch.store.verify import verify_segments
+
         problems = []
         self.unchecked_segments = 0
         schema = self.schema_problem()
@@ -408,6 +417,8 @@ class IndexStore:
         """What the last :meth:`check` could not verify (not damage): segments written without checksums."""
         if not getattr(self, "unchecked_segments", 0):
             return []
+        from vnsearch.store.verify import NO_CHECKSUMS
+
         version = self.read_meta().get(VERSION_KEY)
         return [NO_CHECKSUMS.format(version=version if version in (7, 8) else "8", path=self.path)
                 + f" ({self.unchecked_segments} segment(s))"]

@@ -218,8 +218,9 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterator, Sequence
-from importlib import resources
+from functools import cache
 from itertools import accumulate
+from pathlib import Path
 from typing import Any, Protocol, overload
 
 import numpy as np
@@ -927,22 +928,55 @@ def _term_trailer(extras: dict[str, Any], firstkeys: Sequence[bytes], offsets: S
 
 
 def _read_term_trailer(data: bytes) -> tuple[dict[str, Any], list[bytes], list[int]]:
+    # Read by every process that opens the index, once per block of the table
+    # (10,000 blocks for 35,000 articles): the key sizes' varints read inline
+    # when one byte long (nearly all are), the block offsets all at once.
     size, pos = read_varint(data, 0)
     extras = json.loads(data[pos: pos + size].decode("utf-8"))
     pos += size
     count, pos = read_varint(data, pos)
-    firstkeys = []
+    firstkeys: list[bytes] = []
+    append = firstkeys.append
     for _ in range(count):
-        size, pos = read_varint(data, pos)
-        firstkeys.append(data[pos: pos + size])
+        size = data[pos]
+        if size < 0x80:
+            pos += 1
+        else:
+            size, pos = read_varint(data, pos)
+        append(data[pos: pos + size])
         pos += size
-    offsets = []
-    for _ in range(count + 1):
-        offset, pos = read_varint(data, pos)
-        offsets.append(offset)
+    offsets, pos = _read_varints(data, pos, count + 1)
     if pos != len(data) or not isinstance(extras, dict):
         raise ChecksumError("the term table's trailer is damaged")
     return extras, firstkeys, offsets
+
+
+def _read_varints(data: bytes, pos: int, count: int) -> tuple[list[int], int]:
+    """*count* unsigned varints from *pos* of *data* (as :func:`read_varint` reads them), and the position after.
+
+    Decoded with numpy; a varint longer than nine bytes (beyond 63 bits, which
+    nothing here writes) is read by :func:`read_varint`.
+    """
+    raw = np.frombuffer(data, dtype=np.uint8, offset=pos)
+    ends = np.flatnonzero(raw < 0x80)[:count]  # the last byte of each
+    if ends.size < count:
+        raise ChecksumError("the term table's trailer is damaged")
+    if count == 0:
+        return [], pos
+    starts = np.empty(count, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lengths = ends - starts + 1
+    if int(lengths.max()) > 9:
+        values = []
+        for _ in range(count):
+            value, pos = read_varint(data, pos)
+            values.append(value)
+        return values, pos
+    total = int(ends[-1]) + 1
+    shifts = (np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)) * 7
+    parts = (raw[:total] & 0x7F).astype(np.uint64) << shifts.astype(np.uint64)
+    return [int(v) for v in np.add.reduceat(parts, starts)], pos + total
 
 
 def read_term_table_trailer(get: Any, length: int) -> tuple[dict[str, Any], list[bytes], list[int]]:
@@ -982,11 +1016,22 @@ def decode_term_block(compressed: bytes, checked: bool = False) -> tuple[list[by
     keys: list[bytes] = []
     table: dict[bytes, bytes] = {}
     pos, n = 0, len(raw)
+    # Every lookup of a term not read before decodes its block, a hundred and
+    # more for a query's first search: the sizes' varints, nearly all one
+    # byte long, are read inline.
     while pos < n:
-        size, pos = read_varint(raw, pos)
+        size = raw[pos]
+        if size < 0x80:
+            pos += 1
+        else:
+            size, pos = read_varint(raw, pos)
         key = raw[pos: pos + size]
         pos += size
-        size, pos = read_varint(raw, pos)
+        size = raw[pos]
+        if size < 0x80:
+            pos += 1
+        else:
+            size, pos = read_varint(raw, pos)
         keys.append(key)
         table[key] = raw[pos: pos + size]
         pos += size
@@ -1000,12 +1045,27 @@ def decode_term_block(compressed: bytes, checked: bool = False) -> tuple[list[by
 # 9): as 1, with the CRC-32 of the deflated bytes between tag and data. A new
 # dictionary needs a new tag, so indexes written with the old one still read.
 _PLAIN, _ZDICT1, _ZDICT1_CRC = 0, 1, 2
-_ZDICT = resources.files("vnsearch.store").joinpath("stored.zdict").read_bytes()
+
+
+@cache
+def _zdict() -> bytes:
+    """stored.zdict's bytes, read on first use.
+
+    Beside this module when the package is installed as files (always, with
+    setuptools); importlib.resources (which imports zipfile: ~0.01 s of a
+    command's CPU) only for a package imported from a zip.
+    """
+    beside = Path(__file__).with_name("stored.zdict")
+    if beside.is_file():
+        return beside.read_bytes()
+    from importlib import resources
+
+    return resources.files("vnsearch.store").joinpath("stored.zdict").read_bytes()
 
 
 def pack_stored(fields: dict[str, Any]) -> bytes:
     """One document's stored fields as written: tag byte, CRC-32, pickle deflated with the dictionary."""
-    packer = zlib.compressobj(COMPRESSION, zdict=_ZDICT)
+    packer = zlib.compressobj(COMPRESSION, zdict=_zdict())
     packed = packer.compress(pickle.dumps(fields, _PROTOCOL)) + packer.flush()
     return bytes((_ZDICT1_CRC,)) + _CRC.pack(crc32(packed)) + packed
 
@@ -1023,7 +1083,7 @@ def unpack_stored(data: bytes, checked: bool = False) -> dict[str, Any]:
     elif checked:
         raise ChecksumError(f"a stored article has no checksum (format {tag})")
     if tag in (_ZDICT1, _ZDICT1_CRC):
-        unpacker = zlib.decompressobj(zdict=_ZDICT)
+        unpacker = zlib.decompressobj(zdict=_zdict())
         raw = unpacker.decompress(data[1:]) + unpacker.flush()
     elif tag == _PLAIN:
         raw = zlib.decompress(data[1:])

@@ -29,6 +29,7 @@ from typing import Any
 from whoosh import columns
 from whoosh.writing import PostingPool, SegmentWriter
 
+from vnsearch import caps
 from vnsearch.ingest.articles import Article, ArticleError
 from vnsearch.lang.analysis import Segmenter, _folded_lower, add_terms, analyze
 from vnsearch.store.bulk import PostingBuffer, flush_segment
@@ -61,7 +62,7 @@ IN_FLIGHT = 8
 # Segmenting costs seconds per million characters, so a zone longer than this
 # is stored whole but only its first MAX_ANALYSED_CHARS characters are indexed
 # (searchable); the indexer warns about such articles.
-MAX_ANALYSED_CHARS = 1_000_000
+MAX_ANALYSED_CHARS = caps.ANALYSED_CHARS
 
 
 def searchable(text: str) -> str:

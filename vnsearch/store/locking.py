@@ -28,8 +28,6 @@ import errno
 import fcntl
 import json
 import os
-import secrets
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +52,8 @@ class Holder:
 
     def alive(self) -> bool:
         """Whether the holder may still be running (when in doubt: yes)."""
+        import socket  # (writers and lock checks only: not imported by every process)
+
         if self.host != socket.gethostname() or (self.pidns and self.pidns != _pid_namespace()):
             return True  # another machine's or container's process (a shared file system): cannot be checked
         boot = _boot_id()
@@ -106,6 +106,8 @@ def _pid_namespace() -> str | None:
 
 
 def _me(token: str) -> Holder:
+    import socket
+
     stat = _proc_stat(os.getpid())
     return Holder(os.getpid(), stat[1] if stat else None, _boot_id(), socket.gethostname(), token, time.time(),
                   _pid_namespace())
@@ -208,6 +210,8 @@ class WriteLock:
         """Take the lock if it is free or its holder is dead; False if a live process holds it."""
         if self.token:
             return False  # one claim at a time, as a flock on one file would be
+        import secrets
+
         token = secrets.token_hex(8)
         with _Mutex(self.path) as mutex:
             if mutex is None:

@@ -27,14 +27,16 @@ import os
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vnsearch.errors import IndexNotFound, IndexUnusable
-from vnsearch.ingest.articles import Article, ArticleError, LoadWarning
+from vnsearch.errors import ArticleError, IndexNotFound, IndexUnusable
 from vnsearch.store.directory import IndexStore
-from vnsearch.store.indexing import IndexSummary, coerce_article
 from vnsearch.store.statistics import GlobalStatistics, Partial, as_partial, merge_partials, partial_statistics
-from vnsearch.store.updates import index_articles
+
+if TYPE_CHECKING:
+    # Writing only (imported where it is done): searching a sharded index loads no input reading or indexing.
+    from vnsearch.ingest.articles import Article, LoadWarning
+    from vnsearch.store.indexing import IndexSummary
 
 __all__ = ["MANIFEST", "ShardedStore", "shard_of", "is_sharded", "shard_dir", "write_batch", "add_summary",
            "DEFAULT_BATCH"]
@@ -80,6 +82,8 @@ def add_summary(into: IndexSummary, part: IndexSummary) -> None:
 def write_batch(path: Path, articles: Sequence[Article], jobs: int | None = 1,
                 commit_every: int | None = None, wait: float | None = None) -> IndexSummary:
     """Index *articles* (all of one shard) into the ordinary index at *path*; what a shard's writer runs."""
+    from vnsearch.store.updates import index_articles
+
     store = IndexStore(path, create=True, wait=wait)
     try:
         return index_articles(store, articles, jobs=jobs, commit_every=commit_every)
@@ -245,6 +249,9 @@ class ShardedStore:
               on_warning: Callable[[LoadWarning], None] | None = None,
               batch: int = DEFAULT_BATCH) -> Iterator[tuple[int, list[Article]]]:
         """Valid articles in batches of one shard each: (shard, articles); bad records counted in *summary*."""
+        from vnsearch.ingest.articles import LoadWarning
+        from vnsearch.store.indexing import coerce_article
+
         pending: list[list[Article]] = [[] for _ in range(self.shards)]
         for n, item in enumerate(articles, 1):
             try:
@@ -270,6 +277,9 @@ class ShardedStore:
                        on_warning: Callable[[LoadWarning], None] | None = None,
                        commit_every: int | None = 1000, batch: int = IN_PROCESS_BATCH) -> IndexSummary:
         """Add or replace articles, each in its shard, in this process; then merge the statistics."""
+        from vnsearch.store.indexing import IndexSummary
+        from vnsearch.store.updates import index_articles
+
         summary = IndexSummary()
         older = [sorted(store.segment_ids()) for store in self.stores]
         written = [False] * self.shards

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -54,10 +55,20 @@ def jaccard(a: set[str], b: set[str]) -> float:
 MINHASH_BANDS = 8
 MINHASH_ROWS = 4
 _HASHES = MINHASH_BANDS * MINHASH_ROWS
-_rng = np.random.default_rng(20261122)  # fixed: signatures must agree across processes and runs
-_SALTS = _rng.integers(0, np.iinfo(np.uint64).max, size=_HASHES, dtype=np.uint64, endpoint=True)
 _EMPTY = np.iinfo(np.uint64).max
 assert SIGNATURE_BYTES == _HASHES * 4
+
+
+@cache
+def _salts() -> np.ndarray:
+    """The hash functions' salts; fixed: signatures must agree across processes and runs.
+
+    Made on first use: only indexing computes signatures (searching compares
+    stored ones), and numpy.random is a fifth of numpy's import.
+    """
+    rng = np.random.default_rng(20261122)
+    salts: np.ndarray = rng.integers(0, np.iinfo(np.uint64).max, size=_HASHES, dtype=np.uint64, endpoint=True)
+    return salts
 
 
 def _base_hashes(items: Iterable[str]) -> np.ndarray:
@@ -87,7 +98,7 @@ def minhash(shingle_set: set[str]) -> np.ndarray:
         return np.full(_HASHES, _EMPTY, dtype=np.uint64)
     x = _base_hashes(shingle_set)
     with np.errstate(over="ignore"):
-        smallest: np.ndarray = _mix(x[:, None] ^ _SALTS[None, :]).min(axis=0)
+        smallest: np.ndarray = _mix(x[:, None] ^ _salts()[None, :]).min(axis=0)
     return smallest
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -297,7 +296,11 @@ class GlobalStatistics(Statistics):
                     stats.dfs[fname] = _table(data, f"df.{fname}")
                 stats.tones = _table(data, "tones")
                 stats.families = _table(data, "families")
-        except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        except Exception as exc:
+            import zipfile  # (imported by np.load when it read the file; not by every process that imports this)
+
+            if not isinstance(exc, (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError)):
+                raise
             raise ValueError(f"{path}: unreadable statistics ({exc})") from exc
         return stats
 
