@@ -44,7 +44,7 @@ import numpy as np
 from vnsearch.lang.spelling import spellings, split_folded
 from vnsearch.lang.telex import convert, tone_of
 from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
-from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, max_edits
+from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.store.snapshot import Snapshot
 
@@ -106,6 +106,7 @@ class Vocabulary:
         self.doc_count = snapshot.doc_count
         self.tolerance = tolerance
         self._typos: TypoIndex | None = None
+        self._codes: TypoIndex | None = None
         self._pairs: dict[tuple[str, str], int] | None = None
         self._exact_pairs: dict[tuple[str, str], int] | None = None
         self._lock = threading.Lock()
@@ -114,10 +115,26 @@ class Vocabulary:
 
     @property
     def typos(self) -> TypoIndex:
+        return self._typo_indexes()[0]
+
+    @property
+    def codes(self) -> TypoIndex:
+        """The codes of letters and digits the index holds ("24h", "u23"), for slips on their letters."""
+        return self._typo_indexes()[1]
+
+    def _typo_indexes(self) -> tuple[TypoIndex, TypoIndex]:
         with self._lock:
-            if self._typos is None:
-                self._typos = TypoIndex(self.snapshot.term_frequencies("text_f"), tolerance=self.tolerance)
-            return self._typos
+            if self._typos is None or self._codes is None:
+                terms = list(self.snapshot.term_frequencies("text_f"))
+                self._typos = TypoIndex(terms, tolerance=self.tolerance)
+                self._codes = TypoIndex(terms, tolerance=self.tolerance, codes=True)
+            return self._typos, self._codes
+
+    def candidates(self, folded: str, edits: int, limit: int) -> list[Candidate]:
+        """Known syllables within *edits* of *folded*; for a code ("24g"), the codes one slip on a letter away."""
+        if is_code(folded):
+            return self.codes.candidates(folded, limit=limit)
+        return self.typos.candidates(folded, edits=edits, limit=limit)
 
     @property
     def pairs(self) -> dict[tuple[str, str], int]:
@@ -371,10 +388,15 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     return best
 
 
+def _correctable(folded: str) -> bool:
+    """Whether a folded syllable may be a slip: letters ("cáh"), or a code of letters and digits ("24g")."""
+    return (folded.isalpha() and folded.isascii()) or is_code(folded)
+
+
 def _unknown(syllable: str, vocab: Vocabulary) -> bool:
     """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly."""
     f = fold_all(syllable)
-    if not f.isalpha() or not f.isascii():
+    if not _correctable(f):
         return False
     if not vocab.folded_frequency(f):
         return True
@@ -415,7 +437,7 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
         vietnamese = has_diacritics(s) or split_folded(f) is not None
         marked = has_diacritics(s)
         scored: list[tuple[bool, float, str, Candidate]] = []
-        for cand in vocab.typos.candidates(f, edits=edits, limit=100):
+        for cand in vocab.candidates(f, edits, 100):
             if cand.distance == 0:
                 continue
             if vietnamese and split_folded(cand.word) is None:
@@ -503,7 +525,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     judged by that spelling's documents. A query copied from an article always has a document
     holding all its syllables, so it is never changed.
     """
-    words = [s for s in dict.fromkeys(syllables) if fold_all(s).isalpha() and fold_all(s).isascii()]
+    words = [s for s in dict.fromkeys(syllables) if _correctable(fold_all(s))]
     if len(words) < 2 or len(words) > max_syllables:
         return {}
     accented = any(has_diacritics(s) for s in words)
@@ -539,7 +561,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         title_rest = _title_rest(words, i, vocab)
         typed_headlined = _title_factor(f, title_rest, vocab) > 1.0
         fragment = len(f) == 1 and _fragment(f)
-        for cand in vocab.typos.candidates(f, edits=1, limit=COOCCURRENCE_CANDIDATES):
+        for cand in vocab.candidates(f, 1, COOCCURRENCE_CANDIDATES):
             # Any word of the index ("fan" for "ran"): the rest of the query judges it.
             if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
                 continue  # a lone consonant is what is left of a syllable whose vowel was dropped
@@ -626,7 +648,7 @@ def _spelt(typed: str, folded: str, vocab: Vocabulary, marked: bool) -> list[tup
     common in any spelling, would drown the rare one meant). Otherwise the folded
     candidate itself.
     """
-    if not marked:
+    if not marked or is_code(folded):
         return [(folded, vocab.docs("text_f", folded))]
     if has_diacritics(typed):
         replacement = _with_marks_of(typed, folded, vocab)
