@@ -65,3 +65,80 @@ def test_a_known_code_that_goes_with_nothing_else_is_read_as_its_slip(engine: Se
     assert [h.id for h in engine.search("tòa 8h")][:1] == ["toa8b"]
     # Typed right, the code is matched as typed.
     assert [h.id for h in engine.search("tòa 8b")][:1] == ["toa8b"]
+
+
+# -- "đ" in abbreviations and dropped, lone consonants, accented headlines ------------------
+
+SLIPS = [
+    Article(id="gd", title="GĐ chùa Bái Đính nói về lễ hội", body="Ông GĐ ban quản lý chùa cho biết lễ hội đông khách."),
+    Article(id="ba", title="Ba ngôi chùa cổ ở Huế", body="Ba ngôi chùa cổ đón khách. Ba người đến chùa sớm, đỡ sư thầy."),
+    Article(id="do", title="Hằng cảm ơn bạn bè đã giúp đỡ", body="Hằng kể bạn bè giúp đỡ cô nhiều năm qua."),
+    Article(id="dz", title="Bốc dỡ hàng ở cảng", body="Công nhân bốc dỡ hàng, dỡ bỏ lều. Hằng ngày dỡ hàng."),
+    Article(id="ho", title="Tiền hỗ trợ hằng tháng", body="Công nhân nhận tiền hỗ trợ hằng tháng, hỗ trợ thêm dịp Tết."),
+    Article(id="su", title="Chọn mua đồ sứ dùng hàng ngày", body="Đồ sứ đẹp, bát đĩa đồ sứ bền."),
+    Article(id="so", title="Tòa nhà đồ sộ giữa phố", body="Công trình đồ sộ, sổ sách ghi đồ đạc. Xe S đỗ bên đồ sộ."),
+    Article(id="tu", title="Cắt giảm tủ hồ sơ", body="Cơ quan cắt giảm tủ hồ sơ, tổ công tác cắt bỏ tờ trình thừa."),
+    Article(id="to", title="Cắt giảm giấy tờ trong thủ tục", body="Bộ cắt giảm giấy tờ cho doanh nghiệp."),
+    Article(id="tt", title="Tổ dân phố cắt điện", body="Tổ dân phố cắt điện, tờ thông báo dán ở cửa nhà T."),
+]
+
+
+@pytest.fixture(scope="module")
+def slips(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
+    eng = SearchEngine(Path(tmp_path_factory.mktemp("slips")) / "ix")
+    eng.add_articles(SLIPS, jobs=1)
+    yield eng
+    eng.close()
+
+
+def test_an_abbreviation_with_d_bar_is_corrected_to_another_abbreviation(slips: SearchEngine) -> None:
+    # "bđ" (b next to g) is no Vietnamese syllable: its corrections need not be one ("gđ", giám đốc).
+    got = slips.search("bđ chùa")
+    assert "gđ" in got.corrections.get("bđ", [])
+    assert [h.id for h in got][:1] == ["gd"]
+
+
+def test_a_dropped_d_bar_is_read_back_with_its_bar(slips: SearchEngine) -> None:
+    # "ỡ" of "đỡ": the dropped letter may as well have been "đ" as "d" (the user typed no mark for
+    # either); "đỡ", in more articles, is the spelling read, not "dỡ" for having one mark fewer.
+    got = slips.search("hằng ỡ")
+    assert "đỡ" in got.corrections.get("ỡ", [])
+    assert "dỡ" not in got.corrections.get("ỡ", [])
+
+
+def test_a_lone_consonants_readings_match_the_articles_holding_them(slips: SearchEngine) -> None:
+    # "s" alone is in one article ("Xe S"); "đồ sứ" articles match through the reading "sứ".
+    typed_only = slips.search("đồ s", typos=False)
+    assert typed_only.total == 1  # all words: "so" alone
+    results = slips.search("đồ s")
+    assert results.total >= 2
+    got = [h.id for h in results]
+    assert "su" in got and "so" in got
+    # Totals of a query without a lone consonant are as typed: "đồ sộ" matches "so" alone.
+    assert slips.search("đồ sộ").total == 1
+
+
+HEADLINES = [
+    Article(id="to", title="Cắt giảm giấy tờ", body="Bộ cắt giảm giấy tờ."),
+    Article(id="pho", title="Bát phở ngon", body="Cắt hành cho tô phở."),
+    Article(id="canh", title="Món ăn ngày Tết", body="Cắt thịt, nấu tô canh."),
+    Article(id="com", title="Nhà hàng mới", body="Cắt giảm giá một tô cơm."),
+    Article(id="toc", title="Cắt tóc ngày hè", body="Thợ cắt tóc, chữ T in hoa."),
+]
+
+
+def test_a_reading_is_judged_by_the_headlines_holding_its_own_spelling(tmp_path: Path) -> None:
+    # Folded, "to" stands with "cắt" in one headline, which "tô" would share; spelt, it is "tờ"'s alone.
+    from vnsearch.search.query import parse_query
+    from vnsearch.search.understand import understand
+
+    with SearchEngine(tmp_path / "ix") as eng:
+        eng.add_articles(HEADLINES, jobs=1)
+        snapshot = eng._current()[0]
+        try:
+            u = understand(parse_query("cắt t"), snapshot, suspect_known=0.3)
+        finally:
+            snapshot.release()
+    best = {a.replacement: a for a in u.suspected["t"]}
+    assert best["tờ"].evidence > best["tô"].evidence  # "tô" is in more articles with "cắt", none in a headline
+    assert best["tờ"].telling and not best["tô"].telling
