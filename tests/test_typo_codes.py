@@ -70,11 +70,14 @@ def test_a_known_code_that_goes_with_nothing_else_is_read_as_its_slip(engine: Se
 # -- "đ" in abbreviations and dropped, lone consonants, accented headlines ------------------
 
 SLIPS = [
-    Article(id="gd", title="GĐ chùa Bái Đính nói về lễ hội", body="Ông GĐ ban quản lý chùa cho biết lễ hội đông khách."),
-    Article(id="ba", title="Ba ngôi chùa cổ ở Huế", body="Ba ngôi chùa cổ đón khách. Ba người đến chùa sớm, đỡ sư thầy."),
+    Article(id="gd", title="GĐ chùa Bái Đính nói về lễ hội",
+            body="Ông GĐ ban quản lý chùa cho biết lễ hội đông khách."),
+    Article(id="ba", title="Ba ngôi chùa cổ ở Huế",
+            body="Ba ngôi chùa cổ đón khách. Ba người đến chùa sớm, đỡ sư thầy."),
     Article(id="do", title="Hằng cảm ơn bạn bè đã giúp đỡ", body="Hằng kể bạn bè giúp đỡ cô nhiều năm qua."),
     Article(id="dz", title="Bốc dỡ hàng ở cảng", body="Công nhân bốc dỡ hàng, dỡ bỏ lều. Hằng ngày dỡ hàng."),
-    Article(id="ho", title="Tiền hỗ trợ hằng tháng", body="Công nhân nhận tiền hỗ trợ hằng tháng, hỗ trợ thêm dịp Tết."),
+    Article(id="ho", title="Tiền hỗ trợ hằng tháng",
+            body="Công nhân nhận tiền hỗ trợ hằng tháng, hỗ trợ thêm dịp Tết."),
     Article(id="su", title="Chọn mua đồ sứ dùng hàng ngày", body="Đồ sứ đẹp, bát đĩa đồ sứ bền."),
     Article(id="so", title="Tòa nhà đồ sộ giữa phố", body="Công trình đồ sộ, sổ sách ghi đồ đạc. Xe S đỗ bên đồ sộ."),
     Article(id="tu", title="Cắt giảm tủ hồ sơ", body="Cơ quan cắt giảm tủ hồ sơ, tổ công tác cắt bỏ tờ trình thừa."),
