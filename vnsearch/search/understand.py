@@ -83,6 +83,13 @@ PAIRED_GUESS_WEIGHT = 0.8
 # the correction telling of those documents over a merely common syllable, but not only the rarest
 # (0.25 measured best of 0, 0.1, 0.25, 0.5 on bench kw-typo, 5,000 articles 5000-9999, seed 11).
 RARITY_POWER = 0.25
+# The same for a known syllable that never goes with the rest of the query (cooccurrence_corrections): its
+# candidates are the many real syllables around it, and the rarer, telling one is what was meant (0.25,
+# 0.35, 0.5, 0.6, 0.75 gave .846, .845, .850, .849, .837 on bench kw-typo, seed 11).
+COOCCURRENCE_RARITY_POWER = 0.5
+# Readings offered for a lone consonant ("s" of "sứ"): its candidates are every syllable it starts, many of
+# them real (6 and 10 gave .844 and .846 on bench kw-typo, seed 11).
+FRAGMENT_ALTERNATIVES = 10
 # How much more a correction counts per log(1 + headlines it shares with the rest of the query).
 TITLE_TOGETHER_WEIGHT = 1.0
 
@@ -541,7 +548,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     length: the co-occurrence test keeps short syllables from flooding) are
     kept when some of those documents hold them, scored by slip likelihood ×
     log(1 + documents holding it with the rest) / (documents holding it) **
-    :data:`RARITY_POWER`, which favours the correction telling of these
+    :data:`COOCCURRENCE_RARITY_POWER`, which favours the correction telling of these
     documents over a merely common syllable. A syllable typed with diacritics
     is corrected to the spelling that keeps them ("cá" → "cán", not "căn"),
     judged by that spelling's documents. A query copied from an article always has a document
@@ -592,7 +599,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                 if not together:
                     continue
                 headlined = _title_factor(fold_all(replacement), title_rest, vocab, held)
-                score = cand.weight * math.log1p(together) / held.size ** RARITY_POWER * headlined
+                score = cand.weight * math.log1p(together) / held.size ** COOCCURRENCE_RARITY_POWER * headlined
                 telling = (headlined > 1.0 and not typed_headlined) or \
                     (not typed_paired and _paired(vocab, words, i, replacement))
                 if telling:
@@ -611,7 +618,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                                     # A lone consonant's readings match: no article is meant by "s" alone.
                                     counted=not always or fragment,
                                     telling=telling))
-            if len(alts) == MAX_ALTERNATIVES:
+            if len(alts) == (FRAGMENT_ALTERNATIVES if fragment else MAX_ALTERNATIVES):
                 break
         out[s] = alts
     return out
@@ -823,7 +830,8 @@ def exact_mask(parsed: ParsedQuery, snapshot: Snapshot) -> np.ndarray | None:
 
 
 def combine_alternatives(score: np.ndarray, mask: np.ndarray,
-                         alternatives: Sequence[tuple[float, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+                         alternatives: Sequence[tuple[float, np.ndarray, np.ndarray]],
+                         keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A typed syllable's dense score and match mask, with its corrections' folded in.
 
     *alternatives* are ``(weight, score, mask)`` of each correction, scored
@@ -831,11 +839,13 @@ def combine_alternatives(score: np.ndarray, mask: np.ndarray,
     counts the best of its typed score and each correction's score × weight,
     so one holding the typed syllable is never outranked on this clause by one
     holding only a correction (weights are below 1), and a document holding a
-    correction matches the clause.
+    correction matches the clause. *keep* (default *mask*) is where the typed
+    score stands whatever the corrections score; elsewhere the best counts.
     """
     out = score.copy()
     matched = mask.copy()
+    free = ~(mask if keep is None else keep)
     for weight, alt_score, alt_mask in alternatives:
-        np.maximum(out, weight * alt_score, out=out, where=~mask)
+        np.maximum(out, weight * alt_score, out=out, where=free)
         matched |= alt_mask
     return out, matched
