@@ -145,3 +145,22 @@ def test_a_reading_is_judged_by_the_headlines_holding_its_own_spelling(tmp_path:
     best = {a.replacement: a for a in u.suspected["t"]}
     assert best["tờ"].evidence > best["tô"].evidence  # "tô" is in more articles with "cắt", none in a headline
     assert best["tờ"].telling and not best["tô"].telling
+
+
+UNSPELT = [
+    Article(id="o", title="Hằng ở nhà cả ngày", body="Hằng ở nhà cả ngày, ở bên mẹ."),
+    Article(id="do", title="Hằng giúp đỡ bạn bè", body="Hằng giúp đỡ bạn bè ở trong lớp."),
+    Article(id="x", title="Trời mưa to", body="Mưa to ở Hà Nội."),
+]
+
+
+def test_a_marked_syllable_no_article_spells_so_competes_with_its_corrections(tmp_path: Path) -> None:
+    # No article holds "ỡ": its folded matches ("ở") are no likelier than its correction "đỡ", even in an
+    # article holding both (before, the typed syllable's folded match there hid the correction).
+    with SearchEngine(tmp_path / "ix") as eng:
+        eng.add_articles(UNSPELT, jobs=1)
+        got = eng.search("hằng ỡ")
+        assert "đỡ" in got.corrections.get("ỡ", [])
+        assert [h.id for h in got][:2] == ["do", "o"]
+        # A syllable held as typed keeps its matches first.
+        assert [h.id for h in eng.search("hằng ở")][:1] == ["o"]
