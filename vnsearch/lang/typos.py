@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["TypoIndex", "Candidate", "max_edits", "edit_distance", "slip_weight", "QWERTY_NEIGHBOURS",
-           "DEFAULT_TOLERANCE"]
+           "DEFAULT_TOLERANCE", "is_code", "same_digits"]
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -128,27 +128,53 @@ class Candidate:
     weight: float  # slip_weight(typed, word)
 
 
+def is_code(word: str) -> bool:
+    """Whether *word* is a code of letters and digits ("24h", "u23", "lx570"): ASCII, at least one of each."""
+    return word.isascii() and word.isalnum() and not word.isalpha() and not word.isdigit()
+
+
+def same_digits(typed: str, meant: str) -> bool:
+    """Whether *typed* is *meant* with a slip on its letters only: the same digits, none swapped with a letter."""
+    if [c for c in typed if c.isdigit()] != [c for c in meant if c.isdigit()]:
+        return False
+    if len(typed) == len(meant):
+        diff = [i for i in range(len(typed)) if typed[i] != meant[i]]
+        return not any(typed[i].isdigit() or meant[i].isdigit() for i in diff)
+    return True
+
+
 class TypoIndex:
     """Deletion neighbourhoods of a vocabulary, for bounded typo lookups.
 
     Built once (a few hundred thousand dictionary entries for a news index's
     syllables) and then read by any number of threads. Only alphabetic
-    words of up to ``max_length`` letters are held: numbers and codes are not
-    typos of each other.
+    words of up to ``max_length`` letters are held: numbers are not typos of
+    each other. With ``codes`` it holds the codes instead ("24h", "u23",
+    "lx570": :func:`is_code`), reached by one slip on their letters only
+    ("24g" → 24h, "kk50" → k50): a digit is a fact the user typed (a time, a
+    model number), a letter next to it is a key that may have slipped.
     """
 
     def __init__(self, vocabulary: Iterable[tuple[str, int]], tolerance: tuple[int, int] = DEFAULT_TOLERANCE,
-                 max_length: int = 20, min_frequency: int = 1) -> None:
+                 max_length: int = 20, min_frequency: int = 1, codes: bool = False) -> None:
         self.tolerance = tolerance
         self.max_length = max_length
+        self.codes = codes
         self.frequency: dict[str, int] = {}
         self._deletes: dict[str, list[str]] = {}
         for word, df in vocabulary:
-            if df < min_frequency or not word.isalpha() or not word.isascii() or len(word) > max_length:
+            if df < min_frequency or len(word) > max_length or not self._holds(word):
                 continue
             self.frequency[word] = df
+            if codes:  # letters deleted only (one slip): the digits stay
+                for d in _letter_deletions(word):
+                    self._deletes.setdefault(d, []).append(word)
+                continue
             for d in _deletions(word, max_edits(len(word) + 2, tolerance)):
                 self._deletes.setdefault(d, []).append(word)
+
+    def _holds(self, word: str) -> bool:
+        return is_code(word) if self.codes else word.isalpha() and word.isascii()
 
     def __len__(self) -> int:
         return len(self.frequency)
@@ -162,6 +188,8 @@ class TypoIndex:
         Best first: fewest edits, then likeliest slip, then most documents. The
         typed word itself, if known, is a candidate at distance 0. At most *limit*.
         """
+        if self.codes:
+            return self._code_candidates(typed, limit)
         if edits is None:
             edits = max_edits(len(typed), self.tolerance)
         if not typed.isalpha() or not typed.isascii():
@@ -183,6 +211,27 @@ class TypoIndex:
         out = [Candidate(w, dist, self.frequency[w], slip_weight(typed, w)) for w, dist in found.items()]
         out.sort(key=lambda c: (c.distance, -c.weight, -c.frequency, c.word))
         return out[:limit]
+
+
+    def _code_candidates(self, typed: str, limit: int) -> list[Candidate]:
+        """Codes one slip on the letters away from *typed* (a code too), best first (as :meth:`candidates`)."""
+        if not is_code(typed) or len(typed) > self.max_length + 1:
+            return []
+        found: dict[str, int] = {}
+        for d in _letter_deletions(typed):
+            for word in self._deletes.get(d, ()):
+                if word not in found and same_digits(typed, word):
+                    dist = 0 if word == typed else edit_distance(typed, word, 1)
+                    if dist <= 1:
+                        found[word] = dist
+        out = [Candidate(w, dist, self.frequency[w], slip_weight(typed, w)) for w, dist in found.items()]
+        out.sort(key=lambda c: (c.distance, -c.weight, -c.frequency, c.word))
+        return out[:limit]
+
+
+def _letter_deletions(word: str) -> set[str]:
+    """*word*, and what deleting one of its letters (not digits) leaves."""
+    return {word} | {word[:i] + word[i + 1:] for i, c in enumerate(word) if c.isalpha()}
 
 
 def _deletions(word: str, n: int) -> set[str]:

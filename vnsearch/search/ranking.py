@@ -626,6 +626,11 @@ def title_factor(ranker: Ranker, title: str, wanted: set[str], p: RankParams) ->
     return float((1 + p.title_all_weight * share ** p.title_info_power) / (1 + p.title_all_weight))
 
 
+# What a syllable typed with diacritics that no article holds so spelt ("ỡ") counts where the index holds
+# it only folded ("ở", "o"), against 1.0 for a syllable held as typed (its corrections count up to 0.8).
+UNSPELT_WEIGHT = 0.25
+
+
 def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Alternative], accented: bool) -> _Unit:
     """*unit* (a typed syllable) with its likely corrections scored next to it.
 
@@ -644,8 +649,15 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
     # A guess at a known syllable (not `counted`) adds to the score only: the typed word's matches,
     # and so the totals, stay as they were.
     none = np.zeros(ranker.size, dtype=bool)
-    score, mask = combine_alternatives(unit.score, unit.mask, [(w, u.score, u.mask if a.counted else none)
-                                                               for a, (w, u) in zip(alternatives, scored)])
+    typed_score, keep = unit.score, unit.mask
+    typed = alternatives[0].typed
+    if has_diacritics(typed) and alternatives[0].counted and not ranker.stats.doc_frequency("text", typed):
+        # No article holds the syllable as typed ("ỡ"): its matches are other spellings that fold alike
+        # ("ở"), no likelier than its corrections ("đỡ"), which then compete in every document.
+        typed_score, keep = unit.score * UNSPELT_WEIGHT, none
+    score, mask = combine_alternatives(typed_score, unit.mask, [(w, u.score, u.mask if a.counted else none)
+                                                                for a, (w, u) in zip(alternatives, scored)],
+                                       keep)
     title_mask = unit.title_mask.copy()
     for a, (_, u) in zip(alternatives, scored):
         if a.counted or a.telling:  # a mere guess does not make a title hold the query's words

@@ -44,7 +44,7 @@ import numpy as np
 from vnsearch.lang.spelling import spellings, split_folded
 from vnsearch.lang.telex import convert, tone_of
 from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
-from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, max_edits
+from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.store.snapshot import Snapshot
 
@@ -83,6 +83,13 @@ PAIRED_GUESS_WEIGHT = 0.8
 # the correction telling of those documents over a merely common syllable, but not only the rarest
 # (0.25 measured best of 0, 0.1, 0.25, 0.5 on bench kw-typo, 5,000 articles 5000-9999, seed 11).
 RARITY_POWER = 0.25
+# The same for a known syllable that never goes with the rest of the query (cooccurrence_corrections): its
+# candidates are the many real syllables around it, and the rarer, telling one is what was meant (0.25,
+# 0.35, 0.5, 0.6, 0.75 gave .846, .845, .850, .849, .837 on bench kw-typo, seed 11).
+COOCCURRENCE_RARITY_POWER = 0.5
+# Readings offered for a lone consonant ("s" of "sứ"): its candidates are every syllable it starts, many of
+# them real (6 and 10 gave .844 and .846 on bench kw-typo, seed 11).
+FRAGMENT_ALTERNATIVES = 10
 # How much more a correction counts per log(1 + headlines it shares with the rest of the query).
 TITLE_TOGETHER_WEIGHT = 1.0
 
@@ -106,6 +113,7 @@ class Vocabulary:
         self.doc_count = snapshot.doc_count
         self.tolerance = tolerance
         self._typos: TypoIndex | None = None
+        self._codes: TypoIndex | None = None
         self._pairs: dict[tuple[str, str], int] | None = None
         self._exact_pairs: dict[tuple[str, str], int] | None = None
         self._lock = threading.Lock()
@@ -114,10 +122,26 @@ class Vocabulary:
 
     @property
     def typos(self) -> TypoIndex:
+        return self._typo_indexes()[0]
+
+    @property
+    def codes(self) -> TypoIndex:
+        """The codes of letters and digits the index holds ("24h", "u23"), for slips on their letters."""
+        return self._typo_indexes()[1]
+
+    def _typo_indexes(self) -> tuple[TypoIndex, TypoIndex]:
         with self._lock:
-            if self._typos is None:
-                self._typos = TypoIndex(self.snapshot.term_frequencies("text_f"), tolerance=self.tolerance)
-            return self._typos
+            if self._typos is None or self._codes is None:
+                terms = list(self.snapshot.term_frequencies("text_f"))
+                self._typos = TypoIndex(terms, tolerance=self.tolerance)
+                self._codes = TypoIndex(terms, tolerance=self.tolerance, codes=True)
+            return self._typos, self._codes
+
+    def candidates(self, folded: str, edits: int, limit: int) -> list[Candidate]:
+        """Known syllables within *edits* of *folded*; for a code ("24g"), the codes one slip on a letter away."""
+        if is_code(folded):
+            return self.codes.candidates(folded, limit=limit)
+        return self.typos.candidates(folded, edits=edits, limit=limit)
 
     @property
     def pairs(self) -> dict[tuple[str, str], int]:
@@ -350,6 +374,24 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
 # -- typos ----------------------------------------------------------------------------
 
 
+def _forms(folded: str) -> list[str]:
+    """The spellings of *folded* to look for: :func:`spellings`, and for letters that are no syllable,
+    their "d"s as "đ" too ("gd" -> "gđ", "dh" -> "đh": abbreviations, "giám đốc", "đại học").
+    """
+    out = spellings(folded)
+    if "d" in folded and split_folded(folded) is None:
+        at = [i for i, c in enumerate(folded) if c == "d"]
+        out += [folded[:i] + "đ" + folded[i + 1:] for i in at]
+        if len(at) > 1:
+            out.append(folded.replace("d", "đ"))
+    return out
+
+
+def _marked(syllable: str) -> bool:
+    """Whether *syllable* carries a tone or a vowel mark ("bđ", an abbreviation, carries neither)."""
+    return has_diacritics(syllable.replace("đ", "d"))
+
+
 def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     """The spelling of *folded* closest to the marks the user typed on *typed* (it had diacritics).
 
@@ -359,22 +401,31 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     """
     tone = tone_of(typed)
     marks = {c for c in fold_tone(typed) if fold_all(c) != c}
+    # A "d" the typed letters lack was dropped: "đ" or "d" alike ("ỡ" -> "đỡ").
+    added_d = folded.count("d") > fold_all(typed).count("d")
     best, best_key = folded, (-1, -1, -99, -1)
-    for s in spellings(folded):
+    for s in _forms(folded):
         df = vocab.exact_frequency(s)
         if not df:
             continue
         own = {c for c in fold_tone(s) if fold_all(c) != c}
+        if added_d:
+            own.discard("đ")
         key = (int(tone_of(s) == tone), len(marks & own), -len(own - marks), df)  # no marks the user did not type
         if key > best_key:
             best, best_key = s, key
     return best
 
 
+def _correctable(folded: str) -> bool:
+    """Whether a folded syllable may be a slip: letters ("cáh"), or a code of letters and digits ("24g")."""
+    return (folded.isalpha() and folded.isascii()) or is_code(folded)
+
+
 def _unknown(syllable: str, vocab: Vocabulary) -> bool:
     """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly."""
     f = fold_all(syllable)
-    if not f.isalpha() or not f.isascii():
+    if not _correctable(f):
         return False
     if not vocab.folded_frequency(f):
         return True
@@ -412,10 +463,10 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
         # to co-occur with, it does not, so a short syllable gets one edit then.
         edits = max(max_edits(len(f), vocab.tolerance), 1 if with_rest else 0)
         forced = edits > max_edits(len(f), vocab.tolerance)
-        vietnamese = has_diacritics(s) or split_folded(f) is not None
+        vietnamese = _marked(s) or split_folded(f) is not None
         marked = has_diacritics(s)
         scored: list[tuple[bool, float, str, Candidate]] = []
-        for cand in vocab.typos.candidates(f, edits=edits, limit=100):
+        for cand in vocab.candidates(f, edits, 100):
             if cand.distance == 0:
                 continue
             if vietnamese and split_folded(cand.word) is None:
@@ -433,7 +484,7 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
             if together:
                 # Seen with the rest of the query: the correction most telling of those documents.
                 score = cand.weight * math.log1p(together) / docs.size ** RARITY_POWER / cand.distance
-                score *= _title_factor(cand.word, title_rest, vocab)
+                score *= _title_factor(cand.word, title_rest, vocab, docs if marked else None)
             else:
                 score = cand.weight * math.log1p(cand.frequency) / cand.distance
             if (i and vocab.pair(folded[i - 1], cand.word)) or \
@@ -497,13 +548,13 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     length: the co-occurrence test keeps short syllables from flooding) are
     kept when some of those documents hold them, scored by slip likelihood ×
     log(1 + documents holding it with the rest) / (documents holding it) **
-    :data:`RARITY_POWER`, which favours the correction telling of these
+    :data:`COOCCURRENCE_RARITY_POWER`, which favours the correction telling of these
     documents over a merely common syllable. A syllable typed with diacritics
     is corrected to the spelling that keeps them ("cá" → "cán", not "căn"),
     judged by that spelling's documents. A query copied from an article always has a document
     holding all its syllables, so it is never changed.
     """
-    words = [s for s in dict.fromkeys(syllables) if fold_all(s).isalpha() and fold_all(s).isascii()]
+    words = [s for s in dict.fromkeys(syllables) if _correctable(fold_all(s))]
     if len(words) < 2 or len(words) > max_syllables:
         return {}
     accented = any(has_diacritics(s) for s in words)
@@ -539,7 +590,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         title_rest = _title_rest(words, i, vocab)
         typed_headlined = _title_factor(f, title_rest, vocab) > 1.0
         fragment = len(f) == 1 and _fragment(f)
-        for cand in vocab.typos.candidates(f, edits=1, limit=COOCCURRENCE_CANDIDATES):
+        for cand in vocab.candidates(f, 1, COOCCURRENCE_CANDIDATES):
             # Any word of the index ("fan" for "ran"): the rest of the query judges it.
             if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
                 continue  # a lone consonant is what is left of a syllable whose vowel was dropped
@@ -547,8 +598,8 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                 together = np.intersect1d(held, rest, assume_unique=True).size
                 if not together:
                     continue
-                headlined = _title_factor(fold_all(replacement), title_rest, vocab)
-                score = cand.weight * math.log1p(together) / held.size ** RARITY_POWER * headlined
+                headlined = _title_factor(fold_all(replacement), title_rest, vocab, held)
+                score = cand.weight * math.log1p(together) / held.size ** COOCCURRENCE_RARITY_POWER * headlined
                 telling = (headlined > 1.0 and not typed_headlined) or \
                     (not typed_paired and _paired(vocab, words, i, replacement))
                 if telling:
@@ -563,9 +614,11 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
             if any(a.replacement == replacement for a in alts):
                 continue
             w = max(weight, PAIRED_GUESS_WEIGHT) if always and telling else weight
-            alts.append(Alternative(s, replacement, w * score / top, cand.distance, score, counted=not always,
+            alts.append(Alternative(s, replacement, w * score / top, cand.distance, score,
+                                    # A lone consonant's readings match: no article is meant by "s" alone.
+                                    counted=not always or fragment,
                                     telling=telling))
-            if len(alts) == MAX_ALTERNATIVES:
+            if len(alts) == (FRAGMENT_ALTERNATIVES if fragment else MAX_ALTERNATIVES):
                 break
         out[s] = alts
     return out
@@ -582,16 +635,23 @@ def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray |
     return acc
 
 
-def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary) -> float:
+def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,
+                  spelt: np.ndarray | None = None) -> float:
     """1 + :data:`TITLE_TOGETHER_WEIGHT` × log(1 + headlines holding *folded* with the rest of the query).
 
     Headlines are where an article's telling words stand together, and what a
     searcher remembers: a correction that makes the query a headline's words
     is the likelier reading (the ranker favours such titles the same way).
+    *spelt*, the documents of the spelling judged, narrows the headlines to
+    those of articles holding that spelling: a title's folded "to" with the
+    rest of the query is as likely "tổ" or "to" as the "tờ" judged (the index
+    has no accented title field; this took kw-typo .829 -> .844 on seed 11).
     """
     if title_rest is None or not title_rest.size:
         return 1.0
     held = vocab.docs("title_f", folded)
+    if spelt is not None:  # the spelling's own documents: a title holding "to" with the rest may hold "tổ", not "tờ"
+        held = np.intersect1d(held, spelt, assume_unique=True)
     return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(np.intersect1d(held, title_rest, assume_unique=True).size)
 
 
@@ -626,14 +686,14 @@ def _spelt(typed: str, folded: str, vocab: Vocabulary, marked: bool) -> list[tup
     common in any spelling, would drown the rare one meant). Otherwise the folded
     candidate itself.
     """
-    if not marked:
+    if not marked or is_code(folded):
         return [(folded, vocab.docs("text_f", folded))]
     if has_diacritics(typed):
         replacement = _with_marks_of(typed, folded, vocab)
         held = vocab.docs("text", replacement)
         return [(replacement, held)] if held.size else []
     out = []
-    for form in spellings(folded):
+    for form in _forms(folded):
         if vocab.exact_frequency(form):
             out.append((form, vocab.docs("text", form)))
     return out
@@ -770,7 +830,8 @@ def exact_mask(parsed: ParsedQuery, snapshot: Snapshot) -> np.ndarray | None:
 
 
 def combine_alternatives(score: np.ndarray, mask: np.ndarray,
-                         alternatives: Sequence[tuple[float, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+                         alternatives: Sequence[tuple[float, np.ndarray, np.ndarray]],
+                         keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A typed syllable's dense score and match mask, with its corrections' folded in.
 
     *alternatives* are ``(weight, score, mask)`` of each correction, scored
@@ -778,11 +839,13 @@ def combine_alternatives(score: np.ndarray, mask: np.ndarray,
     counts the best of its typed score and each correction's score × weight,
     so one holding the typed syllable is never outranked on this clause by one
     holding only a correction (weights are below 1), and a document holding a
-    correction matches the clause.
+    correction matches the clause. *keep* (default *mask*) is where the typed
+    score stands whatever the corrections score; elsewhere the best counts.
     """
     out = score.copy()
     matched = mask.copy()
+    free = ~(mask if keep is None else keep)
     for weight, alt_score, alt_mask in alternatives:
-        np.maximum(out, weight * alt_score, out=out, where=~mask)
+        np.maximum(out, weight * alt_score, out=out, where=free)
         matched |= alt_mask
     return out, matched
