@@ -109,12 +109,15 @@ def test_a_dropped_d_bar_is_read_back_with_its_bar(slips: SearchEngine) -> None:
     assert "dỡ" not in got.corrections.get("ỡ", [])
 
 
-def test_a_lone_consonants_readings_match_the_articles_holding_them(slips: SearchEngine) -> None:
-    # "s" alone is in one article ("Xe S"); "đồ sứ" articles match through the reading "sứ".
+def test_a_lone_consonants_readings_find_the_articles_holding_them_without_flooding_totals(
+        slips: SearchEngine) -> None:
+    # "s" alone is in one article ("Xe S"); the "đồ sứ" article is found through the reading "sứ",
+    # ranked, but the totals stay as typed: ten readings of a lone consonant are common syllables,
+    # and counting them made "đồ s" match 4,189 of 5,000 articles.
     typed_only = slips.search("đồ s", typos=False)
     assert typed_only.total == 1  # all words: "so" alone
     results = slips.search("đồ s")
-    assert results.total >= 2
+    assert results.total == 1
     got = [h.id for h in results]
     assert "su" in got and "so" in got
     # Totals of a query without a lone consonant are as typed: "đồ sộ" matches "so" alone.

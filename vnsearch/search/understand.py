@@ -615,8 +615,9 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                 continue
             w = max(weight, PAIRED_GUESS_WEIGHT) if always and telling else weight
             alts.append(Alternative(s, replacement, w * score / top, cand.distance, score,
-                                    # A lone consonant's readings match: no article is meant by "s" alone.
-                                    counted=not always or fragment,
+                                    # A guess never counts, a lone consonant's readings neither: "đồ s" would
+                                    # otherwise "match" ten common syllables (4,189 of 5,000 articles).
+                                    counted=not always,
                                     telling=telling))
             if len(alts) == (FRAGMENT_ALTERNATIVES if fragment else MAX_ALTERNATIVES):
                 break
