@@ -16,6 +16,15 @@ from vnsearch import SearchEngine
 from vnsearch.ingest.articles import Article
 from vnsearch.lang.typos import TypoIndex, is_code, same_digits
 
+
+def _index(tmp_path_factory: pytest.TempPathFactory, name: str, articles: list[Article]) -> Iterator[SearchEngine]:
+    """An engine over *articles*, for a module's tests, closed after them."""
+    eng = SearchEngine(Path(tmp_path_factory.mktemp(name)) / "ix")
+    eng.add_articles(articles, jobs=1)
+    yield eng
+    eng.close()
+
+
 ARTICLES = [
     Article(id="a24h", title="Trận chung kết của vua phá lưới trong 24h qua",
             body="Vua phá lưới ghi hai bàn, tin tức 24h về bóng đá."),
@@ -28,10 +37,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
-    eng = SearchEngine(Path(tmp_path_factory.mktemp("codes")) / "ix")
-    eng.add_articles(ARTICLES, jobs=1)
-    yield eng
-    eng.close()
+    yield from _index(tmp_path_factory, "codes", ARTICLES)
 
 
 def test_codes_are_told_from_words_and_numbers() -> None:
@@ -88,10 +94,7 @@ SLIPS = [
 
 @pytest.fixture(scope="module")
 def slips(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
-    eng = SearchEngine(Path(tmp_path_factory.mktemp("slips")) / "ix")
-    eng.add_articles(SLIPS, jobs=1)
-    yield eng
-    eng.close()
+    yield from _index(tmp_path_factory, "slips", SLIPS)
 
 
 def test_an_abbreviation_with_d_bar_is_corrected_to_another_abbreviation(slips: SearchEngine) -> None:
