@@ -276,7 +276,6 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
         values = field.vdata.tobytes()
         voffsets = field.voffsets.tolist()
     vlens, vdata = field.vlens, field.vdata
-    pack_head = TERM_INFO_HEAD.pack
     small = min(limit, _SMALL - 1)
     add = table.add
     for k, tbytes in enumerate(field.terms):
@@ -298,24 +297,34 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
             if record is not None:
                 record(tbytes, docs[a:b], weights32[a:b], values is not None and voffsets[b] > voffsets[a])
             continue
-        # An inlined list: CompactTermInfo.to_bytes of what _write_list would set, without numpy.
         ids = doc_list[a:b]
         ws = w32_list[a:b]
-        minbyte = maxbyte = 0
-        if len_list is not None:
-            got = len_list[a:b]
-            maxbyte = max(got)
-            nonzero = [x for x in got if x]
-            minbyte = min(nonzero) if nonzero else 0
         vals: tuple[bytes, ...] = ()
         if values is not None:
             vals = tuple(values[voffsets[i]: voffsets[i + 1]] for i in range(a, b))
             if not any(vals):
                 vals = ()
-        head = pack_head(True, sum(ws), b - a, minbyte, maxbyte, max(ws), ids[0], ids[-1])
-        add(prefix + tbytes, head + inline_postings_bytes(tuple(ids), ws, vals))  # a tuple, as set_inlined keeps it
+        add(prefix + tbytes, inline_term_info(ids, ws, sum(ws), len_list[a:b] if len_list is not None else None, vals))
         if record is not None:
             record(tbytes, ids, ws, bool(vals))
+
+
+def inline_term_info(ids: list[int], weights: list[float], total: float, lbytes: list[int] | None,
+                     vals: tuple[bytes, ...]) -> bytes:
+    """An inlined list's term info: CompactTermInfo.to_bytes of what :func:`~vnsearch.store.merge._write_list`
+    would set, without numpy.
+
+    *weights* are float32 values and *total* their sum as the caller's path
+    sums them; *lbytes* the documents' length bytes (the head keeps the
+    smallest non-zero one and the largest); *vals* empty when no posting has one.
+    """
+    minbyte = maxbyte = 0
+    if lbytes is not None:
+        maxbyte = max(lbytes)
+        nonzero = [x for x in lbytes if x]
+        minbyte = min(nonzero) if nonzero else 0
+    head = TERM_INFO_HEAD.pack(True, total, len(ids), minbyte, maxbyte, max(weights), ids[0], ids[-1])
+    return head + inline_postings_bytes(tuple(ids), weights, vals)  # a tuple, as set_inlined keeps it
 
 
 _SMALL = 64  # lists shorter than this (one block) are packed in plain Python, as pack_block does

@@ -31,14 +31,12 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, 
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_ushort
 
-from vnsearch.store.bulk import _SMALL, _write_small
+from vnsearch.store.bulk import _SMALL, _write_small, inline_term_info
 from vnsearch.store.codec import STORED, CheckedCodec, CompactCodec, CompactTermInfo, write_block
 from vnsearch.store.format import (
     IMPACT_FIELDS,
     LENGTH_TABLE,
-    TERM_INFO_HEAD,
     checked_stored,
-    inline_postings_bytes,
     pack_arrays,
     pack_stored,
 )
@@ -365,16 +363,9 @@ def _inline_merged(entries: Sequence[tuple[bytes, int, Any]], maps: Sequence[lis
     total = 0.0
     for w in weights:
         total = _f32(total + w)
-    minbyte = maxbyte = 0
-    if field_lengths is not None:
-        got = [field_lengths[d] for d in ids]
-        maxbyte = max(got)
-        nonzero = [x for x in got if x]
-        minbyte = min(nonzero) if nonzero else 0
     vals = tuple(values) if with_values and any(values) else ()
-    head = TERM_INFO_HEAD.pack(True, total, len(ids), minbyte, maxbyte, max(weights), ids[0], ids[-1])
-    value = head + inline_postings_bytes(tuple(ids), weights, vals)  # a tuple, as set_inlined keeps it
-    return value, ids, weights, bool(vals)
+    lbytes = [field_lengths[d] for d in ids] if field_lengths is not None else None
+    return inline_term_info(ids, weights, total, lbytes, vals), ids, weights, bool(vals)
 
 
 def _write_list(codec: CompactCodec, postfile: Any, parts: Sequence[_Part], with_values: bool,
