@@ -212,7 +212,6 @@ class TypoIndex:
         out.sort(key=lambda c: (c.distance, -c.weight, -c.frequency, c.word))
         return out[:limit]
 
-
     def _code_candidates(self, typed: str, limit: int) -> list[Candidate]:
         """Codes one slip on the letters away from *typed* (a code too), best first (as :meth:`candidates`)."""
         if not is_code(typed) or len(typed) > self.max_length + 1:

@@ -88,7 +88,8 @@ RARITY_POWER = 0.25
 # 0.35, 0.5, 0.6, 0.75 gave .846, .845, .850, .849, .837 on bench kw-typo, seed 11).
 COOCCURRENCE_RARITY_POWER = 0.5
 # Readings offered for a lone consonant ("s" of "sứ"): its candidates are every syllable it starts, many of
-# them real (6 and 10 gave .844 and .846 on bench kw-typo, seed 11).
+# them real (6 and 10 gave .844 and .846 on bench kw-typo, seed 11, measured while the readings still
+# counted as matches; they add to the score only since).
 FRAGMENT_ALTERNATIVES = 10
 # How much more a correction counts per log(1 + headlines it shares with the rest of the query).
 TITLE_TOGETHER_WEIGHT = 1.0
