@@ -53,9 +53,18 @@ class ImpactsWriter:
 
     def add(self, fieldname: str, tbytes: bytes, ids: Sequence[int] | np.ndarray,
             weights: Sequence[float] | np.ndarray, has_values: bool) -> None:
-        """One term's list: ascending segment document numbers and their weights."""
+        """One term's list: ascending segment document numbers and their weights.
+
+        Lists must come in key order (:func:`impact_key`: field, then term), as
+        the segment writers write them: a reader finds a list's end at the next
+        key's start, so a list out of order is refused here rather than read
+        back as another's bytes (a checksum failure, taken for damage).
+        """
+        key = impact_key(fieldname, tbytes)
+        if self._keys and key <= self._keys[-1]:
+            raise ValueError(f"impacts list {key!r} added after {self._keys[-1]!r}: lists must come in key order")
         flags, data = pack_impacts(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
-        self._keys.append(impact_key(fieldname, tbytes))
+        self._keys.append(key)
         self._starts.append(self._at)
         self._counts.append(len(ids))
         self._flags.append(flags | (0x10 if has_values else 0))
