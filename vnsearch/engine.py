@@ -5,7 +5,8 @@ One object owns an index directory: it creates or opens it, adds articles
 thin layer over these methods, so anything a command does, a program can do.
 The work is done elsewhere: :mod:`vnsearch.store` (files, lock, snapshots,
 incremental indexing), :mod:`vnsearch.search` (ranking, hits, suggestions,
-related articles); this module only ties them together.
+related articles); this module only ties them together, and its writing
+methods live in :mod:`vnsearch.writes`.
 
 Threads: one :class:`SearchEngine` may be shared by any number of threads.
 Each read (``search``, ``get``, ``similar``, ``stats``, ``len``, ``in``,
@@ -21,40 +22,40 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vnsearch import caps
 from vnsearch.errors import ArticleNotFound
-from vnsearch.lang.analysis import query_syllables
 from vnsearch.search import related
 from vnsearch.search import suggest as suggesting
 from vnsearch.search.options import search_options, whole_numbers
 from vnsearch.search.query import ParsedQuery, QueryError, date_range, parse_query
 from vnsearch.search.ranking import Ranker, RankParams
-from vnsearch.search.restore import Restoration, RestoreParams, join_restorations, onto_text, query_breaks
+from vnsearch.search.restore import Restoration, RestoreParams
 from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.searching import run_search
-from vnsearch.search.sharded import ShardedSnapshot, ShardedView, StaleShard
-from vnsearch.search.view import LatestView, SnapshotView
+from vnsearch.search.sharded import StaleShard, local_view, open_sharded
+from vnsearch.search.view import LatestView, SnapshotView, overview
 from vnsearch.store.directory import INDEX_NAME, IndexStore
 from vnsearch.store.sharding import ShardedStore, is_sharded
 from vnsearch.store.snapshot import Snapshot
+from vnsearch.writes import DEFAULT_WAIT, IndexWrites
 
 if TYPE_CHECKING:
-    from vnsearch.ingest.articles import Article, LoadWarning
-    from vnsearch.store.indexing import IndexSummary
+    from typing import TypeVar
+
+    from vnsearch.ingest.articles import Article
+
+    T = TypeVar("T")
 
 # Writing, exporting and reindexing import their modules (reading input,
 # segmenting, worker processes) where they are done: opening an index to
 # search it loads none of them, which keeps a `vnsearch search` process short.
 
-__all__ = ["SearchEngine", "Hit", "SearchResults", "default_index_dir", "INDEX_NAME"]
+__all__ = ["SearchEngine", "Hit", "SearchResults", "default_index_dir", "INDEX_NAME", "DEFAULT_WAIT"]
 
-DEFAULT_WAIT = 60.0
 STALE_ATTEMPTS = 3  # a sharded search on Dask, run again when a shard committed meanwhile
-DEFAULT_COMMIT_EVERY = 1000  # articles written between two commits of one indexing run
 
 
 def default_index_dir() -> Path:
@@ -62,7 +63,7 @@ def default_index_dir() -> Path:
     return Path(os.environ.get("VNSEARCH_INDEX") or "index")
 
 
-class SearchEngine:
+class SearchEngine(IndexWrites):
     """A Vietnamese news index in one directory, safe to share between threads.
 
     >>> engine = SearchEngine("index")
@@ -105,14 +106,13 @@ class SearchEngine:
         if shards is not None or is_sharded(self.path):
             if rebuild:
                 raise ValueError("a sharded index is rebuilt by indexing its articles into a new directory")
-            self._store = ShardedStore(self.path, shards, create=create, wait=wait, on_wait=on_wait)
-            make_view = None
+            store = self._store = ShardedStore(self.path, shards, create=create, wait=wait, on_wait=on_wait)
+            make_view: Callable[[Snapshot, RankParams], SnapshotView] = local_view
             if cluster is not None:
                 from vnsearch.cluster.search import cluster_views  # Dask only when asked for
 
-                self.cluster, make_view = cluster_views(self._store, cluster)
-            self._views = LatestView(self._open_sharded, self.params, prepare,
-                                     make_view or _local_sharded_view)
+                self.cluster, make_view = cluster_views(store, cluster)
+            self._views = LatestView(lambda: open_sharded(store), self.params, prepare, make_view)
         else:
             if cluster is not None:
                 raise ValueError(f"{self.path} is not a sharded index: a cluster searches sharded indexes only")
@@ -133,21 +133,6 @@ class SearchEngine:
     def sharded(self) -> bool:
         """True for a sharded index (see :mod:`vnsearch.store.sharding`)."""
         return isinstance(self._store, ShardedStore)
-
-    def _open_sharded(self) -> Snapshot:
-        """Every shard's latest snapshot read as one, with the merged statistics."""
-        store = self._store
-        assert isinstance(store, ShardedStore)
-        stats = store.statistics()
-        parts = []
-        try:
-            for shard in store.stores:
-                parts.append(shard.snapshot())
-        except BaseException:
-            for part in parts:
-                part.release()
-            raise
-        return ShardedSnapshot(parts, stats, lambda: store.statistics_version() == stats.version)
 
     def close(self) -> None:
         """Let go of the engine's snapshot (calls still reading it finish first) and of the index."""
@@ -194,109 +179,6 @@ class SearchEngine:
             for fields in view.snapshot.all_stored():
                 yield fields["id"]
 
-    # -- writing -----------------------------------------------------------------
-
-    def add_articles(self, articles: Iterable[Article | Mapping[str, Any]], jobs: int | None = None,
-                     on_progress: Callable[[Article], None] | None = None,
-                     on_warning: Callable[[LoadWarning], None] | None = None,
-                     commit_every: int | None = DEFAULT_COMMIT_EVERY) -> int:
-        """Add or replace articles; returns how many were added or replaced."""
-        return self.index_articles(articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                                   commit_every=commit_every).written
-
-    def index_articles(self, articles: Iterable[Article | Mapping[str, Any]], jobs: int | None = None,
-                       on_progress: Callable[[Article], None] | None = None,
-                       on_warning: Callable[[LoadWarning], None] | None = None,
-                       commit_every: int | None = DEFAULT_COMMIT_EVERY) -> IndexSummary:
-        """Add or replace articles; an article whose content is unchanged is left alone.
-
-        A bad record (no id, no text, wrong types) is skipped with a warning;
-        the others are indexed. A commit follows every *commit_every* written
-        articles (``None``: only at the end) and ends the call, so an
-        interrupted run keeps everything up to its last commit. Between
-        commits the write lock is let go, so another writer may go first;
-        ids it added meanwhile are replaced, never added twice.
-        """
-        from vnsearch.store.updates import index_articles
-
-        with self._write_lock:
-            if isinstance(self._store, ShardedStore):
-                if self.cluster is not None:
-                    from vnsearch.cluster.indexing import index_on_cluster
-
-                    return index_on_cluster(self._store, articles, self.cluster.client, on_progress, on_warning)
-                return self._store.index_articles(
-                    articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning, commit_every=commit_every)
-            return index_articles(self._store, articles, jobs=jobs, on_progress=on_progress,
-                                  on_warning=on_warning, commit_every=commit_every)
-
-    def merge(self, older: Collection[str] | None = None) -> bool:
-        """Merge the index's small segments (see :func:`vnsearch.store.merge.choose`); True if any were.
-
-        Every commit of an indexing run writes a segment, and each query pays
-        per segment; a run merges what it wrote at its end (every segment
-        whose id is not in *older*), so the whole corpus loaded in one run is
-        one segment. Called by :meth:`index_articles`; call it after writing
-        with Whoosh directly.
-        """
-        with self._write_lock:
-            return self._store.merge(older)
-
-    def add_paths(self, paths: Sequence[str | os.PathLike[str]], jobs: int | None = None,
-                  on_progress: Callable[[Article], None] | None = None,
-                  on_warning: Callable[[LoadWarning], None] | None = None,
-                  strict: bool = False, commit_every: int | None = DEFAULT_COMMIT_EVERY,
-                  map: Mapping[str, str] | Sequence[str] | None = None,
-                  tz: str | None = None) -> IndexSummary:
-        """Load .txt / .jsonl / .ndjson / .json / RSS / Atom files, directories or ``"-"`` (stdin) and index them.
-
-        ``map`` reads other sources' keys as ours: ``{"published": "date"}``
-        or ``["published=date"]`` (a key mapped to ``""`` is ignored); common
-        aliases are recognised without it. ``tz`` is the zone of times given
-        without an offset and of the days articles are filed under
-        (default Asia/Ho_Chi_Minh). A bad map or zone raises ValueError.
-
-        ``strict=True``: each file is read in full first, and a file that gave
-        any load warning is not indexed at all (not even its good records);
-        it is listed in ``summary.rejected_files``. Files without warnings
-        are indexed as usual. ``summary.load_warnings`` counts the warnings.
-        """
-        from vnsearch.store.updates import index_paths
-
-        with self._write_lock:
-            into = None
-            store = self._store
-            if isinstance(store, ShardedStore):
-                def into(articles: Iterable[Article]) -> IndexSummary:
-                    if self.cluster is not None:
-                        from vnsearch.cluster.indexing import index_on_cluster
-
-                        return index_on_cluster(store, articles, self.cluster.client, on_progress, on_warning)
-                    return store.index_articles(
-                        articles, jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                        commit_every=commit_every)
-            return index_paths(store if isinstance(store, IndexStore) else None, paths,
-                               jobs=jobs, on_progress=on_progress, on_warning=on_warning,
-                               strict=strict, commit_every=commit_every, map=map, tz=tz, into=into)
-
-    def delete(self, ids: str | Iterable[str]) -> int:
-        """Delete articles by id; returns how many were found and deleted.
-
-        A str is one id (``delete("abc")`` deletes the article "abc", never
-        "a", "b" and "c"); otherwise an iterable of str ids.
-        """
-        wanted = [ids] if isinstance(ids, str) else list(ids)
-        for article_id in wanted:
-            if not isinstance(article_id, str):
-                raise TypeError(f"an article id is a string, not {type(article_id).__name__}")
-        with self._write_lock:
-            return self._store.delete(wanted)
-
-    def clear(self) -> None:
-        """Remove every article (the directory stays an index)."""
-        with self._write_lock:
-            self._store.clear()
-
     # -- searching ---------------------------------------------------------------
 
     def suggest(self, query: str | ParsedQuery, min_confidence: float = 0.6) -> str | None:
@@ -338,21 +220,7 @@ class SearchEngine:
         :data:`vnsearch.caps.QUERY_CHARS` characters are read; ``cut`` of the
         result says how many were not.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"the text to restore must be a str, not {type(text).__name__}")
-        cut = max(0, len(text) - caps.QUERY_CHARS)
-        text = text[: caps.QUERY_CHARS]  # the documented cap; got.cut says what was left
-        syllables = query_syllables(text)
-        # Each clause on its own ("Thu tuong tham Ha Noi, Da Nang."): its own hits, no word across a comma.
-        cuts = [0, *sorted(query_breaks(text, len(syllables))), len(syllables)]
-        with self._reading() as view:
-            parts = [suggesting.restoration(view, syllables[a:b], None if context else (), params)
-                     for a, b in zip(cuts, cuts[1:])]
-        got = parts[0] if len(parts) == 1 else join_restorations(parts)
-        if got.syllables:
-            got.text = onto_text(text, got.syllables)
-        got.cut = cut
-        return got
+        return suggesting.restore_text(self._reading, text, context, params)
 
     def search(self, query: str | ParsedQuery, limit: int = 10, offset: int = 0,
                snippet_chars: int = 240, suggest: bool = True, *, since: Any = None, until: Any = None,
@@ -393,14 +261,8 @@ class SearchEngine:
         parsed, typed, offset, decay, filters = search_options(
             query, limit, offset, page, half_life, half_life_days, sort, recent, since, until, source, category,
             exact)
-        for attempt in range(STALE_ATTEMPTS):
-            try:
-                return run_search(self._reading, parsed, typed, limit, offset, snippet_chars, sort, facets, filters,
-                                  decay, collapse, suggest, telex, typos)
-            except StaleShard:  # a shard committed while it was ranked on a worker: on a fresh snapshot
-                if attempt + 1 == STALE_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        return _fresh(lambda: run_search(self._reading, parsed, typed, limit, offset, snippet_chars, sort, facets,
+                                         filters, decay, collapse, suggest, telex, typos))
 
     # -- related articles, checking, statistics -------------------------------------
 
@@ -420,14 +282,11 @@ class SearchEngine:
         whole_numbers(limit=limit, snippet_chars=snippet_chars, terms=terms)
         if limit < 0:
             raise QueryError("limit must not be negative")
-        for attempt in range(STALE_ATTEMPTS):
-            try:
-                with self._reading() as view:
-                    results = related.similar(view, article_id, limit, snippet_chars, terms)
-                break
-            except StaleShard:  # as in search
-                if attempt + 1 == STALE_ATTEMPTS:
-                    raise
+
+        def similar() -> SearchResults | None:
+            with self._reading() as view:
+                return related.similar(view, article_id, limit, snippet_chars, terms)
+        results = _fresh(similar)
         if results is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         return results
@@ -443,17 +302,9 @@ class SearchEngine:
     def stats(self) -> dict[str, Any]:
         """Articles, size on disk, date range: what ``vnsearch stats`` prints."""
         with self._reading() as view:
-            # Only dates that are text: a damaged stored article must not stop the count.
-            dates = sorted(d for d in (f.get("date") for f in view.snapshot.all_stored()) if d and isinstance(d, str))
-            articles = view.snapshot.doc_count
-        return {
-            "path": str(self.path),
-            "articles": articles,
-            "size_bytes": self._store.size_on_disk(),
-            "first_date": dates[0] if dates else None,
-            "last_date": dates[-1] if dates else None,
-            "dated": len(dates),
-        }
+            seen = overview(view.snapshot)
+        return {"path": str(self.path), "articles": seen["articles"], "size_bytes": self._store.size_on_disk(),
+                **{k: seen[k] for k in ("first_date", "last_date", "dated")}}
 
     # -- getting the archive back out ---------------------------------------------
 
@@ -478,29 +329,16 @@ class SearchEngine:
         with self._reading() as view:
             yield from export_records(f for f in view.snapshot.all_stored() if keep(f))
 
-    @classmethod
-    def reindex(cls, path: str | os.PathLike[str], jobs: int | None = None,
-                on_progress: Callable[[Article], None] | None = None,
-                on_warning: Callable[[LoadWarning], None] | None = None,
-                wait: float | None = DEFAULT_WAIT) -> IndexSummary:
-        """Rebuild the index at *path* from its own stored articles, in this version's format.
 
-        Works on an index another version wrote, as long as its stored
-        articles can be read: the rebuild the version check asks for needs no
-        original files. The new index is built beside the old one and takes
-        its place only when complete; the old one is locked meanwhile.
-        """
-        from vnsearch.store import dump
-
-        if is_sharded(path):
-            raise ValueError(f"{path} is a sharded index: index its articles (vnsearch export) into a new one")
-        return dump.reindex(Path(path), jobs=jobs, on_progress=on_progress, on_warning=on_warning, wait=wait)
-
-
-def _local_sharded_view(snapshot: Snapshot, params: RankParams) -> SnapshotView:
-    """A view of a sharded index whose shards are ranked in this process."""
-    assert isinstance(snapshot, ShardedSnapshot)
-    return ShardedView(snapshot, params)
+def _fresh(call: Callable[[], T]) -> T:
+    """*call*, run again on a fresh snapshot when a shard committed while it was ranked on a worker."""
+    for attempt in range(STALE_ATTEMPTS):
+        try:
+            return call()
+        except StaleShard:
+            if attempt + 1 == STALE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _article_from_fields(fields: Mapping[str, Any]) -> Article:

@@ -32,12 +32,12 @@ from vnsearch.search.ties import by_id_in_ties
 from vnsearch.search.understand import Alternative
 from vnsearch.search.view import SnapshotView
 from vnsearch.store.postings import Postings
-from vnsearch.store.sharding import shard_of
+from vnsearch.store.sharding import ShardedStore, shard_of
 from vnsearch.store.snapshot import Column, Snapshot
 from vnsearch.store.statistics import DF_FIELDS, GlobalStatistics
 
 __all__ = ["RankRequest", "ShardResult", "Fanout", "LocalFanout", "ShardedSnapshot", "ShardedRanker",
-           "ShardedView", "shard_rank", "merge_facets", "StaleShard", "commit_state"]
+           "ShardedView", "shard_rank", "merge_facets", "StaleShard", "commit_state", "open_sharded", "local_view"]
 
 
 class StaleShard(Exception):
@@ -336,3 +336,28 @@ class ShardedView(SnapshotView):
         self.ranker = ShardedRanker(snapshot, params, fanout)
         self._df = None
         self._lock = threading.Lock()
+
+
+def open_sharded(store: ShardedStore) -> ShardedSnapshot:
+    """Every shard's latest snapshot read as one, with the merged statistics.
+
+    The statistics are read first: should a shard commit while the shards are
+    opened, the snapshot's freshness check sees the version move and the next
+    read opens a new one.
+    """
+    stats = store.statistics()
+    parts: list[Snapshot] = []
+    try:
+        for shard in store.stores:
+            parts.append(shard.snapshot())
+    except BaseException:
+        for part in parts:
+            part.release()
+        raise
+    return ShardedSnapshot(parts, stats, lambda: store.statistics_version() == stats.version)
+
+
+def local_view(snapshot: Snapshot, params: RankParams) -> SnapshotView:
+    """A view of a sharded index whose shards are ranked in this process."""
+    assert isinstance(snapshot, ShardedSnapshot)
+    return ShardedView(snapshot, params)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
-from vnsearch.lang.analysis import tokenize
+from vnsearch import caps
+from vnsearch.lang.analysis import query_syllables, tokenize
 from vnsearch.lang.text import has_diacritics
 from vnsearch.search.query import ParsedQuery, Phrase
 from vnsearch.search.restore import (
@@ -14,11 +16,14 @@ from vnsearch.search.restore import (
     RestoreParams,
     context_evidence,
     index_standalone,
+    join_restorations,
+    onto_text,
+    query_breaks,
     restore,
 )
 from vnsearch.search.view import SnapshotView
 
-__all__ = ["suggest", "restoration", "respell"]
+__all__ = ["suggest", "restoration", "restore_text", "respell"]
 
 
 def suggest(view: SnapshotView, parsed: ParsedQuery, min_confidence: float = 0.6,
@@ -51,6 +56,30 @@ def restoration(view: SnapshotView, syllables: Sequence[str], documents: Sequenc
             context = context_evidence(syllables, documents[: p.context_hits], p, breaks)
     return restore(syllables, df, total, p, context=context, standalone=index_standalone(view.snapshot),
                    breaks=breaks)
+
+
+def restore_text(reading: Callable[[], AbstractContextManager[SnapshotView]], text: str, context: bool = True,
+                 params: RestoreParams | None = None) -> Restoration:
+    """See :meth:`vnsearch.engine.SearchEngine.restoration`; *reading* gives the snapshot to read.
+
+    Each clause is restored on its own ("Thu tuong tham Ha Noi, Da Nang."):
+    its own hits vote, and no word is read across a comma. All clauses read
+    one snapshot.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"the text to restore must be a str, not {type(text).__name__}")
+    cut = max(0, len(text) - caps.QUERY_CHARS)
+    text = text[: caps.QUERY_CHARS]  # the documented cap; got.cut says what was left
+    syllables = query_syllables(text)
+    cuts = [0, *sorted(query_breaks(text, len(syllables))), len(syllables)]
+    with reading() as view:
+        parts = [restoration(view, syllables[a:b], None if context else (), params)
+                 for a, b in zip(cuts, cuts[1:])]
+    got = parts[0] if len(parts) == 1 else join_restorations(parts)
+    if got.syllables:
+        got.text = onto_text(text, got.syllables)
+    got.cut = cut
+    return got
 
 
 def context_documents(view: SnapshotView, syllables: Sequence[str], limit: int) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranker, RankParams
@@ -16,7 +17,7 @@ from vnsearch.store.snapshot import Snapshot
 # query (understand(suspect_known=)): low, a guess that the typed word was a slip.
 SUSPECT_KNOWN_WEIGHT = 0.3
 
-__all__ = ["SnapshotView"]
+__all__ = ["SnapshotView", "LatestView", "overview"]
 
 
 class SnapshotView:
@@ -129,3 +130,13 @@ class LatestView:
             view, self._view = self._view, None
         if view is not None:
             view.release()
+
+
+def overview(snapshot: Snapshot) -> dict[str, Any]:
+    """How many articles the snapshot holds and the span of their dates (what ``vnsearch stats`` prints).
+
+    Only dates that are text count: a damaged stored article must not stop the count.
+    """
+    dates = sorted(d for d in (f.get("date") for f in snapshot.all_stored()) if d and isinstance(d, str))
+    return {"articles": snapshot.doc_count, "first_date": dates[0] if dates else None,
+            "last_date": dates[-1] if dates else None, "dated": len(dates)}
