@@ -93,6 +93,9 @@ COOCCURRENCE_RARITY_POWER = 0.5
 FRAGMENT_ALTERNATIVES = 10
 # How much more a correction counts per log(1 + headlines it shares with the rest of the query).
 TITLE_TOGETHER_WEIGHT = 1.0
+# How much a correction counts that drops a tone or a letter mark the user typed ("mố" -> "moo", "căh" -> "cha"):
+# a slip of the finger adds, drops or swaps letters, it does not move a mark typed onto another letter.
+MARKS_LOST_FACTOR = 0.25
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -418,6 +421,19 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     return best
 
 
+def _keeps_marks(typed: str, replacement: str) -> bool:
+    """Whether *replacement* carries the tone and every letter mark typed on *typed* ("kổ" -> "khổ", not "kỷ").
+
+    A slip adds, drops, doubles or swaps letters: a mark the user typed was on
+    the word meant (a slip on the marked letter itself drops the mark with it).
+    """
+    tone = tone_of(typed)
+    if tone and tone_of(replacement) != tone:
+        return False
+    own = {c for c in fold_tone(replacement) if fold_all(c) != c}
+    return all(c in own for c in fold_tone(typed) if fold_all(c) != c)
+
+
 def _correctable(folded: str) -> bool:
     """Whether a folded syllable may be a slip: letters ("cáh"), or a code of letters and digits ("24g")."""
     return (folded.isalpha() and folded.isascii()) or is_code(folded)
@@ -491,6 +507,8 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
             if (i and vocab.pair(folded[i - 1], cand.word)) or \
                     (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1])):
                 score *= PAIR_BONUS
+            if marked and not _keeps_marks(s, replacement):
+                score *= MARKS_LOST_FACTOR
             scored.append((together > 0, score, replacement, cand))
         if not scored:
             continue
@@ -605,6 +623,8 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                     (not typed_paired and _paired(vocab, words, i, replacement))
                 if telling:
                     score *= PAIR_BONUS
+                if marked and not _keeps_marks(s, replacement):
+                    score *= MARKS_LOST_FACTOR
                 scored.append((score, replacement, cand, telling))
         if not scored:
             continue
