@@ -501,7 +501,8 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
             if together:
                 # Seen with the rest of the query: the correction most telling of those documents.
                 score = cand.weight * math.log1p(together) / docs.size ** RARITY_POWER / cand.distance
-                score *= _title_factor(cand.word, title_rest, vocab, docs if marked else None)
+                if not _folds_like_rest(cand.word, folded, i):
+                    score *= _title_factor(cand.word, title_rest, vocab, docs if marked else None)
             else:
                 score = cand.weight * math.log1p(cand.frequency) / cand.distance
             if (i and vocab.pair(folded[i - 1], cand.word)) or \
@@ -591,6 +592,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         suffix.append(np.intersect1d(suffix[-1], d, assume_unique=True))
     suffix.reverse()
     out: dict[str, list[Alternative]] = {}
+    folded_words = [fold_all(w) for w in words]
     for i, s in enumerate(words):
         if i == 0:
             rest = suffix[1]
@@ -617,7 +619,8 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                 together = np.intersect1d(held, rest, assume_unique=True).size
                 if not together:
                     continue
-                headlined = _title_factor(fold_all(replacement), title_rest, vocab, held)
+                headlined = 1.0 if _folds_like_rest(cand.word, folded_words, i) else \
+                    _title_factor(fold_all(replacement), title_rest, vocab, held)
                 score = cand.weight * math.log1p(together) / held.size ** COOCCURRENCE_RARITY_POWER * headlined
                 telling = (headlined > 1.0 and not typed_headlined) or \
                     (not typed_paired and _paired(vocab, words, i, replacement))
@@ -655,6 +658,16 @@ def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray |
         got = vocab.docs("title_f", fold_all(w))
         acc = got if acc is None else np.intersect1d(acc, got, assume_unique=True)
     return acc
+
+
+def _folds_like_rest(folded: str, words: Sequence[str], i: int) -> bool:
+    """Whether *folded* folds like another word of the query than the *i*-th (all folded).
+
+    Titles are indexed folded: a title holding "an" holds "án" with "ẩn" for
+    :func:`_title_factor` though it holds one of them at most ("ẩn ál" is
+    "ẩn lá"); such a correction's headlines tell nothing.
+    """
+    return any(w == folded for j, w in enumerate(words) if j != i)
 
 
 def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,
