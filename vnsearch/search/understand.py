@@ -243,6 +243,10 @@ class Alternative:
     # query, where the typed syllable does not: a title holding it holds what was meant (the ranker's
     # title bonus), even for a guess.
     telling: bool = False
+    # Whether a document holding it holds the typed syllable for the score's coverage even where it does not
+    # count as a match (`counted` false): a reading of a lone consonant ("sứ" of "đồ s") is what was typed, but
+    # ten such readings would make totals count most of the index.
+    covers: bool = False
 
 
 @dataclass
@@ -642,7 +646,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                                     # A guess never counts, a lone consonant's readings neither: "đồ s" would
                                     # otherwise "match" ten common syllables (4,189 of 5,000 articles).
                                     counted=not always,
-                                    telling=telling))
+                                    telling=telling, covers=fragment))
             if len(alts) == (FRAGMENT_ALTERNATIVES if fragment else MAX_ALTERNATIVES):
                 break
         out[s] = alts
