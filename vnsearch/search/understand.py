@@ -614,7 +614,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         typed_paired = _paired(vocab, words, i, s)
         title_rest = _title_rest(words, i, vocab)
         typed_headlined = _title_factor(f, title_rest, vocab) > 1.0
-        fragment = len(f) == 1 and _fragment(f)
+        fragment = len(f) <= 2 and _fragment(f)
         for cand in vocab.candidates(f, 1, COOCCURRENCE_CANDIDATES):
             # Any word of the index ("fan" for "ran"): the rest of the query judges it.
             if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
