@@ -659,6 +659,10 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
         # No article holds the syllable as typed ("ỡ"): its matches are other spellings that fold alike
         # ("ở"), no likelier than its corrections ("đỡ"), which then compete in every document.
         typed_score, keep = unit.score * UNSPELT_WEIGHT, none
+    elif has_diacritics(typed) and alternatives[0].counted:
+        # A slip onto a real syllable ("mố" for "mối", never with "trump"): the typed syllable stands
+        # where an article spells it so; where only a form folding alike does ("mô"), its corrections compete.
+        keep = _holders(ranker, typed)
     # A correction spelt with diacritics counts where its article spells it so ("mối"), not where another
     # spelling folds alike ("mới", in every other article about Trump): a guess on a guess says little.
     # Titles are indexed folded: a title holding "moi" holds "mối" only if its article spells it anywhere.
