@@ -117,3 +117,29 @@ def test_two_letters_without_a_vowel_are_read_like_a_lone_consonant(fragments: S
     assert "mc" in ids[:2]
     assert ids.index("muc") < min(ids.index(f"dich{i}") for i in range(3))
     assert got.total == 1
+
+
+HILLS = [
+    Article(id="bo", title="Bò chết trên đồi", body="Đàn bò chết trên đồi cỏ."),
+    *(Article(id=f"life{i}", title=f"Bé và cuộc đời số {i}", body="Bé kể chuyện cuộc đời mình.") for i in range(3)),
+    *(Article(id=f"tea{i}", title=f"Tin vắn số {i}", body="Bé đi chơi đồi chè cùng mẹ.") for i in range(3)),
+    Article(id="x", title="Tin thời tiết", body="Trời nắng nóng."),
+]
+
+
+def test_the_rest_of_the_query_stands_in_a_headline_only_where_its_article_spells_it(tmp_path: Path) -> None:
+    # "b đồi": folded, "đồi" is "doi", which every "cuộc đời" headline holds with "bé"; only the "bò" article's
+    # headline holds "đồi" as typed. "bé" goes with "đồi" in three articles, but in no headline.
+    from vnsearch.search.query import parse_query
+    from vnsearch.search.understand import understand
+
+    with _engine(tmp_path, HILLS) as eng:
+        assert [h.id for h in eng.search("b đồi")][:1] == ["bo"]
+        snapshot = eng._current()[0]
+        try:
+            u = understand(parse_query("b đồi"), snapshot)
+        finally:
+            snapshot.release()
+    got = {a.replacement: a for a in u.alternatives["b"]}
+    assert list(got)[:1] == ["bo"]  # folded: "b" was typed without marks
+    assert got["bo"].evidence > got["be"].evidence

@@ -660,6 +660,10 @@ def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray |
         if j == i or _unknown(w, vocab):
             continue
         got = vocab.docs("title_f", fold_all(w))
+        if has_diacritics(w):
+            # Titles are indexed folded: "doi" with "bo" is "đời" or "đội" as often as the "đồi" typed; only
+            # articles spelling the word as typed hold it (anywhere: an approximation, as for corrections).
+            got = np.intersect1d(got, vocab.docs("text", w), assume_unique=True)
         acc = got if acc is None else np.intersect1d(acc, got, assume_unique=True)
     return acc
 
