@@ -143,3 +143,20 @@ def test_the_rest_of_the_query_stands_in_a_headline_only_where_its_article_spell
     got = {a.replacement: a for a in u.alternatives["b"]}
     assert list(got)[:1] == ["bo"]  # folded: "b" was typed without marks
     assert got["bo"].evidence > got["be"].evidence
+
+
+STANDS = [
+    Article(id="moi", title="Ông Trump và những mối lo", body="Ông Trump và những mối lo về quy mô nội các."),
+    Article(id="quymo", title="Quy mô nội các ông Trump", body="Quy mô nội các ông Trump lớn, quy mô chưa từng có."),
+    Article(id="cau", title="Cây cầu mới", body="Mố cầu được gia cố."),
+    Article(id="x", title="Tin thời tiết", body="Trời nắng nóng."),
+]
+
+
+def test_a_typed_syllable_that_goes_with_nothing_stands_only_where_spelt(tmp_path: Path) -> None:
+    # "mố" is in the index, never with "trump": "mối" is read for it. The article holding "mối" holds "mô" too
+    # ("quy mô"), which folds like "mố": that is no reason to score it as typed rather than as corrected.
+    with _engine(tmp_path, STANDS) as eng:
+        got = eng.search("trump mố")
+        assert "mối" in got.corrections.get("mố", [])
+        assert [h.id for h in got][:1] == ["moi"]
