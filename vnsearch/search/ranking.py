@@ -108,6 +108,9 @@ class _Unit:
     # holds its own and theirs, first-come per document (see position_keys).
     postings: Postings | tuple[Postings, ...] | None
     title_mask: np.ndarray  # documents whose title holds it (all its syllables, for a phrase)
+    # Documents that hold it for the score's coverage, where that is more than `mask` (the matches counted in
+    # totals): those holding a reading of a lone consonant ("sứ" of "đồ s"), which totals do not count.
+    cover: np.ndarray | None = None
 
 
 # A position key: the candidate's index << _KEY_SHIFT | the position (positions
@@ -501,7 +504,8 @@ class Ranker:
             else:
                 required &= mask
             base += score
-            covered += idf * mask
+            covers = [u.mask if u.cover is None else u.cover for u in units]
+            covered += idf * (np.logical_or.reduce(covers) if len(covers) > 1 else covers[0])
             weight_total += idf
             if title_all is not None:
                 title_all &= np.logical_or.reduce([u.title_mask for u in units])
@@ -655,16 +659,37 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
         # No article holds the syllable as typed ("ỡ"): its matches are other spellings that fold alike
         # ("ở"), no likelier than its corrections ("đỡ"), which then compete in every document.
         typed_score, keep = unit.score * UNSPELT_WEIGHT, none
-    score, mask = combine_alternatives(typed_score, unit.mask, [(w, u.score, u.mask if a.counted else none)
-                                                                for a, (w, u) in zip(alternatives, scored)],
+    elif has_diacritics(typed) and alternatives[0].counted:
+        # A slip onto a real syllable ("mố" for "mối", never with "trump"): the typed syllable stands
+        # where an article spells it so; where only a form folding alike does ("mô"), its corrections compete.
+        keep = _holders(ranker, typed)
+    # A correction spelt with diacritics counts where its article spells it so ("mối"), not where another
+    # spelling folds alike ("mới", in every other article about Trump): a guess on a guess says little.
+    # Titles are indexed folded: a title holding "moi" holds "mối" only if its article spells it anywhere.
+    spelt = [_holders(ranker, a.replacement) if has_diacritics(a.replacement) else None for a in alternatives]
+    score, mask = combine_alternatives(typed_score, unit.mask,
+                                       [(w, u.score if held is None else u.score * held,
+                                         none if not a.counted else u.mask if held is None else u.mask & held)
+                                        for a, (w, u), held in zip(alternatives, scored, spelt)],
                                        keep)
     title_mask = unit.title_mask.copy()
-    for a, (_, u) in zip(alternatives, scored):
+    cover = None
+    for a, (_, u), held in zip(alternatives, scored, spelt):
         if a.counted or a.telling:  # a mere guess does not make a title hold the query's words
-            title_mask |= u.title_mask
+            title_mask |= u.title_mask if held is None else u.title_mask & held
+        if a.covers and not a.counted:
+            cover = mask.copy() if cover is None else cover
+            cover |= u.mask if held is None else u.mask & held
     # Positions: the typed syllable's where a document holds it, else its best correction's there.
     postings = tuple(p for p in (unit.postings, *(u.postings for _, u in scored)) if isinstance(p, Postings))
-    return _Unit(score, mask, unit.idf or scored[0][1].idf, postings, title_mask)
+    return _Unit(score, mask, unit.idf or scored[0][1].idf, postings, title_mask, cover)
+
+
+def _holders(ranker: Ranker, term: str) -> np.ndarray:
+    """Per document: whether it holds *term* exactly (field ``text``)."""
+    mask = np.zeros(ranker.size, dtype=bool)
+    mask[ranker.postings("text", term).docs] = True
+    return mask
 
 
 # An accentless run's word forms: at most this many combinations of its syllables' spellings are looked up.

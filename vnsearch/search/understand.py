@@ -93,6 +93,9 @@ COOCCURRENCE_RARITY_POWER = 0.5
 FRAGMENT_ALTERNATIVES = 10
 # How much more a correction counts per log(1 + headlines it shares with the rest of the query).
 TITLE_TOGETHER_WEIGHT = 1.0
+# How much a correction counts that drops a tone or a letter mark the user typed ("mố" -> "moo", "căh" -> "cha"):
+# a slip of the finger adds, drops or swaps letters, it does not move a mark typed onto another letter.
+MARKS_LOST_FACTOR = 0.25
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -240,6 +243,10 @@ class Alternative:
     # query, where the typed syllable does not: a title holding it holds what was meant (the ranker's
     # title bonus), even for a guess.
     telling: bool = False
+    # Whether a document holding it holds the typed syllable for the score's coverage even where it does not
+    # count as a match (`counted` false): a reading of a lone consonant ("sứ" of "đồ s") is what was typed, but
+    # ten such readings would make totals count most of the index.
+    covers: bool = False
 
 
 @dataclass
@@ -418,6 +425,19 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     return best
 
 
+def _keeps_marks(typed: str, replacement: str) -> bool:
+    """Whether *replacement* carries the tone and every letter mark typed on *typed* ("kổ" -> "khổ", not "kỷ").
+
+    A slip adds, drops, doubles or swaps letters: a mark the user typed was on
+    the word meant (a slip on the marked letter itself drops the mark with it).
+    """
+    tone = tone_of(typed)
+    if tone and tone_of(replacement) != tone:
+        return False
+    own = {c for c in fold_tone(replacement) if fold_all(c) != c}
+    return all(c in own for c in fold_tone(typed) if fold_all(c) != c)
+
+
 def _correctable(folded: str) -> bool:
     """Whether a folded syllable may be a slip: letters ("cáh"), or a code of letters and digits ("24g")."""
     return (folded.isalpha() and folded.isascii()) or is_code(folded)
@@ -485,12 +505,15 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
             if together:
                 # Seen with the rest of the query: the correction most telling of those documents.
                 score = cand.weight * math.log1p(together) / docs.size ** RARITY_POWER / cand.distance
-                score *= _title_factor(cand.word, title_rest, vocab, docs if marked else None)
+                if not _folds_like_rest(cand.word, folded, i):
+                    score *= _title_factor(cand.word, title_rest, vocab, docs if marked else None)
             else:
                 score = cand.weight * math.log1p(cand.frequency) / cand.distance
             if (i and vocab.pair(folded[i - 1], cand.word)) or \
                     (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1])):
                 score *= PAIR_BONUS
+            if marked and not _keeps_marks(s, replacement):
+                score *= MARKS_LOST_FACTOR
             scored.append((together > 0, score, replacement, cand))
         if not scored:
             continue
@@ -573,6 +596,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         suffix.append(np.intersect1d(suffix[-1], d, assume_unique=True))
     suffix.reverse()
     out: dict[str, list[Alternative]] = {}
+    folded_words = [fold_all(w) for w in words]
     for i, s in enumerate(words):
         if i == 0:
             rest = suffix[1]
@@ -590,7 +614,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         typed_paired = _paired(vocab, words, i, s)
         title_rest = _title_rest(words, i, vocab)
         typed_headlined = _title_factor(f, title_rest, vocab) > 1.0
-        fragment = len(f) == 1 and _fragment(f)
+        fragment = len(f) <= 2 and _fragment(f)
         for cand in vocab.candidates(f, 1, COOCCURRENCE_CANDIDATES):
             # Any word of the index ("fan" for "ran"): the rest of the query judges it.
             if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
@@ -599,12 +623,15 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                 together = np.intersect1d(held, rest, assume_unique=True).size
                 if not together:
                     continue
-                headlined = _title_factor(fold_all(replacement), title_rest, vocab, held)
+                headlined = 1.0 if _folds_like_rest(cand.word, folded_words, i) else \
+                    _title_factor(fold_all(replacement), title_rest, vocab, held)
                 score = cand.weight * math.log1p(together) / held.size ** COOCCURRENCE_RARITY_POWER * headlined
                 telling = (headlined > 1.0 and not typed_headlined) or \
                     (not typed_paired and _paired(vocab, words, i, replacement))
                 if telling:
                     score *= PAIR_BONUS
+                if marked and not _keeps_marks(s, replacement):
+                    score *= MARKS_LOST_FACTOR
                 scored.append((score, replacement, cand, telling))
         if not scored:
             continue
@@ -619,7 +646,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                                     # A guess never counts, a lone consonant's readings neither: "đồ s" would
                                     # otherwise "match" ten common syllables (4,189 of 5,000 articles).
                                     counted=not always,
-                                    telling=telling))
+                                    telling=telling, covers=fragment))
             if len(alts) == (FRAGMENT_ALTERNATIVES if fragment else MAX_ALTERNATIVES):
                 break
         out[s] = alts
@@ -633,8 +660,22 @@ def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray |
         if j == i or _unknown(w, vocab):
             continue
         got = vocab.docs("title_f", fold_all(w))
+        if has_diacritics(w):
+            # Titles are indexed folded: "doi" with "bo" is "đời" or "đội" as often as the "đồi" typed; only
+            # articles spelling the word as typed hold it (anywhere: an approximation, as for corrections).
+            got = np.intersect1d(got, vocab.docs("text", w), assume_unique=True)
         acc = got if acc is None else np.intersect1d(acc, got, assume_unique=True)
     return acc
+
+
+def _folds_like_rest(folded: str, words: Sequence[str], i: int) -> bool:
+    """Whether *folded* folds like another word of the query than the *i*-th (all folded).
+
+    Titles are indexed folded: a title holding "an" holds "án" with "ẩn" for
+    :func:`_title_factor` though it holds one of them at most ("ẩn ál" is
+    "ẩn lá"); such a correction's headlines tell nothing.
+    """
+    return any(w == folded for j, w in enumerate(words) if j != i)
 
 
 def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,

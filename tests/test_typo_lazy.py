@@ -1,0 +1,58 @@
+"""The typo index makes a length's deletions on the first lookup that can reach it, with the same answers.
+
+A slip on a syllable of four letters reaches words of three to five: the long
+words' deletions (two edits each, most of the work on a large index) wait for
+a lookup that needs them. The answers are those of an index made whole.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from vnsearch.lang.typos import TypoIndex
+
+VOCABULARY = [("nghiep", 100), ("nghe", 90), ("khoi", 60), ("hieu", 40), ("fortuner", 3), ("fortune", 5),
+              ("truy", 30), ("trot", 12), ("trua", 20), ("tru", 8), ("truong", 70), ("thuong", 50),
+              ("internationale", 2), ("international", 9), ("ca", 99), ("can", 80), ("cam", 40)]
+TYPED = ["trut", "nghiepp", "fortnue", "internatoinal", "cna", "c", "khoii", "thuongg", "hiue", "xyz"]
+
+
+def _answers(ix: TypoIndex, typed: list[str]) -> list[list[tuple[str, int, int, float]]]:
+    return [[(c.word, c.distance, c.frequency, c.weight) for c in ix.candidates(t, edits=e, limit=100)]
+            for t in typed for e in (None, 0, 1, 2)]
+
+
+def test_a_short_lookup_leaves_the_long_words_for_later() -> None:
+    ix = TypoIndex(VOCABULARY)
+    ix.candidates("trut", edits=1)
+    # Deleting two letters of "international" ("intertional") is made only when a lookup can reach it.
+    assert "intertional" not in ix._deletes
+    ix.candidates("internatoinal")
+    assert "intertional" in ix._deletes
+
+
+def test_lookups_in_any_order_answer_as_an_index_made_whole() -> None:
+    first = _answers(TypoIndex(VOCABULARY), TYPED)
+    whole = TypoIndex(VOCABULARY)
+    whole._reach(0, whole.max_length)
+    assert _answers(whole, TYPED) == first
+    # Reversed order: each answer the same as in the first order.
+    ix = TypoIndex(VOCABULARY)
+    got = {t: _answers(ix, [t]) for t in reversed(TYPED)}
+    assert [a for t in TYPED for a in got[t]] == first
+
+
+def test_threads_looking_up_at_once_see_every_deletion() -> None:
+    ix = TypoIndex(VOCABULARY)
+    expected = _answers(TypoIndex(VOCABULARY), TYPED)
+    results: list[list[list[tuple[str, int, int, float]]]] = []
+
+    def look() -> None:
+        results.append(_answers(ix, TYPED))
+
+    threads = [threading.Thread(target=look) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [expected] * 4
