@@ -7,9 +7,10 @@ a lookup that needs them. The answers are those of an index made whole.
 
 from __future__ import annotations
 
+import random
 import threading
 
-from vnsearch.lang.typos import TypoIndex
+from vnsearch.lang.typos import TypoIndex, edit_distance
 
 VOCABULARY = [("nghiep", 100), ("nghe", 90), ("khoi", 60), ("hieu", 40), ("fortuner", 3), ("fortune", 5),
               ("truy", 30), ("trot", 12), ("trua", 20), ("tru", 8), ("truong", 70), ("thuong", 50),
@@ -56,3 +57,23 @@ def test_threads_looking_up_at_once_see_every_deletion() -> None:
     for t in threads:
         t.join(timeout=60)
     assert results == [expected] * 4
+
+
+def test_one_edit_lookups_find_exactly_the_words_one_edit_away() -> None:
+    """The neighbours looked up directly give what a scan of the vocabulary by edit distance gives."""
+    rng = random.Random(7)
+    letters = "abcdeghiklmnopqrstuvxy"
+    words = {"".join(rng.choice(letters) for _ in range(rng.randint(1, 7))) for _ in range(3000)}
+    vocabulary = [(w, 1 + rng.randrange(50)) for w in sorted(words)]
+    ix = TypoIndex(vocabulary)
+    frequency = dict(vocabulary)
+    typed = [w[:i] + c + w[i + 1:] for w in rng.sample(sorted(words), 300)
+             for i, c in [(rng.randrange(len(w)), rng.choice(letters + "fjwz"))]]
+    typed += ["ab", "ba", "aab", "x", "zzzz", "qwerty"] + rng.sample(sorted(words), 50)
+    for t in typed:
+        if not t.isalpha():
+            continue
+        got = {c.word: c.distance for c in ix.candidates(t, edits=1, limit=10_000)}
+        scanned = {w: d for w in frequency if (d := edit_distance(t, w, 1)) <= 1}
+        assert got == scanned, t
+    assert ix._deletes == {}  # one-edit lookups never make the deletions

@@ -1,11 +1,14 @@
 """Slips of the finger: which known words a mistyped one could have been.
 
 A :class:`TypoIndex` holds a vocabulary (words with how many documents hold
-each) and answers "what is within reach of this typed word?" the SymSpell way:
+each) and answers "what is within reach of this typed word?". One edit away
+(most lookups: syllables are short), the typed word's few hundred neighbours
+are looked up in the vocabulary itself. Two edits away, the SymSpell way:
 every word is stored under each string it leaves when up to *n* letters are
 deleted, so a lookup deletes letters from the typed word too and meets the
-candidates in a dictionary, with no scan of the vocabulary. The candidates
-are then checked with the true edit distance (insertions, deletions,
+candidates in a dictionary, with no scan of the vocabulary; those deletions
+are made per word length, when first needed. Either way a candidate is at
+most that many edits away by the true edit distance (insertions, deletions,
 substitutions and transpositions of neighbours, each costing one).
 
 How far to reach depends on length: most Vietnamese syllables are two to
@@ -167,6 +170,7 @@ class TypoIndex:
         # a syllable of four letters needs the words of three to five, not the long ones, whose deletions
         # (two edits each) are most of the work (about 4 s of CPU for the 46,000 of a 35,000-article index).
         self._by_length: dict[int, list[str]] = {}
+        self._letters = ""  # every letter of the words held, for the one-edit neighbours of a typed word
         self._lock = threading.Lock()
         for word, df in vocabulary:
             if df < min_frequency or len(word) > max_length or not self._holds(word):
@@ -177,6 +181,8 @@ class TypoIndex:
                     self._deletes.setdefault(d, []).append(word)
                 continue
             self._by_length.setdefault(len(word), []).append(word)
+        if not codes:
+            self._letters = "".join(sorted({c for word in self.frequency for c in word}))
 
     def _reach(self, shortest: int, longest: int) -> None:
         """Make the deletions of the words of *shortest* to *longest* letters, those not made yet."""
@@ -216,14 +222,25 @@ class TypoIndex:
             # letters), and the deletions of a long word grow with the cube of
             # its length: a 1,600-letter "word" took 34 s.
             return []
-        self._reach(len(typed) - edits, len(typed) + edits)  # a word further in length is further in edits
         found: dict[str, int] = {}
+        if edits <= 1:
+            # One edit: the typed word's few hundred neighbours looked up directly. No deletions of the
+            # vocabulary needed, so a new process answers at once (they took seconds on a large index).
+            for word in _neighbours_of(typed, self._letters) if edits else ():
+                if word in self.frequency:
+                    found[word] = 1
+            return self._ranked(typed, found, limit)
+        self._reach(len(typed) - edits, len(typed) + edits)  # a word further in length is further in edits
         for d in _deletions(typed, edits) | {typed}:
             for word in self._deletes.get(d, ()):
                 if word not in found:
                     dist = edit_distance(typed, word, edits)
                     if dist <= edits:
                         found[word] = dist
+        return self._ranked(typed, found, limit)
+
+    def _ranked(self, typed: str, found: dict[str, int], limit: int) -> list[Candidate]:
+        """*found* (word -> edits), and *typed* itself if held, as candidates best first (see :meth:`candidates`)."""
         if typed in self.frequency:
             found[typed] = 0
         out = [Candidate(w, dist, self.frequency[w], slip_weight(typed, w)) for w, dist in found.items()]
@@ -244,6 +261,20 @@ class TypoIndex:
         out = [Candidate(w, dist, self.frequency[w], slip_weight(typed, w)) for w, dist in found.items()]
         out.sort(key=lambda c: (c.distance, -c.weight, -c.frequency, c.word))
         return out[:limit]
+
+
+def _neighbours_of(word: str, letters: str) -> set[str]:
+    """Every string one edit from *word* (a letter deleted, two neighbours swapped, one replaced or inserted).
+
+    Each is at optimal-string-alignment distance exactly one, the word itself left out.
+    """
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in cuts if b}
+    out.update(a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1)
+    out.update(a + c + b[1:] for a, b in cuts if b for c in letters)
+    out.update(a + c + b for a, b in cuts for c in letters)
+    out.discard(word)
+    return out
 
 
 def _letter_deletions(word: str) -> set[str]:
