@@ -20,6 +20,7 @@ one (formats 7 to 9) is read as before.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,9 @@ from vnsearch.store.format import (
 )
 
 __all__ = ["ImpactsWriter", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS_EXT"]
+
+# Keys of a directory between two kept in Impacts' sample: a lookup bisects the sample, then one stride.
+SAMPLE_STRIDE = 32
 
 
 class ImpactsWriter:
@@ -82,6 +86,7 @@ class Impacts:
     def __init__(self, data: Any) -> None:
         self._data = data  # bytes or a memoryview of the mapped segment file
         self._directory: tuple[Any, ...] | None = None
+        self._sample: list[bytes] | None = None  # every SAMPLE_STRIDE-th key (see _find)
 
     def _dir(self) -> tuple[Any, ...]:
         got = self._directory
@@ -89,11 +94,30 @@ class Impacts:
             got = self._directory = read_impacts_trailer(self._data)
         return got
 
+    def _sampled(self) -> list[bytes]:
+        """Every :data:`SAMPLE_STRIDE`-th key of the directory, as bytes (built on first use, then kept).
+
+        A list is found by a bisection of this sample in C, then of one
+        stride of the directory in Python: five steps instead of nineteen on
+        the whole corpus (359k keys, 11k sampled: ~0.6 MB, ~4 ms to build once per snapshot).
+        """
+        got = self._sample
+        if got is None:
+            ends, _, _, _, keys, n = self._dir()
+            stops = ends[::SAMPLE_STRIDE].tolist()
+            starts = [0, *ends[SAMPLE_STRIDE - 1:-1:SAMPLE_STRIDE].tolist()]
+            got = self._sample = [bytes(keys[a:b]) for a, b in zip(starts, stops)]
+        return got
+
     def _find(self, key: bytes) -> int:
         """The index of *key* in the directory, or -1."""
         ends, _, _, _, keys, n = self._dir()
-        lo, hi = 0, n
-        while lo < hi:  # bisect_left over the sorted keys
+        block = bisect_right(self._sampled(), key) - 1
+        if block < 0:
+            return -1  # before the first key
+        lo = block * SAMPLE_STRIDE
+        hi = min(lo + SAMPLE_STRIDE, n)
+        while lo < hi:  # bisect_left over the sorted keys of the stride
             mid = (lo + hi) // 2
             end = int(ends[mid])
             start = int(ends[mid - 1]) if mid else 0
