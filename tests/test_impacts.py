@@ -180,3 +180,61 @@ def test_every_key_is_found_through_the_sample() -> None:
     empty = _File()
     ImpactsWriter(empty).close()
     assert Impacts(empty.data).read("text_f", b"a") is None
+
+
+def _value(rng: random.Random) -> bytes:
+    """Encoded positions: one to a few hundred, with gaps that need one to three varint bytes and zone jumps."""
+    positions, at = [], rng.randint(0, 50)
+    for _ in range(rng.choice([1, 2, 5, 40, 300])):
+        positions.append(at)
+        at += rng.choice([1, 2, 7, 200, 20000, fmt.ZONE_OFFSET])
+    return fmt.encode_positions(positions)
+
+
+def test_values_gather_as_one_by_one() -> None:
+    """Values.decode over packed blocks (mixed length widths), a deflated block, plain tuples, and a subset."""
+    import zlib
+
+    rng = random.Random(7)
+    chunks: list = []
+    for n in (3, 1, 200, 17, 0, 64):
+        values = [_value(rng) for _ in range(n)]
+        if not n:
+            continue
+        block = fmt.pack_block(list(range(1, n + 1)), [1.0] * n, values, 0)
+        packed = fmt.block_values(block)
+        assert isinstance(packed, fmt.PackedValues)
+        chunks.append(packed)
+    packed_only = P.Values(chunks)
+    vals = [_value(rng) for _ in range(9)]
+    raw = b"".join(len(v).to_bytes(2, "little") for v in vals) + b"".join(vals)
+    deflated = fmt.PackedValues(zlib.compress(raw), 9, 1, True)
+    mixed = P.Values([*chunks[:2], deflated, [_value(rng) for _ in range(5)], chunks[2]])
+    subset = packed_only.take(np.array([i % 3 != 1 for i in range(len(packed_only))]))
+    joined = P.Values.concat([subset, packed_only])
+    single = P.Values(chunks[2:3])
+    for values in (packed_only, mixed, subset, joined, single, single.take(np.arange(200) % 2 == 0)):
+        n = len(values)
+        for picks in (np.arange(n), np.array(rng.sample(range(n), min(n, 50))), np.array([n - 1, 0, n - 1]),
+                      np.zeros(0, dtype=np.int64)):
+            want = fmt.decode_many([values[int(i)] for i in picks])
+            got = values.decode(picks)
+            assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, want))
+
+
+def test_values_gather_as_one_by_one_on_an_index(small_index: Path) -> None:
+    engine = SearchEngine(small_index, create=False)
+    try:
+        snapshot = engine._store.snapshot()  # type: ignore[union-attr]
+        rng = random.Random(3)
+        terms = snapshot.lexicon("text_f")
+        for term in rng.sample(terms, min(len(terms), 300)) + ["cua", "nguoi", "thanh"]:
+            got = P.read_postings(snapshot.segments, "text_f", term)
+            if not len(got.values):
+                continue
+            picks = np.array(rng.sample(range(len(got.values)), min(len(got.values), 40)))
+            want = fmt.decode_many([got.values[int(i)] for i in picks])
+            assert all(np.array_equal(a, b) for a, b in zip(got.values.decode(picks), want))  # type: ignore[attr-defined]
+        snapshot.release()
+    finally:
+        engine.close()

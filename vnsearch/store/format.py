@@ -765,6 +765,17 @@ class PackedValues(Sequence[bytes]):
         offsets = self._cut()
         return self._data[offsets[i]: offsets[i + 1]]
 
+    def packed(self) -> tuple[bytes, npt.NDArray[Any]] | None:
+        """The block's values part as stored (lengths, then the values end to end) and the lengths (a view).
+
+        None when the values are deflated (version 7's in-band flag): then only
+        :meth:`arrays` reads them. Lets a list's reader lay many blocks end to
+        end without cutting each one up (:class:`vnsearch.store.postings.Values`).
+        """
+        if self._deflated:
+            return None
+        return self._raw, np.frombuffer(self._raw, dtype=np.dtype(_WIDTHS[self._width]), count=self._count)
+
     def arrays(self) -> tuple[npt.NDArray[np.uint8], Int64s]:
         """The values' bytes (behind their lengths) as uint8, and each value's offset in them."""
         offsets = self._cut()
