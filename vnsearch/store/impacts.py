@@ -116,20 +116,20 @@ class Impacts:
         if block < 0:
             return -1  # before the first key
         lo = block * SAMPLE_STRIDE
-        hi = min(lo + SAMPLE_STRIDE, n)
-        while lo < hi:  # bisect_left over the sorted keys of the stride
-            mid = (lo + hi) // 2
-            end = int(ends[mid])
-            start = int(ends[mid - 1]) if mid else 0
-            if bytes(keys[start:end]) < key:
-                lo = mid + 1
+        bounds = ends[lo: min(lo + SAMPLE_STRIDE, n)].tolist()  # each key's end, in the stride
+        first = int(ends[lo - 1]) if lo else 0
+        stride = bytes(keys[first: bounds[-1]])  # the stride's keys end to end
+        begins = [0, *(b - first for b in bounds[:-1])]
+        stops = [b - first for b in bounds]
+        a, b = 0, len(bounds)
+        while a < b:  # bisect_left over the stride's keys
+            mid = (a + b) // 2
+            if stride[begins[mid]: stops[mid]] < key:
+                a = mid + 1
             else:
-                hi = mid
-        if lo < n:
-            end = int(ends[lo])
-            start = int(ends[lo - 1]) if lo else 0
-            if bytes(keys[start:end]) == key:
-                return lo
+                b = mid
+        if a < len(bounds) and stride[begins[a]: stops[a]] == key:
+            return lo + a
         return -1
 
     def read(self, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray, bool] | None:
