@@ -157,7 +157,7 @@ def test_check_finds_no_problem(small_index: Path) -> None:
 
 def test_every_key_is_found_through_the_sample() -> None:
     """Keys on both sides of each sampled key, around the strides' ends, and absent keys between them."""
-    from vnsearch.store.impacts import SAMPLE_STRIDE
+    from vnsearch.store.impacts import SAMPLE_AFTER, SAMPLE_STRIDE
 
     rng = random.Random(5)
     terms = sorted({"".join(rng.choice("abcdeghiklmnoptuy") for _ in range(rng.randint(1, 6))).encode()
@@ -167,16 +167,20 @@ def test_every_key_is_found_through_the_sample() -> None:
     for i, t in enumerate(terms):
         writer.add("text_f", t, [i], [1.0], False)
     writer.close()
-    imp = Impacts(f.data)
-    for i, t in enumerate(terms):
-        got = imp.read("text_f", t)
-        assert got is not None and got[0].tolist() == [i]
-        assert imp.count("text_f", t) == 1
-    for absent in (b"", b"\x00", b"zzzzzzz", terms[0][:-1] if len(terms[0]) > 1 else b"0",
-                   *(t + b"\x00" for t in terms[:: SAMPLE_STRIDE // 2])):
-        if absent not in terms:
+    absents = [a for a in (b"", b"\x00", b"zzzzzzz", terms[0][:-1] if len(terms[0]) > 1 else b"0",
+                           *(t + b"\x00" for t in terms[:: SAMPLE_STRIDE // 2])) if a not in terms]
+    for sampled in (False, True):  # the whole directory bisected (a short-lived process), then the sample
+        imp = Impacts(f.data)
+        if sampled:
+            imp._sampled()
+        for i, t in enumerate(terms):
+            got = imp.read("text_f", t)
+            assert got is not None and got[0].tolist() == [i]
+            assert imp.count("text_f", t) == 1
+        for absent in absents:
             assert imp.read("text_f", absent) is None and imp.count("text_f", absent) == 0
-    assert imp.read("text", terms[0]) is None and imp.read("title_f", terms[-1]) is None
+        assert imp.read("text", terms[0]) is None and imp.read("title_f", terms[-1]) is None
+        assert (imp._sample is not None) == (sampled or 2 * len(terms) > SAMPLE_AFTER)
     empty = _File()
     ImpactsWriter(empty).close()
     assert Impacts(empty.data).read("text_f", b"a") is None
