@@ -200,12 +200,12 @@ def test_values_gather_as_one_by_one() -> None:
     import zlib
 
     rng = random.Random(7)
-    chunks: list = []
+    chunks: list[fmt.PackedValues] = []
     for n in (3, 1, 200, 17, 0, 64):
-        values = [_value(rng) for _ in range(n)]
+        encoded = [_value(rng) for _ in range(n)]
         if not n:
             continue
-        block = fmt.pack_block(list(range(1, n + 1)), [1.0] * n, values, 0)
+        block = fmt.pack_block(list(range(1, n + 1)), [1.0] * n, encoded, 0)
         packed = fmt.block_values(block)
         assert isinstance(packed, fmt.PackedValues)
         chunks.append(packed)
@@ -213,7 +213,8 @@ def test_values_gather_as_one_by_one() -> None:
     vals = [_value(rng) for _ in range(9)]
     raw = b"".join(len(v).to_bytes(2, "little") for v in vals) + b"".join(vals)
     deflated = fmt.PackedValues(zlib.compress(raw), 9, 1, True)
-    mixed = P.Values([*chunks[:2], deflated, [_value(rng) for _ in range(5)], chunks[2]])
+    plain: list[bytes] = [_value(rng) for _ in range(5)]
+    mixed = P.Values([*chunks[:2], deflated, plain, chunks[2]])
     subset = packed_only.take(np.array([i % 3 != 1 for i in range(len(packed_only))]))
     joined = P.Values.concat([subset, packed_only])
     single = P.Values(chunks[2:3])
@@ -222,7 +223,7 @@ def test_values_gather_as_one_by_one() -> None:
         for picks in (np.arange(n), np.array(rng.sample(range(n), min(n, 50))), np.array([n - 1, 0, n - 1]),
                       np.zeros(0, dtype=np.int64)):
             want = fmt.decode_many([values[int(i)] for i in picks])
-            got = values.decode(picks)
+            got = values.decode(picks)  # type: ignore[arg-type]  # (an array of indices, as the ranker passes)
             assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, want))
 
 
