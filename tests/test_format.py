@@ -306,3 +306,26 @@ def test_indexes_naming_old_class_paths_open(tmp_path: Path) -> None:
     assert got["ids"] == sorted(record["articles"])
     assert got["hits"] == [h[0] for h in record["queries"]["Quang Hải"]["hits"]]
     assert got["title"] == record["articles"]["fx-ai-07"]["title"]
+
+
+def test_position_decoders_agree_on_long_varints() -> None:
+    """Gaps of one to four varint bytes, values starting in a later zone, many values at once."""
+    rng = random.Random(11)
+    values = []
+    for _ in range(300):
+        zone = rng.choice([0, 0, 1, 2, 3])
+        at, positions = rng.randint(0, 200), []
+        for _ in range(rng.choice([1, 2, 4, 30])):
+            if at >= fmt.ZONE_OFFSET:
+                zone, at = zone + 1, at - fmt.ZONE_OFFSET
+                if zone > 3:
+                    break
+            positions.append(zone * fmt.ZONE_OFFSET + at)
+            at += rng.choice([1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, 3_000_000])
+        values.append((fmt.encode_positions(positions), positions))
+        assert fmt.decode_positions_numpy(values[-1][0]) == positions
+    owners, decoded = fmt.decode_many([v for v, _ in values])
+    for i, (_, want) in enumerate(values):
+        assert decoded[owners == i].tolist() == want
+    assert [fmt.decode_many([v])[1].tolist() for v, _ in values[:50]] == [fmt.decode_positions(v)
+                                                                       for v, _ in values[:50]]

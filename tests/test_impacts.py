@@ -153,3 +153,93 @@ def test_check_finds_no_problem(small_index: Path) -> None:
         assert engine.check() == []
     finally:
         engine.close()
+
+
+def test_every_key_is_found_through_the_sample() -> None:
+    """Keys on both sides of each sampled key, around the strides' ends, and absent keys between them."""
+    from vnsearch.store.impacts import SAMPLE_AFTER, SAMPLE_STRIDE
+
+    rng = random.Random(5)
+    terms = sorted({"".join(rng.choice("abcdeghiklmnoptuy") for _ in range(rng.randint(1, 6))).encode()
+                    for _ in range(SAMPLE_STRIDE * 7 + 5)})
+    f = _File()
+    writer = ImpactsWriter(f)
+    for i, t in enumerate(terms):
+        writer.add("text_f", t, [i], [1.0], False)
+    writer.close()
+    absents = [a for a in (b"", b"\x00", b"zzzzzzz", terms[0][:-1] if len(terms[0]) > 1 else b"0",
+                           *(t + b"\x00" for t in terms[:: SAMPLE_STRIDE // 2])) if a not in terms]
+    for sampled in (False, True):  # the whole directory bisected (a short-lived process), then the sample
+        imp = Impacts(f.data)
+        if sampled:
+            imp._sampled()
+        for i, t in enumerate(terms):
+            got = imp.read("text_f", t)
+            assert got is not None and got[0].tolist() == [i]
+            assert imp.count("text_f", t) == 1
+        for absent in absents:
+            assert imp.read("text_f", absent) is None and imp.count("text_f", absent) == 0
+        assert imp.read("text", terms[0]) is None and imp.read("title_f", terms[-1]) is None
+        assert (imp._sample is not None) == (sampled or 2 * len(terms) > SAMPLE_AFTER)
+    empty = _File()
+    ImpactsWriter(empty).close()
+    assert Impacts(empty.data).read("text_f", b"a") is None
+
+
+def _value(rng: random.Random) -> bytes:
+    """Encoded positions: one to a few hundred, with gaps that need one to three varint bytes and zone jumps."""
+    positions, at = [], rng.randint(0, 50)
+    for _ in range(rng.choice([1, 2, 5, 40, 300])):
+        positions.append(at)
+        at += rng.choice([1, 2, 7, 200, 20000, fmt.ZONE_OFFSET])
+    return fmt.encode_positions(positions)
+
+
+def test_values_gather_as_one_by_one() -> None:
+    """Values.decode over packed blocks (mixed length widths), a deflated block, plain tuples, and a subset."""
+    import zlib
+
+    rng = random.Random(7)
+    chunks: list[fmt.PackedValues] = []
+    for n in (3, 1, 200, 17, 0, 64):
+        encoded = [_value(rng) for _ in range(n)]
+        if not n:
+            continue
+        block = fmt.pack_block(list(range(1, n + 1)), [1.0] * n, encoded, 0)
+        packed = fmt.block_values(block)
+        assert isinstance(packed, fmt.PackedValues)
+        chunks.append(packed)
+    packed_only = P.Values(chunks)
+    vals = [_value(rng) for _ in range(9)]
+    raw = b"".join(len(v).to_bytes(2, "little") for v in vals) + b"".join(vals)
+    deflated = fmt.PackedValues(zlib.compress(raw), 9, 1, True)
+    plain: list[bytes] = [_value(rng) for _ in range(5)]
+    mixed = P.Values([*chunks[:2], deflated, plain, chunks[2]])
+    subset = packed_only.take(np.array([i % 3 != 1 for i in range(len(packed_only))]))
+    joined = P.Values.concat([subset, packed_only])
+    single = P.Values(chunks[2:3])
+    for values in (packed_only, mixed, subset, joined, single, single.take(np.arange(200) % 2 == 0)):
+        n = len(values)
+        for picks in (np.arange(n), np.array(rng.sample(range(n), min(n, 50))), np.array([n - 1, 0, n - 1]),
+                      np.zeros(0, dtype=np.int64)):
+            want = fmt.decode_many([values[int(i)] for i in picks])
+            got = values.decode(picks)  # type: ignore[arg-type]  # (an array of indices, as the ranker passes)
+            assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, want))
+
+
+def test_values_gather_as_one_by_one_on_an_index(small_index: Path) -> None:
+    engine = SearchEngine(small_index, create=False)
+    try:
+        snapshot = engine._store.snapshot()  # type: ignore[union-attr]
+        rng = random.Random(3)
+        terms = snapshot.lexicon("text_f")
+        for term in rng.sample(terms, min(len(terms), 300)) + ["cua", "nguoi", "thanh"]:
+            got = P.read_postings(snapshot.segments, "text_f", term)
+            if not len(got.values):
+                continue
+            picks = np.array(rng.sample(range(len(got.values)), min(len(got.values), 40)))
+            want = fmt.decode_many([got.values[int(i)] for i in picks])
+            assert all(np.array_equal(a, b) for a, b in zip(got.values.decode(picks), want))  # type: ignore[attr-defined]
+        snapshot.release()
+    finally:
+        engine.close()

@@ -46,6 +46,7 @@ from vnsearch.lang.telex import convert, tone_of
 from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
 from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
+from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["Vocabulary", "vocabulary", "Alternative", "Understanding", "understand", "telex_rewrite",
@@ -357,7 +358,7 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
             docs: np.ndarray | None = None
             for w in words:
                 got = _tier_docs(vocab, canonical(w))
-                docs = got if docs is None else np.intersect1d(docs, got, assume_unique=True)
+                docs = got if docs is None else intersect_sorted(docs, got)
                 if not docs.size:
                     return 0
             return 0 if docs is None else int(docs.size)
@@ -499,7 +500,7 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
                 docs = vocab.docs("text", replacement) if marked else np.zeros(0, dtype=np.int64)
                 if not docs.size:
                     docs = vocab.docs("text_f", cand.word)
-                together = np.intersect1d(docs, others, assume_unique=True).size
+                together = intersect_count(docs, others)
             if forced and not together:
                 continue
             if together:
@@ -548,7 +549,7 @@ def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) 
             continue
         acc = others[0]
         for d in others[1:]:
-            acc = np.intersect1d(acc, d, assume_unique=True)
+            acc = intersect_sorted(acc, d)
         out[w] = acc
     return out
 
@@ -586,14 +587,18 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     if any(not d.size for d in docs):
         return {}  # an unknown syllable: corrections() deals with it
     n = len(words)
+    if not always:
+        # Most queries are copied or remembered whole: some document holds every syllable, and nothing
+        # is corrected. Learnt from the rarest list up, stopping at the first empty intersection.
+        every = intersect_all(docs)
+        if every is not None and every.size:
+            return {}
     prefix = [docs[0]]
     for d in docs[1:]:
-        prefix.append(np.intersect1d(prefix[-1], d, assume_unique=True))
-    if prefix[-1].size and not always:
-        return {}
+        prefix.append(intersect_sorted(prefix[-1], d))
     suffix = [docs[-1]]
     for d in reversed(docs[:-1]):
-        suffix.append(np.intersect1d(suffix[-1], d, assume_unique=True))
+        suffix.append(intersect_sorted(suffix[-1], d))
     suffix.reverse()
     out: dict[str, list[Alternative]] = {}
     folded_words = [fold_all(w) for w in words]
@@ -603,7 +608,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
         elif i == n - 1:
             rest = prefix[n - 2]
         else:
-            rest = np.intersect1d(prefix[i - 1], suffix[i + 1], assume_unique=True)
+            rest = intersect_sorted(prefix[i - 1], suffix[i + 1])
         if not rest.size:
             continue
         f = fold_all(s)
@@ -620,7 +625,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
             if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
                 continue  # a lone consonant is what is left of a syllable whose vowel was dropped
             for replacement, held in _spelt(s, cand.word, vocab, marked or accented):
-                together = np.intersect1d(held, rest, assume_unique=True).size
+                together = intersect_count(held, rest)
                 if not together:
                     continue
                 headlined = 1.0 if _folds_like_rest(cand.word, folded_words, i) else \
@@ -663,8 +668,8 @@ def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray |
         if has_diacritics(w):
             # Titles are indexed folded: "doi" with "bo" is "đời" or "đội" as often as the "đồi" typed; only
             # articles spelling the word as typed hold it (anywhere: an approximation, as for corrections).
-            got = np.intersect1d(got, vocab.docs("text", w), assume_unique=True)
-        acc = got if acc is None else np.intersect1d(acc, got, assume_unique=True)
+            got = intersect_sorted(got, vocab.docs("text", w))
+        acc = got if acc is None else intersect_sorted(acc, got)
     return acc
 
 
@@ -694,8 +699,8 @@ def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,
         return 1.0
     held = vocab.docs("title_f", folded)
     if spelt is not None:  # the spelling's own documents: a title holding "to" with the rest may hold "tổ", not "tờ"
-        held = np.intersect1d(held, spelt, assume_unique=True)
-    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(np.intersect1d(held, title_rest, assume_unique=True).size)
+        held = intersect_sorted(held, spelt)
+    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(intersect_count(held, title_rest))
 
 
 def _fragment(folded: str) -> bool:
@@ -806,8 +811,8 @@ def telex_slips(converted: dict[str, str], plain: Sequence[str], vocab: Vocabula
         for j, w in enumerate(plain):
             if j != i and not _unknown(w, vocab):
                 got = _tier_docs(vocab, w)
-                rest = got if rest is None else np.intersect1d(rest, got, assume_unique=True)
-        if rest is None or not rest.size or np.intersect1d(_tier_docs(vocab, c), rest, assume_unique=True).size:
+                rest = got if rest is None else intersect_sorted(rest, got)
+        if rest is None or not rest.size or intersect_count(_tier_docs(vocab, c), rest):
             continue  # nothing to judge by, or the Telex reading goes with the rest
         title_rest = _title_rest(plain, i, vocab)
         scored: list[tuple[float, str, Candidate]] = []
@@ -815,7 +820,7 @@ def telex_slips(converted: dict[str, str], plain: Sequence[str], vocab: Vocabula
             if cand.distance == 0 or split_folded(cand.word) is None:
                 continue
             for replacement, held in _spelt(typed, cand.word, vocab, True):
-                together = np.intersect1d(held, rest, assume_unique=True).size
+                together = intersect_count(held, rest)
                 if together:
                     score = cand.weight * math.log1p(together) / held.size ** RARITY_POWER
                     scored.append((score * _title_factor(cand.word, title_rest, vocab), replacement, cand))

@@ -482,38 +482,63 @@ def decode_buffer(lengths: Int64s, data: npt.NDArray[np.uint8]) -> tuple[Int64s,
     marker) makes the next number the new zone's head (position in zone << 2
     | zones skipped), and every other number is a gap: positions are running
     sums restarted at each head and each value.
+
+    Work over every byte or number is a handful of passes: the bytes that
+    continue a varint (a minority), the restarts (one per value and per zone
+    head) and the zones are handled as short arrays of their own, and
+    spread back over the numbers with one ``repeat`` each (a phrase of two
+    common syllables decodes 300k bytes of positions).
     """
     if not lengths.size:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    buf = data.astype(np.int64)
     first_byte = np.zeros(lengths.size, dtype=np.int64)
     np.cumsum(lengths[:-1], out=first_byte[1:])
-    owner = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
-    if buf.max() < 0x80:  # every varint one byte (short gaps, early zone heads)
-        numbers, starts = buf, first_byte
+    more = np.flatnonzero(data >= 0x80)  # bytes after which a varint goes on
+    if not more.size:  # every varint one byte (short gaps, early zone heads)
+        numbers = data.astype(np.int64)
+        starts = first_byte  # each value's first number
     else:
-        begins = np.ones(len(buf), dtype=bool)
-        begins[1:] = buf[:-1] < 0x80  # a varint begins after a byte without the high bit
-        begin_at = np.flatnonzero(begins)
-        shift = 7 * (np.arange(len(buf)) - begin_at[np.cumsum(begins) - 1])
-        numbers = np.add.reduceat((buf & 0x7F) << shift, begin_at)
-        owner = owner[begin_at]
-        starts = np.searchsorted(begin_at, first_byte)
+        numbers = (data & 0x7F).astype(np.int64)
+        run_start = np.ones(more.size, dtype=bool)  # a run of continued bytes starts a varint
+        run_start[1:] = more[1:] != more[:-1] + 1
+        later = more + 1  # the bytes folded into the varint's first
+        if run_start.all():  # every varint at most two bytes
+            numbers[more] += numbers[later] << 7
+        else:
+            run_first = np.flatnonzero(run_start)
+            depth = np.arange(more.size) - run_first[np.cumsum(run_start) - 1]  # of the byte before, in its varint
+            numbers[more[run_first]] += np.add.reduceat(numbers[later] << (7 * (depth + 1)), run_first)
+        kept = np.ones(data.size, dtype=bool)
+        kept[later] = False
+        numbers = numbers[kept]
+        starts = first_byte - np.searchsorted(later, first_byte)
+    count = numbers.size
     marker = numbers == 0
-    head = np.zeros(len(numbers), dtype=bool)
-    head[1:] = marker[:-1]
-    step = np.where(head, numbers >> 2, numbers)
-    step[starts] -= 1  # a value's first position is its gap from -1
-    restart = head.copy()
+    heads = np.flatnonzero(marker)
+    heads += 1
+    restart = np.zeros(count, dtype=bool)
     restart[starts] = True
+    is_start = restart.copy()
+    restart[heads] = True
+    firsts = np.flatnonzero(restart)  # where each run of gaps starts: a value, or a zone head
+    head_values = numbers[heads]
+    step = numbers  # (numbers is not read again)
+    step[heads] = head_values >> 2
+    step[starts] -= 1  # a value's first position is its gap from -1
     total = np.cumsum(step)
-    first = np.flatnonzero(restart)
-    within = total - (total[first] - step[first])[np.cumsum(restart) - 1]
-    skipped = np.where(head, numbers & 3, 0)
+    # Per run of gaps: its value, and the zones skipped before it within that value.
+    run_is_start = is_start[firsts]
+    skipped = np.zeros(firsts.size, dtype=np.int64)
+    skipped[~run_is_start] = head_values & 3
     zones = np.cumsum(skipped)
-    zones -= (zones[starts] - skipped[starts])[owner]
+    value_first = np.flatnonzero(run_is_start)
+    run_owner = np.cumsum(run_is_start) - 1
+    zones -= (zones[value_first] - skipped[value_first])[run_owner]
+    run_lengths = np.diff(firsts, append=count)
+    positions = total + np.repeat(zones * ZONE_OFFSET - (total[firsts] - step[firsts]), run_lengths)
+    owner = np.repeat(run_owner, run_lengths)
     keep = ~marker
-    return owner[keep], (zones * ZONE_OFFSET + within)[keep]
+    return owner[keep], positions[keep]
 
 
 # -- posting blocks ----------------------------------------------------------------------
@@ -764,6 +789,17 @@ class PackedValues(Sequence[bytes]):
             return [self[k] for k in range(*i.indices(self._count))]
         offsets = self._cut()
         return self._data[offsets[i]: offsets[i + 1]]
+
+    def packed(self) -> tuple[bytes, npt.NDArray[Any]] | None:
+        """The block's values part as stored (lengths, then the values end to end) and the lengths (a view).
+
+        None when the values are deflated (version 7's in-band flag): then only
+        :meth:`arrays` reads them. Lets a list's reader lay many blocks end to
+        end without cutting each one up (:class:`vnsearch.store.postings.Values`).
+        """
+        if self._deflated:
+            return None
+        return self._raw, np.frombuffer(self._raw, dtype=np.dtype(_WIDTHS[self._width]), count=self._count)
 
     def arrays(self) -> tuple[npt.NDArray[np.uint8], Int64s]:
         """The values' bytes (behind their lengths) as uint8, and each value's offset in them."""

@@ -20,6 +20,7 @@ one (formats 7 to 9) is read as before.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,11 @@ from vnsearch.store.format import (
 )
 
 __all__ = ["ImpactsWriter", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS_EXT"]
+
+# Keys of a directory between two kept in Impacts' sample: a lookup bisects the sample, then one stride.
+SAMPLE_STRIDE = 32
+# Lookups of a directory before its sample is built (a query makes 100 to 300).
+SAMPLE_AFTER = 400
 
 
 class ImpactsWriter:
@@ -82,6 +88,8 @@ class Impacts:
     def __init__(self, data: Any) -> None:
         self._data = data  # bytes or a memoryview of the mapped segment file
         self._directory: tuple[Any, ...] | None = None
+        self._sample: list[bytes] | None = None  # every SAMPLE_STRIDE-th key (see _find)
+        self._lookups = 0
 
     def _dir(self) -> tuple[Any, ...]:
         got = self._directory
@@ -89,11 +97,60 @@ class Impacts:
             got = self._directory = read_impacts_trailer(self._data)
         return got
 
+    def _sampled(self) -> list[bytes]:
+        """Every :data:`SAMPLE_STRIDE`-th key of the directory, as bytes (built on first use, then kept).
+
+        A list is found by a bisection of this sample in C, then of one
+        stride of the directory in Python: five steps instead of nineteen on
+        the whole corpus (359k keys, 11k sampled: ~0.6 MB, 3-4 ms of CPU to build once per snapshot).
+        """
+        got = self._sample
+        if got is None:
+            ends, _, _, _, keys, n = self._dir()
+            stops = ends[::SAMPLE_STRIDE].tolist()
+            starts = [0, *ends[SAMPLE_STRIDE - 1:-1:SAMPLE_STRIDE].tolist()]
+            got = self._sample = [bytes(keys[a:b]) for a, b in zip(starts, stops)]
+        return got
+
     def _find(self, key: bytes) -> int:
-        """The index of *key* in the directory, or -1."""
+        """The index of *key* in the directory, or -1.
+
+        The first :data:`SAMPLE_AFTER` lookups bisect the whole directory (a
+        one-query process, the CLI, never pays for the sample); later ones
+        the sample, then one stride.
+        """
+        ends, _, _, _, keys, n = self._dir()
+        sample = self._sample
+        if sample is None:
+            self._lookups += 1
+            if self._lookups <= SAMPLE_AFTER:
+                return self._bisect(key)
+            sample = self._sampled()
+        block = bisect_right(sample, key) - 1
+        if block < 0:
+            return -1  # before the first key
+        lo = block * SAMPLE_STRIDE
+        bounds = ends[lo: min(lo + SAMPLE_STRIDE, n)].tolist()  # each key's end, in the stride
+        first = int(ends[lo - 1]) if lo else 0
+        stride = bytes(keys[first: bounds[-1]])  # the stride's keys end to end
+        begins = [0, *(b - first for b in bounds[:-1])]
+        stops = [b - first for b in bounds]
+        a, b = 0, len(bounds)
+        while a < b:  # bisect_left over the stride's keys
+            mid = (a + b) // 2
+            if stride[begins[mid]: stops[mid]] < key:
+                a = mid + 1
+            else:
+                b = mid
+        if a < len(bounds) and stride[begins[a]: stops[a]] == key:
+            return lo + a
+        return -1
+
+    def _bisect(self, key: bytes) -> int:
+        """:meth:`_find` by a bisection of the whole directory in Python."""
         ends, _, _, _, keys, n = self._dir()
         lo, hi = 0, n
-        while lo < hi:  # bisect_left over the sorted keys
+        while lo < hi:
             mid = (lo + hi) // 2
             end = int(ends[mid])
             start = int(ends[mid - 1]) if mid else 0

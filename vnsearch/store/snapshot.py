@@ -21,15 +21,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh.reading import TermNotFound
 
+from vnsearch.errors import VnsearchError
 from vnsearch.store.codec import CompactTermsReader
-from vnsearch.store.damage import decoding
+from vnsearch.store.damage import DECODE_ERRORS, damaged, not_permitted
 from vnsearch.store.format import IMPACT_FIELDS
 from vnsearch.store.postings import Postings, Segment, field_lengths, read_postings, segments_of
 
@@ -54,11 +54,39 @@ class _Files:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self._guard = _Guard(self.lock, path)
 
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        with self.lock, decoding(self.path):
-            yield
+    def reading(self) -> _Guard:
+        """The lock held, and what decoding raises turned into :class:`IndexDamaged` (as :func:`decoding`)."""
+        return self._guard
+
+
+class _Guard:
+    """:class:`_Files`' ``with self.lock, decoding(path)`` as one plain context manager.
+
+    A query goes through it a few hundred times (every list, column and
+    stored article read); the two generator-based managers cost more than
+    most of the reads they guard. It keeps no state between entries, so one
+    instance serves every thread (the lock is re-entrant).
+    """
+
+    __slots__ = ("_lock", "_path")
+
+    def __init__(self, lock: Any, path: Path) -> None:
+        self._lock = lock
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self._lock.release()
+        if exc is None or isinstance(exc, VnsearchError):
+            return
+        if isinstance(exc, PermissionError):
+            raise not_permitted(self._path, exc) from exc
+        if isinstance(exc, DECODE_ERRORS):
+            raise damaged(self._path, exc) from exc
 
 
 class _GuardedValues(Sequence[bytes]):

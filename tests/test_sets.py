@@ -1,0 +1,50 @@
+"""The sorted-set helpers give what numpy's set functions give, on sorted unique id arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
+
+
+def _random_ids(rng: np.random.Generator, size: int, top: int) -> np.ndarray:
+    return np.sort(rng.choice(top, size=min(size, top), replace=False)).astype(np.int64)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_intersections_match_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    top = int(rng.integers(1, 5000))
+    a = _random_ids(rng, int(rng.integers(0, 3000)), top)
+    b = _random_ids(rng, int(rng.integers(0, 3000)), top)
+    want = np.intersect1d(a, b, assume_unique=True)
+    for x, y in ((a, b), (b, a)):
+        got = intersect_sorted(x, y)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+        assert intersect_count(x, y) == want.size
+
+
+def test_edges() -> None:
+    empty = np.zeros(0, dtype=np.int64)
+    ids = np.array([0, 3, 9], dtype=np.int64)
+    assert intersect_sorted(empty, ids).size == 0 and intersect_sorted(ids, empty).size == 0
+    assert intersect_sorted(empty, empty).dtype == np.int64
+    assert intersect_count(ids, empty) == 0
+    # Every id past the other's end, or before its start.
+    assert intersect_sorted(ids, np.array([10, 11], dtype=np.int64)).size == 0
+    assert intersect_sorted(np.array([-5, -1], dtype=np.int64), ids).size == 0
+    assert intersect_sorted(ids, ids).tolist() == [0, 3, 9]
+    assert intersect_sorted(ids, np.array([9], dtype=np.int64)).tolist() == [9]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_intersect_all_matches_chained_numpy(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    lists = [_random_ids(rng, int(rng.integers(0, 800)), 1000) for _ in range(int(rng.integers(1, 8)))]
+    want = lists[0]
+    for d in lists[1:]:
+        want = np.intersect1d(want, d, assume_unique=True)
+    got = intersect_all(lists)
+    assert got is not None and np.array_equal(got, want)
+    assert intersect_all([]) is None

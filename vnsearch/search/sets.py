@@ -1,0 +1,60 @@
+"""Set operations on sorted arrays of unique document numbers (posting lists' ids).
+
+Why not ``np.intersect1d``: even told ``assume_unique=True`` it concatenates
+its two arrays and sorts them again, O((m + n) log(m + n)) per call, while
+posting lists are sorted already. Reading a query (co-occurrence
+corrections, title checks) intersects thousands of them; a binary search of
+the shorter list's ids in the longer one is O(m log n) and a fraction of
+the time, with the very same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+__all__ = ["intersect_sorted", "intersect_count", "intersect_all"]
+
+
+def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The ids in both *a* and *b* (each sorted ascending, without repeats), sorted.
+
+    What ``np.intersect1d(a, b, assume_unique=True)`` returns for such arrays
+    (the same values; the dtype of the shorter array).
+    """
+    if a.size > b.size:
+        a, b = b, a
+    if not a.size:
+        return a[:0]
+    at = np.searchsorted(b, a)
+    at[at == b.size] = 0  # past the end: compared with b[0], which is below it
+    common: np.ndarray = a[b[at] == a]
+    return common
+
+
+def intersect_count(a: np.ndarray, b: np.ndarray) -> int:
+    """How many ids *a* and *b* (sorted, unique) share: ``intersect_sorted(a, b).size``."""
+    if a.size > b.size:
+        a, b = b, a
+    if not a.size:
+        return 0
+    at = np.searchsorted(b, a)
+    at[at == b.size] = 0
+    return int(np.count_nonzero(b[at] == a))
+
+
+def intersect_all(arrays: Iterable[np.ndarray]) -> np.ndarray | None:
+    """The ids in every one of *arrays* (sorted, unique), shortest first, stopping at none left.
+
+    None when *arrays* is empty.
+    """
+    ordered = sorted(arrays, key=lambda d: d.size)
+    if not ordered:
+        return None
+    acc = ordered[0]
+    for d in ordered[1:]:
+        if not acc.size:
+            break
+        acc = intersect_sorted(acc, d)
+    return acc
