@@ -77,3 +77,28 @@ def test_one_edit_lookups_find_exactly_the_words_one_edit_away() -> None:
         scanned = {w: d for w in frequency if (d := edit_distance(t, w, 1)) <= 1}
         assert got == scanned, t
     assert ix._deletes == {}  # one-edit lookups never make the deletions
+
+
+def test_pair_counts_are_the_dict_of_pairs_side_by_side_within_each_word() -> None:
+    """The numpy pair table counts what a dict filled pair by pair counts, as spelt and folded."""
+    from vnsearch.lang.text import fold_all
+    from vnsearch.search.understand import PairCounts
+
+    rng = random.Random(5)
+    syllables = ["khởi", "khơi", "nghiệp", "nghiep", "đà", "da", "nẵng", "hà", "nội", "nổi", "trí", "tuệ", "x"]
+    words = [" ".join(rng.choice(syllables) for _ in range(rng.randint(2, 5))) for _ in range(400)]
+    words += ["hà nội hà nội", "đà nẵng"]
+    exact: dict[tuple[str, str], int] = {}
+    folded: dict[tuple[str, str], int] = {}
+    for word in words:
+        parts = word.split(" ")
+        for a, b in zip(parts, parts[1:]):
+            exact[(a, b)] = exact.get((a, b), 0) + 1
+            key = (fold_all(a), fold_all(b))
+            folded[key] = folded.get(key, 0) + 1
+    got_exact, got_folded = PairCounts.of_words(words)
+    assert dict(got_exact.items()) == exact and dict(got_folded.items()) == folded
+    assert got_exact.get(("hà", "nội")) == exact[("hà", "nội")] and got_folded.get(("kho", "x")) == 0
+    assert got_exact.get(("nội", "\n")) == 0 and len(got_folded) == len(folded)
+    empty_exact, empty_folded = PairCounts.of_words([])
+    assert len(empty_exact) == 0 and empty_folded.get(("a", "b"), 7) == 7

@@ -119,8 +119,8 @@ class Vocabulary:
         self.tolerance = tolerance
         self._typos: TypoIndex | None = None
         self._codes: TypoIndex | None = None
-        self._pairs: dict[tuple[str, str], int] | None = None
-        self._exact_pairs: dict[tuple[str, str], int] | None = None
+        self._pairs: PairCounts | None = None
+        self._exact_pairs: PairCounts | None = None
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
@@ -149,28 +149,20 @@ class Vocabulary:
         return self.typos.candidates(folded, edits=edits, limit=limit)
 
     @property
-    def pairs(self) -> dict[tuple[str, str], int]:
+    def pairs(self) -> PairCounts:
         """Folded syllable pairs side by side in a word of the index -> how many distinct words hold them."""
         return self._pair_tables()[0]
 
     @property
-    def exact_pairs(self) -> dict[tuple[str, str], int]:
+    def exact_pairs(self) -> PairCounts:
         """The same, spelt as the index holds them ("thổ", "nhĩ" from "thổ nhĩ kỳ")."""
         return self._pair_tables()[1]
 
-    def _pair_tables(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    def _pair_tables(self) -> tuple[PairCounts, PairCounts]:
         with self._lock:
             if self._pairs is None or self._exact_pairs is None:
-                pairs: dict[tuple[str, str], int] = {}
-                exact: dict[tuple[str, str], int] = {}
-                for term in self.snapshot.lexicon("text"):
-                    if " " in term:
-                        parts = term.split(" ")
-                        for a, b in zip(parts, parts[1:]):
-                            exact[(a, b)] = exact.get((a, b), 0) + 1
-                            key = (fold_all(a), fold_all(b))
-                            pairs[key] = pairs.get(key, 0) + 1
-                self._pairs, self._exact_pairs = pairs, exact
+                words = [term for term in self.snapshot.lexicon("text") if " " in term]
+                self._exact_pairs, self._pairs = PairCounts.of_words(words)
             return self._pairs, self._exact_pairs
 
     def docs(self, fieldname: str, term: str) -> np.ndarray:
@@ -213,6 +205,67 @@ class Vocabulary:
         if has_diacritics(a) and has_diacritics(b):
             return self.snapshot.doc_frequency("text", f"{a} {b}")
         return self.pairs.get((fold_all(a), fold_all(b)), 0)
+
+
+class PairCounts:
+    """How many words hold each pair of syllables side by side, as sorted numpy keys (read like a dict).
+
+    Built in every new process that meets a short query, from the whole
+    ``text`` lexicon (600,000 pairs for 35,000 articles): syllables numbered
+    once and int64 pair keys counted by ``np.unique`` take a fraction of
+    what a dict of string tuples filled pair by pair did.
+    """
+
+    def __init__(self, ids: dict[str, int], keys: np.ndarray, counts: np.ndarray) -> None:
+        self._ids = ids
+        self._keys = keys
+        self._counts = counts
+
+    @classmethod
+    def of_words(cls, words: Sequence[str]) -> tuple[PairCounts, PairCounts]:
+        """The pairs of *words* (syllables split by single spaces) as spelt, and folded (:func:`fold_all`)."""
+        parts = " \n ".join(words).split(" ")
+        names = list(dict.fromkeys(parts))  # each syllable once, numbered in C
+        ids = {name: i for i, name in enumerate(names)}
+        inverse = np.fromiter(map(ids.__getitem__, parts), dtype=np.int64, count=len(parts))
+        inside = np.ones(max(len(parts) - 1, 0), dtype=bool)  # pair k is parts k and k + 1
+        cut = ids.get("\n")
+        if cut is not None:
+            breaks = np.flatnonzero(inverse == cut)
+            inside[breaks[breaks < inside.size]] = False
+            inside[breaks[breaks > 0] - 1] = False
+            del ids["\n"]
+        exact = cls._counted(ids, (inverse[:-1] << 32 | inverse[1:])[inside])
+        folded_ids: dict[str, int] = {}
+        to_folded = np.fromiter((folded_ids.setdefault(fold_all(name), len(folded_ids)) for name in names),
+                                dtype=np.int64, count=len(names))
+        folded_ids.pop("\n", None)
+        folded_inverse = to_folded[inverse]
+        folded = cls._counted(folded_ids, (folded_inverse[:-1] << 32 | folded_inverse[1:])[inside])
+        return exact, folded
+
+    @classmethod
+    def _counted(cls, ids: dict[str, int], pair_keys: np.ndarray) -> PairCounts:
+        keys, counts = np.unique(pair_keys, return_counts=True)
+        return cls(ids, keys, counts)
+
+    def get(self, pair: tuple[str, str], default: int = 0) -> int:
+        """How many words hold *pair* side by side, else *default*."""
+        a, b = self._ids.get(pair[0]), self._ids.get(pair[1])
+        if a is None or b is None:
+            return default
+        key = a << 32 | b
+        i = int(np.searchsorted(self._keys, key))
+        return int(self._counts[i]) if i < self._keys.size and self._keys[i] == key else default
+
+    def __len__(self) -> int:
+        return int(self._keys.size)
+
+    def items(self) -> Iterable[tuple[tuple[str, str], int]]:
+        """Every pair and its count (for tests and benchmarks: slow)."""
+        names = {i: name for name, i in self._ids.items()}
+        for key, count in zip(self._keys.tolist(), self._counts.tolist()):
+            yield (names[key >> 32], names[key & 0xFFFFFFFF]), count
 
 
 _CACHE: weakref.WeakKeyDictionary[Snapshot, Vocabulary] = weakref.WeakKeyDictionary()
