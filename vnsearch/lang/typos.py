@@ -172,17 +172,19 @@ class TypoIndex:
         self._by_length: dict[int, list[str]] = {}
         self._letters = ""  # every letter of the words held, for the one-edit neighbours of a typed word
         self._lock = threading.Lock()
-        for word, df in vocabulary:
-            if df < min_frequency or len(word) > max_length or not self._holds(word):
-                continue
-            self.frequency[word] = df
-            if codes:  # letters deleted only (one slip): the digits stay
+        # Filtered in one comprehension each: this runs in every new process that meets a short query.
+        if codes:
+            self.frequency = {w: df for w, df in vocabulary if df >= min_frequency and len(w) <= max_length
+                              and w.isascii() and w.isalnum() and not w.isalpha() and not w.isdigit()}
+            for word in self.frequency:  # letters deleted only (one slip): the digits stay
                 for d in _letter_deletions(word):
                     self._deletes.setdefault(d, []).append(word)
-                continue
-            self._by_length.setdefault(len(word), []).append(word)
-        if not codes:
-            self._letters = "".join(sorted({c for word in self.frequency for c in word}))
+        else:
+            self.frequency = {w: df for w, df in vocabulary if df >= min_frequency and len(w) <= max_length
+                              and w.isascii() and w.isalpha()}
+            for word in self.frequency:
+                self._by_length.setdefault(len(word), []).append(word)
+            self._letters = "".join(sorted(set("".join(self.frequency))))
 
     def _reach(self, shortest: int, longest: int) -> None:
         """Make the deletions of the words of *shortest* to *longest* letters, those not made yet."""
@@ -195,9 +197,6 @@ class TypoIndex:
                         self._deletes.setdefault(d, []).append(word)
                 # Only once made: a lookup that finds the length gone reads every deletion of it.
                 self._by_length.pop(n, None)
-
-    def _holds(self, word: str) -> bool:
-        return is_code(word) if self.codes else word.isalpha() and word.isascii()
 
     def __len__(self) -> int:
         return len(self.frequency)
