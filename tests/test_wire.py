@@ -172,7 +172,7 @@ def test_http_search_reports_rewrite_and_takes_exact(seed_index_dir: Path) -> No
         assert "Showing results for: <b>khởi nghiệp</b>" in page
 
 
-def test_prepare_builds_the_typo_index_in_the_background(seed_index_dir: Path) -> None:
+def test_prepare_builds_the_typo_index_and_the_pairs_in_the_background(seed_index_dir: Path) -> None:
     from vnsearch.search.understand import vocabulary
 
     with SearchEngine(seed_index_dir, create=False, prepare=True) as engine:
@@ -182,7 +182,7 @@ def test_prepare_builds_the_typo_index_in_the_background(seed_index_dir: Path) -
                 if thread.name == "vnsearch-typos":
                     thread.join(30)
             vocab = vocabulary(view.snapshot)
-            assert vocab._typos is not None
+            assert vocab._typos is not None and vocab._pairs is not None  # the pairs: every short query's
         finally:
             view.release()
 

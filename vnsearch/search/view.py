@@ -58,7 +58,8 @@ class SnapshotView:
         return got
 
     def prepare(self) -> threading.Thread:
-        """Build the typo index in a background thread (a long-lived engine's first typo then costs nothing).
+        """Build the typo index and the word-pair tables in a background thread (a long-lived engine's first
+        short query or typo then costs nothing).
 
         The thread holds the snapshot while it reads it.
         """
@@ -67,6 +68,7 @@ class SnapshotView:
         def build() -> None:
             try:
                 self.vocabulary.typos  # noqa: B018  # built on first read
+                self.vocabulary.pairs  # noqa: B018  # likewise: every query of up to three syllables reads them
             except Exception:  # a snapshot closed under it: the next query builds it
                 pass
             finally:
