@@ -25,7 +25,7 @@ def plain() -> Segmenter:
     return Segmenter(cache_size=0)
 
 
-def test_lru_keeps_the_most_recently_used():
+def test_lru_keeps_the_most_recently_used() -> None:
     cache = ChunkCache(size=2)
     a, b, c = ("a",), ("b",), ("c",)
     assert cache.get(a) is None
@@ -40,14 +40,14 @@ def test_lru_keeps_the_most_recently_used():
     assert (cache.hits, cache.misses) == (3, 2)
 
 
-def test_size_zero_remembers_nothing():
+def test_size_zero_remembers_nothing() -> None:
     cache = ChunkCache(size=0)
     assert cache.put(("x", "y"), [True, False]) == (True, False)
     assert len(cache) == 0
     assert cache.get(("x", "y")) is None
 
 
-def test_same_starts_as_decoding_on_news_and_reissues(plain):
+def test_same_starts_as_decoding_on_news_and_reissues(plain: Segmenter) -> None:
     cached = Segmenter(cache_size=64)  # small, so eviction happens too
     texts = [path.read_text("utf-8") for path in sorted(SEEDS.glob("*.txt"))]
     for record in read_corpus_lines("news.jsonl.gz", 200, 260):
@@ -68,7 +68,7 @@ def test_same_starts_as_decoding_on_news_and_reissues(plain):
         assert analyze(text, cached).words == analyze(text, plain).words
 
 
-def test_same_starts_on_random_repeating_chunks(plain):
+def test_same_starts_on_random_repeating_chunks(plain: Segmenter) -> None:
     """Chunks from a small vocabulary repeat, alone, twice in one call, and among new ones."""
     cached = Segmenter(cache_size=200)
     vocabulary = ["Hà", "Nội", "bóng", "đá", "Việt", "Nam", "thủ", "tướng", "2024", ",", "COVID-19", "ông",
@@ -90,5 +90,5 @@ def test_same_starts_on_random_repeating_chunks(plain):
     assert cached.word_starts([]) == []
 
 
-def test_the_shared_segmenter_caches():
+def test_the_shared_segmenter_caches() -> None:
     assert Segmenter.shared().chunks.size > 0
