@@ -20,6 +20,29 @@ mix (``bench/speed.py``'s five kinds, drawn from the articles indexed so far)
 in a new process, one untimed pass and then ``--repeat`` timed passes, the
 median per query. The last column is the p50 over the p50 at the first size:
 searching must grow sub-linearly (the issue's bound is 3x from 5k to 35k).
+
+Prebuilt indexes (``--index SIZE=DIR``, repeatable) are measured as they are,
+nothing is built: the 10x archive's index takes hours to build, and the
+comparison the issue asks for is between whole collections, the plain corpus
+(/tmp/full10: all 34,924 articles of news.jsonl.gz) and the whole archive
+(349,240: each of those articles and its nine re-issues)::
+
+    python bench/scaling.py --index 34924=/tmp/full10 --index 349240=/tmp/archive/idx350k
+
+The first 34,924 articles of the archive are *not* the plain corpus (each
+article's copies follow it), so ``--archive FILE --sizes 34924,...`` compares
+a tenth of the stories with all of them. With ``--index``, the query mix is
+drawn from the plain corpus's articles (``--query-docs``, default all 34,924,
+the originals every index here holds) with the same seed, so the same query
+texts go to every index. Each index is measured ``--turns`` times in turns
+(A B, B A, ...: load that drifts hits both alike), each turn a fresh process
+that opens the index, runs one untimed pass and ``--repeat`` timed passes; a
+query's figure is its median over every timed pass of every turn. Reported per
+index: p50/p95 of the searching thread's CPU time (the figure that load on a
+shared machine distorts least) and of wall time, the open (engine constructor
+and first query, CPU), the searching process's RSS after opening and its peak,
+the index size, and what the index holds (articles, re-issues: ids with
+``~r``), counted in a separate process after the timed turns.
 """
 
 from __future__ import annotations
@@ -32,6 +55,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from corpus import DEFAULT_CORPUS_DIR, load_news, read_jsonl_gz
 from speed import (
@@ -63,10 +87,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=OUT_DIR, help="where scaling.json goes")
     ap.add_argument("--keep", type=Path, default=None,
                     help="grow the index here and keep it (default: a temporary directory)")
-    return ap.parse_args(argv)
+    ap.add_argument("--index", action="append", default=[], metavar="SIZE=DIR",
+                    help="measure this prebuilt index of SIZE articles instead of building (repeatable)")
+    ap.add_argument("--turns", type=int, default=4, help="with --index: turns per index, interleaved")
+    ap.add_argument("--query-docs", type=int, default=34924,
+                    help="with --index: draw the queries from this many first articles of news.jsonl.gz")
+    args = ap.parse_args(argv)
+    args.prebuilt = []
+    for item in args.index:
+        size, sep, path = item.partition("=")
+        if not sep or not size.strip().isdigit() or not path:
+            ap.error(f"--index {item!r}: expected SIZE=DIR, e.g. 34924=/tmp/full10")
+        if not Path(path).is_dir():
+            ap.error(f"--index {item!r}: {path} is not a directory")
+        args.prebuilt.append((int(size), Path(path)))
+    if args.turns < 1 or args.repeat < 1 or args.queries < 1:
+        ap.error("--turns, --repeat and --queries must be at least 1")
+    return args
 
 
-def grow(index_dir: Path, docs: list[dict], jobs: int) -> float:
+def grow(index_dir: Path, docs: list[dict[str, Any]], jobs: int) -> float:
     """Add *docs* to the index at *index_dir*; seconds taken."""
     from vnsearch import SearchEngine
 
@@ -76,8 +116,126 @@ def grow(index_dir: Path, docs: list[dict], jobs: int) -> float:
     return time.perf_counter() - started
 
 
+def _rss_mb() -> float:
+    """This process's resident set now (MB), from /proc; NaN where there is none."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def prebuilt_turn(index_dir: Path, queries: list[str], repeat: int) -> dict[str, Any]:
+    """One turn on a prebuilt index, in a fresh process: open, one untimed pass, *repeat* timed passes."""
+    import resource
+
+    from vnsearch import SearchEngine
+
+    rss_start = _rss_mb()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    engine = SearchEngine(index_dir, create=False)
+    open_cpu = time.process_time() - cpu0
+    cpu1 = time.process_time()
+    first_hits = len(engine.search(queries[0], limit=10))
+    first_cpu = time.process_time() - cpu1
+    open_wall = time.perf_counter() - wall0
+    rss_open = _rss_mb()
+    hits = []
+    for q in queries:  # untimed: fills the caches and the page cache
+        hits.append(len(engine.search(q, limit=10)))
+    cpu_runs, wall_runs = [], []
+    for _ in range(repeat):
+        cpu, wall = [], []
+        for q in queries:
+            c0, t0 = time.thread_time(), time.perf_counter()
+            engine.search(q, limit=10)
+            wall.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.thread_time() - c0) * 1000)
+        cpu_runs.append(cpu)
+        wall_runs.append(wall)
+    engine.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # Linux: KiB
+    return {"open_cpu_s": open_cpu, "first_query_cpu_s": first_cpu, "open_wall_s": open_wall,
+            "first_hits": first_hits, "rss_start_mb": rss_start, "rss_open_mb": rss_open, "rss_peak_mb": peak,
+            "cpu_ms": cpu_runs, "wall_ms": wall_runs, "hits": hits}
+
+
+def index_contents(index_dir: Path) -> dict[str, int]:
+    """What an index holds: live articles, and how many are re-issues (ids ``<id>~r<k>``)."""
+    from vnsearch import SearchEngine
+
+    with SearchEngine(index_dir, create=False) as engine:
+        ids = list(engine.ids())
+    return {"articles": len(ids), "reissues": sum(1 for i in ids if "~r" in i),
+            "originals": sum(1 for i in ids if "~r" not in i)}
+
+
+def measure_prebuilt(args: argparse.Namespace) -> int:
+    """The latency of the same queries on prebuilt indexes, in interleaved turns."""
+    prebuilt = sorted(args.prebuilt)
+    docs = load_news(args.corpus, args.query_docs).docs
+    mix = make_queries(docs, args.queries, args.seed)
+    queries = [q for _, q in mix]
+    kinds = [k for k, _ in mix]
+    print(f"vnsearch scaling (prebuilt): {', '.join(f'{n:,}={d}' for n, d in prebuilt)}; {len(queries)} queries "
+          f"drawn from the first {len(docs):,} articles of news.jsonl.gz (seed {args.seed}); {args.turns} turns x "
+          f"{args.repeat} timed passes; {os.cpu_count()} CPUs, load average {load_average()} at start", flush=True)
+    turns: dict[int, list[dict[str, Any]]] = {size: [] for size, _ in prebuilt}
+    for t in range(args.turns):
+        order = prebuilt if t % 2 == 0 else prebuilt[::-1]
+        for size, index_dir in order:
+            turn = run_isolated(prebuilt_turn, index_dir, queries, args.repeat)
+            turns[size].append(turn)
+            cpu = [median(per_query) for per_query in zip(*turn["cpu_ms"])]
+            print(f"  turn {t + 1}/{args.turns} {size:,}: CPU p50 {median(cpu):.2f} ms, p95 {percentile(cpu, 95):.2f} "
+                  f"ms; open {turn['open_cpu_s']:.2f} s + first query {turn['first_query_cpu_s']:.2f} s CPU; "
+                  f"RSS {turn['rss_open_mb']:.0f} MB open, {turn['rss_peak_mb']:.0f} MB peak; "
+                  f"load {load_average()}", flush=True)
+    rows, data, base_p50 = [], [], None
+    for size, index_dir in prebuilt:
+        runs = turns[size]
+        cpu = [median(per_query) for per_query in zip(*(r for turn in runs for r in turn["cpu_ms"]))]
+        wall = [median(per_query) for per_query in zip(*(r for turn in runs for r in turn["wall_ms"]))]
+        contents = run_isolated(index_contents, index_dir)
+        on_disk = dir_size(index_dir)
+        p50, p95 = percentile(cpu, 50), percentile(cpu, 95)
+        base_p50 = base_p50 or p50
+        per_kind = {kind: {"cpu_p50_ms": percentile([c for c, k in zip(cpu, kinds) if k == kind], 50),
+                           "cpu_p95_ms": percentile([c for c, k in zip(cpu, kinds) if k == kind], 95)}
+                    for kind in dict.fromkeys(kinds)}
+        figures = {"size": size, "index": str(index_dir), **contents, "index_bytes": on_disk,
+                   "cpu_p50_ms": p50, "cpu_p95_ms": p95, "wall_p50_ms": percentile(wall, 50),
+                   "wall_p95_ms": percentile(wall, 95), "p50_vs_first": p50 / base_p50,
+                   "open_cpu_s": median([r["open_cpu_s"] for r in runs]),
+                   "first_query_cpu_s": median([r["first_query_cpu_s"] for r in runs]),
+                   "open_wall_s": median([r["open_wall_s"] for r in runs]),
+                   "rss_open_mb": median([r["rss_open_mb"] for r in runs]),
+                   "rss_peak_mb": max(r["rss_peak_mb"] for r in runs),
+                   "no_hits": sum(1 for h in runs[0]["hits"] if not h), "per_kind": per_kind,
+                   "turn_cpu_p50_ms": [median([median(q) for q in zip(*r["cpu_ms"])]) for r in runs]}
+        data.append(figures)
+        rows.append([f"{contents['articles']:,}", f"{contents['reissues']:,}", f"{on_disk / 1e6:.0f} MB",
+                     f"{p50:.2f} ms", f"{p95:.2f} ms", f"{p50 / base_p50:.2f}x", f"{figures['wall_p50_ms']:.2f} ms",
+                     f"{figures['open_cpu_s']:.2f} + {figures['first_query_cpu_s']:.2f} s",
+                     f"{figures['rss_open_mb']:.0f} / {figures['rss_peak_mb']:.0f} MB"])
+    print()
+    print(format_table([["articles", "of them re-issues", "index", "CPU p50", "CPU p95", "p50 vs first",
+                         "wall p50", "open + first query (CPU)", "RSS open / peak"], *rows]))
+    print(f"load average {load_average()} at end")
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / "scaling-prebuilt.json"
+    config = {"indexes": [[n, str(d)] for n, d in prebuilt], "queries": args.queries, "seed": args.seed,
+              "turns": args.turns, "repeat": args.repeat, "query_docs": len(docs), "corpus": str(args.corpus)}
+    out.write_text(json.dumps({"config": config, "indexes": data, "queries": mix}, indent=2,
+                              ensure_ascii=False) + "\n", "utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.prebuilt:
+        return measure_prebuilt(args)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if args.archive is not None:
         docs = list(itertools.islice(read_jsonl_gz(args.archive), sizes[-1]))
