@@ -126,6 +126,13 @@ class FastTagger:
         self._props: dict[str, tuple[str, str, str, str]] = {}
         self._uni = _Table(10)
         self._edges = self._boundary_rows()
+        # The twelve columns of (B, I) weights side by side, uni then bi then tri
+        # (see _emission): each one's offset, width, and BOS / EOS weights.
+        kinds = (("uni", _UNI, 0), ("bi", _BI, 1), ("tri", _TRI, 2))
+        self._shift = np.array([[a for _, offsets, _ in kinds for a in offsets]])
+        self._width = np.array([[width for _, offsets, width in kinds for _ in offsets]])
+        self._edge_pairs = np.array([self._edges[kind, edge, a] for edge in ("BOS", "EOS")
+                                     for kind, offsets, _ in kinds for a in offsets])
         self._pieces()
         self.fallbacks = 0  # chunks handed to underthesea (for tests and curiosity)
 
@@ -288,7 +295,6 @@ class FastTagger:
             start[at: at + m] = at
             end[at: at + m] = at + m
             at += m
-        pos = np.arange(n)
         uni = self._uni.rows(tokens, self._uni_row)
         props = self._props
         lows = [props[t][0] for t in tokens]
@@ -317,19 +323,7 @@ class FastTagger:
             pieces.append(("bi", np.zeros((1, 8)), _BI, 1))
         if n <= 2:
             pieces.append(("tri", np.zeros((1, 6)), _TRI, 2))
-        emission = np.zeros((n, 2))
-        edges = self._edges
-        for kind, table, offsets, width in (("uni", uni, _UNI, 0), *pieces):
-            for col, a in enumerate(offsets):
-                first = pos + a
-                bos = first < start
-                eos = ~bos & (first + width >= end)
-                inside = ~(bos | eos)
-                got = np.zeros((n, 2))
-                got[inside] = table[first[inside], 2 * col: 2 * col + 2]
-                got[bos] = edges[kind, "BOS", a]
-                got[eos] = edges[kind, "EOS", a]
-                emission += got
+        emission = self._emission(uni, pieces, start, end)
         scores = emission.tolist()
         starts: list[bool] = []
         at = 0
@@ -343,6 +337,43 @@ class FastTagger:
                 starts.extend(label == 0 for label in labels)
             at += m
         return starts
+
+    def _emission(self, uni: _Rows, pieces: Sequence[tuple[str, _Rows, tuple[int, ...], int]],
+                  start: NDArray[np.int64], end: NDArray[np.int64]) -> _Rows:
+        """Each position's (B, I) score: the sum of its twelve columns' weights.
+
+        Column *j* of position *i* is the row of the piece starting at ``i + a``
+        (the column's offset) in its kind's table, or the column's BOS / EOS
+        weights where that piece leaves the chunk. The tables are laid side by
+        side with two zero rows above and below, so that every column is one
+        shifted slice for all positions; only positions next to a chunk's edge
+        (two tokens from its start or its end, a few per sentence) are then
+        summed again with their BOS / EOS weights, by one gather.
+        """
+        n = len(uni)
+        cols = self._shift.shape[1]
+        side = np.zeros((n + 4, 2 * cols))
+        side[2: 2 + n, : uni.shape[1]] = uni
+        at = uni.shape[1]
+        for _, table, _, _ in pieces:
+            side[2: 2 + table.shape[0], at: at + table.shape[1]] = table
+            at += table.shape[1]
+        emission = np.zeros((n, 2))
+        for j, a in enumerate(self._shift[0].tolist()):
+            emission += side[2 + a: 2 + a + n, 2 * j: 2 * j + 2]
+        pos = np.arange(n)
+        from_start = pos - start  # tokens of the chunk before each position
+        to_end = end - pos  # each position's token and those after it in the chunk
+        edge = np.flatnonzero((from_start < 2) | (to_end <= 2))
+        column = np.arange(cols)[None, :]
+        shift = self._shift
+        boundary = (n + 4) * cols  # where the BOS, then the EOS, weights follow the table
+        index = np.where(shift < -from_start[edge, None], boundary + column,
+                         np.where(shift + self._width >= to_end[edge, None], boundary + cols + column,
+                                  (edge[:, None] + shift + 2) * cols + column))
+        weights = np.concatenate([side.reshape(-1, 2), self._edge_pairs])
+        emission[edge] = weights[index].sum(axis=1)
+        return emission
 
     def _viterbi(self, emission: list[list[float]]) -> list[int] | None:
         """Best labels (0 = B-W, 1 = I-W), or None if a decision is within MARGIN."""
