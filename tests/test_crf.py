@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from conftest import SEEDS, read_corpus_lines
 
@@ -78,3 +79,90 @@ def test_other_models_are_refused(tmp_path):
     (tmp_path / "models.bin").write_bytes(b"not a model at all" * 4)
     with pytest.raises(ValueError):
         crf.FastTagger(tmp_path, set(), lambda x: x, lambda x: x)
+
+
+# -- the fast paths against the straightforward code they replaced ---------------------
+
+def _reference_uni_row(fast, token: str) -> list[float]:
+    """A token's row as one sum per offset over its attribute strings (the code _uni_rows replaced)."""
+    low, digit, title, in_dict = fast.props(token)
+    row: list[float] = []
+    for k in crf._UNI:
+        attrs = [f"T[{k}]={token}", f"T[{k}].lower={low}", f"T[{k}].istitle={title}",
+                 f"T[{k}].is_in_dict={in_dict}"]
+        if -1 <= k <= 1:
+            attrs.append(f"T[{k}].isdigit={digit}")
+        row.extend(fast._sum(attrs))
+    return row
+
+
+def _reference_emission(fast, uni, pieces, start, end):
+    """Each column's weights placed position by position, BOS / EOS by masks (the code _emission replaced)."""
+    n = len(uni)
+    pos = np.arange(n)
+    emission = np.zeros((n, 2))
+    for kind, table, offsets, width in (("uni", uni, crf._UNI, 0), *pieces):
+        for col, a in enumerate(offsets):
+            first = pos + a
+            bos = first < start
+            eos = ~bos & (first + width >= end)
+            inside = ~(bos | eos)
+            got = np.zeros((n, 2))
+            got[inside] = table[first[inside], 2 * col: 2 * col + 2]
+            got[bos] = fast._edges[kind, "BOS", a]
+            got[eos] = fast._edges[kind, "EOS", a]
+            emission += got
+    return emission
+
+
+ODD = ["Duy", "Nguyễn", ",", ".", "2024", "1,5", "BOS", "EOS", "ĐÀ", "COVID-19", "(", "H'Mông", "²", "=", "a=b", "Ⅻ"]
+
+
+def test_token_rows_and_props_equal_the_attribute_sums(segmenter):
+    """_uni_rows (value tables) and props (features picked by position) on news tokens and odd ones."""
+    fast = segmenter._fast
+    tokens = set(ODD)
+    for record in read_corpus_lines("news.jsonl.gz", 3100, 3130):
+        for zone in ("title", "sapo", "body"):
+            tokens.update(t.text for t in tokenize(record.get(zone) or ""))
+    tokens = sorted(tokens)
+    for token in tokens:
+        feats = segmenter._featurize([[[token]]])[0][0]
+        value = {f[: f.index("=")]: f[f.index("=") + 1:] for f in feats}
+        assert fast.props(token) == (value["T[0].lower"], value["T[0].isdigit"], value["T[0].istitle"],
+                                     value["T[0].is_in_dict"]), token
+    got = fast._uni_rows(tokens)
+    expected = np.array([_reference_uni_row(fast, t) for t in tokens])
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-12
+
+
+def test_emission_equals_the_masked_columns(segmenter, monkeypatch):
+    fast = segmenter._fast
+    seen = []
+    real = fast._emission
+
+    def spy(uni, pieces, start, end):
+        got = real(uni, pieces, start, end)
+        seen.append(np.abs(got - _reference_emission(fast, uni, pieces, start, end)).max())
+        return got
+
+    monkeypatch.setattr(fast, "_emission", spy)
+    rng = random.Random(5)
+    for record in read_corpus_lines("news.jsonl.gz", 3130, 3150):
+        for zone in ("title", "sapo", "body"):
+            chunks = chunks_of(record.get(zone) or "")
+            if chunks:
+                fast.word_starts(chunks)
+    for n in range(1, 8):  # zones of one, two, three tokens; one-token chunks
+        fast.word_starts([[rng.choice(ODD) for _ in range(rng.randint(1, n))] for _ in range(rng.randint(1, 3))])
+    assert len(seen) > 40
+    assert max(seen) < 1e-12
+
+
+def test_props_fall_back_to_all_features_when_the_order_is_not_the_expected(segmenter, monkeypatch):
+    fast = segmenter._fast
+    expected = {t: fast.props(t) for t in ODD}
+    monkeypatch.setattr(crf, "_PROP_AT", (0, 1, 2, 3))  # positions of other features: every check fails
+    monkeypatch.setattr(fast, "_props", {})
+    assert {t: fast.props(t) for t in ODD} == expected

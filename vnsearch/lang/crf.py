@@ -28,6 +28,7 @@ The result must be exactly underthesea's, so:
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -55,6 +56,12 @@ MARGIN = 1e-7
 _UNI = (-2, -1, 0, 1, 2)
 _BI = (-2, -1, 0, 1)  # template T[a,a+1]
 _TRI = (-2, -1, 0)  # template T[a,a+2]
+# What props() takes of underthesea's features of a token alone: the position
+# of each in FastTagger.TEMPLATES' order, and its text up to the value.
+_PROP_HEADS = ("T[0].lower=", "T[0].isdigit=", "T[0].istitle=", "T[0].is_in_dict=")
+_PROP_AT: tuple[int, ...] = ()  # set below the class
+# A single-token attribute: "T[-1].lower=hà" -> offset, template kind, value.
+_SINGLE = re.compile(r"T\[(-?\d+)\](\.[a-z_]+)?=(.*)", re.DOTALL)
 _CACHE_LIMIT = 400_000  # token rows kept per process before the cache starts again
 
 
@@ -125,6 +132,7 @@ class FastTagger:
         # token -> (lower, isdigit, istitle, is_in_dict) as underthesea writes them
         self._props: dict[str, tuple[str, str, str, str]] = {}
         self._uni = _Table(10)
+        self._value_rows = self._single_token_tables()
         self._edges = self._boundary_rows()
         # The twelve columns of (B, I) weights side by side, uni then bi then tri
         # (see _emission): each one's offset, width, and BOS / EOS weights.
@@ -142,9 +150,15 @@ class FastTagger:
         got = self._props.get(token)
         if got is None:
             feats = self._featurize([[[token]]])[0][0]
-            value = {f[: f.index("=")]: f[f.index("=") + 1:] for f in feats}
-            got = (value["T[0].lower"], value["T[0].isdigit"], value["T[0].istitle"], value["T[0].is_in_dict"])
-            self._props[token] = got
+            # The features come in the templates' order; each is checked to be
+            # the one expected before its value is taken (a dict of all 43 otherwise).
+            picked = [feats[i] if i < len(feats) else "" for i in _PROP_AT]
+            if all(f.startswith(head) for f, head in zip(picked, _PROP_HEADS)):
+                lower, digit, title, in_dict = (f[len(head):] for f, head in zip(picked, _PROP_HEADS))
+            else:
+                value = {f[: f.index("=")]: f[f.index("=") + 1:] for f in feats}
+                lower, digit, title, in_dict = (value[head[:-1]] for head in _PROP_HEADS)
+            got = self._props[token] = (lower, digit, title, in_dict)
         return got
 
     # -- rebuilding underthesea's feature strings (for checking the rules) -----------------
@@ -199,16 +213,36 @@ class FastTagger:
                 i += w[1]
         return b, i
 
-    def _uni_row(self, token: str) -> list[float]:
-        low, digit, title, in_dict = self.props(token)
-        row: list[float] = []
-        for k in _UNI:
-            attrs = [f"T[{k}]={token}", f"T[{k}].lower={low}", f"T[{k}].istitle={title}",
-                     f"T[{k}].is_in_dict={in_dict}"]
-            if -1 <= k <= 1:
-                attrs.append(f"T[{k}].isdigit={digit}")
-            row.extend(self._sum(attrs))
-        return row
+    def _uni_rows(self, tokens: Sequence[str]) -> _Rows:
+        """The token rows (B, I for each of T[-2] … T[2]) of tokens not seen before.
+
+        A token's row is the weights of its five single-token attributes at
+        each offset: its text, its lower case, and its ``istitle``,
+        ``is_in_dict`` and ``isdigit`` values (:meth:`props`), each looked up
+        in a table of every value the model has for that template.
+        """
+        props = [self.props(t) for t in tokens]
+        rows = self._value_rows[""].of(tokens)
+        for name, at in ((".lower", 0), (".isdigit", 1), (".istitle", 2), (".is_in_dict", 3)):
+            rows += self._value_rows[name].of([p[at] for p in props])
+        return rows
+
+    def _single_token_tables(self) -> dict[str, _Values]:
+        """For each single-token template kind ("", ".lower", ...), its values' weights at each offset."""
+        found: dict[str, dict[str, list[float]]] = {name: {} for name in ("", ".lower", ".isdigit", ".istitle",
+                                                                          ".is_in_dict")}
+        for attr, (b, i) in self._w.items():
+            m = _SINGLE.match(attr)
+            if m is None:
+                continue
+            k, name, value = int(m.group(1)), m.group(2) or "", m.group(3)
+            if name not in found or k not in _UNI:
+                continue
+            row = found[name].setdefault(value, [0.0] * (2 * len(_UNI)))
+            col = _UNI.index(k)
+            row[2 * col] += b
+            row[2 * col + 1] += i
+        return {name: _Values(values) for name, values in found.items()}
 
     def _boundary_rows(self) -> dict[tuple[str, str, int], tuple[float, float]]:
         """Weights of each template's BOS / EOS value: (kind, value, a) -> (B, I)."""
@@ -295,7 +329,7 @@ class FastTagger:
             start[at: at + m] = at
             end[at: at + m] = at + m
             at += m
-        uni = self._uni.rows(tokens, self._uni_row)
+        uni = self._uni.rows(tokens, self._uni_rows)
         props = self._props
         lows = [props[t][0] for t in tokens]
         titles = np.array([props[t][2] == "True" for t in tokens] + [False, False])
@@ -402,6 +436,9 @@ class FastTagger:
         return labels
 
 
+_PROP_AT = tuple(FastTagger.TEMPLATES.index(head[:-1]) for head in _PROP_HEADS)
+
+
 class _Table:
     """Rows of weights for distinct keys, grown on demand, emptied when too large."""
 
@@ -410,7 +447,7 @@ class _Table:
         self._ids: dict[str, int] = {}
         self._array = np.zeros((1024, width))
 
-    def rows(self, keys: Sequence[str], make: Callable[[str], list[float]]) -> _Rows:
+    def rows(self, keys: Sequence[str], make: Callable[[list[str]], _Rows]) -> _Rows:
         ids = self._ids
         if len(ids) > _CACHE_LIMIT:
             ids.clear()
@@ -422,7 +459,21 @@ class _Table:
                 grown = np.zeros((max(need, 2 * len(self._array)), self.width))
                 grown[:first] = self._array[:first]
                 self._array = grown
-            self._array[first:need] = [make(k) for k in missing]
+            self._array[first:need] = make(missing)
             for i, k in enumerate(missing, first):
                 ids[k] = i
         return self._array[[ids[k] for k in keys]]
+
+
+class _Values:
+    """Weights of one template kind's values: value -> its row (zeros for a value the model lacks)."""
+
+    def __init__(self, values: dict[str, list[float]]) -> None:
+        self._ids = {value: i for i, value in enumerate(values, 1)}
+        width = len(next(iter(values.values()))) if values else 2 * len(_UNI)
+        self._rows = np.array([[0.0] * width, *values.values()])
+
+    def of(self, values: Sequence[str]) -> _Rows:
+        get = self._ids.get
+        rows: _Rows = self._rows[[get(v, 0) for v in values]]
+        return rows
