@@ -131,7 +131,7 @@ def test_token_rows_and_props_equal_the_attribute_sums(segmenter):
         value = {f[: f.index("=")]: f[f.index("=") + 1:] for f in feats}
         assert fast.props(token) == (value["T[0].lower"], value["T[0].isdigit"], value["T[0].istitle"],
                                      value["T[0].is_in_dict"]), token
-    got = fast._uni_rows(tokens)
+    got = fast._uni_rows(tokens)[:, :crf._UNI_WIDTH]
     expected = np.array([_reference_uni_row(fast, t) for t in tokens])
     assert got.shape == expected.shape
     assert np.abs(got - expected).max() < 1e-12
@@ -166,3 +166,65 @@ def test_props_fall_back_to_all_features_when_the_order_is_not_the_expected(segm
     monkeypatch.setattr(crf, "_PROP_AT", (0, 1, 2, 3))  # positions of other features: every check fails
     monkeypatch.setattr(fast, "_props", {})
     assert {t: fast.props(t) for t in ODD} == expected
+
+
+def _reference_pieces(fast, tokens):
+    """Pair and triple rows spelt out and looked up at every position (the code the caches replaced)."""
+    n = len(tokens)
+    props = [fast.props(t) for t in tokens]
+    lows = [p[0] for p in props]
+    titles = np.array([p[2] == "True" for p in props] + [False, False])
+    pieces = []
+    if n > 1:
+        lpairs = [f"{a} {b}" for a, b in zip(lows, lows[1:])]
+        pieces.append(fast._pair_rows_table[[fast._pair_ids.get(f"{a} {b}", 0) for a, b in zip(tokens, tokens[1:])]]
+                      + fast._lpair_rows[[fast._lpair_ids.get(p, 0) for p in lpairs]]
+                      + fast._pair_dict[np.array([p in fast._dictionary for p in lpairs], dtype=np.int64)]
+                      + fast._pair_title[(titles[:n - 1] & titles[1:n]).astype(np.int64)])
+    if n > 2:
+        ltriples = [f"{a} {b}" for a, b in zip(lpairs, lows[2:])]
+        pieces.append(fast._triple_rows[[fast._triple_ids.get(f"{a} {b} {c}", 0)
+                                         for a, b, c in zip(tokens, tokens[1:], tokens[2:])]]
+                      + fast._triple_dict[np.array([t in fast._dictionary for t in ltriples], dtype=np.int64)]
+                      + fast._triple_title[(titles[:n - 2] & titles[1:n - 1] & titles[2:n]).astype(np.int64)])
+    return pieces
+
+
+def test_pair_and_triple_rows_equal_the_lookups_at_every_position(segmenter, monkeypatch):
+    """Pairs cached by their tokens' row numbers, triples filtered by their tokens' places: same rows, same bits."""
+    fast = segmenter._fast
+    seen = []
+    real = fast._emission
+
+    def spy(uni, pieces, start, end):
+        seen.append([table for _, table, _, _ in pieces])
+        return real(uni, pieces, start, end)
+
+    monkeypatch.setattr(fast, "_emission", spy)
+    zones = []
+    for record in read_corpus_lines("news.jsonl.gz", 3150, 3175):
+        zones.extend(chunks_of(record.get(zone) or "") for zone in ("title", "sapo", "body"))
+    zones.append([["Hà", "Nội"], ["Hà", "Nội", "và", "Thành", "phố", "Hồ", "Chí", "Minh"]])
+    zones.append([["BOS", "EOS", "BOS"]])
+    zones = [z for z in zones if z]
+    for zone in zones * 2:  # twice: pairs then come from the cache
+        fast.word_starts(zone)
+    assert len(seen) == 2 * len(zones)
+    for zone, got in zip(zones * 2, seen):
+        tokens = [t for chunk in zone for t in chunk]
+        expected = _reference_pieces(fast, tokens)
+        assert len(got) >= len(expected)
+        for a, b in zip(got, expected):
+            assert a.tobytes() == b.tobytes()
+
+
+def test_caches_start_again_when_full(segmenter, monkeypatch):
+    """A full token table empties, and the pairs keyed by its row numbers go with it: tags unchanged."""
+    fast = segmenter._fast
+    chunks = chunks_of("Bác sĩ bây giờ có thể thản nhiên báo tin bệnh nhân bị ung thư. Hà Nội mưa lớn.")
+    expected = underthesea_starts(segmenter, chunks)
+    monkeypatch.setattr(fast._uni, "limit", 3)
+    generation = fast._uni.generation
+    for _ in range(3):
+        assert fast.word_starts(chunks) == expected
+    assert fast._uni.generation > generation and fast._pairs_of == fast._uni.generation

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,6 +64,12 @@ _PROP_AT: tuple[int, ...] = ()  # set below the class
 # A single-token attribute: "T[-1].lower=hà" -> offset, template kind, value.
 _SINGLE = re.compile(r"T\[(-?\d+)\](\.[a-z_]+)?=(.*)", re.DOTALL)
 _CACHE_LIMIT = 400_000  # token rows kept per process before the cache starts again
+_PAIR_LIMIT = 300_000  # pair rows likewise
+# A token's row: 2 × 5 weights (_UNI), then its flags (_uni_rows): istitle, its
+# places in the model's triples (3), its lower case's in the dictionary's (3).
+_UNI_WIDTH = 10
+_TITLE, _TRIPLE, _IN_DICT = 0, 1, 4
+_UNI_FLAGS = 7
 
 
 def _read_crfsuite(path: Path) -> tuple[list[str], list[str], dict[int, list[float]], list[list[float]]]:
@@ -131,7 +138,9 @@ class FastTagger:
         self._tag = tag
         # token -> (lower, isdigit, istitle, is_in_dict) as underthesea writes them
         self._props: dict[str, tuple[str, str, str, str]] = {}
-        self._uni = _Table(10)
+        self._uni = _Table(_UNI_WIDTH + _UNI_FLAGS)
+        self._pairs = _Table(8, _PAIR_LIMIT)
+        self._pairs_of = 0  # the token table's generation the pairs' keys belong to
         self._value_rows = self._single_token_tables()
         self._edges = self._boundary_rows()
         # The twelve columns of (B, I) weights side by side, uni then bi then tri
@@ -222,9 +231,36 @@ class FastTagger:
         in a table of every value the model has for that template.
         """
         props = [self.props(t) for t in tokens]
-        rows = self._value_rows[""].of(tokens)
+        weights = self._value_rows[""].of(tokens)
         for name, at in ((".lower", 0), (".isdigit", 1), (".istitle", 2), (".is_in_dict", 3)):
-            rows += self._value_rows[name].of([p[at] for p in props])
+            weights += self._value_rows[name].of([p[at] for p in props])
+        # Flags after the weights: istitle, then whether the token may be the first,
+        # second, third token of one of the model's triples, then the same of its
+        # lower case and the dictionary's three-syllable entries.
+        flags = np.zeros((len(tokens), _UNI_FLAGS))
+        flags[:, _TITLE] = [p[2] == "True" for p in props]
+        for place, known in enumerate(self._triple_parts):
+            flags[:, _TRIPLE + place] = [t in known for t in tokens]
+        for place, known in enumerate(self._dict_parts):
+            flags[:, _IN_DICT + place] = [p[0] in known for p in props]
+        return np.concatenate([weights, flags], axis=1)
+
+    def _pair_rows_of(self, keys: list[int], tokens: Sequence[str], at: NDArray[np.int64]) -> _Rows:
+        """Rows of pairs not seen before, by their keys (*at*: the zone's pair keys, by position).
+
+        A pair's row is the weights of its text, of its lower case, and of
+        whether that lower case is in the dictionary (its ``istitle`` depends
+        only on its tokens' and is added per zone).
+        """
+        first = dict(zip(at.tolist(), range(len(at))))  # a position of each key
+        props, dictionary = self._props, self._dictionary
+        where = [first[k] for k in keys]
+        pairs = [f"{tokens[i]} {tokens[i + 1]}" for i in where]
+        lower = [f"{props[tokens[i]][0]} {props[tokens[i + 1]][0]}" for i in where]
+        pair_ids, lpair_ids = self._pair_ids, self._lpair_ids
+        rows: _Rows = (self._pair_rows_table[[pair_ids.get(p, 0) for p in pairs]]
+                       + self._lpair_rows[[lpair_ids.get(p, 0) for p in lower]]
+                       + self._pair_dict[np.array([p in dictionary for p in lower], dtype=np.int64)])
         return rows
 
     def _single_token_tables(self) -> dict[str, _Values]:
@@ -292,7 +328,7 @@ class FastTagger:
                         rows[row][2 * col + 1] += i
             return ids, np.array(rows)
 
-        self._pair_ids, self._pair_rows = table(_BI, 1)
+        self._pair_ids, self._pair_rows_table = table(_BI, 1)
         self._lpair_ids, self._lpair_rows = table(_BI, 1, ".lower")
         self._triple_ids, self._triple_rows = table(_TRI, 2)
         w = self._w
@@ -310,6 +346,15 @@ class FastTagger:
         self._pair_title = flag_rows(["", "", "T[0,1].istitle", ""])
         self._triple_dict = flag_rows([f"T[{a},{a + 2}].is_in_dict" for a in _TRI])
         self._triple_title = flag_rows(["", "", "T[0,2].istitle"])
+
+        def parts(keys: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
+            """The tokens that stand first, second, third in the three-token *keys*."""
+            split = [key.split(" ") for key in keys]
+            three = [p for p in split if len(p) == 3]
+            return {p[0] for p in three}, {p[1] for p in three}, {p[2] for p in three}
+
+        self._triple_parts = parts(self._triple_ids)
+        self._dict_parts = parts(self._dictionary)
 
     def word_starts(self, chunks: Sequence[Sequence[str]]) -> list[bool]:
         """For each token of each chunk (a sentence), whether it begins a word.
@@ -329,27 +374,36 @@ class FastTagger:
             start[at: at + m] = at
             end[at: at + m] = at + m
             at += m
-        uni = self._uni.rows(tokens, self._uni_rows)
-        props = self._props
-        lows = [props[t][0] for t in tokens]
-        titles = np.array([props[t][2] == "True" for t in tokens] + [False, False])
-        dictionary = self._dictionary
+        uni_ids = self._uni.ids(tokens, self._uni_rows)
+        got = self._uni.array[uni_ids]
+        uni = got[:, :_UNI_WIDTH]
+        flags = got[:, _UNI_WIDTH:] > 0.5  # see _uni_rows
+        titles = np.concatenate([flags[:, _TITLE], [False, False]])
         # (kind, rows by first position, template offsets, width) of pairs and triples
         pieces: list[tuple[str, _Rows, tuple[int, ...], int]] = []
         if n > 1:
-            lpairs = [f"{a} {b}" for a, b in zip(lows, lows[1:])]
-            pair_ids, lpair_ids = self._pair_ids, self._lpair_ids
-            rows = (self._pair_rows[[pair_ids.get(f"{a} {b}", 0) for a, b in zip(tokens, tokens[1:])]]
-                    + self._lpair_rows[[lpair_ids.get(p, 0) for p in lpairs]]
-                    + self._pair_dict[np.array([p in dictionary for p in lpairs], dtype=np.int64)]
+            if self._pairs_of != self._uni.generation:  # token row numbers begin again
+                self._pairs = _Table(8, _PAIR_LIMIT)
+                self._pairs_of = self._uni.generation
+            # A pair is known by its tokens' row numbers.
+            keys = np.array(uni_ids[:-1], dtype=np.int64) << 32 | np.array(uni_ids[1:], dtype=np.int64)
+            pair_ids = self._pairs.ids(keys.tolist(), lambda new: self._pair_rows_of(new, tokens, keys))
+            rows = (self._pairs.array[pair_ids]  # (after ids(), which may grow the array)
                     + self._pair_title[(titles[:n - 1] & titles[1:n]).astype(np.int64)])
             pieces.append(("bi", rows, _BI, 1))
         if n > 2:
-            ltriples = [f"{a} {b}" for a, b in zip(lpairs, lows[2:])]
-            triple_ids = self._triple_ids
-            rows = (self._triple_rows[[triple_ids.get(f"{a} {b} {c}", 0)
-                                       for a, b, c in zip(tokens, tokens[1:], tokens[2:])]]
-                    + self._triple_dict[np.array([t in dictionary for t in ltriples], dtype=np.int64)]
+            # Only triples whose every token may stand at its place in one of the
+            # model's triples, or of the dictionary's, are spelt out and looked up.
+            triple_ids, dictionary, props = self._triple_ids, self._dictionary, self._props
+            ids = np.zeros(n - 2, dtype=np.int64)
+            at = np.flatnonzero(flags[:-2, _TRIPLE] & flags[1:-1, _TRIPLE + 1] & flags[2:, _TRIPLE + 2]).tolist()
+            ids[at] = [triple_ids.get(f"{tokens[i]} {tokens[i + 1]} {tokens[i + 2]}", 0) for i in at]
+            in_dict = np.zeros(n - 2, dtype=np.int64)
+            at = np.flatnonzero(flags[:-2, _IN_DICT] & flags[1:-1, _IN_DICT + 1] & flags[2:, _IN_DICT + 2]).tolist()
+            in_dict[at] = [f"{props[tokens[i]][0]} {props[tokens[i + 1]][0]} {props[tokens[i + 2]][0]}" in dictionary
+                           for i in at]
+            rows = (self._triple_rows[ids]
+                    + self._triple_dict[in_dict]
                     + self._triple_title[(titles[:n - 2] & titles[1:n - 1] & titles[2:n]).astype(np.int64)])
             pieces.append(("tri", rows, _TRI, 2))
         # A zone too short for pairs or triples still has their BOS / EOS values.
@@ -440,29 +494,40 @@ _PROP_AT = tuple(FastTagger.TEMPLATES.index(head[:-1]) for head in _PROP_HEADS)
 
 
 class _Table:
-    """Rows of weights for distinct keys, grown on demand, emptied when too large."""
+    """Rows of weights for distinct keys, grown on demand, emptied when too large.
 
-    def __init__(self, width: int) -> None:
+    A key's row number stays the same until the table is emptied, which
+    ``generation`` counts (tables keyed by row numbers start again with it).
+    """
+
+    def __init__(self, width: int, limit: int = _CACHE_LIMIT) -> None:
         self.width = width
-        self._ids: dict[str, int] = {}
-        self._array = np.zeros((1024, width))
+        self.limit = limit
+        self.generation = 0
+        self._ids: dict[Any, int] = {}
+        self.array = np.zeros((1024, width))
 
-    def rows(self, keys: Sequence[str], make: Callable[[list[str]], _Rows]) -> _Rows:
+    def ids(self, keys: Sequence[Any], make: Callable[[list[Any]], _Rows]) -> list[int]:
+        """The row number of each key; *make* gives the rows of keys not in the table yet."""
         ids = self._ids
-        if len(ids) > _CACHE_LIMIT:
+        if len(ids) > self.limit:
             ids.clear()
-        missing = [k for k in dict.fromkeys(keys) if k not in ids]
-        if missing:
+            self.generation += 1
+        get = ids.get
+        found = [get(k, -1) for k in keys]
+        if -1 in found:
+            missing = [k for k in dict.fromkeys(keys) if k not in ids]
             first = len(ids)
             need = first + len(missing)
-            if need > len(self._array):
-                grown = np.zeros((max(need, 2 * len(self._array)), self.width))
-                grown[:first] = self._array[:first]
-                self._array = grown
-            self._array[first:need] = make(missing)
+            if need > len(self.array):
+                grown = np.zeros((max(need, 2 * len(self.array)), self.width))
+                grown[:first] = self.array[:first]
+                self.array = grown
+            self.array[first:need] = make(missing)
             for i, k in enumerate(missing, first):
                 ids[k] = i
-        return self._array[[ids[k] for k in keys]]
+            found = [ids[k] for k in keys]
+        return found
 
 
 class _Values:
