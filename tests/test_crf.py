@@ -228,3 +228,42 @@ def test_caches_start_again_when_full(segmenter, monkeypatch):
     for _ in range(3):
         assert fast.word_starts(chunks) == expected
     assert fast._uni.generation > generation and fast._pairs_of == fast._uni.generation
+
+
+def _reference_viterbi(trans, emission):
+    """Two-label Viterbi on the two scores themselves (the code the one-difference form replaced)."""
+    (t00, t01), (t10, t11) = trans
+    s0, s1 = emission[0]
+    back = []
+    for e0, e1 in emission[1:]:
+        a, b = s0 + t00, s1 + t10
+        c, d = s0 + t01, s1 + t11
+        if abs(a - b) < crf.MARGIN or abs(c - d) < crf.MARGIN:
+            return None
+        p0, p1 = (1 if b > a else 0), (1 if d > c else 0)
+        s0, s1 = (b if p0 else a) + e0, (d if p1 else c) + e1
+        back.append((p0, p1))
+    if abs(s0 - s1) < crf.MARGIN:
+        return None
+    label = 1 if s1 > s0 else 0
+    labels = [label]
+    for p0, p1 in reversed(back):
+        label = p1 if label else p0
+        labels.append(label)
+    return [label == 0 for label in reversed(labels)]
+
+
+def test_viterbi_on_score_differences_equals_viterbi_on_both_scores(segmenter):
+    fast = segmenter._fast
+    rng = random.Random(11)
+    decided = 0
+    for _ in range(3000):
+        emission = [[rng.gauss(0, 6), rng.gauss(0, 6)] for _ in range(rng.randint(1, 40))]
+        expected = _reference_viterbi(fast._trans, emission)
+        got = fast._viterbi([e1 - e0 for e0, e1 in emission])
+        assert got == expected, emission
+        decided += got is not None
+    assert decided > 2900
+    # Scores that tie exactly go to underthesea in both.
+    tie = (fast._trans[0][0] - fast._trans[1][0])
+    assert fast._viterbi([tie, 1.0]) is None and _reference_viterbi(fast._trans, [[0.0, tie], [0.0, 1.0]]) is None

@@ -28,6 +28,7 @@ The result must be exactly underthesea's, so:
 
 from __future__ import annotations
 
+import itertools
 import re
 import struct
 from collections.abc import Callable, Iterable, Sequence
@@ -412,17 +413,18 @@ class FastTagger:
         if n <= 2:
             pieces.append(("tri", np.zeros((1, 6)), _TRI, 2))
         emission = self._emission(uni, pieces, start, end)
-        scores = emission.tolist()
+        # Viterbi needs only each position's I-W score less its B-W score.
+        gaps = (emission[:, 1] - emission[:, 0]).tolist()
         starts: list[bool] = []
         at = 0
         for chunk in chunks:
             m = len(chunk)
-            labels = self._viterbi(scores[at: at + m])
-            if labels is None:
+            decoded = self._viterbi(gaps[at: at + m])
+            if decoded is None:
                 self.fallbacks += 1
                 starts.extend(tag != "I-W" for tag in self._tag(self._featurize([[[t] for t in chunk]])[0]))
             else:
-                starts.extend(label == 0 for label in labels)
+                starts.extend(decoded)
             at += m
         return starts
 
@@ -463,31 +465,48 @@ class FastTagger:
         emission[edge] = weights[index].sum(axis=1)
         return emission
 
-    def _viterbi(self, emission: list[list[float]]) -> list[int] | None:
-        """Best labels (0 = B-W, 1 = I-W), or None if a decision is within MARGIN."""
+    def _viterbi(self, gaps: list[float]) -> list[bool] | None:
+        """Whether each token begins a word (the best labels' B-W), or None if a decision is within MARGIN.
+
+        With two labels, Viterbi needs only the difference *s* of the two
+        best scores so far (I-W's less B-W's): the best way into B-W comes
+        from I-W when ``s > t00 - t10``, into I-W when ``s > t01 - t11``, and
+        the next difference follows from *s*, the transitions and the next
+        gap. The decisions are those of the two scores themselves, each
+        closeness as measured there (``|a - b|`` is ``|s - (t00 - t10)|``).
+        """
         (t00, t01), (t10, t11) = self._trans
-        s0, s1 = emission[0]
-        back: list[tuple[int, int]] = []
-        for e0, e1 in emission[1:]:
-            a, b = s0 + t00, s1 + t10  # into label 0 from 0, from 1
-            c, d = s0 + t01, s1 + t11  # into label 1
-            if abs(a - b) < MARGIN or abs(c - d) < MARGIN:
+        into_b, into_i = t00 - t10, t01 - t11
+        margin = MARGIN
+        s = gaps[0]
+        back: list[int] = []  # per step: 1 if B-W came from I-W, + 2 if I-W did
+        append = back.append
+        for gap in itertools.islice(gaps, 1, None):
+            if -margin < s - into_b < margin or -margin < s - into_i < margin:
                 return None
             # underthesea keeps the first of equal scores (strict >); ties never reach here.
-            p0 = 1 if b > a else 0
-            p1 = 1 if d > c else 0
-            s0 = (b if p0 else a) + e0
-            s1 = (d if p1 else c) + e1
-            back.append((p0, p1))
-        if abs(s0 - s1) < MARGIN:
+            if s > into_b:
+                if s > into_i:
+                    append(3)
+                    s = (s + t11) - (s + t10) + gap
+                else:
+                    append(1)
+                    s = t01 - (s + t10) + gap
+            elif s > into_i:
+                append(2)
+                s = (s + t11) - t00 + gap
+            else:
+                append(0)
+                s = t01 - t00 + gap
+        if -margin < s < margin:
             return None
-        label = 1 if s1 > s0 else 0
-        labels = [label]
-        for p0, p1 in reversed(back):
-            label = p1 if label else p0
-            labels.append(label)
-        labels.reverse()
-        return labels
+        inside = s > 0  # the last token's label: I-W
+        starts = [not inside]
+        for step in reversed(back):
+            inside = bool(step & 2) if inside else bool(step & 1)
+            starts.append(not inside)
+        starts.reverse()
+        return starts
 
 
 _PROP_AT = tuple(FastTagger.TEMPLATES.index(head[:-1]) for head in _PROP_HEADS)
