@@ -33,7 +33,7 @@ import re
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -532,21 +532,20 @@ class _Table:
         if len(ids) > self.limit:
             ids.clear()
             self.generation += 1
-        get = ids.get
-        found = [get(k, -1) for k in keys]
-        if -1 in found:
-            missing = [k for k in dict.fromkeys(keys) if k not in ids]
-            first = len(ids)
-            need = first + len(missing)
-            if need > len(self.array):
-                grown = np.zeros((max(need, 2 * len(self.array)), self.width))
-                grown[:first] = self.array[:first]
-                self.array = grown
-            self.array[first:need] = make(missing)
-            for i, k in enumerate(missing, first):
-                ids[k] = i
-            found = [ids[k] for k in keys]
-        return found
+        known = list(map(ids.get, keys))
+        if None not in known:
+            return cast(list[int], known)
+        missing = [k for k in dict.fromkeys(keys) if k not in ids]
+        first = len(ids)
+        need = first + len(missing)
+        if need > len(self.array):
+            grown = np.zeros((max(need, 2 * len(self.array)), self.width))
+            grown[:first] = self.array[:first]
+            self.array = grown
+        self.array[first:need] = make(missing)
+        for i, k in enumerate(missing, first):
+            ids[k] = i
+        return list(map(ids.__getitem__, keys))
 
 
 class _Values:
