@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 import re
 import struct
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -65,7 +66,7 @@ _PROP_AT: tuple[int, ...] = ()  # set below the class
 # A single-token attribute: "T[-1].lower=hà" -> offset, template kind, value.
 _SINGLE = re.compile(r"T\[(-?\d+)\](\.[a-z_]+)?=(.*)", re.DOTALL)
 _CACHE_LIMIT = 400_000  # token rows kept per process before the cache starts again
-_PAIR_LIMIT = 300_000  # pair rows likewise
+_PAIR_LIMIT = 50_000  # pair rows likewise (~200 bytes each: a dict entry, two ints, a row)
 # A token's row: 2 × 5 weights (_UNI), then its flags (_uni_rows): istitle, its
 # places in the model's triples (3), its lower case's in the dictionary's (3).
 _UNI_WIDTH = 10
@@ -265,21 +266,38 @@ class FastTagger:
         return rows
 
     def _single_token_tables(self) -> dict[str, _Values]:
-        """For each single-token template kind ("", ".lower", ...), its values' weights at each offset."""
-        found: dict[str, dict[str, list[float]]] = {name: {} for name in ("", ".lower", ".isdigit", ".istitle",
-                                                                          ".is_in_dict")}
+        """For each single-token template kind ("", ".lower", ...), its values' weights at each offset.
+
+        Each (offset, kind, value) is one attribute of the model, so each cell
+        is set once; built in arrays, not a list of floats per value, since
+        every indexing worker builds them.
+        """
+        ids: dict[str, dict[str, int]] = {name: {} for name in ("", ".lower", ".isdigit", ".istitle", ".is_in_dict")}
+        cells: dict[str, tuple[array[int], array[int], array[float], array[float]]] = {
+            name: (array("l"), array("l"), array("d"), array("d")) for name in ids}
         for attr, (b, i) in self._w.items():
             m = _SINGLE.match(attr)
             if m is None:
                 continue
             k, name, value = int(m.group(1)), m.group(2) or "", m.group(3)
-            if name not in found or k not in _UNI:
+            if name not in ids or k not in _UNI:
                 continue
-            row = found[name].setdefault(value, [0.0] * (2 * len(_UNI)))
-            col = _UNI.index(k)
-            row[2 * col] += b
-            row[2 * col + 1] += i
-        return {name: _Values(values) for name, values in found.items()}
+            known = ids[name]
+            row = known.setdefault(value, len(known) + 1)  # row 0: a value the model lacks
+            rows, cols, bs, is_ = cells[name]
+            rows.append(row)
+            cols.append(2 * _UNI.index(k))
+            bs.append(b)
+            is_.append(i)
+        tables = {}
+        for name, (rows, cols, bs, is_) in cells.items():
+            weights = np.zeros((len(ids[name]) + 1, 2 * len(_UNI)))
+            at = np.array(rows, dtype=np.int64)
+            col = np.array(cols, dtype=np.int64)
+            weights[at, col] = bs
+            weights[at, col + 1] = is_
+            tables[name] = _Values(ids[name], weights)
+        return tables
 
     def _boundary_rows(self) -> dict[tuple[str, str, int], tuple[float, float]]:
         """Weights of each template's BOS / EOS value: (kind, value, a) -> (B, I)."""
@@ -350,9 +368,14 @@ class FastTagger:
 
         def parts(keys: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
             """The tokens that stand first, second, third in the three-token *keys*."""
-            split = [key.split(" ") for key in keys]
-            three = [p for p in split if len(p) == 3]
-            return {p[0] for p in three}, {p[1] for p in three}, {p[2] for p in three}
+            places: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+            for key in keys:
+                if key.count(" ") == 2:
+                    a, b, c = key.split(" ")
+                    places[0].add(a)
+                    places[1].add(b)
+                    places[2].add(c)
+            return places
 
         self._triple_parts = parts(self._triple_ids)
         self._dict_parts = parts(self._dictionary)
@@ -549,12 +572,11 @@ class _Table:
 
 
 class _Values:
-    """Weights of one template kind's values: value -> its row (zeros for a value the model lacks)."""
+    """Weights of one template kind's values: value -> its row (row 0, zeros: a value the model lacks)."""
 
-    def __init__(self, values: dict[str, list[float]]) -> None:
-        self._ids = {value: i for i, value in enumerate(values, 1)}
-        width = len(next(iter(values.values()))) if values else 2 * len(_UNI)
-        self._rows = np.array([[0.0] * width, *values.values()])
+    def __init__(self, ids: dict[str, int], rows: _Rows) -> None:
+        self._ids = ids
+        self._rows = rows
 
     def of(self, values: Sequence[str]) -> _Rows:
         get = self._ids.get
