@@ -491,7 +491,8 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
     exact_get = exact.get
     folded_get = folded.get
     position = offset
-    for (term, fterm, parts), w in zip(map(_forms, map(_TEXT, syllables)), weights):
+    forms = list(map(_forms, map(_TEXT, syllables)))
+    for (term, fterm, parts), w in zip(forms, weights):
         entry = exact_get(term)
         if entry is None:
             exact[term] = [w, 1, ()]
@@ -510,10 +511,12 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
                 _add(folded, ft, weight, position)
         position += 1
     if title is not None:
-        for _, fterm, _ in map(_forms, map(_TEXT, syllables)):
+        for _, fterm, _ in forms:
             _add(title, fterm, 1.0)
-    for pos, n in analysis.words:
-        _add(exact, analysis.word_text(pos, n), weight)
+    if analysis.words:
+        terms = [form[0] for form in forms]  # each syllable's exact term: Analysis.exact
+        for pos, n in analysis.words:
+            _add(exact, WORD_JOINER.join(terms[pos: pos + n]), weight)  # Analysis.word_text
 
 
 _TEXT = operator.itemgetter(0)  # a Token's text
