@@ -196,6 +196,35 @@ def test_one_position_is_encoded_as_the_loop_encodes_it(pos: int) -> None:
     assert encode_positions([pos, pos + 1]) == _positions_loop([pos, pos + 1])
 
 
+def test_position_lists_are_encoded_as_the_loop_encodes_them() -> None:
+    """Lists in one zone (bytes of the gaps at once), across zones, with long gaps, unsorted, repeated."""
+    from vnsearch.store.format import encode_positions
+
+    rng = random.Random(17)
+    for _ in range(3000):
+        zones = rng.sample(range(4), rng.randint(1, 3))
+        positions = set()
+        for z in zones:
+            spread = rng.choice([40, 200, 5000, 300_000])
+            positions.update(z * ZONE_OFFSET + rng.randrange(spread) for _ in range(rng.randint(1, 30)))
+        ordered = sorted(positions)
+        assert encode_positions(ordered) == _positions_loop(ordered), ordered
+        shuffled = ordered + ordered[: rng.randint(0, 3)]
+        rng.shuffle(shuffled)
+        assert encode_positions(shuffled) == _positions_loop(ordered)
+    for ordered in ([0, 1], [0, 127], [0, 128], [126, 127], [ZONE_OFFSET, ZONE_OFFSET + 127],
+                    [3 * ZONE_OFFSET + 5, 3 * ZONE_OFFSET + 500], [5, ZONE_OFFSET + 5, 2 * ZONE_OFFSET]):
+        assert encode_positions(ordered) == _positions_loop(ordered), ordered
+
+
+@pytest.mark.parametrize("positions", [[-3, -1], [4 * ZONE_OFFSET, 4 * ZONE_OFFSET + 1], [1, 4 * ZONE_OFFSET]])
+def test_position_lists_outside_the_zones_are_refused(positions: list[int]) -> None:
+    from vnsearch.store.format import encode_positions
+
+    with pytest.raises(ValueError):
+        encode_positions(positions)
+
+
 @pytest.mark.parametrize("pos", [-1, 4 * ZONE_OFFSET])
 def test_one_position_outside_the_zones_is_refused(pos: int) -> None:
     from vnsearch.store.format import encode_positions
