@@ -34,7 +34,7 @@ import struct
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -143,15 +143,16 @@ class FastTagger:
         self._uni = _Table(_UNI_WIDTH + _UNI_FLAGS)
         self._pairs = _Table(8, _PAIR_LIMIT)
         self._pairs_of = 0  # the token table's generation the pairs' keys belong to
-        self._value_rows = self._single_token_tables()
+        self._value_rows = _single_token_tables(self._w)
         self._edges = self._boundary_rows()
         # The twelve columns of (B, I) weights side by side, uni then bi then tri
         # (see _emission): each one's offset, width, and BOS / EOS weights.
         kinds = (("uni", _UNI, 0), ("bi", _BI, 1), ("tri", _TRI, 2))
-        self._shift = np.array([[a for _, offsets, _ in kinds for a in offsets]])
-        self._width = np.array([[width for _, offsets, width in kinds for _ in offsets]])
-        self._edge_pairs = np.array([self._edges[kind, edge, a] for edge in ("BOS", "EOS")
-                                     for kind, offsets, _ in kinds for a in offsets])
+        self._columns = _Columns(
+            np.array([[a for _, offsets, _ in kinds for a in offsets]]),
+            np.array([[width for _, offsets, width in kinds for _ in offsets]]),
+            np.array([self._edges[kind, edge, a] for edge in ("BOS", "EOS") for kind, offsets, _ in kinds
+                      for a in offsets]))
         self._pieces()
         self.fallbacks = 0  # chunks handed to underthesea (for tests and curiosity)
 
@@ -264,40 +265,6 @@ class FastTagger:
                        + self._lpair_rows[[lpair_ids.get(p, 0) for p in lower]]
                        + self._pair_dict[np.array([p in dictionary for p in lower], dtype=np.int64)])
         return rows
-
-    def _single_token_tables(self) -> dict[str, _Values]:
-        """For each single-token template kind ("", ".lower", ...), its values' weights at each offset.
-
-        Each (offset, kind, value) is one attribute of the model, so each cell
-        is set once; built in arrays, not a list of floats per value, since
-        every indexing worker builds them.
-        """
-        ids: dict[str, dict[str, int]] = {name: {} for name in ("", ".lower", ".isdigit", ".istitle", ".is_in_dict")}
-        cells: dict[str, tuple[array[int], array[int], array[float], array[float]]] = {
-            name: (array("l"), array("l"), array("d"), array("d")) for name in ids}
-        for attr, (b, i) in self._w.items():
-            m = _SINGLE.match(attr)
-            if m is None:
-                continue
-            k, name, value = int(m.group(1)), m.group(2) or "", m.group(3)
-            if name not in ids or k not in _UNI:
-                continue
-            known = ids[name]
-            row = known.setdefault(value, len(known) + 1)  # row 0: a value the model lacks
-            rows, cols, bs, is_ = cells[name]
-            rows.append(row)
-            cols.append(2 * _UNI.index(k))
-            bs.append(b)
-            is_.append(i)
-        tables = {}
-        for name, (rows, cols, bs, is_) in cells.items():
-            weights = np.zeros((len(ids[name]) + 1, 2 * len(_UNI)))
-            at = np.array(rows, dtype=np.int64)
-            col = np.array(cols, dtype=np.int64)
-            weights[at, col] = bs
-            weights[at, col + 1] = is_
-            tables[name] = _Values(ids[name], weights)
-        return tables
 
     def _boundary_rows(self) -> dict[tuple[str, str, int], tuple[float, float]]:
         """Weights of each template's BOS / EOS value: (kind, value, a) -> (B, I)."""
@@ -435,14 +402,14 @@ class FastTagger:
             pieces.append(("bi", np.zeros((1, 8)), _BI, 1))
         if n <= 2:
             pieces.append(("tri", np.zeros((1, 6)), _TRI, 2))
-        emission = self._emission(uni, pieces, start, end)
+        emission = _emission(uni, pieces, start, end, self._columns)
         # Viterbi needs only each position's I-W score less its B-W score.
         gaps = (emission[:, 1] - emission[:, 0]).tolist()
         starts: list[bool] = []
         at = 0
         for chunk in chunks:
             m = len(chunk)
-            decoded = self._viterbi(gaps[at: at + m])
+            decoded = _viterbi(self._trans, gaps[at: at + m])
             if decoded is None:
                 self.fallbacks += 1
                 starts.extend(tag != "I-W" for tag in self._tag(self._featurize([[[t] for t in chunk]])[0]))
@@ -451,88 +418,134 @@ class FastTagger:
             at += m
         return starts
 
-    def _emission(self, uni: _Rows, pieces: Sequence[tuple[str, _Rows, tuple[int, ...], int]],
-                  start: NDArray[np.int64], end: NDArray[np.int64]) -> _Rows:
-        """Each position's (B, I) score: the sum of its twelve columns' weights.
-
-        Column *j* of position *i* is the row of the piece starting at ``i + a``
-        (the column's offset) in its kind's table, or the column's BOS / EOS
-        weights where that piece leaves the chunk. The tables are laid side by
-        side with two zero rows above and below, so that every column is one
-        shifted slice for all positions; only positions next to a chunk's edge
-        (two tokens from its start or its end, a few per sentence) are then
-        summed again with their BOS / EOS weights, by one gather.
-        """
-        n = len(uni)
-        cols = self._shift.shape[1]
-        side = np.zeros((n + 4, 2 * cols))
-        side[2: 2 + n, : uni.shape[1]] = uni
-        at = uni.shape[1]
-        for _, table, _, _ in pieces:
-            side[2: 2 + table.shape[0], at: at + table.shape[1]] = table
-            at += table.shape[1]
-        emission = np.zeros((n, 2))
-        for j, a in enumerate(self._shift[0].tolist()):
-            emission += side[2 + a: 2 + a + n, 2 * j: 2 * j + 2]
-        pos = np.arange(n)
-        from_start = pos - start  # tokens of the chunk before each position
-        to_end = end - pos  # each position's token and those after it in the chunk
-        edge = np.flatnonzero((from_start < 2) | (to_end <= 2))
-        column = np.arange(cols)[None, :]
-        shift = self._shift
-        boundary = (n + 4) * cols  # where the BOS, then the EOS, weights follow the table
-        index = np.where(shift < -from_start[edge, None], boundary + column,
-                         np.where(shift + self._width >= to_end[edge, None], boundary + cols + column,
-                                  (edge[:, None] + shift + 2) * cols + column))
-        weights = np.concatenate([side.reshape(-1, 2), self._edge_pairs])
-        emission[edge] = weights[index].sum(axis=1)
-        return emission
-
-    def _viterbi(self, gaps: list[float]) -> list[bool] | None:
-        """Whether each token begins a word (the best labels' B-W), or None if a decision is within MARGIN.
-
-        With two labels, Viterbi needs only the difference *s* of the two
-        best scores so far (I-W's less B-W's): the best way into B-W comes
-        from I-W when ``s > t00 - t10``, into I-W when ``s > t01 - t11``, and
-        the next difference follows from *s*, the transitions and the next
-        gap. The decisions are those of the two scores themselves, each
-        closeness as measured there (``|a - b|`` is ``|s - (t00 - t10)|``).
-        """
-        (t00, t01), (t10, t11) = self._trans
-        into_b, into_i = t00 - t10, t01 - t11
-        margin = MARGIN
-        s = gaps[0]
-        back: list[int] = []  # per step: 1 if B-W came from I-W, + 2 if I-W did
-        append = back.append
-        for gap in itertools.islice(gaps, 1, None):
-            if -margin < s - into_b < margin or -margin < s - into_i < margin:
-                return None
-            # underthesea keeps the first of equal scores (strict >); ties never reach here.
-            if s > into_b:
-                if s > into_i:
-                    append(3)
-                    s = (s + t11) - (s + t10) + gap
-                else:
-                    append(1)
-                    s = t01 - (s + t10) + gap
-            elif s > into_i:
-                append(2)
-                s = (s + t11) - t00 + gap
-            else:
-                append(0)
-                s = t01 - t00 + gap
-        if -margin < s < margin:
-            return None
-        inside = s > 0  # the last token's label: I-W
-        starts = [not inside]
-        for step in reversed(back):
-            inside = bool(step & 2) if inside else bool(step & 1)
-            starts.append(not inside)
-        starts.reverse()
-        return starts
-
-
 _PROP_AT = tuple(FastTagger.TEMPLATES.index(head[:-1]) for head in _PROP_HEADS)
+
+
+class _Columns(NamedTuple):
+    """The twelve columns of (B, I) weights of a position: uni, bi, then tri templates."""
+
+    shift: NDArray[np.int64]  # (1, 12): each column's offset
+    width: NDArray[np.int64]  # (1, 12): its pieces' width (0 a token, 1 a pair, 2 a triple)
+    edge_pairs: _Rows  # (24, 2): each column's BOS weights, then each one's EOS weights
+
+
+def _single_token_tables(weights: dict[str, tuple[float, float]]) -> dict[str, _Values]:
+    """For each single-token template kind ("", ".lower", ...), its values' weights at each offset.
+
+    Each (offset, kind, value) is one attribute of the model, so each cell
+    is set once; built in arrays, not a list of floats per value, since
+    every indexing worker builds them.
+    """
+    ids: dict[str, dict[str, int]] = {name: {} for name in ("", ".lower", ".isdigit", ".istitle", ".is_in_dict")}
+    cells: dict[str, tuple[array[int], array[int], array[float], array[float]]] = {
+        name: (array("l"), array("l"), array("d"), array("d")) for name in ids}
+    for attr, (b, i) in weights.items():
+        m = _SINGLE.match(attr)
+        if m is None:
+            continue
+        k, name, value = int(m.group(1)), m.group(2) or "", m.group(3)
+        if name not in ids or k not in _UNI:
+            continue
+        known = ids[name]
+        row = known.setdefault(value, len(known) + 1)  # row 0: a value the model lacks
+        rows, cols, bs, is_ = cells[name]
+        rows.append(row)
+        cols.append(2 * _UNI.index(k))
+        bs.append(b)
+        is_.append(i)
+    tables = {}
+    for name, (rows, cols, bs, is_) in cells.items():
+        rows_of = np.zeros((len(ids[name]) + 1, 2 * len(_UNI)))
+        at = np.array(rows, dtype=np.int64)
+        col = np.array(cols, dtype=np.int64)
+        rows_of[at, col] = bs
+        rows_of[at, col + 1] = is_
+        tables[name] = _Values(ids[name], rows_of)
+    return tables
+
+
+def _emission(uni: _Rows, pieces: Sequence[tuple[str, _Rows, tuple[int, ...], int]],
+              start: NDArray[np.int64], end: NDArray[np.int64], columns: _Columns) -> _Rows:
+    """Each position's (B, I) score: the sum of its twelve columns' weights.
+
+    Column *j* of position *i* is the row of the piece starting at ``i + a``
+    (the column's offset) in its kind's table, or the column's BOS / EOS
+    weights where that piece leaves the chunk. The tables are laid side by
+    side with two zero rows above and below, so that every column is one
+    shifted slice for all positions; only positions next to a chunk's edge
+    (two tokens from its start or its end, a few per sentence) are then
+    summed again with their BOS / EOS weights, by one gather.
+    """
+    n = len(uni)
+    cols = columns.shift.shape[1]
+    side = np.zeros((n + 4, 2 * cols))
+    side[2: 2 + n, : uni.shape[1]] = uni
+    at = uni.shape[1]
+    for _, table, _, _ in pieces:
+        side[2: 2 + table.shape[0], at: at + table.shape[1]] = table
+        at += table.shape[1]
+    emission = np.zeros((n, 2))
+    for j, a in enumerate(columns.shift[0].tolist()):
+        emission += side[2 + a: 2 + a + n, 2 * j: 2 * j + 2]
+    pos = np.arange(n)
+    from_start = pos - start  # tokens of the chunk before each position
+    to_end = end - pos  # each position's token and those after it in the chunk
+    edge = np.flatnonzero((from_start < 2) | (to_end <= 2))
+    column = np.arange(cols)[None, :]
+    shift = columns.shift
+    boundary = (n + 4) * cols  # where the BOS, then the EOS, weights follow the table
+    index = np.where(shift < -from_start[edge, None], boundary + column,
+                     np.where(shift + columns.width >= to_end[edge, None], boundary + cols + column,
+                              (edge[:, None] + shift + 2) * cols + column))
+    weights = np.concatenate([side.reshape(-1, 2), columns.edge_pairs])
+    emission[edge] = weights[index].sum(axis=1)
+    return emission
+
+
+def _viterbi(trans: list[list[float]], gaps: list[float]) -> list[bool] | None:
+    """Whether each token begins a word (the best labels' B-W), or None if a decision is within MARGIN.
+
+    With two labels, Viterbi needs only the difference *s* of the two
+    best scores so far (I-W's less B-W's): the best way into B-W comes
+    from I-W when ``s > t00 - t10``, into I-W when ``s > t01 - t11``, and
+    the next difference follows from *s*, the transitions and the next
+    gap. The decisions are those of the two scores themselves, each
+    closeness as measured there (``|a - b|`` is ``|s - (t00 - t10)|``).
+    """
+    (t00, t01), (t10, t11) = trans
+    into_b, into_i = t00 - t10, t01 - t11
+    margin = MARGIN
+    s = gaps[0]
+    back: list[int] = []  # per step: 1 if B-W came from I-W, + 2 if I-W did
+    append = back.append
+    for gap in itertools.islice(gaps, 1, None):
+        if -margin < s - into_b < margin or -margin < s - into_i < margin:
+            return None
+        # underthesea keeps the first of equal scores (strict >); ties never reach here.
+        if s > into_b:
+            if s > into_i:
+                append(3)
+                s = (s + t11) - (s + t10) + gap
+            else:
+                append(1)
+                s = t01 - (s + t10) + gap
+        elif s > into_i:
+            append(2)
+            s = (s + t11) - t00 + gap
+        else:
+            append(0)
+            s = t01 - t00 + gap
+    if -margin < s < margin:
+        return None
+    inside = s > 0  # the last token's label: I-W
+    starts = [not inside]
+    for step in reversed(back):
+        inside = bool(step & 2) if inside else bool(step & 1)
+        starts.append(not inside)
+    starts.reverse()
+    return starts
+
+
 
 
 class _Table:
