@@ -15,7 +15,16 @@ import re
 from conftest import read_corpus_lines
 
 from vnsearch.lang import analysis
-from vnsearch.lang.analysis import WORD_PART_WEIGHT, Analysis, Segmenter, Token, add_terms, analyze, tokenize
+from vnsearch.lang.analysis import (
+    WORD_PART_WEIGHT,
+    Analysis,
+    Segmenter,
+    TermMap,
+    Token,
+    add_terms,
+    analyze,
+    tokenize,
+)
 from vnsearch.lang.text import fold_all, prepare
 from vnsearch.store.schema import ZONE_OFFSET, ZONE_WEIGHTS
 
@@ -40,7 +49,7 @@ def reference_tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def _add(terms, term, weight, position=None):
+def _add(terms: TermMap, term: str, weight: float, position: int | None = None) -> None:
     entry = terms.get(term)
     if entry is None:
         terms[term] = [weight, 1, () if position is None else [position]]
@@ -53,8 +62,9 @@ def _add(terms, term, weight, position=None):
         entry[2].append(position)
 
 
-def reference_add_terms(result: Analysis, exact, folded, weight=1.0, offset=0, title=None) -> None:
-    in_words = set()
+def reference_add_terms(result: Analysis, exact: TermMap, folded: TermMap, weight: float = 1.0, offset: int = 0,
+                        title: TermMap | None = None) -> None:
+    in_words: set[int] = set()
     for pos, n in result.words:
         in_words.update(range(pos, pos + n))
     for pos, tok in enumerate(result.syllables):
@@ -77,7 +87,7 @@ ODD_TEXTS = [
 ]
 
 
-def test_tokenize_equals_the_match_by_match_reference():
+def test_tokenize_equals_the_match_by_match_reference() -> None:
     texts = list(ODD_TEXTS)
     for record in read_corpus_lines("news.jsonl.gz", 200, 260):
         texts.extend(record.get(zone) or "" for zone in ("title", "sapo", "body"))
@@ -86,14 +96,14 @@ def test_tokenize_equals_the_match_by_match_reference():
     assert any(prepare(t)[1] is not None for t in texts)  # the mapped path ran too
 
 
-def test_add_terms_equals_the_reference_bit_for_bit():
+def test_add_terms_equals_the_reference_bit_for_bit() -> None:
     segmenter = Segmenter.shared()
     records = read_corpus_lines("news.jsonl.gz", 260, 290)
     texts = [[record.get(zone) or "" for zone in ("title", "sapo", "body")] for record in records]
     texts.append(ODD_TEXTS[6:9])
     for zones in texts:
-        got: tuple[dict, dict, dict] = ({}, {}, {})
-        expected: tuple[dict, dict, dict] = ({}, {}, {})
+        got: tuple[TermMap, TermMap, TermMap] = ({}, {}, {})
+        expected: tuple[TermMap, TermMap, TermMap] = ({}, {}, {})
         for i, text in enumerate(zones):
             if not text:
                 continue
