@@ -257,3 +257,31 @@ def test_minhash_base_hashes_are_the_blake2b_integers() -> None:
     want = [int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") for s in items]
     assert _base_hashes(items).tolist() == want
     assert _base_hashes([]).shape == (0,)
+
+
+def test_short_impact_lists_are_packed_as_numpy_packs_them() -> None:
+    """pack_impacts_small (plain Python, lists up to SMALL_IMPACTS) writes pack_impacts' bytes."""
+    import numpy as np
+
+    from vnsearch.store.format import SMALL_IMPACTS, pack_impacts, pack_impacts_small
+
+    rng = random.Random(23)
+    choices = [[1.0], [1.0, 3.0, 1.5, 4.5, 0.5], [0.6, 1.1, 1.8, 0.9, 3.3], [1e-3, 127.5, 128.0, 200.7, 1e30]]
+    kinds = set()
+    for _ in range(4000):
+        n = rng.randint(1, SMALL_IMPACTS)
+        top = rng.choice([40, 300, 70_000, 5_000_000])
+        ids = sorted(rng.sample(range(top), n))
+        pool = rng.choice(choices)
+        weights = [rng.choice(pool) * rng.choice([1, 1, 2, 0.5]) for _ in range(n)]
+        got = pack_impacts_small(ids, weights)
+        expected = pack_impacts(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
+        assert got == expected, (ids, weights)
+        kinds.add(expected[0] >> 2)
+        # float32 inputs (the merge's numpy sums) too
+        as32 = np.asarray(weights, dtype=np.float32)
+        assert pack_impacts_small(ids, as32.tolist()) == pack_impacts(np.asarray(ids, dtype=np.int64), as32)
+    assert kinds == {0, 1, 3}  # ones, halves, table (floats needs over 256 distinct weights)
+    for ids, weights in (([], []), ([0] * 9, [1.0] * 9), ([3, 2], [1.0, 1.0]), ([0], [0.0]), ([0], [-1.0]),
+                         ([0], [float("nan")]), ([0], [float("inf")]), ([0, 1], [1.0])):
+        assert pack_impacts_small(ids, weights) is None, (ids, weights)
