@@ -196,6 +196,35 @@ def test_one_position_is_encoded_as_the_loop_encodes_it(pos: int) -> None:
     assert encode_positions([pos, pos + 1]) == _positions_loop([pos, pos + 1])
 
 
+def test_position_lists_are_encoded_as_the_loop_encodes_them() -> None:
+    """Lists in one zone (bytes of the gaps at once), across zones, with long gaps, unsorted, repeated."""
+    from vnsearch.store.format import encode_positions
+
+    rng = random.Random(17)
+    for _ in range(3000):
+        zones = rng.sample(range(4), rng.randint(1, 3))
+        positions = set()
+        for z in zones:
+            spread = rng.choice([40, 200, 5000, 300_000])
+            positions.update(z * ZONE_OFFSET + rng.randrange(spread) for _ in range(rng.randint(1, 30)))
+        ordered = sorted(positions)
+        assert encode_positions(ordered) == _positions_loop(ordered), ordered
+        shuffled = ordered + ordered[: rng.randint(0, 3)]
+        rng.shuffle(shuffled)
+        assert encode_positions(shuffled) == _positions_loop(ordered)
+    for ordered in ([0, 1], [0, 127], [0, 128], [126, 127], [ZONE_OFFSET, ZONE_OFFSET + 127],
+                    [3 * ZONE_OFFSET + 5, 3 * ZONE_OFFSET + 500], [5, ZONE_OFFSET + 5, 2 * ZONE_OFFSET]):
+        assert encode_positions(ordered) == _positions_loop(ordered), ordered
+
+
+@pytest.mark.parametrize("positions", [[-3, -1], [4 * ZONE_OFFSET, 4 * ZONE_OFFSET + 1], [1, 4 * ZONE_OFFSET]])
+def test_position_lists_outside_the_zones_are_refused(positions: list[int]) -> None:
+    from vnsearch.store.format import encode_positions
+
+    with pytest.raises(ValueError):
+        encode_positions(positions)
+
+
 @pytest.mark.parametrize("pos", [-1, 4 * ZONE_OFFSET])
 def test_one_position_outside_the_zones_is_refused(pos: int) -> None:
     from vnsearch.store.format import encode_positions
@@ -228,3 +257,31 @@ def test_minhash_base_hashes_are_the_blake2b_integers() -> None:
     want = [int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") for s in items]
     assert _base_hashes(items).tolist() == want
     assert _base_hashes([]).shape == (0,)
+
+
+def test_short_impact_lists_are_packed_as_numpy_packs_them() -> None:
+    """pack_impacts_small (plain Python, lists up to SMALL_IMPACTS) writes pack_impacts' bytes."""
+    import numpy as np
+
+    from vnsearch.store.format import SMALL_IMPACTS, pack_impacts, pack_impacts_small
+
+    rng = random.Random(23)
+    choices = [[1.0], [1.0, 3.0, 1.5, 4.5, 0.5], [0.6, 1.1, 1.8, 0.9, 3.3], [1e-3, 127.5, 128.0, 200.7, 1e30]]
+    kinds = set()
+    for _ in range(4000):
+        n = rng.randint(1, SMALL_IMPACTS)
+        top = rng.choice([40, 300, 70_000, 5_000_000])
+        ids = sorted(rng.sample(range(top), n))
+        pool = rng.choice(choices)
+        weights = [rng.choice(pool) * rng.choice([1, 1, 2, 0.5]) for _ in range(n)]
+        got = pack_impacts_small(ids, weights)
+        expected = pack_impacts(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
+        assert got == expected, (ids, weights)
+        kinds.add(expected[0] >> 2)
+        # float32 inputs (the merge's numpy sums) too
+        as32 = np.asarray(weights, dtype=np.float32)
+        assert pack_impacts_small(ids, as32.tolist()) == pack_impacts(np.asarray(ids, dtype=np.int64), as32)
+    assert kinds == {0, 1, 3}  # ones, halves, table (floats needs over 256 distinct weights)
+    for ids, weights in (([], []), ([0] * 9, [1.0] * 9), ([3, 2], [1.0, 1.0]), ([0], [0.0]), ([0], [-1.0]),
+                         ([0], [float("nan")]), ([0], [float("inf")]), ([0, 1], [1.0])):
+        assert pack_impacts_small(ids, weights) is None, (ids, weights)

@@ -21,6 +21,7 @@ Only stage 3 imports underthesea; queries and snippets use stages 1–2.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,19 +68,52 @@ class Token(NamedTuple):
 def tokenize(text: str) -> list[Token]:
     """Split *text* into tokens whose offsets point into *text* itself."""
     clean, offsets = prepare(text)
+    if offsets is not None:
+        return _tokenize_mapped(text, clean, offsets)
+    # Indexing tokenizes every zone of every article: one split finds the
+    # tokens and the text between them, whose running lengths are the tokens'
+    # offsets, and each distinct token's spelling and kind come from a cache,
+    # instead of a match object and its methods for every token.
+    pieces = _TOKEN_SPLIT.split(clean)  # text between tokens, a token, text between …
+    texts = pieces[1::2]
+    bounds = list(itertools.accumulate(map(len, pieces)))  # token i spans bounds[2i] to bounds[2i + 1]
+    new = tuple.__new__
+    return [new(Token, (form[0], start, end, form[1]))
+            for form, start, end in zip(map(_token_form, texts), bounds[0::2], bounds[1::2])]
+
+
+def _tokenize_mapped(text: str, clean: str, offsets: list[int]) -> list[Token]:
+    """:func:`tokenize` of a text that preparing changed: offsets mapped back through *offsets*."""
     tokens: list[Token] = []
     append = tokens.append
     new = tuple.__new__  # Token(...) without NamedTuple's Python-level __new__: this runs per token
     for m in _TOKEN.finditer(clean):
         start, end = m.span()
-        if offsets is not None:
-            start, end = offsets[start], _end_in_original(text, offsets[end - 1], offsets[end])
+        start, end = offsets[start], _end_in_original(text, offsets[end - 1], offsets[end])
         tok = m.group()
         if m.lastgroup != "punct":
             append(new(Token, (_cased_canonical(tok), start, end, True)))
         else:
             append(new(Token, (tok, start, end, False)))
     return tokens
+
+
+# _TOKEN's alternatives as one group, for re.split; a token matched by the
+# punctuation one is a single character that this matches in full.
+_TOKEN_SPLIT = re.compile(
+    r"(\d+(?:[.,/:]\d+)*%?(?![^\W_])"
+    r"|[^\W_]+(?:[-'’][^\W_]+)*"
+    r"|[^\w\s]|_)"
+)
+_PUNCT = re.compile(r"[^\w\s]|_")
+
+
+@lru_cache(maxsize=100_000)
+def _token_form(tok: str) -> tuple[str, bool]:
+    """A token's text as :func:`tokenize` gives it, and whether it is a word (not punctuation)."""
+    if len(tok) == 1 and _PUNCT.fullmatch(tok):
+        return tok, False
+    return _cased_canonical(tok), True
 
 
 def _end_in_original(text: str, last: int, limit: int) -> int:
@@ -511,24 +545,24 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
     the additions happen in the same order as before, so weights (sums of
     floats) come out bit for bit the same.
     """
-    in_words: set[int] = set()
-    for pos, n in analysis.words:
-        in_words.update(range(pos, pos + n))
+    syllables = analysis.syllables
+    # Each syllable's exact-tier weight: a syllable inside a longer word ("bát"
+    # in "lục bát") says less about its own meaning than one standing as a word.
+    weights = [weight] * len(syllables)
     part_weight = weight * WORD_PART_WEIGHT
+    for pos, n in analysis.words:
+        weights[pos: pos + n] = [part_weight] * n
     exact_get = exact.get
     folded_get = folded.get
-    for pos, tok in enumerate(analysis.syllables):
-        term, fterm, parts = _forms(tok.text)
-        # A syllable inside a longer word ("bát" in "lục bát") says less about
-        # the syllable's own meaning than one standing as a word by itself.
-        w = part_weight if pos in in_words else weight
+    position = offset
+    forms = list(map(_forms, map(_TEXT, syllables)))
+    for (term, fterm, parts), w in zip(forms, weights):
         entry = exact_get(term)
         if entry is None:
             exact[term] = [w, 1, ()]
         else:
             entry[0] += w
             entry[1] += 1
-        position = offset + pos
         entry = folded_get(fterm)
         if entry is None:
             folded[fterm] = [weight, 1, [position]]
@@ -536,12 +570,20 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
             entry[0] += weight
             entry[1] += 1
             entry[2].append(position)
-        for ft in parts:
-            _add(folded, ft, weight, position)
-        if title is not None:
+        if parts:
+            for ft in parts:
+                _add(folded, ft, weight, position)
+        position += 1
+    if title is not None:
+        for _, fterm, _ in forms:
             _add(title, fterm, 1.0)
-    for pos, n in analysis.words:
-        _add(exact, analysis.word_text(pos, n), weight)
+    if analysis.words:
+        terms = [form[0] for form in forms]  # each syllable's exact term: Analysis.exact
+        for pos, n in analysis.words:
+            _add(exact, WORD_JOINER.join(terms[pos: pos + n]), weight)  # Analysis.word_text
+
+
+_TEXT = operator.itemgetter(0)  # a Token's text
 
 
 @lru_cache(maxsize=200_000)

@@ -212,6 +212,8 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import operator
 import pickle
 import struct
 import sys
@@ -244,6 +246,7 @@ __all__ = [
     "footer", "has_footer", "verify_footer", "checked_ext", "segment_trailer", "read_segment_directory",
     "FRAME_INFO", "read_frame", "TERMS_MAGIC_8", "term_table_checked", "checked_stored",
     "IMPACTS_EXT", "IMPACTS_MAGIC", "IMPACT_FIELDS", "IMPACTS_TRAILER", "pack_impacts", "unpack_impacts",
+    "pack_impacts_small", "SMALL_IMPACTS",
     "impacts_directory", "read_impacts_trailer", "impact_key", "block_values",
 ]
 
@@ -1218,6 +1221,47 @@ def pack_impacts(ids: Int64s, weights: npt.NDArray[Any]) -> tuple[int, bytes]:
             kind, body = _I_TABLE, body + bytes((len(table) - 1,)) + table.astype("<f4").tobytes() + codes.tobytes()
         else:
             kind, body = _I_FLOATS, body + w.astype("<f4").tobytes()
+    return code | kind << 2, body + _LE_CRC.pack(crc32(body))
+
+
+# Lists up to this long are packed by pack_impacts_small: most lists of a segment
+# hold a posting or two, where numpy's calls cost more than the work.
+SMALL_IMPACTS = 8
+_INT_CODES = "BHI"  # struct codes of _WIDTHS
+
+
+def pack_impacts_small(ids: Sequence[int], weights: Sequence[float]) -> tuple[int, bytes] | None:
+    """:func:`pack_impacts` of a short list (up to :data:`SMALL_IMPACTS`) in plain Python: the same bytes.
+
+    The weights are rounded to float32 as numpy's ``astype`` does (``array('f')``,
+    the same C conversion); doubling a float32 is exact in a double. Returns
+    None, leaving the list to :func:`pack_impacts`, for anything out of the
+    ordinary: a longer or empty list, ids not ascending from 0, a weight that is
+    not a positive finite number.
+    """
+    n = len(ids)
+    if not 0 < n <= SMALL_IMPACTS or len(weights) != n:
+        return None
+    gaps = [ids[0], *map(operator.sub, ids[1:], ids[:-1])]
+    if min(gaps) < 0 or max(gaps) >= 1 << 32:
+        return None
+    code = _width_code(max(gaps))
+    body = struct.pack(f"<{n}{_INT_CODES[code]}", *gaps)
+    w = array("f", weights).tolist()
+    if not all(0 < x < math.inf for x in w):
+        return None
+    if all(x == 1 for x in w):
+        kind = _I_ONES
+    else:
+        twice = [x * 2 for x in w]
+        if all(t < 256 and t.is_integer() for t in twice):
+            kind = _I_HALVES
+            body += bytes(map(int, twice))
+        else:
+            table = sorted(set(w))
+            index = {x: i for i, x in enumerate(table)}
+            kind = _I_TABLE
+            body += bytes((len(table) - 1,)) + struct.pack(f"<{len(table)}f", *table) + bytes(map(index.__getitem__, w))
     return code | kind << 2, body + _LE_CRC.pack(crc32(body))
 
 

@@ -30,9 +30,11 @@ from vnsearch.store.format import (
     IMPACT_FIELDS,
     IMPACTS_EXT,
     IMPACTS_MAGIC,
+    SMALL_IMPACTS,
     impact_key,
     impacts_directory,
     pack_impacts,
+    pack_impacts_small,
     read_impacts_trailer,
     unpack_impacts,
 )
@@ -69,7 +71,13 @@ class ImpactsWriter:
         key = impact_key(fieldname, tbytes)
         if self._keys and key <= self._keys[-1]:
             raise ValueError(f"impacts list {key!r} added after {self._keys[-1]!r}: lists must come in key order")
-        flags, data = pack_impacts(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
+        packed = None
+        if len(ids) <= SMALL_IMPACTS:  # most lists: plain Python, the same bytes
+            packed = pack_impacts_small(ids.tolist() if isinstance(ids, np.ndarray) else list(ids),
+                                        weights.tolist() if isinstance(weights, np.ndarray) else list(weights))
+        if packed is None:
+            packed = pack_impacts(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
+        flags, data = packed
         self._keys.append(key)
         self._starts.append(self._at)
         self._counts.append(len(ids))

@@ -15,6 +15,7 @@ import ctypes.util
 import hashlib
 import itertools
 import multiprocessing
+import operator
 import os
 import signal
 import sys
@@ -51,6 +52,8 @@ __all__ = ["IndexSummary", "prepare_document", "prepare_packed", "PreparedDocume
            "add_prepared", "bulk_writer",
            "article_digest",
            "coerce_article"]
+
+_TEXT = operator.itemgetter(0)  # a Token's text
 
 BATCH_SIZE = 32
 # Batches submitted per worker before the parent waits for the oldest. A commit
@@ -166,7 +169,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
                       title=title if zone == "title" else None)
             doc[zone] = text
             if syllable_forms is not None and len(text) <= MAX_ANALYSED_CHARS:
-                syllable_forms.extend([_folded_lower(t.text) for t in analysis.syllables])
+                syllable_forms.extend(map(_folded_lower, map(_TEXT, analysis.syllables)))
             else:
                 syllable_forms = None
     # Encoded here, in the worker: the parent only hands the postings to Whoosh.
