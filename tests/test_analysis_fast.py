@@ -49,19 +49,6 @@ def reference_tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def _add(terms: TermMap, term: str, weight: float, position: int | None = None) -> None:
-    entry = terms.get(term)
-    if entry is None:
-        terms[term] = [weight, 1, () if position is None else [position]]
-    elif position is None:
-        entry[0] += weight
-        entry[1] += 1
-    elif entry[2][-1] != position:
-        entry[0] += weight
-        entry[1] += 1
-        entry[2].append(position)
-
-
 def reference_add_terms(result: Analysis, exact: TermMap, folded: TermMap, weight: float = 1.0, offset: int = 0,
                         title: TermMap | None = None) -> None:
     in_words: set[int] = set()
@@ -70,14 +57,14 @@ def reference_add_terms(result: Analysis, exact: TermMap, folded: TermMap, weigh
     for pos, tok in enumerate(result.syllables):
         term = tok.text.lower()
         fterm = fold_all(term)
-        _add(exact, term, weight * WORD_PART_WEIGHT if pos in in_words else weight)
-        _add(folded, fterm, weight, offset + pos)
+        analysis._add(exact, term, weight * WORD_PART_WEIGHT if pos in in_words else weight)
+        analysis._add(folded, fterm, weight, offset + pos)
         for part in analysis.token_parts(fterm):
-            _add(folded, part, weight, offset + pos)
+            analysis._add(folded, part, weight, offset + pos)
         if title is not None:
-            _add(title, fterm, 1.0)
+            analysis._add(title, fterm, 1.0)
     for pos, n in result.words:
-        _add(exact, result.word_text(pos, n), weight)
+        analysis._add(exact, result.word_text(pos, n), weight)
 
 
 ODD_TEXTS = [
