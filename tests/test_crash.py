@@ -270,3 +270,39 @@ def test_vnsearch_index_killed_alone_leaves_no_worker_and_no_lock(tmp_path, sig)
         with SearchEngine(index, create=False) as engine:
             assert engine._store.orphans() == [] and engine.check() == []
     next_writer_finishes(index, ids, 1000, records)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the run's processes")
+def test_workers_stopped_alone_end_the_run_as_an_interrupt_without_a_traceback(tmp_path):
+    """SIGINT to the workers only (not the run's process): one line, exit 130, what was committed kept."""
+    ids = [f"w{i:04d}" for i in range(BIG)]
+    records = [{"id": i, "title": f"Tin số {n}", "body": f"Hà Nội mưa lớn, bài thứ {n}."} for n, i in enumerate(ids)]
+    source = tmp_path / "big.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    index = tmp_path / "ix"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "vnsearch.cli", "index", "-q", "-j", "2", "-d", str(index),
+                             str(source)], env=env, cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = children(proc.pid)
+        assert workers, "the run had no worker processes"
+        time.sleep(1.0)  # the workers busy segmenting
+        for pid in workers:
+            os.kill(pid, signal.SIGINT)
+        proc.wait(timeout=120)
+        assert_none_survive(proc.pid)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    if proc.returncode != 0:  # (a fast machine may have finished first)
+        assert proc.returncode == 130, err
+        assert "interrupted" in err and "Traceback" not in err, err
+        assert (index / "MAIN_WRITELOCK").read_bytes() == b""
+        with SearchEngine(index, create=False) as engine:
+            assert engine._store.orphans() == [] and engine.check() == []
+    next_writer_finishes(index, ids, 1000, records)

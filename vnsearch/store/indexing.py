@@ -48,8 +48,8 @@ from vnsearch.store.schema import (
 )
 from vnsearch.store.signature import article_text, folded_syllables, minhash, shingles, signature_bytes
 
-__all__ = ["IndexSummary", "prepare_document", "prepare_packed", "PreparedDocument", "prepare_documents",
-           "add_prepared", "bulk_writer",
+__all__ = ["IndexSummary", "WorkersStopped", "prepare_document", "prepare_packed", "PreparedDocument",
+           "prepare_documents", "add_prepared", "bulk_writer",
            "article_digest",
            "coerce_article"]
 
@@ -228,6 +228,16 @@ class _Stopped(Exception):
     """A worker's batch dropped: the run is stopping (see :func:`_stop_workers`)."""
 
 
+class WorkersStopped(KeyboardInterrupt):
+    """The worker processes were told to stop (SIGINT or SIGTERM) though this process was not.
+
+    A signal sent to the workers alone (an administrator's ``kill``, a
+    service manager stopping every process of a group it knows) ends the run
+    as Ctrl-C does: what was committed stays, the command says it was
+    interrupted, and no worker's traceback is shown.
+    """
+
+
 _in_batch = False  # in a worker: preparing a batch now
 _stopping = False  # in a worker: told to stop; every batch left is dropped
 
@@ -361,14 +371,22 @@ def prepare_documents(articles: Iterable[Article], jobs: int | None = None,
             pending.append((batch, pool.submit(_prepare_batch, batch)))
             if len(pending) >= IN_FLIGHT * jobs:
                 done, future = pending.popleft()
-                yield from zip(done, future.result())
+                yield from zip(done, _result(future))
         while pending:
             done, future = pending.popleft()
-            yield from zip(done, future.result())
+            yield from zip(done, _result(future))
     except BaseException:  # interrupted, a failed write, the consumer gone: queued batches are dropped
         _stop_workers(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _result(future: Future[list[PreparedDocument]]) -> list[PreparedDocument]:
+    """A batch's documents; a worker stopped by a signal this process did not get raises :class:`WorkersStopped`."""
+    try:
+        return future.result()
+    except _Stopped:
+        raise WorkersStopped("the indexing workers were stopped by a signal") from None
 
 
 def add_prepared(writer: Any, doc: dict[str, Any]) -> None:
