@@ -237,10 +237,9 @@ def test_sigkill_of_the_main_process_alone_leaves_no_worker_and_no_lock(tmp_path
     next_writer_finishes(index, ALL, EVERY, articles())
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the run's processes")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_vnsearch_index_killed_alone_leaves_no_worker_and_no_lock(tmp_path, sig):
-    ids = [f"b{i:04d}" for i in range(BIG)]
+def big_index_run(tmp_path: Path, prefix: str) -> tuple[subprocess.Popen[str], Path, list[str], list[dict]]:
+    """`vnsearch index -j 2` of BIG small articles in a session of its own, once its workers are running."""
+    ids = [f"{prefix}{i:04d}" for i in range(BIG)]
     records = [{"id": i, "title": f"Tin số {n}", "body": f"Hà Nội mưa lớn, bài thứ {n}."} for n, i in enumerate(ids)]
     source = tmp_path / "big.jsonl"
     source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
@@ -249,10 +248,17 @@ def test_vnsearch_index_killed_alone_leaves_no_worker_and_no_lock(tmp_path, sig)
     proc = subprocess.Popen([sys.executable, "-m", "vnsearch.cli", "index", "-q", "-j", "2", "-d", str(index),
                              str(source)], env=env, cwd=ROOT, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc, index, ids, records
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the run's processes")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_vnsearch_index_killed_alone_leaves_no_worker_and_no_lock(tmp_path, sig):
+    proc, index, ids, records = big_index_run(tmp_path, "b")
     try:
-        deadline = time.monotonic() + 120
-        while not children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
         assert children(proc.pid), "the run had no worker processes to leave behind"
         time.sleep(random.Random(sig).uniform(0.5, 3.0))  # the workers busy segmenting
         proc.send_signal(sig)
@@ -275,19 +281,8 @@ def test_vnsearch_index_killed_alone_leaves_no_worker_and_no_lock(tmp_path, sig)
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the run's processes")
 def test_workers_stopped_alone_end_the_run_as_an_interrupt_without_a_traceback(tmp_path):
     """SIGINT to the workers only (not the run's process): one line, exit 130, what was committed kept."""
-    ids = [f"w{i:04d}" for i in range(BIG)]
-    records = [{"id": i, "title": f"Tin số {n}", "body": f"Hà Nội mưa lớn, bài thứ {n}."} for n, i in enumerate(ids)]
-    source = tmp_path / "big.jsonl"
-    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
-    index = tmp_path / "ix"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "vnsearch.cli", "index", "-q", "-j", "2", "-d", str(index),
-                             str(source)], env=env, cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, index, ids, records = big_index_run(tmp_path, "w")
     try:
-        deadline = time.monotonic() + 120
-        while not children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
         workers = children(proc.pid)
         assert workers, "the run had no worker processes"
         time.sleep(1.0)  # the workers busy segmenting
