@@ -23,25 +23,25 @@ def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     What ``np.intersect1d(a, b, assume_unique=True)`` returns for such arrays
     (the same values; the dtype of the shorter array).
     """
-    if a.size > b.size:
-        a, b = b, a
-    if not a.size:
-        return a[:0]
-    at = np.searchsorted(b, a)
-    at[at == b.size] = 0  # past the end: compared with b[0], which is below it
-    common: np.ndarray = a[b[at] == a]
+    shorter, found = _found(a, b)
+    common: np.ndarray = shorter[found]
     return common
 
 
 def intersect_count(a: np.ndarray, b: np.ndarray) -> int:
-    """How many ids *a* and *b* (sorted, unique) share: ``intersect_sorted(a, b).size``."""
+    """How many ids *a* and *b* (sorted, unique) share: ``intersect_sorted(a, b).size``, nothing gathered."""
+    return int(np.count_nonzero(_found(a, b)[1]))
+
+
+def _found(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The shorter of *a* and *b*, and for each of its ids whether the longer holds it (a binary search)."""
     if a.size > b.size:
         a, b = b, a
     if not a.size:
-        return 0
+        return a, np.zeros(0, dtype=bool)
     at = np.searchsorted(b, a)
-    at[at == b.size] = 0
-    return int(np.count_nonzero(b[at] == a))
+    at[at == b.size] = 0  # past the end: compared with b[0], which is below it
+    return a, b[at] == a
 
 
 def intersect_all(arrays: Iterable[np.ndarray]) -> np.ndarray | None:
