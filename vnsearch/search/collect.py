@@ -51,13 +51,16 @@ def collect(view: SnapshotView, parsed: ParsedQuery, limit: int, offset: int, sn
             hits.append(build_hit(fields, float(score), offset + i + 1, highlighter, snippet_chars))
     else:
         fetch = (offset + limit) * 2 + 20
+        ranking = ranker.rank(parsed, limit=fetch, offset=0, sort=sort, facets=facets, filters=filters,
+                              half_life=half_life, alternatives=alternatives)
         while True:
-            ranking = ranker.rank(parsed, limit=fetch, offset=0, sort=sort, facets=facets, filters=filters,
-                                  half_life=half_life, alternatives=alternatives)
             groups = collapse(snapshot, ranking.docs, offset + limit)
             if len(groups) >= offset + limit or len(ranking.docs) < fetch:
                 break
             fetch *= 4  # many copies among the matches: look further down
+            ranking = ranking.extended(fetch) or ranker.rank(
+                parsed, limit=fetch, offset=0, sort=sort, facets=facets, filters=filters, half_life=half_life,
+                alternatives=alternatives)
         position = {int(d): float(s) for d, s in zip(ranking.docs, ranking.scores)}
         for i, (doc, fields, copies) in enumerate(groups[offset: offset + limit]):
             shown.append(fields)

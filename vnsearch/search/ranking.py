@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -95,6 +95,19 @@ class Ranking:
     # proximity re-rank, and whether its title holds every query word.
     first: np.ndarray | None = None
     title_all: np.ndarray | None = None
+    # The first *n* of the same order (offset 0), without scoring again; None where
+    # a longer page would be ranked differently (past the re-rank window).
+    more: Callable[[int], Ranking | None] | None = field(default=None, repr=False, compare=False)
+
+    def extended(self, limit: int) -> Ranking | None:
+        """The first *limit* documents of this ranking, or None if it must be ranked again.
+
+        A page that folds near-copies, or drops the article itself, may need
+        more than it asked for; within the re-rank window the longer page
+        is the same ranking's order read further, not a second scoring of
+        every matching document.
+        """
+        return self.more(limit) if self.more is not None else None
 
 
 @dataclass
@@ -547,10 +560,14 @@ class Ranker:
             docs, doc_scores = candidates[keep], scores[keep]
             dates = self.columns.dates()[docs].astype(np.int64)
             by_date = -dates if sort == "newest" else dates
-            order = np.lexsort((docs, -doc_scores, by_date, dates == 0))
-            order = order[by_id_in_ties(self.snapshot, docs[order], (by_date[order], doc_scores[order]),
-                                        offset, limit)][offset: offset + limit]
-            return Ranking(docs[order], doc_scores[order], total, int(candidates.size), facet_counts)
+            by = np.lexsort((docs, -doc_scores, by_date, dates == 0))
+
+            def by_date_page(start: int, n: int) -> Ranking:
+                order = by[by_id_in_ties(self.snapshot, docs[by], (by_date[by], doc_scores[by]), start, n)]
+                order = order[start: start + n]
+                return Ranking(docs[order], doc_scores[order], total, int(candidates.size), facet_counts,
+                               more=lambda more_n: by_date_page(0, more_n))
+            return by_date_page(offset, limit)
         # Proximity only changes the order near the top: check it there.
         k = min(candidates.size, max(p.rerank, offset + limit))
         top = np.argpartition(-scores, k - 1)[:k] if k < candidates.size else np.arange(candidates.size)
@@ -577,10 +594,18 @@ class Ranker:
                            title_all[candidates[top]] if title_all is not None and query.groups else None)
         if p.title_info_power and title_all is not None and query.groups:
             title_information(self, query, candidates, top, scores, title_all, p, alternatives)
-        order = top[np.lexsort((candidates[top], -scores[top]))]
-        order = order[by_id_in_ties(self.snapshot, candidates[order], (scores[order],), offset, limit)]
-        order = order[offset: offset + limit]
-        return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts)
+        ranked = top[np.lexsort((candidates[top], -scores[top]))]
+
+        def page(start: int, n: int) -> Ranking:
+            order = ranked[by_id_in_ties(self.snapshot, candidates[ranked], (scores[ranked],), start, n)]
+            order = order[start: start + n]
+            return Ranking(candidates[order], scores[order], total, int(candidates.size), facet_counts,
+                           more=longer)
+
+        def longer(n: int) -> Ranking | None:
+            # The same re-rank window (see k above), so the same order: read further.
+            return page(0, n) if min(candidates.size, max(p.rerank, n)) == k else None
+        return page(offset, limit)
 
     def folded_idf(self, term: str) -> float:
         """The idf of *term* in the folded field (cached)."""

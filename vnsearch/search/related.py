@@ -58,8 +58,8 @@ def similar(view: SnapshotView, article_id: str, limit: int, snippet_chars: int,
     fetch = limit * 2 + 10
     hits: list[Hit] = []
     excluded = 0
+    ranking = ranker.rank(parsed, limit=fetch)
     while True:
-        ranking = ranker.rank(parsed, limit=fetch)
         hits, excluded = [], 0
         for doc, score in zip(ranking.docs, ranking.scores):
             if int(doc) == self_doc:
@@ -76,6 +76,7 @@ def similar(view: SnapshotView, article_id: str, limit: int, snippet_chars: int,
         if len(hits) == want or len(ranking.docs) < fetch:
             break
         fetch *= 4  # many near-duplicates: look further down
+        ranking = ranking.extended(fetch) or ranker.rank(parsed, limit=fetch)
     results = SearchResults(hits, max(ranking.matched - excluded, len(hits)),
                             max(ranking.matched - excluded, len(hits)), parsed)
     results.near_duplicates = excluded - 1
