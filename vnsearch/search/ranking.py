@@ -628,7 +628,8 @@ def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray
     its distinct folded syllables) that the query's words carry scales
     the title bonus: ``1 + title_all_weight × share ** title_info_power``.
     Read from the stored titles of the ``title_info_depth`` best such
-    candidates only.
+    candidates only (and of any tied with the last of them: at most the
+    re-rank window).
     """
     wanted = {fold_all(s) for s in query.syllables()}
     if alternatives:  # a title holding a correction holds what was meant ("lão" for "lãk")
@@ -637,7 +638,14 @@ def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray
     holders = np.flatnonzero(title_all[docs])
     if holders.size < 2:
         return
-    holders = holders[np.argsort(-scores[top[holders]], kind="stable")[: p.title_info_depth]]
+    held = scores[top[holders]]
+    order = np.argsort(-held, kind="stable")
+    depth = p.title_info_depth
+    if order.size > depth:
+        # Those tied with the last one read go too: equal articles (a story and
+        # its re-issues) must not score apart by where the partition put them.
+        depth += int(np.count_nonzero(held[order[depth:]] == held[order[depth - 1]]))
+    holders = holders[order[:depth]]
     for h in holders.tolist():
         factor = title_factor(ranker, ranker.snapshot.stored(int(docs[h])).get("title") or "", wanted, p)
         if factor is not None:
