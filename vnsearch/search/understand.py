@@ -36,7 +36,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,8 +113,12 @@ class Vocabulary:
     word "khởi nghiệp" of ``text``), for :meth:`pair`.
     """
 
-    def __init__(self, snapshot: Snapshot, tolerance: tuple[int, int] = DEFAULT_TOLERANCE) -> None:
-        self.snapshot = snapshot
+    def __init__(self, snapshot: Snapshot, tolerance: tuple[int, int] = DEFAULT_TOLERANCE, *,
+                 weak: bool = False) -> None:
+        # *weak* in the cache of vocabularies (:func:`vocabulary`): it is keyed weakly by
+        # their snapshots, and a value holding its key would keep every snapshot a
+        # long-lived engine opened, for good.
+        self._snapshot: Callable[[], Snapshot | None] = weakref.ref(snapshot) if weak else (lambda: snapshot)
         self.doc_count = snapshot.doc_count
         self.tolerance = tolerance
         self._typos: TypoIndex | None = None
@@ -124,6 +128,14 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The snapshot read; alive while anyone can ask this vocabulary (its key in the cache)."""
+        snapshot = self._snapshot()
+        if snapshot is None:
+            raise RuntimeError("the snapshot of this vocabulary is gone")
+        return snapshot
 
     @property
     def typos(self) -> TypoIndex:
@@ -277,7 +289,7 @@ def vocabulary(snapshot: Snapshot) -> Vocabulary:
     with _CACHE_LOCK:
         got = _CACHE.get(snapshot)
         if got is None:
-            got = _CACHE[snapshot] = Vocabulary(snapshot)
+            got = _CACHE[snapshot] = Vocabulary(snapshot, weak=True)
         return got
 
 
