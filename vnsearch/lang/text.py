@@ -395,8 +395,11 @@ class _CharFolds:
         import numpy as np
 
         self.np = np
-        table = np.full(0x10000, self.UNKNOWN, dtype=np.uint32)
+        # One entry past the plane stands for every character beyond it (``take``
+        # clips their codes to it): MANY, so that they take the slow path.
+        table = np.full(0x10001, self.UNKNOWN, dtype=np.uint32)
         table[:0x80] = np.arange(0x80, dtype=np.uint32)
+        table[0x10000] = self.MANY
         self.table = table
         # The same of each character's lower case, for a text not lowered yet: MANY where
         # lowering is not one character for one (İ), or depends on the letters around
@@ -420,9 +423,13 @@ class _CharFolds:
         np = self.np
         table = self.lowering if lowering else self.table
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        # Snippets fold three texts of every hit: the common case (every character
+        # known, one for one, within the plane) costs one lookup and one maximum.
+        out = table.take(codes, mode="clip")
+        if not len(out) or int(out.max()) < self.MANY:
+            return out.tobytes().decode("utf-32-le")
         if int(codes.max()) >= 0x10000:
             return None
-        out = table[codes]
         if (out == self.UNKNOWN).any():
             for code in set(codes[out == self.UNKNOWN].tolist()):  # (np.unique would import numpy.ma: 0.1 s)
                 self._fill(table, code, lowering)
@@ -431,7 +438,7 @@ class _CharFolds:
             if (out == self.MANY).any():
                 return None
             out = out[out != self.DROP]
-        return bytes(out.tobytes()).decode("utf-32-le")
+        return out.tobytes().decode("utf-32-le")
 
 
 _char_folds: _CharFolds | None = None
