@@ -427,7 +427,8 @@ class _CharFolds:
         # known, one for one, within the plane) costs one lookup and one maximum.
         out = table.take(codes, mode="clip")
         if not len(out) or int(out.max()) < self.MANY:
-            return out.tobytes().decode("utf-32-le")
+            folded: str = out.tobytes().decode("utf-32-le")
+            return folded
         if int(codes.max()) >= 0x10000:
             return None
         if (out == self.UNKNOWN).any():
@@ -438,7 +439,8 @@ class _CharFolds:
             if (out == self.MANY).any():
                 return None
             out = out[out != self.DROP]
-        return out.tobytes().decode("utf-32-le")
+        folded = out.tobytes().decode("utf-32-le")
+        return folded
 
 
 _char_folds: _CharFolds | None = None
