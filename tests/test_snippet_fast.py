@@ -151,6 +151,35 @@ def test_finder_without_lookbehind_only_for_plain_words() -> None:
     assert _adjacent(found) == [False, True]
 
 
+def _old_finder(wanted: set[str]) -> re.Pattern[str] | None:
+    """The former syllable_finder: the words listed, longest first."""
+    words = sorted({w for w in wanted if w}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])"
+    if all(w.isalnum() for w in words):
+        return re.compile(alternatives)
+    return re.compile(r"(?<![^\W_])" + alternatives)
+
+
+def test_finder_as_a_letter_tree_finds_what_the_list_found() -> None:
+    """Words sharing beginnings ("ng", "nga", "ngay"), a word ending another, digits, very long words."""
+    rng = random.Random(23)
+    extra = ["ng", "nga", "ngay", "ngu", "nguoi", "a", "an", "anh", "h", "ha", "hanh", "2", "20", "2019",
+             "covid", "19", "x" * 70, "x" * 65 + "y"]
+    texts = TRICKY + [" ".join(TRICKY), "ngay nga ng nguoi nguoii anh an a hanh ha h 2019 20 2 " + "x" * 70,
+                      "x" * 65 + "y " + "x" * 64 + " ngayngay nga-ngu ha.anh"]
+    for text in texts:
+        folded = fold_lower_text(prepare(text)[0])
+        for wanted in _wanted_sets(text, rng, 30) + [set(rng.sample(extra, rng.randint(1, 8))) for _ in range(30)]:
+            new, old = syllable_finder(wanted), _old_finder(wanted)
+            assert (new is None) == (old is None)
+            if new is not None and old is not None:
+                assert [m.span() for m in new.finditer(folded)] == [m.span() for m in old.finditer(folded)], wanted
+    tree = syllable_finder({"nga", "ngay", "ngu"})
+    assert tree is not None and tree.pattern.startswith("ng(?:")
+
+
 @pytest.mark.parametrize("query", ["hà nội", "ha noi", "nội", "hoa", "hoà bình", "trí tuệ nhân tạo", "tao",
                                    '"covid 19"', "covid", "19 2.000", "a b", "istanbul nha", "nội ngoại 2,5%",
                                    "khởi nghiệpp"])
