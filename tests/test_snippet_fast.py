@@ -329,3 +329,18 @@ def test_hits_same_as_before(query: str) -> None:
             passage, title = _old_build_hit(fields, h, chars)
             assert (hit.snippet, hit.highlights) == (passage.text, passage.highlights), (query, fields)
             assert (hit.title, hit.title_highlights) == (title.text, title.highlights), (query, fields)
+
+
+def test_found_in_many_texts_in_bounded_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Highlighter.found_in over more characters than one batch holds: each text's passage as found alone."""
+    from vnsearch.search import highlight
+
+    monkeypatch.setattr(highlight, "_TOGETHER_CHARS", 60)
+    texts = TRICKY + AWKWARD + [" ".join(TRICKY)]
+    for query in ("hà nội", "covid", "trí tuệ nhân tạo", "hoa"):
+        h = Highlighter.for_query(parse_query(query))
+        found = h.found_in(texts)
+        assert len(found) == len(texts)
+        for text, got in zip(texts, found):
+            assert h.snippet(text, 240, found=got) == _old_snippet(h, text, 240), (query, text[:40])
+            assert h.snippet(text, whole=True, found=got) == _old_snippet(h, text, whole=True)
