@@ -1,7 +1,9 @@
 """Record, or compare against a record, the top-10 ids and scores of fixed query sets.
 
 A change that must not alter ranking (a restructuring, a faster query path) is checked
-with it: record before the change, compare after.
+with it: record before the change, compare after. Each hit's snippet, its highlighted
+spans, and its title with its highlights are compared too (a record made before they
+were kept is compared on what it holds).
 
     python bench/same_results.py record before.json --docs 5000
     python bench/same_results.py compare before.json --docs 5000
@@ -40,6 +42,11 @@ OPTION_QUERIES = [
 ]
 
 
+def _spans(hit, name: str) -> list[list[int]]:
+    """A hit's highlighted spans (of its snippet or title) as lists, as JSON gives them back."""
+    return [list(span) for span in getattr(hit, name, None) or []]
+
+
 def run(engine, docs: int, seeds: list[int]) -> dict[str, list]:
     collection = load_news(CORPUS, docs)
     out: dict[str, list] = {}
@@ -47,7 +54,9 @@ def run(engine, docs: int, seeds: list[int]) -> dict[str, list]:
         for kind, queries in news_query_sets(collection.docs, 200, seed).items():
             for q in queries:
                 res = engine.search(q.text, limit=10)
-                out[f"{seed}/{kind}/{q.qid}/{q.text}"] = [res.total, [(h.id, h.score, str(h.snippet)) for h in res]]
+                out[f"{seed}/{kind}/{q.qid}/{q.text}"] = [res.total, [
+                    (h.id, h.score, str(h.snippet), _spans(h, "highlights"), h.title, _spans(h, "title_highlights"))
+                    for h in res]]
     for text, opts in OPTION_QUERIES:
         try:
             res = engine.search(text, **opts)
@@ -83,13 +92,14 @@ def main() -> int:
     for key, value in want.items():
         mine = json.loads(json.dumps(got.get(key)))
         same = mine is not None and mine[0] == value[0] and len(mine[1]) == len(value[1]) and all(
-            a[0] == b[0] and a[2:] == b[2:] and math.isclose(a[1], b[1], rel_tol=1e-9, abs_tol=1e-12)
+            a[0] == b[0] and a[2:len(b)] == b[2:] and math.isclose(a[1], b[1], rel_tol=1e-9, abs_tol=1e-12)
             for a, b in zip(mine[1], value[1])) and mine[2:] == value[2:]
         if not same:
             differ += 1
             if differ <= 10:
                 print("differs:", key, "\n  before:", value, "\n  after: ", mine)
-    print(f"{len(want) - differ} of {len(want)} queries identical (ids, order, scores, totals, facets)")
+    print(f"{len(want) - differ} of {len(want)} queries identical (ids, order, scores, totals, facets, snippets"
+          " with their highlights and titles where the record has them)")
     return 1 if differ else 0
 
 

@@ -14,9 +14,28 @@ import pytest
 
 from vnsearch import caps
 from vnsearch.lang import text as text_module
-from vnsearch.lang.analysis import Token, _folded_lower, find_syllables, matching_syllables, syllable_finder, syllables
-from vnsearch.lang.text import _CharFolds, _fold_chars, canonical, fold_all, fold_lower_text, has_diacritics, prepare
-from vnsearch.search.highlight import Highlighter, Snippet, _build, _cut, _matching_with_parts
+from vnsearch.lang.analysis import (
+    Token,
+    _folded_lower,
+    find_syllables,
+    find_syllables_many,
+    matching_syllables,
+    syllable_finder,
+    syllables,
+)
+from vnsearch.lang.text import (
+    _CharFolds,
+    _fold_chars,
+    canonical,
+    fold_all,
+    fold_lower_chars,
+    fold_lower_text,
+    has_diacritics,
+    is_prepared,
+    prepare,
+)
+from vnsearch.search.collect import build_hit
+from vnsearch.search.highlight import _FIND_FROM, Highlighter, Snippet, _build, _cut, _matching_with_parts
 from vnsearch.search.query import parse_query
 
 # Words next to every kind of neighbour the finder's shortcut has to tell apart.
@@ -151,6 +170,35 @@ def test_finder_without_lookbehind_only_for_plain_words() -> None:
     assert _adjacent(found) == [False, True]
 
 
+def _old_finder(wanted: set[str]) -> re.Pattern[str] | None:
+    """The former syllable_finder: the words listed, longest first."""
+    words = sorted({w for w in wanted if w}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])"
+    if all(w.isalnum() for w in words):
+        return re.compile(alternatives)
+    return re.compile(r"(?<![^\W_])" + alternatives)
+
+
+def test_finder_as_a_letter_tree_finds_what_the_list_found() -> None:
+    """Words sharing beginnings ("ng", "nga", "ngay"), a word ending another, digits, very long words."""
+    rng = random.Random(23)
+    extra = ["ng", "nga", "ngay", "ngu", "nguoi", "a", "an", "anh", "h", "ha", "hanh", "2", "20", "2019",
+             "covid", "19", "x" * 70, "x" * 65 + "y"]
+    texts = TRICKY + [" ".join(TRICKY), "ngay nga ng nguoi nguoii anh an a hanh ha h 2019 20 2 " + "x" * 70,
+                      "x" * 65 + "y " + "x" * 64 + " ngayngay nga-ngu ha.anh"]
+    for text in texts:
+        folded = fold_lower_text(prepare(text)[0])
+        for wanted in _wanted_sets(text, rng, 30) + [set(rng.sample(extra, rng.randint(1, 8))) for _ in range(30)]:
+            new, old = syllable_finder(wanted), _old_finder(wanted)
+            assert (new is None) == (old is None)
+            if new is not None and old is not None:
+                assert [m.span() for m in new.finditer(folded)] == [m.span() for m in old.finditer(folded)], wanted
+    tree = syllable_finder({"nga", "ngay", "ngu"})
+    assert tree is not None and tree.pattern.startswith("ng(?:")
+
+
 @pytest.mark.parametrize("query", ["hà nội", "ha noi", "nội", "hoa", "hoà bình", "trí tuệ nhân tạo", "tao",
                                    '"covid 19"', "covid", "19 2.000", "a b", "istanbul nha", "nội ngoại 2,5%",
                                    "khởi nghiệpp"])
@@ -161,7 +209,7 @@ def test_snippets_same_as_before_on_tricky_text(query: str) -> None:
         for max_chars in (40, 240):
             assert h.snippet(text, max_chars) == _old_snippet(h, text, max_chars), (query, text[:40])
         assert h.snippet(text, whole=True) == _old_snippet(h, text, whole=True)
-        if len(text) <= 160:  # tokenized whole, as before: the very same (position, token) pairs
+        if len(text) <= _FIND_FROM:  # tokenized whole, as before: the very same (position, token) pairs
             assert _matching_with_parts(text, h._wanted, h._finder) == _old_found(text, h._wanted)
 
 
@@ -213,3 +261,86 @@ def test_prepare_gate_same_as_both_checks() -> None:
                         "\U000e0001 tag", "e\u0301" * 3, "\u00a0Hà", "ﬁ", "\u1100\u1161"]
     for text in samples:
         assert prepare(text) == reference(text), text
+
+
+# Texts a page may hold next to each other: clean ones, and ones prepare() or folding must treat apart.
+AWKWARD = ["", "Hà Nội\u00a0mưa", "Ha\u0300 Nội", "\u0301Nội đầu", "ΟΔΟΣ Nội", "İstanbul Nội", "Nội\n\nNội",
+           "\u200bNội", "x\U0001d400 Nội", "Nội\u2028Nội", "\u1161 Nội", "Nội \u1100", "Å\u212b Nội", "xnội nội",
+           "ahoa hoa", "Nội,", "nội-", "2.000"]
+
+
+def test_texts_found_together_as_alone() -> None:
+    """find_syllables_many gives each text what find_syllables gives it alone, whatever its neighbours."""
+    rng = random.Random(29)
+    pool = TRICKY + AWKWARD
+    for _ in range(150):
+        texts = [rng.choice(pool) for _ in range(rng.randint(1, 7))]
+        joined = " ".join(texts)
+        for wanted in _wanted_sets(joined, rng, 3) + [{"noi", "ha"}, set()]:
+            finder = syllable_finder(wanted)
+            for parts in (False, True):
+                got = find_syllables_many(texts, wanted, finder, parts, known={})
+                assert got == [find_syllables(t, wanted, finder, parts) for t in texts], (texts, wanted)
+
+
+def test_quick_checks_of_joined_texts_hold_for_each() -> None:
+    """What find_syllables_many relies on: a joined text clean as it is has clean parts, folded alike."""
+    for a in TRICKY + AWKWARD:
+        if is_prepared(a):
+            assert prepare(a) == (a, None)
+        folded = fold_lower_chars(a)
+        if folded is not None:
+            assert folded == fold_lower_text(a) and len(folded) == len(a)
+        for b in TRICKY + AWKWARD:
+            joined = a + "\n" + b
+            if is_prepared(joined):
+                assert is_prepared(a) and is_prepared(b)
+            both = fold_lower_chars(joined)
+            if both is not None:
+                assert both == fold_lower_text(a) + "\n" + fold_lower_text(b)
+
+
+def _old_build_hit(fields: dict[str, str], h: Highlighter, chars: int) -> tuple[Snippet, Snippet]:
+    """The former build_hit's passage and title: three snippets a hit, each text scanned alone."""
+    best = None
+    for zone in ("body", "lead"):
+        text = fields.get(zone, "")[: caps.ANALYSED_CHARS]
+        if not text:
+            continue
+        snip = _old_snippet(h, text, chars)
+        if snip.highlights or best is None:
+            if best is None or len(snip.highlights) > len(best.highlights):
+                best = snip
+    return best or Snippet(""), _old_snippet(h, fields.get("title", ""), whole=True)
+
+
+@pytest.mark.parametrize("query", ["hà nội", "ha noi", "nội", "trí tuệ nhân tạo", "covid", "nội ngoại 2,5%", "a b",
+                                   "khởi nghiệpp", "hoa"])
+def test_hits_same_as_before(query: str) -> None:
+    """build_hit (texts found together, the lead's passage made only when it could win) against the former one."""
+    rng = random.Random(query)
+    pool = TRICKY + AWKWARD + [" ".join(TRICKY), " ".join(TRICKY) * 2]
+    h = Highlighter.for_query(parse_query(query))
+    for _ in range(60):
+        fields = {"id": "x", "title": rng.choice(pool)[:120], "body": rng.choice(pool + [""]),
+                  "lead": rng.choice(pool + [""])[: rng.choice([80, 300, 2000])]}
+        for chars in (40, 240):
+            hit = build_hit(fields, 1.0, 1, h, chars)
+            passage, title = _old_build_hit(fields, h, chars)
+            assert (hit.snippet, hit.highlights) == (passage.text, passage.highlights), (query, fields)
+            assert (hit.title, hit.title_highlights) == (title.text, title.highlights), (query, fields)
+
+
+def test_found_in_many_texts_in_bounded_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Highlighter.found_in over more characters than one batch holds: each text's passage as found alone."""
+    from vnsearch.search import highlight
+
+    monkeypatch.setattr(highlight, "_TOGETHER_CHARS", 60)
+    texts = TRICKY + AWKWARD + [" ".join(TRICKY)]
+    for query in ("hà nội", "covid", "trí tuệ nhân tạo", "hoa"):
+        h = Highlighter.for_query(parse_query(query))
+        found = h.found_in(texts)
+        assert len(found) == len(texts)
+        for text, got in zip(texts, found):
+            assert h.snippet(text, 240, found=got) == _old_snippet(h, text, 240), (query, text[:40])
+            assert h.snippet(text, whole=True, found=got) == _old_snippet(h, text, whole=True)

@@ -195,13 +195,21 @@ def test_snippets_of_a_long_article_scan_a_bounded_window(long_index: Path, monk
         scanned.append(len(text))
         return real(text, wanted, parts)
 
-    def counting_find(text: str, wanted: set[str], finder: Any, parts: bool = False) -> Any:
-        scanned.append(len(text))
-        return real_find(text, wanted, finder, parts)
+    real_many = analysis.find_syllables_many
 
-    # Snippets find the query's syllables with find_syllables, or matching_syllables where it cannot tell.
+    def counting_find(text: str, wanted: set[str], finder: Any, parts: bool = False, known: Any = None) -> Any:
+        scanned.append(len(text))
+        return real_find(text, wanted, finder, parts, known)
+
+    def counting_many(texts: list[str], wanted: set[str], finder: Any, parts: bool = False, known: Any = None) -> Any:
+        scanned.extend(len(text) for text in texts)
+        return real_many(texts, wanted, finder, parts, known)
+
+    # Snippets find the query's syllables with find_syllables (a page's texts together:
+    # find_syllables_many), or matching_syllables where it cannot tell.
     monkeypatch.setattr("vnsearch.search.highlight.matching_syllables", counting)
     monkeypatch.setattr("vnsearch.search.highlight.find_syllables", counting_find)
+    monkeypatch.setattr("vnsearch.search.highlight.find_syllables_many", counting_many)
     monkeypatch.setattr(caps, "SNIPPET_SCAN_CHARS", 3000)
     engine = SearchEngine(long_index, create=False)
     results = engine.search("kéo dài", collapse=False)

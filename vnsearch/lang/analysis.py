@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from vnsearch.lang.text import canonical, fold_all, fold_lower_text, prepare
+from vnsearch.lang.text import canonical, fold_all, fold_lower_chars, fold_lower_text, is_prepared, prepare
 
 __all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "add_terms", "WORD_JOINER"]
 
@@ -210,19 +210,53 @@ def syllable_finder(wanted: Iterable[str]) -> re.Pattern[str] | None:
     (half the time of a scan); it then also matches a syllable's letters
     ending another word ("a" in "hoa"), which :func:`find_syllables`
     drops. Such a match never hides a syllable of its own: it is letters
-    and digits only, so no syllable starts inside it.
+    and digits only, so no syllable starts inside it. Those words are
+    written as a tree of their letters (:func:`_letter_tree`): a query of
+    fifteen syllables made the scan try fifteen words at every candidate
+    letter of every hit's body.
     """
     words = sorted({w for w in wanted if w}, key=len, reverse=True)
     if not words:
         return None
+    if all(w.isalnum() for w in words) and len(words[0]) <= _TREE_DEPTH:
+        # Letters and digits only: a match is the whole run of letters and digits from
+        # where it starts (the lookahead says so), so at most one word can match at a
+        # place, and the words as a tree of their letters ("ng(?:a|o|ua)") find the same
+        # matches as their list, without trying every word at every candidate letter.
+        return re.compile(_letter_tree(words) + r"(?![^\W_])")
     alternatives = "(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])"
     if all(w.isalnum() for w in words):
         return re.compile(alternatives)
     return re.compile(r"(?<![^\W_])" + alternatives)
 
 
+# The longest word written as a tree (one nested group a letter); longer ones (a
+# query of one endless "word") are listed as alternatives, which match the same.
+_TREE_DEPTH = 64
+
+
+def _letter_tree(words: Iterable[str]) -> str:
+    """A regex matching exactly *words*, written as the tree of their common beginnings."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+
+    def written(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + written(node[char]) for char in sorted(node) if char]
+        if not branches:
+            return ""
+        if "" in node:
+            branches.append("")  # the word ending here: tried last
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return written(tree)
+
+
 def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
-                   parts: bool = False) -> list[tuple[int, Token]] | None:
+                   parts: bool = False, known: dict[str, str] | None = None) -> list[tuple[int, Token]] | None:
     """:func:`matching_syllables`' tokens, found without tokenizing the whole text; None where it cannot tell.
 
     The text is folded whole (one numpy lookup) and *finder*
@@ -248,20 +282,75 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
     folded = fold_lower_text(clean)
     if len(folded) != len(clean):
         return None
+    return _find_in(text, clean, folded, offsets, 0, len(clean), wanted, finder, parts, known)
+
+
+def find_syllables_many(texts: Sequence[str], wanted: set[str], finder: re.Pattern[str] | None,
+                        parts: bool = False, known: dict[str, str] | None = None
+                        ) -> list[list[tuple[int, Token]] | None]:
+    """:func:`find_syllables` of each of *texts* (the same lists), the texts prepared and folded together.
+
+    A page of hits has three texts a hit, most of them short: preparing
+    and folding each alone cost more in fixed costs (numpy's set-up) than
+    in characters. The texts are joined by newlines, which neither join
+    nor compose with anything: when the joined text is clean as it is
+    (:func:`~vnsearch.lang.text.prepare` maps nothing) so is each text,
+    and when it folds one character for one, each text's fold is its
+    stretch of the joined fold. Each text is then scanned within its own
+    stretch, seeing nothing beyond it, as alone. Otherwise (a text with
+    invisible characters, decomposed marks, Σ …) each is found alone.
+    """
+    if finder is None:
+        return [[] for _ in texts]
+    joined = "\n".join(texts)
+    if not is_prepared(joined):
+        # Some text needs preparing (a no-break space, a decomposed mark …): the others are still found together.
+        plain = [i for i, text in enumerate(texts) if is_prepared(text)]
+        if len(plain) == len(texts):  # (it cannot be so; were it, each alone)
+            plain = []
+        found: list[list[tuple[int, Token]] | None] = [None] * len(texts)
+        for i, got in zip(plain, find_syllables_many([texts[i] for i in plain], wanted, finder, parts, known)):
+            found[i] = got
+        taken = set(plain)
+        for i, text in enumerate(texts):
+            if i not in taken:
+                found[i] = find_syllables(text, wanted, finder, parts, known)
+        return found
+    folded = fold_lower_chars(joined)
+    if folded is None:
+        return [find_syllables(text, wanted, finder, parts, known) for text in texts]
+    found = []
+    lo = 0
+    for text in texts:
+        hi = lo + len(text)
+        found.append(_find_in(joined, joined, folded, None, lo, hi, wanted, finder, parts, known, lo))
+        lo = hi + 1
+    return found
+
+
+def _find_in(text: str, clean: str, folded: str, offsets: list[int] | None, lo: int, size: int,
+             wanted: set[str], finder: re.Pattern[str], parts: bool, known: dict[str, str] | None,
+             base: int = 0) -> list[tuple[int, Token]]:
+    """:func:`find_syllables` over ``clean[lo:size]`` (prepared, *folded* alike) as if it were the whole text.
+
+    Offsets of the tokens are less *base*; *known* (token text -> its
+    canonical spelling if wanted, else "") may be shared by the calls of one
+    query, whose hits' texts share most of their words.
+    """
     found: list[tuple[int, Token]] = []
     append = found.append
     new = tuple.__new__
     ordinal = -2
-    done = 0  # text before this was tokenized already
-    previous_end = 0
-    size = len(clean)
+    done = lo  # text before this was tokenized already
+    previous_end = lo
     joiners = _JOINERS
-    known: dict[str, str] = {}  # token text -> its canonical spelling if wanted, else ""
-    for m in finder.finditer(folded):
+    if known is None:
+        known = {}
+    for m in finder.finditer(folded, lo, size):
         start, end = m.span()
-        if start < done or start and folded[start - 1].isalnum():
+        if start < done or start > lo and folded[start - 1].isalnum():
             continue  # inside a stretch already read, or the end of a longer word
-        before = clean[start - 1] if start else " "
+        before = clean[start - 1] if start > lo else " "
         after = clean[end] if end < size else " "
         stop = end
         if after != " " and (after.isalnum() or after in joiners):
@@ -285,12 +374,12 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
                     previous_end = end
                     if offsets is not None:
                         s, e = offsets[s], _end_in_original(text, offsets[e - 1], offsets[e])
-                    append((ordinal, new(Token, (cased, s, e, True))))
+                    append((ordinal, new(Token, (cased, s - base, e - base, True))))
                 done = stop
                 continue
         while start > done and _TOKEN_CHARS.match(clean, start - 1, start).end() == start:  # type: ignore[union-attr]
             start -= 1
-        end = _TOKEN_CHARS.match(clean, end).end()  # type: ignore[union-attr]
+        end = _TOKEN_CHARS.match(clean, end, size).end()  # type: ignore[union-attr]
         for t in _SYLLABLE.finditer(clean, start, end):
             tok = t.group()
             f = _folded_lower(tok)
@@ -302,7 +391,7 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
             previous_end = e
             if offsets is not None:
                 s, e = offsets[s], _end_in_original(text, offsets[e - 1], offsets[e])
-            append((ordinal, new(Token, (_cased_canonical(tok), s, e, True))))
+            append((ordinal, new(Token, (_cased_canonical(tok), s - base, e - base, True))))
         done = end
     return found
 

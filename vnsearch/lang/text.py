@@ -187,6 +187,19 @@ def toned_vowel(vowel: str, tone: int) -> str:
     return _JOIN[(vowel, tone)]
 
 
+def is_prepared(text: str) -> bool:
+    """Whether :func:`prepare` leaves *text* as it is, by its quick checks (then it maps nothing).
+
+    False for any text :func:`prepare` has to walk character by character.
+    """
+    if text.isascii() and text.isprintable():
+        return True
+    # No run of marks over MAX_MARKS: is_normalized (and NFC) stay linear.
+    return bool((not _SUSPECT.search(text) or not _NEEDS_SLOW_PATH.search(text)
+                 and not (_MAYBE_NONSTARTER.search(text) and _LONG_MARK_RUN.search(text)))
+                and unicodedata.is_normalized("NFC", text))
+
+
 def prepare(text: str) -> tuple[str, list[int] | None]:
     """NFC text with invisible characters removed, and a map back to the original.
 
@@ -199,12 +212,7 @@ def prepare(text: str) -> tuple[str, list[int] | None]:
     Linear in the length of *text*, whatever it holds: a character keeps at
     most :data:`MAX_MARKS` combining marks, so normalising a cluster is bounded.
     """
-    if text.isascii() and text.isprintable():
-        return text, None
-    # No run of marks over MAX_MARKS: is_normalized (and NFC) stay linear.
-    if ((not _SUSPECT.search(text) or not _NEEDS_SLOW_PATH.search(text)
-            and not (_MAYBE_NONSTARTER.search(text) and _LONG_MARK_RUN.search(text)))
-            and unicodedata.is_normalized("NFC", text)):
+    if is_prepared(text):
         return text, None
     out: list[str] = []
     offsets: list[int] = []
@@ -395,8 +403,11 @@ class _CharFolds:
         import numpy as np
 
         self.np = np
-        table = np.full(0x10000, self.UNKNOWN, dtype=np.uint32)
+        # One entry past the plane stands for every character beyond it (``take``
+        # clips their codes to it): MANY, so that they take the slow path.
+        table = np.full(0x10001, self.UNKNOWN, dtype=np.uint32)
         table[:0x80] = np.arange(0x80, dtype=np.uint32)
+        table[0x10000] = self.MANY
         self.table = table
         # The same of each character's lower case, for a text not lowered yet: MANY where
         # lowering is not one character for one (İ), or depends on the letters around
@@ -420,9 +431,14 @@ class _CharFolds:
         np = self.np
         table = self.lowering if lowering else self.table
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        # Snippets fold three texts of every hit: the common case (every character
+        # known, one for one, within the plane) costs one lookup and one maximum.
+        out = table.take(codes, mode="clip")
+        if not len(out) or int(out.max()) < self.MANY:
+            folded: str = out.tobytes().decode("utf-32-le")
+            return folded
         if int(codes.max()) >= 0x10000:
             return None
-        out = table[codes]
         if (out == self.UNKNOWN).any():
             for code in set(codes[out == self.UNKNOWN].tolist()):  # (np.unique would import numpy.ma: 0.1 s)
                 self._fill(table, code, lowering)
@@ -431,10 +447,46 @@ class _CharFolds:
             if (out == self.MANY).any():
                 return None
             out = out[out != self.DROP]
-        return bytes(out.tobytes()).decode("utf-32-le")
+        folded = out.tobytes().decode("utf-32-le")
+        return folded
+
+
+    def fold_one_for_one(self, text: str) -> str | None:
+        """*text* lowered and folded when each character folds to one of its own (by the table), else None."""
+        np = self.np
+        table = self.lowering
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        out = table.take(codes, mode="clip")
+        if len(out) and int(out.max()) >= self.MANY:
+            unknown = out == self.UNKNOWN
+            if unknown.any():
+                for code in set(codes[unknown].tolist()):
+                    if code < 0x10000:
+                        self._fill(table, code, True)
+                out = table.take(codes, mode="clip")
+            if int(out.max()) >= self.MANY:
+                return None
+        folded: str = out.tobytes().decode("utf-32-le")
+        return folded
 
 
 _char_folds: _CharFolds | None = None
+
+
+def fold_lower_chars(text: str) -> str | None:
+    """:func:`fold_lower_text` of *text* where it folds each character alone to one character, else None.
+
+    Then the fold of texts joined is the fold of each joined, and has
+    their length: what snippets need to fold a page's texts together. A
+    capital sigma (lowered by its neighbours), a character lowered or folded
+    to several or to none, one beyond the plane: None.
+    """
+    global _char_folds
+    if text.isascii():
+        return text.lower()
+    if _char_folds is None:
+        _char_folds = _CharFolds()
+    return _char_folds.fold_one_for_one(text)
 
 
 def fold_lower_text(text: str) -> str:

@@ -185,23 +185,36 @@ def _collapse_by_bands(snapshot: Snapshot, order: list[int], signature_list: lis
     return groups
 
 
+def _hit_texts(fields: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The texts a hit's snippets are cut from: body, lead (only their indexed part can hold a match), title."""
+    return (fields.get("body", "")[: caps.ANALYSED_CHARS], fields.get("lead", "")[: caps.ANALYSED_CHARS],
+            fields.get("title", ""))
+
+
 def build_hit(fields: Mapping[str, Any], score: float, rank: int, highlighter: Highlighter,
               snippet_chars: int) -> Hit:
-    """A :class:`Hit` of a document's stored *fields*, with its snippet and title highlighted."""
-    title = fields.get("title", "")
+    """A :class:`Hit` of a document's stored *fields*, with its snippet and title highlighted.
+
+    The query's syllables are found in the body, lead and title together
+    (``Highlighter.found_in``: one text prepared, folded and searched, not
+    three), and the lead's passage is made only when it could win: when
+    it has more candidates than the body's passage has highlights.
+    """
+    body, lead, title = texts = _hit_texts(fields)
+    found = highlighter.found_in(texts)
     # The passage comes from the body if the query is found there, else the lead.
     best = None
-    for zone in ("body", "lead"):
-        # Only the indexed part can hold a match (and a huge text would be slow to scan).
-        text = fields.get(zone, "")[: caps.ANALYSED_CHARS]
+    for text, candidates in ((body, found[0]), (lead, found[1])):
         if not text:
             continue
-        snip = highlighter.snippet(text, snippet_chars)
+        if best is not None and len(candidates) <= len(best.highlights):
+            continue  # a passage has at most a highlight a candidate: it cannot have more
+        snip = highlighter.snippet(text, snippet_chars, found=candidates)
         if snip.highlights or best is None:
             if best is None or len(snip.highlights) > len(best.highlights):
                 best = snip
     best = best or Snippet("")
-    title_snip = highlighter.snippet(title, whole=True)
+    title_snip = highlighter.snippet(title, whole=True, found=found[2])
     return Hit(
         id=fields["id"], score=score, rank=rank, title=title_snip.text, date=fields.get("date", "") or "",
         source=fields.get("source", ""), credit=fields.get("credit", ""), url=fields.get("url", ""),

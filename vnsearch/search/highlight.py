@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vnsearch import caps
-from vnsearch.lang.analysis import JOINS, Token, find_syllables, matching_syllables, syllable_finder
+from vnsearch.lang.analysis import (
+    JOINS,
+    Token,
+    find_syllables,
+    find_syllables_many,
+    matching_syllables,
+    syllable_finder,
+)
 from vnsearch.lang.text import canonical, fold_all, has_diacritics
 from vnsearch.search.query import ParsedQuery, parse_query
 
@@ -29,6 +36,10 @@ _FIND_FROM = 160
 
 # Token texts whose places in the query a Highlighter remembers (one query, its hits).
 _PLACES_KEPT = 10_000
+
+# Characters of texts found together (Highlighter.found_in): a page's hits, not a
+# thousand whole articles in one buffer.
+_TOGETHER_CHARS = 200_000
 
 # Control characters (and ANSI escapes) and the bidirectional embeddings,
 # overrides and isolates (U+202E turns "exe.txt" into "txt.exe" on screen)
@@ -111,6 +122,8 @@ class Highlighter:
             self._slots.append(slots)
         # Token text -> its places in each sequence: the same words recur in every hit.
         self._places: dict[str, tuple[list[int], ...]] = {}
+        # Token text -> its canonical spelling if a query syllable, else "" (find_syllables).
+        self._known: dict[str, str] = {}
 
     @classmethod
     def for_query(cls, parsed: ParsedQuery, corrections: Mapping[str, Sequence[str]] | None = None) -> Highlighter:
@@ -169,7 +182,33 @@ class Highlighter:
                 marked.update((o, by_ordinal[o]) for o, h in hits.items() if h)
         return sorted(marked.items())
 
-    def snippet(self, text: str, max_chars: int = 240, whole: bool = False) -> Snippet:
+    def found_in(self, texts: Sequence[str]) -> list[list[tuple[int, Token]]]:
+        """The candidates :meth:`snippet` would find in each of *texts*, found together.
+
+        A page of hits has a body, a lead and a title each: scanned one by
+        one, each paid the fixed costs of preparing, folding and searching
+        a text, more than most titles and leads cost by their characters.
+        Here they are prepared, folded and searched together
+        (:func:`~vnsearch.lang.analysis.find_syllables_many`), each still
+        as alone: pass each text's list to :meth:`snippet` as *found*.
+        """
+        windows = [(text or "")[: caps.SNIPPET_SCAN_CHARS] for text in texts]
+        if len(self._known) > _PLACES_KEPT:
+            self._known.clear()
+        found: list[list[tuple[int, Token]] | None] = []
+        first = chars = 0
+        for i, window in enumerate(windows):
+            chars += len(window)
+            if chars >= _TOGETHER_CHARS or i == len(windows) - 1:
+                found += find_syllables_many(windows[first: i + 1], self._wanted, self._finder, parts=True,
+                                             known=self._known)
+                first, chars = i + 1, 0
+        return [_with_parts(got if got is not None else matching_syllables(window, self._wanted, parts=True),
+                            self._wanted)
+                for window, got in zip(windows, found)]
+
+    def snippet(self, text: str, max_chars: int = 240, whole: bool = False,
+                found: Sequence[tuple[int, Token]] | None = None) -> Snippet:
         """The passage of *text* that holds the most distinct query syllables.
 
         ``whole=True`` keeps all of *text* (titles). Only syllables that could
@@ -177,12 +216,15 @@ class Highlighter:
         :data:`vnsearch.caps.SNIPPET_SCAN_CHARS` characters: however long the
         article, a snippet costs one regex pass over that window (a match
         further in is still found and ranked by the index; the snippet is then
-        taken from the window).
+        taken from the window). *found*: this text's candidates from
+        :meth:`found_in`, when the texts of many were found together.
         """
         if not text:
             return Snippet("")
         scanned = text[: caps.SNIPPET_SCAN_CHARS]
-        hits = self.marks(_matching_with_parts(scanned, self._wanted, self._finder))
+        if found is None:
+            found = _matching_with_parts(scanned, self._wanted, self._finder, self._known)
+        hits = self.marks(found)
         if whole or len(text) <= max_chars:
             return _build(text, 0, len(scanned), hits)
         if not hits:
@@ -215,8 +257,8 @@ class Highlighter:
 
 
 
-def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | None = None
-                         ) -> list[tuple[int, Token]]:
+def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | None = None,
+                         known: dict[str, str] | None = None) -> list[tuple[int, Token]]:
     """:func:`matching_syllables`, and joined tokens holding a wanted part ("Covid" in "Covid-19").
 
     With *finder* (``syllable_finder(wanted)``) the tokens are looked for
@@ -229,10 +271,19 @@ def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | 
     token when every part is wanted (``covid 19``). The token's text becomes
     its first wanted part, which is what the query's syllables are matched with.
     """
-    out: list[tuple[int, Token]] = []
     # A short text (a title, most leads) costs less tokenized whole than the finder's fixed costs.
-    found = find_syllables(text, wanted, finder, parts=True) if finder is not None and len(text) > _FIND_FROM else None
-    for ordinal, tok in found if found is not None else matching_syllables(text, wanted, parts=True):
+    found = (find_syllables(text, wanted, finder, parts=True, known=known)
+             if finder is not None and len(text) > _FIND_FROM else None)
+    return _with_parts(found if found is not None else matching_syllables(text, wanted, parts=True), wanted)
+
+
+def _with_parts(found: list[tuple[int, Token]], wanted: set[str]) -> list[tuple[int, Token]]:
+    """The candidates *found*, each joined token holding a wanted part as that part (see _matching_with_parts)."""
+    spelled_all = "".join([tok[0] for _, tok in found])
+    if "-" not in spelled_all and "'" not in spelled_all and "’" not in spelled_all:
+        return found  # nearly always: no token has parts
+    out: list[tuple[int, Token]] = []
+    for ordinal, tok in found:
         spelled = tok.text
         if "-" not in spelled and "'" not in spelled and "’" not in spelled:
             out.append((ordinal, tok))  # no parts: found because the whole of it is wanted
