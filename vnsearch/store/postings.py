@@ -31,6 +31,7 @@ from vnsearch.store.format import (
     decode_positions,
 )
 from vnsearch.store.impacts import Impacts, open_impacts
+from vnsearch.store.positions import BlockValues, JoinedValues, Positions, open_positions
 
 __all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "decode_buffer", "read_postings",
            "field_lengths", "Segment", "segments_of", "LENGTH_TABLE"]
@@ -58,6 +59,7 @@ class Segment:
     doc_count: int  # including deleted documents
     deleted: np.ndarray | None  # global doc numbers of deleted documents
     impacts: Impacts | None = None  # format 10: its impacts file (vnsearch.store.impacts)
+    positions: Positions | None = None  # format 11: its positions file (vnsearch.store.positions)
 
 
 def segments_of(reader: Any) -> list[Segment]:
@@ -70,7 +72,8 @@ def segments_of(reader: Any) -> list[Segment]:
         deleted = None
         if leaf.has_deletions():
             deleted = np.fromiter(sorted(leaf.deleted_docs_set), dtype=np.int64) + base
-        result.append(Segment(leaf, base, leaf.doc_count_all(), deleted, open_impacts(leaf._storage, leaf.segment())))
+        result.append(Segment(leaf, base, leaf.doc_count_all(), deleted, open_impacts(leaf._storage, leaf.segment()),
+                              open_positions(leaf._storage, leaf.segment())))
     return result
 
 
@@ -345,13 +348,17 @@ class _LazyPart:
     keep: np.ndarray | None  # live postings, where the segment has deletions
     count: int  # live postings
 
-    def load(self) -> Values:
-        terms = self.seg.reader._terms
-        vals = _leaf_values(terms, terms.term_info(self.fieldname, self.btext))
+    def load(self) -> Values | BlockValues:
+        vals: Values | BlockValues | None = None
+        if self.seg.positions is not None:  # format 11: a list written as blocks has its positions there
+            vals = self.seg.positions.values(self.fieldname, self.btext)
+        if vals is None:  # an inlined list, or a segment of format 10
+            terms = self.seg.reader._terms
+            vals = _leaf_values(terms, terms.term_info(self.fieldname, self.btext))
         if self.keep is not None and len(vals):
             vals = vals.take(self.keep)
         if len(vals) != self.count:
-            raise ValueError(f"{self.fieldname}:{self.btext!r} has {len(vals)} positions in .pst, "
+            raise ValueError(f"{self.fieldname}:{self.btext!r} has {len(vals)} positions, "
                              f"{self.count} postings in the impacts file")
         return vals
 
@@ -370,12 +377,19 @@ class LazyValues(Sequence[bytes]):
     def __init__(self, parts: Sequence[Values | _LazyPart]) -> None:
         self._parts = list(parts)
         self._count = sum(p.count if isinstance(p, _LazyPart) else len(p) for p in self._parts)
-        self._loaded: Values | None = None
+        self._loaded: Values | BlockValues | JoinedValues | None = None
 
-    def _values(self) -> Values:
+    def _values(self) -> Values | BlockValues | JoinedValues:
         got = self._loaded
         if got is None:
-            got = self._loaded = Values.concat([p.load() if isinstance(p, _LazyPart) else p for p in self._parts])
+            loaded = [p.load() if isinstance(p, _LazyPart) else p for p in self._parts]
+            if len(loaded) == 1:
+                got = loaded[0]
+            elif all(isinstance(p, Values) for p in loaded):
+                got = Values.concat([p for p in loaded if isinstance(p, Values)])
+            else:  # format 11: parts read from positions files, or of segments of several formats
+                got = JoinedValues(loaded)
+            self._loaded = got
         return got
 
     def __len__(self) -> int:
