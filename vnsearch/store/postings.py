@@ -294,7 +294,7 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
     btext = term.encode("utf-8")
     docs_parts: list[np.ndarray] = []
     freq_parts: list[np.ndarray] = []
-    value_parts: list[Values | _LazyPart] = []
+    value_parts: list[Values | BlockValues | _LazyPart] = []
     lazy = False
     for seg in segments:
         if seg.impacts is not None and fieldname in IMPACT_FIELDS:
@@ -316,7 +316,15 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
                 terminfo = terms.term_info(fieldname, btext)
             except TermNotFound:
                 continue
+            vals: Values | BlockValues
             ids, freqs, vals = _read_leaf(terms, terminfo)
+            if seg.positions is not None and not terminfo.is_inlined() and not len(vals):
+                # Format 11: a list written as blocks has its positions in the positions file.
+                apart = seg.positions.values(fieldname, btext)
+                if apart is not None:
+                    if len(apart) != len(ids):
+                        raise ValueError(f"{fieldname}:{term!r} has {len(apart)} positions, {len(ids)} postings")
+                    vals = apart
             ids = ids + seg.base
             if seg.deleted is not None:
                 keep = ~np.isin(ids, seg.deleted)
@@ -331,8 +339,11 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
     values: Sequence[bytes]
     if lazy:
         values = LazyValues(value_parts)
-    else:
+    elif all(isinstance(v, Values) for v in value_parts):
         values = Values.concat([v for v in value_parts if isinstance(v, Values)]) if value_parts else NO_VALUES
+    else:
+        eager = [v for v in value_parts if not isinstance(v, _LazyPart)]  # format 11's, or several formats'
+        values = JoinedValues(eager) if len(eager) > 1 else eager[0]
     if len(docs_parts) == 1:
         return Postings(docs_parts[0], freq_parts[0], values)
     return Postings(np.concatenate(docs_parts), np.concatenate(freq_parts), values)
@@ -374,7 +385,7 @@ class LazyValues(Sequence[bytes]):
 
     __slots__ = ("_parts", "_count", "_loaded")
 
-    def __init__(self, parts: Sequence[Values | _LazyPart]) -> None:
+    def __init__(self, parts: Sequence[Values | BlockValues | _LazyPart]) -> None:
         self._parts = list(parts)
         self._count = sum(p.count if isinstance(p, _LazyPart) else len(p) for p in self._parts)
         self._loaded: Values | BlockValues | JoinedValues | None = None
