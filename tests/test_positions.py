@@ -126,7 +126,7 @@ def test_joined_lists_decode_as_one() -> None:
     assert joined[310] == both[310] and len(joined) == 340
 
 
-def test_format_10_and_11_segments_merge_with_every_position(tmp_path: Path, monkeypatch) -> None:
+def test_format_10_and_11_segments_merge_with_every_position(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Segments written without a positions file (format 10) and with one merge into one that has it."""
     with monkeypatch.context() as m:
         m.setattr(CheckedCodec, "positions", False)  # the writers of format 10
