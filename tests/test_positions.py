@@ -82,12 +82,12 @@ def test_a_read_verifies_only_the_blocks_it_touches() -> None:
     sound = Positions(bytes(data)).values("text_f", b"t")
     assert sound is not None
     start = len(fmt.POSITIONS_MAGIC) + fmt.position_list_head_size(1000)
-    ends = sound._ends.tolist()
+    ends = sound._state.ends.tolist()
     data[start + ends[2] + 3] ^= 0x10  # a byte of the fourth block (postings 384-511)
     damaged = Positions(bytes(data)).values("text_f", b"t")
     assert damaged is not None
     assert np.array_equal(damaged.decode([5, 900])[1], sound.decode([5, 900])[1])
-    assert damaged._verified.sum() == 2  # the first block and the eighth
+    assert damaged._state.laid.sum() == 2  # the first block and the eighth
     with pytest.raises(fmt.ChecksumError):
         damaged.decode([5, 400])
     with pytest.raises(fmt.ChecksumError):

@@ -149,26 +149,40 @@ def open_positions(storage: Any, segment: Any) -> Positions | None:
     return Positions(buf)
 
 
+class _ListState:
+    """What a list's reads have learnt of it, shared by its views (:meth:`BlockValues.take`).
+
+    Per block whether it is verified and laid out; per posting of a laid-out
+    block its value's start in the list's bytes and its length. A block is
+    laid out once, so the lists a query's proximity step reads again (the
+    ranker keeps them) cost a gather, as format 10's did once laid end to end.
+    """
+
+    __slots__ = ("width", "ends", "crcs", "laid", "starts", "lengths")
+
+    def __init__(self, raw: memoryview, count: int) -> None:
+        self.width, self.ends, self.crcs = read_position_list_head(raw, count)
+        self.laid = np.zeros(len(self.ends), dtype=bool)
+        self.starts = np.empty(count, dtype=np.int64)
+        self.lengths = np.empty(count, dtype=np.int64)
+
+
 class BlockValues(Sequence[bytes]):
     """One list of a positions file: its postings' encoded positions, read a block at a time.
 
-    A block is verified (its CRC-32) the first time one of its postings is
-    read, then remembered; :meth:`decode` gathers the asked postings' bytes
-    from their blocks with numpy and decodes them in one go.
+    A block is verified (its CRC-32) and laid out (each value's start and
+    length) the first time one of its postings is read, then remembered;
+    :meth:`decode` gathers the asked postings' bytes from their blocks with
+    numpy and decodes them in one go.
     """
 
-    __slots__ = ("_raw", "_count", "_width", "_ends", "_crcs", "_base", "_verified", "_index", "_bytes")
+    __slots__ = ("_raw", "_count", "_base", "_state", "_index", "_bytes")
 
     def __init__(self, raw: memoryview, count: int, index: Int64s | None = None,
-                 head: tuple[int, Int64s, npt.NDArray[Any], npt.NDArray[np.bool_]] | None = None) -> None:
+                 state: _ListState | None = None) -> None:
         self._raw = raw
         self._count = count
-        if head is None:
-            width, ends, crcs = read_position_list_head(raw, count)
-            verified = np.zeros(len(ends), dtype=bool)
-        else:
-            width, ends, crcs, verified = head
-        self._width, self._ends, self._crcs, self._verified = width, ends, crcs, verified
+        self._state = state if state is not None else _ListState(raw, count)
         self._base = position_list_head_size(count)
         self._index = index  # the live postings' indices, where some were left out (deletions)
         self._bytes = np.frombuffer(raw, dtype=np.uint8)
@@ -176,44 +190,45 @@ class BlockValues(Sequence[bytes]):
     def __len__(self) -> int:
         return len(self._index) if self._index is not None else self._count
 
-    def _verify(self, blocks: Int64s) -> None:
-        """Verify the blocks of *blocks* (sorted, distinct) not verified yet."""
-        verified = self._verified
-        todo = blocks[~verified[blocks]]
-        if not todo.size:
-            return
-        ends, crcs, base, raw = self._ends, self._crcs, self._base, self._raw
-        for b in todo.tolist():
+    def _lay(self, blocks: Int64s) -> None:
+        """Verify and lay out the blocks of *blocks* (sorted, distinct, none laid out yet)."""
+        state, base, raw = self._state, self._base, self._raw
+        ends, crcs = state.ends, state.crcs
+        for b in blocks.tolist():
             start = base + (int(ends[b - 1]) if b else 0)
             if crc32(raw[start: base + int(ends[b])]) != int(crcs[b]):
                 raise ChecksumError("a block of the positions file fails its checksum")
-        verified[todo] = True
-
-    def _locate(self, raw_indices: Int64s) -> tuple[Int64s, Int64s]:
-        """(start in the list's bytes, length) of each posting of *raw_indices* (its blocks verified)."""
-        if raw_indices.size and (int(raw_indices.min()) < 0 or int(raw_indices.max()) >= self._count):
-            raise IndexError("posting index out of range")
-        blk = raw_indices // POSITION_BLOCK
-        touched, where = np.unique(blk, return_inverse=True)
-        self._verify(touched)
-        ends = self._ends
-        starts = self._base + np.where(touched > 0, ends[touched - 1], 0)  # each touched block's first byte
-        cnt = np.minimum(POSITION_BLOCK, self._count - touched * POSITION_BLOCK)
+        starts = base + np.where(blocks > 0, ends[blocks - 1], 0)  # each block's first byte
+        cnt = np.minimum(POSITION_BLOCK, self._count - blocks * POSITION_BLOCK)
         csum = np.cumsum(cnt)
-        first = csum - cnt  # each touched block's first posting among the gathered lengths
-        size = 1 << self._width
-        k = np.arange(int(csum[-1]), dtype=np.int64) - np.repeat(first, cnt)
+        first = csum - cnt  # each block's first posting among the gathered ones
+        size = 1 << state.width
+        k = np.arange(int(csum[-1]), dtype=np.int64) - np.repeat(first, cnt)  # a posting's place in its block
         at = np.repeat(starts, cnt) + k * size
         data = self._bytes
         lengths = data[at].astype(np.int64)
         for j in range(1, size):
             lengths |= data[at + j].astype(np.int64) << (8 * j)
         running = np.cumsum(lengths)
-        running -= lengths  # each value's offset from its block's first value, once less its block's
-        running -= np.repeat(running[first], cnt)
-        pick = first[where] + (raw_indices - blk * POSITION_BLOCK)
-        begin = (starts + cnt * size)[where] + running[pick]
-        return begin, lengths[pick]
+        running -= lengths  # each value's offset from the first value gathered
+        running -= np.repeat(running[first], cnt)  # … from its block's first value
+        postings = np.repeat(blocks * POSITION_BLOCK, cnt) + k
+        state.starts[postings] = running + np.repeat(starts + cnt * size, cnt)
+        state.lengths[postings] = lengths
+        if int((state.starts[postings] + lengths).max()) > base + int(ends[blocks].max()):
+            raise ValueError("a block of the positions file holds more than its length")
+        state.laid[blocks] = True
+
+    def _locate(self, raw_indices: Int64s) -> tuple[Int64s, Int64s]:
+        """(start in the list's bytes, length) of each posting of *raw_indices* (its blocks verified)."""
+        if raw_indices.size and (int(raw_indices.min()) < 0 or int(raw_indices.max()) >= self._count):
+            raise IndexError("posting index out of range")
+        state = self._state
+        blk = raw_indices // POSITION_BLOCK
+        new = ~state.laid[blk]
+        if new.any():
+            self._lay(np.unique(blk[new]))
+        return state.starts[raw_indices], state.lengths[raw_indices]
 
     def decode(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, Int64s]:
         """``decode_many([self[i] for i in indices])``: (owner, position), touching only the postings' blocks."""
@@ -265,7 +280,7 @@ class BlockValues(Sequence[bytes]):
         """The values at the positions where *keep* (a bool mask) is true."""
         where = np.flatnonzero(keep)
         index = self._index[where] if self._index is not None else where
-        return BlockValues(self._raw, self._count, index, (self._width, self._ends, self._crcs, self._verified))
+        return BlockValues(self._raw, self._count, index, self._state)
 
 
 class JoinedValues(Sequence[bytes]):
