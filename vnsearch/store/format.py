@@ -7,10 +7,18 @@ this module writes (or to what the pickles below name) must bump
 :data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
 tiny index against a digest recorded per version and fails otherwise.
 
-On-disk layout, version 10
+On-disk layout, version 11
 ==========================
 
-Versions: 10 is 9 with an impacts file (``.imp``, below) in every segment it
+Versions: 11 is 10 with a positions file (``.pos``, below) in every segment
+it writes: the positions of every list written as blocks in ``.pst`` (more
+than :data:`INLINE_LIMIT` postings) of a field with positions (``text_f``)
+go there, in blocks of :data:`POSITION_BLOCK` postings behind a directory,
+and that list's ``.pst`` blocks carry no values (flag ``0x20`` clear); an
+inlined list keeps its values in its term info. A proximity or phrase check
+then reads only the blocks of its candidates (issue 17). A segment of 10 or
+older has none and its positions are read from ``.pst``; writing to an index
+of 10 adds segments of 11 and marks it 11. 10 is 9 with an impacts file (``.imp``, below) in every segment it
 writes (issue 17): the ranker's posting lists again as plain arrays, so a
 query reads them without inflating anything; a segment of 9 (or older) has
 none and is read from ``.pst`` as before, and writing to an index of 9 adds
@@ -146,6 +154,20 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         the file is first read, magic). Block-checked like ``.pst``: the
         segment file's footer of it is verified by ``vnsearch check``, which
         also compares every list with ``.pst``'s.
+    ``.pos`` — format 11, the positions file (:mod:`vnsearch.store.positions`):
+        the magic :data:`POSITIONS_MAGIC`, the lists end to end in key order
+        (:func:`pack_position_list`: the CRC-32 of the rest of its head, a
+        width code for the values' lengths, per block of
+        :data:`POSITION_BLOCK` postings its end and its CRC-32, then the
+        blocks, each its values' lengths and the values as
+        :func:`encode_positions` writes them), then the directory
+        (:func:`positions_directory`: the keys as :func:`impact_key` makes
+        them, each list's offset and posting count) and
+        :data:`POSITIONS_TRAILER` (directory offset, list count, the
+        directory's CRC-32, verified when the file is first read, magic). A
+        list's head is verified when it is opened, a block when a posting of
+        it is first read; ``vnsearch check`` reads every block and compares
+        each list's count with the term table's. Block-checked like ``.pst``.
     ``.<column>.col`` — one file per per-document column (Whoosh's column
         layouts: a variable-bytes column is the values end to end, then their
         lengths as an array, its typecode, and for long columns the offsets;
