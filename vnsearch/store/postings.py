@@ -351,7 +351,11 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
 
 @dataclass
 class _LazyPart:
-    """One segment's positions of a list read from its impacts file: read from ``.pst`` when first asked for."""
+    """One segment's positions of a list read from its impacts file: read when first asked for.
+
+    From the segment's positions file (format 11) when the list is there, else
+    (an inlined list, a segment of format 10) from its term info or ``.pst``.
+    """
 
     seg: Segment
     fieldname: str
@@ -375,12 +379,13 @@ class _LazyPart:
 
 
 class LazyValues(Sequence[bytes]):
-    """A list's positions (as :class:`Values`), read from the segments' ``.pst`` on first use.
+    """A list's positions, read from the segments' positions files (or ``.pst``) on first use.
 
     The impacts file gives a list's documents and weights; most lists a query
     reads are only scored, so their positions are not read at all. Those of
-    the syllables a phrase or the proximity step checks are read (a block at
-    a time, as before) the first time :meth:`decode` or an item is asked for.
+    the syllables a phrase or the proximity step checks are read the first
+    time :meth:`decode` or an item is asked for: in format 11 only the blocks
+    of the postings asked for (:class:`~vnsearch.store.positions.BlockValues`).
     """
 
     __slots__ = ("_parts", "_count", "_loaded")
