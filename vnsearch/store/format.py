@@ -272,7 +272,7 @@ __all__ = [
     "impacts_directory", "read_impacts_trailer", "impact_key", "block_values",
     "POSITIONS_EXT", "POSITIONS_MAGIC", "POSITION_BLOCK", "POSITIONS_TRAILER", "pack_position_list",
     "read_position_list_head", "verify_position_block", "positions_directory", "read_positions_directory",
-    "position_blocks", "position_list_head_size",
+    "position_blocks", "position_list_head_size", "POSITION_WIDTHS",
 ]
 
 # The version of everything described above, written by new indexes. Stored in
@@ -1373,7 +1373,7 @@ POSITIONS_MAGIC = b"VNP1"
 POSITION_BLOCK = 128  # postings per block of a positions list
 # The trailer: directory offset, list count, CRC-32 of the directory, magic.
 POSITIONS_TRAILER = struct.Struct("<QII4s")
-_NP_WIDTHS = tuple(np.dtype(w) for w in _WIDTHS)
+POSITION_WIDTHS = _WIDTHS  # the value lengths' dtypes, by a list's width code
 
 
 def position_blocks(count: int) -> int:

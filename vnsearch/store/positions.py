@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from vnsearch.store.format import (
     POSITION_BLOCK,
+    POSITION_WIDTHS,
     POSITIONS_EXT,
     POSITIONS_MAGIC,
     ChecksumError,
@@ -246,6 +247,17 @@ class BlockValues(Sequence[bytes]):
 
     def arrays(self) -> tuple[Int64s, npt.NDArray[np.uint8]]:
         """Every live posting's value length and the values end to end (every block verified): for the merge."""
+        if self._index is None and self._count <= POSITION_BLOCK:  # one block (most lists): read as it lies
+            state, base = self._state, self._base
+            end = base + int(state.ends[0])
+            if crc32(self._raw[base:end]) != int(state.crcs[0]):
+                raise ChecksumError("a block of the positions file fails its checksum")
+            dtype = np.dtype(POSITION_WIDTHS[state.width])
+            lengths = np.frombuffer(self._raw, dtype=dtype, count=self._count, offset=base).astype(np.int64)
+            at = base + self._count * dtype.itemsize
+            if at + int(lengths.sum()) != end:
+                raise ValueError("a block of the positions file holds more or less than its length")
+            return lengths, self._bytes[at:end]
         raw = self._index if self._index is not None else np.arange(self._count, dtype=np.int64)
         if not raw.size:
             return _EMPTY, np.zeros(0, dtype=np.uint8)
