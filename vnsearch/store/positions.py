@@ -21,6 +21,7 @@ read by :mod:`vnsearch.store.postings` and checked whole by ``vnsearch check``.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
@@ -154,18 +155,27 @@ class _ListState:
     """What a list's reads have learnt of it, shared by its views (:meth:`BlockValues.take`).
 
     Per block whether it is verified and laid out; per posting of a laid-out
-    block its value's start in the list's bytes and its length. A block is
-    laid out once, so the lists a query's proximity step reads again (the
-    ranker keeps them) cost a gather, as format 10's did once laid end to end.
+    block (a row of :data:`POSITION_BLOCK` per block) its value's start in the
+    list's bytes and its length. A block is laid out once, so the lists a
+    query's proximity step reads again (the ranker keeps them) cost a gather,
+    as format 10's did once laid end to end.
     """
 
-    __slots__ = ("width", "ends", "crcs", "laid", "starts", "lengths")
+    __slots__ = ("width", "ends", "crcs", "begins", "bounds", "sums", "laid", "starts", "lengths")
 
     def __init__(self, raw: memoryview, count: int) -> None:
         self.width, self.ends, self.crcs = read_position_list_head(raw, count)
-        self.laid = np.zeros(len(self.ends), dtype=bool)
-        self.starts = np.empty(count, dtype=np.int64)
-        self.lengths = np.empty(count, dtype=np.int64)
+        self.bounds: list[int] = [0, *self.ends.tolist()]  # each block's start and end, after the head
+        self.begins = np.zeros(len(self.ends), dtype=np.int64)
+        self.begins[1:] = self.ends[:-1]
+        self.sums: list[int] = self.crcs.tolist()
+        nb = len(self.ends)
+        self.laid = np.zeros(nb, dtype=bool)
+        self.starts = np.empty((nb, POSITION_BLOCK), dtype=np.int64)
+        self.lengths = np.empty((nb, POSITION_BLOCK), dtype=np.int64)
+
+
+_ROW = np.arange(POSITION_BLOCK, dtype=np.int64)
 
 
 class BlockValues(Sequence[bytes]):
@@ -194,30 +204,31 @@ class BlockValues(Sequence[bytes]):
     def _lay(self, blocks: Int64s) -> None:
         """Verify and lay out the blocks of *blocks* (sorted, distinct, none laid out yet)."""
         state, base, raw = self._state, self._base, self._raw
-        ends, crcs = state.ends, state.crcs
+        bounds, sums = state.bounds, state.sums
         for b in blocks.tolist():
-            start = base + (int(ends[b - 1]) if b else 0)
-            if crc32(raw[start: base + int(ends[b])]) != int(crcs[b]):
+            if zlib.crc32(raw[base + bounds[b]: base + bounds[b + 1]]) != sums[b]:
                 raise ChecksumError("a block of the positions file fails its checksum")
-        starts = base + np.where(blocks > 0, ends[blocks - 1], 0)  # each block's first byte
-        cnt = np.minimum(POSITION_BLOCK, self._count - blocks * POSITION_BLOCK)
-        csum = np.cumsum(cnt)
-        first = csum - cnt  # each block's first posting among the gathered ones
+        starts = base + state.begins[blocks]  # each block's first byte in the list
         size = 1 << state.width
-        k = np.arange(int(csum[-1]), dtype=np.int64) - np.repeat(first, cnt)  # a posting's place in its block
-        at = np.repeat(starts, cnt) + k * size
         data = self._bytes
-        lengths = data[at].astype(np.int64)
+        last = self._count - (len(state.ends) - 1) * POSITION_BLOCK  # postings in the last block
+        # Every block holds POSITION_BLOCK postings but the last: its row is read past its count (within the
+        # list: its lengths, then at least as many bytes of values), and the surplus masked off.
+        at = starts[:, None] + _ROW * size
+        lengths = data[np.minimum(at, data.size - size)].astype(np.int64)
         for j in range(1, size):
-            lengths |= data[at + j].astype(np.int64) << (8 * j)
-        running = np.cumsum(lengths)
-        running -= lengths  # each value's offset from the first value gathered
-        running -= np.repeat(running[first], cnt)  # … from its block's first value
-        postings = np.repeat(blocks * POSITION_BLOCK, cnt) + k
-        state.starts[postings] = running + np.repeat(starts + cnt * size, cnt)
-        state.lengths[postings] = lengths
-        if int((state.starts[postings] + lengths).max()) > base + int(ends[blocks].max()):
-            raise ValueError("a block of the positions file holds more than its length")
+            lengths |= data[np.minimum(at + j, data.size - 1)].astype(np.int64) << (8 * j)
+        cnt = np.full(len(blocks), POSITION_BLOCK, dtype=np.int64)
+        if blocks[-1] == len(state.ends) - 1:
+            lengths[-1, last:] = 0
+            cnt[-1] = last
+        offsets = np.cumsum(lengths, axis=1)
+        offsets -= lengths
+        offsets += (starts + cnt * size)[:, None]
+        if (offsets[:, -1] + lengths[:, -1] != base + state.ends[blocks]).any():
+            raise ValueError("a block of the positions file holds more or less than its length")
+        state.starts[blocks] = offsets
+        state.lengths[blocks] = lengths
         state.laid[blocks] = True
 
     def _locate(self, raw_indices: Int64s) -> tuple[Int64s, Int64s]:
@@ -229,7 +240,8 @@ class BlockValues(Sequence[bytes]):
         new = ~state.laid[blk]
         if new.any():
             self._lay(np.unique(blk[new]))
-        return state.starts[raw_indices], state.lengths[raw_indices]
+        k = raw_indices - blk * POSITION_BLOCK
+        return state.starts[blk, k], state.lengths[blk, k]
 
     def decode(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, Int64s]:
         """``decode_many([self[i] for i in indices])``: (owner, position), touching only the postings' blocks."""
@@ -249,8 +261,8 @@ class BlockValues(Sequence[bytes]):
         """Every live posting's value length and the values end to end (every block verified): for the merge."""
         if self._index is None and self._count <= POSITION_BLOCK:  # one block (most lists): read as it lies
             state, base = self._state, self._base
-            end = base + int(state.ends[0])
-            if crc32(self._raw[base:end]) != int(state.crcs[0]):
+            end = base + state.bounds[1]
+            if crc32(self._raw[base:end]) != state.sums[0]:
                 raise ChecksumError("a block of the positions file fails its checksum")
             dtype = np.dtype(POSITION_WIDTHS[state.width])
             lengths = np.frombuffer(self._raw, dtype=dtype, count=self._count, offset=base).astype(np.int64)
