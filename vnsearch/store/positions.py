@@ -22,6 +22,7 @@ read by :mod:`vnsearch.store.postings` and checked whole by ``vnsearch check``.
 from __future__ import annotations
 
 import zlib
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
@@ -48,6 +49,7 @@ __all__ = ["PositionsWriter", "Positions", "BlockValues", "JoinedValues", "open_
 
 Int64s = npt.NDArray[np.int64]
 _EMPTY = np.zeros(0, dtype=np.int64)
+SAMPLE_STRIDE = 32  # keys of the directory between two kept in a file's sample (see Positions._find)
 
 
 class PositionsWriter:
@@ -95,6 +97,7 @@ class Positions:
     def __init__(self, data: Any) -> None:
         self._data = data  # bytes or a memoryview of the mapped segment file
         self._directory: tuple[Int64s, Int64s, Int64s, memoryview, int] | None = None
+        self._sample: list[bytes] | None = None
 
     def _dir(self) -> tuple[Int64s, Int64s, Int64s, memoryview, int]:
         got = self._directory
@@ -102,10 +105,23 @@ class Positions:
             got = self._directory = read_positions_directory(self._data)
         return got
 
+    def _sampled(self) -> list[bytes]:
+        """Every :data:`SAMPLE_STRIDE`-th key, as bytes (built on first use: ~1 ms for the whole corpus)."""
+        got = self._sample
+        if got is None:
+            ends, _, _, keys, n = self._dir()
+            stops = ends[::SAMPLE_STRIDE].tolist()
+            starts = [0, *ends[SAMPLE_STRIDE - 1:-1:SAMPLE_STRIDE].tolist()]
+            got = self._sample = [bytes(keys[a:b]) for a, b in zip(starts, stops)]
+        return got
+
     def _find(self, key: bytes) -> int:
-        """The index of *key* in the directory, or -1 (a bisection of the keys)."""
+        """The index of *key* in the directory, or -1: a bisection of the sample, then of one stride."""
         ends, _, _, keys, n = self._dir()
-        lo, hi = 0, n
+        stride = bisect_right(self._sampled(), key) - 1
+        if stride < 0:
+            return -1
+        lo, hi = stride * SAMPLE_STRIDE, min(n, (stride + 1) * SAMPLE_STRIDE)
         while lo < hi:
             mid = (lo + hi) // 2
             if bytes(keys[int(ends[mid - 1]) if mid else 0: int(ends[mid])]) < key:
@@ -233,15 +249,15 @@ class BlockValues(Sequence[bytes]):
 
     def _locate(self, raw_indices: Int64s) -> tuple[Int64s, Int64s]:
         """(start in the list's bytes, length) of each posting of *raw_indices* (its blocks verified)."""
-        if raw_indices.size and (int(raw_indices.min()) < 0 or int(raw_indices.max()) >= self._count):
+        if raw_indices.size and not 0 <= int(raw_indices.min()) <= int(raw_indices.max()) < self._count:
             raise IndexError("posting index out of range")
         state = self._state
         blk = raw_indices // POSITION_BLOCK
         new = ~state.laid[blk]
         if new.any():
             self._lay(np.unique(blk[new]))
-        k = raw_indices - blk * POSITION_BLOCK
-        return state.starts[blk, k], state.lengths[blk, k]
+        # Posting i sits in row i // POSITION_BLOCK, column i % POSITION_BLOCK: flat index i.
+        return state.starts.reshape(-1)[raw_indices], state.lengths.reshape(-1)[raw_indices]
 
     def decode(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, Int64s]:
         """``decode_many([self[i] for i in indices])``: (owner, position), touching only the postings' blocks."""
