@@ -33,7 +33,13 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_ushort
 
 from vnsearch.store.codec import CompactTermInfo, write_block
-from vnsearch.store.format import IMPACT_FIELDS, LENGTH_TABLE, TERM_INFO_HEAD, inline_postings_bytes, pack_block
+from vnsearch.store.format import (
+    IMPACT_FIELDS,
+    LENGTH_TABLE,
+    TERM_INFO_HEAD,
+    inline_postings_bytes,
+    pack_block,
+)
 from vnsearch.store.postings import length_bytes
 from vnsearch.store.schema import EncodedTerms
 
@@ -232,8 +238,10 @@ def flush_segment(writer: Any, buffer: PostingBuffer) -> None:
             impacts = getattr(fieldwriter, "impacts", None)  # format 10: the ranked fields' lists again
             record = functools.partial(impacts.add, fieldname) if impacts is not None and fieldname in IMPACT_FIELDS \
                 else None
+            positions = getattr(fieldwriter, "positions", None)  # format 11: positions apart, in blocks
+            keep = functools.partial(positions.add, fieldname) if positions is not None and with_values else None
             _write_field(codec, postfile, table, prefix, buffer.sorted_field(fieldname, with_values), lengths,
-                         _write_list, record)
+                         _write_list, record, keep)
             fieldwriter.finish_field()
         fieldwriter.close()
     finally:
@@ -256,11 +264,14 @@ def _whoosh_weight(weights: np.ndarray, limit: int) -> float:
 
 
 def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _Sorted,
-                 lengths: np.ndarray | None, write_list: Any, record: Any = None) -> None:
+                 lengths: np.ndarray | None, write_list: Any, record: Any = None, keep: Any = None) -> None:
     """Every term of one field: short lists inlined in plain Python, longer ones by *write_list* (the merge's).
 
     *record* (format 10, a ranked field): called with each term's bytes, ids,
     float32 weights and whether any posting has values, for the impacts file.
+    *keep* (format 11, a field with values): called with the term's bytes, its
+    values' lengths and the values end to end, for each list not inlined,
+    whose blocks then carry none (the positions file holds them).
     """
     limit, inline = codec.block_limit, codec.inline_limit
     docs, weights = field.docs, field.weights
@@ -280,9 +291,15 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
     add = table.add
     for k, tbytes in enumerate(field.terms):
         a, b = edges[k], edges[k + 1]
+        if b - a > inline and keep is not None and values is not None and vlens is not None:
+            keep(tbytes, vlens[a:b], values[voffsets[a]: voffsets[b]])
+            vals_apart = True
+        else:
+            vals_apart = False
         if inline < b - a <= small:
             _write_small(codec, postfile, doc_list[a:b], w32_list[a:b], float(weights[a:b].max()),
-                         [values[voffsets[i]: voffsets[i + 1]] for i in range(a, b)] if values is not None else None,
+                         [values[voffsets[i]: voffsets[i + 1]] for i in range(a, b)]
+                         if values is not None and not vals_apart else None,
                          len_list[a:b] if len_list is not None else None, prefix + tbytes, add)
             if record is not None:
                 record(tbytes, docs[a:b], weights32[a:b], values is not None and voffsets[b] > voffsets[a])
@@ -291,8 +308,8 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
             info = write_list(codec, postfile, [(docs[a:b], weights32[a:b],
                                                  vlens[a:b] if vlens is not None else None,
                                                  vdata[voffsets[a]: voffsets[b]] if vdata is not None else None)],
-                              values is not None, lengths, weight=_whoosh_weight(weights32[a:b], limit),
-                              maxweights=weights[a:b])
+                              values is not None and not vals_apart, lengths,
+                              weight=_whoosh_weight(weights32[a:b], limit), maxweights=weights[a:b])
             add(prefix + tbytes, info.to_bytes())
             if record is not None:
                 record(tbytes, docs[a:b], weights32[a:b], values is not None and voffsets[b] > voffsets[a])

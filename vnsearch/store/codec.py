@@ -49,7 +49,7 @@ import struct
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,7 @@ from vnsearch.store.format import (
     unpack_stored,
 )
 from vnsearch.store.impacts import ImpactsWriter
+from vnsearch.store.positions import POSITIONS_EXT, Positions, PositionsWriter, open_positions
 from vnsearch.store.unpickle import loads
 
 __all__ = ["CompactCodec", "CheckedCodec", "CompactTermInfo", "INLINE_LIMIT", "BLOCK_LIMIT", "pack_arrays",
@@ -132,6 +133,9 @@ class CompactPostingsWriter(W3PostingsWriter):
     checked = False  # format 9's framing, with checksums (set by CheckedCodec)
     # Format 10: each block's (ids, weights, has values) kept for the impacts file, when a list (set per term).
     kept: list[tuple[Any, Any, bool]] | None = None
+    # Format 11: a list's values (positions) written as blocks go here, for the positions file, not into
+    # its blocks (set per term, for a field with values, by the field writer).
+    positions: list[bytes] | None = None
 
     def finish_postings(self) -> Any:
         terminfo: Any = self._terminfo
@@ -156,8 +160,11 @@ class CompactPostingsWriter(W3PostingsWriter):
             self.kept.append((self._ids, self._weights, bool(self._values)))
         fixedsize = self._format.fixed_value_size()
         if not self._byteids and (fixedsize is None or fixedsize <= 0):
-            databytes = pack_block(self._ids, self._weights, self._values if fixedsize != 0 else None,
-                                   self._compression)
+            values = self._values if fixedsize != 0 else None
+            if values is not None and self.positions is not None:
+                self.positions.extend(values if len(values) == len(self._ids) else [b""] * len(self._ids))
+                values = None
+            databytes = pack_block(self._ids, self._weights, values, self._compression)
             comp = 0  # the block deflates its parts itself (see pack_block)
         else:  # W3's pickled block (no field of vnsearch's schema takes this path)
             databytes = pickle_compact((self._mini_ids(), self._mini_weights(), self._mini_values()))
@@ -186,6 +193,10 @@ class CompactLeafMatcher(W3LeafMatcher):
     """W3's matcher, reading packed blocks as well as W3's pickled ones, and format 9's framing."""
 
     checked = False  # set per instance by CompactCodec.postings_reader
+    # Format 11: the list's values from the segment's positions file (its blocks carry none), and the
+    # index of the current block's first posting in the list (set by CompactTermsReader.matcher).
+    apart: Sequence[bytes] | None = None
+    _first = _following = 0
 
     def _goto(self, position: int) -> None:
         self._data = self._ids = self._weights = self._values = None
@@ -193,6 +204,9 @@ class CompactLeafMatcher(W3LeafMatcher):
         size, info, self._dataoffset, self._nextoffset, _ = read_frame(self._postfile.get, position, self.checked)
         self._lastblock = size < 0
         (self._blocklength, self._maxid, self._maxweight, self._compression, mnlen, mxlen) = info
+        # Blocks are read in order from the first (reset) on: each one's first posting follows the last's.
+        self._first = 0 if position == self._baseoffset else self._following
+        self._following = self._first + self._blocklength
         self._minlength = byte_to_length(mnlen)
         self._maxlength = byte_to_length(mxlen)
 
@@ -204,7 +218,10 @@ class CompactLeafMatcher(W3LeafMatcher):
         if data[0] != BLOCK_TAG:
             self._data = loads(data)  # as W3 reads it, byte ids and fixed-size values included
             return
+        values: Any
         gaps, weights, values = unpack_block(data)
+        if values is None and self.apart is not None:
+            values = self.apart[self._first: self._first + len(gaps)]
         minified: Any = weights
         if weights is not None and not isinstance(weights, float):
             minified = tuple(weights.tolist())
@@ -233,6 +250,8 @@ class InlineMatcher(ListMatcher):
 
 class CompactTermsReader(W3TermsReader):
     """Reads a :class:`TermTableWriter` dictionary with W3's term-reader methods."""
+
+    positions: Positions | None = None  # format 11: the segment's positions file
 
     def __init__(self, codec: Any, dbfile: Any, length: int, postfile: Any) -> None:
         self._codec = codec
@@ -334,6 +353,18 @@ class CompactTermsReader(W3TermsReader):
         return ((self._keydecoder(k), W3TermInfo.from_bytes(v))
                 for k, v in self._items_from(self._keycoder(fieldname, prefix)))
 
+    def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
+        terminfo = self.term_info(fieldname, tbytes)
+        matcher = self._codec.postings_reader(self._postfile, terminfo, format_, term=(fieldname, tbytes),
+                                              scorer=scorer)
+        if self.positions is not None and isinstance(matcher, CompactLeafMatcher) and format_.fixed_value_size() != 0:
+            # Format 11: the list's positions are in the positions file, its blocks carry none.
+            apart = self.positions.values(fieldname, tbytes)
+            if apart is None:
+                raise ChecksumError(f"{fieldname}:{tbytes!r} is missing from the positions file")
+            matcher.apart = apart
+        return matcher
+
     def term_info(self, fieldname: str, tbytes: Any) -> W3TermInfo:
         try:
             return W3TermInfo.from_bytes(self._get(self._keycoder(fieldname, tbytes)))
@@ -414,6 +445,11 @@ class CheckedPerDocReader(CompactPerDocReader):
     stored_column = CHECKED_STORED
 
 
+def has_values(field: Any) -> bool:
+    """Whether the postings of *field* (a schema field) carry values: positions, in vnsearch's schema."""
+    return bool(field.format.fixed_value_size() != 0)
+
+
 class CompactFieldWriter(W3FieldWriter):
     """W3's field writer with :class:`TermTableWriter` as the term dictionary."""
 
@@ -435,6 +471,9 @@ class CompactFieldWriter(W3FieldWriter):
         self.is_closed = False
         # Format 10: the ranker's lists again as plain arrays (see vnsearch.store.impacts).
         self.impacts = ImpactsWriter(self._create_file(IMPACTS_EXT)) if getattr(codec, "impacts", False) else None
+        # Format 11: the positions of lists written as blocks (see vnsearch.store.positions).
+        self.positions = (PositionsWriter(self._create_file(POSITIONS_EXT)) if getattr(codec, "positions", False)
+                          else None)
 
     def start_term(self, btext: bytes) -> None:
         if self._postwriter is None:
@@ -442,6 +481,7 @@ class CompactFieldWriter(W3FieldWriter):
         self._btext = btext
         self._postwriter.start_postings(self._fieldobj.format, CompactTermInfo())
         self._postwriter.kept = [] if self.impacts is not None and self._fieldname in IMPACT_FIELDS else None
+        self._postwriter.positions = [] if self.positions is not None and has_values(self._fieldobj) else None
 
     def finish_term(self) -> None:
         writer = self._postwriter
@@ -452,11 +492,15 @@ class CompactFieldWriter(W3FieldWriter):
             weights = np.concatenate([np.asarray(k[1], dtype=np.float32) for k in kept])
             self.impacts.add(self._fieldname, self._btext, ids, weights, any(k[2] for k in kept))
         if writer is not None:
-            writer.kept = None
+            if writer.positions and self.positions is not None:  # written as blocks (not inlined)
+                self.positions.add_values(self._fieldname, self._btext, writer.positions)
+            writer.kept = writer.positions = None
 
     def close(self) -> None:
         if self.impacts is not None:
             self.impacts.close()
+        if self.positions is not None:
+            self.positions.close()
         super().close()
 
 
@@ -507,8 +551,10 @@ class CompactCodec(W3Codec):
 
     def terms_reader(self, storage: Any, segment: Any) -> CompactTermsReader:
         tiname = segment.make_filename(self.TERMS_EXT)
-        return CompactTermsReader(self, storage.open_file(tiname), storage.file_length(tiname),
-                                  segment.open_file(storage, self.POSTS_EXT))
+        reader = CompactTermsReader(self, storage.open_file(tiname), storage.file_length(tiname),
+                                    segment.open_file(storage, self.POSTS_EXT))
+        reader.positions = open_positions(storage, segment)  # format 11 (None for older segments)
+        return reader
 
     def postings_reader(self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None
                         ) -> Any:
@@ -548,6 +594,7 @@ class CheckedCodec(CompactCodec):
 
     checksums = True
     impacts = True  # format 10: every segment has an impacts file (vnsearch.store.impacts)
+    positions = True  # format 11: and a positions file (vnsearch.store.positions)
 
     def new_segment(self, storage: Any, indexname: str) -> Any:
         from vnsearch.store.files import CheckedSegment

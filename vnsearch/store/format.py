@@ -7,10 +7,18 @@ this module writes (or to what the pickles below name) must bump
 :data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
 tiny index against a digest recorded per version and fails otherwise.
 
-On-disk layout, version 10
+On-disk layout, version 11
 ==========================
 
-Versions: 10 is 9 with an impacts file (``.imp``, below) in every segment it
+Versions: 11 is 10 with a positions file (``.pos``, below) in every segment
+it writes: the positions of every list written as blocks in ``.pst`` (more
+than :data:`INLINE_LIMIT` postings) of a field with positions (``text_f``)
+go there, in blocks of :data:`POSITION_BLOCK` postings behind a directory,
+and that list's ``.pst`` blocks carry no values (flag ``0x20`` clear); an
+inlined list keeps its values in its term info. A proximity or phrase check
+then reads only the blocks of its candidates (issue 17). A segment of 10 or
+older has none and its positions are read from ``.pst``; writing to an index
+of 10 adds segments of 11 and marks it 11. 10 is 9 with an impacts file (``.imp``, below) in every segment it
 writes (issue 17): the ranker's posting lists again as plain arrays, so a
 query reads them without inflating anything; a segment of 9 (or older) has
 none and is read from ``.pst`` as before, and writing to an index of 9 adds
@@ -146,6 +154,20 @@ An index directory holds (Whoosh's file store, index name ``MAIN``):
         the file is first read, magic). Block-checked like ``.pst``: the
         segment file's footer of it is verified by ``vnsearch check``, which
         also compares every list with ``.pst``'s.
+    ``.pos`` — format 11, the positions file (:mod:`vnsearch.store.positions`):
+        the magic :data:`POSITIONS_MAGIC`, the lists end to end in key order
+        (:func:`pack_position_list`: the CRC-32 of the rest of its head, a
+        width code for the values' lengths, per block of
+        :data:`POSITION_BLOCK` postings its end and its CRC-32, then the
+        blocks, each its values' lengths and the values as
+        :func:`encode_positions` writes them), then the directory
+        (:func:`positions_directory`: the keys as :func:`impact_key` makes
+        them, each list's offset and posting count) and
+        :data:`POSITIONS_TRAILER` (directory offset, list count, the
+        directory's CRC-32, verified when the file is first read, magic). A
+        list's head is verified when it is opened, a block when a posting of
+        it is first read; ``vnsearch check`` reads every block and compares
+        each list's count with the term table's. Block-checked like ``.pst``.
     ``.<column>.col`` — one file per per-document column (Whoosh's column
         layouts: a variable-bytes column is the values end to end, then their
         lengths as an array, its typecode, and for long columns the offsets;
@@ -248,16 +270,19 @@ __all__ = [
     "IMPACTS_EXT", "IMPACTS_MAGIC", "IMPACT_FIELDS", "IMPACTS_TRAILER", "pack_impacts", "unpack_impacts",
     "pack_impacts_small", "SMALL_IMPACTS",
     "impacts_directory", "read_impacts_trailer", "impact_key", "block_values",
+    "POSITIONS_EXT", "POSITIONS_MAGIC", "POSITION_BLOCK", "POSITIONS_TRAILER", "pack_position_list",
+    "read_position_list_head", "verify_position_block", "positions_directory", "read_positions_directory",
+    "position_blocks", "position_list_head_size", "POSITION_WIDTHS",
 ]
 
 # The version of everything described above, written by new indexes. Stored in
 # vnsearch.json under VERSION_KEY (its historical name); an index of a version
 # outside READABLE_VERSIONS is refused.
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 VERSION_KEY = "schema_version"
 # 9: without the impacts file (.imp, read from .pst as before); 8: without checksums (read
 # through the restricted unpickler); 7: 8 without the stored field ``time`` (read as articles with no time).
-READABLE_VERSIONS = frozenset({7, 8, 9, 10})
+READABLE_VERSIONS = frozenset({7, 8, 9, 10, 11})
 
 # Classes the table of contents pickles by module path (the schema's field
 # types and formats, the segments' codec and, format 9, their class). Only
@@ -325,7 +350,7 @@ SEGMENT_TRAILER = struct.Struct("!QII4s")  # directory offset, directory length,
 # verified as each is read: not verified whole when opened (they are most
 # of an index; ``vnsearch check`` verifies them whole). Every other file of
 # a segment, whatever a later version adds, is verified whole when opened.
-BLOCK_CHECKED_EXTS = (".trm", ".pst", "._stored.col", ".imp")
+BLOCK_CHECKED_EXTS = (".trm", ".pst", "._stored.col", ".imp", ".pos")
 _CRC = struct.Struct("!I")
 
 
@@ -1332,6 +1357,131 @@ def read_impacts_trailer(data: bytes | memoryview) -> tuple[
     if n and int(ends[-1]) != len(keys):
         raise ValueError("the directory of the impacts file has the wrong length")
     return ends, starts, counts, flags, keys, n
+
+
+# -- positions (format 11) -----------------------------------------------------------
+#
+# Why: proximity and phrase checks want the positions of a few hundred candidates of a list of
+# thousands (every document, for a common syllable); in ``.pst`` a list's positions sit inside its
+# frames of 1,024 postings, each read whole and checksummed whole, then laid end to end before the
+# candidates' bytes could be picked. Here each list's positions are cut in blocks of
+# POSITION_BLOCK postings behind a small directory, so a read verifies and gathers only the blocks
+# its candidates fall in (Lucene's .pos and tantivy's positions likewise go in blocks of 128).
+
+POSITIONS_EXT = ".pos"
+POSITIONS_MAGIC = b"VNP1"
+POSITION_BLOCK = 128  # postings per block of a positions list
+# The trailer: directory offset, list count, CRC-32 of the directory, magic.
+POSITIONS_TRAILER = struct.Struct("<QII4s")
+POSITION_WIDTHS = _WIDTHS  # the value lengths' dtypes, by a list's width code
+
+
+def position_blocks(count: int) -> int:
+    """How many blocks a positions list of *count* postings has."""
+    return -(-count // POSITION_BLOCK)
+
+
+def position_list_head_size(count: int) -> int:
+    """Bytes of a positions list's head (:func:`pack_position_list`) before its blocks."""
+    return _LE_CRC.size + 1 + 8 * position_blocks(count)
+
+
+def pack_position_list(lengths: Sequence[int] | Int64s, data: bytes) -> bytes:
+    """One list of the positions file: each posting's encoded positions (:func:`encode_positions`).
+
+    *lengths* are the values' lengths, *data* the values end to end. Layout:
+    the CRC-32 (``<I``) of the rest of the head, a width code (0-2: the values'
+    lengths as ``u1``/``u2``/``u4``), then per block of :data:`POSITION_BLOCK`
+    postings its end (``<u4``, from the end of the head) and, after all the
+    ends, per block the CRC-32 (``<u4``) of its bytes; then the blocks end to
+    end, each its postings' value lengths followed by their values. The
+    posting count is the directory's (:func:`positions_directory`).
+    """
+    n = len(lengths)
+    if n <= POSITION_BLOCK:  # most lists: one block, in plain Python
+        ints = lengths.tolist() if isinstance(lengths, np.ndarray) else list(lengths)
+        code, packed = _packed_ints(ints) if n else (0, b"")
+        block = packed + data
+        rest = bytes((code,)) + _LE_CRC.pack(len(block)) + _LE_CRC.pack(crc32(block))
+        return _LE_CRC.pack(crc32(rest)) + rest + block
+    arr = np.asarray(lengths, dtype=np.int64)
+    code = _width_code(int(arr.max()))
+    widths = arr.astype(_WIDTHS[code])
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(arr, out=offsets[1:])
+    bounds = offsets[::POSITION_BLOCK].tolist()
+    if n % POSITION_BLOCK:
+        bounds.append(int(offsets[-1]))
+    blocks = []
+    for b in range(len(bounds) - 1):
+        a = b * POSITION_BLOCK
+        blocks.append(widths[a: a + POSITION_BLOCK].tobytes() + data[bounds[b]: bounds[b + 1]])
+    ends = np.cumsum([len(block) for block in blocks], dtype=np.int64)
+    crcs = np.array([crc32(block) for block in blocks], dtype=np.int64)
+    rest = bytes((code,)) + ends.astype("<u4").tobytes() + crcs.astype("<u4").tobytes()
+    return _LE_CRC.pack(crc32(rest)) + rest + b"".join(blocks)
+
+
+def read_position_list_head(data: bytes | memoryview, count: int) -> tuple[int, Int64s, npt.NDArray[Any]]:
+    """A positions list's head, its checksum verified: (width code, block ends from the head's end, block CRCs)."""
+    nb = position_blocks(count)
+    size = position_list_head_size(count)
+    if len(data) < size:
+        raise ChecksumError("a list of the positions file is cut short")
+    head = data[_LE_CRC.size: size]
+    if crc32(head) != _LE_CRC.unpack_from(data, 0)[0]:
+        raise ChecksumError("a list of the positions file fails its checksum (its head)")
+    code = head[0]
+    if code > 2:
+        raise ValueError("a list of the positions file has an unknown width")
+    ends = np.frombuffer(head, dtype="<u4", count=nb, offset=1).astype(np.int64)
+    crcs = np.frombuffer(head, dtype="<u4", count=nb, offset=1 + 4 * nb)
+    if nb and (int(ends[-1]) != len(data) - size or (np.diff(ends) <= 0).any() or int(ends[0]) <= 0):
+        raise ValueError("a list of the positions file has the wrong length")
+    return code, ends, crcs
+
+
+def verify_position_block(data: bytes | memoryview, start: int, end: int, crc: int) -> None:
+    """Raise :class:`ChecksumError` unless ``data[start:end]``, a block of a positions list, matches *crc*."""
+    if crc32(data[start:end]) != crc:
+        raise ChecksumError("a block of the positions file fails its checksum")
+
+
+def positions_directory(keys: Sequence[bytes], starts: Sequence[int], end: int, counts: Sequence[int],
+                        offset: int) -> bytes:
+    """The directory and trailer of a positions file whose lists end at *end* (= *offset*, the directory's).
+
+    Keys as the impacts file's (:func:`impact_key`), in ascending order (the
+    lists are written in it): the keys' end offsets in the key bytes
+    (``<u4`` each), the lists' offsets in the file (``<u8`` each, one more:
+    *end*), their posting counts (``<u4``), then the keys end to end; then
+    :data:`POSITIONS_TRAILER`.
+    """
+    ends = np.cumsum([len(k) for k in keys], dtype=np.int64)
+    directory = b"".join([ends.astype("<u4").tobytes(), np.array([*starts, end], dtype="<u8").tobytes(),
+                          np.array(counts, dtype="<u4").tobytes(), *keys])
+    return directory + POSITIONS_TRAILER.pack(offset, len(keys), crc32(directory), POSITIONS_MAGIC)
+
+
+def read_positions_directory(data: bytes | memoryview) -> tuple[Int64s, Int64s, Int64s, memoryview, int]:
+    """A positions file's directory, its checksum verified: (key ends, list offsets, counts, keys, n)."""
+    view = memoryview(data)
+    if len(view) < len(POSITIONS_MAGIC) + POSITIONS_TRAILER.size or bytes(view[:4]) != POSITIONS_MAGIC:
+        raise ChecksumError("not a positions file")
+    offset, n, crc, magic = POSITIONS_TRAILER.unpack_from(view, len(view) - POSITIONS_TRAILER.size)
+    if magic != POSITIONS_MAGIC or not 4 <= offset <= len(view) - POSITIONS_TRAILER.size:
+        raise ChecksumError("the positions file's trailer is damaged")
+    directory = view[offset: len(view) - POSITIONS_TRAILER.size]
+    if crc32(directory) != crc or len(directory) < 16 * n + 8:
+        raise ChecksumError("the directory of the positions file fails its checksum")
+    ends = np.frombuffer(directory, dtype="<u4", count=n).astype(np.int64)
+    starts = np.frombuffer(directory, dtype="<u8", count=n + 1, offset=4 * n).astype(np.int64)
+    counts = np.frombuffer(directory, dtype="<u4", count=n, offset=12 * n + 8).astype(np.int64)
+    keys = directory[16 * n + 8:]
+    if (n and int(ends[-1]) != len(keys)) or int(starts[-1]) != offset or (n and int(starts[0]) < 4) \
+            or (np.diff(starts) < 0).any():
+        raise ValueError("the directory of the positions file has the wrong length")
+    return ends, starts, counts, keys, n
 
 
 # -- a sharded index (vnsearch.store.sharding, vnsearch.store.statistics) ------------------------

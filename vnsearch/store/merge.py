@@ -41,6 +41,7 @@ from vnsearch.store.format import (
     pack_stored,
 )
 from vnsearch.store.indexing import _plain_schema
+from vnsearch.store.positions import BlockValues, open_positions
 from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, value_arrays
 
 __all__ = ["merge_segments", "merge_policy", "choose", "plan", "MAX_SEGMENTS"]
@@ -220,11 +221,14 @@ def _field_terms(reader: Any, index: int, fieldname: str) -> Iterator[tuple[byte
         yield tbytes, index, terminfo
 
 
-def _list_parts(reader: Any, terminfo: Any, docmap: np.ndarray, with_values: bool) -> list[_Part]:
+def _list_parts(reader: Any, terminfo: Any, docmap: np.ndarray, with_values: bool,
+                apart: BlockValues | None = None) -> list[_Part]:
     """One segment's postings of a term, renumbered, deleted ones left out.
 
     A list of (ids, weights, value lengths, value bytes as uint8), one per
-    block; the values are None for a field without them.
+    block; the values are None for a field without them. *apart*: the
+    list's values from the segment's positions file (format 11), whose
+    ``.pst`` blocks carry none.
     """
     parts: list[_Part] = []
     blocks: Iterable[tuple[int, np.ndarray, np.ndarray, Any]]
@@ -234,11 +238,25 @@ def _list_parts(reader: Any, terminfo: Any, docmap: np.ndarray, with_values: boo
     else:
         blocks = ((count, np.cumsum(gaps, dtype=np.int64), block_weights(count, weights), values)
                   for count, gaps, weights, values in leaf_blocks(reader._terms, terminfo))
+    kept_lengths: Any = None
+    kept_data: Any = None
+    kept_offsets: Any = None
+    done = 0  # postings of the list before the block
+    if with_values and apart is not None and not terminfo.is_inlined():
+        kept_lengths, kept_data = apart.arrays()
+        kept_offsets = np.zeros(len(kept_lengths) + 1, dtype=np.int64)
+        np.cumsum(kept_lengths, out=kept_offsets[1:])
     for count, ids, weights, values in blocks:
         # (Any: set together with with_values, which mypy cannot follow.)
         lengths: Any = None
         data: Any = None
-        if with_values:
+        if with_values and kept_lengths is not None:
+            if done + count > len(kept_lengths):
+                raise ValueError(f"the positions file holds {len(kept_lengths)} postings of a list of more")
+            lengths = kept_lengths[done: done + count]
+            data = kept_data[kept_offsets[done]: kept_offsets[done + count]]
+            done += count
+        elif with_values:
             if values is not None and len(values) == count:
                 data, offsets = value_arrays(values)
                 data, lengths = data[offsets[0]: offsets[-1]], np.diff(offsets)
@@ -260,6 +278,9 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
     writer = codec.field_writer(storage, segment)
     postfile, table = writer._postfile, writer._tindex
     names = sorted({name for r in readers for name in r._terms._fieldmap if name in schema})
+    # Format 11: each segment's positions file (None for older segments), and the new one's writer.
+    sources = [open_positions(r._storage, r.segment()) for r in readers]
+    positions = writer.positions
     for fieldname in names:
         field = schema[fieldname]
         with_values = field.format.fixed_value_size() != 0
@@ -288,13 +309,25 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
                 continue
             parts = []
             for _, i, terminfo in entries:
-                parts.extend(_list_parts(readers[i], terminfo, docmaps[i], with_values))
+                apart = None
+                if with_values and sources[i] is not None and not terminfo.is_inlined():
+                    apart = sources[i].values(fieldname, tbytes)  # type: ignore[union-attr]
+                    if apart is None:
+                        raise ValueError(f"{fieldname}:{tbytes!r} is missing from a positions file")
+                parts.extend(_list_parts(readers[i], terminfo, docmaps[i], with_values, apart))
             if not parts:
                 continue
-            if _PLAIN_INLINE and codec.inline_limit < sum(len(p[0]) for p in parts) <= small:
-                _small_merged(codec, postfile, parts, with_values, length_list, prefix + tbytes, table.add)
+            n = sum(len(p[0]) for p in parts)
+            values_here = with_values
+            if with_values and positions is not None and n > codec.inline_limit:
+                # Format 11: the list's positions go to the positions file, its blocks carry none.
+                positions.add(fieldname, tbytes, np.concatenate([p[2] for p in parts]),
+                              np.concatenate([p[3] for p in parts]).tobytes())
+                values_here = False
+            if _PLAIN_INLINE and codec.inline_limit < n <= small:
+                _small_merged(codec, postfile, parts, values_here, length_list, prefix + tbytes, table.add)
             else:
-                info = _write_list(codec, postfile, parts, with_values, field_lengths)
+                info = _write_list(codec, postfile, parts, values_here, field_lengths)
                 table.add(prefix + tbytes, info.to_bytes())
             if impacts is not None:
                 impacts.add(fieldname, tbytes, np.concatenate([p[0] for p in parts]),

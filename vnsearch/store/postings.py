@@ -31,6 +31,7 @@ from vnsearch.store.format import (
     decode_positions,
 )
 from vnsearch.store.impacts import Impacts, open_impacts
+from vnsearch.store.positions import BlockValues, JoinedValues, Positions, open_positions
 
 __all__ = ["Postings", "Values", "EMPTY", "decode_positions", "decode_many", "decode_buffer", "read_postings",
            "field_lengths", "Segment", "segments_of", "LENGTH_TABLE"]
@@ -58,6 +59,7 @@ class Segment:
     doc_count: int  # including deleted documents
     deleted: np.ndarray | None  # global doc numbers of deleted documents
     impacts: Impacts | None = None  # format 10: its impacts file (vnsearch.store.impacts)
+    positions: Positions | None = None  # format 11: its positions file (vnsearch.store.positions)
 
 
 def segments_of(reader: Any) -> list[Segment]:
@@ -70,7 +72,8 @@ def segments_of(reader: Any) -> list[Segment]:
         deleted = None
         if leaf.has_deletions():
             deleted = np.fromiter(sorted(leaf.deleted_docs_set), dtype=np.int64) + base
-        result.append(Segment(leaf, base, leaf.doc_count_all(), deleted, open_impacts(leaf._storage, leaf.segment())))
+        result.append(Segment(leaf, base, leaf.doc_count_all(), deleted, open_impacts(leaf._storage, leaf.segment()),
+                              open_positions(leaf._storage, leaf.segment())))
     return result
 
 
@@ -291,7 +294,7 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
     btext = term.encode("utf-8")
     docs_parts: list[np.ndarray] = []
     freq_parts: list[np.ndarray] = []
-    value_parts: list[Values | _LazyPart] = []
+    value_parts: list[Values | BlockValues | _LazyPart] = []
     lazy = False
     for seg in segments:
         if seg.impacts is not None and fieldname in IMPACT_FIELDS:
@@ -313,7 +316,15 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
                 terminfo = terms.term_info(fieldname, btext)
             except TermNotFound:
                 continue
+            vals: Values | BlockValues
             ids, freqs, vals = _read_leaf(terms, terminfo)
+            if seg.positions is not None and not terminfo.is_inlined() and not len(vals):
+                # Format 11: a list written as blocks has its positions in the positions file.
+                apart = seg.positions.values(fieldname, btext)
+                if apart is not None:
+                    if len(apart) != len(ids):
+                        raise ValueError(f"{fieldname}:{term!r} has {len(apart)} positions, {len(ids)} postings")
+                    vals = apart
             ids = ids + seg.base
             if seg.deleted is not None:
                 keep = ~np.isin(ids, seg.deleted)
@@ -328,8 +339,11 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
     values: Sequence[bytes]
     if lazy:
         values = LazyValues(value_parts)
-    else:
+    elif all(isinstance(v, Values) for v in value_parts):
         values = Values.concat([v for v in value_parts if isinstance(v, Values)]) if value_parts else NO_VALUES
+    else:
+        eager = [v for v in value_parts if not isinstance(v, _LazyPart)]  # format 11's, or several formats'
+        values = JoinedValues(eager) if len(eager) > 1 else eager[0]
     if len(docs_parts) == 1:
         return Postings(docs_parts[0], freq_parts[0], values)
     return Postings(np.concatenate(docs_parts), np.concatenate(freq_parts), values)
@@ -337,7 +351,11 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
 
 @dataclass
 class _LazyPart:
-    """One segment's positions of a list read from its impacts file: read from ``.pst`` when first asked for."""
+    """One segment's positions of a list read from its impacts file: read when first asked for.
+
+    From the segment's positions file (format 11) when the list is there, else
+    (an inlined list, a segment of format 10) from its term info or ``.pst``.
+    """
 
     seg: Segment
     fieldname: str
@@ -345,37 +363,49 @@ class _LazyPart:
     keep: np.ndarray | None  # live postings, where the segment has deletions
     count: int  # live postings
 
-    def load(self) -> Values:
-        terms = self.seg.reader._terms
-        vals = _leaf_values(terms, terms.term_info(self.fieldname, self.btext))
+    def load(self) -> Values | BlockValues:
+        vals: Values | BlockValues | None = None
+        if self.seg.positions is not None:  # format 11: a list written as blocks has its positions there
+            vals = self.seg.positions.values(self.fieldname, self.btext)
+        if vals is None:  # an inlined list, or a segment of format 10
+            terms = self.seg.reader._terms
+            vals = _leaf_values(terms, terms.term_info(self.fieldname, self.btext))
         if self.keep is not None and len(vals):
             vals = vals.take(self.keep)
         if len(vals) != self.count:
-            raise ValueError(f"{self.fieldname}:{self.btext!r} has {len(vals)} positions in .pst, "
+            raise ValueError(f"{self.fieldname}:{self.btext!r} has {len(vals)} positions, "
                              f"{self.count} postings in the impacts file")
         return vals
 
 
 class LazyValues(Sequence[bytes]):
-    """A list's positions (as :class:`Values`), read from the segments' ``.pst`` on first use.
+    """A list's positions, read from the segments' positions files (or ``.pst``) on first use.
 
     The impacts file gives a list's documents and weights; most lists a query
     reads are only scored, so their positions are not read at all. Those of
-    the syllables a phrase or the proximity step checks are read (a block at
-    a time, as before) the first time :meth:`decode` or an item is asked for.
+    the syllables a phrase or the proximity step checks are read the first
+    time :meth:`decode` or an item is asked for: in format 11 only the blocks
+    of the postings asked for (:class:`~vnsearch.store.positions.BlockValues`).
     """
 
     __slots__ = ("_parts", "_count", "_loaded")
 
-    def __init__(self, parts: Sequence[Values | _LazyPart]) -> None:
+    def __init__(self, parts: Sequence[Values | BlockValues | _LazyPart]) -> None:
         self._parts = list(parts)
         self._count = sum(p.count if isinstance(p, _LazyPart) else len(p) for p in self._parts)
-        self._loaded: Values | None = None
+        self._loaded: Values | BlockValues | JoinedValues | None = None
 
-    def _values(self) -> Values:
+    def _values(self) -> Values | BlockValues | JoinedValues:
         got = self._loaded
         if got is None:
-            got = self._loaded = Values.concat([p.load() if isinstance(p, _LazyPart) else p for p in self._parts])
+            loaded = [p.load() if isinstance(p, _LazyPart) else p for p in self._parts]
+            if len(loaded) == 1:
+                got = loaded[0]
+            elif all(isinstance(p, Values) for p in loaded):
+                got = Values.concat([p for p in loaded if isinstance(p, Values)])
+            else:  # format 11: parts read from positions files, or of segments of several formats
+                got = JoinedValues(loaded)
+            self._loaded = got
         return got
 
     def __len__(self) -> int:

@@ -23,8 +23,9 @@ import numpy as np
 
 from vnsearch.store.damage import DECODE_ERRORS, damage_text
 from vnsearch.store.files import CheckedCompound
-from vnsearch.store.format import IMPACT_FIELDS, decode_many
+from vnsearch.store.format import IMPACT_FIELDS, decode_buffer, decode_many
 from vnsearch.store.impacts import Impacts
+from vnsearch.store.positions import Positions
 from vnsearch.store.postings import _read_leaf, block_weights, leaf_blocks, length_bytes, segments_of
 
 __all__ = ["verify_segments", "NO_CHECKSUMS"]
@@ -48,6 +49,8 @@ def verify_segments(reader: Any, storage: Any) -> tuple[list[str], int]:
             problems += [f"segment {name}: {p}" for p in _decode_all(leaf, seg.doc_count)]
             if seg.impacts is not None:
                 problems += [f"segment {name}: {p}" for p in _impacts(leaf, seg.impacts)]
+            if seg.positions is not None:
+                problems += [f"segment {name}: {p}" for p in _positions(leaf, seg.positions)]
         except DECODE_ERRORS as exc:
             problems.append(f"segment {name}: {damage_text(exc)}")
     return problems, unchecked
@@ -137,4 +140,34 @@ def _impacts(leaf: Any, impacts: Impacts) -> list[str]:
     for (fieldname, tbytes), _ in terms.items():
         if fieldname in IMPACT_FIELDS and (fieldname, tbytes) not in listed:
             problems.append(f"{fieldname}:{tbytes!r} is missing from the impacts file")
+    return problems
+
+
+def _positions(leaf: Any, positions: Positions) -> list[str]:
+    """Format 11: every list of the positions file read (every block's checksum verified) and decoded.
+
+    Each must belong to a list the term table keeps as blocks in ``.pst``,
+    with as many postings; and every such list of a field with positions
+    must be there (a search would find its positions missing).
+    """
+    problems: list[str] = []
+    terms = leaf._terms
+    schema = leaf.schema
+    listed = set()
+    for fieldname, tbytes, values in positions.items():
+        listed.add((fieldname, tbytes))
+        lengths, data = values.arrays()
+        decode_buffer(lengths, data)
+        try:
+            info = terms.term_info(fieldname, tbytes)
+        except Exception:  # TermNotFound, or a field the term table lacks
+            problems.append(f"the positions file lists {fieldname}:{tbytes!r}, which the term table lacks")
+            continue
+        if info.is_inlined() or info.doc_frequency() != len(values):
+            problems.append(f"{fieldname}:{tbytes!r} has {len(values)} postings in the positions file, "
+                            f"{info.doc_frequency()} in the term table")
+    for (fieldname, tbytes), info in terms.items():
+        if (not info.is_inlined() and fieldname in schema and schema[fieldname].format.fixed_value_size() != 0
+                and (fieldname, tbytes) not in listed):
+            problems.append(f"{fieldname}:{tbytes!r} is missing from the positions file")
     return problems
