@@ -33,18 +33,20 @@ from __future__ import annotations
 
 import math
 import re
+import string
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from vnsearch.lang.spelling import spellings, split_folded
 from vnsearch.lang.telex import convert, tone_of
-from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
-from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, is_code, max_edits
+from vnsearch.lang.text import canonical, fold_all, fold_all_text, fold_tone, has_diacritics
+from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, TypoLookup, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
 from vnsearch.store.snapshot import Snapshot
@@ -69,6 +71,8 @@ CORRECTION_WEIGHT = 0.8
 # measured alike on bench kw-typo, and each costs a posting list).
 COOCCURRENCE_MAX_SYLLABLES = 6
 COOCCURRENCE_CANDIDATES = 20
+# Neighbours of syllables kept by WordPairs (a dict entry each) before it forgets them all.
+KEPT_NEIGHBOURS = 1_000_000
 # Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
 DOCS_CACHE = 2_000_000
 # Corrections offered per syllable, at most: the ranker tells them apart by the documents that hold
@@ -121,6 +125,10 @@ class Vocabulary:
         self._codes: TypoIndex | None = None
         self._pairs: PairCounts | None = None
         self._exact_pairs: PairCounts | None = None
+        # What a query asks of them, read from the term tables on disk as asked (see candidates, pair_count):
+        # None until first needed, False where the snapshot cannot (the whole tables are built then).
+        self._lookups: tuple[TypoLookup, TypoLookup] | Literal[False] | None = None
+        self._word_pairs: tuple[WordPairs, WordPairs] | Literal[False] | None = None
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
@@ -143,10 +151,44 @@ class Vocabulary:
             return self._typos, self._codes
 
     def candidates(self, folded: str, edits: int, limit: int) -> list[Candidate]:
-        """Known syllables within *edits* of *folded*; for a code ("24g"), the codes one slip on a letter away."""
-        if is_code(folded):
+        """Known syllables within *edits* of *folded*; for a code ("24g"), the codes one slip on a letter away.
+
+        What :attr:`typos` and :attr:`codes` answer; within one edit, and
+        until they are built (a long-lived engine builds them in the
+        background, :meth:`SnapshotView.prepare`), asked of the term table on
+        disk instead (:class:`~vnsearch.lang.typos.TypoLookup`, the same
+        candidates): a new process reading a short query needs a few hundred
+        lookups, not the whole vocabulary in memory.
+        """
+        code = is_code(folded)
+        built = self._codes if code else self._typos
+        if built is None:
+            lookups = self._typo_lookups()
+            if lookups is not None and lookups[int(code)].reaches(folded, edits):
+                return lookups[int(code)].candidates(folded, edits=edits, limit=limit)
+        if code:
             return self.codes.candidates(folded, limit=limit)
         return self.typos.candidates(folded, edits=edits, limit=limit)
+
+    def _typo_lookups(self) -> tuple[TypoLookup, TypoLookup] | None:
+        """Lookups of ``text_f`` for candidates(), or None when the snapshot has no cheap whole-field text."""
+        got = self._lookups
+        if got is None:
+            text = _term_text(self.snapshot, "text_f")
+            if text is None:
+                got = False
+            else:
+                # Every letter of the field (of its codes too) is a letter of some term: a superset of the
+                # TypoIndex's, which costs lookups of strings no term holds, never a candidate.
+                letters = "".join(c for c in string.ascii_letters if c in text)
+
+                def frequency(word: str) -> int:
+                    return self.snapshot.doc_frequency("text_f", word)
+
+                got = (TypoLookup(frequency, letters, tolerance=self.tolerance),
+                       TypoLookup(frequency, letters, tolerance=self.tolerance, codes=True))
+            self._lookups = got
+        return got if got is not False else None
 
     @property
     def pairs(self) -> PairCounts:
@@ -204,7 +246,120 @@ class Vocabulary:
         """
         if has_diacritics(a) and has_diacritics(b):
             return self.snapshot.doc_frequency("text", f"{a} {b}")
-        return self.pairs.get((fold_all(a), fold_all(b)), 0)
+        return self.pair_count(fold_all(a), fold_all(b), exact=False)
+
+    def pair_count(self, a: str, b: str, exact: bool) -> int:
+        """``exact_pairs.get((a, b), 0)`` if *exact*, else ``pairs.get((a, b), 0)`` (*a*, *b* folded then).
+
+        Until those tables are built (see :meth:`candidates`), counted around
+        the syllables asked about, in the ``text`` lexicon's text
+        (:class:`WordPairs`): a short query asks about a few syllables, and the
+        whole tables cost a new process most of a second.
+        """
+        built = self._exact_pairs if exact else self._pairs
+        if built is None:
+            lookups = self._pair_lookups()
+            if lookups is not None:
+                return lookups[int(exact)].get((a, b), 0)
+            built = self.exact_pairs if exact else self.pairs
+        return built.get((a, b), 0)
+
+    def _pair_lookups(self) -> tuple[WordPairs, WordPairs] | None:
+        """(folded, exact) :class:`WordPairs` of ``text``, or None when the snapshot has no cheap whole-field text."""
+        with self._lock:
+            got = self._word_pairs
+            if got is None:
+                text = _term_text(self.snapshot, "text")
+                got = False if text is None else (WordPairs(text, folded=True), WordPairs(text))
+                self._word_pairs = got
+        return got if got is not False else None
+
+
+def _term_text(snapshot: Snapshot, fieldname: str) -> str | None:
+    """:meth:`Snapshot.term_text`, or None from a stand-in for a snapshot that lacks it (tests, benches)."""
+    read = getattr(snapshot, "term_text", None)
+    return read(fieldname) if read is not None else None
+
+
+class WordPairs:
+    """:class:`PairCounts` of one lexicon, counted only around the syllables asked about.
+
+    *text* is the ``text`` field's terms, each after a line feed
+    (:meth:`Snapshot.term_text`); with *folded*, it is folded first
+    (:func:`fold_all_text`, per character, so the terms fold as
+    :meth:`PairCounts.of_words` folds their syllables). Asked for a pair, it
+    finds every occurrence of one of its syllables as a whole syllable of a
+    word (a substring search in C) and counts the syllables on either side
+    of it: the query's own syllables are asked about again and again (with
+    each candidate correction), so their neighbours are kept. The counts are
+    those of the same words' :class:`PairCounts`.
+    """
+
+    def __init__(self, text: str, folded: bool = False) -> None:
+        self._text = text
+        self._folded = folded
+        self._ready = not folded
+        self._lock = threading.Lock()
+        self._right: dict[str, dict[str, int]] = {}  # syllable -> the syllables after it in a word, counted
+        self._left: dict[str, dict[str, int]] = {}
+        self._kept = 0  # neighbours kept, all syllables together
+
+    def _body(self) -> str:
+        if not self._ready:
+            with self._lock:
+                if not self._ready:
+                    self._text = fold_all_text(self._text)
+                    self._ready = True
+        return self._text
+
+    def get(self, pair: tuple[str, str], default: int = 0) -> int:
+        """How many times a word of the lexicon holds *pair* side by side, else *default*."""
+        a, b = pair
+        if any(c in s for s in pair for c in " \n"):
+            return default  # no syllable of a word holds a separator (PairCounts.of_words)
+        if a in self._right:
+            got = self._right[a].get(b, 0)
+        elif b in self._left:
+            got = self._left[b].get(a, 0)
+        else:
+            # Neither seen yet: one of them is likely the query's, asked about again with other candidates.
+            got = self._neighbours(a)[0].get(b, 0)
+            self._neighbours(b)
+        return got or default
+
+    def _neighbours(self, syllable: str) -> tuple[dict[str, int], dict[str, int]]:
+        """(syllables after *syllable* in a word, those before it), each with how often; kept."""
+        kept, kept_left = self._right.get(syllable), self._left.get(syllable)
+        if kept is not None and kept_left is not None:
+            return kept, kept_left
+        text = self._body()
+        right: dict[str, int] = {}
+        left: dict[str, int] = {}
+        for sep in (" ", "\n"):
+            # The syllable whole: after a separator, before one or the end (each found by its literal prefix).
+            for m in re.finditer(re.escape(sep + syllable) + r"(?=[ \n]|\Z)", text):
+                start, end = m.start(), m.end()
+                if end < len(text) and text[end] == " ":
+                    stop = min(_found(text.find(" ", end + 1)), _found(text.find("\n", end + 1)), len(text))
+                    after = text[end + 1: stop]
+                    right[after] = right.get(after, 0) + 1
+                if sep == " ":
+                    begin = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
+                    before = text[begin: start]
+                    left[before] = left.get(before, 0) + 1
+        with self._lock:
+            if self._kept > KEPT_NEIGHBOURS:  # a long-lived engine meets ever new syllables: start afresh
+                self._right.clear()
+                self._left.clear()
+                self._kept = 0
+            self._right[syllable], self._left[syllable] = right, left
+            self._kept += len(right) + len(left) + 1
+        return right, left
+
+
+def _found(i: int) -> int:
+    """*i* from ``str.find``, -1 (not found) as a position past any."""
+    return i if i >= 0 else 1 << 62
 
 
 class PairCounts:
@@ -771,9 +926,9 @@ def _paired(vocab: Vocabulary, words: Sequence[str], i: int, syllable: str) -> b
         pairs.append((syllable, words[i + 1]))
     for a, b in pairs:
         if has_diacritics(a) or has_diacritics(b):
-            if vocab.exact_pairs.get((a, b), 0):
+            if vocab.pair_count(a, b, exact=True):
                 return True
-        elif vocab.pairs.get((fold_all(a), fold_all(b)), 0):
+        elif vocab.pair_count(fold_all(a), fold_all(b), exact=False):
             return True
     return False
 
@@ -869,7 +1024,7 @@ def telex_slips(converted: dict[str, str], plain: Sequence[str], vocab: Vocabula
             continue  # nothing to judge by, or the Telex reading goes with the rest
         title_rest = _title_rest(plain, i, vocab)
         scored: list[tuple[float, str, Candidate]] = []
-        for cand in vocab.typos.candidates(typed, edits=1, limit=COOCCURRENCE_CANDIDATES):
+        for cand in vocab.candidates(typed, 1, COOCCURRENCE_CANDIDATES):  # letters only: never a code
             if cand.distance == 0 or split_folded(cand.word) is None:
                 continue
             for replacement, held in _spelt(typed, cand.word, vocab, True):

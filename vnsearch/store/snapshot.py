@@ -310,6 +310,32 @@ class Snapshot:
                 return [term.decode("utf-8") for term, _ in fast]
             return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self._reader.lexicon(fieldname)]
 
+    def term_text(self, fieldname: str) -> str | None:
+        """Every term of *fieldname* (a field of the impacts files), each after a line feed, as one string.
+
+        ``"\\n" + "\\n".join(self.lexicon(fieldname))`` in some order, read from
+        the segments' impacts directories (uncompressed, mapped) instead of
+        the term tables' blocks: a tenth of the time, for a short query's
+        word pairs (:mod:`vnsearch.search.understand`), which a substring
+        search of this string finds without a Python object per term. None
+        when the segments have no impacts file (formats 7 to 9) or a term
+        holds a line feed (the string would not tell terms apart): the
+        caller reads :meth:`lexicon`.
+        """
+        if fieldname not in self._fields or fieldname not in IMPACT_FIELDS or not self._impacts:
+            return None
+        with self._files.reading():
+            head = fieldname.encode("utf-8") + b"\x00"
+            parts = [seg.impacts.field_keys(fieldname) for seg in self.segments if seg.impacts is not None]
+        # Each key is the field's name, a 0 byte (which no term holds) and the term.
+        texts = [part.decode("utf-8").replace(head.decode("utf-8"), "\n") for part in parts]
+        if any(text.count("\n") != part.count(b"\x00") for text, part in zip(texts, parts)):
+            return None  # a term holding a line feed
+        if len(texts) == 1:
+            return texts[0]
+        terms = sorted({term for text in texts for term in text.split("\n")[1:]})
+        return "".join("\n" + term for term in terms)
+
     def term_frequencies(self, fieldname: str) -> Iterator[tuple[str, int]]:
         """(term, document frequency) for every term of *fieldname*."""
         if fieldname not in self._fields or not self.segments:
