@@ -482,13 +482,16 @@ def fold_all_text(text: str) -> str:
     seen[codes] = True
     present = np.flatnonzero(seen[0x80:]) + 0x80
     table = np.arange(seen.size, dtype=np.uint32)
+    # A character folding to nothing (a lone combining mark) becomes a control character the text lacks,
+    # removed at the end.
+    unused = [c for c in range(1, 0x20) if c >= seen.size or not seen[c]]
     dropped = False
     for code in present.tolist():
         folded = fold_all(chr(code))
         if len(folded) == 1:
             table[code] = ord(folded)
-        elif not folded and not seen[0]:
-            table[code] = 0  # folds to nothing (a lone combining mark): a NUL the text lacks, removed below
+        elif not folded and unused:
+            table[code] = unused[0]
             dropped = True
         else:  # one character to several (rare): the slow way, the same result
             return text.translate({c: fold_all(chr(c)) for c in present.tolist()})
@@ -497,7 +500,7 @@ def fold_all_text(text: str) -> str:
         folded_text = bytes(out.astype(np.uint8).tobytes()).decode("latin-1")
     else:
         folded_text = bytes(out.astype("<u4", copy=False).tobytes()).decode("utf-32-le")
-    return folded_text.replace("\x00", "") if dropped else folded_text
+    return folded_text.replace(chr(unused[0]), "") if dropped else folded_text
 
 
 def has_diacritics(token: str) -> bool:

@@ -174,16 +174,20 @@ class Vocabulary:
         """Lookups of ``text_f`` for candidates(), or None when the snapshot has no cheap whole-field text."""
         got = self._lookups
         if got is None:
-            text = _term_text(self.snapshot, "text_f")
-            if text is None:
+            read = _term_keys(self.snapshot, "text_f")
+            if read is None:
                 got = False
             else:
+                keys, head = read
                 # Every letter of the field (of its codes too) is a letter of some term: a superset of the
                 # TypoIndex's, which costs lookups of strings no term holds, never a candidate.
-                letters = "".join(c for c in string.ascii_letters if c in text)
+                letters = "".join(c for c in string.ascii_letters if c in keys)
+                # Most strings one edit away are no syllable: a set of the terms answers those (a bisection of
+                # the impacts directory in Python costs ~0.1 ms each, and a syllable has hundreds of them).
+                held = frozenset(keys.split(head))
 
                 def frequency(word: str) -> int:
-                    return self.snapshot.doc_frequency("text_f", word)
+                    return self.snapshot.doc_frequency("text_f", word) if word in held else 0
 
                 got = (TypoLookup(frequency, letters, tolerance=self.tolerance),
                        TypoLookup(frequency, letters, tolerance=self.tolerance, codes=True))
@@ -269,58 +273,61 @@ class Vocabulary:
         with self._lock:
             got = self._word_pairs
             if got is None:
-                text = _term_text(self.snapshot, "text")
-                got = False if text is None else (WordPairs(text, folded=True), WordPairs(text))
+                read = _term_keys(self.snapshot, "text")
+                got = False if read is None else (WordPairs(*read, folded=True), WordPairs(*read))
                 self._word_pairs = got
         return got if got is not False else None
 
 
-def _term_text(snapshot: Snapshot, fieldname: str) -> str | None:
-    """:meth:`Snapshot.term_text`, or None from a stand-in for a snapshot that lacks it (tests, benches)."""
-    read = getattr(snapshot, "term_text", None)
-    return read(fieldname) if read is not None else None
+def _term_keys(snapshot: Snapshot, fieldname: str) -> tuple[str, str] | None:
+    """:meth:`Snapshot.term_keys` decoded, and its head (the field's name and a 0 character); None where the
+    snapshot cannot (or a stand-in for one lacks the method: tests, benches)."""
+    read = getattr(snapshot, "term_keys", None)
+    keys = read(fieldname) if read is not None else None
+    return None if keys is None else (keys.decode("utf-8"), fieldname + "\x00")
 
 
 class WordPairs:
     """:class:`PairCounts` of one lexicon, counted only around the syllables asked about.
 
-    *text* is the ``text`` field's terms, each after a line feed
-    (:meth:`Snapshot.term_text`); with *folded*, it is folded first
-    (:func:`fold_all_text`, per character, so the terms fold as
-    :meth:`PairCounts.of_words` folds their syllables). Asked for a pair, it
-    finds every occurrence of one of its syllables as a whole syllable of a
-    word (a substring search in C) and counts the syllables on either side
-    of it: the query's own syllables are asked about again and again (with
-    each candidate correction), so their neighbours are kept. The counts are
-    those of the same words' :class:`PairCounts`.
+    *keys* is the ``text`` field's terms, each after *head* (the field's name
+    and a 0 character, which no term holds: :meth:`Snapshot.term_keys`,
+    decoded); *folded* reads them folded (:func:`fold_all_text`, per
+    character, so the terms fold as :meth:`PairCounts.of_words` folds their
+    syllables). Asked for a pair, it finds every occurrence of one of its
+    syllables as a whole syllable of a term (a substring search in C), and
+    counts the syllables on either side of it; a query's own syllables are
+    asked about again and again (with each candidate correction), so their
+    neighbours are kept. The counts are those of the same words' :class:`PairCounts`.
     """
 
-    def __init__(self, text: str, folded: bool = False) -> None:
-        self._text = text
+    def __init__(self, keys: str, head: str, folded: bool = False) -> None:
+        self._keys = keys
+        self._head = head
         self._folded = folded
-        self._ready = not folded
         self._lock = threading.Lock()
-        self._right: dict[str, dict[str, int]] = {}  # syllable -> the syllables after it in a word, counted
+        self._right: dict[str, dict[str, int]] = {}  # syllable -> the syllables after it in a term, counted
         self._left: dict[str, dict[str, int]] = {}
         self._kept = 0  # neighbours kept, all syllables together
 
-    def _body(self) -> str:
-        if not self._ready:
+    def _text(self) -> str:
+        if self._folded:
             with self._lock:
-                if not self._ready:
-                    self._text = fold_all_text(self._text)
-                    self._ready = True
-        return self._text
+                if self._folded:
+                    self._keys = fold_all_text(self._keys)
+                    self._folded = False
+        return self._keys
 
     def get(self, pair: tuple[str, str], default: int = 0) -> int:
-        """How many times a word of the lexicon holds *pair* side by side, else *default*."""
+        """How many times a term of the lexicon holds *pair* side by side, else *default*."""
         a, b = pair
-        if any(c in s for s in pair for c in " \n"):
+        if any(c in s for s in pair for c in " \x00"):
             return default  # no syllable of a word holds a separator (PairCounts.of_words)
-        if a in self._right:
-            got = self._right[a].get(b, 0)
-        elif b in self._left:
-            got = self._left[b].get(a, 0)
+        right, left = self._right.get(a), self._left.get(b)
+        if right is not None:
+            got = right.get(b, 0)
+        elif left is not None:
+            got = left.get(a, 0)
         else:
             # Neither seen yet: one of them is likely the query's, asked about again with other candidates.
             got = self._neighbours(a)[0].get(b, 0)
@@ -328,25 +335,29 @@ class WordPairs:
         return got or default
 
     def _neighbours(self, syllable: str) -> tuple[dict[str, int], dict[str, int]]:
-        """(syllables after *syllable* in a word, those before it), each with how often; kept."""
+        """(syllables after *syllable* in a term, those before it), each with how often; kept."""
         kept, kept_left = self._right.get(syllable), self._left.get(syllable)
         if kept is not None and kept_left is not None:
             return kept, kept_left
-        text = self._body()
+        keys, head = self._text(), self._head
+        name = len(head) - 1  # a term ends where the next one's head does: its 0, less the field's name
+        lit = re.escape(syllable)
+        # The syllable whole: found by its literal (the search's fast path), then after a space or a head,
+        # before a space, the next head or the end.
+        pattern = f"{lit}(?<=[ \\x00]{lit})(?= |{re.escape(head)}|\\Z)"
         right: dict[str, int] = {}
         left: dict[str, int] = {}
-        for sep in (" ", "\n"):
-            # The syllable whole: after a separator, before one or the end (each found by its literal prefix).
-            for m in re.finditer(re.escape(sep + syllable) + r"(?=[ \n]|\Z)", text):
-                start, end = m.start(), m.end()
-                if end < len(text) and text[end] == " ":
-                    stop = min(_found(text.find(" ", end + 1)), _found(text.find("\n", end + 1)), len(text))
-                    after = text[end + 1: stop]
-                    right[after] = right.get(after, 0) + 1
-                if sep == " ":
-                    begin = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
-                    before = text[begin: start]
-                    left[before] = left.get(before, 0) + 1
+        size = len(keys)
+        for m in re.finditer(pattern, keys):
+            start, end = m.start(), m.end()
+            if end < size and keys[end] == " ":
+                stop = min(_found(keys.find(" ", end + 1)), _found(keys.find("\x00", end + 1)) - name, size)
+                after = keys[end + 1: stop]
+                right[after] = right.get(after, 0) + 1
+            if keys[start - 1] == " ":
+                begin = max(keys.rfind(" ", 0, start - 1), keys.rfind("\x00", 0, start - 1)) + 1
+                before = keys[begin: start - 1]
+                left[before] = left.get(before, 0) + 1
         with self._lock:
             if self._kept > KEPT_NEIGHBOURS:  # a long-lived engine meets ever new syllables: start afresh
                 self._right.clear()
