@@ -171,3 +171,17 @@ def test_a_reading_from_disk_is_the_reading_with_the_tables_built(small_index) -
     assert lazy == whole
     assert any(r[2] or r[3] or r[4] for r in lazy)  # some corrections made: not a comparison of nothing
     u._CACHE.pop(snapshot, None)
+
+
+def test_a_process_meeting_many_syllables_builds_the_whole_tables(small_index, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from vnsearch.search import understand as u
+
+    engine, _ = small_index
+    snapshot = engine._current()[0]
+    whole = u.Vocabulary(snapshot)
+    asked = [(a, b) for (a, b), _ in list(whole.exact_pairs.items())[:40]]
+    monkeypatch.setattr(u, "PAIR_SCANS_BEFORE_TABLES", 6)
+    vocab = u.Vocabulary(snapshot)
+    got = [vocab.pair_count(a, b, exact=True) for a, b in asked]
+    assert got == [whole.exact_pairs.get(p, 0) for p in asked] and all(got)
+    assert vocab._exact_pairs is not None and vocab._word_pairs is False  # switched, the lexicon's text let go
