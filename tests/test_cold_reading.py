@@ -124,9 +124,23 @@ def test_term_keys_are_the_lexicon(small_index) -> None:  # type: ignore[no-unty
     for field in ("text", "text_f", "title_f"):
         keys = snapshot.term_keys(field)
         assert keys is not None
-        head = field.encode() + b"\x00"
-        assert keys.split(head)[1:] == [t.encode() for t in snapshot.lexicon(field)]
+        assert keys.split(field + "\x00")[1:] == snapshot.lexicon(field)
     assert snapshot.term_keys("id") is None  # not a field of the impacts files
+
+
+def test_term_keys_of_several_segments_are_the_lexicon(small_index) -> None:  # type: ignore[no-untyped-def]
+    from vnsearch.store.directory import IndexStore
+
+    engine, _ = small_index
+    snapshot = IndexStore(engine._current()[0].path).snapshot()
+    try:
+        lexicon = snapshot.lexicon("text")
+        # The segment twice: the terms of both, each once, in order.
+        snapshot.segments = snapshot.segments * 2
+        keys = snapshot.term_keys("text")
+        assert keys is not None and keys.split("text\x00")[1:] == lexicon
+    finally:
+        snapshot.release()
 
 
 def test_a_reading_from_disk_is_the_reading_with_the_tables_built(small_index) -> None:  # type: ignore[no-untyped-def]

@@ -184,7 +184,10 @@ class Vocabulary:
                 keys, head = read
                 # Every letter of the field (of its codes too) is a letter of some term: a superset of the
                 # TypoIndex's, which costs lookups of strings no term holds, never a candidate.
-                letters = "".join(c for c in string.ascii_letters if c in keys)
+                # (Capitals, which folded terms seldom hold, searched for as a class first: each letter no term
+                # holds costs a search of the whole string.)
+                upper = re.search("[A-Z]", keys) is not None
+                letters = "".join(c for c in string.ascii_letters if (upper or c.islower()) and c in keys)
                 # Most strings one edit away are no syllable: a set of the terms answers those (a bisection of
                 # the impacts directory in Python costs ~0.1 ms each, and a syllable has hundreds of them).
                 held = frozenset(keys.split(head))
@@ -292,7 +295,7 @@ def _term_keys(snapshot: Snapshot, fieldname: str) -> tuple[str, str] | None:
     snapshot cannot (or a stand-in for one lacks the method: tests, benches)."""
     read = getattr(snapshot, "term_keys", None)
     keys = read(fieldname) if read is not None else None
-    return None if keys is None else (keys.decode("utf-8"), fieldname + "\x00")
+    return None if keys is None else (keys, fieldname + "\x00")
 
 
 class WordPairs:

@@ -188,8 +188,9 @@ class Impacts:
         i = self._find(impact_key(fieldname, tbytes))
         return int(self._dir()[2][i]) if i >= 0 else 0
 
-    def field_keys(self, fieldname: str) -> bytes:
-        """The directory's keys of *fieldname* end to end, each its :func:`impact_key` (field, 0 byte, term).
+    def field_keys(self, fieldname: str) -> tuple[memoryview, int]:
+        """The directory's keys of *fieldname* end to end, each its :func:`impact_key` (field, 0 byte, term),
+        in place (a view of the mapped file), and how many they are.
 
         The directory is the segment's sorted term table of these fields,
         uncompressed and mapped: a whole field's terms are one slice of it,
@@ -211,7 +212,7 @@ class Impacts:
             return lo
 
         a, b = bisect(first), bisect(after)
-        return bytes(keys[int(ends[a - 1]) if a else 0: int(ends[b - 1]) if b else 0])
+        return keys[int(ends[a - 1]) if a else 0: int(ends[b - 1]) if b else 0], b - a
 
     def items(self) -> list[tuple[str, bytes, int]]:
         """Every list: (field name, term bytes, index), for ``vnsearch check``."""
