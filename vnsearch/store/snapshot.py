@@ -322,8 +322,8 @@ class Snapshot:
         have no impacts file (formats 7 to 9), or a term holds a 0 character
         (the string would not tell terms apart): the caller reads :meth:`lexicon`.
         """
-        if fieldname not in self._fields or fieldname not in IMPACT_FIELDS or not self._impacts:
-            return None
+        if not self.segments or fieldname not in IMPACT_FIELDS or not self._impacts or fieldname not in self._fields:
+            return None  # (a sharded snapshot has no segments of its own: its shards' lexicons are merged)
         with self._files.reading():
             parts = []
             for seg in self.segments:
