@@ -76,14 +76,15 @@ def _keys(terms: list[str]) -> str:
 def test_word_pairs_count_what_pair_counts_count() -> None:
     terms = WORDS + ["khởi", "nghiệp", "text", "bóng"]  # single syllables make no pairs
     exact, folded = PairCounts.of_words([t for t in terms if " " in t])
-    for table, pairs in ((exact, WordPairs(_keys(terms), "text\x00")),
-                         (folded, WordPairs(_keys(terms), "text\x00", folded=True))):
-        syllables = sorted({s for name, _ in table.items() for s in name} | {"zz", "text", "con"})
-        assert len(table) > 10
-        for a in syllables:
-            for b in syllables:
-                assert pairs.get((a, b), 0) == table.get((a, b), 0), (a, b)
-        assert pairs.get(("a b", "c"), 0) == 0  # a separator is no syllable's
+    for around in (None, 0, 1):  # whichever syllable is looked around first, the same counts
+        for table, pairs in ((exact, WordPairs(_keys(terms), "text\x00")),
+                             (folded, WordPairs(_keys(terms), "text\x00", folded=True))):
+            syllables = sorted({s for name, _ in table.items() for s in name} | {"zz", "text", "con"})
+            assert len(table) > 10
+            for a in syllables:
+                for b in syllables:
+                    assert pairs.get((a, b), 0, around) == table.get((a, b), 0), (a, b, around)
+            assert pairs.get(("a b", "c"), 0) == 0  # a separator is no syllable's
     assert WordPairs(_keys(terms), "text\x00").get(("a", "a")) == 2
     assert WordPairs(_keys(terms), "text\x00", folded=True).get(("khoi", "nghiep")) == 2
 

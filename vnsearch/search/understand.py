@@ -250,30 +250,32 @@ class Vocabulary:
         """Documents holding exactly *syllable* (canonical, lower case)."""
         return self.snapshot.doc_frequency("text", syllable)
 
-    def pair(self, a: str, b: str) -> int:
+    def pair(self, a: str, b: str, around: int | None = None) -> int:
         """Whether the index holds a word with syllables *a* *b* side by side (> 0), folded unless both are marked.
 
         Two syllables typed with diacritics are looked up as the exact word
         (cheap); otherwise in the folded pairs table (the number of distinct
-        words holding the pair).
+        words holding the pair). *around*: see :meth:`pair_count`.
         """
         if has_diacritics(a) and has_diacritics(b):
             return self.snapshot.doc_frequency("text", f"{a} {b}")
-        return self.pair_count(fold_all(a), fold_all(b), exact=False)
+        return self.pair_count(fold_all(a), fold_all(b), exact=False, around=around)
 
-    def pair_count(self, a: str, b: str, exact: bool) -> int:
+    def pair_count(self, a: str, b: str, exact: bool, around: int | None = None) -> int:
         """``exact_pairs.get((a, b), 0)`` if *exact*, else ``pairs.get((a, b), 0)`` (*a*, *b* folded then).
 
         Until those tables are built (see :meth:`candidates`), counted around
         the syllables asked about, in the ``text`` lexicon's text
         (:class:`WordPairs`): a short query asks about a few syllables, and the
-        whole tables cost a new process most of a second.
+        whole tables cost a new process most of a second. *around* (0: *a*,
+        1: *b*) names the query's own syllable, asked about again with other
+        candidates: the one to look around when neither was (the answer is the same).
         """
         built = self._exact_pairs if exact else self._pairs
         if built is None:
             lookups = self._pair_lookups()
             if lookups is not None and lookups[0].scans + lookups[1].scans < PAIR_SCANS_BEFORE_TABLES:
-                return lookups[int(exact)].get((a, b), 0)
+                return lookups[int(exact)].get((a, b), 0, around)
             # A process that has met this many syllables (a long-lived engine without prepare()) will meet
             # more: the whole tables answer each at once from now on.
             built = self.exact_pairs if exact else self.pairs
@@ -330,8 +332,13 @@ class WordPairs:
                     self._folded = False
         return self._keys
 
-    def get(self, pair: tuple[str, str], default: int = 0) -> int:
-        """How many times a term of the lexicon holds *pair* side by side, else *default*."""
+    def get(self, pair: tuple[str, str], default: int = 0, around: int | None = None) -> int:
+        """How many times a term of the lexicon holds *pair* side by side, else *default*.
+
+        *around* (0 or 1): the syllable of *pair* to look around when neither
+        was yet (the query's own, asked about again with other candidates);
+        None: both.
+        """
         a, b = pair
         if any(c in s for s in pair for c in " \x00"):
             return default  # no syllable of a word holds a separator (PairCounts.of_words)
@@ -342,8 +349,12 @@ class WordPairs:
             got = left.get(a, 0)
         else:
             # Neither seen yet: one of them is likely the query's, asked about again with other candidates.
-            got = self._neighbours(a)[0].get(b, 0)
-            self._neighbours(b)
+            if around == 1:
+                got = self._neighbours(b)[1].get(a, 0)
+            else:
+                got = self._neighbours(a)[0].get(b, 0)
+                if around is None:
+                    self._neighbours(b)
         return got or default
 
     def _neighbours(self, syllable: str) -> tuple[dict[str, int], dict[str, int]]:
@@ -575,8 +586,8 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
         typed = tok.lower()
         df_typed = vocab.folded_frequency(typed)
         if df_typed:  # the letters as typed are in the index too: ask the neighbours
-            paired = (i > 0 and vocab.pair(forms[i - 1], c) > 0) or \
-                     (i + 1 < len(forms) and vocab.pair(c, forms[i + 1]) > 0)
+            paired = (i > 0 and vocab.pair(forms[i - 1], c, around=0) > 0) or \
+                     (i + 1 < len(forms) and vocab.pair(c, forms[i + 1], around=1) > 0)
             if not paired and (split_folded(typed) is not None or df_typed > TELEX_TYPED_MAX):
                 continue  # a real syllable as typed ("xoong", "boong"), or a word of the index ("sex")
             if df_conv < (TELEX_PAIR_RATIO if paired else TELEX_RATIO) * df_typed:
@@ -742,8 +753,8 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
                     score *= _title_factor(cand.word, title_rest, vocab, docs if marked else None)
             else:
                 score = cand.weight * math.log1p(cand.frequency) / cand.distance
-            if (i and vocab.pair(folded[i - 1], cand.word)) or \
-                    (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1])):
+            if (i and vocab.pair(folded[i - 1], cand.word, around=0)) or \
+                    (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1], around=1)):
                 score *= PAIR_BONUS
             if marked and not _keeps_marks(s, replacement):
                 score *= MARKS_LOST_FACTOR
@@ -945,14 +956,14 @@ def _paired(vocab: Vocabulary, words: Sequence[str], i: int, syllable: str) -> b
 
     As spelt when either has diacritics ("thổ" "nhĩ"), else folded.
     """
-    pairs = [(words[i - 1], syllable)] if i > 0 else []
+    pairs = [(words[i - 1], syllable, 0)] if i > 0 else []  # (the query's own neighbour is looked around)
     if i + 1 < len(words):
-        pairs.append((syllable, words[i + 1]))
-    for a, b in pairs:
+        pairs.append((syllable, words[i + 1], 1))
+    for a, b, around in pairs:
         if has_diacritics(a) or has_diacritics(b):
-            if vocab.pair_count(a, b, exact=True):
+            if vocab.pair_count(a, b, exact=True, around=around):
                 return True
-        elif vocab.pair_count(fold_all(a), fold_all(b), exact=False):
+        elif vocab.pair_count(fold_all(a), fold_all(b), exact=False, around=around):
             return True
     return False
 
