@@ -187,6 +187,8 @@ def test_a_reading_from_disk_is_the_reading_with_the_tables_built(small_index) -
             out.append((got.rewritten, got.converted, got.alternatives, got.cooccurring, got.suspected))
         if not built:  # read from disk: no whole table was built
             assert vocab._pairs is None and vocab._exact_pairs is None and vocab._typos is None
+        else:  # the tables answer: what was read from disk for the lookups is let go
+            assert vocab._lookups is False and vocab._word_pairs is False
         return out
 
     lazy, whole = readings(False), readings(True)

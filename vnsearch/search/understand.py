@@ -151,6 +151,7 @@ class Vocabulary:
                 terms = list(self.snapshot.term_frequencies("text_f"))
                 self._typos = TypoIndex(terms, tolerance=self.tolerance)
                 self._codes = TypoIndex(terms, tolerance=self.tolerance, codes=True)
+                self._lookups = False  # answered by the indexes from now on: the set of terms can go
             return self._typos, self._codes
 
     def candidates(self, folded: str, edits: int, limit: int) -> list[Candidate]:
