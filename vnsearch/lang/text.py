@@ -33,6 +33,7 @@ __all__ = [
     "place_tone",
     "fold_tone",
     "fold_all",
+    "fold_all_text",
     "has_diacritics",
     "is_tone_folded",
     "TONE_MARKS",
@@ -512,6 +513,46 @@ def fold_lower_text(text: str) -> str:
     lowered = text.lower()
     got = _char_folds.fold(lowered)
     return got if got is not None else _fold_chars(lowered)
+
+
+def fold_all_text(text: str) -> str:
+    """:func:`fold_all` of a long *text* (not lowered), character by character, at numpy's pace.
+
+    Folding is per character (a mark that decomposition leaves is dropped
+    wherever it stands), so any string of terms joined by spaces or line
+    feeds folds to the same terms folded alone, joined the same way: a whole
+    field's vocabulary (millions of characters) folds in a few hundredths of
+    a second, where ``str.translate`` takes a fifth of one. Each character
+    met is folded once by :func:`fold_all` itself.
+    """
+    if text.isascii():
+        return text
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    seen = np.zeros(int(codes.max()) + 1, dtype=bool)  # (np.bincount casts to int64 first: six times slower)
+    seen[codes] = True
+    present = np.flatnonzero(seen[0x80:]) + 0x80
+    table = np.arange(seen.size, dtype=np.uint32)
+    # A character folding to nothing (a lone combining mark) becomes a control character the text lacks,
+    # removed at the end.
+    unused = [c for c in range(1, 0x20) if c >= seen.size or not seen[c]]
+    dropped = False
+    for code in present.tolist():
+        folded = fold_all(chr(code))
+        if len(folded) == 1:
+            table[code] = ord(folded)
+        elif not folded and unused:
+            table[code] = unused[0]
+            dropped = True
+        else:  # one character to several (rare): the slow way, the same result
+            return text.translate({c: fold_all(chr(c)) for c in present.tolist()})
+    out = table[codes]
+    if int(out.max()) < 0x100:  # most often: one byte a character
+        folded_text = bytes(out.astype(np.uint8).tobytes()).decode("latin-1")
+    else:
+        folded_text = bytes(out.astype("<u4", copy=False).tobytes()).decode("utf-32-le")
+    return folded_text.replace(chr(unused[0]), "") if dropped else folded_text
 
 
 def has_diacritics(token: str) -> bool:

@@ -27,10 +27,10 @@ caches it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["TypoIndex", "Candidate", "max_edits", "edit_distance", "slip_weight", "QWERTY_NEIGHBOURS",
+__all__ = ["TypoIndex", "TypoLookup", "Candidate", "max_edits", "edit_distance", "slip_weight", "QWERTY_NEIGHBOURS",
            "DEFAULT_TOLERANCE", "is_code", "same_digits"]
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -258,6 +258,81 @@ class TypoIndex:
                     if dist <= 1:
                         found[word] = dist
         out = [Candidate(w, dist, self.frequency[w], slip_weight(typed, w)) for w, dist in found.items()]
+        out.sort(key=lambda c: (c.distance, -c.weight, -c.frequency, c.word))
+        return out[:limit]
+
+
+class TypoLookup:
+    """The lookups of a :class:`TypoIndex` that need no pass over the vocabulary, asked of a lookup function.
+
+    One edit from a typed word (and, with ``codes``, one slip on a code's
+    letters) is a few hundred strings to look up: answered from *frequency*
+    (documents holding a word, 0 when none; a snapshot's term table, on
+    disk), it costs milliseconds, where a :class:`TypoIndex` first reads the
+    whole vocabulary into memory (a third of a second of CPU on a 35,000-article
+    index; a command-line search is a new process each time). The candidates
+    are those a :class:`TypoIndex` of the same vocabulary, tolerance,
+    ``max_length`` and ``min_frequency`` gives, in the same order. Two edits
+    (:meth:`reaches` is False) need the deletions of the vocabulary: build
+    the :class:`TypoIndex` for them.
+
+    *letters* must hold every letter of the words held (more letters only
+    cost lookups): the one-edit neighbours are made of them.
+    """
+
+    def __init__(self, frequency: Callable[[str], int], letters: str, tolerance: tuple[int, int] = DEFAULT_TOLERANCE,
+                 max_length: int = 20, min_frequency: int = 1, codes: bool = False) -> None:
+        if min_frequency < 1:
+            raise ValueError("a lookup holds the words some document holds: min_frequency must be at least 1")
+        self._frequency = frequency
+        self._letters = "".join(sorted(set(letters)))
+        self.tolerance = tolerance
+        self.max_length = max_length
+        self.min_frequency = min_frequency
+        self.codes = codes
+
+    def frequency(self, word: str) -> int:
+        """Documents holding *word* if the matching :class:`TypoIndex` would hold it, else 0."""
+        if len(word) > self.max_length or not word.isascii():
+            return 0
+        if not (is_code(word) if self.codes else word.isalpha()):
+            return 0
+        df = self._frequency(word)
+        return df if df >= self.min_frequency else 0
+
+    def reaches(self, typed: str, edits: int | None = None) -> bool:
+        """Whether :meth:`candidates` can answer for *typed* within *edits* (one edit at most, or codes)."""
+        return self.codes or (max_edits(len(typed), self.tolerance) if edits is None else edits) <= 1
+
+    def candidates(self, typed: str, edits: int | None = None, limit: int = 20) -> list[Candidate]:
+        """:meth:`TypoIndex.candidates` within one edit (see :meth:`reaches`), best first."""
+        if not self.reaches(typed, edits):
+            raise ValueError(f"a lookup reaches one edit, not {edits}: use a TypoIndex")
+        found: dict[str, int] = {}
+        if self.codes:
+            if not is_code(typed) or len(typed) > self.max_length + 1:
+                return []
+            for d in _letter_deletions(typed):
+                # The codes d is a letter deletion of: d itself, or d with a letter put back anywhere.
+                for word in {d} | {d[:i] + c + d[i:] for i in range(len(d) + 1) for c in self._letters}:
+                    if word not in found and same_digits(typed, word) and self.frequency(word):
+                        dist = 0 if word == typed else edit_distance(typed, word, 1)
+                        if dist <= 1:
+                            found[word] = dist
+            return self._ranked(typed, found, limit)
+        if edits is None:
+            edits = max_edits(len(typed), self.tolerance)
+        if not typed.isalpha() or not typed.isascii() or len(typed) > self.max_length + edits:
+            return []
+        for word in _neighbours_of(typed, self._letters) if edits else ():
+            if self.frequency(word):
+                found[word] = 1
+        if self.frequency(typed):
+            found[typed] = 0
+        return self._ranked(typed, found, limit)
+
+    def _ranked(self, typed: str, found: dict[str, int], limit: int) -> list[Candidate]:
+        out = [Candidate(w, dist, self.frequency(w), slip_weight(typed, w)) for w, dist in found.items()]
         out.sort(key=lambda c: (c.distance, -c.weight, -c.frequency, c.word))
         return out[:limit]
 

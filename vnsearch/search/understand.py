@@ -33,18 +33,20 @@ from __future__ import annotations
 
 import math
 import re
+import string
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from vnsearch.lang.spelling import spellings, split_folded
 from vnsearch.lang.telex import convert, tone_of
-from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
-from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, is_code, max_edits
+from vnsearch.lang.text import canonical, fold_all, fold_all_text, fold_tone, has_diacritics
+from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, TypoLookup, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
 from vnsearch.store.snapshot import Snapshot
@@ -69,6 +71,11 @@ CORRECTION_WEIGHT = 0.8
 # measured alike on bench kw-typo, and each costs a posting list).
 COOCCURRENCE_MAX_SYLLABLES = 6
 COOCCURRENCE_CANDIDATES = 20
+# Syllables whose neighbours WordPairs looked for (a search of the whole lexicon each, ~5 ms on the whole
+# corpus) before the whole pair tables are built instead (under a second, once).
+PAIR_SCANS_BEFORE_TABLES = 200
+# Neighbours of syllables kept by WordPairs (a dict entry each) before it forgets them all.
+KEPT_NEIGHBOURS = 1_000_000
 # Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
 DOCS_CACHE = 2_000_000
 # Corrections offered per syllable, at most: the ranker tells them apart by the documents that hold
@@ -125,6 +132,10 @@ class Vocabulary:
         self._codes: TypoIndex | None = None
         self._pairs: PairCounts | None = None
         self._exact_pairs: PairCounts | None = None
+        # What a query asks of them, read from the term tables on disk as asked (see candidates, pair_count):
+        # None until first needed, False where the snapshot cannot (the whole tables are built then).
+        self._lookups: tuple[TypoLookup, TypoLookup] | Literal[False] | None = None
+        self._word_pairs: tuple[WordPairs, WordPairs] | Literal[False] | None = None
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
@@ -152,13 +163,55 @@ class Vocabulary:
                 terms = list(self.snapshot.term_frequencies("text_f"))
                 self._typos = TypoIndex(terms, tolerance=self.tolerance)
                 self._codes = TypoIndex(terms, tolerance=self.tolerance, codes=True)
+                self._lookups = False  # answered by the indexes from now on: the set of terms can go
             return self._typos, self._codes
 
     def candidates(self, folded: str, edits: int, limit: int) -> list[Candidate]:
-        """Known syllables within *edits* of *folded*; for a code ("24g"), the codes one slip on a letter away."""
-        if is_code(folded):
+        """Known syllables within *edits* of *folded*; for a code ("24g"), the codes one slip on a letter away.
+
+        What :attr:`typos` and :attr:`codes` answer; within one edit, and
+        until they are built (a long-lived engine builds them in the
+        background, :meth:`SnapshotView.prepare`), asked of the term table on
+        disk instead (:class:`~vnsearch.lang.typos.TypoLookup`, the same
+        candidates): a new process reading a short query needs a few hundred
+        lookups, not the whole vocabulary in memory.
+        """
+        code = is_code(folded)
+        built = self._codes if code else self._typos
+        if built is None:
+            lookups = self._typo_lookups()
+            if lookups is not None and lookups[int(code)].reaches(folded, edits):
+                return lookups[int(code)].candidates(folded, edits=edits, limit=limit)
+        if code:
             return self.codes.candidates(folded, limit=limit)
         return self.typos.candidates(folded, edits=edits, limit=limit)
+
+    def _typo_lookups(self) -> tuple[TypoLookup, TypoLookup] | None:
+        """Lookups of ``text_f`` for candidates(), or None when the snapshot has no cheap whole-field text."""
+        got = self._lookups
+        if got is None:
+            read = _term_keys(self.snapshot, "text_f")
+            if read is None:
+                got = False
+            else:
+                keys, head = read
+                # Every letter of the field (of its codes too) is a letter of some term: a superset of the
+                # TypoIndex's, which costs lookups of strings no term holds, never a candidate.
+                # (Capitals, which folded terms seldom hold, searched for as a class first: each letter no term
+                # holds costs a search of the whole string.)
+                upper = re.search("[A-Z]", keys) is not None
+                letters = "".join(c for c in string.ascii_letters if (upper or c.islower()) and c in keys)
+                # Most strings one edit away are no syllable: a set of the terms answers those (a bisection of
+                # the impacts directory in Python costs ~0.1 ms each, and a syllable has hundreds of them).
+                held = frozenset(keys.split(head))
+
+                def frequency(word: str) -> int:
+                    return self.snapshot.doc_frequency("text_f", word) if word in held else 0
+
+                got = (TypoLookup(frequency, letters, tolerance=self.tolerance),
+                       TypoLookup(frequency, letters, tolerance=self.tolerance, codes=True))
+            self._lookups = got
+        return got if got is not False else None
 
     @property
     def pairs(self) -> PairCounts:
@@ -173,8 +226,11 @@ class Vocabulary:
     def _pair_tables(self) -> tuple[PairCounts, PairCounts]:
         with self._lock:
             if self._pairs is None or self._exact_pairs is None:
-                words = [term for term in self.snapshot.lexicon("text") if " " in term]
+                read = _term_keys(self.snapshot, "text")  # a tenth of the time of lexicon()
+                terms = read[0].split(read[1])[1:] if read is not None else self.snapshot.lexicon("text")
+                words = [term for term in terms if " " in term]
                 self._exact_pairs, self._pairs = PairCounts.of_words(words)
+                self._word_pairs = False  # answered by the tables from now on: the lexicon's text can go
             return self._pairs, self._exact_pairs
 
     def docs(self, fieldname: str, term: str) -> np.ndarray:
@@ -207,16 +263,151 @@ class Vocabulary:
         """Documents holding exactly *syllable* (canonical, lower case)."""
         return self.snapshot.doc_frequency("text", syllable)
 
-    def pair(self, a: str, b: str) -> int:
+    def pair(self, a: str, b: str, around: int | None = None) -> int:
         """Whether the index holds a word with syllables *a* *b* side by side (> 0), folded unless both are marked.
 
         Two syllables typed with diacritics are looked up as the exact word
         (cheap); otherwise in the folded pairs table (the number of distinct
-        words holding the pair).
+        words holding the pair). *around*: see :meth:`pair_count`.
         """
         if has_diacritics(a) and has_diacritics(b):
             return self.snapshot.doc_frequency("text", f"{a} {b}")
-        return self.pairs.get((fold_all(a), fold_all(b)), 0)
+        return self.pair_count(fold_all(a), fold_all(b), exact=False, around=around)
+
+    def pair_count(self, a: str, b: str, exact: bool, around: int | None = None) -> int:
+        """``exact_pairs.get((a, b), 0)`` if *exact*, else ``pairs.get((a, b), 0)`` (*a*, *b* folded then).
+
+        Until those tables are built (see :meth:`candidates`), counted around
+        the syllables asked about, in the ``text`` lexicon's text
+        (:class:`WordPairs`): a short query asks about a few syllables, and the
+        whole tables cost a new process most of a second. *around* (0: *a*,
+        1: *b*) names the query's own syllable, asked about again with other
+        candidates: the one to look around when neither was (the answer is the same).
+        """
+        built = self._exact_pairs if exact else self._pairs
+        if built is None:
+            lookups = self._pair_lookups()
+            if lookups is not None and lookups[0].scans + lookups[1].scans < PAIR_SCANS_BEFORE_TABLES:
+                return lookups[int(exact)].get((a, b), 0, around)
+            # A process that has met this many syllables (a long-lived engine without prepare()) will meet
+            # more: the whole tables answer each at once from now on.
+            built = self.exact_pairs if exact else self.pairs
+        return built.get((a, b), 0)
+
+    def _pair_lookups(self) -> tuple[WordPairs, WordPairs] | None:
+        """(folded, exact) :class:`WordPairs` of ``text``, or None when the snapshot has no cheap whole-field text."""
+        with self._lock:
+            got = self._word_pairs
+            if got is None:
+                read = _term_keys(self.snapshot, "text")
+                got = False if read is None else (WordPairs(*read, folded=True), WordPairs(*read))
+                self._word_pairs = got
+        return got if got is not False else None
+
+
+def _term_keys(snapshot: Snapshot, fieldname: str) -> tuple[str, str] | None:
+    """:meth:`Snapshot.term_keys` decoded, and its head (the field's name and a 0 character); None where the
+    snapshot cannot (or a stand-in for one lacks the method: tests, benches)."""
+    read = getattr(snapshot, "term_keys", None)
+    keys = read(fieldname) if read is not None else None
+    return None if keys is None else (keys, fieldname + "\x00")
+
+
+class WordPairs:
+    """:class:`PairCounts` of one lexicon, counted only around the syllables asked about.
+
+    *keys* is the ``text`` field's terms, each after *head* (the field's name
+    and a 0 character, which no term holds: :meth:`Snapshot.term_keys`,
+    decoded); *folded* reads them folded (:func:`fold_all_text`, per
+    character, so the terms fold as :meth:`PairCounts.of_words` folds their
+    syllables). Asked for a pair, it finds every occurrence of one of its
+    syllables as a whole syllable of a term (a substring search in C), and
+    counts the syllables on either side of it; a query's own syllables are
+    asked about again and again (with each candidate correction), so their
+    neighbours are kept. The counts are those of the same words' :class:`PairCounts`.
+    """
+
+    def __init__(self, keys: str, head: str, folded: bool = False) -> None:
+        self._keys = keys
+        self._head = head
+        self._folded = folded
+        self._lock = threading.Lock()
+        self._right: dict[str, dict[str, int]] = {}  # syllable -> the syllables after it in a term, counted
+        self._left: dict[str, dict[str, int]] = {}
+        self._kept = 0  # neighbours kept, all syllables together
+        self.scans = 0  # searches of the lexicon made
+
+    def _text(self) -> str:
+        if self._folded:
+            with self._lock:
+                if self._folded:
+                    self._keys = fold_all_text(self._keys)
+                    self._folded = False
+        return self._keys
+
+    def get(self, pair: tuple[str, str], default: int = 0, around: int | None = None) -> int:
+        """How many times a term of the lexicon holds *pair* side by side, else *default*.
+
+        *around* (0 or 1): the syllable of *pair* to look around when neither
+        was yet (the query's own, asked about again with other candidates);
+        None: both.
+        """
+        a, b = pair
+        if any(c in s for s in pair for c in " \x00"):
+            return default  # no syllable of a word holds a separator (PairCounts.of_words)
+        right, left = self._right.get(a), self._left.get(b)
+        if right is not None:
+            got = right.get(b, 0)
+        elif left is not None:
+            got = left.get(a, 0)
+        else:
+            # Neither seen yet: one of them is likely the query's, asked about again with other candidates.
+            if around == 1:
+                got = self._neighbours(b)[1].get(a, 0)
+            else:
+                got = self._neighbours(a)[0].get(b, 0)
+                if around is None:
+                    self._neighbours(b)
+        return got or default
+
+    def _neighbours(self, syllable: str) -> tuple[dict[str, int], dict[str, int]]:
+        """(syllables after *syllable* in a term, those before it), each with how often; kept."""
+        kept, kept_left = self._right.get(syllable), self._left.get(syllable)
+        if kept is not None and kept_left is not None:
+            return kept, kept_left
+        keys, head = self._text(), self._head
+        name = len(head) - 1  # a term ends where the next one's head does: its 0, less the field's name
+        lit = re.escape(syllable)
+        # The syllable whole: found by its literal (the search's fast path), then after a space or a head,
+        # before a space, the next head or the end.
+        pattern = f"{lit}(?<=[ \\x00]{lit})(?= |{re.escape(head)}|\\Z)"
+        right: dict[str, int] = {}
+        left: dict[str, int] = {}
+        size = len(keys)
+        for m in re.finditer(pattern, keys):
+            start, end = m.start(), m.end()
+            if end < size and keys[end] == " ":
+                stop = min(_found(keys.find(" ", end + 1)), _found(keys.find("\x00", end + 1)) - name, size)
+                after = keys[end + 1: stop]
+                right[after] = right.get(after, 0) + 1
+            if keys[start - 1] == " ":
+                begin = max(keys.rfind(" ", 0, start - 1), keys.rfind("\x00", 0, start - 1)) + 1
+                before = keys[begin: start - 1]
+                left[before] = left.get(before, 0) + 1
+        with self._lock:
+            self.scans += 1
+            if self._kept > KEPT_NEIGHBOURS:  # a long-lived engine meets ever new syllables: start afresh
+                self._right.clear()
+                self._left.clear()
+                self._kept = 0
+            self._right[syllable], self._left[syllable] = right, left
+            self._kept += len(right) + len(left) + 1
+        return right, left
+
+
+def _found(i: int) -> int:
+    """*i* from ``str.find``, -1 (not found) as a position past any."""
+    return i if i >= 0 else 1 << 62
 
 
 class PairCounts:
@@ -408,8 +599,8 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
         typed = tok.lower()
         df_typed = vocab.folded_frequency(typed)
         if df_typed:  # the letters as typed are in the index too: ask the neighbours
-            paired = (i > 0 and vocab.pair(forms[i - 1], c) > 0) or \
-                     (i + 1 < len(forms) and vocab.pair(c, forms[i + 1]) > 0)
+            paired = (i > 0 and vocab.pair(forms[i - 1], c, around=0) > 0) or \
+                     (i + 1 < len(forms) and vocab.pair(c, forms[i + 1], around=1) > 0)
             if not paired and (split_folded(typed) is not None or df_typed > TELEX_TYPED_MAX):
                 continue  # a real syllable as typed ("xoong", "boong"), or a word of the index ("sex")
             if df_conv < (TELEX_PAIR_RATIO if paired else TELEX_RATIO) * df_typed:
@@ -575,8 +766,8 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
                     score *= _title_factor(cand.word, title_rest, vocab, docs if marked else None)
             else:
                 score = cand.weight * math.log1p(cand.frequency) / cand.distance
-            if (i and vocab.pair(folded[i - 1], cand.word)) or \
-                    (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1])):
+            if (i and vocab.pair(folded[i - 1], cand.word, around=0)) or \
+                    (i + 1 < len(folded) and vocab.pair(cand.word, folded[i + 1], around=1)):
                 score *= PAIR_BONUS
             if marked and not _keeps_marks(s, replacement):
                 score *= MARKS_LOST_FACTOR
@@ -778,14 +969,14 @@ def _paired(vocab: Vocabulary, words: Sequence[str], i: int, syllable: str) -> b
 
     As spelt when either has diacritics ("thổ" "nhĩ"), else folded.
     """
-    pairs = [(words[i - 1], syllable)] if i > 0 else []
+    pairs = [(words[i - 1], syllable, 0)] if i > 0 else []  # (the query's own neighbour is looked around)
     if i + 1 < len(words):
-        pairs.append((syllable, words[i + 1]))
-    for a, b in pairs:
+        pairs.append((syllable, words[i + 1], 1))
+    for a, b, around in pairs:
         if has_diacritics(a) or has_diacritics(b):
-            if vocab.exact_pairs.get((a, b), 0):
+            if vocab.pair_count(a, b, exact=True, around=around):
                 return True
-        elif vocab.pairs.get((fold_all(a), fold_all(b)), 0):
+        elif vocab.pair_count(fold_all(a), fold_all(b), exact=False, around=around):
             return True
     return False
 
@@ -881,7 +1072,7 @@ def telex_slips(converted: dict[str, str], plain: Sequence[str], vocab: Vocabula
             continue  # nothing to judge by, or the Telex reading goes with the rest
         title_rest = _title_rest(plain, i, vocab)
         scored: list[tuple[float, str, Candidate]] = []
-        for cand in vocab.typos.candidates(typed, edits=1, limit=COOCCURRENCE_CANDIDATES):
+        for cand in vocab.candidates(typed, 1, COOCCURRENCE_CANDIDATES):  # letters only: never a code
             if cand.distance == 0 or split_folded(cand.word) is None:
                 continue
             for replacement, held in _spelt(typed, cand.word, vocab, True):

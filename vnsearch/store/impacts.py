@@ -188,6 +188,32 @@ class Impacts:
         i = self._find(impact_key(fieldname, tbytes))
         return int(self._dir()[2][i]) if i >= 0 else 0
 
+    def field_keys(self, fieldname: str) -> tuple[memoryview, int]:
+        """The directory's keys of *fieldname* end to end, each its :func:`impact_key` (field, 0 byte, term),
+        in place (a view of the mapped file), and how many they are.
+
+        The directory is the segment's sorted term table of these fields,
+        uncompressed and mapped: a whole field's terms are one slice of it,
+        where the term table inflates thousands of blocks (reading a short
+        query's word pairs needs every word, not their postings).
+        """
+        ends, _, _, _, keys, n = self._dir()
+        first = impact_key(fieldname, b"")
+        after = first[:-1] + b"\x01"  # every key of the field starts with *first*
+
+        def bisect(key: bytes) -> int:
+            lo, hi = 0, n
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if bytes(keys[int(ends[mid - 1]) if mid else 0: int(ends[mid])]) < key:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            return lo
+
+        a, b = bisect(first), bisect(after)
+        return keys[int(ends[a - 1]) if a else 0: int(ends[b - 1]) if b else 0], b - a
+
     def items(self) -> list[tuple[str, bytes, int]]:
         """Every list: (field name, term bytes, index), for ``vnsearch check``."""
         ends, _, _, _, keys, n = self._dir()
