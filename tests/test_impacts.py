@@ -77,6 +77,36 @@ def test_damage_is_found() -> None:
         Impacts(bytes(data)).read("text", b"a")
 
 
+def test_a_list_is_verified_once_and_a_damaged_one_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list's checksum is checked on its first read only; a damaged list fails every read, never passes."""
+    f = _File()
+    writer = ImpactsWriter(f)
+    writer.add("text", b"a", np.array([1, 5, 9]), [1.5, 1.0, 2.0], False)
+    writer.add("text", b"b", np.array([2, 3]), [1.0, 1.0], False)
+    writer.close()
+    data = bytearray(f.data)
+    data[5] ^= 0x01  # inside the list of "a"
+    imp = Impacts(bytes(data))
+    for _ in range(3):
+        with pytest.raises(fmt.ChecksumError):
+            imp.read("text", b"a")
+    got = imp.read("text", b"b")
+    assert got is not None and got[0].tolist() == [2, 3]
+    sound = Impacts(f.data)
+    checked: list[bool] = []
+    real = fmt.unpack_impacts
+
+    def counting(data: bytes, flags: int, count: int, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        checked.append(verify)
+        return real(data, flags, count, verify)
+
+    monkeypatch.setattr("vnsearch.store.impacts.unpack_impacts", counting)
+    for _ in range(3):
+        got = sound.read("text", b"a")
+        assert got is not None and got[0].tolist() == [1, 5, 9] and got[1].tolist() == [1.5, 1.0, 2.0]
+    assert checked == [True, False, False]
+
+
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """300 news articles in two runs (two segments, merged), then one deleted: what real indexes hold."""
@@ -180,7 +210,8 @@ def test_every_key_is_found_through_the_sample() -> None:
         for absent in absents:
             assert imp.read("text_f", absent) is None and imp.count("text_f", absent) == 0
         assert imp.read("text", terms[0]) is None and imp.read("title_f", terms[-1]) is None
-        assert (imp._sample is not None) == (sampled or 2 * len(terms) > SAMPLE_AFTER)
+        # Each key is looked up once (read, then count: remembered), absent ones too.
+        assert (imp._sample is not None) == (sampled or len(terms) + len(absents) + 2 > SAMPLE_AFTER)
     empty = _File()
     ImpactsWriter(empty).close()
     assert Impacts(empty.data).read("text_f", b"a") is None

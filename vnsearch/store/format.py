@@ -1265,10 +1265,17 @@ def pack_impacts_small(ids: Sequence[int], weights: Sequence[float]) -> tuple[in
     return code | kind << 2, body + _LE_CRC.pack(crc32(body))
 
 
-def unpack_impacts(data: bytes | memoryview, flags: int, count: int) -> tuple[Int64s, npt.NDArray[np.float32]]:
-    """A list :func:`pack_impacts` wrote: (document numbers, float32 weights), its checksum verified."""
+def unpack_impacts(data: bytes | memoryview, flags: int, count: int,
+                   verify: bool = True) -> tuple[Int64s, npt.NDArray[np.float32]]:
+    """A list :func:`pack_impacts` wrote: (document numbers, float32 weights), its checksum verified.
+
+    ``verify=False``: the caller has verified these very bytes before (the
+    reader of a mapped, never rewritten file, :class:`vnsearch.store.impacts.Impacts`);
+    the lengths are still checked.
+    """
     body = data[:-_LE_CRC.size]
-    if len(data) < _LE_CRC.size or crc32(body) != _LE_CRC.unpack_from(data, len(data) - _LE_CRC.size)[0]:
+    if len(data) < _LE_CRC.size or (
+            verify and crc32(body) != _LE_CRC.unpack_from(data, len(data) - _LE_CRC.size)[0]):
         raise ChecksumError("a list of the impacts file fails its checksum")
     idtype = np.dtype(_WIDTHS[flags & 3])
     ids = np.cumsum(np.frombuffer(body, dtype=idtype, count=count), dtype=np.int64)

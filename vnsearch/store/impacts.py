@@ -45,6 +45,8 @@ __all__ = ["ImpactsWriter", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS
 SAMPLE_STRIDE = 32
 # Lookups of a directory before its sample is built (a query makes 100 to 300).
 SAMPLE_AFTER = 400
+# Keys whose place in the directory (or absence) Impacts remembers before it starts afresh (~100 bytes each).
+FOUND_KEYS = 50_000
 
 
 class ImpactsWriter:
@@ -98,6 +100,8 @@ class Impacts:
         self._directory: tuple[Any, ...] | None = None
         self._sample: list[bytes] | None = None  # every SAMPLE_STRIDE-th key (see _find)
         self._lookups = 0
+        self._found: dict[bytes, int] = {}  # key -> its index, or -1 (see _find)
+        self._verified: bytearray | None = None  # per list: 1 once its checksum has passed (see read)
 
     def _dir(self) -> tuple[Any, ...]:
         got = self._directory
@@ -121,12 +125,24 @@ class Impacts:
         return got
 
     def _find(self, key: bytes) -> int:
-        """The index of *key* in the directory, or -1.
+        """The index of *key* in the directory, or -1 (remembered: a query asks a key's count, then its list,
+        and the next queries ask for their common syllables and their absent tones again).
 
         The first :data:`SAMPLE_AFTER` lookups bisect the whole directory (a
         one-query process, the CLI, never pays for the sample); later ones
         the sample, then one stride.
         """
+        found = self._found
+        got = found.get(key)
+        if got is None:
+            got = self._search(key)
+            if len(found) >= FOUND_KEYS:
+                found.clear()
+            found[key] = got
+        return got
+
+    def _search(self, key: bytes) -> int:
+        """:meth:`_find` without the memo."""
         ends, _, _, _, keys, n = self._dir()
         sample = self._sample
         if sample is None:
@@ -178,9 +194,16 @@ class Impacts:
         i = self._find(impact_key(fieldname, tbytes))
         if i < 0:
             return None
-        _, starts, counts, flags, _, _ = self._dir()
+        _, starts, counts, flags, _, n = self._dir()
         flag = int(flags[i])
-        ids, weights = unpack_impacts(self._data[int(starts[i]): int(starts[i + 1])], flag, int(counts[i]))
+        # A list's checksum is verified on its first read only: the file is mapped and never rewritten, so a
+        # list read again is the same bytes (a damaged one never passes, so it fails on every read).
+        verified = self._verified
+        if verified is None:
+            verified = self._verified = bytearray(n)
+        ids, weights = unpack_impacts(self._data[int(starts[i]): int(starts[i + 1])], flag, int(counts[i]),
+                                      verify=not verified[i])
+        verified[i] = 1
         return ids, weights, bool(flag & 0x10)
 
     def count(self, fieldname: str, tbytes: bytes) -> int:
