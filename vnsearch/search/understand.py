@@ -36,7 +36,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +47,7 @@ from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
 from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
+from vnsearch.store.postings import Postings
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["Vocabulary", "vocabulary", "Alternative", "Understanding", "understand", "telex_rewrite",
@@ -124,6 +125,7 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
+        self._reader: weakref.WeakMethod[Callable[[str, str], Postings]] | None = None  # see read_through
 
     @property
     def typos(self) -> TypoIndex:
@@ -165,6 +167,15 @@ class Vocabulary:
                 self._exact_pairs, self._pairs = PairCounts.of_words(words)
             return self._pairs, self._exact_pairs
 
+    def read_through(self, reader: Callable[[str, str], Postings]) -> None:
+        """Read lists through *reader* (a ranker's cached ``postings`` of this snapshot), while it lives.
+
+        A query's reading weighs corrections by the lists that the ranking
+        then scores: read through the ranker's cache, each is read once. Held
+        weakly: the vocabulary outlives no ranker's cache.
+        """
+        self._reader = weakref.WeakMethod(reader)
+
     def docs(self, fieldname: str, term: str) -> np.ndarray:
         """The doc numbers holding *term*, from a cache of recently read lists (the ids only).
 
@@ -178,7 +189,8 @@ class Vocabulary:
             if got is not None:
                 self._docs.move_to_end(key)
                 return got
-        got = self.snapshot.postings(fieldname, term).docs
+        reader = self._reader() if self._reader is not None else None
+        got = (reader or self.snapshot.postings)(fieldname, term).docs
         with self._lock:
             if key not in self._docs:
                 self._docs[key] = got
