@@ -50,6 +50,9 @@ CACHE_POSTINGS = 3_000_000
 # The fields the ranker scores: a snapshot's document frequency of a term there is a cheap, remembered
 # lookup (the impacts directory), 0 exactly when the term has no postings to read.
 SCORED_FIELDS = frozenset(("text", "text_f", "title_f"))
+# Tiers of a syllable summed over several lists (its other tones, its spellings) are merged list by list
+# while they hold fewer postings than 1/SPARSE_SHARE of the corpus; past that, a dense array costs less.
+SPARSE_SHARE = 64
 
 
 @dataclass(frozen=True)
@@ -369,9 +372,8 @@ class Ranker:
         if not has_diacritics(syllable) and not (accented_query and self.params.unmarked_exact
                                                  and folded.isalpha()):
             if self.params.forms_weight and folded.isalpha():
-                forms = self._forms(folded)
-                held = np.flatnonzero(forms)
-                score_f[held] += self.params.forms_weight * forms[held]
+                form_docs, form_score = self._forms(folded)
+                score_f[form_docs] += self.params.forms_weight * form_score
             return _Unit(score_f, mask, idf, postings, title_mask)
         exact_docs, exact_score = self._weights("text", syllable)[:2]
         score = self.params.folded_weight * score_f
@@ -381,22 +383,18 @@ class Ranker:
             score[tone_docs] += self.params.tone_weight * tone_score
         return _Unit(score, mask, idf, postings, title_mask)
 
-    def _forms(self, folded: str) -> np.ndarray:
-        """Exact-tier BM25 of every accented form of *folded*, each with its own idf.
+    def _forms(self, folded: str) -> tuple[np.ndarray, np.ndarray]:
+        """Exact-tier BM25 of every accented form of *folded*, each with its own idf: (doc numbers, sums).
 
         An accentless query is a disjunction of the words it could spell: an
         article holding a rare spelling of it (``thai`` in ``có thai``) holds
         a more telling word than one holding a common one.
         """
-        total = np.zeros(self.size, dtype=np.float32)
         common = max(self.params.forms_max_share * self.doc_count, 100)  # a small index reads them all
-        for form, df in held_spellings(self, folded):
-            # A spelling most articles hold says little (its idf is low) and
-            # costs the most to read: only the telling ones are scored.
-            if df <= common:
-                docs, values = self._weights("text", form)[:2]
-                total[docs] += values
-        return total
+        # A spelling most articles hold says little (its idf is low) and
+        # costs the most to read: only the telling ones are scored.
+        parts = [self._weights("text", form)[:2] for form, df in held_spellings(self, folded) if df <= common]
+        return self._sum(parts)
 
     def _tone_tier(self, syllable: str) -> tuple[np.ndarray, np.ndarray]:
         """BM25 over the other tones of *syllable*; a marked tone before the unmarked form.
@@ -405,21 +403,48 @@ class Ranker:
         than to have meant none, so ``bàn`` ranks ``bán`` above ``ban``.
         Returns the documents holding another tone (ascending) and their scores.
         """
-        tf = np.zeros(self.size, dtype=np.float32)
         level = fold_tone(syllable)
         norm = self._norm("text")
+        parts = []
         for variant in tone_variants(syllable):
             if variant == syllable:
                 continue
             p = self.postings("text", variant)
             if len(p.docs):
                 weight = self.params.level_tone_weight if variant == level else 1.0
-                tf[p.docs] += weight * p.freqs * norm[p.docs]
-        held = np.flatnonzero(tf)
-        if not held.size:
-            return held, tf[held]
-        tf = tf[held]
-        return held, self.idf(self.stats.other_tones(syllable, held.size)) * tf / (self.params.k1 + tf)
+                parts.append((p.docs, weight * p.freqs * norm[p.docs]))
+        docs, tf = self._sum(parts)
+        held = tf != 0
+        if not held.all():
+            docs, tf = docs[held], tf[held]
+        if not docs.size:
+            return docs, tf
+        return docs, self.idf(self.stats.other_tones(syllable, docs.size)) * tf / (self.params.k1 + tf)
+
+    def _sum(self, parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        """The documents of any of *parts* (doc numbers, values) and their values summed in float32, in order.
+
+        What a dense array the size of the corpus summed them to, element by
+        element (its other documents kept 0, which adds nothing): the parts
+        merged where they are few, in a dense array where they are many (a
+        merge costs more per posting, a dense array per document).
+        """
+        if len(parts) == 1:
+            docs, values = parts[0]
+            total = np.zeros(docs.size, dtype=np.float32)
+            total += values
+            return docs, total
+        if sum(d.size for d, _ in parts) * SPARSE_SHARE < self.size:
+            docs = _union([d for d, _ in parts])
+            total = np.zeros(docs.size, dtype=np.float32)
+            for d, values in parts:
+                total[np.searchsorted(docs, d)] += values
+            return docs, total
+        dense = np.zeros(self.size, dtype=np.float32)
+        for d, values in parts:
+            dense[d] += values
+        docs = np.flatnonzero(dense != 0)  # a document whose values sum to 0 adds nothing either way
+        return docs, dense[docs]
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""
@@ -626,6 +651,16 @@ class Ranker:
                 self._idf_cache.clear()
             got = self._idf_cache[term] = self.idf(self.stats.doc_frequency("text_f", term))
         return got
+
+
+def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The doc numbers in any of *parts* (each ascending, without repeats), ascending, each once."""
+    if len(parts) <= 1:
+        return parts[0] if parts else np.zeros(0, dtype=np.int64)
+    merged = np.sort(np.concatenate(parts), kind="stable")  # sorted runs: a merge
+    first = np.ones(merged.size, dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=first[1:])
+    return merged[first]
 
 
 def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,

@@ -142,7 +142,7 @@ class Impacts:
         return got
 
     def _search(self, key: bytes) -> int:
-        """:meth:`_find` without the memo."""
+        """:meth:`_find` without the memo: a bisection of the sample (in C), then of one stride's keys."""
         ends, _, _, _, keys, n = self._dir()
         sample = self._sample
         if sample is None:
@@ -157,16 +157,14 @@ class Impacts:
         bounds = ends[lo: min(lo + SAMPLE_STRIDE, n)].tolist()  # each key's end, in the stride
         first = int(ends[lo - 1]) if lo else 0
         stride = bytes(keys[first: bounds[-1]])  # the stride's keys end to end
-        begins = [0, *(b - first for b in bounds[:-1])]
-        stops = [b - first for b in bounds]
         a, b = 0, len(bounds)
-        while a < b:  # bisect_left over the stride's keys
+        while a < b:  # bisect_left over the stride's keys, each sliced only when compared
             mid = (a + b) // 2
-            if stride[begins[mid]: stops[mid]] < key:
+            if stride[(bounds[mid - 1] if mid else first) - first: bounds[mid] - first] < key:
                 a = mid + 1
             else:
                 b = mid
-        if a < len(bounds) and stride[begins[a]: stops[a]] == key:
+        if a < len(bounds) and stride[(bounds[a - 1] if a else first) - first: bounds[a] - first] == key:
             return lo + a
         return -1
 
