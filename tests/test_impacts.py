@@ -62,6 +62,27 @@ def test_lists_round_trip(weights: list[float]) -> None:
     assert imp.count("text", "một".encode()) == len(weights)
 
 
+@pytest.mark.parametrize("gap", [3, 300, 70_000])  # gaps as u1, u2, u4
+def test_every_width_and_kind_unpacks_and_a_wrong_length_is_refused(gap: int) -> None:
+    ids = np.cumsum(np.full(300, gap, dtype=np.int64))
+    for weights in ([1.0] * 300, [1.5, 3.0] * 150, [1.8, 0.6, 2.2] * 100, [float(i) / 7 for i in range(300)]):
+        w = np.asarray(weights, dtype=np.float32)
+        flags, data = fmt.pack_impacts(ids, w)
+        for verify in (True, False):
+            got_ids, got_w = fmt.unpack_impacts(data, flags, len(ids), verify=verify)
+            assert got_ids.dtype == np.int64 and got_w.dtype == np.float32
+            assert np.array_equal(got_ids, ids) and got_w.tobytes() == w.tobytes()
+        body = data[:-4]
+        for bad in (body[:-1], body + b"\x00"):  # a byte short, a byte over: its own checksum, but the wrong length
+            framed = bad + fmt._LE_CRC.pack(fmt.crc32(bad))
+            with pytest.raises(ValueError):
+                fmt.unpack_impacts(framed, flags, len(ids), verify=False)
+            with pytest.raises(ValueError):
+                fmt.unpack_impacts(framed, flags, len(ids))
+        with pytest.raises(fmt.ChecksumError):
+            fmt.unpack_impacts(data[:3], flags, len(ids), verify=False)
+
+
 def test_damage_is_found() -> None:
     f = _File()
     writer = ImpactsWriter(f)
