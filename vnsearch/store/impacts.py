@@ -45,8 +45,9 @@ __all__ = ["ImpactsWriter", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS
 SAMPLE_STRIDE = 32
 # Lookups of a directory before its sample is built (a query makes 100 to 300).
 SAMPLE_AFTER = 400
-# Keys whose place in the directory (or absence) Impacts remembers before it starts afresh (~100 bytes each).
-FOUND_KEYS = 50_000
+# Keys whose place in the directory (or absence) Impacts remembers before it starts afresh (~150 bytes each:
+# ~2.5 MB a segment; a query looks up 100 to 300).
+FOUND_KEYS = 16_384
 
 
 class ImpactsWriter:
