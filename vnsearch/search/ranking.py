@@ -394,7 +394,7 @@ class Ranker:
         # A spelling most articles hold says little (its idf is low) and
         # costs the most to read: only the telling ones are scored.
         parts = [self._weights("text", form)[:2] for form, df in held_spellings(self, folded) if df <= common]
-        return self._sum(parts)
+        return _summed(parts, self.size)
 
     def _tone_tier(self, syllable: str) -> tuple[np.ndarray, np.ndarray]:
         """BM25 over the other tones of *syllable*; a marked tone before the unmarked form.
@@ -413,38 +413,13 @@ class Ranker:
             if len(p.docs):
                 weight = self.params.level_tone_weight if variant == level else 1.0
                 parts.append((p.docs, weight * p.freqs * norm[p.docs]))
-        docs, tf = self._sum(parts)
+        docs, tf = _summed(parts, self.size)
         held = tf != 0
         if not held.all():
             docs, tf = docs[held], tf[held]
         if not docs.size:
             return docs, tf
         return docs, self.idf(self.stats.other_tones(syllable, docs.size)) * tf / (self.params.k1 + tf)
-
-    def _sum(self, parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        """The documents of any of *parts* (doc numbers, values) and their values summed in float32, in order.
-
-        What a dense array the size of the corpus summed them to, element by
-        element (its other documents kept 0, which adds nothing): the parts
-        merged where they are few, in a dense array where they are many (a
-        merge costs more per posting, a dense array per document).
-        """
-        if len(parts) == 1:
-            docs, values = parts[0]
-            total = np.zeros(docs.size, dtype=np.float32)
-            total += values
-            return docs, total
-        if sum(d.size for d, _ in parts) * SPARSE_SHARE < self.size:
-            docs = _union([d for d, _ in parts])
-            total = np.zeros(docs.size, dtype=np.float32)
-            for d, values in parts:
-                total[np.searchsorted(docs, d)] += values
-            return docs, total
-        dense = np.zeros(self.size, dtype=np.float32)
-        for d, values in parts:
-            dense[d] += values
-        docs = np.flatnonzero(dense != 0)  # a document whose values sum to 0 adds nothing either way
-        return docs, dense[docs]
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""
@@ -651,6 +626,32 @@ class Ranker:
                 self._idf_cache.clear()
             got = self._idf_cache[term] = self.idf(self.stats.doc_frequency("text_f", term))
         return got
+
+
+def _summed(parts: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The documents of any of *parts* (doc numbers, values) and their values summed in float32, in order.
+
+    What a dense array of *size* documents summed them to, element by
+    element (its other documents kept 0, which adds nothing): the parts
+    merged where they are few, in a dense array where they are many (a
+    merge costs more per posting, a dense array per document).
+    """
+    if len(parts) == 1:
+        docs, values = parts[0]
+        total = np.zeros(docs.size, dtype=np.float32)
+        total += values
+        return docs, total
+    if sum(d.size for d, _ in parts) * SPARSE_SHARE < size:
+        docs = _union([d for d, _ in parts])
+        total = np.zeros(docs.size, dtype=np.float32)
+        for d, values in parts:
+            total[np.searchsorted(docs, d)] += values
+        return docs, total
+    dense = np.zeros(size, dtype=np.float32)
+    for d, values in parts:
+        dense[d] += values
+    docs = np.flatnonzero(dense != 0)  # a document whose values sum to 0 adds nothing either way
+    return docs, dense[docs]
 
 
 def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
