@@ -62,6 +62,27 @@ def test_lists_round_trip(weights: list[float]) -> None:
     assert imp.count("text", "một".encode()) == len(weights)
 
 
+@pytest.mark.parametrize("gap", [3, 300, 70_000])  # gaps as u1, u2, u4
+def test_every_width_and_kind_unpacks_and_a_wrong_length_is_refused(gap: int) -> None:
+    ids = np.cumsum(np.full(300, gap, dtype=np.int64))
+    for weights in ([1.0] * 300, [1.5, 3.0] * 150, [1.8, 0.6, 2.2] * 100, [float(i) / 7 for i in range(300)]):
+        w = np.asarray(weights, dtype=np.float32)
+        flags, data = fmt.pack_impacts(ids, w)
+        for verify in (True, False):
+            got_ids, got_w = fmt.unpack_impacts(data, flags, len(ids), verify=verify)
+            assert got_ids.dtype == np.int64 and got_w.dtype == np.float32
+            assert np.array_equal(got_ids, ids) and got_w.tobytes() == w.tobytes()
+        body = data[:-4]
+        for bad in (body[:-1], body + b"\x00"):  # a byte short, a byte over: its own checksum, but the wrong length
+            framed = bad + fmt._LE_CRC.pack(fmt.crc32(bad))
+            with pytest.raises(ValueError):
+                fmt.unpack_impacts(framed, flags, len(ids), verify=False)
+            with pytest.raises(ValueError):
+                fmt.unpack_impacts(framed, flags, len(ids))
+        with pytest.raises(fmt.ChecksumError):
+            fmt.unpack_impacts(data[:3], flags, len(ids), verify=False)
+
+
 def test_damage_is_found() -> None:
     f = _File()
     writer = ImpactsWriter(f)
@@ -75,6 +96,36 @@ def test_damage_is_found() -> None:
     data[-fmt.IMPACTS_TRAILER.size - 1] ^= 0x01  # inside the directory
     with pytest.raises(fmt.ChecksumError):
         Impacts(bytes(data)).read("text", b"a")
+
+
+def test_a_list_is_verified_once_and_a_damaged_one_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list's checksum is checked on its first read only; a damaged list fails every read, never passes."""
+    f = _File()
+    writer = ImpactsWriter(f)
+    writer.add("text", b"a", np.array([1, 5, 9]), [1.5, 1.0, 2.0], False)
+    writer.add("text", b"b", np.array([2, 3]), [1.0, 1.0], False)
+    writer.close()
+    data = bytearray(f.data)
+    data[5] ^= 0x01  # inside the list of "a"
+    imp = Impacts(bytes(data))
+    for _ in range(3):
+        with pytest.raises(fmt.ChecksumError):
+            imp.read("text", b"a")
+    got = imp.read("text", b"b")
+    assert got is not None and got[0].tolist() == [2, 3]
+    sound = Impacts(f.data)
+    checked: list[bool] = []
+    real = fmt.unpack_impacts
+
+    def counting(data: bytes, flags: int, count: int, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        checked.append(verify)
+        return real(data, flags, count, verify)
+
+    monkeypatch.setattr("vnsearch.store.impacts.unpack_impacts", counting)
+    for _ in range(3):
+        got = sound.read("text", b"a")
+        assert got is not None and got[0].tolist() == [1, 5, 9] and got[1].tolist() == [1.5, 1.0, 2.0]
+    assert checked == [True, False, False]
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +232,8 @@ def test_every_key_is_found_through_the_sample() -> None:
         for absent in absents:
             assert imp.read("text_f", absent) is None and imp.count("text_f", absent) == 0
         assert imp.read("text", terms[0]) is None and imp.read("title_f", terms[-1]) is None
-        assert (imp._sample is not None) == (sampled or 2 * len(terms) > SAMPLE_AFTER)
+        # Each key is looked up once (read, then count: remembered), absent ones too.
+        assert (imp._sample is not None) == (sampled or len(terms) + len(absents) + 2 > SAMPLE_AFTER)
     empty = _File()
     ImpactsWriter(empty).close()
     assert Impacts(empty.data).read("text_f", b"a") is None

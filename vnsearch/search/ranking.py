@@ -34,7 +34,7 @@ from vnsearch.search.columns import Columns
 from vnsearch.search.query import ParsedQuery, Phrase
 from vnsearch.search.ties import by_id_in_ties
 from vnsearch.search.understand import Alternative, combine_alternatives, exact_mask
-from vnsearch.store.postings import Postings
+from vnsearch.store.postings import EMPTY, Postings
 from vnsearch.store.schema import ZONE_OFFSET
 from vnsearch.store.snapshot import Snapshot
 from vnsearch.store.statistics import LocalStatistics, Statistics
@@ -47,6 +47,12 @@ INTERROGATIVES = frozenset("gì nào ai đâu sao bao nhiêu lâu mấy thế n�
 # Postings a Ranker keeps decoded between queries (~12 bytes each, plus their
 # positions still deflated): about 50 MB at most.
 CACHE_POSTINGS = 3_000_000
+# The fields the ranker scores: a snapshot's document frequency of a term there is a cheap, remembered
+# lookup (the impacts directory), 0 exactly when the term has no postings to read.
+SCORED_FIELDS = frozenset(("text", "text_f", "title_f"))
+# Tiers of a syllable summed over several lists (its other tones, its spellings) are merged list by list
+# while they hold fewer postings than 1/SPARSE_SHARE of the corpus; past that, a dense array costs less.
+SPARSE_SHARE = 64
 
 
 @dataclass(frozen=True)
@@ -289,7 +295,8 @@ class Ranker:
         whose lists are the longest to read: a list read for one query is
         kept for the next, least recently used first out, within a budget of
         :data:`CACHE_POSTINGS` postings (each list counts one more, so many
-        short lists cannot crowd the budget unseen).
+        short lists cannot crowd the budget unseen). A term the snapshot
+        holds in no document is not read at all.
         """
         key = (fieldname, term)
         cache = self._cache
@@ -298,6 +305,10 @@ class Ranker:
             if got is not None:
                 cache.move_to_end(key)
                 return got
+        if fieldname in SCORED_FIELDS and not self.snapshot.doc_frequency(fieldname, term):
+            # Most of the tones, spellings and words a query looks for are held by no article: the snapshot's
+            # remembered frequencies say so without a read, and they take no room in the cache.
+            return EMPTY
         got = self.snapshot.postings(fieldname, term)
         cost = len(got.docs) + 1
         if cost <= self._cache_budget:
@@ -325,18 +336,30 @@ class Ranker:
         n = max(self.doc_count, 1)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
-        """BM25 of *term* over all documents (dense), its match mask and idf."""
+    def _weights(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
+        """BM25 of *term* over the documents holding it: (their doc numbers, float32 scores, idf, postings).
+
+        Sparse: the tiers a syllable adds to its score touch only their own
+        documents (element by element the same float32 arithmetic as over
+        dense arrays, where every other document adds 0), so a rare term costs
+        what its list does, not what the corpus does.
+        """
         p = self.postings(fieldname, term)
-        score = np.zeros(self.size, dtype=np.float32)
-        mask = np.zeros(self.size, dtype=bool)
         df = self.stats.df(fieldname, term, len(p.docs))
         idf = self.idf(df) if df else 0.0  # a shard lacking the term still weighs it as the corpus does
         if not len(p.docs):
-            return score, mask, idf, p
+            return p.docs, p.freqs.astype(np.float32, copy=False), idf, p
         tf = p.freqs * self._norm(fieldname)[p.docs]
-        score[p.docs] = idf * tf / (self.params.k1 + tf)
-        mask[p.docs] = True
+        # float32 as a dense score array would round it (an old segment's weights may come as float64).
+        return p.docs, (idf * tf / (self.params.k1 + tf)).astype(np.float32, copy=False), idf, p
+
+    def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
+        """BM25 of *term* over all documents (dense), its match mask and idf."""
+        docs, values, idf, p = self._weights(fieldname, term)
+        score = np.zeros(self.size, dtype=np.float32)
+        mask = np.zeros(self.size, dtype=bool)
+        score[docs] = values
+        mask[docs] = True
         return score, mask, idf, p
 
     def syllable(self, syllable: str, accented_query: bool = False) -> _Unit:
@@ -349,64 +372,77 @@ class Ranker:
         the other signals decide, unless *accented_query* says the user typed
         diacritics elsewhere in the query: then ``hoang`` in ``dép hoang``
         is taken as written, and ``hoàng`` is another tone of it.
+
+        Each tier is added where it is held only (adding 0 elsewhere changes no float).
         """
         folded = fold_all(syllable)
         score_f, mask, idf, postings = self._score("text_f", folded)
-        title_score, title_mask = self._score("title_f", folded)[:2]
+        title_docs, title_score = self._weights("title_f", folded)[:2]
+        title_mask = np.zeros(self.size, dtype=bool)
+        title_mask[title_docs] = True
         if self.params.title_weight:
-            score_f = score_f + self.params.title_weight * title_score
+            score_f[title_docs] += self.params.title_weight * title_score
         if not has_diacritics(syllable) and not (accented_query and self.params.unmarked_exact
                                                  and folded.isalpha()):
             if self.params.forms_weight and folded.isalpha():
-                score_f = score_f + self.params.forms_weight * self._forms(folded)
+                form_docs, form_score = self._forms(folded)
+                score_f[form_docs] += self.params.forms_weight * form_score
             return _Unit(score_f, mask, idf, postings, title_mask)
-        score = self._score("text", syllable)[0] + self.params.folded_weight * score_f
+        exact_docs, exact_score = self._weights("text", syllable)[:2]
+        score = self.params.folded_weight * score_f
+        score[exact_docs] += exact_score
         if self.params.tone_weight:
-            score += self.params.tone_weight * self._tone_tier(syllable)
+            tone_docs, tone_score = self._tone_tier(syllable)
+            score[tone_docs] += self.params.tone_weight * tone_score
         return _Unit(score, mask, idf, postings, title_mask)
 
-    def _forms(self, folded: str) -> np.ndarray:
-        """Exact-tier BM25 of every accented form of *folded*, each with its own idf.
+    def _forms(self, folded: str) -> tuple[np.ndarray, np.ndarray]:
+        """Exact-tier BM25 of every accented form of *folded*, each with its own idf: (doc numbers, sums).
 
         An accentless query is a disjunction of the words it could spell: an
         article holding a rare spelling of it (``thai`` in ``có thai``) holds
         a more telling word than one holding a common one.
         """
-        total = np.zeros(self.size, dtype=np.float32)
         common = max(self.params.forms_max_share * self.doc_count, 100)  # a small index reads them all
-        for form, df in held_spellings(self, folded):
-            # A spelling most articles hold says little (its idf is low) and
-            # costs the most to read: only the telling ones are scored.
-            if df <= common:
-                total += self._score("text", form)[0]
-        return total
+        # A spelling most articles hold says little (its idf is low) and
+        # costs the most to read: only the telling ones are scored.
+        parts = [self._weights("text", form)[:2] for form, df in held_spellings(self, folded) if df <= common]
+        return _summed(parts, self.size)
 
-    def _tone_tier(self, syllable: str) -> np.ndarray:
+    def _tone_tier(self, syllable: str) -> tuple[np.ndarray, np.ndarray]:
         """BM25 over the other tones of *syllable*; a marked tone before the unmarked form.
 
         Someone who typed a tone mark is likelier to have mistyped the mark
         than to have meant none, so ``bàn`` ranks ``bán`` above ``ban``.
+        Returns the documents holding another tone (ascending) and their scores.
         """
-        tf = np.zeros(self.size, dtype=np.float32)
         level = fold_tone(syllable)
+        norm = self._norm("text")
+        parts = []
         for variant in tone_variants(syllable):
             if variant == syllable:
                 continue
             p = self.postings("text", variant)
             if len(p.docs):
                 weight = self.params.level_tone_weight if variant == level else 1.0
-                tf[p.docs] += weight * p.freqs * self._norm("text")[p.docs]
-        held = int(np.count_nonzero(tf))
-        if not held:
-            return tf
-        return self.idf(self.stats.other_tones(syllable, held)) * tf / (self.params.k1 + tf)
+                parts.append((p.docs, weight * p.freqs * norm[p.docs]))
+        docs, tf = _summed(parts, self.size)
+        held = tf != 0
+        if not held.all():
+            docs, tf = docs[held], tf[held]
+        if not docs.size:
+            return docs, tf
+        return docs, self.idf(self.stats.other_tones(syllable, docs.size)) * tf / (self.params.k1 + tf)
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""
         term = WORD_JOINER.join(syllables)
         if not self.postings("text", term).docs.size:
             return None
-        return self.params.word_weight * self._score("text", term)[0]
+        docs, values = self._weights("text", term)[:2]
+        bonus = np.zeros(self.size, dtype=np.float32)
+        bonus[docs] = self.params.word_weight * values
+        return bonus
 
     # -- phrases and proximity --------------------------------------------
 
@@ -615,6 +651,42 @@ class Ranker:
                 self._idf_cache.clear()
             got = self._idf_cache[term] = self.idf(self.stats.doc_frequency("text_f", term))
         return got
+
+
+def _summed(parts: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The documents of any of *parts* (doc numbers, values) and their values summed in float32, in order.
+
+    What a dense array of *size* documents summed them to, element by
+    element (its other documents kept 0, which adds nothing): the parts
+    merged where they are few, in a dense array where they are many (a
+    merge costs more per posting, a dense array per document).
+    """
+    if len(parts) == 1:
+        docs, values = parts[0]
+        total = np.zeros(docs.size, dtype=np.float32)
+        total += values
+        return docs, total
+    if sum(d.size for d, _ in parts) * SPARSE_SHARE < size:
+        docs = _union([d for d, _ in parts])
+        total = np.zeros(docs.size, dtype=np.float32)
+        for d, values in parts:
+            total[np.searchsorted(docs, d)] += values
+        return docs, total
+    dense = np.zeros(size, dtype=np.float32)
+    for d, values in parts:
+        dense[d] += values
+    docs = np.flatnonzero(dense != 0)  # a document whose values sum to 0 adds nothing either way
+    return docs, dense[docs]
+
+
+def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The doc numbers in any of *parts* (each ascending, without repeats), ascending, each once."""
+    if len(parts) <= 1:
+        return parts[0] if parts else np.zeros(0, dtype=np.int64)
+    merged = np.sort(np.concatenate(parts), kind="stable")  # sorted runs: a merge
+    first = np.ones(merged.size, dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=first[1:])
+    return merged[first]
 
 
 def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,

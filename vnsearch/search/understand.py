@@ -49,6 +49,7 @@ from vnsearch.lang.text import canonical, fold_all, fold_all_text, fold_tone, ha
 from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, TypoLookup, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
 from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
+from vnsearch.store.postings import Postings
 from vnsearch.store.snapshot import Snapshot
 
 __all__ = ["Vocabulary", "vocabulary", "Alternative", "Understanding", "understand", "telex_rewrite",
@@ -139,6 +140,7 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
+        self._reader: weakref.WeakMethod[Callable[[str, str], Postings]] | None = None  # see read_through
 
     @property
     def snapshot(self) -> Snapshot:
@@ -233,6 +235,15 @@ class Vocabulary:
                 self._word_pairs = False  # answered by the tables from now on: the lexicon's text can go
             return self._pairs, self._exact_pairs
 
+    def read_through(self, reader: Callable[[str, str], Postings]) -> None:
+        """Read lists through *reader* (a ranker's cached ``postings`` of this snapshot), while it lives.
+
+        A query's reading weighs corrections by the lists that the ranking
+        then scores: read through the ranker's cache, each is read once. Held
+        weakly: the vocabulary outlives no ranker's cache.
+        """
+        self._reader = weakref.WeakMethod(reader)
+
     def docs(self, fieldname: str, term: str) -> np.ndarray:
         """The doc numbers holding *term*, from a cache of recently read lists (the ids only).
 
@@ -246,7 +257,8 @@ class Vocabulary:
             if got is not None:
                 self._docs.move_to_end(key)
                 return got
-        got = self.snapshot.postings(fieldname, term).docs
+        reader = self._reader() if self._reader is not None else None
+        got = (reader or self.snapshot.postings)(fieldname, term).docs
         with self._lock:
             if key not in self._docs:
                 self._docs[key] = got

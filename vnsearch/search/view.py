@@ -31,6 +31,8 @@ class SnapshotView:
     def __init__(self, snapshot: Snapshot, params: RankParams) -> None:
         self.snapshot = snapshot
         self.ranker = Ranker(snapshot, params)
+        # The query reader's lists come through the ranker's cache: a query reads each once.
+        vocabulary(snapshot).read_through(self.ranker.postings)
         self._df: tuple[Callable[[str], int], int] | None = None
         self._lock = threading.Lock()
 

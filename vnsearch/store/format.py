@@ -1212,6 +1212,7 @@ IMPACTS_TRAILER = struct.Struct("<QII4s")
 _I_ONES, _I_HALVES, _I_FLOATS, _I_TABLE = range(4)
 _I_VALUES = 0x10  # the list has positions in .pst
 _LE_CRC = struct.Struct("<I")
+_ID_DTYPES = tuple(np.dtype(w) for w in _WIDTHS)  # unpack_impacts: a list's gaps, by width code
 
 
 def impact_key(fieldname: str, tbytes: bytes) -> bytes:
@@ -1290,31 +1291,40 @@ def pack_impacts_small(ids: Sequence[int], weights: Sequence[float]) -> tuple[in
     return code | kind << 2, body + _LE_CRC.pack(crc32(body))
 
 
-def unpack_impacts(data: bytes | memoryview, flags: int, count: int) -> tuple[Int64s, npt.NDArray[np.float32]]:
-    """A list :func:`pack_impacts` wrote: (document numbers, float32 weights), its checksum verified."""
-    body = data[:-_LE_CRC.size]
-    if len(data) < _LE_CRC.size or crc32(body) != _LE_CRC.unpack_from(data, len(data) - _LE_CRC.size)[0]:
+def unpack_impacts(data: bytes | memoryview, flags: int, count: int,
+                   verify: bool = True) -> tuple[Int64s, npt.NDArray[np.float32]]:
+    """A list :func:`pack_impacts` wrote: (document numbers, float32 weights), its checksum verified.
+
+    ``verify=False``: the caller has verified these very bytes before (the
+    reader of a mapped, never rewritten file, :class:`vnsearch.store.impacts.Impacts`);
+    the lengths are still checked. The bytes are wrapped once and read through
+    views: most lists are short, where each wrapping costs more than the work.
+    """
+    end = len(data) - _LE_CRC.size
+    if end < 0 or (verify and crc32(data[:end]) != _LE_CRC.unpack_from(data, end)[0]):
         raise ChecksumError("a list of the impacts file fails its checksum")
-    idtype = np.dtype(_WIDTHS[flags & 3])
-    ids = np.cumsum(np.frombuffer(body, dtype=idtype, count=count), dtype=np.int64)
-    kind = flags >> 2 & 3
+    raw = np.frombuffer(data, dtype=np.uint8)
+    idtype = _ID_DTYPES[flags & 3]
     at = count * idtype.itemsize
+    kind = flags >> 2 & 3
+    size = 0
+    if kind == _I_TABLE:
+        if at >= end:
+            raise ValueError("a list of the impacts file has the wrong length")
+        size = int(raw[at]) + 1
+    need = at + (0, count, 4 * count, 1 + 4 * size + count)[kind]
+    if need != end:
+        raise ValueError("a list of the impacts file has the wrong length")
+    ids = raw[:at].view(idtype).astype(np.int64).cumsum()
     if kind == _I_ONES:
         weights = np.ones(count, dtype=np.float32)
     elif kind == _I_HALVES:
-        weights = np.frombuffer(body, dtype=np.uint8, count=count, offset=at).astype(np.float32) / np.float32(2)
-        at += count
+        weights = raw[at:end].astype(np.float32) / np.float32(2)
     elif kind == _I_TABLE:
-        size = body[at] + 1
-        table = np.frombuffer(body, dtype="<f4", count=size, offset=at + 1).astype(np.float32)
-        at += 1 + 4 * size
-        weights = table[np.frombuffer(body, dtype=np.uint8, count=count, offset=at)]
-        at += count
+        table = raw[at + 1: at + 1 + 4 * size].view("<f4").astype(np.float32)
+        weights = table[raw[at + 1 + 4 * size: end]]
     else:
-        weights = np.frombuffer(body, dtype="<f4", count=count, offset=at).astype(np.float32)
-        at += 4 * count
-    if at != len(body):
-        raise ValueError("a list of the impacts file has the wrong length")
+        weights = raw[at:end].view("<f4").astype(np.float32)
     return ids, weights
 
 

@@ -45,6 +45,9 @@ __all__ = ["ImpactsWriter", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS
 SAMPLE_STRIDE = 32
 # Lookups of a directory before its sample is built (a query makes 100 to 300).
 SAMPLE_AFTER = 400
+# Keys whose place in the directory (or absence) Impacts remembers before it starts afresh (~150 bytes each:
+# ~2.5 MB a segment; a query looks up 100 to 300).
+FOUND_KEYS = 16_384
 
 
 class ImpactsWriter:
@@ -98,6 +101,8 @@ class Impacts:
         self._directory: tuple[Any, ...] | None = None
         self._sample: list[bytes] | None = None  # every SAMPLE_STRIDE-th key (see _find)
         self._lookups = 0
+        self._found: dict[bytes, int] = {}  # key -> its index, or -1 (see _find)
+        self._verified: bytearray | None = None  # per list: 1 once its checksum has passed (see read)
 
     def _dir(self) -> tuple[Any, ...]:
         got = self._directory
@@ -121,12 +126,24 @@ class Impacts:
         return got
 
     def _find(self, key: bytes) -> int:
-        """The index of *key* in the directory, or -1.
+        """The index of *key* in the directory, or -1 (remembered: a query asks a key's count, then its list,
+        and the next queries ask for their common syllables and their absent tones again).
 
         The first :data:`SAMPLE_AFTER` lookups bisect the whole directory (a
         one-query process, the CLI, never pays for the sample); later ones
         the sample, then one stride.
         """
+        found = self._found
+        got = found.get(key)
+        if got is None:
+            got = self._search(key)
+            if len(found) >= FOUND_KEYS:
+                found.clear()
+            found[key] = got
+        return got
+
+    def _search(self, key: bytes) -> int:
+        """:meth:`_find` without the memo: a bisection of the sample (in C), then of one stride's keys."""
         ends, _, _, _, keys, n = self._dir()
         sample = self._sample
         if sample is None:
@@ -141,16 +158,14 @@ class Impacts:
         bounds = ends[lo: min(lo + SAMPLE_STRIDE, n)].tolist()  # each key's end, in the stride
         first = int(ends[lo - 1]) if lo else 0
         stride = bytes(keys[first: bounds[-1]])  # the stride's keys end to end
-        begins = [0, *(b - first for b in bounds[:-1])]
-        stops = [b - first for b in bounds]
         a, b = 0, len(bounds)
-        while a < b:  # bisect_left over the stride's keys
+        while a < b:  # bisect_left over the stride's keys, each sliced only when compared
             mid = (a + b) // 2
-            if stride[begins[mid]: stops[mid]] < key:
+            if stride[(bounds[mid - 1] if mid else first) - first: bounds[mid] - first] < key:
                 a = mid + 1
             else:
                 b = mid
-        if a < len(bounds) and stride[begins[a]: stops[a]] == key:
+        if a < len(bounds) and stride[(bounds[a - 1] if a else first) - first: bounds[a] - first] == key:
             return lo + a
         return -1
 
@@ -178,9 +193,16 @@ class Impacts:
         i = self._find(impact_key(fieldname, tbytes))
         if i < 0:
             return None
-        _, starts, counts, flags, _, _ = self._dir()
+        _, starts, counts, flags, _, n = self._dir()
         flag = int(flags[i])
-        ids, weights = unpack_impacts(self._data[int(starts[i]): int(starts[i + 1])], flag, int(counts[i]))
+        # A list's checksum is verified on its first read only: the file is mapped and never rewritten, so a
+        # list read again is the same bytes (a damaged one never passes, so it fails on every read).
+        verified = self._verified
+        if verified is None:
+            verified = self._verified = bytearray(n)
+        ids, weights = unpack_impacts(self._data[int(starts[i]): int(starts[i + 1])], flag, int(counts[i]),
+                                      verify=not verified[i])
+        verified[i] = 1
         return ids, weights, bool(flag & 0x10)
 
     def count(self, fieldname: str, tbytes: bytes) -> int:

@@ -302,7 +302,8 @@ def read_postings(segments: Sequence[Segment], fieldname: str, term: str) -> Pos
             if got is None:
                 continue
             ids, freqs, has_values = got
-            ids = ids + seg.base
+            if seg.base:  # a fresh array already: the first segment's numbers need no copy
+                ids = ids + seg.base
             keep = None
             if seg.deleted is not None:
                 keep = ~np.isin(ids, seg.deleted)
