@@ -1,6 +1,6 @@
 """The proximity bonus computed for all candidates at once, against its per-document definition.
 
-vnsearch.search.ranking.proximity works on sorted numpy keys for speed; the plain
+vnsearch.search.proximity.proximity works on sorted numpy keys for speed; the plain
 Python here is the definition it must agree with, document by document
 (the bonus to the last bit, since it reorders near-ties).
 """
@@ -14,7 +14,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vnsearch.search.ranking import RankParams, _Unit, proximity
+from vnsearch.search.proximity import proximity
+from vnsearch.search.scoring import RankParams, Unit
 from vnsearch.store.postings import Postings, Values, decode_positions
 from vnsearch.store.schema import ZONE_OFFSET, encode_positions
 
@@ -67,11 +68,11 @@ def reference(runs: list[list[list[int] | None]], idfs: list[list[float]], p: Ra
     return bonus
 
 
-def unit(per_doc: dict[int, list[int]], idf: float) -> _Unit:
+def unit(per_doc: dict[int, list[int]], idf: float) -> Unit:
     docs = sorted(per_doc)
     postings = Postings(np.array(docs, dtype=np.int64), np.ones(len(docs), dtype=np.float32),
                         Values([[encode_positions(per_doc[d]) for d in docs]]) if docs else ())
-    return _Unit(np.zeros(0), np.zeros(0, dtype=bool), idf, postings, np.zeros(0, dtype=bool))
+    return Unit(np.zeros(0), np.zeros(0, dtype=bool), idf, postings, np.zeros(0, dtype=bool))
 
 
 # Positions crowded into a few spots of each zone, so adjacency, nearness and chains all happen.

@@ -20,7 +20,8 @@ from tests.conftest import read_corpus_lines
 from vnsearch import SearchEngine
 from vnsearch.lang.spelling import tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
-from vnsearch.search.ranking import Ranker, held_spellings
+from vnsearch.search.ranking import Ranker
+from vnsearch.search.scoring import held_spellings
 from vnsearch.store.snapshot import Snapshot
 
 QUERIES = ["giá vàng", "ha noi", "Hà Nội", "bóng đá việt nam", "kinh te", "chính phủ yêu cầu",

@@ -146,10 +146,10 @@ def long_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_proximity_reads_a_bounded_number_of_positions(long_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from vnsearch.search import ranking
+    from vnsearch.search import proximity
 
     seen: list[int] = []
-    real = ranking.position_keys
+    real = proximity.position_keys
 
     def counting(postings: Any, docs: Any, cap: int | None = None) -> Any:
         keys = real(postings, docs, cap)
@@ -157,7 +157,7 @@ def test_proximity_reads_a_bounded_number_of_positions(long_index: Path, monkeyp
             seen.append(int(keys.size))
         return keys
 
-    monkeypatch.setattr(ranking, "position_keys", counting)
+    monkeypatch.setattr(proximity, "position_keys", counting)
     monkeypatch.setattr(caps, "PROXIMITY_POSITIONS", 50)
     engine = SearchEngine(long_index, create=False)
     results = engine.search("nắng nóng kéo dài", collapse=False)

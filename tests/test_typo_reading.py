@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from vnsearch.search.ranking import _KEY_SHIFT, corrected_word_bonus, position_keys
+from vnsearch.search.proximity import KEY_SHIFT, position_keys
+from vnsearch.search.ranking import corrected_word_bonus
 from vnsearch.search.understand import Alternative
 
 
@@ -36,7 +37,7 @@ def test_positions_of_a_corrected_syllable_are_the_typed_ones_else_the_correctio
     correction = postings({5: [9], 7: [1, 4]})
     keys = position_keys((typed, correction), np.array([5, 7], dtype=np.int64))  # type: ignore[arg-type]
     # Doc 5 holds the typed syllable: its own position only; doc 7 only the correction: the correction's.
-    assert [(int(k) >> _KEY_SHIFT, int(k) & ((1 << _KEY_SHIFT) - 1)) for k in keys] == [(0, 3), (1, 1), (1, 4)]
+    assert [(int(k) >> KEY_SHIFT, int(k) & ((1 << KEY_SHIFT) - 1)) for k in keys] == [(0, 3), (1, 1), (1, 4)]
 
 
 class _Ranker:

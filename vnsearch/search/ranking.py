@@ -16,76 +16,29 @@ Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
 
 from __future__ import annotations
 
-import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
-from vnsearch import caps
 from vnsearch.lang.analysis import WORD_JOINER, _folded_lower, iter_ngrams
 from vnsearch.lang.analysis import syllables as syllables_of
-from vnsearch.lang.spelling import spellings, split_folded, tone_variants
-from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
-from vnsearch.search.columns import Columns
+from vnsearch.lang.spelling import split_folded
+from vnsearch.lang.text import fold_all, has_diacritics
+from vnsearch.search.proximity import proximity
 from vnsearch.search.query import ParsedQuery, Phrase
+from vnsearch.search.scoring import RankParams, TermScorer, Unit, held_spellings
 from vnsearch.search.ties import by_id_in_ties
 from vnsearch.search.understand import Alternative, combine_alternatives, exact_mask
-from vnsearch.store.postings import EMPTY, Postings
-from vnsearch.store.schema import ZONE_OFFSET
-from vnsearch.store.snapshot import Snapshot
-from vnsearch.store.statistics import LocalStatistics, Statistics
+from vnsearch.store.postings import Postings
 
-__all__ = ["Ranker", "Ranking", "RankParams"]
+__all__ = ["Ranker", "Ranking", "RankParams"]  # RankParams lives in vnsearch.search.scoring
 
 # Question words: an answer seldom holds them, so in a question they say
 # little about which article answers it ("Tesla chết năm nào?").
 INTERROGATIVES = frozenset("gì nào ai đâu sao bao nhiêu lâu mấy thế nào".split())
-# Postings a Ranker keeps decoded between queries (~12 bytes each, plus their
-# positions still deflated): about 50 MB at most.
-CACHE_POSTINGS = 3_000_000
-# The fields the ranker scores: a snapshot's document frequency of a term there is a cheap, remembered
-# lookup (the impacts directory), 0 exactly when the term has no postings to read.
-SCORED_FIELDS = frozenset(("text", "text_f", "title_f"))
-# Tiers of a syllable summed over several lists (its other tones, its spellings) are merged list by list
-# while they hold fewer postings than 1/SPARSE_SHARE of the corpus; past that, a dense array costs less.
-SPARSE_SHARE = 64
 
 
-@dataclass(frozen=True)
-class RankParams:
-    """Weights found on the relevance benchmark (bench/relevance.py)."""
-
-    b: float = 0.75
-    k1: float = 1.2
-    word_weight: float = 0.3  # a query word the segmenter also found in the article
-    title_weight: float = 2.0  # BM25 of the title alone, on top of the whole article
-    folded_weight: float = 0.35  # a folded-only match, for a query typed with diacritics
-    tone_weight: float = 0.1  # the same letters with another tone, for a query typed with diacritics
-    level_tone_weight: float = 0.8  # within that tier, the form with no tone mark
-    coverage_power: float = 0.3
-    pair_weight: float = 3.0  # adjacent query syllables, in order
-    near_weight: float = 0.2  # within a few syllables
-    chain_weight: float = 3.0  # per syllable of the longest in-order run beyond two
-    near_window: int = 4
-    rerank: int = 300
-    min_coverage: float = 0.0  # share of the query's weight a partial match must hold
-    # A query typed with diacritics somewhere: its unmarked syllables ("hoang"
-    # in "dép hoang") were typed as meant, so they prefer the unmarked form.
-    unmarked_exact: bool = True
-    title_all_weight: float = 2.0  # score × (1 + this) where the title holds every query word
-    # A query that ends with "?" is a question: its question words count this
-    # much, and word order this much of the usual (a question rephrases its answer).
-    question_weight: float = 0.2
-    question_proximity: float = 0.5
-    forms_max_share: float = 0.05  # spellings in more of the articles than this are left out of forms
-    forms_weight: float = 0.15  # typed without diacritics: BM25 of each accented form found, own idf
-    title_info_power: float = 1.0  # see title_information
-    title_info_depth: int = 30
-    title_order_weight: float = 0.5  # score × (1 + this) where it holds a run of them in the order typed
 
 
 @dataclass
@@ -116,368 +69,21 @@ class Ranking:
         return self.more(limit) if self.more is not None else None
 
 
-@dataclass
-class _Unit:
-    """One syllable (or phrase alternative) scored over all documents."""
-
-    score: np.ndarray  # dense, per global doc number
-    mask: np.ndarray  # bool, documents that match
-    idf: float
-    # Folded tier, with positions (for proximity); None for a phrase. A typed syllable with corrections
-    # holds its own and theirs, first-come per document (see position_keys).
-    postings: Postings | tuple[Postings, ...] | None
-    title_mask: np.ndarray  # documents whose title holds it (all its syllables, for a phrase)
-    # Documents that hold it for the score's coverage, where that is more than `mask` (the matches counted in
-    # totals): those holding a reading of a lone consonant ("sứ" of "đồ s"), which totals do not count.
-    cover: np.ndarray | None = None
 
 
-# A position key: the candidate's index << _KEY_SHIFT | the position (positions
-# stay below 4 zones × 2**22 < 2**25, so keys sort by candidate, then position,
-# and a key ± a few positions never reaches another candidate's).
-_KEY_SHIFT = 25
-_POSITION_MASK = (1 << _KEY_SHIFT) - 1
 
 
-def position_keys(postings: Postings | tuple[Postings, ...] | None, docs: np.ndarray,
-                  cap: int | None = None) -> np.ndarray:
-    """Sorted keys of every position, in *postings*, of each of *docs* (in their order; those absent have none).
-
-    With *cap*, only each document's first *cap* positions: what proximity
-    reads (:data:`vnsearch.caps.PROXIMITY_POSITIONS`), so its work does not
-    grow with the length of the articles. Phrases pass no cap: they must be exact.
-    Several postings (a typed syllable and its corrections): each document's
-    positions from the first that holds it, so a correction stands where the
-    typed syllable is missing.
-    """
-    if isinstance(postings, tuple):
-        merged = position_keys(postings[0], docs, cap)
-        for more in postings[1:]:
-            missing = np.setdiff1d(np.arange(docs.size), np.unique(merged >> _KEY_SHIFT), assume_unique=True)
-            if not missing.size:
-                break
-            got = position_keys(more, docs[missing], cap)
-            if got.size:
-                got = missing[got >> _KEY_SHIFT] << _KEY_SHIFT | (got & _POSITION_MASK)
-                merged = np.sort(np.concatenate([merged, got]))
-        return merged
-    if postings is None:  # a phrase unit has no positions of its own
-        return np.zeros(0, dtype=np.int64)
-    pd = postings.docs
-    if not len(pd) or not len(postings.values):
-        return np.zeros(0, dtype=np.int64)
-    idx = np.minimum(np.searchsorted(pd, docs), len(pd) - 1)
-    found = np.flatnonzero(pd[idx] == docs)
-    if not found.size:
-        return np.zeros(0, dtype=np.int64)
-    values: Any = postings.values  # Values, or the snapshot's guarded Values: both decode
-    owner, positions = values.decode(idx[found])
-    keys: np.ndarray = found[owner] << _KEY_SHIFT | positions
-    if cap is not None and keys.size > cap:
-        # Keys sort by document, then position: a key's rank within its document.
-        first = np.searchsorted(keys, (keys >> _KEY_SHIFT) << _KEY_SHIFT)
-        keys = keys[np.arange(keys.size) - first < cap]
-    return keys
 
 
-def proximity(runs: list[list[_Unit]], docs: np.ndarray, p: RankParams) -> tuple[np.ndarray, np.ndarray]:
-    """Bonus for query syllables that stand together, in order, in each candidate.
-
-    *runs* holds the units of each run of query words. Each adjacent pair of
-    syllables found next to each other in a document earns ``pair_weight``
-    × their mean idf (``near_weight`` where merely within ``near_window``),
-    and the longest chain of consecutive query syllables earns
-    ``chain_weight`` per syllable beyond two: six query syllables in a row
-    are far stronger evidence than three scattered pairs.
-
-    Each syllable's positions in every candidate are decoded in one go as
-    sorted keys (:func:`position_keys`), so "x + 1 in the next list"
-    and "within the window" are searches in sorted arrays, not a Python
-    loop per candidate. Returns the bonus per candidate and whether some run
-    of the query stands in the title (every syllable before ``ZONE_OFFSET``)
-    in the order typed.
-    """
-    k = len(docs)
-    owners = np.arange(k, dtype=np.int64)
-    keys_of: dict[int, np.ndarray] = {}
-
-    def keys(u: _Unit) -> np.ndarray:
-        got = keys_of.get(id(u))
-        if got is None:
-            got = keys_of[id(u)] = position_keys(u.postings, docs, caps.PROXIMITY_POSITIONS)
-        return got
-
-    def following(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per key of *a*: whether key + 1 is in *b*, and where it would be."""
-        if not b.size:
-            return np.zeros(a.size, dtype=bool), np.zeros(a.size, dtype=np.int64)
-        at = np.minimum(np.searchsorted(b, a + 1), b.size - 1)
-        return b[at] == a + 1, at
-
-    bonus = np.zeros(k, dtype=np.float64)
-    ordered = np.zeros(k, dtype=bool)
-    for run in runs:
-        idf = [u.idf for u in run]
-        lists = [keys(u) for u in run]
-        longest = np.zeros(k, dtype=np.int64)
-        chain_next = None  # chain lengths of the following syllable's keys
-        for i in range(len(run) - 1, -1, -1):
-            a = lists[i]
-            if not a.size:
-                chain_next = None
-                continue
-            chain = np.ones(a.size, dtype=np.int64)
-            if i + 1 < len(run) and lists[i + 1].size:
-                b = lists[i + 1]
-                hit, at = following(a, b)
-                if chain_next is not None:
-                    chain += np.where(hit, chain_next[at], 0)
-                pair_idf = (idf[i] + idf[i + 1]) / 2
-                adjacent = np.zeros(k, dtype=bool)
-                adjacent[a[hit] >> _KEY_SHIFT] = True
-                lo = np.minimum(np.searchsorted(b, a - p.near_window), b.size - 1)
-                near = np.zeros(k, dtype=bool)
-                close = (b[lo] >= a - p.near_window) & (b[lo] <= a + p.near_window)
-                near[a[close] >> _KEY_SHIFT] = True
-                bonus += np.where(adjacent, pair_idf * p.pair_weight,
-                                  np.where(near, pair_idf * p.near_weight, 0.0))
-            np.maximum.at(longest, a >> _KEY_SHIFT, chain)
-            chain_next = chain
-        bonus += np.where(longest > 2, (longest - 2) * sum(idf) / len(idf) * p.chain_weight, 0.0)
-        if p.title_order_weight and len(run) > 1:
-            # Each syllable's first position after the previous one's, all in the title.
-            last = np.full(k, -1, dtype=np.int64)
-            alive = np.ones(k, dtype=bool)
-            for a in lists:
-                if not a.size:
-                    alive[:] = False
-                    break
-                at = np.minimum(np.searchsorted(a, owners << _KEY_SHIFT | (last + 1)), a.size - 1)
-                got = a[at]
-                position = got & _POSITION_MASK
-                alive &= (got >> _KEY_SHIFT == owners) & (position < ZONE_OFFSET) & (position > last)
-                last = position
-            ordered |= alive
-    return bonus, ordered
 
 
-class Ranker:
-    """Scores parsed queries against one :class:`~vnsearch.store.snapshot.Snapshot`.
+class Ranker(TermScorer):
+    """Ranks parsed queries against one :class:`~vnsearch.store.snapshot.Snapshot`: their units' scores
+    (:class:`~vnsearch.search.scoring.TermScorer`) combined, re-ranked by proximity and titles, paged.
 
-    Safe to share between threads reading the same snapshot: its caches are
-    filled under a lock or computed idempotently.
+    Safe to share between threads reading the same snapshot (see TermScorer).
     """
 
-    def __init__(self, snapshot: Snapshot, params: RankParams | None = None,
-                 cache_postings: int = CACHE_POSTINGS, stats: Statistics | None = None) -> None:
-        self.snapshot = snapshot
-        self.params = params or RankParams()
-        self.size = snapshot.size
-        self.live = snapshot.live
-        # Corpus-wide numbers: the snapshot's own, or a sharded index's merged ones.
-        self.stats = stats or LocalStatistics(snapshot)
-        self.doc_count = self.stats.doc_count
-        self._cache_lock = threading.Lock()
-        self._norms: dict[str, np.ndarray] = {}
-        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
-        self._cache_budget = cache_postings
-        self._cache_used = 0
-        self.columns = Columns(snapshot, self.postings, self.stats)  # dates, facets, filters
-        self._idf_cache: dict[str, float] = {}
-        self.held: dict[str, list[tuple[str, int]]] = {}  # folded -> its spellings in `text`, with df
-
-    # -- building blocks -------------------------------------------------
-
-    def postings(self, fieldname: str, term: str) -> Postings:
-        """The postings of *term*, from a cache of the most recently used lists.
-
-        Queries share their common syllables (``của``, ``người``, ``Việt``),
-        whose lists are the longest to read: a list read for one query is
-        kept for the next, least recently used first out, within a budget of
-        :data:`CACHE_POSTINGS` postings (each list counts one more, so many
-        short lists cannot crowd the budget unseen). A term the snapshot
-        holds in no document is not read at all.
-        """
-        key = (fieldname, term)
-        cache = self._cache
-        with self._cache_lock:
-            got = cache.get(key)
-            if got is not None:
-                cache.move_to_end(key)
-                return got
-        if fieldname in SCORED_FIELDS and not self.snapshot.doc_frequency(fieldname, term):
-            # Most of the tones, spellings and words a query looks for are held by no article: the snapshot's
-            # remembered frequencies say so without a read, and they take no room in the cache.
-            return EMPTY
-        got = self.snapshot.postings(fieldname, term)
-        cost = len(got.docs) + 1
-        if cost <= self._cache_budget:
-            with self._cache_lock:
-                if key not in cache:
-                    cache[key] = got
-                    self._cache_used += cost
-                    while self._cache_used > self._cache_budget:
-                        self._cache_used -= len(cache.popitem(last=False)[1].docs) + 1
-        return got
-
-    def _norm(self, fieldname: str) -> np.ndarray:
-        """Per document: BM25's length normalisation for *fieldname*."""
-        norm = self._norms.get(fieldname)
-        if norm is None:
-            lengths = self.snapshot.field_lengths(fieldname)
-            avg = self.stats.average_length(fieldname, lengths, self.live)
-            b = self.params.b
-            norm = (1.0 / (1 - b + b * lengths / max(avg, 1.0))).astype(np.float32)
-            self._norms[fieldname] = norm
-        return norm
-
-    def idf(self, df: int) -> float:
-        """BM25's idf of a term held by *df* documents."""
-        n = max(self.doc_count, 1)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def _weights(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
-        """BM25 of *term* over the documents holding it: (their doc numbers, float32 scores, idf, postings).
-
-        Sparse: the tiers a syllable adds to its score touch only their own
-        documents (element by element the same float32 arithmetic as over
-        dense arrays, where every other document adds 0), so a rare term costs
-        what its list does, not what the corpus does.
-        """
-        p = self.postings(fieldname, term)
-        df = self.stats.df(fieldname, term, len(p.docs))
-        idf = self.idf(df) if df else 0.0  # a shard lacking the term still weighs it as the corpus does
-        if not len(p.docs):
-            return p.docs, p.freqs.astype(np.float32, copy=False), idf, p
-        tf = p.freqs * self._norm(fieldname)[p.docs]
-        # float32 as a dense score array would round it (an old segment's weights may come as float64).
-        return p.docs, (idf * tf / (self.params.k1 + tf)).astype(np.float32, copy=False), idf, p
-
-    def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
-        """BM25 of *term* over all documents (dense), its match mask and idf."""
-        docs, values, idf, p = self._weights(fieldname, term)
-        score = np.zeros(self.size, dtype=np.float32)
-        mask = np.zeros(self.size, dtype=bool)
-        score[docs] = values
-        mask[docs] = True
-        return score, mask, idf, p
-
-    def syllable(self, syllable: str, accented_query: bool = False) -> _Unit:
-        """A query syllable, scored on up to three diacritic tiers.
-
-        Typed with diacritics (``bàn``): the exact form counts fully, the same
-        letters with another tone (``bán``, ``bạn``, ``ban``) count
-        ``tone_weight``, and any form that folds alike (``bân``, ``bẩn``) counts
-        ``folded_weight``. Typed without (``ban``): every form matches alike and
-        the other signals decide, unless *accented_query* says the user typed
-        diacritics elsewhere in the query: then ``hoang`` in ``dép hoang``
-        is taken as written, and ``hoàng`` is another tone of it.
-
-        Each tier is added where it is held only (adding 0 elsewhere changes no float).
-        """
-        folded = fold_all(syllable)
-        score_f, mask, idf, postings = self._score("text_f", folded)
-        title_docs, title_score = self._weights("title_f", folded)[:2]
-        title_mask = np.zeros(self.size, dtype=bool)
-        title_mask[title_docs] = True
-        if self.params.title_weight:
-            score_f[title_docs] += self.params.title_weight * title_score
-        if not has_diacritics(syllable) and not (accented_query and self.params.unmarked_exact
-                                                 and folded.isalpha()):
-            if self.params.forms_weight and folded.isalpha():
-                form_docs, form_score = self._forms(folded)
-                score_f[form_docs] += self.params.forms_weight * form_score
-            return _Unit(score_f, mask, idf, postings, title_mask)
-        exact_docs, exact_score = self._weights("text", syllable)[:2]
-        score = self.params.folded_weight * score_f
-        score[exact_docs] += exact_score
-        if self.params.tone_weight:
-            tone_docs, tone_score = self._tone_tier(syllable)
-            score[tone_docs] += self.params.tone_weight * tone_score
-        return _Unit(score, mask, idf, postings, title_mask)
-
-    def _forms(self, folded: str) -> tuple[np.ndarray, np.ndarray]:
-        """Exact-tier BM25 of every accented form of *folded*, each with its own idf: (doc numbers, sums).
-
-        An accentless query is a disjunction of the words it could spell: an
-        article holding a rare spelling of it (``thai`` in ``có thai``) holds
-        a more telling word than one holding a common one.
-        """
-        common = max(self.params.forms_max_share * self.doc_count, 100)  # a small index reads them all
-        # A spelling most articles hold says little (its idf is low) and
-        # costs the most to read: only the telling ones are scored.
-        parts = [self._weights("text", form)[:2] for form, df in held_spellings(self, folded) if df <= common]
-        return _summed(parts, self.size)
-
-    def _tone_tier(self, syllable: str) -> tuple[np.ndarray, np.ndarray]:
-        """BM25 over the other tones of *syllable*; a marked tone before the unmarked form.
-
-        Someone who typed a tone mark is likelier to have mistyped the mark
-        than to have meant none, so ``bàn`` ranks ``bán`` above ``ban``.
-        Returns the documents holding another tone (ascending) and their scores.
-        """
-        level = fold_tone(syllable)
-        norm = self._norm("text")
-        parts = []
-        for variant in tone_variants(syllable):
-            if variant == syllable:
-                continue
-            p = self.postings("text", variant)
-            if len(p.docs):
-                weight = self.params.level_tone_weight if variant == level else 1.0
-                parts.append((p.docs, weight * p.freqs * norm[p.docs]))
-        docs, tf = _summed(parts, self.size)
-        held = tf != 0
-        if not held.all():
-            docs, tf = docs[held], tf[held]
-        if not docs.size:
-            return docs, tf
-        return docs, self.idf(self.stats.other_tones(syllable, docs.size)) * tf / (self.params.k1 + tf)
-
-    def word(self, syllables: Sequence[str]) -> np.ndarray | None:
-        """Bonus where the article's segmentation found this query run as one word."""
-        term = WORD_JOINER.join(syllables)
-        if not self.postings("text", term).docs.size:
-            return None
-        docs, values = self._weights("text", term)[:2]
-        bonus = np.zeros(self.size, dtype=np.float32)
-        bonus[docs] = self.params.word_weight * values
-        return bonus
-
-    # -- phrases and proximity --------------------------------------------
-
-    def phrase(self, phrase: Phrase, accented_query: bool = False) -> _Unit:
-        units = [self.syllable(s, accented_query) for s in phrase.syllables]
-        if len(units) == 1:
-            return units[0]
-        mask = np.logical_and.reduce([u.mask for u in units])
-        docs = np.flatnonzero(mask)
-        if docs.size:
-            # Every candidate's positions of every syllable, decoded in bulk
-            # (:func:`position_keys`): a phrase starts at key x when syllable
-            # k is at x + k, for each k.
-            # Both key lists are sorted, so membership is a binary search (np.isin
-            # sorts them again, np.unique hashes: 16 ms for a common pair on 35k articles).
-            starts = position_keys(units[0].postings, docs)
-            for k, u in enumerate(units[1:], 1):
-                following = position_keys(u.postings, docs)
-                if not following.size:
-                    starts = following
-                    break
-                wanted = starts + k
-                at = np.minimum(np.searchsorted(following, wanted), following.size - 1)
-                starts = starts[following[at] == wanted]
-                if not starts.size:
-                    break
-            mask[docs] = False
-            mask[docs[starts >> _KEY_SHIFT]] = True
-        score = np.where(mask, sum(u.score for u in units), 0).astype(np.float32)
-        title_mask = np.logical_and.reduce([u.title_mask for u in units])  # near enough for the title bonus
-        return _Unit(score, mask, sum(u.idf for u in units), None, title_mask)
-
-    # -- filters ------------------------------------------------------------
-
-    # -- the whole query ----------------------------------------------------
 
     def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0, sort: str = "relevance",
              facets: bool = False, filters: dict[str, list[str]] | None = None,
@@ -521,10 +127,10 @@ class Ranker:
         if exact is not None:
             allowed &= exact
 
-        syllable_units: dict[str, _Unit] = {}
+        syllable_units: dict[str, Unit] = {}
         accented = any(has_diacritics(s) for s in query.syllables())
 
-        def unit_for(ph: Phrase) -> _Unit:
+        def unit_for(ph: Phrase) -> Unit:
             if not ph.quoted and len(ph.syllables) == 1:
                 s = ph.syllables[0]
                 if s not in syllable_units:
@@ -643,50 +249,10 @@ class Ranker:
             return page(0, n) if min(candidates.size, max(p.rerank, n)) == k else None
         return page(offset, limit)
 
-    def folded_idf(self, term: str) -> float:
-        """The idf of *term* in the folded field (cached)."""
-        got = self._idf_cache.get(term)
-        if got is None:
-            if len(self._idf_cache) >= 100_000:
-                self._idf_cache.clear()
-            got = self._idf_cache[term] = self.idf(self.stats.doc_frequency("text_f", term))
-        return got
 
 
-def _summed(parts: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The documents of any of *parts* (doc numbers, values) and their values summed in float32, in order.
-
-    What a dense array of *size* documents summed them to, element by
-    element (its other documents kept 0, which adds nothing): the parts
-    merged where they are few, in a dense array where they are many (a
-    merge costs more per posting, a dense array per document).
-    """
-    if len(parts) == 1:
-        docs, values = parts[0]
-        total = np.zeros(docs.size, dtype=np.float32)
-        total += values
-        return docs, total
-    if sum(d.size for d, _ in parts) * SPARSE_SHARE < size:
-        docs = _union([d for d, _ in parts])
-        total = np.zeros(docs.size, dtype=np.float32)
-        for d, values in parts:
-            total[np.searchsorted(docs, d)] += values
-        return docs, total
-    dense = np.zeros(size, dtype=np.float32)
-    for d, values in parts:
-        dense[d] += values
-    docs = np.flatnonzero(dense != 0)  # a document whose values sum to 0 adds nothing either way
-    return docs, dense[docs]
 
 
-def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """The doc numbers in any of *parts* (each ascending, without repeats), ascending, each once."""
-    if len(parts) <= 1:
-        return parts[0] if parts else np.zeros(0, dtype=np.int64)
-    merged = np.sort(np.concatenate(parts), kind="stable")  # sorted runs: a merge
-    first = np.ones(merged.size, dtype=bool)
-    np.not_equal(merged[1:], merged[:-1], out=first[1:])
-    return merged[first]
 
 
 def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
@@ -740,7 +306,7 @@ def title_factor(ranker: Ranker, title: str, wanted: set[str], p: RankParams) ->
 UNSPELT_WEIGHT = 0.25
 
 
-def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Alternative], accented: bool) -> _Unit:
+def with_alternatives(ranker: Ranker, unit: Unit, alternatives: Sequence[Alternative], accented: bool) -> Unit:
     """*unit* (a typed syllable) with its likely corrections scored next to it.
 
     Each correction is scored as any syllable (:meth:`Ranker.syllable`: an
@@ -787,7 +353,7 @@ def with_alternatives(ranker: Ranker, unit: _Unit, alternatives: Sequence[Altern
             cover |= u.mask if held is None else u.mask & held
     # Positions: the typed syllable's where a document holds it, else its best correction's there.
     postings = tuple(p for p in (unit.postings, *(u.postings for _, u in scored)) if isinstance(p, Postings))
-    return _Unit(score, mask, unit.idf or scored[0][1].idf, postings, title_mask, cover)
+    return Unit(score, mask, unit.idf or scored[0][1].idf, postings, title_mask, cover)
 
 
 def _holders(ranker: Ranker, term: str) -> np.ndarray:
@@ -804,15 +370,6 @@ MAX_WORD_FORMS = 64
 MAX_WORD_RUN = 4
 
 
-def held_spellings(ranker: Ranker, folded: str) -> list[tuple[str, int]]:
-    """The spellings of *folded* that the index holds (field ``text``), with their document frequencies (cached)."""
-    got = ranker.held.get(folded)
-    if got is None:
-        if len(ranker.held) >= 100_000:
-            ranker.held.clear()
-        df = ranker.stats.doc_frequency
-        got = ranker.held[folded] = [(form, n) for form in spellings(folded) if (n := df("text", form))]
-    return got
 
 
 def word_forms(ranker: Ranker, folded: Sequence[str]) -> list[str]:
