@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from vnsearch import SearchEngine
 from vnsearch.cli import main
 from vnsearch.errors import IndexBusy, IndexUnusable
+from vnsearch.store.format import READABLE_VERSIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 WAITING = "waiting for another process writing to the index…"
@@ -232,6 +233,8 @@ def test_other_schema_version(small_index, tmp_path):
     (other / "vnsearch.json").write_text('{"schema_version": 999}\n', encoding="utf-8")
     for args in READERS:
         assert "another version" in assert_rebuild_error(run(args[0], "-d", other, *args[1:]))
+    low, high = min(READABLE_VERSIONS), max(READABLE_VERSIONS)
+    assert f"(format 999, this one reads formats {low} to {high})" in run("search", "-d", other, "x").output
 
 
 def test_empty_directory_is_no_index(tmp_path):

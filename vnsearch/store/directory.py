@@ -214,8 +214,7 @@ class IndexStore:
         meta = self.read_meta()
         if meta.get(VERSION_KEY) not in READABLE_VERSIONS:
             return (f"{self.path} was written by another version of vnsearch "
-                    f"(format {meta.get(VERSION_KEY)!r}, this one reads "
-                    f"{' and '.join(str(v) for v in sorted(READABLE_VERSIONS))})")
+                    f"(format {meta.get(VERSION_KEY)!r}, this one reads {_versions(READABLE_VERSIONS)})")
         return None
 
     def close(self) -> None:
@@ -481,3 +480,13 @@ def _check_reader(searcher: Any) -> list[str]:
 
 
 __all__ += ["DECODE_ERRORS", "damaged"]
+
+
+def _versions(versions: frozenset[int]) -> str:
+    """``formats 7 to 11`` (a run), ``formats 7 and 9``, ``format 7``: as a message says them."""
+    ordered = sorted(versions)
+    if len(ordered) == 1:
+        return f"format {ordered[0]}"
+    if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"formats {ordered[0]} to {ordered[-1]}"
+    return "formats " + ", ".join(map(str, ordered[:-1])) + f" and {ordered[-1]}"
