@@ -230,3 +230,21 @@ class CheckedCompound(CompoundStorage):
 
     def file_modified(self, name: str) -> float:
         return 0.0
+
+
+def segment_file_buffer(storage: Any, segment: Any, ext: str) -> Any | None:
+    """The bytes of *segment*'s file with extension *ext* in *storage* (mapped where it is), or None without one.
+
+    The per-segment files vnsearch adds to Whoosh's (impacts, positions) are
+    optional: a segment of an older format has none, and its reader falls
+    back to the posting file.
+    """
+    name = segment.make_filename(ext)
+    try:
+        if not storage.file_exists(name):
+            return None
+        f = storage.open_file(name)
+    except (OSError, NameError, KeyError):
+        return None
+    buf = getattr(f, "_buf", None)
+    return f.read() if buf is None else buf

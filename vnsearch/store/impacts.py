@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch.store.files import segment_file_buffer
 from vnsearch.store.format import (
     IMPACT_FIELDS,
     IMPACTS_EXT,
@@ -251,14 +252,5 @@ class Impacts:
 
 def open_impacts(storage: Any, segment: Any) -> Impacts | None:
     """The impacts file of *segment* in *storage* (a segment reader's), or None if it has none."""
-    name = segment.make_filename(IMPACTS_EXT)
-    try:
-        if not storage.file_exists(name):
-            return None
-        f = storage.open_file(name)
-    except (OSError, NameError, KeyError):
-        return None
-    buf = getattr(f, "_buf", None)
-    if buf is None:
-        buf = f.read()
-    return Impacts(buf)
+    buf = segment_file_buffer(storage, segment, IMPACTS_EXT)
+    return None if buf is None else Impacts(buf)

@@ -29,6 +29,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from vnsearch.store.files import segment_file_buffer
 from vnsearch.store.format import (
     POSITION_BLOCK,
     POSITION_WIDTHS,
@@ -154,17 +155,8 @@ class Positions:
 
 def open_positions(storage: Any, segment: Any) -> Positions | None:
     """The positions file of *segment* in *storage*, or None if it has none (formats 7 to 10)."""
-    name = segment.make_filename(POSITIONS_EXT)
-    try:
-        if not storage.file_exists(name):
-            return None
-        f = storage.open_file(name)
-    except (OSError, NameError, KeyError):
-        return None
-    buf = getattr(f, "_buf", None)
-    if buf is None:
-        buf = f.read()
-    return Positions(buf)
+    buf = segment_file_buffer(storage, segment, POSITIONS_EXT)
+    return None if buf is None else Positions(buf)
 
 
 class _ListState:
