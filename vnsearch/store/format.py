@@ -1201,7 +1201,8 @@ LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float3
 # ``.pst`` (a term-table lookup inflating a block, then per block a frame, a checksum, an inflated
 # head) was half of the ranking's time. The impacts file holds the same documents and weights as
 # plain arrays, read with one slice and one cumulative sum per list and no inflating; positions
-# stay in ``.pst`` only, read when a phrase or proximity asks for them.
+# are not held here, but read when a phrase or proximity asks for them: from ``.pst`` in format 10,
+# from the positions file (``.pos``, see "positions (format 11)") or the term info's inline list in 11.
 
 IMPACTS_EXT = ".imp"
 IMPACTS_MAGIC = b"VNI1"
@@ -1210,7 +1211,7 @@ IMPACT_FIELDS = ("text", "text_f", "title_f")  # the fields the ranker scores
 IMPACTS_TRAILER = struct.Struct("<QII4s")
 # Weight kinds: all 1, u1 of twice the weight, <f4 each, u1 codes into a table of <f4.
 _I_ONES, _I_HALVES, _I_FLOATS, _I_TABLE = range(4)
-_I_VALUES = 0x10  # the list has positions in .pst
+_I_VALUES = 0x10  # the list has positions (in .pst in format 10; in .pos or inline in 11)
 _LE_CRC = struct.Struct("<I")
 _ID_DTYPES = tuple(np.dtype(w) for w in _WIDTHS)  # unpack_impacts: a list's gaps, by width code
 
@@ -1335,7 +1336,7 @@ def impacts_directory(keys: Sequence[bytes], starts: Sequence[int], end: int, co
     Terms sorted by key (:func:`impact_key`): the keys' end offsets in the key
     bytes (``<u4`` each), the lists' offsets in the file (``<u8`` each, one more:
     *end*), their posting counts (``<u4``), their flags (``u1``; ``0x10``: the
-    list has positions in ``.pst``), then the keys end to end; then
+    list has positions, held elsewhere), then the keys end to end; then
     :data:`IMPACTS_TRAILER`.
     """
     order = sorted(range(len(keys)), key=keys.__getitem__)
