@@ -20,7 +20,6 @@ one (formats 7 to 9) is read as before.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +38,7 @@ from vnsearch.store.format import (
     read_impacts_trailer,
     unpack_impacts,
 )
+from vnsearch.store.keys import SortedKeys
 
 __all__ = ["ImpactsWriter", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS_EXT"]
 
@@ -100,6 +100,7 @@ class Impacts:
     def __init__(self, data: Any) -> None:
         self._data = data  # bytes or a memoryview of the mapped segment file
         self._directory: tuple[Any, ...] | None = None
+        self._sorted: SortedKeys | None = None  # the directory's keys (see _find)
         self._sample: list[bytes] | None = None  # every SAMPLE_STRIDE-th key (see _find)
         self._lookups = 0
         self._found: dict[bytes, int] = {}  # key -> its index, or -1 (see _find)
@@ -111,6 +112,13 @@ class Impacts:
             got = self._directory = read_impacts_trailer(self._data)
         return got
 
+    def _keys(self) -> SortedKeys:
+        got = self._sorted
+        if got is None:
+            ends, _, _, _, keys, n = self._dir()
+            got = self._sorted = SortedKeys(ends, keys, n)
+        return got
+
     def _sampled(self) -> list[bytes]:
         """Every :data:`SAMPLE_STRIDE`-th key of the directory, as bytes (built on first use, then kept).
 
@@ -120,10 +128,7 @@ class Impacts:
         """
         got = self._sample
         if got is None:
-            ends, _, _, _, keys, n = self._dir()
-            stops = ends[::SAMPLE_STRIDE].tolist()
-            starts = [0, *ends[SAMPLE_STRIDE - 1:-1:SAMPLE_STRIDE].tolist()]
-            got = self._sample = [bytes(keys[a:b]) for a, b in zip(starts, stops)]
+            got = self._sample = self._keys().sample(SAMPLE_STRIDE)
         return got
 
     def _find(self, key: bytes) -> int:
@@ -144,50 +149,14 @@ class Impacts:
         return got
 
     def _search(self, key: bytes) -> int:
-        """:meth:`_find` without the memo: a bisection of the sample (in C), then of one stride's keys."""
-        ends, _, _, _, keys, n = self._dir()
+        """:meth:`_find` without the memo."""
         sample = self._sample
         if sample is None:
             self._lookups += 1
             if self._lookups <= SAMPLE_AFTER:
-                return self._bisect(key)
+                return self._keys().index(key)
             sample = self._sampled()
-        block = bisect_right(sample, key) - 1
-        if block < 0:
-            return -1  # before the first key
-        lo = block * SAMPLE_STRIDE
-        bounds = ends[lo: min(lo + SAMPLE_STRIDE, n)].tolist()  # each key's end, in the stride
-        first = int(ends[lo - 1]) if lo else 0
-        stride = bytes(keys[first: bounds[-1]])  # the stride's keys end to end
-        a, b = 0, len(bounds)
-        while a < b:  # bisect_left over the stride's keys, each sliced only when compared
-            mid = (a + b) // 2
-            if stride[(bounds[mid - 1] if mid else first) - first: bounds[mid] - first] < key:
-                a = mid + 1
-            else:
-                b = mid
-        if a < len(bounds) and stride[(bounds[a - 1] if a else first) - first: bounds[a] - first] == key:
-            return lo + a
-        return -1
-
-    def _bisect(self, key: bytes) -> int:
-        """:meth:`_find` by a bisection of the whole directory in Python."""
-        ends, _, _, _, keys, n = self._dir()
-        lo, hi = 0, n
-        while lo < hi:
-            mid = (lo + hi) // 2
-            end = int(ends[mid])
-            start = int(ends[mid - 1]) if mid else 0
-            if bytes(keys[start:end]) < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < n:
-            end = int(ends[lo])
-            start = int(ends[lo - 1]) if lo else 0
-            if bytes(keys[start:end]) == key:
-                return lo
-        return -1
+        return self._keys().index_in_sample(key, sample, SAMPLE_STRIDE)
 
     def read(self, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray, bool] | None:
         """(segment document numbers, float32 weights, whether it has positions), or None if absent."""
@@ -220,34 +189,11 @@ class Impacts:
         where the term table inflates thousands of blocks (reading a short
         query's word pairs needs every word, not their postings).
         """
-        ends, _, _, _, keys, n = self._dir()
-        first = impact_key(fieldname, b"")
-        after = first[:-1] + b"\x01"  # every key of the field starts with *first*
-
-        def bisect(key: bytes) -> int:
-            lo, hi = 0, n
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if bytes(keys[int(ends[mid - 1]) if mid else 0: int(ends[mid])]) < key:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            return lo
-
-        a, b = bisect(first), bisect(after)
-        return keys[int(ends[a - 1]) if a else 0: int(ends[b - 1]) if b else 0], b - a
+        return self._keys().span(impact_key(fieldname, b""))
 
     def items(self) -> list[tuple[str, bytes, int]]:
         """Every list: (field name, term bytes, index), for ``vnsearch check``."""
-        ends, _, _, _, keys, n = self._dir()
-        out = []
-        start = 0
-        for i in range(n):
-            end = int(ends[i])
-            fieldname, _, tbytes = bytes(keys[start:end]).partition(b"\x00")
-            out.append((fieldname.decode("utf-8"), tbytes, i))
-            start = end
-        return out
+        return list(self._keys().split())
 
 
 def open_impacts(storage: Any, segment: Any) -> Impacts | None:

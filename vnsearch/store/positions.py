@@ -22,7 +22,6 @@ read by :mod:`vnsearch.store.postings` and checked whole by ``vnsearch check``.
 from __future__ import annotations
 
 import zlib
-from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
@@ -45,6 +44,7 @@ from vnsearch.store.format import (
     read_position_list_head,
     read_positions_directory,
 )
+from vnsearch.store.keys import SortedKeys
 
 __all__ = ["PositionsWriter", "Positions", "BlockValues", "JoinedValues", "open_positions", "POSITIONS_EXT"]
 
@@ -98,6 +98,7 @@ class Positions:
     def __init__(self, data: Any) -> None:
         self._data = data  # bytes or a memoryview of the mapped segment file
         self._directory: tuple[Int64s, Int64s, Int64s, memoryview, int] | None = None
+        self._sorted: SortedKeys | None = None
         self._sample: list[bytes] | None = None
 
     def _dir(self) -> tuple[Int64s, Int64s, Int64s, memoryview, int]:
@@ -106,32 +107,19 @@ class Positions:
             got = self._directory = read_positions_directory(self._data)
         return got
 
-    def _sampled(self) -> list[bytes]:
-        """Every :data:`SAMPLE_STRIDE`-th key, as bytes (built on first use: ~1 ms for the whole corpus)."""
-        got = self._sample
+    def _keys(self) -> SortedKeys:
+        got = self._sorted
         if got is None:
             ends, _, _, keys, n = self._dir()
-            stops = ends[::SAMPLE_STRIDE].tolist()
-            starts = [0, *ends[SAMPLE_STRIDE - 1:-1:SAMPLE_STRIDE].tolist()]
-            got = self._sample = [bytes(keys[a:b]) for a, b in zip(starts, stops)]
+            got = self._sorted = SortedKeys(ends, keys, n)
         return got
 
     def _find(self, key: bytes) -> int:
         """The index of *key* in the directory, or -1: a bisection of the sample, then of one stride."""
-        ends, _, _, keys, n = self._dir()
-        stride = bisect_right(self._sampled(), key) - 1
-        if stride < 0:
-            return -1
-        lo, hi = stride * SAMPLE_STRIDE, min(n, (stride + 1) * SAMPLE_STRIDE)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if bytes(keys[int(ends[mid - 1]) if mid else 0: int(ends[mid])]) < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < n and bytes(keys[int(ends[lo - 1]) if lo else 0: int(ends[lo])]) == key:
-            return lo
-        return -1
+        sample = self._sample
+        if sample is None:  # every SAMPLE_STRIDE-th key, built on first use: ~1 ms for the whole corpus
+            sample = self._sample = self._keys().sample(SAMPLE_STRIDE)
+        return self._keys().index_in_sample(key, sample, SAMPLE_STRIDE)
 
     def values(self, fieldname: str, tbytes: bytes) -> BlockValues | None:
         """The positions of *tbytes* in *fieldname*, or None if this file has no list of it."""
@@ -144,13 +132,8 @@ class Positions:
 
     def items(self) -> Iterator[tuple[str, bytes, BlockValues]]:
         """Every list: (field name, term bytes, its positions), for ``vnsearch check`` and the merge."""
-        ends, _, _, keys, n = self._dir()
-        start = 0
-        for i in range(n):
-            end = int(ends[i])
-            fieldname, _, tbytes = bytes(keys[start:end]).partition(b"\x00")
-            start = end
-            yield fieldname.decode("utf-8"), tbytes, self._list(i)
+        for fieldname, tbytes, i in self._keys().split():
+            yield fieldname, tbytes, self._list(i)
 
 
 def open_positions(storage: Any, segment: Any) -> Positions | None:
