@@ -254,6 +254,16 @@ def big_index_run(tmp_path: Path, prefix: str) -> tuple[subprocess.Popen[str], P
     return proc, index, ids, records
 
 
+def assert_stopped_as_by_ctrl_c(proc: subprocess.Popen[str], err: str, index: Path, code: int, said: str) -> None:
+    """The run ended as Ctrl-C ends it: exit *code*, one line saying *said*, its partial files deleted, the lock
+    let go (not merely stale)."""
+    assert proc.returncode == code, err
+    assert said in err and "Traceback" not in err, err
+    assert (index / "MAIN_WRITELOCK").read_bytes() == b""
+    with SearchEngine(index, create=False) as engine:
+        assert engine._store.orphans() == [] and engine.check() == []
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the run's processes")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_vnsearch_index_killed_alone_leaves_no_worker_and_no_lock(tmp_path, sig):
@@ -269,12 +279,7 @@ def test_vnsearch_index_killed_alone_leaves_no_worker_and_no_lock(tmp_path, sig)
         if proc.poll() is None:
             proc.kill()
     if sig == signal.SIGTERM and proc.returncode != 0:
-        # Stopped as by Ctrl-C: one line, its partial files deleted, the lock let go (not merely stale).
-        assert proc.returncode == 128 + signal.SIGTERM, err
-        assert "terminated" in err and "Traceback" not in err
-        assert (index / "MAIN_WRITELOCK").read_bytes() == b""
-        with SearchEngine(index, create=False) as engine:
-            assert engine._store.orphans() == [] and engine.check() == []
+        assert_stopped_as_by_ctrl_c(proc, err, index, 128 + signal.SIGTERM, "terminated")
     next_writer_finishes(index, ids, 1000, records)
 
 
@@ -295,9 +300,5 @@ def test_workers_stopped_alone_end_the_run_as_an_interrupt_without_a_traceback(t
         if proc.poll() is None:
             proc.kill()
     if proc.returncode != 0:  # (a fast machine may have finished first)
-        assert proc.returncode == 130, err
-        assert "interrupted" in err and "Traceback" not in err, err
-        assert (index / "MAIN_WRITELOCK").read_bytes() == b""
-        with SearchEngine(index, create=False) as engine:
-            assert engine._store.orphans() == [] and engine.check() == []
+        assert_stopped_as_by_ctrl_c(proc, err, index, 130, "interrupted")
     next_writer_finishes(index, ids, 1000, records)
