@@ -39,8 +39,6 @@ __all__ = ["Ranker", "Ranking", "RankParams"]  # RankParams lives in vnsearch.se
 INTERROGATIVES = frozenset("gì nào ai đâu sao bao nhiêu lâu mấy thế nào".split())
 
 
-
-
 @dataclass
 class Ranking:
     """Ranked global doc numbers, scores, and how many documents matched fully."""
@@ -67,14 +65,6 @@ class Ranking:
         every matching document.
         """
         return self.more(limit) if self.more is not None else None
-
-
-
-
-
-
-
-
 
 
 class Ranker(TermScorer):
@@ -250,11 +240,6 @@ class Ranker(TermScorer):
         return page(offset, limit)
 
 
-
-
-
-
-
 def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,
                   scores: np.ndarray, title_all: np.ndarray, p: RankParams,
                   alternatives: Mapping[str, Sequence[Alternative]] | None = None) -> None:
@@ -368,8 +353,6 @@ MAX_WORD_FORMS = 64
 # Accentless runs longer than this get no word bonus: a copied headline is found by proximity already,
 # and each n-gram costs up to MAX_WORD_FORMS lookups.
 MAX_WORD_RUN = 4
-
-
 
 
 def word_forms(ranker: Ranker, folded: Sequence[str]) -> list[str]:
