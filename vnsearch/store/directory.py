@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh.index import TOC
 
@@ -113,6 +113,33 @@ def orphan_files(path: Path, generation: int, segment_ids: Collection[str]) -> l
     return sorted(found)
 
 
+_T = TypeVar("_T")
+
+
+def settled(storage: Any, attempt: Callable[[], _T], tries: int = 100) -> _T:
+    """``attempt()``, made again while another writer's commits replace what it opened.
+
+    Opening the latest commit lists the directory for the newest table of
+    contents, then opens it. A writer committing in between deletes that
+    table (Whoosh removes the older commits' tables once the new one is in
+    place, and a merge the segments it merged), and the open fails with
+    FileNotFoundError though nothing is damaged: a ``vnsearch search`` run
+    while ``vnsearch index`` committed was told to rebuild its index. So
+    when a file is missing and a newer commit has appeared meanwhile, the
+    attempt is made again, on the newer commit. A file of the latest commit
+    missing with no newer commit is damage, for the caller's
+    :func:`~vnsearch.store.damage.decoding` to report.
+    """
+    for _ in range(tries - 1):
+        before = TOC._latest_generation(storage, INDEX_NAME)
+        try:
+            return attempt()
+        except FileNotFoundError:
+            if TOC._latest_generation(storage, INDEX_NAME) == before:
+                raise
+    return attempt()
+
+
 class IndexStore:
     """One index directory on disk; see the module docstring.
 
@@ -148,14 +175,14 @@ class IndexStore:
         # Format 9's tables of contents end with a checksum; older ones may not.
         storage = ChecksumStorage(str(path), require_footer=self.read_meta().get(VERSION_KEY) not in (7, 8))
         with decoding(path):  # a table of contents that cannot be read
-            exists = path.is_dir() and storage.index_exists(INDEX_NAME)
+            exists = path.is_dir() and settled(storage, lambda: storage.index_exists(INDEX_NAME))
         if exists:
             problem = self.schema_problem()
             if problem:
                 error = IndexDamaged if self.meta_damage() else IndexVersionMismatch
                 raise error(f"{problem}; {rebuild_hint(path)}")
             with decoding(path):  # damaged segment files and the like
-                return storage.open_index(INDEX_NAME)
+                return settled(storage, lambda: storage.open_index(INDEX_NAME))
         if path.exists() and not path.is_dir():
             raise IndexUnusable(f"{path} is a file, not an index directory")
         files = sorted(p.name for p in path.iterdir()
@@ -225,7 +252,7 @@ class IndexStore:
     def snapshot(self) -> Snapshot:
         """A new snapshot of the latest commit (the caller holds its one reference)."""
         with decoding(self.path):
-            reading = Reading(self._ix)
+            reading = settled(self._ix.storage, lambda: Reading(self._ix))
         return Snapshot(reading, self.path)
 
     def size_on_disk(self) -> int:
@@ -234,12 +261,13 @@ class IndexStore:
     def segment_ids(self) -> set[str]:
         """The ids of the segments of the latest commit (to tell a run's own segments later)."""
         with decoding(self.path):
-            return {s.segment_id() for s in self._ix._segments()}
+            return settled(self._ix.storage, lambda: {s.segment_id() for s in self._ix._segments()})
 
     def segments(self) -> list[tuple[str, int]]:
         """Each segment of the latest commit as (id, live documents), in index order."""
         with decoding(self.path):
-            return [(str(s.segment_id()), int(s.doc_count())) for s in self._ix._segments()]
+            return settled(self._ix.storage,
+                           lambda: [(str(s.segment_id()), int(s.doc_count())) for s in self._ix._segments()])
 
     # -- writing -----------------------------------------------------------------
 
@@ -270,8 +298,9 @@ class IndexStore:
     def orphans(self) -> list[str]:
         """Files of the index the latest commit does not use (see :func:`orphan_files`)."""
         with decoding(self.path):
-            generation = TOC._latest_generation(self._ix.storage, INDEX_NAME)
-            ids = {s.segment_id() for s in self._ix._segments()}
+            generation, ids = settled(self._ix.storage, lambda: (
+                TOC._latest_generation(self._ix.storage, INDEX_NAME),
+                {s.segment_id() for s in self._ix._segments()}))
         return orphan_files(self.path, generation, ids)
 
     def remove_orphans(self) -> list[str]:
@@ -347,7 +376,7 @@ class IndexStore:
         from vnsearch.store.merge import plan
 
         with decoding(self.path):
-            segments = self._ix._segments()
+            segments = settled(self._ix.storage, self._ix._segments)
         live, chosen = plan(segments, older)
         if not chosen and len(live) == len(segments):
             return False  # nothing to merge, no empty segment to drop: no writer, no commit
@@ -398,7 +427,7 @@ class IndexStore:
             problems.append(schema)
         try:
             with decoding(self.path):
-                searcher = self._ix.searcher()
+                searcher = settled(self._ix.storage, self._ix.searcher)
             try:
                 with decoding(self.path):
                     problems += _check_reader(searcher)
