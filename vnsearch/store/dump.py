@@ -18,7 +18,7 @@ from vnsearch.errors import IndexDamaged, IndexNotFound
 from vnsearch.ingest.articles import Article, LoadWarning
 from vnsearch.ingest.export import stored_article
 from vnsearch.store.damage import DECODE_ERRORS, rebuild_hint
-from vnsearch.store.directory import INDEX_NAME, LOCK_FILE, IndexStore, is_index_file, write_lock
+from vnsearch.store.directory import INDEX_NAME, LOCK_FILE, IndexStore, is_index_file, settled, write_lock
 from vnsearch.store.files import ChecksumStorage
 from vnsearch.store.indexing import IndexSummary
 from vnsearch.store.updates import index_articles
@@ -73,7 +73,8 @@ def reindex(path: Path, jobs: int | None = None,
     """Rebuild the index at *path* from its own stored articles (see ``SearchEngine.reindex``)."""
     hint = rebuild_hint(path, from_index=False)
     try:
-        exists = path.is_dir() and ChecksumStorage(str(path), require_footer=False).index_exists(INDEX_NAME)
+        storage = ChecksumStorage(str(path), require_footer=False)
+        exists = path.is_dir() and settled(storage, lambda: storage.index_exists(INDEX_NAME))
     except DECODE_ERRORS as exc:
         raise IndexDamaged(f"{path}: the index cannot be read ({type(exc).__name__}: {exc}); {hint}") from exc
     if not exists:
