@@ -24,7 +24,7 @@ from whoosh.index import TOC
 from vnsearch.errors import IndexBusy, IndexDamaged, IndexNotFound, IndexUnusable, IndexVersionMismatch
 from vnsearch.store import legacy  # noqa: F401 - old indexes name old module paths
 from vnsearch.store.codec import CheckedCodec
-from vnsearch.store.damage import DECODE_ERRORS, damage_text, damaged, decoding, not_permitted, rebuild_hint
+from vnsearch.store.damage import DECODE_ERRORS, damaged, decoding, not_permitted, rebuild_hint
 from vnsearch.store.files import ChecksumStorage
 from vnsearch.store.format import FORMAT_VERSION, READABLE_VERSIONS, VERSION_KEY
 from vnsearch.store.locking import WriteLock, holder_of
@@ -409,36 +409,10 @@ class IndexStore:
     # -- checking -----------------------------------------------------------------
 
     def check(self) -> list[str]:
-        """Problems found in the index; an empty list means it is sound.
+        """Problems found in the index; an empty list means it is sound (see :func:`vnsearch.store.checking.check`)."""
+        from vnsearch.store.checking import check
 
-        Reads everything a search can touch: the schema version, every stored
-        document (each must have an id, and no id may appear twice), the
-        document count against the ids, the id terms, and every segment
-        whole (:func:`vnsearch.store.verify.verify_segments`: every checksum,
-        every posting list, column and length). Segments without checksums
-        (formats 7 and 8) are counted in :attr:`unchecked_segments`.
-        """
-        from vnsearch.store.verify import verify_segments
-
-        problems = []
-        self.unchecked_segments = 0
-        schema = self.schema_problem()
-        if schema:
-            problems.append(schema)
-        try:
-            with decoding(self.path):
-                searcher = settled(self._ix.storage, self._ix.searcher)
-            try:
-                with decoding(self.path):
-                    problems += _check_reader(searcher)
-                    found, self.unchecked_segments = verify_segments(searcher.reader(), self._ix.storage)
-                    problems += found
-            finally:
-                searcher.close()
-        except IndexDamaged as exc:
-            cause = exc.__cause__
-            problems.append(damage_text(cause) if cause is not None else str(exc))
-        problems += self._orphan_problem()
+        problems, self.unchecked_segments = check(self)
         return problems
 
     def check_notes(self) -> list[str]:
@@ -451,61 +425,19 @@ class IndexStore:
         return [NO_CHECKSUMS.format(version=version if version in (7, 8) else "8", path=self.path)
                 + f" ({self.unchecked_segments} segment(s))"]
 
-    def _orphan_problem(self) -> list[str]:
-        """Files a failed or killed write left, when no writer is at work (its files are not orphans yet)."""
-        lock = self.path / LOCK_FILE
-        if holder_of(lock) is not None:
-            return []
-        try:
-            names = self.orphans()
-        except (OSError, IndexDamaged):
-            return []  # reported above as damage
-        if not names or holder_of(lock) is not None:
-            return []
-        size = sum(_size(self.path / name) for name in names)
-        shown = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
-        return [f"{ORPHANS} ({len(names)}, {size / 1e6:.1f} MB: {shown}), left by a write that failed or "
-                f"was killed; the next write to the index deletes them"]
+    @property
+    def storage(self) -> Any:
+        """Whoosh's storage of the index directory (the segments' files are read through it)."""
+        return self._ix.storage
+
+    def searcher(self) -> Any:
+        """Whoosh's searcher of the latest commit, for :func:`vnsearch.store.checking.check` (the caller closes it)."""
+        with decoding(self.path):
+            return settled(self._ix.storage, self._ix.searcher)
 
 
 ORPHANS = "files no commit uses"
 """How :meth:`IndexStore.check` begins the problem of a failed write's files (not damage: no rebuild needed)."""
-
-
-def _size(path: Path) -> int:
-    try:
-        if path.is_dir():
-            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _check_reader(searcher: Any) -> list[str]:
-    problems = []
-    reader = searcher.reader()
-    seen: dict[str, int] = {}
-    stored = 0
-    for docnum in reader.all_doc_ids():
-        stored += 1
-        fields = reader.stored_fields(docnum)
-        article_id = fields.get("id")
-        if not article_id:
-            problems.append(f"document #{docnum} has no id")
-            continue
-        seen[article_id] = seen.get(article_id, 0) + 1
-    twice = sorted(i for i, n in seen.items() if n > 1)
-    if twice:
-        problems.append(f"{len(twice)} id(s) stored more than once: {', '.join(twice[:5])}")
-    count = searcher.doc_count()
-    if count != stored:
-        problems.append(f"the index counts {count} documents but {stored} can be read")
-    if count != sum(seen.values()):
-        problems.append(f"the index counts {count} documents but holds {sum(seen.values())} ids")
-    terms = sum(1 for _ in reader.lexicon("id"))
-    if terms < len(seen):
-        problems.append(f"{len(seen) - terms} stored id(s) cannot be found by id")
-    return problems
 
 
 __all__ += ["DECODE_ERRORS", "damaged"]
