@@ -31,6 +31,7 @@ once per snapshot and cached: :func:`vocabulary`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import string
@@ -79,6 +80,10 @@ PAIR_SCANS_BEFORE_TABLES = 200
 KEPT_NEIGHBOURS = 1_000_000
 # Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
 DOCS_CACHE = 2_000_000
+# Document frequencies kept per vocabulary (a lookup in a term table on disk is a bisection in Python, and
+# reading a query asks for the same syllables' many times: each candidate's spellings, each typed one);
+# emptied when it holds this many (a long-lived engine meets ever new syllables).
+FREQUENCIES_KEPT = 200_000
 # Corrections offered per syllable, at most: the ranker tells them apart by the documents that hold
 # them with the rest of the query (3, 6 and 10 gave .765, .780 and .784 on bench kw-typo, seed 11).
 MAX_ALTERNATIVES = 6
@@ -140,6 +145,8 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
+        self._frequencies: dict[tuple[str, str], int] = {}  # (field, term) -> documents: see frequency()
+        self.spelt: dict[tuple[str, str], str] = {}  # (typed, folded) -> _with_marks_of(typed, folded, self)
         self._reader: weakref.WeakMethod[Callable[[str, str], Postings]] | None = None  # see read_through
 
     @property
@@ -208,7 +215,7 @@ class Vocabulary:
                 held = frozenset(keys.split(head))
 
                 def frequency(word: str) -> int:
-                    return self.snapshot.doc_frequency("text_f", word) if word in held else 0
+                    return self.frequency("text_f", word) if word in held else 0
 
                 got = (TypoLookup(frequency, letters, tolerance=self.tolerance),
                        TypoLookup(frequency, letters, tolerance=self.tolerance, codes=True))
@@ -267,13 +274,25 @@ class Vocabulary:
                     self._docs_used -= self._docs.popitem(last=False)[1].size + 1
         return got
 
+    def frequency(self, fieldname: str, term: str) -> int:
+        """``snapshot.doc_frequency(fieldname, term)``, kept (up to :data:`FREQUENCIES_KEPT` terms)."""
+        key = (fieldname, term)
+        got = self._frequencies.get(key)
+        if got is None:
+            got = self.snapshot.doc_frequency(fieldname, term)
+            with self._lock:
+                if len(self._frequencies) >= FREQUENCIES_KEPT:
+                    self._frequencies.clear()
+                self._frequencies[key] = got
+        return got
+
     def folded_frequency(self, folded: str) -> int:
         """Documents holding *folded* (any diacritics)."""
-        return self.snapshot.doc_frequency("text_f", folded)
+        return self.frequency("text_f", folded)
 
     def exact_frequency(self, syllable: str) -> int:
         """Documents holding exactly *syllable* (canonical, lower case)."""
-        return self.snapshot.doc_frequency("text", syllable)
+        return self.frequency("text", syllable)
 
     def pair(self, a: str, b: str, around: int | None = None) -> int:
         """Whether the index holds a word with syllables *a* *b* side by side (> 0), folded unless both are marked.
@@ -651,17 +670,20 @@ def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | 
 # -- typos ----------------------------------------------------------------------------
 
 
-def _forms(folded: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 16)
+def _forms(folded: str) -> tuple[str, ...]:
     """The spellings of *folded* to look for: :func:`spellings`, and for letters that are no syllable,
     their "d"s as "đ" too ("gd" -> "gđ", "dh" -> "đh": abbreviations, "giám đốc", "đại học").
+
+    Kept (a few hundred syllables' spellings are asked for per corrected query, the same ones again and again).
     """
-    out = spellings(folded)
+    out = list(spellings(folded))
     if "d" in folded and split_folded(folded) is None:
         at = [i for i, c in enumerate(folded) if c == "d"]
         out += [folded[:i] + "đ" + folded[i + 1:] for i in at]
         if len(at) > 1:
             out.append(folded.replace("d", "đ"))
-    return out
+    return tuple(out)
 
 
 def _marked(syllable: str) -> bool:
@@ -675,7 +697,21 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     Same tone and same letter marks first (typed "tiấu" → "giấu"), then the
     fewest marks not typed ("htảm" → "thảm", not "thẩm"), then the most
     frequent spelling the index holds; *folded* itself if it holds none.
+    Kept in the vocabulary (up to :data:`FREQUENCIES_KEPT`): a query's
+    syllable is judged against the same candidates once per reading of it.
     """
+    key = (typed, folded)
+    got = vocab.spelt.get(key)
+    if got is None:
+        got = _closest_marks(typed, folded, vocab)
+        if len(vocab.spelt) >= FREQUENCIES_KEPT:
+            vocab.spelt.clear()
+        vocab.spelt[key] = got
+    return got
+
+
+def _closest_marks(typed: str, folded: str, vocab: Vocabulary) -> str:
+    """:func:`_with_marks_of`, worked out."""
     tone = tone_of(typed)
     marks = {c for c in fold_tone(typed) if fold_all(c) != c}
     # A "d" the typed letters lack was dropped: "đ" or "d" alike ("ỡ" -> "đỡ").
@@ -847,20 +883,39 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     judged by that spelling's documents. A query copied from an article always has a document
     holding all its syllables, so it is never changed.
     """
+    evidence = _cooccurrence_evidence(syllables, vocab, max_syllables, always)
+    return {} if evidence is None else _cooccurrence_alternatives(evidence, always, weight)
+
+
+# Per word of the query that some candidates co-occur with the rest: (the word, whether it is a fragment,
+# its candidates as (score, replacement, candidate, telling)), in the query's order.
+_Evidence = list[tuple[str, bool, list[tuple[float, str, Candidate, bool]]]]
+
+
+def _cooccurrence_evidence(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int,
+                           always: bool) -> _Evidence | None:
+    """The scored candidates of :func:`cooccurrence_corrections`, before they are weighed into alternatives.
+
+    None when the query is not one to correct (too short or long, an unknown
+    syllable; or, unless *always*, some document holds every syllable). The
+    scores do not depend on *always* beyond that: :func:`understand` weighs
+    one query's evidence both as corrections and as guesses (``suspect_known``)
+    without scoring every candidate twice.
+    """
     words = [s for s in dict.fromkeys(syllables) if _correctable(fold_all(s))]
     if len(words) < 2 or len(words) > max_syllables:
-        return {}
+        return None
     accented = any(has_diacritics(s) for s in words)
     docs = [_tier_docs(vocab, s) for s in words]
     if any(not d.size for d in docs):
-        return {}  # an unknown syllable: corrections() deals with it
+        return None  # an unknown syllable: corrections() deals with it
     n = len(words)
     if not always:
         # Most queries are copied or remembered whole: some document holds every syllable, and nothing
         # is corrected. Learnt from the rarest list up, stopping at the first empty intersection.
         every = intersect_all(docs)
         if every is not None and every.size:
-            return {}
+            return None
     prefix = [docs[0]]
     for d in docs[1:]:
         prefix.append(intersect_sorted(prefix[-1], d))
@@ -868,7 +923,7 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
     for d in reversed(docs[:-1]):
         suffix.append(intersect_sorted(suffix[-1], d))
     suffix.reverse()
-    out: dict[str, list[Alternative]] = {}
+    evidence: _Evidence = []
     folded_words = [fold_all(w) for w in words]
     for i, s in enumerate(words):
         if i == 0:
@@ -906,9 +961,16 @@ def cooccurrence_corrections(syllables: Sequence[str], vocab: Vocabulary,
                 if marked and not _keeps_marks(s, replacement):
                     score *= MARKS_LOST_FACTOR
                 scored.append((score, replacement, cand, telling))
-        if not scored:
-            continue
-        scored.sort(key=lambda sc: (-sc[0], sc[1]))
+        if scored:
+            scored.sort(key=lambda sc: (-sc[0], sc[1]))
+            evidence.append((s, fragment, scored))
+    return evidence
+
+
+def _cooccurrence_alternatives(evidence: _Evidence, always: bool, weight: float) -> dict[str, list[Alternative]]:
+    """:func:`cooccurrence_corrections`' alternatives from its evidence, weighed (a guess when *always*)."""
+    out: dict[str, list[Alternative]] = {}
+    for s, fragment, scored in evidence:
         top = scored[0][0]
         alts: list[Alternative] = []
         for score, replacement, cand, telling in scored:
@@ -1048,11 +1110,18 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
             # hold ("chim cánh cụt" in two articles about AI), not a query with slips in it.
             result.alternatives = corrections(plain, vocab, _rests(plain, vocab))
         if not result.alternatives and not unknown:
-            result.cooccurring = cooccurrence_corrections(plain, vocab)
+            # (cooccurrence_corrections, in two steps: the candidates scored for the corrections are
+            # those the guesses below are weighed from.)
+            evidence = _cooccurrence_evidence(plain, vocab, COOCCURRENCE_MAX_SYLLABLES, False)
+            if evidence is not None:
+                result.cooccurring = _cooccurrence_alternatives(evidence, False, CORRECTION_WEIGHT)
             if not result.cooccurring and suspect_known and len(set(plain)) <= 3:
                 # Known syllables may be slips too ("cá" for "cán"): for a ranker that keeps the
                 # typed syllable, offer what co-occurs with the rest, at a low weight.
-                result.suspected = cooccurrence_corrections(plain, vocab, always=True, weight=suspect_known)
+                if evidence is None:
+                    evidence = _cooccurrence_evidence(plain, vocab, COOCCURRENCE_MAX_SYLLABLES, True)
+                if evidence is not None:
+                    result.suspected = _cooccurrence_alternatives(evidence, True, suspect_known)
         for typed, alts in telex_slips(result.converted, plain, vocab).items():
             # Both readings side by side: the Telex one as the query, the slip's next to it.
             merged = sorted([*alts, *result.cooccurring.get(typed, [])], key=lambda a: -a.weight)
@@ -1162,6 +1231,19 @@ def combine_alternatives(score: np.ndarray, mask: np.ndarray,
     matched = mask.copy()
     free = ~(mask if keep is None else keep)
     for weight, alt_score, alt_mask in alternatives:
-        np.maximum(out, weight * alt_score, out=out, where=free)
+        # np.maximum(out, weighted, out=out, where=~kept), without the masked ufunc (several times the
+        # cost of the arithmetic over a whole index's documents): the maximum differs from *out* only
+        # where the weighted score is above it, where either is a NaN, and where they are equal zeros of
+        # different signs (np.maximum returns its second argument of two equal ones): there it is taken.
+        weighted = weight * alt_score
+        change = weighted <= out
+        np.logical_not(change, out=change)
+        zeros = np.signbit(weighted)
+        zeros ^= np.signbit(out)
+        zeros &= weighted == out
+        change |= zeros
+        change &= free
+        at = np.flatnonzero(change)
+        out[at] = np.maximum(out[at], weighted[at])
         matched |= alt_mask
     return out, matched
