@@ -328,11 +328,14 @@ def test_understanding_weighs_one_evidence_as_corrections_and_as_guesses(vocab):
     assert checked > 500 and guessed > 20, (checked, guessed)
 
 
-def test_kept_frequencies_and_spellings_answer_as_the_snapshot(vocab):
-    from vnsearch.search.understand import _closest_marks, _with_marks_of
+def test_kept_spellings_answer_as_worked_out(vocab):
+    from vnsearch.lang.spelling import spellings
+    from vnsearch.search.understand import _closest_marks, _forms, _with_marks_of
     for typed, folded in [("cá", "can"), ("tiấu", "giau"), ("htảm", "tham"), ("ỡ", "do"), ("kổ", "kho")]:
-        assert _with_marks_of(typed, folded, vocab) == _closest_marks(typed, folded, vocab)
-        assert _with_marks_of(typed, folded, vocab) == _closest_marks(typed, folded, vocab)  # kept
-    for term in ("cán", "bộ", "việt", "nam", "xyzzy"):
-        assert vocab.exact_frequency(term) == vocab.snapshot.doc_frequency("text", term)
-        assert vocab.folded_frequency(fold_all(term)) == vocab.snapshot.doc_frequency("text_f", fold_all(term))
+        worked_out = _closest_marks(typed, folded, vocab)
+        assert _with_marks_of(typed, folded, vocab) == worked_out
+        assert vocab.spelt[(typed, folded)] == worked_out
+        assert _with_marks_of(typed, folded, vocab) == worked_out  # kept
+    assert _with_marks_of("cá", "can", vocab) == "cán"
+    assert _forms("tri") == tuple(spellings("tri"))
+    assert _forms("gd") == ("gd", "gđ")

@@ -80,10 +80,9 @@ PAIR_SCANS_BEFORE_TABLES = 200
 KEPT_NEIGHBOURS = 1_000_000
 # Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
 DOCS_CACHE = 2_000_000
-# Document frequencies kept per vocabulary (a lookup in a term table on disk is a bisection in Python, and
-# reading a query asks for the same syllables' many times: each candidate's spellings, each typed one);
-# emptied when it holds this many (a long-lived engine meets ever new syllables).
-FREQUENCIES_KEPT = 200_000
+# Marked spellings of candidates kept per vocabulary (_with_marks_of); emptied when it holds this many
+# (a long-lived engine meets ever new syllables).
+SPELLINGS_KEPT = 200_000
 # Corrections offered per syllable, at most: the ranker tells them apart by the documents that hold
 # them with the rest of the query (3, 6 and 10 gave .765, .780 and .784 on bench kw-typo, seed 11).
 MAX_ALTERNATIVES = 6
@@ -145,7 +144,6 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
-        self._frequencies: dict[tuple[str, str], int] = {}  # (field, term) -> documents: see frequency()
         self.spelt: dict[tuple[str, str], str] = {}  # (typed, folded) -> _with_marks_of(typed, folded, self)
         self._reader: weakref.WeakMethod[Callable[[str, str], Postings]] | None = None  # see read_through
 
@@ -215,7 +213,7 @@ class Vocabulary:
                 held = frozenset(keys.split(head))
 
                 def frequency(word: str) -> int:
-                    return self.frequency("text_f", word) if word in held else 0
+                    return self.snapshot.doc_frequency("text_f", word) if word in held else 0
 
                 got = (TypoLookup(frequency, letters, tolerance=self.tolerance),
                        TypoLookup(frequency, letters, tolerance=self.tolerance, codes=True))
@@ -274,25 +272,13 @@ class Vocabulary:
                     self._docs_used -= self._docs.popitem(last=False)[1].size + 1
         return got
 
-    def frequency(self, fieldname: str, term: str) -> int:
-        """``snapshot.doc_frequency(fieldname, term)``, kept (up to :data:`FREQUENCIES_KEPT` terms)."""
-        key = (fieldname, term)
-        got = self._frequencies.get(key)
-        if got is None:
-            got = self.snapshot.doc_frequency(fieldname, term)
-            with self._lock:
-                if len(self._frequencies) >= FREQUENCIES_KEPT:
-                    self._frequencies.clear()
-                self._frequencies[key] = got
-        return got
-
     def folded_frequency(self, folded: str) -> int:
         """Documents holding *folded* (any diacritics)."""
-        return self.frequency("text_f", folded)
+        return self.snapshot.doc_frequency("text_f", folded)
 
     def exact_frequency(self, syllable: str) -> int:
         """Documents holding exactly *syllable* (canonical, lower case)."""
-        return self.frequency("text", syllable)
+        return self.snapshot.doc_frequency("text", syllable)
 
     def pair(self, a: str, b: str, around: int | None = None) -> int:
         """Whether the index holds a word with syllables *a* *b* side by side (> 0), folded unless both are marked.
@@ -697,14 +683,14 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     Same tone and same letter marks first (typed "tiấu" → "giấu"), then the
     fewest marks not typed ("htảm" → "thảm", not "thẩm"), then the most
     frequent spelling the index holds; *folded* itself if it holds none.
-    Kept in the vocabulary (up to :data:`FREQUENCIES_KEPT`): a query's
+    Kept in the vocabulary (up to :data:`SPELLINGS_KEPT`): a query's
     syllable is judged against the same candidates once per reading of it.
     """
     key = (typed, folded)
     got = vocab.spelt.get(key)
     if got is None:
         got = _closest_marks(typed, folded, vocab)
-        if len(vocab.spelt) >= FREQUENCIES_KEPT:
+        if len(vocab.spelt) >= SPELLINGS_KEPT:
             vocab.spelt.clear()
         vocab.spelt[key] = got
     return got
