@@ -339,3 +339,26 @@ def test_kept_spellings_answer_as_worked_out(vocab):
     assert _with_marks_of("cá", "can", vocab) == "cán"
     assert _forms("tri") == tuple(spellings("tri"))
     assert _forms("gd") == ("gd", "gđ")
+
+
+def test_sorted_terms_answer_as_a_set_of_them(monkeypatch):
+    import random
+
+    import vnsearch.search.understand as understand_module
+    from vnsearch.search.understand import SortedTerms
+    rng = random.Random(17)
+    letters = "abcdđeêghiklmnoôơpqrstuưvxyàáảãạăằắẳẵặâầấẩẫậ0123456789 -"
+    terms = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(1, 9))).strip() or "a"
+                    for _ in range(3000)})
+    head = "text_f\x00"
+    keys = "".join(head + t for t in terms)
+    probes = [*terms, "", "\x00", head, "text_f", "zzzz", terms[0] + "a", terms[-1] + "a",
+              *("".join(rng.choice(letters) for _ in range(rng.randint(1, 6))) for _ in range(3000))]
+    held = set(terms)
+    bisecting = SortedTerms(keys, head)
+    assert [p in bisecting for p in probes] == [p in held for p in probes]
+    monkeypatch.setattr(understand_module, "BISECTIONS_BEFORE_SET", 10)
+    switching = SortedTerms(keys, head)  # a set of the terms after ten lookups
+    assert [p in switching for p in probes] == [p in held for p in probes]
+    assert switching._set == held
+    assert "ab" in SortedTerms(head + "ab", head) and "a" not in SortedTerms(head + "ab", head)

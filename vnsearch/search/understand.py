@@ -208,9 +208,9 @@ class Vocabulary:
                 # holds costs a search of the whole string.)
                 upper = re.search("[A-Z]", keys) is not None
                 letters = "".join(c for c in string.ascii_letters if (upper or c.islower()) and c in keys)
-                # Most strings one edit away are no syllable: a set of the terms answers those (a bisection of
+                # Most strings one edit away are no syllable: the terms' string answers those (a bisection of
                 # the impacts directory in Python costs ~0.1 ms each, and a syllable has hundreds of them).
-                held = frozenset(keys.split(head))
+                held = SortedTerms(keys, head)
 
                 def frequency(word: str) -> int:
                     return self.snapshot.doc_frequency("text_f", word) if word in held else 0
@@ -320,6 +320,60 @@ class Vocabulary:
                 got = False if read is None else (WordPairs(*read, folded=True), WordPairs(*read))
                 self._word_pairs = got
         return got if got is not False else None
+
+
+# Lookups of a SortedTerms answered by bisecting its string before a set of its terms is made.
+BISECTIONS_BEFORE_SET = 2_000
+
+
+class SortedTerms:
+    """Whether a term is one of a field's terms, asked of their sorted string (:meth:`Snapshot.term_keys`).
+
+    A set of a whole folded lexicon's terms costs a new process a few
+    hundredths of a second, more than the few hundred lookups of a short
+    query's typo candidates: the first :data:`BISECTIONS_BEFORE_SET` are
+    answered by bisecting the string (terms sorted, each after *head*, no term
+    holding a 0 character), the rest by a set made then.
+    """
+
+    def __init__(self, keys: str, head: str) -> None:
+        self._keys = keys
+        self._head = head
+        self._set: frozenset[str] | None = None
+        self._asked = 0
+
+    def __contains__(self, word: object) -> bool:
+        if self._set is not None:
+            return word in self._set
+        if not isinstance(word, str):
+            return False
+        self._asked += 1
+        if self._asked > BISECTIONS_BEFORE_SET:
+            self._set = frozenset(self._keys.split(self._head)[1:])
+            return word in self._set
+        return self._bisect(word)
+
+    def _bisect(self, word: str) -> bool:
+        keys, skip = self._keys, len(self._head) - 1  # a term ends where the next head starts: its 0, less this
+        # Offsets: every term starting before lo sorts below word, every one starting at hi or after above it.
+        lo, hi = 0, len(keys) + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = keys.rfind("\x00", 0, mid + 1) + 1  # the term at or before mid
+            if start < lo or not start:  # (before lo, known below word; or mid is in the first head)
+                start = keys.find("\x00", mid) + 1  # the next term
+                if not start or start >= hi:
+                    return False
+            end = keys.find("\x00", start)
+            end = len(keys) if end < 0 else end - skip
+            term = keys[start:end]
+            if term == word:
+                return True
+            if term < word:
+                lo = end + 1
+            else:
+                hi = start
+        return False
 
 
 def _term_keys(snapshot: Snapshot, fieldname: str) -> tuple[str, str] | None:
