@@ -21,7 +21,6 @@ from vnsearch.lang.text import fold_all
 from vnsearch.lang.typos import TypoIndex, edit_distance, max_edits, slip_weight
 from vnsearch.search.query import parse_query
 from vnsearch.search.understand import (
-    Vocabulary,
     combine_alternatives,
     cooccurrence_corrections,
     corrections,
@@ -29,6 +28,7 @@ from vnsearch.search.understand import (
     telex_rewrite,
     understand,
 )
+from vnsearch.search.vocabulary import Vocabulary
 
 
 class CountedSnapshot:
@@ -344,8 +344,8 @@ def test_kept_spellings_answer_as_worked_out(vocab):
 def test_sorted_terms_answer_as_a_set_of_them(monkeypatch):
     import random
 
-    import vnsearch.search.understand as understand_module
-    from vnsearch.search.understand import SortedTerms
+    import vnsearch.search.vocabulary as vocabulary_module
+    from vnsearch.search.vocabulary import SortedTerms
     rng = random.Random(17)
     letters = "abcdđeêghiklmnoôơpqrstuưvxyàáảãạăằắẳẵặâầấẩẫậ0123456789 -"
     terms = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(1, 9))).strip() or "a"
@@ -357,7 +357,7 @@ def test_sorted_terms_answer_as_a_set_of_them(monkeypatch):
     held = set(terms)
     bisecting = SortedTerms(keys, head)
     assert [p in bisecting for p in probes] == [p in held for p in probes]
-    monkeypatch.setattr(understand_module, "BISECTIONS_BEFORE_SET", 10)
+    monkeypatch.setattr(vocabulary_module, "BISECTIONS_BEFORE_SET", 10)
     switching = SortedTerms(keys, head)  # a set of the terms after ten lookups
     assert [p in switching for p in probes] == [p in held for p in probes]
     assert switching._set == held
