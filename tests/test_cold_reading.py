@@ -4,7 +4,7 @@ A command-line search is a new process: reading a query of two or three
 syllables used to load every folded syllable into a typo index and every word
 of the ``text`` lexicon into pair tables (most of a second on the whole
 corpus). :class:`~vnsearch.lang.typos.TypoLookup` and
-:class:`~vnsearch.search.understand.WordPairs` answer the same questions from
+:class:`~vnsearch.search.vocabulary.WordPairs` answer the same questions from
 the snapshot's impacts directory (:meth:`Snapshot.term_keys`); these tests
 hold them to the answers of :class:`TypoIndex` and :class:`PairCounts`, and a
 whole reading (:func:`understand`) to the one made with the tables built.
@@ -21,7 +21,7 @@ import pytest
 
 from vnsearch.lang.text import fold_all, fold_all_text
 from vnsearch.lang.typos import TypoIndex, TypoLookup
-from vnsearch.search.understand import PairCounts, WordPairs
+from vnsearch.search.vocabulary import PairCounts, WordPairs
 
 VOCABULARY = {"nghiep": 100, "nghe": 90, "khoi": 60, "hieu": 40, "fortune": 5, "truy": 30, "trot": 12,
               "trua": 20, "tru": 8, "truong": 70, "thuong": 50, "ca": 99, "can": 80, "cam": 40, "cha": 7,
@@ -99,9 +99,9 @@ def test_word_pairs_count_what_pair_counts_count() -> None:
 
 
 def test_word_pairs_forget_when_too_many_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vnsearch.search.understand as understand
+    import vnsearch.search.vocabulary as vocabulary
 
-    monkeypatch.setattr(understand, "KEPT_NEIGHBOURS", 3)
+    monkeypatch.setattr(vocabulary, "KEPT_NEIGHBOURS", 3)
     pairs = WordPairs(_keys(WORDS), "text\x00")
     for a, b in [("khởi", "nghiệp"), ("a", "b"), ("thổ", "nhĩ"), ("c", "d"), ("khởi", "nghĩa")]:
         assert pairs.get((a, b)) > 0
@@ -198,14 +198,14 @@ def test_a_reading_from_disk_is_the_reading_with_the_tables_built(small_index) -
 
 
 def test_a_process_meeting_many_syllables_builds_the_whole_tables(small_index, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from vnsearch.search import understand as u
+    from vnsearch.search import vocabulary as v
 
     engine, _ = small_index
     snapshot = engine._current()[0]
-    whole = u.Vocabulary(snapshot)
+    whole = v.Vocabulary(snapshot)
     asked = [(a, b) for (a, b), _ in list(whole.exact_pairs.items())[:40]]
-    monkeypatch.setattr(u, "PAIR_SCANS_BEFORE_TABLES", 6)
-    vocab = u.Vocabulary(snapshot)
+    monkeypatch.setattr(v, "PAIR_SCANS_BEFORE_TABLES", 6)
+    vocab = v.Vocabulary(snapshot)
     got = [vocab.pair_count(a, b, exact=True) for a, b in asked]
     assert got == [whole.exact_pairs.get(p, 0) for p in asked] and all(got)
     assert vocab._exact_pairs is not None and vocab._word_pairs is False  # switched, the lexicon's text let go

@@ -82,7 +82,7 @@ def test_one_edit_lookups_find_exactly_the_words_one_edit_away() -> None:
 def test_pair_counts_are_the_dict_of_pairs_side_by_side_within_each_word() -> None:
     """The numpy pair table counts what a dict filled pair by pair counts, as spelt and folded."""
     from vnsearch.lang.text import fold_all
-    from vnsearch.search.understand import PairCounts
+    from vnsearch.search.vocabulary import PairCounts
 
     rng = random.Random(5)
     syllables = ["khởi", "khơi", "nghiệp", "nghiep", "đà", "da", "nẵng", "hà", "nội", "nổi", "trí", "tuệ", "x"]

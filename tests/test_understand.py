@@ -21,7 +21,6 @@ from vnsearch.lang.text import fold_all
 from vnsearch.lang.typos import TypoIndex, edit_distance, max_edits, slip_weight
 from vnsearch.search.query import parse_query
 from vnsearch.search.understand import (
-    Vocabulary,
     combine_alternatives,
     cooccurrence_corrections,
     corrections,
@@ -29,6 +28,7 @@ from vnsearch.search.understand import (
     telex_rewrite,
     understand,
 )
+from vnsearch.search.vocabulary import Vocabulary
 
 
 class CountedSnapshot:
@@ -272,3 +272,93 @@ def test_a_telex_token_that_goes_with_nothing_also_gets_its_slip_readings():
     u = understand(parse_query("caj tù"), vocab.snapshot)  # type: ignore[arg-type]
     assert u.rewritten == "cạ tù"  # the Telex reading stays the query
     assert "cam" in [a.replacement for a in u.cooccurring["cạ"]]  # "j" was a slip for "m", next to it
+
+
+# -- the cheaper reading of a query gives the same answers (issue 17) ------------------------
+
+def _masked_maximum(score, mask, alternatives, keep=None):
+    """combine_alternatives as it was: np.maximum over the free documents with a masked ufunc."""
+    out, matched = score.copy(), mask.copy()
+    free = ~(mask if keep is None else keep)
+    for weight, alt_score, alt_mask in alternatives:
+        np.maximum(out, weight * alt_score, out=out, where=free)
+        matched |= alt_mask
+    return out, matched
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+def test_combine_alternatives_equals_the_masked_maximum_bit_for_bit():
+    rng = np.random.default_rng(17)
+    for trial in range(2000):
+        n = int(rng.integers(0, 70))
+        dtype = (np.float64, np.float32)[trial % 2]
+        values = np.array([0.0, -0.0, 1.0, 2.5, -1.0, np.nan, np.inf, -np.inf, 0.3], dtype=dtype)
+        score, mask = rng.choice(values, n).astype(dtype), rng.random(n) < 0.4
+        keep = None if trial % 3 else rng.random(n) < 0.5
+        alts = [(float(rng.choice([0.8, 0.25, 1.0, 0.0, -0.5])), rng.choice(values, n).astype(dtype),
+                 rng.random(n) < 0.3) for _ in range(int(rng.integers(0, 5)))]
+        want, want_matched = _masked_maximum(score, mask, alts, keep)
+        got, matched = combine_alternatives(score, mask, alts, keep)
+        assert got.dtype == want.dtype
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(want))  # -0.0 where np.maximum gives it, too
+        assert matched.tolist() == want_matched.tolist()
+
+
+def test_understanding_weighs_one_evidence_as_corrections_and_as_guesses(vocab):
+    """understand() scores a short query's co-occurrence candidates once for both uses: its guesses
+    (suspect_known) are what cooccurrence_corrections(always=True) gives, query after query."""
+    docs = read_corpus_lines("news.jsonl.gz", 12_000, 12_400)
+    checked = guessed = 0
+    for d in docs:
+        words = [w for w in query_syllables(d["title"]) if w.isalpha()]
+        for query in (words[:2], words[1:3], [words[0], words[-1]], words[:3]):
+            if len(set(query)) < 2:
+                continue
+            text = " ".join(query)
+            u = understand(parse_query(text), vocab.snapshot, suspect_known=0.3)  # type: ignore[arg-type]
+            plain = [s for run in u.query.runs for s in run]
+            if u.alternatives or any(not vocab.folded_frequency(fold_all(s)) for s in plain):
+                continue
+            assert u.cooccurring == cooccurrence_corrections(plain, vocab), text
+            if not u.cooccurring and len(set(plain)) <= 3:
+                assert u.suspected == cooccurrence_corrections(plain, vocab, always=True, weight=0.3), text
+                guessed += bool(u.suspected)
+            checked += 1
+    assert checked > 500 and guessed > 20, (checked, guessed)
+
+
+def test_kept_spellings_answer_as_worked_out(vocab):
+    from vnsearch.lang.spelling import spellings
+    from vnsearch.search.understand import _closest_marks, _forms, _with_marks_of
+    for typed, folded in [("cá", "can"), ("tiấu", "giau"), ("htảm", "tham"), ("ỡ", "do"), ("kổ", "kho")]:
+        worked_out = _closest_marks(typed, folded, vocab)
+        assert _with_marks_of(typed, folded, vocab) == worked_out
+        assert vocab.spelt[(typed, folded)] == worked_out
+        assert _with_marks_of(typed, folded, vocab) == worked_out  # kept
+    assert _with_marks_of("cá", "can", vocab) == "cán"
+    assert _forms("tri") == tuple(spellings("tri"))
+    assert _forms("gd") == ("gd", "gđ")
+
+
+def test_sorted_terms_answer_as_a_set_of_them(monkeypatch):
+    import random
+
+    import vnsearch.search.vocabulary as vocabulary_module
+    from vnsearch.search.vocabulary import SortedTerms
+    rng = random.Random(17)
+    letters = "abcdđeêghiklmnoôơpqrstuưvxyàáảãạăằắẳẵặâầấẩẫậ0123456789 -"
+    terms = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(1, 9))).strip() or "a"
+                    for _ in range(3000)})
+    head = "text_f\x00"
+    keys = "".join(head + t for t in terms)
+    probes = [*terms, "", "\x00", head, "text_f", "zzzz", terms[0] + "a", terms[-1] + "a",
+              *("".join(rng.choice(letters) for _ in range(rng.randint(1, 6))) for _ in range(3000))]
+    held = set(terms)
+    bisecting = SortedTerms(keys, head)
+    assert [p in bisecting for p in probes] == [p in held for p in probes]
+    monkeypatch.setattr(vocabulary_module, "BISECTIONS_BEFORE_SET", 10)
+    switching = SortedTerms(keys, head)  # a set of the terms after ten lookups
+    assert [p in switching for p in probes] == [p in held for p in probes]
+    assert switching._set == held
+    assert "ab" in SortedTerms(head + "ab", head) and "a" not in SortedTerms(head + "ab", head)

@@ -10,7 +10,8 @@ from typing import Any
 from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import index_df
-from vnsearch.search.understand import Understanding, Vocabulary, understand, vocabulary
+from vnsearch.search.understand import Understanding, understand, vocabulary
+from vnsearch.search.vocabulary import Vocabulary
 from vnsearch.store.snapshot import Snapshot
 
 # Weight of a co-occurrence alternative offered for a known syllable of a short
