@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -86,7 +88,7 @@ def test_bm25_equals_the_expression_written_out(seed: int) -> None:
     assert np.array_equal(bm25(wide, norms, idf, k1), want)
 
 
-def test_other_tones_are_the_held_tones_but_the_typed_one(tmp_path) -> None:
+def test_other_tones_are_the_held_tones_but_the_typed_one(tmp_path: Path) -> None:
     docs = [{"id": f"a{i}", "title": t, "body": b}
             for i, (t, b) in enumerate([("bàn ghế", "bán hàng"), ("bạn bè", "ban nhạc"), ("tin tức", "hoà bình"),
                                         ("hòa giải", "bàn thắng")])]

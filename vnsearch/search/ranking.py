@@ -153,7 +153,8 @@ class Ranker(TermScorer):
             covered += idf * (np.logical_or.reduce(covers) if len(covers) > 1 else covers[0])
             weight_total += idf
             if title_all is not None:
-                title_all &= np.logical_or.reduce([u.title_mask for u in units]) if len(units) > 1 else units[0].title_mask
+                title_all &= (np.logical_or.reduce([u.title_mask for u in units]) if len(units) > 1
+                              else units[0].title_mask)
         for run in query.runs:
             if alternatives and any(s in alternatives for s in run):
                 bonus = corrected_word_bonus(self, run, alternatives)

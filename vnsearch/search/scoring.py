@@ -175,7 +175,10 @@ class TermScorer:
         dense arrays, where every other document adds 0), so a rare term costs
         what its list does, not what the corpus does.
         """
-        p = self.postings(fieldname, term)
+        return self._weights_of(self.postings(fieldname, term), fieldname, term)
+
+    def _weights_of(self, p: Postings, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
+        """:meth:`_weights` of the postings *p* of *term*, already read."""
         df = self.stats.df(fieldname, term, len(p.docs))
         idf = self.idf(df) if df else 0.0  # a shard lacking the term still weighs it as the corpus does
         if not len(p.docs):
@@ -184,11 +187,22 @@ class TermScorer:
 
     def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
         """BM25 of *term* over all documents (dense), its match mask and idf."""
-        docs, values, idf, p = self._weights(fieldname, term)
-        score = np.zeros(self.size, dtype=np.float32)
+        p = self.postings(fieldname, term)
+        if len(p.docs) * 2 < self.size or p.freqs.dtype != np.float32:
+            docs, values, idf, p = self._weights_of(p, fieldname, term)
+            score = np.zeros(self.size, dtype=np.float32)
+            score[docs] = values
+        else:
+            # Held by most documents (``của``, ``người``): the weights worked out over the whole corpus at
+            # once, each document's from its own frequency and norm by the same float32 operations; where
+            # the frequency is 0, so is the weight (0 × norm × idf / k1), as in the array it is written into.
+            df = self.stats.df(fieldname, term, len(p.docs))
+            idf = self.idf(df) if df else 0.0
+            score = np.zeros(self.size, dtype=np.float32)
+            score[p.docs] = p.freqs
+            score = bm25(score, self._norm(fieldname), idf, self.params.k1)
         mask = np.zeros(self.size, dtype=bool)
-        score[docs] = values
-        mask[docs] = True
+        mask[p.docs] = True
         return score, mask, idf, p
 
     def syllable(self, syllable: str, accented_query: bool = False) -> Unit:
@@ -342,10 +356,11 @@ def bm25(freqs: np.ndarray, norms: np.ndarray, idf: float, k1: float) -> np.ndar
     rounded to float32 once, at the end).
     """
     if freqs.dtype != np.float32 or norms.dtype != np.float32:
-        tf = freqs * norms
-        return (idf * tf / (k1 + tf)).astype(np.float32, copy=False)
+        wide: np.ndarray = freqs * norms
+        weights: np.ndarray = (idf * wide / (k1 + wide)).astype(np.float32, copy=False)
+        return weights
     tf = np.multiply(freqs, norms)
-    out = np.multiply(tf, idf)  # a Python float is cast to float32 first, as in idf * tf
+    out: np.ndarray = np.multiply(tf, idf)  # a Python float is cast to float32 first, as in idf * tf
     np.add(tf, k1, out=tf)
     np.divide(out, tf, out=out)
     return out
