@@ -11,6 +11,7 @@ from vnsearch import SearchEngine
 from vnsearch.lang.spelling import tone_variants
 from vnsearch.lang.text import fold_tone
 from vnsearch.search.scoring import _merged, _summed, _union, bm25
+from vnsearch.store.format import pack_impacts, unpack_impacts
 
 
 def _unions_one_by_one(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -103,3 +104,16 @@ def test_other_tones_are_the_held_tones_but_the_typed_one(tmp_path: Path) -> Non
             assert ranker._other_tones(syllable) == want, syllable
             assert ranker._other_tones(syllable) is ranker._other_tones(syllable)  # remembered
         assert [v for v, _ in ranker._other_tones("bàn")] == ["ban", "bán", "bạn"]
+
+
+def test_halves_read_back_as_they_were_divided() -> None:
+    """Weights stored as halves (one byte each) are multiplied by 0.5: the quotient by 2 for every byte."""
+    raw = np.arange(256, dtype=np.uint8)
+    by_half = np.multiply(raw, np.float32(0.5), dtype=np.float32)
+    assert np.array_equal(by_half.view(np.int32), (raw.astype(np.float32) / np.float32(2)).view(np.int32))
+    ids = np.arange(0, 600, 3, dtype=np.int64)
+    weights = (np.arange(ids.size) % 256 / 2).astype(np.float32)
+    flags, data = pack_impacts(ids, weights)
+    got_ids, got = unpack_impacts(data, flags, ids.size)
+    assert flags >> 2 & 3 == 1  # written as halves
+    assert np.array_equal(got_ids, ids) and got.dtype == np.float32 and np.array_equal(got, weights)
