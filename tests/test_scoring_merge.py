@@ -10,6 +10,7 @@ import pytest
 from vnsearch import SearchEngine
 from vnsearch.lang.spelling import tone_variants
 from vnsearch.lang.text import fold_tone
+from vnsearch.search.ranking import CoveredWeight
 from vnsearch.search.scoring import _merged, _summed, _union, bm25
 from vnsearch.store.format import pack_impacts, unpack_impacts
 
@@ -117,3 +118,20 @@ def test_halves_read_back_as_they_were_divided() -> None:
     got_ids, got = unpack_impacts(data, flags, ids.size)
     assert flags >> 2 & 3 == 1  # written as halves
     assert np.array_equal(got_ids, ids) and got.dtype == np.float32 and np.array_equal(got, weights)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_covered_weight_equals_the_sums_group_by_group(seed: int) -> None:
+    """The table of every combination of groups gives each document the float32 total the sums gave."""
+    rng = np.random.default_rng(300 + seed)
+    size = int(rng.integers(0, 3000))
+    groups = int(rng.integers(0, 14))  # past CoveredWeight.TABLE_GROUPS too
+    want = np.zeros(size, dtype=np.float32)
+    got = CoveredWeight(size)
+    for _ in range(groups):
+        idf = float(rng.random() * 12) * (0.2 if rng.random() < 0.2 else 1.0)  # a question word's idf
+        mask = rng.random(size) < rng.random()
+        want += idf * mask
+        got.add(idf, mask)
+    total = got.total()
+    assert total.dtype == np.float32 and np.array_equal(total.view(np.int32), want.view(np.int32))
