@@ -131,7 +131,7 @@ class Ranker(TermScorer):
             return self.phrase(ph, accented)
 
         base = np.zeros(self.size, dtype=np.float32)
-        covered = np.zeros(self.size, dtype=np.float32)
+        covering = CoveredWeight(self.size)
         title_all = np.ones(self.size, dtype=bool) if p.title_all_weight else None
         weight_total = 0.0
         required = allowed.copy()
@@ -150,10 +150,11 @@ class Ranker(TermScorer):
                 required &= mask
             base += score
             covers = [u.mask if u.cover is None else u.cover for u in units]
-            covered += idf * (np.logical_or.reduce(covers) if len(covers) > 1 else covers[0])
+            covering.add(idf, np.logical_or.reduce(covers) if len(covers) > 1 else covers[0])
             weight_total += idf
             if title_all is not None:
-                title_all &= np.logical_or.reduce([u.title_mask for u in units])
+                title_all &= (np.logical_or.reduce([u.title_mask for u in units]) if len(units) > 1
+                              else units[0].title_mask)
         for run in query.runs:
             if alternatives and any(s in alternatives for s in run):
                 bonus = corrected_word_bonus(self, run, alternatives)
@@ -170,6 +171,7 @@ class Ranker(TermScorer):
                 bonus = self.word(joined.split(WORD_JOINER))
                 if bonus is not None:
                     base += bonus
+        covered = covering.total()
         coverage = covered / max(weight_total, 1e-9)
         candidates = np.flatnonzero(allowed & (coverage >= min(p.min_coverage, 1.0 - 1e-6)) & (covered > 0))
         total = int(np.count_nonzero(required))
@@ -238,6 +240,58 @@ class Ranker(TermScorer):
             # The same re-rank window (see k above), so the same order: read further.
             return page(0, n) if min(candidates.size, max(p.rerank, n)) == k else None
         return page(offset, limit)
+
+
+class CoveredWeight:
+    """Per document, the summed idf of the query's groups it holds: ``covered += idf * mask``, group by group.
+
+    Each of those sums is numpy's: the float32 total widened to float64,
+    the group's idf added, the sum rounded back to float32 (a document
+    without the group keeps its total). So a document's total depends only
+    on which groups it holds: with up to :data:`TABLE_GROUPS` groups, the
+    groups held are kept as one bit each per document (a byte of the
+    corpus per group, where the sum wrote a float64 array), every
+    combination's total is worked out by the very same additions in a
+    table of ``2 ** groups`` entries, and each document reads its own.
+    More groups are summed as written.
+    """
+
+    TABLE_GROUPS = 8
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.idfs: list[float] = []
+        self.held: np.ndarray | None = None  # per document: bit g set when it holds group g
+        self.sum: np.ndarray | None = None  # past TABLE_GROUPS groups: the totals, summed as written
+
+    def add(self, idf: float, mask: np.ndarray) -> None:
+        """One group more: *idf* (its weight) for the documents of *mask* (bool, per document)."""
+        group = len(self.idfs)
+        self.idfs.append(idf)
+        if self.sum is not None:
+            self.sum += idf * mask
+        elif group < self.TABLE_GROUPS:
+            bit = mask.view(np.uint8) * np.uint8(1 << group)  # (a product of bytes is ten times a shift's speed)
+            if self.held is None:
+                self.held = bit
+            else:
+                self.held |= bit
+        else:
+            self.sum = self.total()
+            self.sum += idf * mask
+
+    def total(self) -> np.ndarray:
+        """The totals (float32), each as the additions group by group would have left it."""
+        if self.sum is not None:
+            return self.sum
+        if self.held is None:
+            return np.zeros(self.size, dtype=np.float32)
+        combos = np.arange(1 << len(self.idfs), dtype=np.uint8 if len(self.idfs) <= 8 else np.uint16)
+        table = np.zeros(combos.size, dtype=np.float32)
+        for group, idf in enumerate(self.idfs):
+            table += idf * ((combos >> group) & 1).astype(bool)
+        got: np.ndarray = table[self.held]
+        return got
 
 
 def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray, top: np.ndarray,

@@ -115,6 +115,7 @@ class TermScorer:
         self.columns = Columns(snapshot, self.postings, self.stats)  # dates, facets, filters
         self._idf_cache: dict[str, float] = {}
         self.held: dict[str, list[tuple[str, int]]] = {}  # folded -> its spellings in `text`, with df
+        self._tones: dict[str, list[tuple[str, float]]] = {}  # syllable -> its other tones held (_other_tones)
 
     # -- building blocks -------------------------------------------------
 
@@ -128,6 +129,10 @@ class TermScorer:
         short lists cannot crowd the budget unseen). A term the snapshot
         holds in no document is not read at all.
         """
+        if fieldname in SCORED_FIELDS and not self.snapshot.doc_frequency(fieldname, term):
+            # Most of the tones, spellings and words a query looks for are held by no article: the snapshot's
+            # remembered frequencies say so without a read (or the lock), and they take no room in the cache.
+            return EMPTY
         key = (fieldname, term)
         cache = self._cache
         with self._cache_lock:
@@ -135,10 +140,6 @@ class TermScorer:
             if got is not None:
                 cache.move_to_end(key)
                 return got
-        if fieldname in SCORED_FIELDS and not self.snapshot.doc_frequency(fieldname, term):
-            # Most of the tones, spellings and words a query looks for are held by no article: the snapshot's
-            # remembered frequencies say so without a read, and they take no room in the cache.
-            return EMPTY
         got = self.snapshot.postings(fieldname, term)
         cost = len(got.docs) + 1
         if cost <= self._cache_budget:
@@ -174,22 +175,34 @@ class TermScorer:
         dense arrays, where every other document adds 0), so a rare term costs
         what its list does, not what the corpus does.
         """
-        p = self.postings(fieldname, term)
+        return self._weights_of(self.postings(fieldname, term), fieldname, term)
+
+    def _weights_of(self, p: Postings, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
+        """:meth:`_weights` of the postings *p* of *term*, already read."""
         df = self.stats.df(fieldname, term, len(p.docs))
         idf = self.idf(df) if df else 0.0  # a shard lacking the term still weighs it as the corpus does
         if not len(p.docs):
             return p.docs, p.freqs.astype(np.float32, copy=False), idf, p
-        tf = p.freqs * self._norm(fieldname)[p.docs]
-        # float32 as a dense score array would round it (an old segment's weights may come as float64).
-        return p.docs, (idf * tf / (self.params.k1 + tf)).astype(np.float32, copy=False), idf, p
+        return p.docs, bm25(p.freqs, self._norm(fieldname)[p.docs], idf, self.params.k1), idf, p
 
     def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
         """BM25 of *term* over all documents (dense), its match mask and idf."""
-        docs, values, idf, p = self._weights(fieldname, term)
-        score = np.zeros(self.size, dtype=np.float32)
+        p = self.postings(fieldname, term)
+        if len(p.docs) * 2 < self.size or p.freqs.dtype != np.float32:
+            docs, values, idf, p = self._weights_of(p, fieldname, term)
+            score = np.zeros(self.size, dtype=np.float32)
+            score[docs] = values
+        else:
+            # Held by most documents (``của``, ``người``): the weights worked out over the whole corpus at
+            # once, each document's from its own frequency and norm by the same float32 operations; where
+            # the frequency is 0, so is the weight (0 × norm × idf / k1), as in the array it is written into.
+            df = self.stats.df(fieldname, term, len(p.docs))
+            idf = self.idf(df) if df else 0.0
+            score = np.zeros(self.size, dtype=np.float32)
+            score[p.docs] = p.freqs
+            score = bm25(score, self._norm(fieldname), idf, self.params.k1)
         mask = np.zeros(self.size, dtype=bool)
-        score[docs] = values
-        mask[docs] = True
+        mask[p.docs] = True
         return score, mask, idf, p
 
     def syllable(self, syllable: str, accented_query: bool = False) -> Unit:
@@ -246,16 +259,14 @@ class TermScorer:
         than to have meant none, so ``bàn`` ranks ``bán`` above ``ban``.
         Returns the documents holding another tone (ascending) and their scores.
         """
-        level = fold_tone(syllable)
         norm = self._norm("text")
         parts = []
-        for variant in tone_variants(syllable):
-            if variant == syllable:
-                continue
+        for variant, weight in self._other_tones(syllable):
             p = self.postings("text", variant)
             if len(p.docs):
-                weight = self.params.level_tone_weight if variant == level else 1.0
                 parts.append((p.docs, weight * p.freqs * norm[p.docs]))
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         docs, tf = _summed(parts, self.size)
         held = tf != 0
         if not held.all():
@@ -263,6 +274,26 @@ class TermScorer:
         if not docs.size:
             return docs, tf
         return docs, self.idf(self.stats.other_tones(syllable, docs.size)) * tf / (self.params.k1 + tf)
+
+    def _other_tones(self, syllable: str) -> list[tuple[str, float]]:
+        """The other tones of *syllable* this snapshot holds (field ``text``), each with its weight (remembered).
+
+        Of a syllable's five other tones, most are held by no article; the
+        lookups (the tones spelt out, each one's frequency) are the same for
+        every query typing it, and a snapshot never changes. A Vietnamese
+        syllable has few spellings (a few thousand syllables in all), so the
+        table stays small; it is emptied past 100,000 entries as ``held`` is.
+        """
+        got = self._tones.get(syllable)
+        if got is None:
+            level = fold_tone(syllable)
+            df = self.snapshot.doc_frequency
+            got = [(variant, self.params.level_tone_weight if variant == level else 1.0)
+                   for variant in tone_variants(syllable) if variant != syllable and df("text", variant)]
+            if len(self._tones) >= 100_000:
+                self._tones.clear()
+            self._tones[syllable] = got
+        return got
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""
@@ -315,6 +346,26 @@ class TermScorer:
         return got
 
 
+def bm25(freqs: np.ndarray, norms: np.ndarray, idf: float, k1: float) -> np.ndarray:
+    """BM25's saturation ``idf × tf / (k1 + tf)`` of ``tf = freqs × norms``, as float32.
+
+    The same float32 operations, in the same order, as the expression
+    written out (product, product by idf, sum with k1, quotient), done in
+    place in one scratch array and one more where the weights are float32;
+    an old segment's float64 weights take the expression as written (it is
+    rounded to float32 once, at the end).
+    """
+    if freqs.dtype != np.float32 or norms.dtype != np.float32:
+        wide: np.ndarray = freqs * norms
+        weights: np.ndarray = (idf * wide / (k1 + wide)).astype(np.float32, copy=False)
+        return weights
+    tf = np.multiply(freqs, norms)
+    out: np.ndarray = np.multiply(tf, idf)  # a Python float is cast to float32 first, as in idf * tf
+    np.add(tf, k1, out=tf)
+    np.divide(out, tf, out=out)
+    return out
+
+
 def _summed(parts: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[np.ndarray, np.ndarray]:
     """The documents of any of *parts* (doc numbers, values) and their values summed in float32, in order.
 
@@ -323,22 +374,52 @@ def _summed(parts: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[
     merged where they are few, in a dense array where they are many (a
     merge costs more per posting, a dense array per document).
     """
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     if len(parts) == 1:
         docs, values = parts[0]
         total = np.zeros(docs.size, dtype=np.float32)
         total += values
         return docs, total
     if sum(d.size for d, _ in parts) * SPARSE_SHARE < size:
-        docs = _union([d for d, _ in parts])
-        total = np.zeros(docs.size, dtype=np.float32)
-        for d, values in parts:
-            total[np.searchsorted(docs, d)] += values
-        return docs, total
+        return _merged(parts)
     dense = np.zeros(size, dtype=np.float32)
     for d, values in parts:
         dense[d] += values
-    docs = np.flatnonzero(dense != 0)  # a document whose values sum to 0 adds nothing either way
+    docs = np.flatnonzero(dense != 0)  # a document whose values sum to 0 adds nothing either way (a bool array
+    # is scanned many times faster than a float one)
     return docs, dense[docs]
+
+
+def _merged(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_summed` of a few short *parts* (each's doc numbers ascending, without repeats), in one merge.
+
+    All the parts end to end, sorted once (stable: a document's values stay
+    in the order of the parts) and added with one unbuffered ``np.add.at``,
+    which adds them one by one in that order: the same float32 sums, bit
+    for bit, as adding the parts one after another (each part holds a
+    document once). Parts of other value types (an old segment's float64)
+    are added part by part, as numpy promotes each sum; so are two parts.
+    """
+    values = [v for _, v in parts]
+    if len(parts) < 3 or any(v.dtype != np.float32 for v in values):
+        # Two parts: a union and two additions cost less than the sort and np.add.at's setting up.
+        docs = _union([d for d, _ in parts])
+        total = np.zeros(docs.size, dtype=np.float32)
+        for d, v in parts:
+            total[np.searchsorted(docs, d)] += v
+        return docs, total
+    every = np.concatenate([d for d, _ in parts])
+    order = np.argsort(every, kind="stable")
+    ranked = every[order]
+    first = np.empty(ranked.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
+    slot = np.cumsum(first)
+    slot -= 1
+    total = np.zeros(int(slot[-1]) + 1 if slot.size else 0, dtype=np.float32)
+    np.add.at(total, slot, np.concatenate(values)[order])
+    return ranked[first], total
 
 
 def _union(parts: Sequence[np.ndarray]) -> np.ndarray:

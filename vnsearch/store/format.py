@@ -1316,11 +1316,11 @@ def unpack_impacts(data: bytes | memoryview, flags: int, count: int,
     need = at + (0, count, 4 * count, 1 + 4 * size + count)[kind]
     if need != end:
         raise ValueError("a list of the impacts file has the wrong length")
-    ids = raw[:at].view(idtype).astype(np.int64).cumsum()
+    ids = raw[:at].view(idtype).cumsum(dtype=np.int64)  # one pass: the deltas summed as int64
     if kind == _I_ONES:
         weights = np.ones(count, dtype=np.float32)
     elif kind == _I_HALVES:
-        weights = raw[at:end].astype(np.float32) / np.float32(2)
+        weights = np.multiply(raw[at:end], np.float32(0.5), dtype=np.float32)  # one pass; halving is exact
     elif kind == _I_TABLE:
         table = raw[at + 1: at + 1 + 4 * size].view("<f4").astype(np.float32)
         weights = table[raw[at + 1 + 4 * size: end]]

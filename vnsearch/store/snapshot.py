@@ -198,6 +198,7 @@ class Snapshot:
         self._fields = frozenset(searcher.schema.names())
         self._dfs: dict[tuple[str, str], int] = {}  # see doc_frequency
         self._articles: OrderedDict[int, dict[str, Any]] = OrderedDict()  # see stored
+        self._columns: dict[str, Column | None] = {}  # see column
         self._impacts = bool(self.segments) and all(seg.impacts is not None for seg in self.segments)
 
     # -- lifetime ---------------------------------------------------------
@@ -403,10 +404,20 @@ class Snapshot:
             yield self.stored(docnum)
 
     def column(self, name: str) -> Column | None:
-        """The per-document column *name* (indexable by doc number), or None if the index has none."""
+        """The per-document column *name* (indexable by doc number), or None if the index has none.
+
+        Opened once per snapshot and name (a snapshot never changes, and its
+        columns are read under its guard): folding copies reads the MinHash
+        column on every query, and opening it cost more than the few values read.
+        """
+        if name in self._columns:
+            return self._columns[name]
         with self._files.reading():
             reader = self._reader
-            return Column(reader.column_reader(name), self._files) if reader.has_column(name) else None
+            got = Column(reader.column_reader(name), self._files) if reader.has_column(name) else None
+        if name in self._fields:  # at most one per field of the schema
+            self._columns[name] = got
+        return got
 
     def id_terms(self) -> int:
         """How many terms the id field holds (each live id should be one)."""
