@@ -323,8 +323,9 @@ def title_information(ranker: Ranker, query: ParsedQuery, candidates: np.ndarray
         # its re-issues) must not score apart by where the partition put them.
         depth += int(np.count_nonzero(held[order[depth:]] == held[order[depth - 1]]))
     holders = holders[order[:depth]]
-    for h in holders.tolist():
-        factor = title_factor(ranker, ranker.snapshot.stored(int(docs[h])).get("title") or "", wanted, p)
+    titles = ranker.snapshot.field_texts("title", docs[holders].tolist())
+    for h, title in zip(holders.tolist(), titles):
+        factor = title_factor(ranker, title, wanted, p)
         if factor is not None:
             scores[top[h]] *= factor
 

@@ -231,6 +231,17 @@ class ShardedSnapshot(Snapshot):
         part, local = self._split(docnum)
         return part.stored(local)
 
+    def field_texts(self, name: str, docnums: Sequence[int]) -> list[str]:
+        out = [""] * len(docnums)
+        by_part: dict[int, list[int]] = {}
+        for k, docnum in enumerate(docnums):
+            by_part.setdefault(int(docnum) % len(self.parts), []).append(k)
+        for i, ks in by_part.items():
+            texts = self.parts[i].field_texts(name, [int(docnums[k]) // len(self.parts) for k in ks])
+            for k, text in zip(ks, texts):
+                out[k] = text
+        return out
+
     def doc_number(self, article_id: str) -> int | None:
         if not isinstance(article_id, str):
             raise TypeError(f"an article id is a string, not {type(article_id).__name__}")

@@ -3,25 +3,26 @@
 Doc numbers are an index's own (the order articles were written in), and a
 sharded index has none across its shards; the article id is the same
 everywhere. Only the runs of equal keys that reach into the page asked for
-are read (one stored-field read per tied document): ties are rare, but near
-copies of one article score alike.
+are read (from the id column, or one stored-field read per tied document in
+an index older than format 12): ties are rare, but near copies of one
+article score alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 __all__ = ["by_id_in_ties"]
 
 
-class _Stored(Protocol):
-    def stored(self, docnum: int) -> dict[str, Any]: ...
+class _Ids(Protocol):
+    def field_texts(self, name: str, docnums: Sequence[int]) -> list[str]: ...
 
 
-def by_id_in_ties(snapshot: _Stored, docs: np.ndarray, keys: Sequence[np.ndarray], offset: int,
+def by_id_in_ties(snapshot: _Ids, docs: np.ndarray, keys: Sequence[np.ndarray], offset: int,
                   limit: int) -> np.ndarray:
     """A permutation of *docs* (already in order of *keys*) putting each run of equal keys in id order.
 
@@ -43,6 +44,6 @@ def by_id_in_ties(snapshot: _Stored, docs: np.ndarray, keys: Sequence[np.ndarray
     for a, b in zip(starts.tolist(), ends.tolist()):
         if b - a < 2 or b <= offset or a >= end:
             continue
-        ids = [str(snapshot.stored(int(d)).get("id", "")) for d in docs[a:b]]
+        ids = snapshot.field_texts("id", docs[a:b].tolist())
         perm[a:b] = a + np.array(sorted(range(b - a), key=ids.__getitem__), dtype=np.int64)
     return perm

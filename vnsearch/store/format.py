@@ -7,27 +7,34 @@ this module writes (or to what the pickles below name) must bump
 :data:`FORMAT_VERSION`; ``tests/test_format.py`` compares the bytes of a fixed
 tiny index against a digest recorded per version and fails otherwise.
 
-On-disk layout, version 11
+On-disk layout, version 12
 ==========================
 
-Versions: 11 is 10 with a positions file (``.pos``, below) in every segment
-it writes: the positions of every list written as blocks in ``.pst`` (more
-than :data:`INLINE_LIMIT` postings) of a field with positions (``text_f``)
-go there, in blocks of :data:`POSITION_BLOCK` postings behind a directory,
-and that list's ``.pst`` blocks carry no values (flag ``0x20`` clear); an
-inlined list keeps its values in its term info. A proximity or phrase check
-then reads only the blocks of its candidates (issue 17). A segment of 10 or
-older has none and its positions are read from ``.pst``; writing to an index
-of 10 adds segments of 11 and marks it 11. 10 is 9 with an impacts file (``.imp``, below) in every segment it
-writes (issue 17): the ranker's posting lists again as plain arrays, so a
+Versions: 12 is 11 with two columns more in every segment: the article ids
+(the ``id`` field is sortable) and the titles (the stored ``title`` field has
+a column), Whoosh's ``VarBytesColumn`` of UTF-8, so putting equal scores in id
+order and the title step read a few bytes instead of whole stored articles
+(issue 17). They are written by the schema, so an index of 11 or older (whose
+schema is in its table of contents) gets no columns when written to, and is
+read from its stored articles as before. 11 is 10 with a positions file
+(``.pos``, below) in every segment it writes: the positions of every list
+written as blocks in ``.pst`` (more than :data:`INLINE_LIMIT` postings) of a
+field with positions (``text_f``) go there, in blocks of
+:data:`POSITION_BLOCK` postings behind a directory, and that list's ``.pst``
+blocks carry no values (flag ``0x20`` clear); an inlined list keeps its values
+in its term info. A proximity or phrase check then reads only the blocks of
+its candidates (issue 17). A segment of 10 or older has none and its positions
+are read from ``.pst``; writing to an index of 10 adds segments of 11 and
+marks it 11. 10 is 9 with an impacts file (``.imp``, below) in every segment
+it writes (issue 17): the ranker's posting lists again as plain arrays, so a
 query reads them without inflating anything; a segment of 9 (or older) has
 none and is read from ``.pst`` as before, and writing to an index of 9 adds
-segments of 10 and marks it 10. 9 is 8 with checksums (issue 14): a CRC-32 (zlib's) on every
-file, posting block, term-table block and stored article, verified when it
-is read, and no pickle where a plain layout is simple (the segment file's
-directory, the term table's trailer, the posting blocks' headers). Each
-"format 9:" below marks a difference; everything else is 8's. 7 is 8
-without the stored field ``time`` in the schema (the publication time,
+segments of 10 and marks it 10. 9 is 8 with checksums (issue 14): a CRC-32
+(zlib's) on every file, posting block, term-table block and stored article,
+verified when it is read, and no pickle where a plain layout is simple (the
+segment file's directory, the term table's trailer, the posting blocks'
+headers). Each "format 9:" below marks a difference; everything else is 8's. 7
+is 8 without the stored field ``time`` in the schema (the publication time,
 ``2021-04-26T08:33:41+07:00``, added with feeds and ISO dates).
 
 Indexes of versions 7 and 8 are still read (:data:`READABLE_VERSIONS`),
@@ -278,11 +285,11 @@ __all__ = [
 # The version of everything described above, written by new indexes. Stored in
 # vnsearch.json under VERSION_KEY (its historical name); an index of a version
 # outside READABLE_VERSIONS is refused.
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 VERSION_KEY = "schema_version"
 # 9: without the impacts file (.imp, read from .pst as before); 8: without checksums (read
 # through the restricted unpickler); 7: 8 without the stored field ``time`` (read as articles with no time).
-READABLE_VERSIONS = frozenset({7, 8, 9, 10, 11})
+READABLE_VERSIONS = frozenset({7, 8, 9, 10, 11, 12})
 
 # Classes the table of contents pickles by module path (the schema's field
 # types and formats, the segments' codec and, format 9, their class). Only

@@ -1,0 +1,115 @@
+"""Format 12's id and title columns: the same texts as the stored articles, read without them.
+
+The tie order (:func:`vnsearch.search.ties.by_id_in_ties`) and the title
+step (:func:`vnsearch.search.ranking.title_information`) read ids and titles
+through ``Snapshot.field_texts``. On an index of format 12 that is a column;
+on an older one (its schema has none) the stored articles, as before.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vnsearch import SearchEngine
+from vnsearch.search.query import parse_query
+from vnsearch.store.snapshot import Snapshot
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def articles(prefix: str, n: int) -> list[dict[str, str]]:
+    out = []
+    for i in range(n):
+        a = {"id": f"{prefix}-{i:03d}", "body": f"Mưa lớn ở Hà Nội, bài số {i}. Giao thông ùn tắc kéo dài."}
+        if i % 4:  # every fourth has no title of its own (one is derived from its body)
+            a["title"] = f"Hà Nội mưa lớn, lần thứ {i}"
+        out.append(a)
+    return out
+
+
+def stored_texts(snapshot: Any, name: str, docs: list[int]) -> list[str]:
+    return [str(snapshot.stored(d).get(name) or "") for d in docs]
+
+
+def no_stored_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: Snapshot, docnum: int) -> dict[str, Any]:
+        raise AssertionError("a stored article was read")
+
+    monkeypatch.setattr(Snapshot, "stored", refuse)
+
+
+def test_columns_hold_what_the_articles_hold_across_segments_merges_and_deletions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SearchEngine(tmp_path / "ix") as engine:
+        engine.add_articles(articles("a", 12), jobs=1)
+        engine.add_articles(articles("b", 5), jobs=1)  # a second segment
+        engine.delete(["a-003", "b-001"])
+        engine.add_articles(articles("c", 3), jobs=1)
+        with engine._reading() as view:
+            snap = view.snapshot
+            docs = list(snap.live_docs())
+            want = {name: stored_texts(snap, name, docs) for name in ("id", "title")}
+            assert all(want["id"]) and all(want["title"])  # a missing title is derived
+            with monkeypatch.context() as m:
+                no_stored_reads(m)
+                assert snap.field_texts("id", docs) == want["id"]
+                assert snap.field_texts("title", docs) == want["title"]
+        engine.merge()
+        with engine._reading() as view:
+            snap = view.snapshot
+            docs = list(snap.live_docs())
+            ids = stored_texts(snap, "id", docs)
+            titles = stored_texts(snap, "title", docs)
+            no_stored_reads(monkeypatch)
+            assert snap.field_texts("id", docs) == ids and snap.field_texts("title", docs) == titles
+            assert snap.field_texts("id", list(reversed(docs))) == list(reversed(ids))
+
+
+def test_an_index_of_format_11_reads_them_from_its_articles(tmp_path: Path) -> None:
+    path = tmp_path / "v11"
+    shutil.copytree(FIXTURES / "v11" / "index", path)
+    with SearchEngine(path, create=False) as engine:
+        with engine._reading() as view:
+            snap = view.snapshot
+            docs = list(snap.live_docs())
+            assert snap._text_column("id") is None and snap._text_column("title") is None
+            assert snap.field_texts("id", docs) == stored_texts(snap, "id", docs)
+            assert snap.field_texts("title", docs) == stored_texts(snap, "title", docs)
+        # Written to by this version: its schema is its own, still without columns, still right.
+        engine.add_articles(articles("n", 2), jobs=1)
+        with engine._reading() as view:
+            snap = view.snapshot
+            docs = list(snap.live_docs())
+            assert snap.field_texts("id", docs) == stored_texts(snap, "id", docs)
+            assert "n-001" in snap.field_texts("id", docs)
+
+
+def test_a_sharded_index_reads_them_per_shard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SearchEngine(tmp_path / "ix", shards=3) as engine:
+        engine.add_articles(articles("s", 14), jobs=1)
+        with engine._reading() as view:
+            snap = view.snapshot
+            docs = list(snap.live_docs())
+            ids = stored_texts(snap, "id", docs)
+            titles = stored_texts(snap, "title", docs)
+            no_stored_reads(monkeypatch)
+            assert snap.field_texts("id", docs) == ids and sorted(ids) == [f"s-{i:03d}" for i in range(14)]
+            assert snap.field_texts("title", docs[::-1]) == titles[::-1]
+
+
+def test_equal_scores_are_put_in_id_order_from_the_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    same = [{"id": f"x-{k}", "title": "Bão số 9 đổ bộ", "body": "Bão số 9 đổ bộ vào miền Trung."}
+            for k in ("q", "c", "m", "a", "z")]
+    with SearchEngine(tmp_path / "ix") as engine:
+        engine.add_articles(same, jobs=1)
+        before = [(h.id, h.score) for h in engine.search("bão số 9", limit=5, collapse=False)]
+        no_stored_reads(monkeypatch)
+        with engine._reading() as view:
+            ranking = view.ranker.rank(parse_query("bão số 9"), limit=5)
+            ids = view.snapshot.field_texts("id", [int(d) for d in ranking.docs])
+    assert [i for i, _ in before] == sorted(i for i, _ in before) == ids
+    assert len({s for _, s in before}) == 1
