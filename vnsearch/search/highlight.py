@@ -9,6 +9,7 @@ syllable is marked when it matches a query syllable on any tier.
 
 from __future__ import annotations
 
+import bisect
 import html
 import itertools
 import operator
@@ -274,7 +275,7 @@ class Highlighter:
         if start > 0:
             space = text.find(" ", start, first_start)
             start = space + 1 if space != -1 else first_start
-        return _build(text, start, _cut(text, start, max_chars), hits)
+        return _build(text, start, _cut(text, start, max_chars), hits, bisect.bisect_left(starts, start, 0, best))
 
 
 
@@ -301,7 +302,7 @@ def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | 
 
 def _with_parts(found: list[tuple[int, Token]], wanted: set[str]) -> list[tuple[int, Token]]:
     """The candidates *found*, each joined token holding a wanted part as that part (see _matching_with_parts)."""
-    spelled_all = "".join([tok[0] for _, tok in found])
+    spelled_all = "".join(map(_TEXT, map(_TOKEN, found)))
     if "-" not in spelled_all and "'" not in spelled_all and "’" not in spelled_all:
         return found  # nearly always: no token has parts
     out: list[tuple[int, Token]] = []
@@ -335,14 +336,21 @@ def _cut(text: str, start: int, max_chars: int) -> int:
     return end
 
 
-def _build(text: str, start: int, end: int, hits: Sequence[tuple[int, Token]]) -> Snippet:
+def _build(text: str, start: int, end: int, hits: Sequence[tuple[int, Token]], first: int = 0) -> Snippet:
+    """The passage ``text[start:end]`` with the *hits* inside it highlighted.
+
+    *hits* are in the order of the text; *first*: the index of the first
+    that may start at or after *start* (those before it start before it).
+    """
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     body = _clean(text[start:end])
     spans: list[tuple[int, int]] = []
     shift = len(prefix) - start
     joined = prefix + body
-    for _, tok in hits:
+    for _, tok in itertools.islice(hits, first, None):
+        if tok.start >= end:
+            break  # this one and every later one start beyond the passage
         if tok.start < start or tok.end > end:
             continue
         s, e = tok.start + shift, tok.end + shift
