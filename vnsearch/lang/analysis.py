@@ -368,8 +368,11 @@ def _find_in(text: str, clean: str, folded: str, offsets: list[int] | None, lo: 
                     cased = known[tok] = _cased_canonical(tok) if _folded_lower(tok) in wanted else ""
                 if cased:
                     # Neighbours when only a space, or nothing that is a letter or digit, stands between.
-                    spaced = start - previous_end == 1 and clean[previous_end] == " "
-                    ordinal += 1 if found and (spaced or _ALNUM.search(clean, previous_end, start) is None) else 2
+                    # (Most words apart have a letter or digit just before this one's neighbour.)
+                    gap = start - previous_end
+                    ordinal += 1 if found and (gap == 1 and clean[previous_end] == " " or not (
+                        gap > 1 and clean[start - 2].isalnum())
+                        and _ALNUM.search(clean, previous_end, start) is None) else 2
                     s, e = start, end
                     previous_end = end
                     if offsets is not None:

@@ -9,8 +9,10 @@ syllable is marked when it matches a query syllable on any tier.
 
 from __future__ import annotations
 
+import bisect
 import html
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +35,13 @@ __all__ = ["Snippet", "Highlighter", "make_snippet"]
 # the folded text costs less than tokenizing it whole (matching_syllables), whose
 # fixed costs are lower (measured: equal at ~150 characters).
 _FIND_FROM = 160
+
+# A (ordinal, token) pair's parts, and a token's text, start and end.
+_ORDINAL = operator.itemgetter(0)
+_TOKEN = operator.itemgetter(1)
+_TEXT = operator.itemgetter(0)
+_START = operator.itemgetter(1)
+_END = operator.itemgetter(2)
 
 # Token texts whose places in the query a Highlighter remembers (one query, its hits).
 _PLACES_KEPT = 10_000
@@ -158,29 +167,38 @@ class Highlighter:
         return got
 
     def marks(self, found: Sequence[tuple[int, Token]]) -> list[tuple[int, Token]]:
-        """The tokens to highlight, from the candidate (ordinal, token) pairs, in order."""
+        """The tokens to highlight, from the candidate (ordinal, token) pairs, in order.
+
+        *found* comes in increasing order of ordinals (as every finder gives
+        it), so the marked pairs are picked from it in its order rather
+        than gathered in a dict and sorted; each sequence looks only at the
+        candidates that can stand in it.
+        """
         if not found:
             return []
-        marked: dict[int, Token] = {}
-        by_ordinal = dict(found)
-        places = {o: self._places_of(t.text) for o, t in found}
+        known = self._places.get
+        places = [(o, known(t.text) or self._places_of(t.text)) for o, t in found]
+        marked: set[int] = set()
         for which, seq in enumerate(self.sequences):
-            hits = {o: p[which] for o, p in places.items()}
+            hits = {o: p[which] for o, p in places if p[which]}
             if len(seq) == 1:
-                marked.update((o, by_ordinal[o]) for o, h in hits.items() if h)
+                marked.update(hits)
                 continue
             any_run = False
+            size = len(seq)
             for o, ks in hits.items():
                 for k in ks:
                     j = 1
-                    while k + j < len(seq) and (k + j) in hits.get(o + j, ()):
+                    while k + j < size and (k + j) in hits.get(o + j, ()):
                         j += 1
                     if j >= 2:
-                        marked.update((o + i, by_ordinal[o + i]) for i in range(j))
+                        marked.update(range(o, o + j))
                         any_run = True
             if not any_run:
-                marked.update((o, by_ordinal[o]) for o, h in hits.items() if h)
-        return sorted(marked.items())
+                marked.update(hits)
+        if len(marked) == len(found):
+            return list(found)
+        return [pair for pair in found if pair[0] in marked]
 
     def found_in(self, texts: Sequence[str]) -> list[list[tuple[int, Token]]]:
         """The candidates :meth:`snippet` would find in each of *texts*, found together.
@@ -229,30 +247,35 @@ class Highlighter:
             return _build(text, 0, len(scanned), hits)
         if not hits:
             return _build(text, 0, _cut(text, 0, max_chars), [])
-        best, best_score = 0, -1.0
+        best, best_score = 0, -1
         j = 0
-        forms = [fold_all(t.text.lower()) for _, t in hits]
-        ends = [t.end for _, t in hits]
+        count = len(hits)
+        # Each hit's folded form, start, end and ordinal, mapped in C rather than unpacked hit by hit.
+        tokens = list(map(_TOKEN, hits))
+        forms = list(map(fold_all, map(str.lower, map(_TEXT, tokens))))
+        starts = list(map(_START, tokens))
+        ends = list(map(_END, tokens))
+        ordinals = list(map(_ORDINAL, hits))
         # adjacent_before[k]: how many hits before hit k follow their predecessor directly.
-        adjacent_before = [0, *itertools.accumulate(int(b == a + 1) for (a, _), (b, _) in zip(hits, hits[1:]))]
-        for i, (_, first) in enumerate(hits):
+        adjacent_before = [0, *itertools.accumulate(map(operator.eq, map(operator.sub, ordinals[1:], ordinals),
+                                                        itertools.repeat(1)))]
+        for i in range(count):
             # The window starts at this hit and spans max_chars of text.
-            limit = first.start + max_chars
-            j = max(j, i)
-            while j + 1 < len(hits) and ends[j + 1] <= limit:
+            limit = starts[i] + max_chars
+            if j < i:
+                j = i
+            while j + 1 < count and ends[j + 1] <= limit:
                 j += 1
-            distinct = len(set(forms[i: j + 1]))
-            adjacent = adjacent_before[j] - adjacent_before[i]
-            score = distinct * 4 + adjacent * 2 + (j + 1 - i)
+            score = len(set(forms[i: j + 1])) * 4 + (adjacent_before[j] - adjacent_before[i]) * 2 + (j + 1 - i)
             if score > best_score:
                 best, best_score = i, score
         # Give a little context before the first hit, starting at a word.
-        first_start = hits[best][1].start
+        first_start = starts[best]
         start = max(0, first_start - max_chars // 5)
         if start > 0:
             space = text.find(" ", start, first_start)
             start = space + 1 if space != -1 else first_start
-        return _build(text, start, _cut(text, start, max_chars), hits)
+        return _build(text, start, _cut(text, start, max_chars), hits, bisect.bisect_left(starts, start, 0, best))
 
 
 
@@ -279,7 +302,7 @@ def _matching_with_parts(text: str, wanted: set[str], finder: re.Pattern[str] | 
 
 def _with_parts(found: list[tuple[int, Token]], wanted: set[str]) -> list[tuple[int, Token]]:
     """The candidates *found*, each joined token holding a wanted part as that part (see _matching_with_parts)."""
-    spelled_all = "".join([tok[0] for _, tok in found])
+    spelled_all = "".join(map(_TEXT, map(_TOKEN, found)))
     if "-" not in spelled_all and "'" not in spelled_all and "’" not in spelled_all:
         return found  # nearly always: no token has parts
     out: list[tuple[int, Token]] = []
@@ -313,14 +336,21 @@ def _cut(text: str, start: int, max_chars: int) -> int:
     return end
 
 
-def _build(text: str, start: int, end: int, hits: Sequence[tuple[int, Token]]) -> Snippet:
+def _build(text: str, start: int, end: int, hits: Sequence[tuple[int, Token]], first: int = 0) -> Snippet:
+    """The passage ``text[start:end]`` with the *hits* inside it highlighted.
+
+    *hits* are in the order of the text; *first*: the index of the first
+    that may start at or after *start* (those before it start before it).
+    """
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     body = _clean(text[start:end])
     spans: list[tuple[int, int]] = []
     shift = len(prefix) - start
     joined = prefix + body
-    for _, tok in hits:
+    for _, tok in itertools.islice(hits, first, None):
+        if tok.start >= end:
+            break  # this one and every later one start beyond the passage
         if tok.start < start or tok.end > end:
             continue
         s, e = tok.start + shift, tok.end + shift
