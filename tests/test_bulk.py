@@ -386,3 +386,41 @@ def test_impacts_writer_add_many_writes_what_add_writes(tmp_path: Path) -> None:
             writer.add_many("text_f", [b"a"], [0, 1], [0], [1.0], [False])
         with pytest.raises(ValueError, match="key order"):
             writer.add_many("text_f", [b"d", b"c"], [0, 1, 2], [0, 0], [1.0, 1.0], [False, False])
+
+
+def test_position_lists_of_a_field_are_encoded_as_one_by_one() -> None:
+    """encode_positions_many (all of an article's lists in numpy passes) gives encode_positions' bytes and lengths;
+    unsorted lists and lists with repeats take the one-by-one path, and positions outside the zones still raise."""
+    from vnsearch.store.format import encode_positions, encode_positions_many
+
+    rng = random.Random(37)
+    for _ in range(1500):
+        lists: list[list[int]] = []
+        for _ in range(rng.randint(0, 40)):
+            n = rng.choice([0, 1, 1, 1, 2, 3, 10, 50])
+            zones = sorted(rng.choice(range(4)) for _ in range(n))
+            spread = rng.choice([120, 130, 20_000, 300_000, ZONE_OFFSET])
+            lists.append(sorted({z * ZONE_OFFSET + rng.randrange(spread) for z in zones}))
+        if lists and rng.random() < 0.05:
+            lists[0] = lists[0][::-1] + lists[0][:1]
+        expected = [encode_positions(p) for p in lists]
+        assert encode_positions_many(lists) == (b"".join(expected), [len(e) for e in expected]), lists
+    assert encode_positions_many([]) == (b"", [])
+    assert encode_positions_many([[], [0], []]) == (b"\x01", [0, 1, 0])
+    for bad in ([[0], [-1]], [[1, 4 * ZONE_OFFSET]], [[4 * ZONE_OFFSET]]):
+        with pytest.raises(ValueError):
+            encode_positions_many(bad)
+
+
+def test_signature_from_syllable_bytes_is_the_shingles_signature() -> None:
+    """syllables_minhash (shingles joined as UTF-8 bytes) equals minhash(shingles(...)) on news and short texts."""
+    import numpy as np
+
+    from vnsearch.store.indexing import coerce_article
+    from vnsearch.store.signature import article_text, folded_syllables, minhash, shingles, syllables_minhash
+
+    records = read_corpus_lines("news.jsonl.gz", 0, 40)
+    forms = [folded_syllables(article_text(coerce_article(record))) for record in records]
+    forms += [[], ["a"], ["a", "b", "c", "d"], ["a"] * 5, ["x", "y"] * 9, ["đ", "ươ", "a b"]]
+    for folded in forms:
+        assert np.array_equal(syllables_minhash(folded), minhash(shingles(folded)))

@@ -46,7 +46,7 @@ from vnsearch.store.schema import (
     facet_value,
     make_schema,
 )
-from vnsearch.store.signature import article_text, folded_syllables, minhash, shingles, signature_bytes
+from vnsearch.store.signature import article_text, folded_syllables, signature_bytes, syllables_minhash
 
 __all__ = ["IndexSummary", "WorkersStopped", "prepare_document", "prepare_packed", "PreparedDocument",
            "prepare_documents", "add_prepared", "bulk_writer",
@@ -179,7 +179,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
         doc["title_f"] = encode_terms(title, positions=False, fieldname="title_f")
     if syllable_forms is None:
         syllable_forms = folded_syllables(article_text(article))
-    doc["minhash"] = signature_bytes(minhash(shingles(syllable_forms)))
+    doc["minhash"] = signature_bytes(syllables_minhash(syllable_forms))
     return {k: v for k, v in doc.items() if v is not None}
 
 

@@ -45,6 +45,7 @@ from vnsearch.store.format import (
     ZONE_OFFSET,
     decode_positions,
     encode_positions,
+    encode_positions_many,
     read_varint,
 )
 
@@ -187,9 +188,8 @@ def encode_terms(value: Mapping[str, tuple[float, int, Sequence[int]]], position
     counts = array("q", [count for _, count, _ in entries])
     weights = array("d", [weight for weight, _, _ in entries])
     if positions:
-        values = [encode_positions(poslist) for _, _, poslist in entries]
-        value_bytes = b"".join(values)
-        value_lengths = array("I", map(len, values))
+        value_bytes, lengths = encode_positions_many([poslist for _, _, poslist in entries])
+        value_lengths = array("I", lengths)
     else:
         value_bytes = b""
         value_lengths = array("I", [0]) * len(terms)
