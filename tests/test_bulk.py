@@ -424,3 +424,13 @@ def test_signature_from_syllable_bytes_is_the_shingles_signature() -> None:
     forms += [[], ["a"], ["a", "b", "c", "d"], ["a"] * 5, ["x", "y"] * 9, ["đ", "ươ", "a b"]]
     for folded in forms:
         assert np.array_equal(syllables_minhash(folded), minhash(shingles(folded)))
+
+
+@pytest.mark.parametrize("texts", [[], [""], ["a", "", "đường"], ["a\x00b", "c"], ["\x00"], ["x y", "ươ", "Σ"]])
+def test_texts_are_encoded_as_one_by_one(texts: list[str]) -> None:
+    """schema.utf8_all (joined, encoded once, split) gives each text's UTF-8 bytes, even when a text holds the
+    joining character (then one by one); a mapping gives its keys'."""
+    from vnsearch.store.schema import utf8_all
+
+    assert utf8_all(texts) == [t.encode("utf-8") for t in texts]
+    assert utf8_all(dict.fromkeys(texts)) == [t.encode("utf-8") for t in dict.fromkeys(texts)]

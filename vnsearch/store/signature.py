@@ -16,7 +16,7 @@ import numpy as np
 
 from vnsearch.lang.analysis import _folded_lower, syllables
 from vnsearch.store.format import SIGNATURE_BYTES, signature_bytes, signature_of
-from vnsearch.store.schema import ZONES
+from vnsearch.store.schema import ZONES, utf8_all
 
 __all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
            "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "syllables_minhash", "band_rows", "estimated_jaccard",
@@ -110,7 +110,7 @@ def syllables_minhash(folded: Sequence[str], k: int = SHINGLE) -> np.ndarray:
     encoded once here and each shingle joined from their bytes: the same
     bytes (UTF-8 of the joined text), so the same hashes and signature.
     """
-    encoded = [s.encode("utf-8") for s in folded]
+    encoded = utf8_all(folded)
     if len(encoded) < k:
         items: set[bytes] = {b" ".join(encoded)} if encoded else set()
     else:
