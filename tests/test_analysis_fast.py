@@ -22,7 +22,12 @@ from vnsearch.lang.analysis import (
     TermMap,
     Token,
     add_terms,
+    add_zone_terms,
     analyze,
+    analyze_texts,
+    sentence_chunks,
+    sentence_chunks_of,
+    token_texts,
     tokenize,
 )
 from vnsearch.lang.text import fold_all, prepare
@@ -100,3 +105,29 @@ def test_add_terms_equals_the_reference_bit_for_bit() -> None:
         assert got[1], zones[0][:80]
         # pickle keeps the order of insertion and each float's exact value
         assert pickle.dumps(got) == pickle.dumps(expected), zones[0][:80]
+
+
+def test_the_indexing_path_without_tokens_gives_the_same_syllables_words_and_terms() -> None:
+    """token_texts, sentence_chunks_of, analyze_texts and add_zone_terms (indexing's path: texts and flags, no
+    Token tuples or offsets) give tokenize's texts, sentence_chunks' chunks, analyze's syllables and words, and
+    add_terms' maps bit for bit, on news and odd texts (the mapped path of prepared text included)."""
+    segmenter = Segmenter.shared()
+    texts = list(ODD_TEXTS) + ["A. B. C. D. E. F. G. H. I; j k l m n o p q. r", "x. " * 20, ". ! ? ;" * 5]
+    for record in read_corpus_lines("news.jsonl.gz", 290, 330):
+        texts.extend(record.get(zone) or "" for zone in ("title", "sapo", "body"))
+    for i, text in enumerate(texts):
+        tokens = tokenize(text)
+        words, flags = token_texts(text)
+        assert (words, flags) == ([t.text for t in tokens], [t.is_word for t in tokens]), text[:80]
+        assert sentence_chunks_of(words, flags) == sentence_chunks(tokens), text[:80]
+        assert segmenter.word_starts_of(words, flags) == segmenter.word_starts(tokens), text[:80]
+        for seg in (None, segmenter):  # the segmenter last: its words feed the term maps below
+            result = analyze(text, seg)
+            syllables, multi = analyze_texts(text, seg)
+            assert (syllables, multi) == ([t.text for t in result.syllables], result.words), text[:80]
+        got: tuple[TermMap, TermMap, TermMap] = ({}, {}, {})
+        expected: tuple[TermMap, TermMap, TermMap] = ({}, {}, {})
+        zone = i % 3
+        add_zone_terms(syllables, multi, got[0], got[1], ZONE_WEIGHTS[zone], zone * ZONE_OFFSET, title=got[2])
+        add_terms(result, expected[0], expected[1], ZONE_WEIGHTS[zone], zone * ZONE_OFFSET, title=expected[2])
+        assert pickle.dumps(got) == pickle.dumps(expected), text[:80]

@@ -285,3 +285,152 @@ def test_short_impact_lists_are_packed_as_numpy_packs_them() -> None:
     for ids, weights in (([], []), ([0] * 9, [1.0] * 9), ([3, 2], [1.0, 1.0]), ([0], [0.0]), ([0], [-1.0]),
                          ([0], [float("nan")]), ([0], [float("inf")]), ([0, 1], [1.0])):
         assert pack_impacts_small(ids, weights) is None, (ids, weights)
+
+
+def _random_lists(rng: random.Random, nlists: int, longest: int) -> tuple[list[list[int]], list[list[float]]]:
+    """Impact lists of every kind pack_impacts writes: ids ascending, widths 1 to 4 bytes, weights ones,
+    halves, a few distinct values (table) or many (floats)."""
+    choices = [[1.0], [1.0, 3.0, 1.5, 4.5, 0.5], [0.6, 1.1, 1.8, 0.9, 3.3], [1e-3, 127.5, 128.0, 200.7, 1e30]]
+    all_ids: list[list[int]] = []
+    all_weights: list[list[float]] = []
+    for _ in range(nlists):
+        n = rng.randint(1, longest)
+        top = rng.choice([n + 40, n + 300, 70_000 + n, 5_000_000])
+        ids = sorted(rng.sample(range(top), n))
+        if rng.random() < 0.1 and n > 256:
+            weights = [rng.uniform(0.01, 9.0) for _ in range(n)]  # over 256 distinct: floats
+        else:
+            pool = rng.choice(choices)
+            weights = [rng.choice(pool) * rng.choice([1, 1, 2, 0.5]) for _ in range(n)]
+        all_ids.append(ids)
+        all_weights.append(weights)
+    return all_ids, all_weights
+
+
+def test_many_impact_lists_are_packed_as_one_by_one() -> None:
+    """pack_impacts_many (every list of a field in a few numpy passes) writes pack_impacts' bytes for each list."""
+    import numpy as np
+
+    from vnsearch.store.format import pack_impacts, pack_impacts_many
+
+    rng = random.Random(29)
+    kinds = set()
+    for trial in range(60):
+        ids, weights = _random_lists(rng, rng.randint(1, 80), [2, 8, 70, 600][trial % 4])
+        edges = np.cumsum([0] + [len(i) for i in ids])
+        got = pack_impacts_many(edges, np.concatenate([np.asarray(i, dtype=np.int64) for i in ids]),
+                                np.concatenate([np.asarray(w, dtype=np.float32) for w in weights]))
+        assert got is not None
+        flags, ends, data = got
+        assert len(flags) == len(ends) == len(ids) and ends[-1] == len(data)
+        at = 0
+        for k, (i, w) in enumerate(zip(ids, weights)):
+            expected_flags, expected = pack_impacts(np.asarray(i, dtype=np.int64), np.asarray(w, dtype=np.float32))
+            assert (int(flags[k]), data[at: int(ends[k])]) == (expected_flags, expected), (trial, k, i, w)
+            kinds.add(expected_flags >> 2)
+            at = int(ends[k])
+    assert kinds == {0, 1, 2, 3}  # ones, halves, floats, table
+    # What the one-by-one path must take: unusual ids or weights, empty lists.
+    one = np.array([0, 1], dtype=np.int64)
+    for edges, ids_, weights_ in (([0, 2], [3, 2], [1.0, 1.0]), ([0, 1, 1, 2], [0, 1], [1.0, 1.0]),
+                                  ([0, 2], [0, 1], [1.0, 0.0]), ([0, 2], [0, 1], [1.0, -2.0]),
+                                  ([0, 2], [0, 1], [1.0, float("nan")]), ([0, 2], [0, 1], [float("inf"), 1.0]),
+                                  ([0, 2], [0, 1 << 32], [1.0, 1.0]), ([0, 3], [0, 1], [1.0, 1.0])):
+        assert pack_impacts_many(np.asarray(edges), np.asarray(ids_, dtype=np.int64),
+                                 np.asarray(weights_, dtype=np.float32)) is None, (edges, ids_, weights_)
+    assert pack_impacts_many(np.asarray([0, 2]), one, np.ones(2, dtype=np.float32)) is not None
+
+
+def test_impacts_writer_add_many_writes_what_add_writes(tmp_path: Path) -> None:
+    """ImpactsWriter.add_many (and the merge's ImpactsBatch) write the file add writes, list by list;
+    lists out of key order are refused, and unusual lists take add's path inside add_many."""
+    import numpy as np
+
+    from vnsearch.store.impacts import ImpactsBatch, ImpactsWriter
+
+    rng = random.Random(31)
+    fields = {}
+    for name in ("text", "text_f", "title_f"):
+        ids, weights = _random_lists(rng, 120, 40)
+        terms = sorted({f"t{rng.randint(0, 10**6)}".encode() for _ in range(120)})[:len(ids)]
+        fields[name] = (terms, ids[:len(terms)], weights[:len(terms)], [rng.random() < 0.5 for _ in terms])
+    fields["title_f"][1][3] = [5, 2]  # not ascending: add_many hands the field to add
+    fields["title_f"][2][3] = [1.0, 1.0]
+
+    def write(path: Path, how: str) -> bytes:
+        with open(path, "wb") as fh:
+            writer = ImpactsWriter(fh)
+            for name, (terms, ids, weights, values) in fields.items():
+                if how == "add":
+                    for t, i, w, v in zip(terms, ids, weights, values):
+                        writer.add(name, t, i, w, v)
+                elif how == "many":
+                    edges = np.cumsum([0] + [len(i) for i in ids])
+                    writer.add_many(name, terms, edges, np.concatenate([np.asarray(i) for i in ids]),
+                                    np.concatenate([np.asarray(w, dtype=np.float32) for w in weights]), values)
+                else:
+                    batch = ImpactsBatch(writer, name, every=50)
+                    for t, i, w, v in zip(terms, ids, weights, values):
+                        batch.add(t, np.asarray(i, dtype=np.int64) if len(i) % 2 else i, w, v)
+                    batch.flush()
+            writer.close()
+        return path.read_bytes()
+
+    expected = write(tmp_path / "add.imp", "add")
+    assert write(tmp_path / "many.imp", "many") == expected
+    assert write(tmp_path / "batch.imp", "batch") == expected
+    with open(tmp_path / "bad.imp", "wb") as fh:
+        writer = ImpactsWriter(fh)
+        writer.add("text_f", b"b", [0], [1.0], False)
+        with pytest.raises(ValueError, match="key order"):
+            writer.add_many("text_f", [b"a"], [0, 1], [0], [1.0], [False])
+        with pytest.raises(ValueError, match="key order"):
+            writer.add_many("text_f", [b"d", b"c"], [0, 1, 2], [0, 0], [1.0, 1.0], [False, False])
+
+
+def test_position_lists_of_a_field_are_encoded_as_one_by_one() -> None:
+    """encode_positions_many (all of an article's lists in numpy passes) gives encode_positions' bytes and lengths;
+    unsorted lists and lists with repeats take the one-by-one path, and positions outside the zones still raise."""
+    from vnsearch.store.format import encode_positions, encode_positions_many
+
+    rng = random.Random(37)
+    for _ in range(1500):
+        lists: list[list[int]] = []
+        for _ in range(rng.randint(0, 40)):
+            n = rng.choice([0, 1, 1, 1, 2, 3, 10, 50])
+            zones = sorted(rng.choice(range(4)) for _ in range(n))
+            spread = rng.choice([120, 130, 20_000, 300_000, ZONE_OFFSET])
+            lists.append(sorted({z * ZONE_OFFSET + rng.randrange(spread) for z in zones}))
+        if lists and rng.random() < 0.05:
+            lists[0] = lists[0][::-1] + lists[0][:1]
+        expected = [encode_positions(p) for p in lists]
+        assert encode_positions_many(lists) == (b"".join(expected), [len(e) for e in expected]), lists
+    assert encode_positions_many([]) == (b"", [])
+    assert encode_positions_many([[], [0], []]) == (b"\x01", [0, 1, 0])
+    for bad in ([[0], [-1]], [[1, 4 * ZONE_OFFSET]], [[4 * ZONE_OFFSET]]):
+        with pytest.raises(ValueError):
+            encode_positions_many(bad)
+
+
+def test_signature_from_syllable_bytes_is_the_shingles_signature() -> None:
+    """syllables_minhash (shingles joined as UTF-8 bytes) equals minhash(shingles(...)) on news and short texts."""
+    import numpy as np
+
+    from vnsearch.store.indexing import coerce_article
+    from vnsearch.store.signature import article_text, folded_syllables, minhash, shingles, syllables_minhash
+
+    records = read_corpus_lines("news.jsonl.gz", 0, 40)
+    forms = [folded_syllables(article_text(coerce_article(record))) for record in records]
+    forms += [[], ["a"], ["a", "b", "c", "d"], ["a"] * 5, ["x", "y"] * 9, ["đ", "ươ", "a b"]]
+    for folded in forms:
+        assert np.array_equal(syllables_minhash(folded), minhash(shingles(folded)))
+
+
+@pytest.mark.parametrize("texts", [[], [""], ["a", "", "đường"], ["a\x00b", "c"], ["\x00"], ["x y", "ươ", "Σ"]])
+def test_texts_are_encoded_as_one_by_one(texts: list[str]) -> None:
+    """schema.utf8_all (joined, encoded once, split) gives each text's UTF-8 bytes, even when a text holds the
+    joining character (then one by one); a mapping gives its keys'."""
+    from vnsearch.store.schema import utf8_all
+
+    assert utf8_all(texts) == [t.encode("utf-8") for t in texts]
+    assert utf8_all(dict.fromkeys(texts)) == [t.encode("utf-8") for t in dict.fromkeys(texts)]

@@ -31,7 +31,8 @@ from typing import Any, NamedTuple
 
 from vnsearch.lang.text import canonical, fold_all, fold_lower_chars, fold_lower_text, is_prepared, prepare
 
-__all__ = ["Token", "Analysis", "tokenize", "syllables", "Segmenter", "analyze", "add_terms", "WORD_JOINER"]
+__all__ = ["Token", "Analysis", "tokenize", "token_texts", "syllables", "Segmenter", "analyze", "analyze_texts",
+           "add_terms", "add_zone_terms", "sentence_chunks", "sentence_chunks_of", "WORD_JOINER"]
 
 # A number ("2.000", "14,6", "43%", dates and times "10/2", "19:30") unless
 # letters follow ("19h30" stays whole);
@@ -80,6 +81,24 @@ def tokenize(text: str) -> list[Token]:
     new = tuple.__new__
     return [new(Token, (form[0], start, end, form[1]))
             for form, start, end in zip(map(_token_form, texts), bounds[0::2], bounds[1::2])]
+
+
+def token_texts(text: str) -> tuple[list[str], list[bool]]:
+    """:func:`tokenize`'s token texts and whether each is a word, without offsets.
+
+    Indexing needs no offsets (highlighting finds them again in the stored
+    text): building a Token tuple and its offsets for every token of every
+    article was a large part of tokenising.
+    """
+    clean, offsets = prepare(text)
+    if offsets is not None:
+        tokens = _tokenize_mapped(text, clean, offsets)
+        return [t.text for t in tokens], [t.is_word for t in tokens]
+    forms = list(map(_token_form, _TOKEN_SPLIT.split(clean)[1::2]))
+    return list(map(_TEXT, forms)), list(map(_IS_WORD, forms))
+
+
+_IS_WORD = operator.itemgetter(1)  # of _token_form's pair
 
 
 def _tokenize_mapped(text: str, clean: str, offsets: list[int]) -> list[Token]:
@@ -431,6 +450,23 @@ def sentence_chunks(tokens: Sequence[Token]) -> list[list[str]]:
     return chunks
 
 
+def sentence_chunks_of(texts: Sequence[str], is_word: Sequence[bool]) -> list[list[str]]:
+    """:func:`sentence_chunks` of tokens given as their texts and word flags (see :func:`token_texts`).
+
+    Only punctuation can end a chunk, so only punctuation tokens are looked
+    at, not every token.
+    """
+    chunks: list[list[str]] = []
+    start = 0
+    for i in itertools.compress(range(len(texts)), map(operator.not_, is_word)):
+        if texts[i] in ".!?;" and i + 1 - start >= 8:
+            chunks.append(list(texts[start: i + 1]))
+            start = i + 1
+    if start < len(texts):
+        chunks.append(list(texts[start:]))
+    return chunks
+
+
 # Chunks whose word starts a Segmenter remembers: about 180 articles'
 # sentences (news averages ~23 chunks an article), ~11 MB with the keys'
 # strings (measured on the corpus); enough for the re-issues and the
@@ -536,7 +572,16 @@ class Segmenter:
         """
         if not tokens:
             return []
-        chunks = [tuple(chunk) for chunk in sentence_chunks(tokens)]
+        return self._starts([tuple(chunk) for chunk in sentence_chunks(tokens)])
+
+    def word_starts_of(self, texts: Sequence[str], is_word: Sequence[bool]) -> list[bool]:
+        """:meth:`word_starts` of tokens given as their texts and word flags (see :func:`token_texts`)."""
+        if not texts:
+            return []
+        return self._starts(list(map(tuple, sentence_chunks_of(texts, is_word))))
+
+    def _starts(self, chunks: list[tuple[str, ...]]) -> list[bool]:
+        """The word starts of the chunks' tokens, end to end."""
         cache = self.chunks
         known = [cache.get(chunk) for chunk in chunks]
         missing = [chunk for chunk, got in zip(chunks, known) if got is None]
@@ -602,6 +647,37 @@ def analyze(text: str, segmenter: Segmenter | None = None) -> Analysis:
     return result
 
 
+def analyze_texts(text: str, segmenter: Segmenter | None = None) -> tuple[list[str], list[tuple[int, int]]]:
+    """:func:`analyze` as indexing needs it: the syllables' texts (no Token tuples, no offsets) and the words.
+
+    The same syllables and words as :func:`analyze`'s (tests compare them).
+    """
+    texts, is_word = token_texts(text)
+    syllable_texts = list(itertools.compress(texts, is_word))
+    words: list[tuple[int, int]] = []
+    if segmenter is None or len(syllable_texts) < 2:
+        return syllable_texts, words
+    starts = segmenter.word_starts_of(texts, is_word)
+    pos = -1
+    word_pos = word_len = 0
+    for word, start in zip(is_word, starts):
+        if not word:
+            if word_len > 1:
+                words.append((word_pos, word_len))
+            word_len = 0
+            continue
+        pos += 1
+        if start or word_len == 0:
+            if word_len > 1:
+                words.append((word_pos, word_len))
+            word_pos, word_len = pos, 1
+        else:
+            word_len += 1
+    if word_len > 1:
+        words.append((word_pos, word_len))
+    return syllable_texts, words
+
+
 # term -> [weight (float), count (int), positions (a list of int; () where none are kept)].
 # A list, updated in place, because add_terms runs for every syllable of every
 # article; its items differ in type, so it is typed as list[Any].
@@ -637,17 +713,22 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
     the additions happen in the same order as before, so weights (sums of
     floats) come out bit for bit the same.
     """
-    syllables = analysis.syllables
+    add_zone_terms(list(map(_TEXT, analysis.syllables)), analysis.words, exact, folded, weight, offset, title)
+
+
+def add_zone_terms(syllables: Sequence[str], words: Sequence[tuple[int, int]], exact: TermMap, folded: TermMap,
+                   weight: float = 1.0, offset: int = 0, title: TermMap | None = None) -> None:
+    """:func:`add_terms` of a zone given as its syllables' texts and its words (see :func:`analyze_texts`)."""
     # Each syllable's exact-tier weight: a syllable inside a longer word ("bát"
     # in "lục bát") says less about its own meaning than one standing as a word.
     weights = [weight] * len(syllables)
     part_weight = weight * WORD_PART_WEIGHT
-    for pos, n in analysis.words:
+    for pos, n in words:
         weights[pos: pos + n] = [part_weight] * n
     exact_get = exact.get
     folded_get = folded.get
     position = offset
-    forms = list(map(_forms, map(_TEXT, syllables)))
+    forms = list(map(_forms, syllables))
     for (term, fterm, parts), w in zip(forms, weights):
         entry = exact_get(term)
         if entry is None:
@@ -669,9 +750,9 @@ def add_terms(analysis: Analysis, exact: TermMap, folded: TermMap, weight: float
     if title is not None:
         for _, fterm, _ in forms:
             _add(title, fterm, 1.0)
-    if analysis.words:
+    if words:
         terms = [form[0] for form in forms]  # each syllable's exact term: Analysis.exact
-        for pos, n in analysis.words:
+        for pos, n in words:
             _add(exact, WORD_JOINER.join(terms[pos: pos + n]), weight)  # Analysis.word_text
 
 

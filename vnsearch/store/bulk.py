@@ -236,8 +236,8 @@ def flush_segment(writer: Any, buffer: PostingBuffer) -> None:
             prefix = pack_ushort(fieldwriter._fieldid)
             postfile, table = fieldwriter._postfile, fieldwriter._tindex
             impacts = getattr(fieldwriter, "impacts", None)  # format 10: the ranked fields' lists again
-            record = functools.partial(impacts.add, fieldname) if impacts is not None and fieldname in IMPACT_FIELDS \
-                else None
+            record = functools.partial(impacts.add_many, fieldname) \
+                if impacts is not None and fieldname in IMPACT_FIELDS else None
             positions = getattr(fieldwriter, "positions", None)  # format 11: positions apart, in blocks
             keep = functools.partial(positions.add, fieldname) if positions is not None and with_values else None
             _write_field(codec, postfile, table, prefix, buffer.sorted_field(fieldname, with_values), lengths,
@@ -267,8 +267,9 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
                  lengths: np.ndarray | None, write_list: Any, record: Any = None, keep: Any = None) -> None:
     """Every term of one field: short lists inlined in plain Python, longer ones by *write_list* (the merge's).
 
-    *record* (format 10, a ranked field): called with each term's bytes, ids,
-    float32 weights and whether any posting has values, for the impacts file.
+    *record* (format 10, a ranked field): called once with the terms, their
+    lists' edges, the ids, the float32 weights and whether each list has
+    values, for the impacts file (:meth:`~vnsearch.store.impacts.ImpactsWriter.add_many`).
     *keep* (format 11, a field with values): called with the term's bytes, its
     values' lengths and the values end to end, for each list not inlined,
     whose blocks then carry none (the positions file holds them).
@@ -289,6 +290,13 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
     vlens, vdata = field.vlens, field.vdata
     small = min(limit, _SMALL - 1)
     add = table.add
+    if record is not None:
+        if values is not None:
+            bounds = field.voffsets[field.edges]  # type: ignore[index]
+            with_values = bounds[1:] > bounds[:-1]
+        else:
+            with_values = np.zeros(len(field.terms), dtype=bool)
+        record(field.terms, field.edges, docs, weights32, with_values)
     for k, tbytes in enumerate(field.terms):
         a, b = edges[k], edges[k + 1]
         if b - a > inline and keep is not None and values is not None and vlens is not None:
@@ -301,8 +309,6 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
                          [values[voffsets[i]: voffsets[i + 1]] for i in range(a, b)]
                          if values is not None and not vals_apart else None,
                          len_list[a:b] if len_list is not None else None, prefix + tbytes, add)
-            if record is not None:
-                record(tbytes, docs[a:b], weights32[a:b], values is not None and voffsets[b] > voffsets[a])
             continue
         if b - a > inline:
             info = write_list(codec, postfile, [(docs[a:b], weights32[a:b],
@@ -311,8 +317,6 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
                               values is not None and not vals_apart, lengths,
                               weight=_whoosh_weight(weights32[a:b], limit), maxweights=weights[a:b])
             add(prefix + tbytes, info.to_bytes())
-            if record is not None:
-                record(tbytes, docs[a:b], weights32[a:b], values is not None and voffsets[b] > voffsets[a])
             continue
         ids = doc_list[a:b]
         ws = w32_list[a:b]
@@ -322,8 +326,6 @@ def _write_field(codec: Any, postfile: Any, table: Any, prefix: bytes, field: _S
             if not any(vals):
                 vals = ()
         add(prefix + tbytes, inline_term_info(ids, ws, sum(ws), len_list[a:b] if len_list is not None else None, vals))
-        if record is not None:
-            record(tbytes, ids, ws, bool(vals))
 
 
 def inline_term_info(ids: list[int], weights: list[float], total: float, lbytes: list[int] | None,

@@ -34,13 +34,14 @@ from vnsearch.store.format import (
     impact_key,
     impacts_directory,
     pack_impacts,
+    pack_impacts_many,
     pack_impacts_small,
     read_impacts_trailer,
     unpack_impacts,
 )
 from vnsearch.store.keys import SortedKeys
 
-__all__ = ["ImpactsWriter", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS_EXT"]
+__all__ = ["ImpactsWriter", "ImpactsBatch", "Impacts", "open_impacts", "IMPACT_FIELDS", "IMPACTS_EXT"]
 
 # Keys of a directory between two kept in Impacts' sample: a lookup bisects the sample, then one stride.
 SAMPLE_STRIDE = 32
@@ -89,9 +90,79 @@ class ImpactsWriter:
         self._file.write(data)
         self._at += len(data)
 
+    def add_many(self, fieldname: str, terms: Sequence[bytes], edges: Sequence[int] | np.ndarray,
+                 ids: Sequence[int] | np.ndarray, weights: Sequence[float] | np.ndarray,
+                 has_values: Sequence[bool] | np.ndarray) -> None:
+        """Many terms' lists of one field, in key order: term *k*'s are ``ids[edges[k]:edges[k + 1]]``.
+
+        The same bytes as :meth:`add` for each (:func:`pack_impacts_many`);
+        lists it leaves alone (unusual ids or weights) are added one by one.
+        """
+        if not len(terms):
+            return
+        edges = np.asarray(edges, dtype=np.int64)
+        packed = pack_impacts_many(edges, np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
+        if packed is None:
+            bounds = edges.tolist()
+            for k, tbytes in enumerate(terms):
+                self.add(fieldname, tbytes, ids[bounds[k]: bounds[k + 1]], weights[bounds[k]: bounds[k + 1]],
+                         bool(has_values[k]))
+            return
+        prefix = impact_key(fieldname, b"")
+        keys = [prefix + t for t in terms]
+        if any(map(bytes.__ge__, keys[:-1], keys[1:])) or (self._keys and keys[0] <= self._keys[-1]):
+            raise ValueError(f"impacts lists of {fieldname!r} added out of key order")
+        flags, ends, data = packed
+        values = np.asarray(has_values, dtype=bool)
+        self._keys.extend(keys)
+        self._starts.append(self._at)
+        self._starts.extend((ends[:-1] + self._at).tolist())
+        self._counts.extend(np.diff(edges).tolist())
+        self._flags.extend((flags | np.where(values, 0x10, 0)).tolist())
+        self._file.write(data)
+        self._at += len(data)
+
     def close(self) -> None:
         self._file.write(impacts_directory(self._keys, self._starts, self._at, self._counts, self._flags, self._at))
         self._file.close()
+
+
+class ImpactsBatch:
+    """One field's lists gathered for :meth:`ImpactsWriter.add_many`, handed over every *every* postings.
+
+    The merge writes a field's terms one at a time; gathering their lists
+    lets them be packed together (bounded, so memory stays small however
+    large the field).
+    """
+
+    def __init__(self, writer: ImpactsWriter, fieldname: str, every: int = 200_000) -> None:
+        self._writer = writer
+        self._fieldname = fieldname
+        self._every = every
+        self._terms: list[bytes] = []
+        self._edges: list[int] = [0]
+        self._ids: list[int] = []
+        self._weights: list[float] = []
+        self._values: list[bool] = []
+
+    def add(self, tbytes: bytes, ids: Sequence[int] | np.ndarray, weights: Sequence[float] | np.ndarray,
+            has_values: bool) -> None:
+        """One term's list (see :meth:`ImpactsWriter.add`)."""
+        self._terms.append(tbytes)
+        self._ids.extend(ids.tolist() if isinstance(ids, np.ndarray) else ids)
+        self._weights.extend(weights.tolist() if isinstance(weights, np.ndarray) else weights)
+        self._edges.append(len(self._ids))
+        self._values.append(has_values)
+        if len(self._ids) >= self._every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what is gathered to the writer."""
+        if self._terms:
+            self._writer.add_many(self._fieldname, self._terms, np.array(self._edges, dtype=np.int64),
+                                  np.array(self._ids, dtype=np.int64), np.array(self._weights, dtype=np.float32),
+                                  self._values)
+        self._terms, self._edges, self._ids, self._weights, self._values = [], [0], [], [], []
 
 
 class Impacts:

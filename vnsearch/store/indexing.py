@@ -15,7 +15,6 @@ import ctypes.util
 import hashlib
 import itertools
 import multiprocessing
-import operator
 import os
 import signal
 import sys
@@ -32,7 +31,7 @@ from whoosh.writing import PostingPool, SegmentWriter
 
 from vnsearch import caps
 from vnsearch.ingest.articles import Article, ArticleError
-from vnsearch.lang.analysis import Segmenter, _folded_lower, add_terms, analyze
+from vnsearch.lang.analysis import Segmenter, _folded_lower, add_zone_terms, analyze_texts
 from vnsearch.store.bulk import PostingBuffer, flush_segment
 from vnsearch.store.codec import CompactCodec
 from vnsearch.store.format import pack_stored
@@ -46,14 +45,13 @@ from vnsearch.store.schema import (
     facet_value,
     make_schema,
 )
-from vnsearch.store.signature import article_text, folded_syllables, minhash, shingles, signature_bytes
+from vnsearch.store.signature import article_text, folded_syllables, signature_bytes, syllables_minhash
 
 __all__ = ["IndexSummary", "WorkersStopped", "prepare_document", "prepare_packed", "PreparedDocument",
            "prepare_documents", "add_prepared", "bulk_writer",
            "article_digest",
            "coerce_article"]
 
-_TEXT = operator.itemgetter(0)  # a Token's text
 
 BATCH_SIZE = 32
 # Batches submitted per worker before the parent waits for the oldest. A commit
@@ -164,12 +162,12 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
     for i, zone in enumerate(ZONES):
         text = getattr(article, zone)
         if text:
-            analysis = analyze(searchable(text), segmenter)
-            add_terms(analysis, exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
-                      title=title if zone == "title" else None)
+            texts, words = analyze_texts(searchable(text), segmenter)
+            add_zone_terms(texts, words, exact, folded, ZONE_WEIGHTS[i], i * ZONE_OFFSET,
+                           title=title if zone == "title" else None)
             doc[zone] = text
             if syllable_forms is not None and len(text) <= MAX_ANALYSED_CHARS:
-                syllable_forms.extend(map(_folded_lower, map(_TEXT, analysis.syllables)))
+                syllable_forms.extend(map(_folded_lower, texts))
             else:
                 syllable_forms = None
     # Encoded here, in the worker: the parent only hands the postings to Whoosh.
@@ -179,7 +177,7 @@ def prepare_document(article: Article, segmenter: Segmenter | None = None) -> di
         doc["title_f"] = encode_terms(title, positions=False, fieldname="title_f")
     if syllable_forms is None:
         syllable_forms = folded_syllables(article_text(article))
-    doc["minhash"] = signature_bytes(minhash(shingles(syllable_forms)))
+    doc["minhash"] = signature_bytes(syllables_minhash(syllable_forms))
     return {k: v for k, v in doc.items() if v is not None}
 
 

@@ -40,6 +40,7 @@ from vnsearch.store.format import (
     pack_arrays,
     pack_stored,
 )
+from vnsearch.store.impacts import ImpactsBatch
 from vnsearch.store.indexing import _plain_schema
 from vnsearch.store.positions import BlockValues, open_positions
 from vnsearch.store.postings import block_weights, leaf_blocks, length_bytes, value_arrays
@@ -292,7 +293,8 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
         small = min(codec.block_limit, _SMALL - 1)
         length_list = field_lengths.tolist() if field_lengths is not None and len(field_lengths) else None
         # Format 10: the ranked fields' lists go to the impacts file too, whichever path writes them.
-        impacts = writer.impacts if writer.impacts is not None and fieldname in IMPACT_FIELDS else None
+        impacts = ImpactsBatch(writer.impacts, fieldname) \
+            if writer.impacts is not None and fieldname in IMPACT_FIELDS else None
         for tbytes, group in groupby(merged, key=lambda e: e[0]):
             entries = list(group)
             if (_PLAIN_INLINE and all(terminfo.is_inlined() for _, _, terminfo in entries)
@@ -305,7 +307,7 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
                     value, ids, weights, has_values = got
                     table.add(prefix + tbytes, value)
                     if impacts is not None:
-                        impacts.add(fieldname, tbytes, ids, weights, has_values)
+                        impacts.add(tbytes, ids, weights, has_values)
                 continue
             parts = []
             for _, i, terminfo in entries:
@@ -330,9 +332,11 @@ def _merge_postings(codec: Any, storage: Any, schema: Any, segment: Any, readers
                 info = _write_list(codec, postfile, parts, values_here, field_lengths)
                 table.add(prefix + tbytes, info.to_bytes())
             if impacts is not None:
-                impacts.add(fieldname, tbytes, np.concatenate([p[0] for p in parts]),
+                impacts.add(tbytes, np.concatenate([p[0] for p in parts]),
                             np.concatenate([p[1] for p in parts]),
                             with_values and any(p[2] is not None and bool(p[2].any()) for p in parts))
+        if impacts is not None:
+            impacts.flush()
         writer.finish_field()
     writer.close()
 

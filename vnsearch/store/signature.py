@@ -16,10 +16,10 @@ import numpy as np
 
 from vnsearch.lang.analysis import _folded_lower, syllables
 from vnsearch.store.format import SIGNATURE_BYTES, signature_bytes, signature_of
-from vnsearch.store.schema import ZONES
+from vnsearch.store.schema import ZONES, utf8_all
 
 __all__ = ["SHINGLE", "NEAR_DUPLICATE", "folded_syllables", "article_text", "shingles", "jaccard",
-           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "band_rows", "estimated_jaccard",
+           "MINHASH_BANDS", "MINHASH_ROWS", "minhash", "syllables_minhash", "band_rows", "estimated_jaccard",
            "signature_bytes", "signature_of"]
 
 SHINGLE = 5  # syllables per shingle
@@ -97,6 +97,28 @@ def minhash(shingle_set: set[str]) -> np.ndarray:
     if not shingle_set:
         return np.full(_HASHES, _EMPTY, dtype=np.uint64)
     x = _base_hashes(shingle_set)
+    with np.errstate(over="ignore"):
+        smallest: np.ndarray = _mix(x[:, None] ^ _salts()[None, :]).min(axis=0)
+    return smallest
+
+
+def syllables_minhash(folded: Sequence[str], k: int = SHINGLE) -> np.ndarray:
+    """``minhash(shingles(folded, k))``, the shingles made as UTF-8 bytes.
+
+    Why: indexing signs every article; joining each shingle's syllables as
+    text and encoding it again cost as much as hashing it. The syllables are
+    encoded once here and each shingle joined from their bytes: the same
+    bytes (UTF-8 of the joined text), so the same hashes and signature.
+    """
+    encoded = utf8_all(folded)
+    if len(encoded) < k:
+        items: set[bytes] = {b" ".join(encoded)} if encoded else set()
+    else:
+        items = set(map(b" ".join, zip(*(encoded[i: len(encoded) - k + 1 + i] for i in range(k)))))
+    if not items:
+        return np.full(_HASHES, _EMPTY, dtype=np.uint64)
+    digests = b"".join([hashlib.blake2b(item, digest_size=8).digest() for item in items])
+    x = np.frombuffer(digests, dtype="<u8").astype(np.uint64)
     with np.errstate(over="ignore"):
         smallest: np.ndarray = _mix(x[:, None] ^ _salts()[None, :]).min(axis=0)
     return smallest
