@@ -180,3 +180,15 @@ def test_check_reports_a_damaged_positions_file(tmp_path: Path) -> None:
         problems, _ = verify_segments(searcher.reader(), damaged.storage)
     assert problems and all(name in p for p in problems)
     assert CheckedCompound is not None
+
+
+def test_distinct_blocks_are_numpy_unique() -> None:
+    """``_distinct`` stands in for ``np.unique`` (which imports numpy.ma on its first call, ~10 ms a cold search)."""
+    from vnsearch.store.positions import _distinct
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 3, 50, 1000):
+        for _ in range(20):
+            values = rng.integers(0, 30, n).astype(np.int64)
+            got = _distinct(values)
+            assert got.dtype == np.int64 and np.array_equal(got, np.unique(values))
