@@ -8,7 +8,7 @@ it is cheap enough to run on every candidate at query time.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -71,10 +71,20 @@ def _salts() -> np.ndarray:
     return salts
 
 
-def _base_hashes(items: Iterable[str]) -> np.ndarray:
+def _base_hashes(items: Iterable[bytes]) -> np.ndarray:
     """Each item's 64-bit BLAKE2b hash as a little-endian integer (the digests read by numpy in one go)."""
-    digests = b"".join([hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in items])
+    digests = b"".join([hashlib.blake2b(item, digest_size=8).digest() for item in items])
     return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+
+
+def _signature(items: Collection[bytes]) -> np.ndarray:
+    """The minimum hashes of *items* (the shingles' UTF-8 bytes), as :func:`minhash` describes."""
+    if not items:
+        return np.full(_HASHES, _EMPTY, dtype=np.uint64)
+    x = _base_hashes(items)
+    with np.errstate(over="ignore"):
+        smallest: np.ndarray = _mix(x[:, None] ^ _salts()[None, :]).min(axis=0)
+    return smallest
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -94,12 +104,7 @@ def minhash(shingle_set: set[str]) -> np.ndarray:
     fixed salt: one independent-looking permutation per salt, all in one
     numpy pass.
     """
-    if not shingle_set:
-        return np.full(_HASHES, _EMPTY, dtype=np.uint64)
-    x = _base_hashes(shingle_set)
-    with np.errstate(over="ignore"):
-        smallest: np.ndarray = _mix(x[:, None] ^ _salts()[None, :]).min(axis=0)
-    return smallest
+    return _signature([s.encode("utf-8") for s in shingle_set])
 
 
 def syllables_minhash(folded: Sequence[str], k: int = SHINGLE) -> np.ndarray:
@@ -115,13 +120,7 @@ def syllables_minhash(folded: Sequence[str], k: int = SHINGLE) -> np.ndarray:
         items: set[bytes] = {b" ".join(encoded)} if encoded else set()
     else:
         items = set(map(b" ".join, zip(*(encoded[i: len(encoded) - k + 1 + i] for i in range(k)))))
-    if not items:
-        return np.full(_HASHES, _EMPTY, dtype=np.uint64)
-    digests = b"".join([hashlib.blake2b(item, digest_size=8).digest() for item in items])
-    x = np.frombuffer(digests, dtype="<u8").astype(np.uint64)
-    with np.errstate(over="ignore"):
-        smallest: np.ndarray = _mix(x[:, None] ^ _salts()[None, :]).min(axis=0)
-    return smallest
+    return _signature(items)
 
 
 def band_rows(signature: np.ndarray) -> list[tuple[int, bytes]]:
