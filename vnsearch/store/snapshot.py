@@ -199,7 +199,7 @@ class Snapshot:
         self._dfs: dict[tuple[str, str], int] = {}  # see doc_frequency
         self._articles: OrderedDict[int, dict[str, Any]] = OrderedDict()  # see stored
         self._columns: dict[str, Column | None] = {}  # see column
-        self._text_columns: dict[str, Column | None] = {}  # see field_texts
+        self._whole_columns: dict[str, bool] = {}  # see _text_column
         self._impacts = bool(self.segments) and all(seg.impacts is not None for seg in self.segments)
 
     # -- lifetime ---------------------------------------------------------
@@ -397,17 +397,12 @@ class Snapshot:
         return [str(v or "") for v in column.values(docnums)]
 
     def _text_column(self, name: str) -> Column | None:
-        try:
-            return self._text_columns[name]
-        except KeyError:
-            pass
-        with self._files.reading():
-            field = self._searcher.schema[name] if name in self._fields else None
-            ok = (field is not None and field.column_type is not None and bool(self.segments)
-                  and all(seg.reader.has_column(name) for seg in self.segments))
-            column = Column(self._reader.column_reader(name), self._files) if ok else None
-        self._text_columns[name] = column  # two threads may both look: they find the same
-        return column
+        """:meth:`column` *name* where every segment has one (a segment without gives no value, not its text)."""
+        if name not in self._whole_columns:
+            with self._files.reading():
+                whole = bool(self.segments) and all(seg.reader.has_column(name) for seg in self.segments)
+            self._whole_columns[name] = whole  # two threads may both look: they find the same
+        return self.column(name) if self._whole_columns[name] else None
 
     def doc_number(self, article_id: str) -> int | None:
         """The doc number of the live article *article_id*, or None."""
