@@ -349,7 +349,7 @@ class JoinedValues(Sequence[bytes]):
             return _EMPTY, _EMPTY
         part = np.searchsorted(self._starts, raw, side="right") - 1
         owners, positions = [], []
-        for p in np.unique(part).tolist():
+        for p in _distinct(part).tolist():
             mine = np.flatnonzero(part == p)
             owner, pos = self._parts[p].decode(raw[mine] - self._starts[p])
             owners.append(mine[owner])
