@@ -179,11 +179,15 @@ class TermScorer:
 
     def _weights_of(self, p: Postings, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
         """:meth:`_weights` of the postings *p* of *term*, already read."""
-        df = self.stats.df(fieldname, term, len(p.docs))
-        idf = self.idf(df) if df else 0.0  # a shard lacking the term still weighs it as the corpus does
+        idf = self._idf_of(fieldname, term, p)
         if not len(p.docs):
             return p.docs, p.freqs.astype(np.float32, copy=False), idf, p
         return p.docs, bm25(p.freqs, self._norm(fieldname)[p.docs], idf, self.params.k1), idf, p
+
+    def _idf_of(self, fieldname: str, term: str, p: Postings) -> float:
+        """*term*'s idf, from the statistics every shard ranks by (0 for a term no document holds)."""
+        df = self.stats.df(fieldname, term, len(p.docs))
+        return self.idf(df) if df else 0.0  # a shard lacking the term still weighs it as the corpus does
 
     def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
         """BM25 of *term* over all documents (dense), its match mask and idf."""
@@ -196,8 +200,7 @@ class TermScorer:
             # Held by most documents (``của``, ``người``): the weights worked out over the whole corpus at
             # once, each document's from its own frequency and norm by the same float32 operations; where
             # the frequency is 0, so is the weight (0 × norm × idf / k1), as in the array it is written into.
-            df = self.stats.df(fieldname, term, len(p.docs))
-            idf = self.idf(df) if df else 0.0
+            idf = self._idf_of(fieldname, term, p)
             score = np.zeros(self.size, dtype=np.float32)
             score[p.docs] = p.freqs
             score = bm25(score, self._norm(fieldname), idf, self.params.k1)
