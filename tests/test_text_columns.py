@@ -107,3 +107,38 @@ def test_equal_scores_are_put_in_id_order_from_the_column(tmp_path: Path, monkey
             ids = view.snapshot.field_texts("id", [int(d) for d in ranking.docs])
     assert [i for i, _ in before] == sorted(i for i, _ in before) == ids
     assert len({s for _, s in before}) == 1
+
+
+def test_a_hits_copies_are_named_from_the_id_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Folded near-copies are listed by id: one stored article read per hit shown, none per copy."""
+    body = ("Bão số 9 đổ bộ vào miền Trung, gió giật cấp 12, hàng nghìn ngôi nhà bị tốc mái, "
+            "nhiều tuyến đường ngập sâu và hàng chục nghìn hộ dân phải sơ tán khẩn cấp trong đêm.")
+    copies = [{"id": f"r-{k}", "title": "Bão số 9 đổ bộ miền Trung", "body": body} for k in range(6)]
+    other = {"id": "o-1", "title": "Giá vàng tăng", "body": "Giá vàng hôm nay tăng mạnh, bão giá."}
+    with SearchEngine(tmp_path / "ix") as engine:
+        engine.add_articles([*copies, other], jobs=1)
+        reads: list[int] = []
+        stored = Snapshot.stored
+
+        def counted(self: Snapshot, docnum: int) -> dict[str, Any]:
+            reads.append(docnum)
+            return stored(self, docnum)
+
+        monkeypatch.setattr(Snapshot, "stored", counted)
+        hits = engine.search("bão số 9 đổ bộ", limit=5)
+    assert [h.id for h in hits] == ["r-0", "o-1"]  # equal scores: id order, the other copies folded into it
+    assert hits[0].similar_ids == [f"r-{k}" for k in range(1, 6)] and hits[1].similar_ids == []
+    assert len(reads) == 2
+
+
+def test_copies_of_an_index_of_format_11_are_named_from_its_articles(tmp_path: Path) -> None:
+    path = tmp_path / "v11"
+    shutil.copytree(FIXTURES / "v11" / "index", path)
+    body = ("Lũ quét ở Lào Cai cuốn trôi cầu treo, hàng trăm hộ dân bị cô lập, "
+            "lực lượng cứu hộ đang tiếp cận hiện trường.")
+    with SearchEngine(path, create=False) as engine:
+        engine.add_articles([{"id": f"l-{k}", "title": "Lũ quét ở Lào Cai", "body": body} for k in range(3)], jobs=1)
+        with engine._reading() as view:
+            assert view.snapshot._text_column("id") is None  # an old schema keeps its stored ids only
+        hits = engine.search("lũ quét lào cai", limit=3)
+    assert hits[0].id == "l-0" and hits[0].similar_ids == ["l-1", "l-2"]

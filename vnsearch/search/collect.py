@@ -65,7 +65,9 @@ def collect(view: SnapshotView, parsed: ParsedQuery, limit: int, offset: int, sn
         for i, (doc, fields, copies) in enumerate(groups[offset: offset + limit]):
             shown.append(fields)
             hit = build_hit(fields, position[doc], offset + i + 1, highlighter, snippet_chars)
-            hit.similar_ids = [snapshot.stored(c)["id"] for c in copies]
+            # Only the copies' ids are shown: read from the id column, not each copy's whole stored article
+            # (a story re-issued nine times cost nine inflated articles a hit).
+            hit.similar_ids = snapshot.field_texts("id", copies) if copies else []
             hits.append(hit)
     results = SearchResults(hits, ranking.total, ranking.matched, parsed, offset, sort, ranking.facets)
     return results, shown
