@@ -27,14 +27,23 @@ class FakeColumn:
 
 
 class FakeSnapshot:
-    """What collapse reads of a snapshot: the minhash column and stored fields."""
+    """What collapse reads of a snapshot: the minhash column (value by value, or as rows) and stored fields."""
 
-    def __init__(self, raw: dict[int, bytes] | None) -> None:
+    def __init__(self, raw: dict[int, bytes] | None, rows: bool = False) -> None:
         self._column = FakeColumn(raw) if raw is not None else None
+        self._rows = rows
 
     def column(self, name: str) -> FakeColumn | None:
         assert name == "minhash"
         return self._column
+
+    def fixed_rows(self, name: str, docs: Any) -> np.ndarray | None:
+        assert name == "minhash"
+        if not self._rows or self._column is None:
+            return None
+        values = [self._column[int(d)] for d in docs]  # a fixed-width column holds no value of another width:
+        values = [v if len(v) == SIGNATURE_BYTES else bytes(SIGNATURE_BYTES) for v in values]  # none is zeros
+        return np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), SIGNATURE_BYTES)
 
     def stored(self, doc: int) -> dict[str, Any]:
         return {"id": f"a{doc}"}
@@ -69,12 +78,13 @@ def _signatures(rng: random.Random, n: int) -> tuple[list[int], dict[int, bytes]
     return docs, raw
 
 
+@pytest.mark.parametrize("rows", [False, True])
 @pytest.mark.parametrize("seed", range(30))
-def test_collapse_same_as_band_walk(seed: int) -> None:
+def test_collapse_same_as_band_walk(seed: int, rows: bool) -> None:
     rng = random.Random(seed)
     n = rng.choice([1, 2, 5, 20, 40, 120])
     order, raw = _signatures(rng, n)
-    snapshot = FakeSnapshot(raw)
+    snapshot = FakeSnapshot(raw, rows)
     column = FakeColumn(raw)
     for wanted in (1, 3, 10, n):
         fast = collapse(snapshot, np.array(order), wanted)  # type: ignore[arg-type]
@@ -83,13 +93,14 @@ def test_collapse_same_as_band_walk(seed: int) -> None:
         assert fast == slow
 
 
-def test_collapse_folds_near_copies_and_keeps_others() -> None:
+@pytest.mark.parametrize("rows", [False, True])
+def test_collapse_folds_near_copies_and_keeps_others(rows: bool) -> None:
     rng = random.Random(1)
     base = np.array([rng.getrandbits(32) for _ in range(HASHES)], dtype=np.uint32)
     other = np.array([rng.getrandbits(32) for _ in range(HASHES)], dtype=np.uint32)
     raw = {5: base.tobytes(), 7: _near_copy(base, rng, 4).tobytes(), 9: other.tobytes(),
            11: _near_copy(base, rng, 16).tobytes()}  # 16 of 32 changed: under 0.7
-    groups = collapse(FakeSnapshot(raw), np.array([5, 9, 7, 11]), 10)  # type: ignore[arg-type]
+    groups = collapse(FakeSnapshot(raw, rows), np.array([5, 9, 7, 11]), 10)  # type: ignore[arg-type]
     assert [(doc, copies) for doc, _, copies in groups] == [(5, [7]), (9, []), (11, [])]
     assert groups[0][1] == {"id": "a5"}
 

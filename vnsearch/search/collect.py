@@ -85,11 +85,16 @@ def collapse(snapshot: Snapshot, docs: np.ndarray, wanted: int) -> list[tuple[in
     a page fetches.
     """
     order = [int(d) for d in docs]
-    column = snapshot.column("minhash")
-    raw = column.values(order) if column is not None else [None] * len(order)
-    if len(order) > _PAIRWISE_DOCS or len(set(order)) != len(order):
-        return _collapse_by_bands(snapshot, order, [signature_of(r) for r in raw], wanted)
-    near = _near_pairs(raw)
+    pairwise = len(order) <= _PAIRWISE_DOCS and len(set(order)) == len(order)
+    rows = snapshot.fixed_rows("minhash", order) if pairwise else None
+    if rows is not None:  # the signatures read as one array (a format of fixed-width columns: every one)
+        near = _near_rows(rows)
+    else:
+        column = snapshot.column("minhash")
+        raw = column.values(order) if column is not None else [None] * len(order)
+        if not pairwise:
+            return _collapse_by_bands(snapshot, order, [signature_of(r) for r in raw], wanted)
+        near = _near_pairs(raw)
     absorbed = [False] * len(order)
     groups = []
     for i, doc in enumerate(order):
@@ -126,6 +131,21 @@ def _near_pairs(raw: Sequence[bytes | None]) -> list[list[int]] | None:
     if not have:
         return None
     stack = np.frombuffer(b"".join(raw[k] for k in have), dtype=np.uint32).reshape(len(have), -1)  # type: ignore[misc]
+    return _near_stack(have, stack, len(raw))
+
+
+def _near_rows(rows: np.ndarray) -> list[list[int]] | None:
+    """:func:`_near_pairs` of signatures given as the rows of one uint8 array (``Snapshot.fixed_rows``)."""
+    if rows.ndim != 2 or rows.shape[1] != SIGNATURE_BYTES:
+        return None
+    have = np.flatnonzero(rows.any(axis=1)).tolist()  # a signature of zeros is none, as signature_of says
+    if not have:
+        return None
+    return _near_stack(have, np.ascontiguousarray(rows[have]).view(np.uint32), len(rows))
+
+
+def _near_stack(have: list[int], stack: np.ndarray, n: int) -> list[list[int]]:
+    """:func:`_near_pairs` of the documents *have* (indices among *n*), their signatures the rows of *stack*."""
     # One 64-bit key per band: equal bands have equal keys (equal keys of unequal
     # bands, were there any, are told apart by the exact check below).
     words = stack.view(np.uint64).reshape(len(have), MINHASH_BANDS, -1)
@@ -140,7 +160,7 @@ def _near_pairs(raw: Sequence[bytes | None]) -> list[list[int]] | None:
         equal = stack[first] == stack[second]
         shared = equal.reshape(len(first), MINHASH_BANDS, -1).all(axis=2).any(axis=1)
         first, second, equal = first[shared], second[shared], equal[shared]
-    near: list[list[int]] = [[] for _ in raw]
+    near: list[list[int]] = [[] for _ in range(n)]
     if len(first):
         estimate = equal.mean(axis=1)
         for a, b, e in zip(first.tolist(), second.tolist(), estimate.tolist()):

@@ -242,6 +242,21 @@ class ShardedSnapshot(Snapshot):
                 out[k] = text
         return out
 
+    def fixed_rows(self, name: str, docnums: Sequence[int] | np.ndarray) -> np.ndarray | None:
+        docs = np.asarray(docnums, dtype=np.int64)
+        s = len(self.parts)
+        shard = docs % s
+        got: list[np.ndarray] = []
+        for i, part in enumerate(self.parts):
+            rows = part.fixed_rows(name, docs[shard == i] // s)
+            if rows is None or (got and rows.shape[1] != got[0].shape[1]):
+                return None
+            got.append(rows)
+        out = np.empty((docs.size, got[0].shape[1] if got else 0), dtype=np.uint8)
+        for i, rows in enumerate(got):
+            out[shard == i] = rows
+        return out
+
     def doc_number(self, article_id: str) -> int | None:
         if not isinstance(article_id, str):
             raise TypeError(f"an article id is a string, not {type(article_id).__name__}")
