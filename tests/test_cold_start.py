@@ -49,7 +49,7 @@ sys.exit(main())
 # (np.unique imports it on its first call: ~10 ms).
 FORBIDDEN = [
     "vnsearch.server", "starlette", "uvicorn", "jinja2",
-    "vnsearch.cluster", "dask", "distributed",
+    "vnsearch.cluster", "dask", "distributed", "vnsearch.search.sharded",  # (an index of one shard)
     "underthesea", "underthesea_core", "vnsearch.lang.crf",
     "whoosh.qparser", "whoosh.query", "whoosh.searching", "whoosh.writing",
     "vnsearch.store.indexing", "vnsearch.store.updates", "vnsearch.store.merge", "vnsearch.store.dump",

@@ -35,8 +35,7 @@ from vnsearch.search.ranking import Ranker, RankParams
 from vnsearch.search.restore import Restoration, RestoreParams
 from vnsearch.search.results import Hit, SearchResults
 from vnsearch.search.searching import run_search
-from vnsearch.search.sharded import StaleShard, local_view, open_sharded
-from vnsearch.search.view import LatestView, SnapshotView, overview
+from vnsearch.search.view import LatestView, SnapshotView, StaleShard, overview
 from vnsearch.store.directory import INDEX_NAME, IndexStore
 from vnsearch.store.sharding import ShardedStore, is_sharded
 from vnsearch.store.snapshot import Snapshot
@@ -106,6 +105,9 @@ class SearchEngine(IndexWrites):
         if shards is not None or is_sharded(self.path):
             if rebuild:
                 raise ValueError("a sharded index is rebuilt by indexing its articles into a new directory")
+            # (imported here: an index of one shard, the usual, never loads the sharded search)
+            from vnsearch.search.sharded import local_view, open_sharded
+
             store = self._store = ShardedStore(self.path, shards, create=create, wait=wait, on_wait=on_wait)
             make_view: Callable[[Snapshot, RankParams], SnapshotView] = local_view
             if cluster is not None:

@@ -30,7 +30,7 @@ from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranker, Ranking, RankParams, title_factor
 from vnsearch.search.ties import by_id_in_ties
 from vnsearch.search.understand import Alternative
-from vnsearch.search.view import SnapshotView
+from vnsearch.search.view import SnapshotView, StaleShard
 from vnsearch.store.postings import Postings
 from vnsearch.store.sharding import ShardedStore, shard_of
 from vnsearch.store.snapshot import Column, Snapshot
@@ -38,13 +38,6 @@ from vnsearch.store.statistics import DF_FIELDS, GlobalStatistics
 
 __all__ = ["RankRequest", "ShardResult", "Fanout", "LocalFanout", "ShardedSnapshot", "ShardedRanker",
            "ShardedView", "shard_rank", "merge_facets", "StaleShard", "commit_state", "open_sharded", "local_view"]
-
-
-class StaleShard(Exception):
-    """A shard ranked elsewhere (a Dask worker) had a newer commit than the coordinator's snapshot of it.
-
-    Doc numbers of two commits do not match: the search is run again on a fresh snapshot.
-    """
 
 
 def commit_state(snapshot: Snapshot) -> tuple[tuple[str, int, int], ...]:

@@ -18,7 +18,15 @@ from vnsearch.store.snapshot import Snapshot
 # query (understand(suspect_known=)): low, a guess that the typed word was a slip.
 SUSPECT_KNOWN_WEIGHT = 0.3
 
-__all__ = ["SnapshotView", "LatestView", "overview"]
+__all__ = ["SnapshotView", "LatestView", "StaleShard", "overview"]
+
+
+class StaleShard(Exception):
+    """A shard ranked elsewhere (a Dask worker) had a newer commit than the coordinator's snapshot of it.
+
+    Doc numbers of two commits do not match: the search is run again on a fresh snapshot. (Here, not in
+    :mod:`vnsearch.search.sharded`, so that searching an index of one shard never imports that module.)
+    """
 
 
 class SnapshotView:
