@@ -188,8 +188,22 @@ def proximity(runs: list[list[Unit]], docs: np.ndarray, p: RankParams) -> tuple[
     of the query stands in the title (every syllable before ``ZONE_OFFSET``)
     in the order typed.
     """
+    # The candidates in document order (each one's bonus is its own, whatever the order): the lists'
+    # postings, blocks and bytes are then read in the order they lie.
+    order = np.argsort(docs, kind="stable")
+    bonus, ordered = _proximity(runs, docs[order], p)
+    out_bonus = np.empty_like(bonus)
+    out_bonus[order] = bonus
+    out_ordered = np.empty_like(ordered)
+    out_ordered[order] = ordered
+    return out_bonus, out_ordered
+
+
+def _proximity(runs: list[list[Unit]], docs: np.ndarray, p: RankParams) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`proximity` of candidates *docs* in ascending order."""
     k = len(docs)
     owners = np.arange(k, dtype=np.int64)
+    firsts = owners << KEY_SHIFT  # each candidate's first key
     # Every syllable's keys, read in one go (a syllable in several runs once).
     units = list({id(u): u for run in runs for u in run}.values())
     keys_of = dict(zip(map(id, units), position_keys_many([u.postings for u in units], docs,
@@ -198,43 +212,49 @@ def proximity(runs: list[list[Unit]], docs: np.ndarray, p: RankParams) -> tuple[
     def keys(u: Unit) -> np.ndarray:
         return keys_of[id(u)]
 
-    def following(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per key of *a*: whether key + 1 is in *b*, and where it would be."""
-        if not b.size:
-            return np.zeros(a.size, dtype=bool), np.zeros(a.size, dtype=np.int64)
-        at = np.minimum(np.searchsorted(b, a + 1), b.size - 1)
-        return b[at] == a + 1, at
-
+    window = p.near_window
     bonus = np.zeros(k, dtype=np.float64)
     ordered = np.zeros(k, dtype=bool)
     for run in runs:
         idf = [u.idf for u in run]
         lists = [keys(u) for u in run]
-        longest = np.zeros(k, dtype=np.int64)
+        longest = np.zeros(k, dtype=np.int64)  # only where a chain is longer than two (no other earns)
         chain_next = None  # chain lengths of the following syllable's keys
         for i in range(len(run) - 1, -1, -1):
             a = lists[i]
             if not a.size:
                 chain_next = None
                 continue
-            chain = np.ones(a.size, dtype=np.int64)
             if i + 1 < len(run) and lists[i + 1].size:
                 b = lists[i + 1]
-                hit, at = following(a, b)
+                # Per key of a: whether key + 1 is in b, and where it would be.
+                after = a + 1
+                at = np.searchsorted(b, after)
+                np.minimum(at, b.size - 1, out=at)
+                hit = b[at] == after
                 if chain_next is not None:
-                    chain += np.where(hit, chain_next[at], 0)
+                    chain = np.where(hit, chain_next[at], 0)
+                    chain += 1
+                else:
+                    chain = np.ones(a.size, dtype=np.int64)
                 pair_idf = (idf[i] + idf[i + 1]) / 2
-                adjacent = np.zeros(k, dtype=bool)
-                adjacent[a[hit] >> KEY_SHIFT] = True
-                lo = np.minimum(np.searchsorted(b, a - p.near_window), b.size - 1)
-                near = np.zeros(k, dtype=bool)
-                close = (b[lo] >= a - p.near_window) & (b[lo] <= a + p.near_window)
-                near[a[close] >> KEY_SHIFT] = True
-                bonus += np.where(adjacent, pair_idf * p.pair_weight,
-                                  np.where(near, pair_idf * p.near_weight, 0.0))
-            np.maximum.at(longest, a >> KEY_SHIFT, chain)
+                # Per candidate: pair_weight where adjacent, else near_weight where within the window.
+                lo = np.searchsorted(b, a - window)
+                np.minimum(lo, b.size - 1, out=lo)
+                gap = b[lo] - a
+                close = np.abs(gap, out=gap) <= window
+                earned = np.zeros(k, dtype=np.float64)
+                earned[a[close] >> KEY_SHIFT] = pair_idf * p.near_weight
+                earned[a[hit] >> KEY_SHIFT] = pair_idf * p.pair_weight
+                bonus += earned
+                long = chain > 2
+                if long.any():
+                    np.maximum.at(longest, a[long] >> KEY_SHIFT, chain[long])
+            else:
+                chain = np.ones(a.size, dtype=np.int64)
             chain_next = chain
-        bonus += np.where(longest > 2, (longest - 2) * sum(idf) / len(idf) * p.chain_weight, 0.0)
+        if longest.any():
+            bonus += np.where(longest > 2, (longest - 2) * sum(idf) / len(idf) * p.chain_weight, 0.0)
         if p.title_order_weight and len(run) > 1:
             # Each syllable's first position after the previous one's, all in the title.
             last = np.full(k, -1, dtype=np.int64)
@@ -243,10 +263,13 @@ def proximity(runs: list[list[Unit]], docs: np.ndarray, p: RankParams) -> tuple[
                 if not a.size:
                     alive[:] = False
                     break
-                at = np.minimum(np.searchsorted(a, owners << KEY_SHIFT | (last + 1)), a.size - 1)
+                at = np.searchsorted(a, firsts | (last + 1))
+                np.minimum(at, a.size - 1, out=at)
                 got = a[at]
                 position = got & POSITION_MASK
                 alive &= (got >> KEY_SHIFT == owners) & (position < ZONE_OFFSET) & (position > last)
+                if not alive.any():  # (no candidate left: nothing more to find)
+                    break
                 last = position
             ordered |= alive
     return bonus, ordered
