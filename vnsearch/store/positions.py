@@ -211,26 +211,33 @@ class BlockValues(Sequence[bytes]):
         for b in blocks.tolist():
             if zlib.crc32(raw[base + bounds[b]: base + bounds[b + 1]]) != sums[b]:
                 raise ChecksumError("a block of the positions file fails its checksum")
-        starts = base + state.begins[blocks]  # each block's first byte in the list
+        starts = state.begins[blocks]
+        starts += base  # each block's first byte in the list
         size = 1 << state.width
         data = self._bytes
+        tail = int(blocks[-1]) == len(state.ends) - 1  # the last block, whose row is not full
         last = self._count - (len(state.ends) - 1) * POSITION_BLOCK  # postings in the last block
         # Every block holds POSITION_BLOCK postings but the last: its row is read past its count (within the
         # list: its lengths, then at least as many bytes of values), and the surplus masked off.
-        at = starts[:, None] + _ROW * size
-        lengths = data[np.minimum(at, data.size - size)].astype(np.int64)
+        at = _ROW * size + starts[:, None]
+        if int(starts[-1]) + POSITION_BLOCK * size > data.size:
+            np.minimum(at, data.size - size, out=at)
+        lengths = data[at].astype(np.int64)
         for j in range(1, size):
             lengths |= data[np.minimum(at + j, data.size - 1)].astype(np.int64) << (8 * j)
-        cnt = np.full(len(blocks), POSITION_BLOCK, dtype=np.int64)
-        if blocks[-1] == len(state.ends) - 1:
+        if tail:
             lengths[-1, last:] = 0
-            cnt[-1] = last
-        offsets = np.cumsum(lengths, axis=1)
-        offsets -= lengths
-        offsets += (starts + cnt * size)[:, None]
-        if (offsets[:, -1] + lengths[:, -1] != base + state.ends[blocks]).any():
+        # Each value's start: the running sum of the lengths before it, from the end of its block's lengths.
+        running = np.empty((len(blocks), POSITION_BLOCK + 1), dtype=np.int64)
+        running[:, 0] = starts
+        running[:, 0] += POSITION_BLOCK * size
+        if tail:
+            running[-1, 0] -= (POSITION_BLOCK - last) * size
+        running[:, 1:] = lengths
+        np.cumsum(running, axis=1, out=running)
+        if (running[:, -1] != base + state.ends[blocks]).any():
             raise ValueError("a block of the positions file holds more or less than its length")
-        state.starts[blocks] = offsets
+        state.starts[blocks] = running[:, :-1]
         state.lengths[blocks] = lengths
         state.laid[blocks] = True
 
@@ -240,9 +247,9 @@ class BlockValues(Sequence[bytes]):
             raise IndexError("posting index out of range")
         state = self._state
         blk = raw_indices // POSITION_BLOCK
-        new = ~state.laid[blk]
-        if new.any():
-            self._lay(_distinct(blk[new]))
+        laid = state.laid[blk]
+        if not laid.all():
+            self._lay(_distinct(blk[~laid]))
         # Posting i sits in row i // POSITION_BLOCK, column i % POSITION_BLOCK: flat index i.
         return state.starts.reshape(-1)[raw_indices], state.lengths.reshape(-1)[raw_indices]
 
