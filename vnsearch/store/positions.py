@@ -396,20 +396,6 @@ class JoinedValues(Sequence[bytes]):
         return lengths, data[picks]
 
     def decode(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, Int64s]:
-        """As :meth:`BlockValues.decode`, each part decoding its own postings."""
-        raw = np.asarray(indices, dtype=np.int64)
-        if not raw.size:
-            return _EMPTY, _EMPTY
-        part = np.searchsorted(self._starts, raw, side="right") - 1
-        owners, positions = [], []
-        for p in _distinct(part).tolist():
-            mine = np.flatnonzero(part == p)
-            owner, pos = self._parts[p].decode(raw[mine] - self._starts[p])
-            owners.append(mine[owner])
-            positions.append(pos)
-        owner_all = np.concatenate(owners)
-        position_all = np.concatenate(positions)
-        if len(owners) > 1:  # decode_many's order: by owner, each owner's positions ascending
-            order = np.argsort(owner_all, kind="stable")
-            owner_all, position_all = owner_all[order], position_all[order]
-        return owner_all, position_all
+        """As :meth:`BlockValues.decode`: the parts' values gathered in the order asked, decoded in one call."""
+        lengths, data = self.gather(indices)
+        return decode_buffer(lengths, data)
