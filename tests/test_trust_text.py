@@ -149,15 +149,15 @@ def test_proximity_reads_a_bounded_number_of_positions(long_index: Path, monkeyp
     from vnsearch.search import proximity
 
     seen: list[int] = []
-    real = proximity.position_keys
+    real = proximity.position_keys_many
 
     def counting(postings: Any, docs: Any, cap: int | None = None) -> Any:
-        keys = real(postings, docs, cap)
+        got = real(postings, docs, cap)
         if cap is not None:
-            seen.append(int(keys.size))
-        return keys
+            seen.extend(int(keys.size) for keys in got)
+        return got
 
-    monkeypatch.setattr(proximity, "position_keys", counting)
+    monkeypatch.setattr(proximity, "position_keys_many", counting)
     monkeypatch.setattr(caps, "PROXIMITY_POSITIONS", 50)
     engine = SearchEngine(long_index, create=False)
     results = engine.search("nắng nóng kéo dài", collapse=False)

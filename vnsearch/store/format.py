@@ -266,7 +266,7 @@ __all__ = [
     "FORMAT_VERSION", "VERSION_KEY", "READABLE_VERSIONS", "PICKLED_CLASSES", "LEGACY_MODULES",
     "varint", "read_varint",
     "ZONE_OFFSET", "encode_positions", "decode_positions", "decode_positions_numpy", "decode_many",
-    "decode_buffer",
+    "decode_buffer", "decode_shifted",
     "BLOCK_LIMIT", "INLINE_LIMIT", "COMPRESSION", "BLOCK_TAG", "pack_block", "pack_arrays", "unpack_block",
     "block_arrays", "PackedValues", "frame_block", "block_frames", "inline_postings_bytes", "compact_weights",
     "pickle_compact", "TERMS_MAGIC", "TERM_BLOCK_BYTES", "TermTableWriter", "decode_term_block",
@@ -565,64 +565,118 @@ def decode_buffer(lengths: Int64s, data: npt.NDArray[np.uint8]) -> tuple[Int64s,
     The varints are summed from their 7-bit groups, then a zero (a zone
     marker) makes the next number the new zone's head (position in zone << 2
     | zones skipped), and every other number is a gap: positions are running
-    sums restarted at each head and each value.
-
-    Work over every byte or number is a handful of passes: the bytes that
-    continue a varint (a minority), the restarts (one per value and per zone
-    head) and the zones are handled as short arrays of their own, and
-    spread back over the numbers with one ``repeat`` each (a phrase of two
-    common syllables decodes 300k bytes of positions).
+    sums restarted at each head and each value (see :func:`decode_shifted`,
+    which does the work).
     """
-    if not lengths.size:
+    n = lengths.size
+    if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    first_byte = np.zeros(lengths.size, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=first_byte[1:])
-    more = np.flatnonzero(data >= 0x80)  # bytes after which a varint goes on
-    if not more.size:  # every varint one byte (short gaps, early zone heads)
-        numbers = data.astype(np.int64)
-        starts = first_byte  # each value's first number
+    if not lengths.all():  # empty values hold no positions (and would end no run of bytes)
+        full = np.flatnonzero(lengths)
+        owner, positions = decode_buffer(lengths[full], data)
+        return full[owner], positions
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    positions, ends = decode_shifted(starts, data, None)
+    # Each value's positions: the numbers that end in its bytes.
+    counts = np.empty(n, dtype=np.int64)
+    bounds = np.searchsorted(ends, starts)
+    np.subtract(bounds[1:], bounds[:-1], out=counts[:-1])
+    counts[-1] = ends.size - bounds[-1]
+    return np.repeat(np.arange(n, dtype=np.int64), counts), positions
+
+
+def decode_shifted(starts: Int64s, data: npt.NDArray[np.uint8],
+                   offsets: Int64s | None) -> tuple[Int64s, Int64s]:
+    """Every position of values laid end to end in *data* (uint8), each plus its value's offset.
+
+    *starts*: each value's first byte (ascending, distinct: no empty value);
+    *offsets*: a number added to each of that value's positions (None: 0),
+    so a caller that wants keys (:func:`vnsearch.search.proximity.position_keys`)
+    gets them from this pass, not from an owner array spread over the
+    positions. Returns the positions and, for each, the index of its last
+    byte in *data* (ascending: a caller finds where each value's, or each
+    batch's, positions begin by a search in it).
+
+    Why this way: a query decodes a few hundred short values per list (a
+    few bytes each, most with two zone marks), so numpy's cost per call,
+    not per byte, is most of it. The work is one running sum over the bytes
+    themselves (a varint's later bytes hold their 7-bit group already
+    shifted, so the sum at its last byte holds the whole number) with a
+    correction at the first byte of each run of gaps (a value's start, or a
+    zone's head), then the last bytes of numbers that are not zone markers
+    picked. The corrections need only short arrays: one number per value
+    and per zone head.
+    """
+    more = data >= 0x80  # bytes after which a varint goes on
+    conts = more.nonzero()[0]
+    markers = (data == 0).nonzero()[0]  # a one-byte 0: a zone marker
+    if conts.size:
+        numbers = (data & 0x7F).astype(np.int64)  # each byte's 7 bits, shifted by its depth in its varint
+        inner = conts + 1
+        numbers[inner] <<= 7
+        inner = inner[more[inner]]
+        while inner.size:  # varints of three bytes or more
+            inner += 1
+            numbers[inner] <<= 7
+            inner = inner[more[inner]]
+        if markers.size:  # (a 0 byte that ends a longer varint is no marker)
+            markers = markers[~more[markers - 1]]
     else:
-        numbers = (data & 0x7F).astype(np.int64)
-        run_start = np.ones(more.size, dtype=bool)  # a run of continued bytes starts a varint
-        run_start[1:] = more[1:] != more[:-1] + 1
-        later = more + 1  # the bytes folded into the varint's first
-        if run_start.all():  # every varint at most two bytes
-            numbers[more] += numbers[later] << 7
-        else:
-            run_first = np.flatnonzero(run_start)
-            depth = np.arange(more.size) - run_first[np.cumsum(run_start) - 1]  # of the byte before, in its varint
-            numbers[more[run_first]] += np.add.reduceat(numbers[later] << (7 * (depth + 1)), run_first)
-        kept = np.ones(data.size, dtype=bool)
-        kept[later] = False
-        numbers = numbers[kept]
-        starts = first_byte - np.searchsorted(later, first_byte)
-    count = numbers.size
-    marker = numbers == 0
-    heads = np.flatnonzero(marker)
-    heads += 1
-    restart = np.zeros(count, dtype=bool)
-    restart[starts] = True
-    is_start = restart.copy()
-    restart[heads] = True
-    firsts = np.flatnonzero(restart)  # where each run of gaps starts: a value, or a zone head
-    head_values = numbers[heads]
-    step = numbers  # (numbers is not read again)
-    step[heads] = head_values >> 2
-    step[starts] -= 1  # a value's first position is its gap from -1
-    total = np.cumsum(step)
-    # Per run of gaps: its value, and the zones skipped before it within that value.
-    run_is_start = is_start[firsts]
-    skipped = np.zeros(firsts.size, dtype=np.int64)
-    skipped[~run_is_start] = head_values & 3
-    zones = np.cumsum(skipped)
-    value_first = np.flatnonzero(run_is_start)
-    run_owner = np.cumsum(run_is_start) - 1
-    zones -= (zones[value_first] - skipped[value_first])[run_owner]
-    run_lengths = np.diff(firsts, append=count)
-    positions = total + np.repeat(zones * ZONE_OFFSET - (total[firsts] - step[firsts]), run_lengths)
-    owner = np.repeat(run_owner, run_lengths)
-    keep = ~marker
-    return owner[keep], positions[keep]
+        numbers = data.astype(np.int64)
+    heads = markers + 1  # each zone head's first byte
+    head = numbers[heads]  # each zone head's number: position in the zone << 2 | zones skipped
+    if conts.size:
+        going = more[heads]
+        if going.any():
+            which = going.nonzero()[0]
+            at = heads[which]
+            while at.size:
+                at = at + 1
+                head[which] += numbers[at]
+                go = more[at]
+                at, which = at[go], which[go]
+    # Runs of gaps, in byte order: each value's (from position -1, zone 0) and each head's.
+    of_head = np.searchsorted(starts, heads, side="right")
+    of_head -= 1  # the value each head is in
+    before = np.searchsorted(heads, starts)  # the heads before each value
+    zones = np.zeros(heads.size + 1, dtype=np.int64)
+    np.cumsum(head & 3, out=zones[1:])
+    zones = zones[1:] - zones[before[of_head]]  # zones skipped within the value, up to each head
+    n, runs = starts.size, starts.size + heads.size
+    at_start = np.arange(n, dtype=np.int64)
+    at_start += before
+    at_head = np.arange(1, heads.size + 1, dtype=np.int64)
+    at_head += of_head
+    firsts = np.empty(runs, dtype=np.int64)  # each run's first byte
+    firsts[at_start] = starts
+    firsts[at_head] = heads
+    # Each run's base: its first number plus the base is its first position.
+    zones *= ZONE_OFFSET
+    zones += head >> 2
+    zones -= head
+    base = np.empty(runs, dtype=np.int64)
+    if offsets is None:
+        base[at_start] = -1
+    else:
+        base[at_start] = offsets - 1
+        zones += offsets[of_head]
+    base[at_head] = zones
+    np.cumsum(numbers, out=numbers)
+    # Within run k the position is the running sum plus (base_k - the sum before run k):
+    # that step added once at the run's first byte and summed over the bytes.
+    prior = numbers.take(firsts - 1)
+    prior[0] = 0
+    base -= prior
+    steps = np.zeros(data.size, dtype=np.int64)
+    steps[firsts[0]] = base[0]
+    steps[firsts[1:]] = base[1:] - base[:-1]
+    np.cumsum(steps, out=steps)
+    numbers += steps
+    ends = ~more  # a number's last byte ...
+    ends[markers] = False  # ... but no zone marker's
+    last = ends.nonzero()[0]
+    return numbers.take(last), last
 
 
 # -- posting blocks ----------------------------------------------------------------------

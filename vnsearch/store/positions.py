@@ -50,6 +50,7 @@ __all__ = ["PositionsWriter", "Positions", "BlockValues", "JoinedValues", "open_
 
 Int64s = npt.NDArray[np.int64]
 _EMPTY = np.zeros(0, dtype=np.int64)
+_NO_BYTES = np.zeros(0, dtype=np.uint8)
 SAMPLE_STRIDE = 32  # keys of the directory between two kept in a file's sample (see Positions._find)
 
 
@@ -210,26 +211,33 @@ class BlockValues(Sequence[bytes]):
         for b in blocks.tolist():
             if zlib.crc32(raw[base + bounds[b]: base + bounds[b + 1]]) != sums[b]:
                 raise ChecksumError("a block of the positions file fails its checksum")
-        starts = base + state.begins[blocks]  # each block's first byte in the list
+        starts = state.begins[blocks]
+        starts += base  # each block's first byte in the list
         size = 1 << state.width
         data = self._bytes
+        tail = int(blocks[-1]) == len(state.ends) - 1  # the last block, whose row is not full
         last = self._count - (len(state.ends) - 1) * POSITION_BLOCK  # postings in the last block
         # Every block holds POSITION_BLOCK postings but the last: its row is read past its count (within the
         # list: its lengths, then at least as many bytes of values), and the surplus masked off.
-        at = starts[:, None] + _ROW * size
-        lengths = data[np.minimum(at, data.size - size)].astype(np.int64)
+        at = _ROW * size + starts[:, None]
+        if int(starts[-1]) + POSITION_BLOCK * size > data.size:
+            np.minimum(at, data.size - size, out=at)
+        lengths = data[at].astype(np.int64)
         for j in range(1, size):
             lengths |= data[np.minimum(at + j, data.size - 1)].astype(np.int64) << (8 * j)
-        cnt = np.full(len(blocks), POSITION_BLOCK, dtype=np.int64)
-        if blocks[-1] == len(state.ends) - 1:
+        if tail:
             lengths[-1, last:] = 0
-            cnt[-1] = last
-        offsets = np.cumsum(lengths, axis=1)
-        offsets -= lengths
-        offsets += (starts + cnt * size)[:, None]
-        if (offsets[:, -1] + lengths[:, -1] != base + state.ends[blocks]).any():
+        # Each value's start: the running sum of the lengths before it, from the end of its block's lengths.
+        running = np.empty((len(blocks), POSITION_BLOCK + 1), dtype=np.int64)
+        running[:, 0] = starts
+        running[:, 0] += POSITION_BLOCK * size
+        if tail:
+            running[-1, 0] -= (POSITION_BLOCK - last) * size
+        running[:, 1:] = lengths
+        np.cumsum(running, axis=1, out=running)
+        if (running[:, -1] != base + state.ends[blocks]).any():
             raise ValueError("a block of the positions file holds more or less than its length")
-        state.starts[blocks] = offsets
+        state.starts[blocks] = running[:, :-1]
         state.lengths[blocks] = lengths
         state.laid[blocks] = True
 
@@ -239,25 +247,38 @@ class BlockValues(Sequence[bytes]):
             raise IndexError("posting index out of range")
         state = self._state
         blk = raw_indices // POSITION_BLOCK
-        new = ~state.laid[blk]
-        if new.any():
-            self._lay(_distinct(blk[new]))
+        laid = state.laid[blk]
+        if not laid.all():
+            self._lay(_distinct(blk[~laid]))
         # Posting i sits in row i // POSITION_BLOCK, column i % POSITION_BLOCK: flat index i.
         return state.starts.reshape(-1)[raw_indices], state.lengths.reshape(-1)[raw_indices]
 
     def decode(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, Int64s]:
         """``decode_many([self[i] for i in indices])``: (owner, position), touching only the postings' blocks."""
+        lengths, data = self.gather(indices)
+        return decode_buffer(lengths, data)
+
+    def gather(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, npt.NDArray[np.uint8]]:
+        """The values of *indices*: their lengths and their bytes end to end, as :func:`decode_buffer` takes them.
+
+        What :meth:`decode` decodes; the proximity step gathers every
+        syllable's values first and decodes them all in one call.
+        """
         raw = np.asarray(indices, dtype=np.int64)
         if not raw.size:
-            return _EMPTY, _EMPTY
+            return _EMPTY, _NO_BYTES
         if self._index is not None:
             raw = self._index[raw]
         begin, lengths = self._locate(raw)
         total = np.cumsum(lengths)
-        if not total[-1]:
-            return _EMPTY, _EMPTY
-        picks = np.repeat(begin - (total - lengths), lengths) + np.arange(int(total[-1]), dtype=np.int64)
-        return decode_buffer(lengths, self._bytes[picks])
+        size = int(total[-1])
+        if not size:
+            return lengths, _NO_BYTES
+        total -= lengths  # each value's first byte in the result
+        begin -= total
+        picks = np.repeat(begin, lengths)
+        picks += np.arange(size, dtype=np.int64)
+        return lengths, self._bytes[picks]
 
     def arrays(self) -> tuple[Int64s, npt.NDArray[np.uint8]]:
         """Every live posting's value length and the values end to end (every block verified): for the merge."""
@@ -342,21 +363,39 @@ class JoinedValues(Sequence[bytes]):
     def __iter__(self) -> Iterator[bytes]:
         return (self[i] for i in range(len(self)))
 
-    def decode(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, Int64s]:
-        """As :meth:`BlockValues.decode`, each part decoding its own postings."""
+    def gather(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, npt.NDArray[np.uint8]]:
+        """As :meth:`BlockValues.gather`: each part gathers its own postings, then the values are put in order."""
         raw = np.asarray(indices, dtype=np.int64)
         if not raw.size:
-            return _EMPTY, _EMPTY
+            return _EMPTY, _NO_BYTES
         part = np.searchsorted(self._starts, raw, side="right") - 1
-        owners, positions = [], []
-        for p in _distinct(part).tolist():
-            mine = np.flatnonzero(part == p)
-            owner, pos = self._parts[p].decode(raw[mine] - self._starts[p])
-            owners.append(mine[owner])
-            positions.append(pos)
-        owner_all = np.concatenate(owners)
-        position_all = np.concatenate(positions)
-        if len(owners) > 1:  # decode_many's order: by owner, each owner's positions ascending
-            order = np.argsort(owner_all, kind="stable")
-            owner_all, position_all = owner_all[order], position_all[order]
-        return owner_all, position_all
+        parts = _distinct(part).tolist()
+        if len(parts) == 1:
+            p = parts[0]
+            lengths, data = self._parts[p].gather(raw - self._starts[p])
+            return lengths, data
+        mine, lengths_of, data_of = [], [], []
+        for p in parts:
+            which = np.flatnonzero(part == p)
+            lengths, data = self._parts[p].gather(raw[which] - self._starts[p])
+            mine.append(which)
+            lengths_of.append(lengths)
+            data_of.append(data)
+        # The values as the parts gave them (part by part), then each moved to its place in *indices*.
+        order = np.empty(raw.size, dtype=np.int64)
+        order[np.concatenate(mine)] = np.arange(raw.size, dtype=np.int64)
+        grouped = np.concatenate(lengths_of)
+        data = np.concatenate(data_of)
+        first = np.cumsum(grouped) - grouped
+        lengths = grouped[order]
+        total = np.cumsum(lengths)
+        size = int(total[-1]) if total.size else 0
+        if not size:
+            return lengths, _NO_BYTES
+        picks = np.repeat(first[order] - (total - lengths), lengths) + np.arange(size, dtype=np.int64)
+        return lengths, data[picks]
+
+    def decode(self, indices: Sequence[int] | Int64s) -> tuple[Int64s, Int64s]:
+        """As :meth:`BlockValues.decode`: the parts' values gathered in the order asked, decoded in one call."""
+        lengths, data = self.gather(indices)
+        return decode_buffer(lengths, data)

@@ -126,9 +126,14 @@ class Values(Sequence[bytes]):
         first call lays every block's values end to end in one array (kept
         with the list in the ranker's cache), so later calls are a gather.
         """
+        lengths, data = self.gather(indices)
+        return decode_buffer(lengths, data)
+
+    def gather(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The values of *indices*: their lengths and their bytes end to end (what :meth:`decode` decodes)."""
         raw = np.asarray(indices, dtype=np.int64)
         if not raw.size:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint8)
         if self._index is not None:
             raw = self._index[raw]
         data, value_starts, value_lengths, chunk_firsts, chunk_shifts = self._layout()
@@ -139,9 +144,9 @@ class Values(Sequence[bytes]):
         lengths = value_lengths[raw]
         total = np.cumsum(lengths)
         if not total[-1]:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            return lengths, np.zeros(0, dtype=np.uint8)
         picks = np.repeat(begin - (total - lengths), lengths) + np.arange(int(total[-1]), dtype=np.int64)
-        return decode_buffer(lengths, data[picks])
+        return lengths, data[picks]
 
     def _layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every block's values laid end to end, to gather any of them in one go (built once, then kept).
@@ -427,6 +432,10 @@ class LazyValues(Sequence[bytes]):
     def decode(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`Values.decode`."""
         return self._values().decode(indices)
+
+    def gather(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`Values.gather`."""
+        return self._values().gather(indices)
 
 
 def length_bytes(perdoc: Any, fieldname: str, count: int) -> np.ndarray:

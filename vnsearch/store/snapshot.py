@@ -109,6 +109,11 @@ class _GuardedValues(Sequence[bytes]):
             owner, positions = self._values.decode(indices)
         return owner, positions
 
+    def gather(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        with self._files.reading():
+            lengths, data = self._values.gather(indices)
+        return lengths, data
+
 
 class Column:
     """A per-document column (indexable by doc number), read under the snapshot's guard."""
