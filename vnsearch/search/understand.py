@@ -197,12 +197,21 @@ def _telex_tokens(text: str) -> list[tuple[str, str]]:
     out = []
     for tok in text.split():
         core = tok.lstrip("-=").strip(".,;:!?()[]\"'")
-        if not core or has_diacritics(core) or not core.isascii():
-            out.append((core, ""))
-            continue
-        got = convert(core)
-        out.append((core, got if got is not None and got.lower() != core.lower() else ""))
+        out.append((core, _telex_of(core)))
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _telex_of(core: str) -> str:
+    """What the token *core* converts to as Telex or VNI, "" when nothing else.
+
+    Kept: every query's every token is asked (tens of microseconds each), and
+    queries share their words.
+    """
+    if not core or has_diacritics(core) or not core.isascii():
+        return ""
+    got = convert(core)
+    return got if got is not None and got.lower() != core.lower() else ""
 
 
 def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | None:
@@ -629,10 +638,11 @@ def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,
     """
     if title_rest is None or not title_rest.size:
         return 1.0
-    held = vocab.docs("title_f", folded)
-    if spelt is not None:  # the spelling's own documents: a title holding "to" with the rest may hold "tổ", not "tờ"
-        held = intersect_sorted(held, spelt)
-    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(intersect_count(held, title_rest))
+    # The headlines with the rest first: the fewest ids, where the title's list and the spelling's may be long.
+    held = intersect_sorted(title_rest, vocab.docs("title_f", folded))
+    if spelt is not None and held.size:  # the spelling's own documents: a title holding "to" with the rest may
+        held = intersect_sorted(held, spelt)  # hold "tổ", not "tờ"
+    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(held.size)
 
 
 def _fragment(folded: str) -> bool:

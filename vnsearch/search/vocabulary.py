@@ -34,6 +34,9 @@ PAIR_SCANS_BEFORE_TABLES = 200
 KEPT_NEIGHBOURS = 1_000_000
 # Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
 DOCS_CACHE = 2_000_000
+# Typo candidate lists kept between queries (Vocabulary.candidates; at most 100 candidates each, most far
+# fewer), all forgotten when this many are kept.
+CANDIDATES_KEPT = 20_000
 
 
 class Vocabulary:
@@ -67,6 +70,7 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
+        self._candidates: dict[tuple[str, int, int], tuple[Candidate, ...]] = {}
         self.spelt: dict[tuple[str, str], str] = {}  # (typed, folded) -> _with_marks_of(typed, folded, self)
         self._reader: weakref.WeakMethod[Callable[[str, str], Postings]] | None = None  # see read_through
 
@@ -105,7 +109,22 @@ class Vocabulary:
         disk instead (:class:`~vnsearch.lang.typos.TypoLookup`, the same
         candidates): a new process reading a short query needs a few hundred
         lookups, not the whole vocabulary in memory.
+
+        Kept (up to :data:`CANDIDATES_KEPT` lists): queries share syllables
+        ("của", "người"), and a syllable's candidates, which every query of
+        up to six syllables asks for, are the same in every query of this snapshot.
         """
+        key = (folded, edits, limit)
+        got = self._candidates.get(key)
+        if got is None:
+            got = tuple(self._candidates_of(folded, edits, limit))
+            if len(self._candidates) >= CANDIDATES_KEPT:
+                self._candidates.clear()
+            self._candidates[key] = got
+        return list(got)
+
+    def _candidates_of(self, folded: str, edits: int, limit: int) -> list[Candidate]:
+        """:meth:`candidates`, looked up."""
         code = is_code(folded)
         built = self._codes if code else self._typos
         if built is None:
@@ -452,7 +471,7 @@ class PairCounts:
         if a is None or b is None:
             return default
         key = a << 32 | b
-        i = int(np.searchsorted(self._keys, key))
+        i = int(self._keys.searchsorted(key))
         return int(self._counts[i]) if i < self._keys.size and self._keys[i] == key else default
 
     def __len__(self) -> int:
