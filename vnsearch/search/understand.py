@@ -360,7 +360,22 @@ def _correctable(folded: str) -> bool:
 
 
 def _unknown(syllable: str, vocab: Vocabulary) -> bool:
-    """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly."""
+    """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly.
+
+    Kept in the vocabulary (up to :data:`SPELLINGS_KEPT`): a query asks it of
+    each of its words many times over (once per other word, for the rest of the query).
+    """
+    got = vocab.unknown.get(syllable)
+    if got is None:
+        got = _unknown_in(syllable, vocab)
+        if len(vocab.unknown) >= SPELLINGS_KEPT:
+            vocab.unknown.clear()
+        vocab.unknown[syllable] = got
+    return got
+
+
+def _unknown_in(syllable: str, vocab: Vocabulary) -> bool:
+    """:func:`_unknown`, looked up."""
     f = fold_all(syllable)
     if not _correctable(f):
         return False
@@ -545,37 +560,68 @@ def _cooccurrence_evidence(syllables: Sequence[str], vocab: Vocabulary, max_syll
             rest = intersect_sorted(prefix[i - 1], suffix[i + 1])
         if not rest.size:
             continue
-        f = fold_all(s)
+        f = folded_words[i]
         scored: list[tuple[float, str, Candidate, bool]] = []
-        marked = has_diacritics(s)
         # What tells a slip: a correction that makes a word of the index with a neighbour ("tổ nhĩ" ->
         # "thổ nhĩ"), or stands in a headline with the rest of the query, where the typed syllable does not.
         typed_paired = _paired(vocab, words, i, s)
         title_rest = _title_rest(words, i, vocab)
         typed_headlined = _title_factor(f, title_rest, vocab) > 1.0
         fragment = len(f) <= 2 and _fragment(f)
-        for cand in vocab.candidates(f, 1, COOCCURRENCE_CANDIDATES):
-            # Any word of the index ("fan" for "ran"): the rest of the query judges it.
-            if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
-                continue  # a lone consonant is what is left of a syllable whose vowel was dropped
-            for replacement, held in _spelt(s, cand.word, vocab, marked or accented):
-                together = intersect_count(held, rest)
-                if not together:
-                    continue
-                headlined = 1.0 if _folds_like_rest(cand.word, folded_words, i) else \
-                    _title_factor(fold_all(replacement), title_rest, vocab, held)
-                score = cand.weight * math.log1p(together) / held.size ** COOCCURRENCE_RARITY_POWER * headlined
-                telling = (headlined > 1.0 and not typed_headlined) or \
-                    (not typed_paired and _paired(vocab, words, i, replacement))
-                if telling:
-                    score *= PAIR_BONUS
-                if marked and not _keeps_marks(s, replacement):
-                    score *= MARKS_LOST_FACTOR
-                scored.append((score, replacement, cand, telling))
+        for cand, replacement, fieldname, term, folded_replacement, keeps in _expansions(s, accented, vocab):
+            held = vocab.docs(fieldname, term)
+            together = intersect_count(held, rest)
+            if not together:
+                continue
+            headlined = 1.0 if _folds_like_rest(cand.word, folded_words, i) else \
+                _title_factor(folded_replacement, title_rest, vocab, held)
+            score = cand.weight * math.log1p(together) / held.size ** COOCCURRENCE_RARITY_POWER * headlined
+            telling = (headlined > 1.0 and not typed_headlined) or \
+                (not typed_paired and _paired(vocab, words, i, replacement))
+            if telling:
+                score *= PAIR_BONUS
+            if not keeps:
+                score *= MARKS_LOST_FACTOR
+            scored.append((score, replacement, cand, telling))
         if scored:
             scored.sort(key=lambda sc: (-sc[0], sc[1]))
             evidence.append((s, fragment, scored))
     return evidence
+
+
+# One candidate spelling of a word for _cooccurrence_evidence: (the candidate, the spelling judged, the field and
+# term of its documents, the spelling folded, whether it keeps the marks typed).
+_Expansion = tuple[Candidate, str, str, str, str, bool]
+
+
+def _expansions(s: str, accented: bool, vocab: Vocabulary) -> tuple[_Expansion, ...]:
+    """The spellings :func:`_cooccurrence_evidence` judges for the word *s* of a query (*accented*: some word of
+    it has diacritics), in its order: each candidate within one edit (a lone consonant's longer ones only),
+    each of its spellings by :func:`_spelt`.
+
+    The same in every query of the snapshot that holds *s*: kept in the vocabulary (up to
+    :data:`SPELLINGS_KEPT` words), its documents asked of the vocabulary's cache of lists each time.
+    """
+    key = (s, accented)
+    got = vocab.expanded.get(key)
+    if got is not None:
+        return got
+    f = fold_all(s)
+    marked = has_diacritics(s)
+    fragment = len(f) <= 2 and _fragment(f)
+    out: list[_Expansion] = []
+    for cand in vocab.candidates(f, 1, COOCCURRENCE_CANDIDATES):
+        # Any word of the index ("fan" for "ran"): the rest of the query judges it.
+        if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
+            continue  # a lone consonant is what is left of a syllable whose vowel was dropped
+        for replacement, fieldname, term in _spelt_terms(s, cand.word, vocab, marked or accented):
+            out.append((cand, replacement, fieldname, term, fold_all(replacement),
+                        not marked or _keeps_marks(s, replacement)))
+    got = tuple(out)
+    if len(vocab.expanded) >= SPELLINGS_KEPT:
+        vocab.expanded.clear()
+    vocab.expanded[key] = got
+    return got
 
 
 def _cooccurrence_alternatives(evidence: _Evidence, always: bool, weight: float) -> dict[str, list[Alternative]]:
@@ -676,17 +722,18 @@ def _spelt(typed: str, folded: str, vocab: Vocabulary, marked: bool) -> list[tup
     common in any spelling, would drown the rare one meant). Otherwise the folded
     candidate itself.
     """
+    return [(replacement, vocab.docs(fieldname, term))
+            for replacement, fieldname, term in _spelt_terms(typed, folded, vocab, marked)]
+
+
+def _spelt_terms(typed: str, folded: str, vocab: Vocabulary, marked: bool) -> list[tuple[str, str, str]]:
+    """:func:`_spelt`'s forms, each with the field and term of its documents."""
     if not marked or is_code(folded):
-        return [(folded, vocab.docs("text_f", folded))]
+        return [(folded, "text_f", folded)]
     if has_diacritics(typed):
         replacement = _with_marks_of(typed, folded, vocab)
-        held = vocab.docs("text", replacement)
-        return [(replacement, held)] if held.size else []
-    out = []
-    for form in _forms(folded):
-        if vocab.exact_frequency(form):
-            out.append((form, vocab.docs("text", form)))
-    return out
+        return [(replacement, "text", replacement)] if vocab.docs("text", replacement).size else []
+    return [(form, "text", form) for form in _forms(folded) if vocab.exact_frequency(form)]
 
 
 # -- the whole query --------------------------------------------------------------------
@@ -714,7 +761,8 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
             reparsed = parse_query(text, exact=parsed.exact_all)
             result = Understanding(reparsed, text, converted)
     if typos:
-        plain = [s for run in result.query.runs for s in run if s not in _exact_syllables(result.query)]
+        exact = _exact_syllables(result.query)
+        plain = [s for run in result.query.runs for s in run if s not in exact]
         distinct = set(plain)
         unknown = sum(_unknown(w, vocab) for w in distinct)
         if unknown <= max(1, len(distinct) // 2):

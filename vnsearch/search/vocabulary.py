@@ -71,7 +71,11 @@ class Vocabulary:
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
         self._candidates: dict[tuple[str, int, int], tuple[Candidate, ...]] = {}
+        # What vnsearch.search.understand works out of this snapshot alone, kept for the next queries:
         self.spelt: dict[tuple[str, str], str] = {}  # (typed, folded) -> _with_marks_of(typed, folded, self)
+        self.unknown: dict[str, bool] = {}  # syllable -> _unknown(syllable, self)
+        # (word, accented) -> _expansions(word, accented, self)
+        self.expanded: dict[tuple[str, bool], tuple[tuple[Candidate, str, str, str, str, bool], ...]] = {}
         self._reader: weakref.WeakMethod[Callable[[str, str], Postings]] | None = None  # see read_through
 
     @property
