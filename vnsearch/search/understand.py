@@ -328,17 +328,35 @@ def _closest_marks(typed: str, folded: str, vocab: Vocabulary) -> str:
     # A "d" the typed letters lack was dropped: "đ" or "d" alike ("ỡ" -> "đỡ").
     added_d = folded.count("d") > fold_all(typed).count("d")
     best, best_key = folded, (-1, -1, -99, -1)
-    for s in _forms(folded):
-        df = vocab.exact_frequency(s)
-        if not df:
-            continue
-        own = {c for c in fold_tone(s) if fold_all(c) != c}
-        if added_d:
-            own.discard("đ")
-        key = (int(tone_of(s) == tone), len(marks & own), -len(own - marks), df)  # no marks the user did not type
+    for s, df, s_tone, own in _held_forms(folded, vocab):
+        if added_d and "đ" in own:
+            own = own - {"đ"}
+        key = (int(s_tone == tone), len(marks & own), -len(own - marks), df)  # no marks the user did not type
         if key > best_key:
             best, best_key = s, key
     return best
+
+
+def _held_forms(folded: str, vocab: Vocabulary) -> tuple[tuple[str, int, int, frozenset[str]], ...]:
+    """The spellings of *folded* (:func:`_forms`, in order) that the index holds: each with its document
+    frequency, its tone and its letter marks.
+
+    Kept in the vocabulary (up to :data:`SPELLINGS_KEPT`): the candidates of
+    every word typed with diacritics ask for them, of a dozen spellings or
+    more each, most of which no document holds.
+    """
+    got = vocab.forms.get(folded)
+    if got is None:
+        out = []
+        for s in _forms(folded):
+            df = vocab.exact_frequency(s)
+            if df:
+                out.append((s, df, tone_of(s), frozenset(c for c in fold_tone(s) if fold_all(c) != c)))
+        got = tuple(out)
+        if len(vocab.forms) >= SPELLINGS_KEPT:
+            vocab.forms.clear()
+        vocab.forms[folded] = got
+    return got
 
 
 def _keeps_marks(typed: str, replacement: str) -> bool:
@@ -733,7 +751,7 @@ def _spelt_terms(typed: str, folded: str, vocab: Vocabulary, marked: bool) -> li
     if has_diacritics(typed):
         replacement = _with_marks_of(typed, folded, vocab)
         return [(replacement, "text", replacement)] if vocab.docs("text", replacement).size else []
-    return [(form, "text", form) for form in _forms(folded) if vocab.exact_frequency(form)]
+    return [(form, "text", form) for form, _, _, _ in _held_forms(folded, vocab)]
 
 
 # -- the whole query --------------------------------------------------------------------
