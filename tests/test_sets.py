@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
+from vnsearch.search.sets import Among, intersect_all, intersect_count, intersect_sorted
 
 
 def _random_ids(rng: np.random.Generator, size: int, top: int) -> np.ndarray:
@@ -48,3 +48,17 @@ def test_intersect_all_matches_chained_numpy(seed: int) -> None:
     got = intersect_all(lists)
     assert got is not None and np.array_equal(got, want)
     assert intersect_all([]) is None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_among_counts_as_intersect_count(seed: int) -> None:
+    """By mask or by binary search, whichever it picks, and with a size too small for some ids (searched then)."""
+    rng = np.random.default_rng(seed)
+    top = int(rng.integers(1, 3000))
+    ids = _random_ids(rng, int(rng.integers(0, 1500)), top)
+    for size in (top, top + 7, max(top - 50, 0), 0):
+        among = Among(ids, size)
+        for _ in range(6):
+            other = _random_ids(rng, int(rng.integers(0, 3000)), top)
+            other = other.astype(np.int32) if rng.integers(2) else other
+            assert among.count(other) == intersect_count(other, ids) == np.intersect1d(ids, other).size

@@ -14,7 +14,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["intersect_sorted", "intersect_count", "intersect_all"]
+__all__ = ["intersect_sorted", "intersect_count", "intersect_all", "Among"]
+
+# Among.count gathers from a mask when the other list is at most this many times longer than the ids
+# (else it binary-searches the shorter list's ids in the longer, as intersect_count does).
+MASK_RATIO = 16
 
 
 def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -67,3 +71,33 @@ def intersect_all(arrays: Iterable[np.ndarray]) -> np.ndarray | None:
             break
         acc = intersect_sorted(acc, d)
     return acc
+
+
+class Among:
+    """Sorted unique ids that many other lists are counted against: ``intersect_count(other, ids)`` each.
+
+    Reading a query counts each candidate correction's documents among those
+    holding the rest of the query: the same ids, tens of other lists. Where
+    both are long (a two-word query's rest is one word's documents), binary
+    searches of thousands of ids in thousands cost tenfold a gather from a
+    mask of the ids over the doc numbers (*size*: above any id), made once
+    on first need. The count is the same either way.
+    """
+
+    def __init__(self, ids: np.ndarray, size: int) -> None:
+        self.ids = ids
+        self._size = size
+        self._mask: np.ndarray | None = None
+
+    def count(self, other: np.ndarray) -> int:
+        """How many ids *other* (sorted, unique) shares with these."""
+        ids = self.ids
+        if not ids.size or not other.size:
+            return 0
+        if other.size > MASK_RATIO * ids.size or other[-1] >= self._size or ids[-1] >= self._size:
+            return intersect_count(other, ids)
+        mask = self._mask
+        if mask is None:
+            mask = self._mask = np.zeros(self._size, dtype=bool)
+            mask[ids] = True
+        return int(np.count_nonzero(mask[other]))

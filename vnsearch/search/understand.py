@@ -47,7 +47,7 @@ from vnsearch.lang.telex import convert, tone_of
 from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
 from vnsearch.lang.typos import Candidate, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
-from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
+from vnsearch.search.sets import Among, intersect_all, intersect_count, intersect_sorted
 from vnsearch.search.vocabulary import Vocabulary
 from vnsearch.store.snapshot import Snapshot
 
@@ -428,6 +428,7 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
             continue
         others = rest.get(s) if rest else None
         with_rest = others is not None and bool(others.size)
+        among = Among(others, _doc_numbers(vocab)) if with_rest and others is not None else None
         title_rest = _title_rest(syllables, i, vocab) if with_rest else None
         # Under three letters one edit floods (see lang.typos); with the rest of the query
         # to co-occur with, it does not, so a short syllable gets one edit then.
@@ -443,12 +444,12 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
                 continue  # a Vietnamese syllable mistyped is another one, not "bca" or "xy"
             replacement = _with_marks_of(s, cand.word, vocab) if marked else cand.word
             together = 0
-            if with_rest and others is not None:
+            if among is not None:
                 # Typed with diacritics: judged by the documents of the spelling that keeps the marks typed.
                 docs = vocab.docs("text", replacement) if marked else np.zeros(0, dtype=np.int64)
                 if not docs.size:
                     docs = vocab.docs("text_f", cand.word)
-                together = intersect_count(docs, others)
+                together = among.count(docs)
             if forced and not together:
                 continue
             if together:
@@ -500,6 +501,11 @@ def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) 
             acc = intersect_sorted(acc, d)
         out[w] = acc
     return out
+
+
+def _doc_numbers(vocab: Vocabulary) -> int:
+    """How many doc numbers the vocabulary's snapshot has (0 when a stand-in for one does not say)."""
+    return int(getattr(vocab.snapshot, "size", 0))
 
 
 def _tier_docs(vocab: Vocabulary, syllable: str) -> np.ndarray:
@@ -569,6 +575,7 @@ def _cooccurrence_evidence(syllables: Sequence[str], vocab: Vocabulary, max_syll
     suffix.reverse()
     evidence: _Evidence = []
     folded_words = [fold_all(w) for w in words]
+    size = _doc_numbers(vocab)
     for i, s in enumerate(words):
         if i == 0:
             rest = suffix[1]
@@ -578,6 +585,7 @@ def _cooccurrence_evidence(syllables: Sequence[str], vocab: Vocabulary, max_syll
             rest = intersect_sorted(prefix[i - 1], suffix[i + 1])
         if not rest.size:
             continue
+        among = Among(rest, size)
         f = folded_words[i]
         scored: list[tuple[float, str, Candidate, bool]] = []
         # What tells a slip: a correction that makes a word of the index with a neighbour ("tổ nhĩ" ->
@@ -588,7 +596,7 @@ def _cooccurrence_evidence(syllables: Sequence[str], vocab: Vocabulary, max_syll
         fragment = len(f) <= 2 and _fragment(f)
         for cand, replacement, fieldname, term, folded_replacement, keeps in _expansions(s, accented, vocab):
             held = vocab.docs(fieldname, term)
-            together = intersect_count(held, rest)
+            together = among.count(held)
             if not together:
                 continue
             headlined = 1.0 if _folds_like_rest(cand.word, folded_words, i) else \
