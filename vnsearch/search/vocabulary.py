@@ -32,8 +32,11 @@ __all__ = ["Vocabulary", "SortedTerms", "WordPairs", "PairCounts"]
 PAIR_SCANS_BEFORE_TABLES = 200
 # Neighbours of syllables kept by WordPairs (a dict entry each) before it forgets them all.
 KEPT_NEIGHBOURS = 1_000_000
-# Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
-DOCS_CACHE = 2_000_000
+# Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 4 bytes each, ~24 MB. The
+# 300-query mix of bench/speed.py reads 5.2 million ids of 3,400 lists on 35,000 articles (4.1 million of
+# them the exact spellings of candidates): the 2 million ids kept before (8 bytes each) held a third of that,
+# and a least-recently-used cache cycled through found almost none of it again.
+DOCS_CACHE = 6_000_000
 # Typo lookups asked of the term table on disk (TypoLookup, ~1-2 ms each) before the typo indexes are built
 # instead (0.08 s on 5,000 articles, 0.2 s on 35,000; ~0.15 ms a lookup then): a process that has met this
 # many new syllables (a long-lived engine without prepare()) will meet more.
@@ -208,7 +211,8 @@ class Vocabulary:
 
         Corrections test many candidates against the rest of the query, and
         queries share candidates ("cán", "tỷ"): the lists are kept, least
-        recently used first out, within :data:`DOCS_CACHE` ids.
+        recently used first out, within :data:`DOCS_CACHE` ids (as int32:
+        doc numbers fit, and reading a query only counts and intersects them).
         """
         key = (fieldname, term)
         with self._lock:
@@ -218,6 +222,8 @@ class Vocabulary:
                 return got
         reader = self._reader() if self._reader is not None else None
         got = (reader or self.snapshot.postings)(fieldname, term).docs
+        if got.dtype.itemsize > 4 and got.size and got[-1] < 1 << 31:
+            got = got.astype(np.int32)  # kept at half the size: only counted and intersected
         with self._lock:
             if key not in self._docs:
                 self._docs[key] = got
