@@ -61,4 +61,19 @@ def test_among_counts_as_intersect_count(seed: int) -> None:
         for _ in range(6):
             other = _random_ids(rng, int(rng.integers(0, 3000)), top)
             other = other.astype(np.int32) if rng.integers(2) else other
-            assert among.count(other) == intersect_count(other, ids) == np.intersect1d(ids, other).size
+            want = np.intersect1d(ids, other)
+            assert among.count(other) == intersect_count(other, ids) == want.size
+            assert among.common(other).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_long_lists_of_like_length_match_through_a_mask_as_by_search(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    top = int(rng.integers(600, 40000))
+    a = _random_ids(rng, int(rng.integers(512, 5000)), top)
+    b = _random_ids(rng, int(rng.integers(a.size, 4 * a.size + 1)), top)
+    want = np.intersect1d(a, b, assume_unique=True)
+    for x, y in ((a, b), (b, a), (a, a[: a.size // 2 + 1]), (a, b - int(b[0]))):
+        w = np.intersect1d(x, y, assume_unique=True)
+        assert intersect_sorted(x, y).tolist() == w.tolist() and intersect_count(x, y) == w.size
+    assert intersect_count(a, b) == want.size

@@ -19,6 +19,9 @@ __all__ = ["intersect_sorted", "intersect_count", "intersect_all", "Among"]
 # Among.count gathers from a mask when the other list is at most this many times longer than the ids
 # (else it binary-searches the shorter list's ids in the longer, as intersect_count does).
 MASK_RATIO = 16
+# _found matches through a mask two lists of at least this many ids (the shorter), neither MASK_RATIO times
+# the longer (below, the binary searches cost less than the mask's making).
+MASK_FROM = 512
 
 
 def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -51,7 +54,18 @@ def _found(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     arrays: the ndarray methods, not their numpy functions (a few microseconds
     of wrapping each), and one clipped ``take`` for a position past the end
     (compared with the last id, which is below it) instead of patching them.
+    Two long lists of about the same length (two common words' documents)
+    are matched through a mask of the ids up to the lower of their last ones
+    instead: thousands of binary searches cost several times that.
     """
+    if a.size >= MASK_FROM and b.size <= MASK_RATIO * a.size and a[0] >= 0 and b[0] >= 0:
+        top = int(min(a[-1], b[-1])) + 1  # no id above both lists' last is in both
+        mask = np.zeros(top, dtype=bool)
+        mask[b[:b.searchsorted(top)]] = True
+        below = int(a.searchsorted(top))
+        found = np.zeros(a.size, dtype=bool)
+        found[:below] = mask[a[:below]]
+        return found
     at = b.searchsorted(a)
     held: np.ndarray = b.take(at, mode="clip") == a
     return held
@@ -89,15 +103,34 @@ class Among:
         self._size = size
         self._mask: np.ndarray | None = None
 
+    def common(self, other: np.ndarray) -> np.ndarray:
+        """The ids of *other* (sorted, unique) among these, sorted: ``intersect_sorted(other, ids)``'s values."""
+        ids = self.ids
+        if not ids.size or not other.size:
+            return other[:0]
+        if not self._maskable(other):
+            return intersect_sorted(other, ids)
+        found: np.ndarray = other[self._masked()[other]]
+        return found
+
+    def _maskable(self, other: np.ndarray) -> bool:
+        """Whether *other* (not empty) is matched through the mask: not much the longer, every id within it."""
+        ids = self.ids
+        return other.size <= MASK_RATIO * ids.size and 0 <= other[0] and other[-1] < self._size \
+            and 0 <= ids[0] and ids[-1] < self._size
+
+    def _masked(self) -> np.ndarray:
+        mask = self._mask
+        if mask is None:
+            mask = self._mask = np.zeros(self._size, dtype=bool)
+            mask[self.ids] = True
+        return mask
+
     def count(self, other: np.ndarray) -> int:
         """How many ids *other* (sorted, unique) shares with these."""
         ids = self.ids
         if not ids.size or not other.size:
             return 0
-        if other.size > MASK_RATIO * ids.size or other[-1] >= self._size or ids[-1] >= self._size:
+        if not self._maskable(other):
             return intersect_count(other, ids)
-        mask = self._mask
-        if mask is None:
-            mask = self._mask = np.zeros(self._size, dtype=bool)
-            mask[ids] = True
-        return int(np.count_nonzero(mask[other]))
+        return int(np.count_nonzero(self._masked()[other]))

@@ -671,8 +671,11 @@ def _cooccurrence_alternatives(evidence: _Evidence, always: bool, weight: float)
     return out
 
 
-def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray | None:
-    """The docs whose title holds every other known syllable of *words* (folded); None if there is none."""
+def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> Among | None:
+    """The docs whose title holds every other known syllable of *words* (folded); None if there is none.
+
+    As an :class:`~vnsearch.search.sets.Among`: every candidate for the *i*-th is counted against them.
+    """
     acc: np.ndarray | None = None
     for j, w in enumerate(words):
         if j == i or _unknown(w, vocab):
@@ -683,7 +686,7 @@ def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray |
             # articles spelling the word as typed hold it (anywhere: an approximation, as for corrections).
             got = intersect_sorted(got, vocab.docs("text", w))
         acc = got if acc is None else intersect_sorted(acc, got)
-    return acc
+    return None if acc is None else Among(acc, _doc_numbers(vocab))
 
 
 def _folds_like_rest(folded: str, words: Sequence[str], i: int) -> bool:
@@ -696,7 +699,7 @@ def _folds_like_rest(folded: str, words: Sequence[str], i: int) -> bool:
     return any(w == folded for j, w in enumerate(words) if j != i)
 
 
-def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,
+def _title_factor(folded: str, title_rest: Among | None, vocab: Vocabulary,
                   spelt: np.ndarray | None = None) -> float:
     """1 + :data:`TITLE_TOGETHER_WEIGHT` × log(1 + headlines holding *folded* with the rest of the query).
 
@@ -708,13 +711,15 @@ def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,
     rest of the query is as likely "tổ" or "to" as the "tờ" judged (the index
     has no accented title field; this took kw-typo .829 -> .844 on seed 11).
     """
-    if title_rest is None or not title_rest.size:
+    if title_rest is None or not title_rest.ids.size:
         return 1.0
+    titles = vocab.docs("title_f", folded)
+    if spelt is None:
+        return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(title_rest.count(titles))
     # The headlines with the rest first: the fewest ids, where the title's list and the spelling's may be long.
-    held = intersect_sorted(title_rest, vocab.docs("title_f", folded))
-    if spelt is not None and held.size:  # the spelling's own documents: a title holding "to" with the rest may
-        held = intersect_sorted(held, spelt)  # hold "tổ", not "tờ"
-    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(held.size)
+    held = title_rest.common(titles)
+    # The spelling's own documents: a title holding "to" with the rest may hold "tổ", not "tờ".
+    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(intersect_count(held, spelt) if held.size else 0)
 
 
 def _fragment(folded: str) -> bool:
