@@ -421,11 +421,12 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
     score (a quarter of that for candidates never seen with the rest).
     """
     out: dict[str, list[Alternative]] = {}
-    folded = [fold_all(s) for s in syllables]
+    folded: list[str] = []  # the syllables folded, made for the first unknown one (most queries have none)
     for i, s in enumerate(syllables):
-        f = folded[i]
         if s in out or not _unknown(s, vocab):
             continue
+        folded = folded or [fold_all(w) for w in syllables]
+        f = folded[i]
         others = rest.get(s) if rest else None
         with_rest = others is not None and bool(others.size)
         among = Among(others, _doc_numbers(vocab)) if with_rest and others is not None else None
