@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
+from vnsearch.search.sets import Among, intersect_all, intersect_count, intersect_sorted
 
 
 def _random_ids(rng: np.random.Generator, size: int, top: int) -> np.ndarray:
@@ -48,3 +48,32 @@ def test_intersect_all_matches_chained_numpy(seed: int) -> None:
     got = intersect_all(lists)
     assert got is not None and np.array_equal(got, want)
     assert intersect_all([]) is None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_among_counts_as_intersect_count(seed: int) -> None:
+    """By mask or by binary search, whichever it picks, and with a size too small for some ids (searched then)."""
+    rng = np.random.default_rng(seed)
+    top = int(rng.integers(1, 3000))
+    ids = _random_ids(rng, int(rng.integers(0, 1500)), top)
+    for size in (top, top + 7, max(top - 50, 0), 0):
+        among = Among(ids, size)
+        for _ in range(6):
+            other = _random_ids(rng, int(rng.integers(0, 3000)), top)
+            other = other.astype(np.int32) if rng.integers(2) else other
+            want = np.intersect1d(ids, other)
+            assert among.count(other) == intersect_count(other, ids) == want.size
+            assert among.common(other).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_long_lists_of_like_length_match_through_a_mask_as_by_search(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    top = int(rng.integers(600, 40000))
+    a = _random_ids(rng, int(rng.integers(512, 5000)), top)
+    b = _random_ids(rng, int(rng.integers(a.size, 4 * a.size + 1)), top)
+    want = np.intersect1d(a, b, assume_unique=True)
+    for x, y in ((a, b), (b, a), (a, a[: a.size // 2 + 1]), (a, b - int(b[0]))):
+        w = np.intersect1d(x, y, assume_unique=True)
+        assert intersect_sorted(x, y).tolist() == w.tolist() and intersect_count(x, y) == w.size
+    assert intersect_count(a, b) == want.size

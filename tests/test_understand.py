@@ -362,3 +362,38 @@ def test_sorted_terms_answer_as_a_set_of_them(monkeypatch):
     assert [p in switching for p in probes] == [p in held for p in probes]
     assert switching._set == held
     assert "ab" in SortedTerms(head + "ab", head) and "a" not in SortedTerms(head + "ab", head)
+
+
+def test_what_a_vocabulary_keeps_answers_as_worked_out(vocab):
+    """The per-snapshot memos of reading a query (candidates, unknown syllables, held spellings, a word's
+    co-occurrence spellings) give what working each out again gives."""
+    from vnsearch.search.understand import (
+        COOCCURRENCE_CANDIDATES,
+        _expansions,
+        _forms,
+        _held_forms,
+        _spelt,
+        _unknown,
+        _unknown_in,
+    )
+    words = ["ca", "cá", "tiền", "nguoi", "chinh", "xqz", "24g", "đảng", "thoi", "s"]
+    for w in words:
+        f = fold_all(w)
+        for edits, limit in ((1, COOCCURRENCE_CANDIDATES), (max_edits(len(f), vocab.tolerance), 100)):
+            fresh = vocab._candidates_of(f, edits, limit)
+            assert vocab.candidates(f, edits, limit) == fresh
+            assert vocab.candidates(f, edits, limit) == fresh  # kept
+        assert _unknown(w, vocab) == _unknown_in(w, vocab) and vocab.unknown[w] == _unknown_in(w, vocab)
+        held = [(s, vocab.exact_frequency(s)) for s in _forms(f) if vocab.exact_frequency(s)]
+        assert [(s, df) for s, df, _, _ in _held_forms(f, vocab)] == held
+        for accented in (False, True):
+            worked = []
+            for cand in vocab._candidates_of(f, 1, COOCCURRENCE_CANDIDATES):
+                if cand.distance == 0 or (len(f) <= 2 and f.isalpha() and f.isascii()
+                                          and not any(c in "aeiouy" for c in f) and len(cand.word) <= len(f)):
+                    continue
+                worked += [(cand, replacement, held.tolist())
+                           for replacement, held in _spelt(w, cand.word, vocab, accented or w != f)]
+            kept = _expansions(w, accented, vocab)
+            assert [(c, r, vocab.docs(field, term).tolist()) for c, r, field, term, _, _ in kept] == worked
+            assert all(fr == fold_all(r) for _, r, _, _, fr, _ in kept)

@@ -47,7 +47,7 @@ from vnsearch.lang.telex import convert, tone_of
 from vnsearch.lang.text import canonical, fold_all, fold_tone, has_diacritics
 from vnsearch.lang.typos import Candidate, is_code, max_edits
 from vnsearch.search.query import ParsedQuery, parse_query
-from vnsearch.search.sets import intersect_all, intersect_count, intersect_sorted
+from vnsearch.search.sets import Among, intersect_all, intersect_count, intersect_sorted
 from vnsearch.search.vocabulary import Vocabulary
 from vnsearch.store.snapshot import Snapshot
 
@@ -197,12 +197,21 @@ def _telex_tokens(text: str) -> list[tuple[str, str]]:
     out = []
     for tok in text.split():
         core = tok.lstrip("-=").strip(".,;:!?()[]\"'")
-        if not core or has_diacritics(core) or not core.isascii():
-            out.append((core, ""))
-            continue
-        got = convert(core)
-        out.append((core, got if got is not None and got.lower() != core.lower() else ""))
+        out.append((core, _telex_of(core)))
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _telex_of(core: str) -> str:
+    """What the token *core* converts to as Telex or VNI, "" when nothing else.
+
+    Kept: every query's every token is asked (tens of microseconds each), and
+    queries share their words.
+    """
+    if not core or has_diacritics(core) or not core.isascii():
+        return ""
+    got = convert(core)
+    return got if got is not None and got.lower() != core.lower() else ""
 
 
 def telex_rewrite(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]] | None:
@@ -319,17 +328,35 @@ def _closest_marks(typed: str, folded: str, vocab: Vocabulary) -> str:
     # A "d" the typed letters lack was dropped: "đ" or "d" alike ("ỡ" -> "đỡ").
     added_d = folded.count("d") > fold_all(typed).count("d")
     best, best_key = folded, (-1, -1, -99, -1)
-    for s in _forms(folded):
-        df = vocab.exact_frequency(s)
-        if not df:
-            continue
-        own = {c for c in fold_tone(s) if fold_all(c) != c}
-        if added_d:
-            own.discard("đ")
-        key = (int(tone_of(s) == tone), len(marks & own), -len(own - marks), df)  # no marks the user did not type
+    for s, df, s_tone, own in _held_forms(folded, vocab):
+        if added_d and "đ" in own:
+            own = own - {"đ"}
+        key = (int(s_tone == tone), len(marks & own), -len(own - marks), df)  # no marks the user did not type
         if key > best_key:
             best, best_key = s, key
     return best
+
+
+def _held_forms(folded: str, vocab: Vocabulary) -> tuple[tuple[str, int, int, frozenset[str]], ...]:
+    """The spellings of *folded* (:func:`_forms`, in order) that the index holds: each with its document
+    frequency, its tone and its letter marks.
+
+    Kept in the vocabulary (up to :data:`SPELLINGS_KEPT`): the candidates of
+    every word typed with diacritics ask for them, of a dozen spellings or
+    more each, most of which no document holds.
+    """
+    got = vocab.forms.get(folded)
+    if got is None:
+        out = []
+        for s in _forms(folded):
+            df = vocab.exact_frequency(s)
+            if df:
+                out.append((s, df, tone_of(s), frozenset(c for c in fold_tone(s) if fold_all(c) != c)))
+        got = tuple(out)
+        if len(vocab.forms) >= SPELLINGS_KEPT:
+            vocab.forms.clear()
+        vocab.forms[folded] = got
+    return got
 
 
 def _keeps_marks(typed: str, replacement: str) -> bool:
@@ -351,7 +378,22 @@ def _correctable(folded: str) -> bool:
 
 
 def _unknown(syllable: str, vocab: Vocabulary) -> bool:
-    """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly."""
+    """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly.
+
+    Kept in the vocabulary (up to :data:`SPELLINGS_KEPT`): a query asks it of
+    each of its words many times over (once per other word, for the rest of the query).
+    """
+    got = vocab.unknown.get(syllable)
+    if got is None:
+        got = _unknown_in(syllable, vocab)
+        if len(vocab.unknown) >= SPELLINGS_KEPT:
+            vocab.unknown.clear()
+        vocab.unknown[syllable] = got
+    return got
+
+
+def _unknown_in(syllable: str, vocab: Vocabulary) -> bool:
+    """:func:`_unknown`, looked up."""
     f = fold_all(syllable)
     if not _correctable(f):
         return False
@@ -379,13 +421,15 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
     score (a quarter of that for candidates never seen with the rest).
     """
     out: dict[str, list[Alternative]] = {}
-    folded = [fold_all(s) for s in syllables]
+    folded: list[str] = []  # the syllables folded, made for the first unknown one (most queries have none)
     for i, s in enumerate(syllables):
-        f = folded[i]
         if s in out or not _unknown(s, vocab):
             continue
+        folded = folded or [fold_all(w) for w in syllables]
+        f = folded[i]
         others = rest.get(s) if rest else None
         with_rest = others is not None and bool(others.size)
+        among = Among(others, _doc_numbers(vocab)) if with_rest and others is not None else None
         title_rest = _title_rest(syllables, i, vocab) if with_rest else None
         # Under three letters one edit floods (see lang.typos); with the rest of the query
         # to co-occur with, it does not, so a short syllable gets one edit then.
@@ -401,12 +445,12 @@ def corrections(syllables: Sequence[str], vocab: Vocabulary,
                 continue  # a Vietnamese syllable mistyped is another one, not "bca" or "xy"
             replacement = _with_marks_of(s, cand.word, vocab) if marked else cand.word
             together = 0
-            if with_rest and others is not None:
+            if among is not None:
                 # Typed with diacritics: judged by the documents of the spelling that keeps the marks typed.
                 docs = vocab.docs("text", replacement) if marked else np.zeros(0, dtype=np.int64)
                 if not docs.size:
                     docs = vocab.docs("text_f", cand.word)
-                together = intersect_count(docs, others)
+                together = among.count(docs)
             if forced and not together:
                 continue
             if together:
@@ -458,6 +502,11 @@ def _rests(syllables: Sequence[str], vocab: Vocabulary, max_syllables: int = 6) 
             acc = intersect_sorted(acc, d)
         out[w] = acc
     return out
+
+
+def _doc_numbers(vocab: Vocabulary) -> int:
+    """How many doc numbers the vocabulary's snapshot has (0 when a stand-in for one does not say)."""
+    return int(getattr(vocab.snapshot, "size", 0))
 
 
 def _tier_docs(vocab: Vocabulary, syllable: str) -> np.ndarray:
@@ -527,6 +576,7 @@ def _cooccurrence_evidence(syllables: Sequence[str], vocab: Vocabulary, max_syll
     suffix.reverse()
     evidence: _Evidence = []
     folded_words = [fold_all(w) for w in words]
+    size = _doc_numbers(vocab)
     for i, s in enumerate(words):
         if i == 0:
             rest = suffix[1]
@@ -536,37 +586,69 @@ def _cooccurrence_evidence(syllables: Sequence[str], vocab: Vocabulary, max_syll
             rest = intersect_sorted(prefix[i - 1], suffix[i + 1])
         if not rest.size:
             continue
-        f = fold_all(s)
+        among = Among(rest, size)
+        f = folded_words[i]
         scored: list[tuple[float, str, Candidate, bool]] = []
-        marked = has_diacritics(s)
         # What tells a slip: a correction that makes a word of the index with a neighbour ("tổ nhĩ" ->
         # "thổ nhĩ"), or stands in a headline with the rest of the query, where the typed syllable does not.
         typed_paired = _paired(vocab, words, i, s)
         title_rest = _title_rest(words, i, vocab)
         typed_headlined = _title_factor(f, title_rest, vocab) > 1.0
         fragment = len(f) <= 2 and _fragment(f)
-        for cand in vocab.candidates(f, 1, COOCCURRENCE_CANDIDATES):
-            # Any word of the index ("fan" for "ran"): the rest of the query judges it.
-            if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
-                continue  # a lone consonant is what is left of a syllable whose vowel was dropped
-            for replacement, held in _spelt(s, cand.word, vocab, marked or accented):
-                together = intersect_count(held, rest)
-                if not together:
-                    continue
-                headlined = 1.0 if _folds_like_rest(cand.word, folded_words, i) else \
-                    _title_factor(fold_all(replacement), title_rest, vocab, held)
-                score = cand.weight * math.log1p(together) / held.size ** COOCCURRENCE_RARITY_POWER * headlined
-                telling = (headlined > 1.0 and not typed_headlined) or \
-                    (not typed_paired and _paired(vocab, words, i, replacement))
-                if telling:
-                    score *= PAIR_BONUS
-                if marked and not _keeps_marks(s, replacement):
-                    score *= MARKS_LOST_FACTOR
-                scored.append((score, replacement, cand, telling))
+        for cand, replacement, fieldname, term, folded_replacement, keeps in _expansions(s, accented, vocab):
+            held = vocab.docs(fieldname, term)
+            together = among.count(held)
+            if not together:
+                continue
+            headlined = 1.0 if _folds_like_rest(cand.word, folded_words, i) else \
+                _title_factor(folded_replacement, title_rest, vocab, held)
+            score = cand.weight * math.log1p(together) / held.size ** COOCCURRENCE_RARITY_POWER * headlined
+            telling = (headlined > 1.0 and not typed_headlined) or \
+                (not typed_paired and _paired(vocab, words, i, replacement))
+            if telling:
+                score *= PAIR_BONUS
+            if not keeps:
+                score *= MARKS_LOST_FACTOR
+            scored.append((score, replacement, cand, telling))
         if scored:
             scored.sort(key=lambda sc: (-sc[0], sc[1]))
             evidence.append((s, fragment, scored))
     return evidence
+
+
+# One candidate spelling of a word for _cooccurrence_evidence: (the candidate, the spelling judged, the field and
+# term of its documents, the spelling folded, whether it keeps the marks typed).
+_Expansion = tuple[Candidate, str, str, str, str, bool]
+
+
+def _expansions(s: str, accented: bool, vocab: Vocabulary) -> tuple[_Expansion, ...]:
+    """The spellings :func:`_cooccurrence_evidence` judges for the word *s* of a query (*accented*: some word of
+    it has diacritics), in its order: each candidate within one edit (a lone consonant's longer ones only),
+    each of its spellings by :func:`_spelt`.
+
+    The same in every query of the snapshot that holds *s*: kept in the vocabulary (up to
+    :data:`SPELLINGS_KEPT` words), its documents asked of the vocabulary's cache of lists each time.
+    """
+    key = (s, accented)
+    got = vocab.expanded.get(key)
+    if got is not None:
+        return got
+    f = fold_all(s)
+    marked = has_diacritics(s)
+    fragment = len(f) <= 2 and _fragment(f)
+    out: list[_Expansion] = []
+    for cand in vocab.candidates(f, 1, COOCCURRENCE_CANDIDATES):
+        # Any word of the index ("fan" for "ran"): the rest of the query judges it.
+        if cand.distance == 0 or (fragment and len(cand.word) <= len(f)):
+            continue  # a lone consonant is what is left of a syllable whose vowel was dropped
+        for replacement, fieldname, term in _spelt_terms(s, cand.word, vocab, marked or accented):
+            out.append((cand, replacement, fieldname, term, fold_all(replacement),
+                        not marked or _keeps_marks(s, replacement)))
+    got = tuple(out)
+    if len(vocab.expanded) >= SPELLINGS_KEPT:
+        vocab.expanded.clear()
+    vocab.expanded[key] = got
+    return got
 
 
 def _cooccurrence_alternatives(evidence: _Evidence, always: bool, weight: float) -> dict[str, list[Alternative]]:
@@ -590,8 +672,11 @@ def _cooccurrence_alternatives(evidence: _Evidence, always: bool, weight: float)
     return out
 
 
-def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray | None:
-    """The docs whose title holds every other known syllable of *words* (folded); None if there is none."""
+def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> Among | None:
+    """The docs whose title holds every other known syllable of *words* (folded); None if there is none.
+
+    As an :class:`~vnsearch.search.sets.Among`: every candidate for the *i*-th is counted against them.
+    """
     acc: np.ndarray | None = None
     for j, w in enumerate(words):
         if j == i or _unknown(w, vocab):
@@ -602,7 +687,7 @@ def _title_rest(words: Sequence[str], i: int, vocab: Vocabulary) -> np.ndarray |
             # articles spelling the word as typed hold it (anywhere: an approximation, as for corrections).
             got = intersect_sorted(got, vocab.docs("text", w))
         acc = got if acc is None else intersect_sorted(acc, got)
-    return acc
+    return None if acc is None else Among(acc, _doc_numbers(vocab))
 
 
 def _folds_like_rest(folded: str, words: Sequence[str], i: int) -> bool:
@@ -615,7 +700,7 @@ def _folds_like_rest(folded: str, words: Sequence[str], i: int) -> bool:
     return any(w == folded for j, w in enumerate(words) if j != i)
 
 
-def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,
+def _title_factor(folded: str, title_rest: Among | None, vocab: Vocabulary,
                   spelt: np.ndarray | None = None) -> float:
     """1 + :data:`TITLE_TOGETHER_WEIGHT` × log(1 + headlines holding *folded* with the rest of the query).
 
@@ -627,12 +712,15 @@ def _title_factor(folded: str, title_rest: np.ndarray | None, vocab: Vocabulary,
     rest of the query is as likely "tổ" or "to" as the "tờ" judged (the index
     has no accented title field; this took kw-typo .829 -> .844 on seed 11).
     """
-    if title_rest is None or not title_rest.size:
+    if title_rest is None or not title_rest.ids.size:
         return 1.0
-    held = vocab.docs("title_f", folded)
-    if spelt is not None:  # the spelling's own documents: a title holding "to" with the rest may hold "tổ", not "tờ"
-        held = intersect_sorted(held, spelt)
-    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(intersect_count(held, title_rest))
+    titles = vocab.docs("title_f", folded)
+    if spelt is None:
+        return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(title_rest.count(titles))
+    # The headlines with the rest first: the fewest ids, where the title's list and the spelling's may be long.
+    held = title_rest.common(titles)
+    # The spelling's own documents: a title holding "to" with the rest may hold "tổ", not "tờ".
+    return 1.0 + TITLE_TOGETHER_WEIGHT * math.log1p(intersect_count(held, spelt) if held.size else 0)
 
 
 def _fragment(folded: str) -> bool:
@@ -666,17 +754,18 @@ def _spelt(typed: str, folded: str, vocab: Vocabulary, marked: bool) -> list[tup
     common in any spelling, would drown the rare one meant). Otherwise the folded
     candidate itself.
     """
+    return [(replacement, vocab.docs(fieldname, term))
+            for replacement, fieldname, term in _spelt_terms(typed, folded, vocab, marked)]
+
+
+def _spelt_terms(typed: str, folded: str, vocab: Vocabulary, marked: bool) -> list[tuple[str, str, str]]:
+    """:func:`_spelt`'s forms, each with the field and term of its documents."""
     if not marked or is_code(folded):
-        return [(folded, vocab.docs("text_f", folded))]
+        return [(folded, "text_f", folded)]
     if has_diacritics(typed):
         replacement = _with_marks_of(typed, folded, vocab)
-        held = vocab.docs("text", replacement)
-        return [(replacement, held)] if held.size else []
-    out = []
-    for form in _forms(folded):
-        if vocab.exact_frequency(form):
-            out.append((form, vocab.docs("text", form)))
-    return out
+        return [(replacement, "text", replacement)] if vocab.docs("text", replacement).size else []
+    return [(form, "text", form) for form, _, _, _ in _held_forms(folded, vocab)]
 
 
 # -- the whole query --------------------------------------------------------------------
@@ -704,7 +793,8 @@ def understand(parsed: ParsedQuery, snapshot: Snapshot, *, telex: bool = True, t
             reparsed = parse_query(text, exact=parsed.exact_all)
             result = Understanding(reparsed, text, converted)
     if typos:
-        plain = [s for run in result.query.runs for s in run if s not in _exact_syllables(result.query)]
+        exact = _exact_syllables(result.query)
+        plain = [s for run in result.query.runs for s in run if s not in exact]
         distinct = set(plain)
         unknown = sum(_unknown(w, vocab) for w in distinct)
         if unknown <= max(1, len(distinct) // 2):

@@ -32,8 +32,18 @@ __all__ = ["Vocabulary", "SortedTerms", "WordPairs", "PairCounts"]
 PAIR_SCANS_BEFORE_TABLES = 200
 # Neighbours of syllables kept by WordPairs (a dict entry each) before it forgets them all.
 KEPT_NEIGHBOURS = 1_000_000
-# Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 8 bytes each, ~16 MB.
-DOCS_CACHE = 2_000_000
+# Doc ids of candidates' posting lists kept between queries (Vocabulary.docs): 4 bytes each, ~24 MB. The
+# 300-query mix of bench/speed.py reads 5.2 million ids of 3,400 lists on 35,000 articles (4.1 million of
+# them the exact spellings of candidates): the 2 million ids kept before (8 bytes each) held a third of that,
+# and a least-recently-used cache cycled through found almost none of it again.
+DOCS_CACHE = 6_000_000
+# Typo lookups asked of the term table on disk (TypoLookup, ~1-2 ms each) before the typo indexes are built
+# instead (0.08 s on 5,000 articles, 0.2 s on 35,000; ~0.15 ms a lookup then): a process that has met this
+# many new syllables (a long-lived engine without prepare()) will meet more.
+LOOKUPS_BEFORE_INDEXES = 200
+# Typo candidate lists kept between queries (Vocabulary.candidates; at most 100 candidates each, most far
+# fewer), all forgotten when this many are kept.
+CANDIDATES_KEPT = 20_000
 
 
 class Vocabulary:
@@ -67,7 +77,14 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
+        self._candidates: dict[tuple[str, int, int], tuple[Candidate, ...]] = {}
+        self._looked_up = 0  # candidates() answered by the lookups (see LOOKUPS_BEFORE_INDEXES)
+        # What vnsearch.search.understand works out of this snapshot alone, kept for the next queries:
         self.spelt: dict[tuple[str, str], str] = {}  # (typed, folded) -> _with_marks_of(typed, folded, self)
+        self.unknown: dict[str, bool] = {}  # syllable -> _unknown(syllable, self)
+        self.forms: dict[str, tuple[tuple[str, int, int, frozenset[str]], ...]] = {}  # folded -> _held_forms
+        # (word, accented) -> _expansions(word, accented, self)
+        self.expanded: dict[tuple[str, bool], tuple[tuple[Candidate, str, str, str, str, bool], ...]] = {}
         self._reader: weakref.WeakMethod[Callable[[str, str], Postings]] | None = None  # see read_through
 
     @property
@@ -101,16 +118,33 @@ class Vocabulary:
 
         What :attr:`typos` and :attr:`codes` answer; within one edit, and
         until they are built (a long-lived engine builds them in the
-        background, :meth:`SnapshotView.prepare`), asked of the term table on
-        disk instead (:class:`~vnsearch.lang.typos.TypoLookup`, the same
+        background, :meth:`SnapshotView.prepare`; any other once it has asked
+        :data:`LOOKUPS_BEFORE_INDEXES`), asked of the term table on disk
+        instead (:class:`~vnsearch.lang.typos.TypoLookup`, the same
         candidates): a new process reading a short query needs a few hundred
         lookups, not the whole vocabulary in memory.
+
+        Kept (up to :data:`CANDIDATES_KEPT` lists): queries share syllables
+        ("của", "người"), and a syllable's candidates, which every query of
+        up to six syllables asks for, are the same in every query of this snapshot.
         """
+        key = (folded, edits, limit)
+        got = self._candidates.get(key)
+        if got is None:
+            got = tuple(self._candidates_of(folded, edits, limit))
+            if len(self._candidates) >= CANDIDATES_KEPT:
+                self._candidates.clear()
+            self._candidates[key] = got
+        return list(got)
+
+    def _candidates_of(self, folded: str, edits: int, limit: int) -> list[Candidate]:
+        """:meth:`candidates`, looked up."""
         code = is_code(folded)
         built = self._codes if code else self._typos
-        if built is None:
+        if built is None and self._looked_up < LOOKUPS_BEFORE_INDEXES:
             lookups = self._typo_lookups()
             if lookups is not None and lookups[int(code)].reaches(folded, edits):
+                self._looked_up += 1
                 return lookups[int(code)].candidates(folded, edits=edits, limit=limit)
         if code:
             return self.codes.candidates(folded, limit=limit)
@@ -177,7 +211,8 @@ class Vocabulary:
 
         Corrections test many candidates against the rest of the query, and
         queries share candidates ("cán", "tỷ"): the lists are kept, least
-        recently used first out, within :data:`DOCS_CACHE` ids.
+        recently used first out, within :data:`DOCS_CACHE` ids (as int32:
+        doc numbers fit, and reading a query only counts and intersects them).
         """
         key = (fieldname, term)
         with self._lock:
@@ -187,6 +222,8 @@ class Vocabulary:
                 return got
         reader = self._reader() if self._reader is not None else None
         got = (reader or self.snapshot.postings)(fieldname, term).docs
+        if got.dtype.itemsize > 4 and got.size and got[-1] < 1 << 31:
+            got = got.astype(np.int32)  # kept at half the size: only counted and intersected
         with self._lock:
             if key not in self._docs:
                 self._docs[key] = got
@@ -452,7 +489,7 @@ class PairCounts:
         if a is None or b is None:
             return default
         key = a << 32 | b
-        i = int(np.searchsorted(self._keys, key))
+        i = int(self._keys.searchsorted(key))
         return int(self._counts[i]) if i < self._keys.size and self._keys[i] == key else default
 
     def __len__(self) -> int:
