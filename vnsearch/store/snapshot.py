@@ -463,17 +463,7 @@ class Snapshot:
             with self._files.reading():
                 self._fixed[name] = _fixed_width(self.segments, name) if name in self._fields else None
         parts = self._fixed[name]
-        if parts is None:
-            return None
-        docs = np.asarray(docnums, dtype=np.int64)
-        if len(parts) == 1:
-            return parts[0][docs]
-        which = np.searchsorted([seg.base for seg in self.segments], docs, side="right") - 1
-        out = np.empty((docs.size, parts[0].shape[1] if parts else 0), dtype=np.uint8)
-        for i in set(which.tolist()):
-            mine = which == i
-            out[mine] = parts[i][docs[mine] - self.segments[i].base]
-        return out
+        return None if parts is None else _rows(parts, [seg.base for seg in self.segments], docnums)
 
     def id_terms(self) -> int:
         """How many terms the id field holds (each live id should be one)."""
@@ -504,3 +494,16 @@ def _fixed_width(segments: Sequence[Segment], name: str) -> list[np.ndarray] | N
     if len({p.shape[1] for p in parts}) > 1:
         return None
     return parts
+
+
+def _rows(parts: Sequence[np.ndarray], bases: Sequence[int], docnums: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The rows of *docnums* (doc numbers over all segments) from each segment's rows (*parts*, from *bases*)."""
+    docs = np.asarray(docnums, dtype=np.int64)
+    if len(parts) == 1:
+        return parts[0][docs]
+    which = np.searchsorted(bases, docs, side="right") - 1
+    out = np.empty((docs.size, parts[0].shape[1] if parts else 0), dtype=np.uint8)
+    for i in set(which.tolist()):
+        mine = which == i
+        out[mine] = parts[i][docs[mine] - bases[i]]
+    return out
