@@ -210,3 +210,18 @@ def test_prepared_and_folded_on_corpus_pages() -> None:
         texts = [r.get("body", "") for r in (a, b, c)] + [a.get("sapo", ""), b.get("title", "")]
         joined = "\n".join(texts)
         assert prepared_and_folded(joined) == _prepared_then_folded(joined)
+
+
+@pytest.mark.parametrize("kept", [0, 10_000])
+def test_marks_same_as_before_with_places_forgotten_and_many_sequences(kept: int,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """marks() gathers the candidates' places by map: the same when none is remembered, for several sequences."""
+    monkeypatch.setattr("vnsearch.search.highlight._PLACES_KEPT", kept)
+    corrections = {"noi": ["nội"], "hoa": ["hòa", "hoà"], "nẵngg": ["nẵng"]}
+    for query in ['hà noi "hà nội" nội', "hoa bình hoà", "đà nẵngg đà", '"covid 19" covid', "nội nội ngoại"]:
+        parsed = parse_query(query)
+        now, before = Highlighter.for_query(parsed, corrections), Before.for_query(parsed, corrections)
+        assert len(now.sequences) >= 2 or query == "nội nội ngoại"
+        for text in TRICKY_BODIES:
+            found = now.found_in([text])[0]
+            assert now.marks(found) == before.marks(found), (query, text[:30])
