@@ -16,7 +16,6 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
 from vnsearch import caps
 from vnsearch.lang.analysis import (
@@ -177,23 +176,14 @@ class Highlighter:
         """
         if not found:
             return []
-        # Each candidate's places, and per sequence its slots there, are gathered by map and compress
-        # (in C) rather than a Python iteration a candidate: a body holds dozens.
-        texts = list(map(_TEXT, map(_TOKEN, found)))
-        remembered = list(map(self._places.get, texts))
-        if None in remembered:
-            for i, got in enumerate(remembered):
-                if got is None:
-                    remembered[i] = self._places_of(texts[i])
-        places = cast(list[tuple[list[int], ...]], remembered)
-        ordinals = list(map(_ORDINAL, found))
+        known = self._places.get
+        places = [(o, known(t.text) or self._places_of(t.text)) for o, t in found]
         marked: set[int] = set()
         for which, seq in enumerate(self.sequences):
-            slots = list(map(operator.itemgetter(which), places))
+            hits = {o: p[which] for o, p in places if p[which]}
             if len(seq) == 1:
-                marked.update(itertools.compress(ordinals, slots))
+                marked.update(hits)
                 continue
-            hits = dict(itertools.compress(zip(ordinals, slots), slots))
             any_run = False
             size = len(seq)
             for o, ks in hits.items():
