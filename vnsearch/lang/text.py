@@ -464,7 +464,8 @@ class _CharFolds:
             data = text.encode("utf-32-le")
         except UnicodeEncodeError:  # a lone surrogate: checked, then folded (which raises) as before
             return (True, self.fold_one_for_one(text)) if is_prepared(text) else (False, None)
-        codes = np.frombuffer(data, dtype=np.uint32)
+        # As indices (numpy would otherwise cast the codes for each of the two lookups).
+        codes = np.frombuffer(data, dtype=np.uint32).astype(np.intp)
         if self.suspect is None:
             # 1 where _SUSPECT matches the character, 0 where not, 2 not looked at yet; one entry
             # past the plane stands for every character beyond it (take clips their codes to it),
@@ -473,12 +474,13 @@ class _CharFolds:
             suspect[0x10000] = 1
             self.suspect = suspect
         flags = self.suspect.take(codes, mode="clip")
-        if len(flags) and int(flags.max()) == 2:
+        top = int(flags.max()) if len(flags) else 0
+        if top == 2:
             for code in set(codes[flags == 2].tolist()):
                 self.suspect[code] = 1 if _SUSPECT.match(chr(code)) else 0
-            flags = self.suspect.take(codes, mode="clip")
+            top = int(self.suspect.take(codes, mode="clip").max())
         # No character _SUSPECT matches: is_prepared is then whether the text is NFC.
-        prepared = is_prepared(text) if flags.any() else unicodedata.is_normalized("NFC", text)
+        prepared = is_prepared(text) if top else unicodedata.is_normalized("NFC", text)
         return (True, self._one_for_one(codes)) if prepared else (False, None)
 
     def _one_for_one(self, codes: Any) -> str | None:
