@@ -13,11 +13,12 @@ import random
 import unicodedata
 from collections.abc import Sequence
 
+import pytest
 from conftest import read_corpus_lines
 
 from vnsearch import caps
 from vnsearch.lang.analysis import Token, syllables
-from vnsearch.lang.text import fold_all
+from vnsearch.lang.text import fold_all, fold_lower_chars, is_prepared, prepared_and_folded
 from vnsearch.search.collect import build_hit
 from vnsearch.search.highlight import Highlighter, Snippet, _clean, _cut, _matching_with_parts
 from vnsearch.search.query import parse_query
@@ -169,3 +170,58 @@ def test_hits_same_as_before_on_corpus_slice() -> None:
         words = [t.text for t in syllables(fields["title"] or fields["body"][:300])]
         if words:
             _compare(fields, _queries(words, rng))
+
+
+def _prepared_then_folded(text: str) -> tuple[bool, str | None]:
+    """What find_syllables_many did before prepared_and_folded: is_prepared, then fold_lower_chars."""
+    if not is_prepared(text):
+        return False, None
+    return True, fold_lower_chars(text)
+
+
+def test_prepared_and_folded_as_is_prepared_then_fold_lower_chars() -> None:
+    rng = random.Random(29)
+    # Characters from every corner: ASCII and its controls, Vietnamese in both cases, marks
+    # (combining, alone, in long runs), invisible and odd spaces, Σ and İ, Hangul jamo
+    # (which compose), other scripts, beyond the plane, and random ones of the plane.
+    pool = (list("aAzZ09 \n\t\x00\x07\x1f\x7f-'’.,/:%Σσİ") + list("đĐàÀảẢãÃáÁạẠăằẳẵắặâầẩẫấậ")
+            + ["\u0300", "\u0301", "\u0323", "\u0345", "\u034f", "\u00ad", "\u200b", "\u200d", "\ufeff",
+               "\u00a0", "\u2003", "\u202e", "\u1100", "\u1161", "\u11a8", "\uac00", "é", "ﬁ", "ẞ",
+               "\u0cd5", "\U0001f600", "\U00010400", "\u3000", "Ω", "\u2126"]
+            + [chr(rng.randrange(0x80, 0x10000)) for _ in range(400)])
+    pool = [c for c in pool if not 0xD800 <= ord(c) < 0xE000]
+    texts = TRICKY_BODIES + ["\n".join(TRICKY_BODIES), "Hà Nội", "ha noi\nhà nội", "", "\n"]
+    for _ in range(600):
+        size = rng.choice([1, 2, 5, 40, 300])
+        texts.append("".join(rng.choice(pool) for _ in range(size)))
+    for text in texts:
+        assert prepared_and_folded(text) == _prepared_then_folded(text), ascii(text)
+    # A lone surrogate: both fail the same way.
+    for text in ("Hà\ud800Nội", "ha\udfff"):
+        with pytest.raises(UnicodeEncodeError):
+            _prepared_then_folded(text)
+        with pytest.raises(UnicodeEncodeError):
+            prepared_and_folded(text)
+
+
+def test_prepared_and_folded_on_corpus_pages() -> None:
+    records = read_corpus_lines("news.jsonl.gz", 0, 300)
+    for a, b, c in zip(records, records[1:], records[2:]):
+        texts = [r.get("body", "") for r in (a, b, c)] + [a.get("sapo", ""), b.get("title", "")]
+        joined = "\n".join(texts)
+        assert prepared_and_folded(joined) == _prepared_then_folded(joined)
+
+
+@pytest.mark.parametrize("kept", [0, 10_000])
+def test_marks_same_as_before_with_places_forgotten_and_many_sequences(kept: int,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """marks() gathers the candidates' places by map: the same when none is remembered, for several sequences."""
+    monkeypatch.setattr("vnsearch.search.highlight._PLACES_KEPT", kept)
+    corrections = {"noi": ["nội"], "hoa": ["hòa", "hoà"], "nẵngg": ["nẵng"]}
+    for query in ['hà noi "hà nội" nội', "hoa bình hoà", "đà nẵngg đà", '"covid 19" covid', "nội nội ngoại"]:
+        parsed = parse_query(query)
+        now, before = Highlighter.for_query(parsed, corrections), Before.for_query(parsed, corrections)
+        assert len(now.sequences) >= 2 or query == "nội nội ngoại"
+        for text in TRICKY_BODIES:
+            found = now.found_in([text])[0]
+            assert now.marks(found) == before.marks(found), (query, text[:30])

@@ -29,7 +29,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from vnsearch.lang.text import canonical, fold_all, fold_lower_chars, fold_lower_text, is_prepared, prepare
+from vnsearch.lang.text import (
+    canonical,
+    fold_all,
+    fold_lower_text,
+    is_prepared,
+    prepare,
+    prepared_and_folded,
+)
 
 __all__ = ["Token", "Analysis", "tokenize", "token_texts", "syllables", "Segmenter", "analyze", "analyze_texts",
            "add_terms", "add_zone_terms", "sentence_chunks", "sentence_chunks_of", "WORD_JOINER"]
@@ -322,7 +329,8 @@ def find_syllables_many(texts: Sequence[str], wanted: set[str], finder: re.Patte
     if finder is None:
         return [[] for _ in texts]
     joined = "\n".join(texts)
-    if not is_prepared(joined):
+    prepared, folded = prepared_and_folded(joined)  # (is_prepared, then fold_lower_chars)
+    if not prepared:
         # Some text needs preparing (a no-break space, a decomposed mark …): the others are still found together.
         plain = [i for i, text in enumerate(texts) if is_prepared(text)]
         if len(plain) == len(texts):  # (it cannot be so; were it, each alone)
@@ -335,7 +343,6 @@ def find_syllables_many(texts: Sequence[str], wanted: set[str], finder: re.Patte
             if i not in taken:
                 found[i] = find_syllables(text, wanted, finder, parts, known)
         return found
-    folded = fold_lower_chars(joined)
     if folded is None:
         return [find_syllables(text, wanted, finder, parts, known) for text in texts]
     found = []

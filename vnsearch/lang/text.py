@@ -416,6 +416,7 @@ class _CharFolds:
         lowering = table.copy()
         lowering[ord("A"):ord("Z") + 1] += ord("a") - ord("A")
         self.lowering = lowering
+        self.suspect: Any = None  # (prepared_fold)
 
     def _fill(self, table: Any, code: int, lowering: bool) -> None:
         char = chr(code)
@@ -454,9 +455,36 @@ class _CharFolds:
 
     def fold_one_for_one(self, text: str) -> str | None:
         """*text* lowered and folded when each character folds to one of its own (by the table), else None."""
+        return self._one_for_one(self.np.frombuffer(text.encode("utf-32-le"), dtype=self.np.uint32))
+
+    def prepared_fold(self, text: str) -> tuple[bool, str | None]:
+        """:func:`prepared_and_folded` of a text that is not ASCII."""
         np = self.np
+        try:
+            data = text.encode("utf-32-le")
+        except UnicodeEncodeError:  # a lone surrogate: checked, then folded (which raises) as before
+            return (True, self.fold_one_for_one(text)) if is_prepared(text) else (False, None)
+        # As indices (numpy would otherwise cast the codes for each of the two lookups).
+        codes = np.frombuffer(data, dtype=np.uint32).astype(np.intp)
+        if self.suspect is None:
+            # 1 where _SUSPECT matches the character, 0 where not, 2 not looked at yet; one entry
+            # past the plane stands for every character beyond it (take clips their codes to it),
+            # all of which _SUSPECT matches.
+            suspect = np.full(0x10001, 2, dtype=np.uint8)
+            suspect[0x10000] = 1
+            self.suspect = suspect
+        flags = self.suspect.take(codes, mode="clip")
+        top = int(flags.max()) if len(flags) else 0
+        if top == 2:
+            for code in set(codes[flags == 2].tolist()):
+                self.suspect[code] = 1 if _SUSPECT.match(chr(code)) else 0
+            top = int(self.suspect.take(codes, mode="clip").max())
+        # No character _SUSPECT matches: is_prepared is then whether the text is NFC.
+        prepared = is_prepared(text) if top else unicodedata.is_normalized("NFC", text)
+        return (True, self._one_for_one(codes)) if prepared else (False, None)
+
+    def _one_for_one(self, codes: Any) -> str | None:
         table = self.lowering
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         out = table.take(codes, mode="clip")
         if len(out) and int(out.max()) >= self.MANY:
             unknown = out == self.UNKNOWN
@@ -488,6 +516,24 @@ def fold_lower_chars(text: str) -> str | None:
     if _char_folds is None:
         _char_folds = _CharFolds()
     return _char_folds.fold_one_for_one(text)
+
+
+def prepared_and_folded(text: str) -> tuple[bool, str | None]:
+    """:func:`is_prepared` of *text*, and if so :func:`fold_lower_chars` of it (else None), in one pass.
+
+    Snippets check and fold every page's texts. The check's first step,
+    a regex over every character looking for one that needs preparing
+    (``_SUSPECT``), cost more than the fold itself; here it is a lookup
+    in a table of those characters over the codes the fold decodes anyway
+    (one numpy ``take``), the table filled by that same regex for each
+    character as first met. The answers are the two functions' own.
+    """
+    global _char_folds
+    if text.isascii():
+        return (True, text.lower()) if is_prepared(text) else (False, None)
+    if _char_folds is None:
+        _char_folds = _CharFolds()
+    return _char_folds.prepared_fold(text)
 
 
 def fold_lower_text(text: str) -> str:
