@@ -85,3 +85,21 @@ def test_narrowed_phrases_match_the_same_documents(corpus: Any) -> None:
             assert np.array_equal(got, want), words
             matched += bool(want.any())
     assert matched > 100  # most phrases cut from articles match somewhere
+
+
+def test_keys_among_some_candidates_are_those_candidates_keys(corpus: Any) -> None:
+    """``position_keys(..., among=)``: the keys of those candidates alone, numbered as over all of them."""
+    engine, _ = corpus
+    rng = random.Random(9)
+    with engine._reading() as view:
+        ranker: Ranker = view.ranker
+        lists = [ranker.postings("text_f", t) for t in ("cua", "va", "nguoi", "hiem")]
+        docs = np.array([d for d in range(ranker.size) if rng.random() < 0.6], dtype=np.int64)
+        for postings in (lists[0], lists[3], (lists[1], lists[2]), (lists[3], lists[0], lists[1])):
+            every = position_keys(postings, docs)
+            for share in (0.0, 0.1, 0.5, 1.0):
+                among = np.flatnonzero(np.array([rng.random() < share for _ in range(docs.size)]))
+                want = every[np.isin(every >> KEY_SHIFT, among)]
+                got = position_keys(postings, docs, among=among)
+                assert np.array_equal(got, want)
+            assert every.size  # the lists hold these candidates

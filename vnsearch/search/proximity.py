@@ -32,7 +32,7 @@ POSITION_MASK = (1 << KEY_SHIFT) - 1
 
 
 def position_keys(postings: Postings | tuple[Postings, ...] | None, docs: np.ndarray,
-                  cap: int | None = None) -> np.ndarray:
+                  cap: int | None = None, among: np.ndarray | None = None) -> np.ndarray:
     """Sorted keys of every position, in *postings*, of each of *docs* (in their order; those absent have none).
 
     With *cap*, only each document's first *cap* positions: what proximity
@@ -40,13 +40,15 @@ def position_keys(postings: Postings | tuple[Postings, ...] | None, docs: np.nda
     grow with the length of the articles. Phrases pass no cap: they must be exact.
     Several postings (a typed syllable and its corrections): each document's
     positions from the first that holds it, so a correction stands where the
-    typed syllable is missing.
+    typed syllable is missing. With *among* (indices into *docs*, ascending),
+    only those candidates are read, their keys still numbered by *docs*: a
+    phrase reads its later syllables only where it still stands.
     """
-    return position_keys_many([postings], docs, cap)[0]
+    return position_keys_many([postings], docs, cap, among)[0]
 
 
 def position_keys_many(postings_list: Sequence[Postings | tuple[Postings, ...] | None], docs: np.ndarray,
-                       cap: int | None = None) -> list[np.ndarray]:
+                       cap: int | None = None, among: np.ndarray | None = None) -> list[np.ndarray]:
     """:func:`position_keys` of each of *postings_list*, their values decoded in one call.
 
     Why: a list's positions for a few hundred candidates are a few thousand
@@ -63,17 +65,20 @@ def position_keys_many(postings_list: Sequence[Postings | tuple[Postings, ...] |
             # A typed syllable and its corrections: each document from the first postings that holds it.
             mine: list[int] = []
             held = np.zeros(docs.size, dtype=bool)
+            if among is not None:
+                held[:] = True
+                held[among] = False
             for one in postings:
                 missing = np.flatnonzero(~held)
                 if not missing.size:
                     break
-                got = batch.add(one, missing if mine else None)
+                got = batch.add(one, missing if mine or among is not None else None)
                 if got is not None:
                     mine.append(got)
                     held[batch.placed[got]] = True
             parts.append(mine)
         else:
-            got = batch.add(postings, None)
+            got = batch.add(postings, among)
             parts.append([] if got is None else [got])
     keys = batch.keys(cap)
     out = []

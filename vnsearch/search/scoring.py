@@ -23,7 +23,7 @@ from vnsearch.lang.analysis import WORD_JOINER
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
 from vnsearch.search.columns import Columns
-from vnsearch.search.proximity import KEY_SHIFT, POSITION_MASK, position_keys
+from vnsearch.search.proximity import KEY_SHIFT, position_keys
 from vnsearch.search.query import Phrase
 from vnsearch.store.postings import EMPTY, Postings
 from vnsearch.store.snapshot import Snapshot
@@ -322,17 +322,12 @@ class TermScorer:
             # k is at x + k, for each k.
             # Both key lists are sorted, so membership is a binary search (np.isin
             # sorts them again, np.unique hashes: 16 ms for a common pair on 35k articles).
-            # Each syllable after the second is read only in the candidates where the phrase still stands
-            # (its keys renumbered back: those candidates, ascending, keep the keys sorted), so a long
-            # phrase whose first words are rare together reads little of its common later words.
+            # Each syllable after the second is read only in the candidates where the phrase still stands,
+            # so a long phrase whose first words are rare together reads little of its common later words.
             starts = position_keys(units[0].postings, docs)
             alive = None  # the candidates (indices into docs) still holding the phrase so far; None: all
             for k, u in enumerate(units[1:], 1):
-                if alive is None:
-                    following = position_keys(u.postings, docs)
-                else:
-                    got = position_keys(u.postings, docs[alive])
-                    following = alive[got >> KEY_SHIFT] << KEY_SHIFT | (got & POSITION_MASK)
+                following = position_keys(u.postings, docs, among=alive)
                 if not following.size:
                     starts = following
                     break
