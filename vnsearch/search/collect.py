@@ -117,35 +117,32 @@ _PAIRWISE_DOCS = 256
 
 
 def _near_pairs(raw: Sequence[bytes | None]) -> list[list[int]] | None:
-    """For each document, the later ones (by index) it would absorb: sharing a band, and near enough.
-
-    The same pairs as grouping the bands in a dict and comparing each
-    candidate's signature (``_collapse_by_bands``): two documents share a
-    band when its ``MINHASH_ROWS`` hashes are equal (every pair compared
-    by one 64-bit key per band, then the few pairs found hash by hash), and
-    the Jaccard estimate, worked out for those pairs only, is the same mean
-    of equal hashes.
-    None when no document has a signature.
-    """
-    have = [k for k, r in enumerate(raw) if r and len(r) == SIGNATURE_BYTES and any(r)]  # as signature_of
-    if not have:
-        return None
-    stack = np.frombuffer(b"".join(raw[k] for k in have), dtype=np.uint32).reshape(len(have), -1)  # type: ignore[misc]
-    return _near_stack(have, stack, len(raw))
+    """:func:`_near_rows` of signatures read value by value (a value of another width is none)."""
+    rows = np.zeros((len(raw), SIGNATURE_BYTES), dtype=np.uint8)
+    for k, r in enumerate(raw):
+        if r and len(r) == SIGNATURE_BYTES:  # as signature_of
+            rows[k] = np.frombuffer(r, dtype=np.uint8)
+    return _near_rows(rows)
 
 
 def _near_rows(rows: np.ndarray) -> list[list[int]] | None:
-    """:func:`_near_pairs` of signatures given as the rows of one uint8 array (``Snapshot.fixed_rows``)."""
+    """For each document, the later ones (by index) it would absorb: sharing a band, and near enough.
+
+    *rows*: the documents' signatures, the rows of one uint8 array
+    (``Snapshot.fixed_rows``). The same pairs as grouping the bands in a
+    dict and comparing each candidate's signature (``_collapse_by_bands``):
+    two documents share a band when its ``MINHASH_ROWS`` hashes are equal
+    (every pair compared by one 64-bit key per band, then the few pairs
+    found hash by hash), and the Jaccard estimate, worked out for those
+    pairs only, is the same mean of equal hashes.
+    None when no document has a signature.
+    """
     if rows.ndim != 2 or rows.shape[1] != SIGNATURE_BYTES:
         return None
     have = np.flatnonzero(rows.any(axis=1)).tolist()  # a signature of zeros is none, as signature_of says
     if not have:
         return None
-    return _near_stack(have, np.ascontiguousarray(rows[have]).view(np.uint32), len(rows))
-
-
-def _near_stack(have: list[int], stack: np.ndarray, n: int) -> list[list[int]]:
-    """:func:`_near_pairs` of the documents *have* (indices among *n*), their signatures the rows of *stack*."""
+    stack = np.ascontiguousarray(rows[have]).view(np.uint32)
     # One 64-bit key per band: equal bands have equal keys (equal keys of unequal
     # bands, were there any, are told apart by the exact check below).
     words = stack.view(np.uint64).reshape(len(have), MINHASH_BANDS, -1)
@@ -160,7 +157,7 @@ def _near_stack(have: list[int], stack: np.ndarray, n: int) -> list[list[int]]:
         equal = stack[first] == stack[second]
         shared = equal.reshape(len(first), MINHASH_BANDS, -1).all(axis=2).any(axis=1)
         first, second, equal = first[shared], second[shared], equal[shared]
-    near: list[list[int]] = [[] for _ in range(n)]
+    near: list[list[int]] = [[] for _ in range(len(rows))]
     if len(first):
         estimate = equal.mean(axis=1)
         for a, b, e in zip(first.tolist(), second.tolist(), estimate.tolist()):
