@@ -71,9 +71,6 @@ CORRECTION_WEIGHT = 0.8
 # measured alike on bench kw-typo, and each costs a posting list).
 COOCCURRENCE_MAX_SYLLABLES = 6
 COOCCURRENCE_CANDIDATES = 20
-# Marked spellings of candidates kept per vocabulary (_with_marks_of); emptied when it holds this many
-# (a long-lived engine meets ever new syllables).
-SPELLINGS_KEPT = 200_000
 # Corrections offered per syllable, at most: the ranker tells them apart by the documents that hold
 # them with the rest of the query (3, 6 and 10 gave .765, .780 and .784 on bench kw-typo, seed 11).
 MAX_ALTERNATIVES = 6
@@ -308,17 +305,10 @@ def _with_marks_of(typed: str, folded: str, vocab: Vocabulary) -> str:
     Same tone and same letter marks first (typed "tiấu" → "giấu"), then the
     fewest marks not typed ("htảm" → "thảm", not "thẩm"), then the most
     frequent spelling the index holds; *folded* itself if it holds none.
-    Kept in the vocabulary (up to :data:`SPELLINGS_KEPT`): a query's
+    Kept in the vocabulary (up to :data:`~vnsearch.search.vocabulary.SPELLINGS_KEPT`): a query's
     syllable is judged against the same candidates once per reading of it.
     """
-    key = (typed, folded)
-    got = vocab.spelt.get(key)
-    if got is None:
-        got = _closest_marks(typed, folded, vocab)
-        if len(vocab.spelt) >= SPELLINGS_KEPT:
-            vocab.spelt.clear()
-        vocab.spelt[key] = got
-    return got
+    return vocab.spelt.get_or((typed, folded), lambda: _closest_marks(typed, folded, vocab))
 
 
 def _closest_marks(typed: str, folded: str, vocab: Vocabulary) -> str:
@@ -341,22 +331,19 @@ def _held_forms(folded: str, vocab: Vocabulary) -> tuple[tuple[str, int, int, fr
     """The spellings of *folded* (:func:`_forms`, in order) that the index holds: each with its document
     frequency, its tone and its letter marks.
 
-    Kept in the vocabulary (up to :data:`SPELLINGS_KEPT`): the candidates of
+    Kept in the vocabulary (up to :data:`~vnsearch.search.vocabulary.SPELLINGS_KEPT`): the candidates of
     every word typed with diacritics ask for them, of a dozen spellings or
     more each, most of which no document holds.
     """
-    got = vocab.forms.get(folded)
-    if got is None:
+    def held() -> tuple[tuple[str, int, int, frozenset[str]], ...]:
         out = []
         for s in _forms(folded):
             df = vocab.exact_frequency(s)
             if df:
                 out.append((s, df, tone_of(s), frozenset(c for c in fold_tone(s) if fold_all(c) != c)))
-        got = tuple(out)
-        if len(vocab.forms) >= SPELLINGS_KEPT:
-            vocab.forms.clear()
-        vocab.forms[folded] = got
-    return got
+        return tuple(out)
+
+    return vocab.forms.get_or(folded, held)
 
 
 def _keeps_marks(typed: str, replacement: str) -> bool:
@@ -380,16 +367,10 @@ def _correctable(folded: str) -> bool:
 def _unknown(syllable: str, vocab: Vocabulary) -> bool:
     """Whether the index holds *syllable* nowhere: folded, or, typed with diacritics, exactly.
 
-    Kept in the vocabulary (up to :data:`SPELLINGS_KEPT`): a query asks it of
+    Kept in the vocabulary (up to :data:`~vnsearch.search.vocabulary.SPELLINGS_KEPT`): a query asks it of
     each of its words many times over (once per other word, for the rest of the query).
     """
-    got = vocab.unknown.get(syllable)
-    if got is None:
-        got = _unknown_in(syllable, vocab)
-        if len(vocab.unknown) >= SPELLINGS_KEPT:
-            vocab.unknown.clear()
-        vocab.unknown[syllable] = got
-    return got
+    return vocab.unknown.get_or(syllable, lambda: _unknown_in(syllable, vocab))
 
 
 def _unknown_in(syllable: str, vocab: Vocabulary) -> bool:
@@ -627,12 +608,14 @@ def _expansions(s: str, accented: bool, vocab: Vocabulary) -> tuple[_Expansion, 
     each of its spellings by :func:`_spelt`.
 
     The same in every query of the snapshot that holds *s*: kept in the vocabulary (up to
-    :data:`SPELLINGS_KEPT` words), its documents asked of the vocabulary's cache of lists each time.
+    :data:`~vnsearch.search.vocabulary.SPELLINGS_KEPT` words), its documents asked of the vocabulary's
+    cache of lists each time.
     """
-    key = (s, accented)
-    got = vocab.expanded.get(key)
-    if got is not None:
-        return got
+    return vocab.expanded.get_or((s, accented), lambda: _expanded(s, accented, vocab))
+
+
+def _expanded(s: str, accented: bool, vocab: Vocabulary) -> tuple[_Expansion, ...]:
+    """:func:`_expansions`, worked out."""
     f = fold_all(s)
     marked = has_diacritics(s)
     fragment = len(f) <= 2 and _fragment(f)
@@ -644,11 +627,7 @@ def _expansions(s: str, accented: bool, vocab: Vocabulary) -> tuple[_Expansion, 
         for replacement, fieldname, term in _spelt_terms(s, cand.word, vocab, marked or accented):
             out.append((cand, replacement, fieldname, term, fold_all(replacement),
                         not marked or _keeps_marks(s, replacement)))
-    got = tuple(out)
-    if len(vocab.expanded) >= SPELLINGS_KEPT:
-        vocab.expanded.clear()
-    vocab.expanded[key] = got
-    return got
+    return tuple(out)
 
 
 def _cooccurrence_alternatives(evidence: _Evidence, always: bool, weight: float) -> dict[str, list[Alternative]]:

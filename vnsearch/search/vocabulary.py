@@ -16,7 +16,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, TypoLoo
 from vnsearch.store.postings import Postings
 from vnsearch.store.snapshot import Snapshot
 
-__all__ = ["Vocabulary", "SortedTerms", "WordPairs", "PairCounts"]
+__all__ = ["Vocabulary", "SortedTerms", "WordPairs", "PairCounts", "Kept"]
 
 # Syllables whose neighbours WordPairs looked for (a search of the whole lexicon each, ~5 ms on the whole
 # corpus) before the whole pair tables are built instead (under a second, once).
@@ -44,6 +44,36 @@ LOOKUPS_BEFORE_INDEXES = 200
 # Typo candidate lists kept between queries (Vocabulary.candidates; at most 100 candidates each, most far
 # fewer), all forgotten when this many are kept.
 CANDIDATES_KEPT = 20_000
+# Marked spellings, held forms, unknown syllables and word expansions kept per vocabulary (each a Kept of
+# vnsearch.search.understand's); each emptied when it holds this many (a long-lived engine meets ever new
+# syllables).
+SPELLINGS_KEPT = 200_000
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Kept(dict[K, V], Generic[K, V]):
+    """What a vocabulary works out once for every query of its snapshot, forgotten all at once past *limit*.
+
+    Why one class: reading a query keeps several such memos (typo
+    candidates, marked spellings, held forms, unknown syllables, word
+    expansions), each the same get, work out, empty when full, keep.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def get_or(self, key: K, make: Callable[[], V]) -> V:
+        """The value kept for *key*, else ``make()``'s, kept (emptying the memo first when it is full)."""
+        got = self.get(key)
+        if got is None:
+            got = make()
+            if len(self) >= self.limit:
+                self.clear()
+            self[key] = got
+        return got
 
 
 class Vocabulary:
@@ -77,14 +107,15 @@ class Vocabulary:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._docs_used = 0
-        self._candidates: dict[tuple[str, int, int], tuple[Candidate, ...]] = {}
+        self._candidates: Kept[tuple[str, int, int], tuple[Candidate, ...]] = Kept(CANDIDATES_KEPT)
         self._looked_up = 0  # candidates() answered by the lookups (see LOOKUPS_BEFORE_INDEXES)
         # What vnsearch.search.understand works out of this snapshot alone, kept for the next queries:
-        self.spelt: dict[tuple[str, str], str] = {}  # (typed, folded) -> _with_marks_of(typed, folded, self)
-        self.unknown: dict[str, bool] = {}  # syllable -> _unknown(syllable, self)
-        self.forms: dict[str, tuple[tuple[str, int, int, frozenset[str]], ...]] = {}  # folded -> _held_forms
+        self.spelt: Kept[tuple[str, str], str] = Kept(SPELLINGS_KEPT)  # (typed, folded) -> _with_marks_of
+        self.unknown: Kept[str, bool] = Kept(SPELLINGS_KEPT)  # syllable -> _unknown(syllable, self)
+        self.forms: Kept[str, tuple[tuple[str, int, int, frozenset[str]], ...]] = Kept(SPELLINGS_KEPT)  # _held_forms
         # (word, accented) -> _expansions(word, accented, self)
-        self.expanded: dict[tuple[str, bool], tuple[tuple[Candidate, str, str, str, str, bool], ...]] = {}
+        self.expanded: Kept[tuple[str, bool], tuple[tuple[Candidate, str, str, str, str, bool], ...]] = Kept(
+            SPELLINGS_KEPT)
         self._reader: weakref.WeakMethod[Callable[[str, str], Postings]] | None = None  # see read_through
 
     @property
@@ -128,14 +159,8 @@ class Vocabulary:
         ("của", "người"), and a syllable's candidates, which every query of
         up to six syllables asks for, are the same in every query of this snapshot.
         """
-        key = (folded, edits, limit)
-        got = self._candidates.get(key)
-        if got is None:
-            got = tuple(self._candidates_of(folded, edits, limit))
-            if len(self._candidates) >= CANDIDATES_KEPT:
-                self._candidates.clear()
-            self._candidates[key] = got
-        return list(got)
+        return list(self._candidates.get_or((folded, edits, limit),
+                                            lambda: tuple(self._candidates_of(folded, edits, limit))))
 
     def _candidates_of(self, folded: str, edits: int, limit: int) -> list[Candidate]:
         """:meth:`candidates`, looked up."""
