@@ -23,6 +23,7 @@ from vnsearch.lang.analysis import WORD_JOINER
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
 from vnsearch.search.columns import Columns
+from vnsearch.search.kept import Kept
 from vnsearch.search.proximity import KEY_SHIFT, position_keys
 from vnsearch.search.query import Phrase
 from vnsearch.store.postings import EMPTY, Postings
@@ -37,6 +38,8 @@ CACHE_POSTINGS = 3_000_000
 # The fields the ranker scores: a snapshot's document frequency of a term there is a cheap, remembered
 # lookup (the impacts directory), 0 exactly when the term has no postings to read.
 SCORED_FIELDS = frozenset(("text", "text_f", "title_f"))
+# Terms whose other tones, held spellings or folded idf a ranker keeps (each memo emptied past this many).
+KEPT_TERMS = 100_000
 # Tiers of a syllable summed over several lists (its other tones, its spellings) are merged list by list
 # while they hold fewer postings than 1/SPARSE_SHARE of the corpus; past that, a dense array costs less.
 SPARSE_SHARE = 64
@@ -113,9 +116,9 @@ class TermScorer:
         self._cache_budget = cache_postings
         self._cache_used = 0
         self.columns = Columns(snapshot, self.postings, self.stats)  # dates, facets, filters
-        self._idf_cache: dict[str, float] = {}
-        self.held: dict[str, list[tuple[str, int]]] = {}  # folded -> its spellings in `text`, with df
-        self._tones: dict[str, list[tuple[str, float]]] = {}  # syllable -> its other tones held (_other_tones)
+        self._idf_cache: Kept[str, float] = Kept(KEPT_TERMS)
+        self.held: Kept[str, list[tuple[str, int]]] = Kept(KEPT_TERMS)  # folded -> its spellings in `text`, with df
+        self._tones: Kept[str, list[tuple[str, float]]] = Kept(KEPT_TERMS)  # syllable -> its other tones held
 
     # -- building blocks -------------------------------------------------
 
@@ -287,16 +290,13 @@ class TermScorer:
         syllable has few spellings (a few thousand syllables in all), so the
         table stays small; it is emptied past 100,000 entries as ``held`` is.
         """
-        got = self._tones.get(syllable)
-        if got is None:
+        def held() -> list[tuple[str, float]]:
             level = fold_tone(syllable)
             df = self.snapshot.doc_frequency
-            got = [(variant, self.params.level_tone_weight if variant == level else 1.0)
-                   for variant in tone_variants(syllable) if variant != syllable and df("text", variant)]
-            if len(self._tones) >= 100_000:
-                self._tones.clear()
-            self._tones[syllable] = got
-        return got
+            return [(variant, self.params.level_tone_weight if variant == level else 1.0)
+                    for variant in tone_variants(syllable) if variant != syllable and df("text", variant)]
+
+        return self._tones.get_or(syllable, held)
 
     def word(self, syllables: Sequence[str]) -> np.ndarray | None:
         """Bonus where the article's segmentation found this query run as one word."""
@@ -348,12 +348,7 @@ class TermScorer:
 
     def folded_idf(self, term: str) -> float:
         """The idf of *term* in the folded field (cached)."""
-        got = self._idf_cache.get(term)
-        if got is None:
-            if len(self._idf_cache) >= 100_000:
-                self._idf_cache.clear()
-            got = self._idf_cache[term] = self.idf(self.stats.doc_frequency("text_f", term))
-        return got
+        return self._idf_cache.get_or(term, lambda: self.idf(self.stats.doc_frequency("text_f", term)))
 
 
 def bm25(freqs: np.ndarray, norms: np.ndarray, idf: float, k1: float) -> np.ndarray:
@@ -444,10 +439,5 @@ def _union(parts: Sequence[np.ndarray]) -> np.ndarray:
 
 def held_spellings(ranker: TermScorer, folded: str) -> list[tuple[str, int]]:
     """The spellings of *folded* that the index holds (field ``text``), with their document frequencies (cached)."""
-    got = ranker.held.get(folded)
-    if got is None:
-        if len(ranker.held) >= 100_000:
-            ranker.held.clear()
-        df = ranker.stats.doc_frequency
-        got = ranker.held[folded] = [(form, n) for form in spellings(folded) if (n := df("text", form))]
-    return got
+    df = ranker.stats.doc_frequency
+    return ranker.held.get_or(folded, lambda: [(form, n) for form in spellings(folded) if (n := df("text", form))])

@@ -26,8 +26,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from vnsearch.lang.text import fold_all
+from vnsearch.search.kept import Kept
 from vnsearch.search.query import ParsedQuery
 from vnsearch.search.ranking import Ranker, Ranking, RankParams, title_factor
+from vnsearch.search.scoring import KEPT_TERMS
 from vnsearch.search.ties import by_id_in_ties
 from vnsearch.search.understand import Alternative
 from vnsearch.search.view import SnapshotView, StaleShard
@@ -288,8 +290,8 @@ class ShardedRanker(Ranker):
         self.live = snapshot.live
         self.doc_count = snapshot.stats.doc_count
         self.fanout = fanout
-        self._idf_cache: dict[str, float] = {}
-        self.held = {}
+        self._idf_cache = Kept(KEPT_TERMS)
+        self.held = Kept(KEPT_TERMS)
 
     def rank(self, query: ParsedQuery, limit: int = 10, offset: int = 0, sort: str = "relevance",
              facets: bool = False, filters: dict[str, list[str]] | None = None,

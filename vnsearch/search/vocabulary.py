@@ -16,16 +16,17 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from typing import Generic, Literal, TypeVar
+from typing import Literal
 
 import numpy as np
 
 from vnsearch.lang.text import fold_all, fold_all_text, has_diacritics
 from vnsearch.lang.typos import DEFAULT_TOLERANCE, Candidate, TypoIndex, TypoLookup, is_code
+from vnsearch.search.kept import Kept
 from vnsearch.store.postings import Postings
 from vnsearch.store.snapshot import Snapshot
 
-__all__ = ["Vocabulary", "SortedTerms", "WordPairs", "PairCounts", "Kept"]
+__all__ = ["Vocabulary", "SortedTerms", "WordPairs", "PairCounts"]
 
 # Syllables whose neighbours WordPairs looked for (a search of the whole lexicon each, ~5 ms on the whole
 # corpus) before the whole pair tables are built instead (under a second, once).
@@ -48,32 +49,6 @@ CANDIDATES_KEPT = 20_000
 # vnsearch.search.understand's); each emptied when it holds this many (a long-lived engine meets ever new
 # syllables).
 SPELLINGS_KEPT = 200_000
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class Kept(dict[K, V], Generic[K, V]):
-    """What a vocabulary works out once for every query of its snapshot, forgotten all at once past *limit*.
-
-    Why one class: reading a query keeps several such memos (typo
-    candidates, marked spellings, held forms, unknown syllables, word
-    expansions), each the same get, work out, empty when full, keep.
-    """
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def get_or(self, key: K, make: Callable[[], V]) -> V:
-        """The value kept for *key*, else ``make()``'s, kept (emptying the memo first when it is full)."""
-        got = self.get(key)
-        if got is None:
-            got = make()
-            if len(self) >= self.limit:
-                self.clear()
-            self[key] = got
-        return got
 
 
 class Vocabulary:
