@@ -502,6 +502,14 @@ class _CharFolds:
 _char_folds: _CharFolds | None = None
 
 
+def _folds() -> _CharFolds:
+    """The character tables (built on first use: a process that folds no long non-ASCII text never builds them)."""
+    global _char_folds
+    if _char_folds is None:
+        _char_folds = _CharFolds()
+    return _char_folds
+
+
 def fold_lower_chars(text: str) -> str | None:
     """:func:`fold_lower_text` of *text* where it folds each character alone to one character, else None.
 
@@ -510,12 +518,9 @@ def fold_lower_chars(text: str) -> str | None:
     capital sigma (lowered by its neighbours), a character lowered or folded
     to several or to none, one beyond the plane: None.
     """
-    global _char_folds
     if text.isascii():
         return text.lower()
-    if _char_folds is None:
-        _char_folds = _CharFolds()
-    return _char_folds.fold_one_for_one(text)
+    return _folds().fold_one_for_one(text)
 
 
 def prepared_and_folded(text: str) -> tuple[bool, str | None]:
@@ -528,12 +533,9 @@ def prepared_and_folded(text: str) -> tuple[bool, str | None]:
     (one numpy ``take``), the table filled by that same regex for each
     character as first met. The answers are the two functions' own.
     """
-    global _char_folds
     if text.isascii():
         return (True, text.lower()) if is_prepared(text) else (False, None)
-    if _char_folds is None:
-        _char_folds = _CharFolds()
-    return _char_folds.prepared_fold(text)
+    return _folds().prepared_fold(text)
 
 
 def fold_lower_text(text: str) -> str:
@@ -546,18 +548,16 @@ def fold_lower_text(text: str) -> str:
     fold every syllable of every hit's text: one table lookup in numpy over
     the whole text rather than a call per syllable.
     """
-    global _char_folds
     if text.isascii():
         return text.lower()
-    if _char_folds is None:
-        _char_folds = _CharFolds()
+    folds = _folds()
     # Lowered and folded in one lookup (lowering a long Vietnamese text costs as much as folding it) …
-    got = _char_folds.fold(text, lowering=True)
+    got = folds.fold(text, lowering=True)
     if got is not None:
         return got
     # … or lowered first where a character lowers to several, or as its neighbours say (Σ).
     lowered = text.lower()
-    got = _char_folds.fold(lowered)
+    got = folds.fold(lowered)
     return got if got is not None else _fold_chars(lowered)
 
 
