@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,49 @@ def test_a_read_verifies_only_the_blocks_it_touches() -> None:
         damaged.decode([5, 400])
     with pytest.raises(fmt.ChecksumError):
         damaged.arrays()
+
+
+def test_a_block_is_verified_once_a_file_and_a_damaged_one_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list read again (the ranker's cache let it go) re-lays its blocks but checks none it checked before;
+    a damaged block fails every read of it, never passes, and its neighbours still read."""
+    rng = random.Random(5)
+    values = _values(rng, 1000)
+    data = bytearray(_file({"a": values[:300], "t": values}))
+    sound = Positions(bytes(data))
+    block_checks: list[int] = []
+    real = zlib.crc32
+    heads = {fmt.position_list_head_size(n) - 4 for n in (300, 1000)}
+
+    def counting(chunk: bytes | memoryview, value: int = 0) -> int:
+        if len(chunk) not in heads:  # a list's head is checked on each opening of the list; its blocks once
+            block_checks.append(len(chunk))
+        return real(chunk, value)
+
+    sound._dir()  # the directory, checked before counting
+    monkeypatch.setattr("vnsearch.store.positions.zlib.crc32", counting)
+    for _ in range(3):
+        got = sound.values("text_f", b"t")  # a fresh list object each time, as after an eviction
+        assert got is not None
+        owner, positions = got.decode([5, 400, 900])
+        want = fmt.decode_many([values[5], values[400], values[900]])
+        assert np.array_equal(owner, want[0]) and np.array_equal(positions, want[1])
+        assert got._state.laid.sum() == 3  # laid again, each time
+        assert len(block_checks) == 3  # the three blocks, on the first read only
+    other = sound.values("text_f", b"a")
+    assert other is not None and np.array_equal(other.decode([0, 299])[1],
+                                                 fmt.decode_many([values[0], values[299]])[1])
+    assert len(block_checks) == 5  # another list's blocks have their own places in the memo
+    _, starts, _, _, _ = sound._dir()
+    t_start = int(starts[1])  # "t" sorts after "a"
+    ends = got._state.ends.tolist()
+    data[t_start + fmt.position_list_head_size(1000) + ends[2] + 3] ^= 0x10  # a byte of the fourth block
+    damaged = Positions(bytes(data))
+    for _ in range(3):
+        got = damaged.values("text_f", b"t")
+        assert got is not None
+        assert np.array_equal(got.decode([5, 900])[1], fmt.decode_many([values[5], values[900]])[1])
+        with pytest.raises(fmt.ChecksumError):
+            got.decode([400])
 
 
 def test_damage_to_a_head_or_the_directory_is_found() -> None:

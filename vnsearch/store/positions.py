@@ -112,6 +112,11 @@ class Positions:
         self._directory: tuple[Int64s, Int64s, Int64s, memoryview, int] | None = None
         self._sorted: SortedKeys | None = None
         self._sample: list[bytes] | None = None
+        # Per block of every list (numbered across the file): 1 once its checksum has passed. The file is
+        # mapped and never rewritten, so a block verified once is the same bytes when its list is read again
+        # (the ranker's cache lets lists go; a damaged block never passes, so it fails on every read).
+        self._verified: npt.NDArray[np.uint8] | None = None
+        self._first_blocks: Int64s | None = None
 
     def _dir(self) -> tuple[Int64s, Int64s, Int64s, memoryview, int]:
         got = self._directory
@@ -140,7 +145,18 @@ class Positions:
 
     def _list(self, i: int) -> BlockValues:
         _, starts, counts, _, _ = self._dir()
-        return BlockValues(memoryview(self._data)[int(starts[i]): int(starts[i + 1])], int(counts[i]))
+        first = self._first_blocks
+        if first is None:  # each list's first block in the file's numbering: ~1 ms for the whole corpus
+            blocks = -(-counts // POSITION_BLOCK)
+            first = np.zeros(len(blocks) + 1, dtype=np.int64)
+            np.cumsum(blocks, out=first[1:])
+            self._verified = np.zeros(int(first[-1]), dtype=np.uint8)
+            self._first_blocks = first
+        verified = self._verified
+        assert verified is not None
+        at = int(first[i])
+        return BlockValues(memoryview(self._data)[int(starts[i]): int(starts[i + 1])], int(counts[i]),
+                           verified=verified[at: int(first[i + 1])])
 
     def items(self) -> Iterator[tuple[str, bytes, BlockValues]]:
         """Every list: (field name, term bytes, its positions), for ``vnsearch check`` and the merge."""
@@ -164,9 +180,9 @@ class _ListState:
     as format 10's did once laid end to end.
     """
 
-    __slots__ = ("width", "ends", "crcs", "begins", "bounds", "sums", "laid", "starts", "lengths")
+    __slots__ = ("width", "ends", "crcs", "begins", "bounds", "sums", "laid", "starts", "lengths", "verified")
 
-    def __init__(self, raw: memoryview, count: int) -> None:
+    def __init__(self, raw: memoryview, count: int, verified: npt.NDArray[np.uint8] | None = None) -> None:
         self.width, self.ends, self.crcs = read_position_list_head(raw, count)
         self.bounds: list[int] = [0, *self.ends.tolist()]  # each block's start and end, after the head
         self.begins = np.zeros(len(self.ends), dtype=np.int64)
@@ -176,6 +192,9 @@ class _ListState:
         self.laid = np.zeros(nb, dtype=bool)
         self.starts = np.empty((nb, POSITION_BLOCK), dtype=np.int64)
         self.lengths = np.empty((nb, POSITION_BLOCK), dtype=np.int64)
+        # Per block, 1 once verified: the file's memo of this list's blocks (Positions), which outlives
+        # this state, or this list's own.
+        self.verified = verified if verified is not None and len(verified) == nb else np.zeros(nb, dtype=np.uint8)
 
 
 _ROW = np.arange(POSITION_BLOCK, dtype=np.int64)
@@ -193,10 +212,10 @@ class BlockValues(Sequence[bytes]):
     __slots__ = ("_raw", "_count", "_base", "_state", "_index", "_bytes")
 
     def __init__(self, raw: memoryview, count: int, index: Int64s | None = None,
-                 state: _ListState | None = None) -> None:
+                 state: _ListState | None = None, verified: npt.NDArray[np.uint8] | None = None) -> None:
         self._raw = raw
         self._count = count
-        self._state = state if state is not None else _ListState(raw, count)
+        self._state = state if state is not None else _ListState(raw, count, verified)
         self._base = position_list_head_size(count)
         self._index = index  # the live postings' indices, where some were left out (deletions)
         self._bytes = np.frombuffer(raw, dtype=np.uint8)
@@ -207,10 +226,12 @@ class BlockValues(Sequence[bytes]):
     def _lay(self, blocks: Int64s) -> None:
         """Verify and lay out the blocks of *blocks* (sorted, distinct, none laid out yet)."""
         state, base, raw = self._state, self._base, self._raw
-        bounds, sums = state.bounds, state.sums
-        for b in blocks.tolist():
+        bounds, sums, verified = state.bounds, state.sums, state.verified
+        unverified = blocks[verified[blocks] == 0]
+        for b in unverified.tolist():
             if zlib.crc32(raw[base + bounds[b]: base + bounds[b + 1]]) != sums[b]:
                 raise ChecksumError("a block of the positions file fails its checksum")
+        verified[unverified] = 1
         starts = state.begins[blocks]
         starts += base  # each block's first byte in the list
         size = 1 << state.width
