@@ -62,7 +62,6 @@ def test_a_query_reads_each_list_once_and_no_absent_one(engine: Any, monkeypatch
     for q in QUERIES:
         with engine._reading() as view:  # a fresh ranker cache per query: what one query reads
             view.ranker._cache.clear()
-            view.ranker._cache_used = 0
         reads.clear()
         engine.search(q, limit=10)
         assert reads, q

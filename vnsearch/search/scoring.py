@@ -12,8 +12,6 @@ by proximity and titles, and paging are the ranker's.
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +20,7 @@ import numpy as np
 from vnsearch.lang.analysis import WORD_JOINER
 from vnsearch.lang.spelling import spellings, tone_variants
 from vnsearch.lang.text import fold_all, fold_tone, has_diacritics
+from vnsearch.search.cache import ListCache
 from vnsearch.search.columns import Columns
 from vnsearch.search.kept import Kept
 from vnsearch.search.proximity import KEY_SHIFT, position_keys
@@ -110,11 +109,9 @@ class TermScorer:
         # Corpus-wide numbers: the snapshot's own, or a sharded index's merged ones.
         self.stats = stats or LocalStatistics(snapshot)
         self.doc_count = self.stats.doc_count
-        self._cache_lock = threading.Lock()
         self._norms: dict[str, np.ndarray] = {}
-        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
-        self._cache_budget = cache_postings
-        self._cache_used = 0
+        # Each list counts one more, so many short lists cannot crowd the budget unseen.
+        self._cache: ListCache[tuple[str, str], Postings] = ListCache(cache_postings, _list_cost)
         self.columns = Columns(snapshot, self.postings, self.stats)  # dates, facets, filters
         self._idf_cache: Kept[str, float] = Kept(KEPT_TERMS)
         self.held: Kept[str, list[tuple[str, int]]] = Kept(KEPT_TERMS)  # folded -> its spellings in `text`, with df
@@ -127,31 +124,20 @@ class TermScorer:
 
         Queries share their common syllables (``của``, ``người``, ``Việt``),
         whose lists are the longest to read: a list read for one query is
-        kept for the next, least recently used first out, within a budget of
-        :data:`CACHE_POSTINGS` postings (each list counts one more, so many
-        short lists cannot crowd the budget unseen). A term the snapshot
-        holds in no document is not read at all.
+        kept for the next within a budget of :data:`CACHE_POSTINGS` postings,
+        least recently used first out, but a list pushes out only lists asked
+        for no more often than it (:class:`~vnsearch.search.cache.ListCache`).
+        A term the snapshot holds in no document is not read at all.
         """
         if fieldname in SCORED_FIELDS and not self.snapshot.doc_frequency(fieldname, term):
             # Most of the tones, spellings and words a query looks for are held by no article: the snapshot's
             # remembered frequencies say so without a read (or the lock), and they take no room in the cache.
             return EMPTY
         key = (fieldname, term)
-        cache = self._cache
-        with self._cache_lock:
-            got = cache.get(key)
-            if got is not None:
-                cache.move_to_end(key)
-                return got
-        got = self.snapshot.postings(fieldname, term)
-        cost = len(got.docs) + 1
-        if cost <= self._cache_budget:
-            with self._cache_lock:
-                if key not in cache:
-                    cache[key] = got
-                    self._cache_used += cost
-                    while self._cache_used > self._cache_budget:
-                        self._cache_used -= len(cache.popitem(last=False)[1].docs) + 1
+        got = self._cache.get(key)
+        if got is None:
+            got = self.snapshot.postings(fieldname, term)
+            self._cache.offer(key, got)
         return got
 
     def _norm(self, fieldname: str) -> np.ndarray:
@@ -349,6 +335,11 @@ class TermScorer:
     def folded_idf(self, term: str) -> float:
         """The idf of *term* in the folded field (cached)."""
         return self._idf_cache.get_or(term, lambda: self.idf(self.stats.doc_frequency("text_f", term)))
+
+
+def _list_cost(p: Postings) -> int:
+    """What a list costs the postings cache: its postings, and one more."""
+    return len(p.docs) + 1
 
 
 def bm25(freqs: np.ndarray, norms: np.ndarray, idf: float, k1: float) -> np.ndarray:
