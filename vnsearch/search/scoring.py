@@ -31,8 +31,8 @@ from vnsearch.store.statistics import LocalStatistics, Statistics
 
 __all__ = ["CACHE_POSTINGS", "RankParams", "TermScorer", "Unit", "held_spellings"]
 
-# Postings a Ranker keeps decoded between queries (~12 bytes each, plus their
-# positions still deflated): about 50 MB at most.
+# Postings a Ranker keeps decoded between queries (~16 bytes each with their BM25 weights, plus their
+# positions, laid out once read): about 70 MB at most (measured: the whole corpus, the speed mix).
 CACHE_POSTINGS = 3_000_000
 # The fields the ranker scores: a snapshot's document frequency of a term there is a cheap, remembered
 # lookup (the impacts directory), 0 exactly when the term has no postings to read.
@@ -112,6 +112,9 @@ class TermScorer:
         self._norms: dict[str, np.ndarray] = {}
         # Each list counts one more, so many short lists cannot crowd the budget unseen.
         self._cache: ListCache[tuple[str, str], Postings] = ListCache(cache_postings, _list_cost)
+        # Each list's BM25 weights (the snapshot's norms, the ranker's idf: the same for every query), kept
+        # as the lists are, within the same budget of postings.
+        self._bm25: ListCache[tuple[str, str], np.ndarray] = ListCache(cache_postings, _weights_cost)
         self.columns = Columns(snapshot, self.postings, self.stats)  # dates, facets, filters
         self._idf_cache: Kept[str, float] = Kept(KEPT_TERMS)
         self.held: Kept[str, list[tuple[str, int]]] = Kept(KEPT_TERMS)  # folded -> its spellings in `text`, with df
@@ -167,11 +170,26 @@ class TermScorer:
         return self._weights_of(self.postings(fieldname, term), fieldname, term)
 
     def _weights_of(self, p: Postings, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
-        """:meth:`_weights` of the postings *p* of *term*, already read."""
+        """:meth:`_weights` of the postings *p* of *term* (``self.postings(fieldname, term)``), already read.
+
+        The weights are kept for the next query (read-only): a list's
+        weights depend on nothing a query brings, and working them out
+        (a gather of norms, four passes) cost as much as adding them in.
+        """
         idf = self._idf_of(fieldname, term, p)
         if not len(p.docs):
             return p.docs, p.freqs.astype(np.float32, copy=False), idf, p
-        return p.docs, bm25(p.freqs, self._norm(fieldname)[p.docs], idf, self.params.k1), idf, p
+        key = (fieldname, term)
+        values = self._bm25.get(key)
+        if values is None or len(values) != len(p.docs):
+            values = self._keep_weights(key, bm25(p.freqs, self._norm(fieldname)[p.docs], idf, self.params.k1))
+        return p.docs, values, idf, p
+
+    def _keep_weights(self, key: tuple[str, str], values: np.ndarray) -> np.ndarray:
+        """*values*, made read-only (they are shared by later queries) and offered to the weights cache."""
+        values.setflags(write=False)
+        self._bm25.offer(key, values)
+        return values
 
     def _idf_of(self, fieldname: str, term: str, p: Postings) -> float:
         """*term*'s idf, from the statistics every shard ranks by (0 for a term no document holds)."""
@@ -181,7 +199,7 @@ class TermScorer:
     def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
         """BM25 of *term* over all documents (dense), its match mask and idf."""
         p = self.postings(fieldname, term)
-        if len(p.docs) * 2 < self.size or p.freqs.dtype != np.float32:
+        if len(p.docs) * 2 < self.size or p.freqs.dtype != np.float32 or (fieldname, term) in self._bm25:
             docs, values, idf, p = self._weights_of(p, fieldname, term)
             score = np.zeros(self.size, dtype=np.float32)
             score[docs] = values
@@ -189,10 +207,13 @@ class TermScorer:
             # Held by most documents (``của``, ``người``): the weights worked out over the whole corpus at
             # once, each document's from its own frequency and norm by the same float32 operations; where
             # the frequency is 0, so is the weight (0 × norm × idf / k1), as in the array it is written into.
+            # Its documents' weights are kept, as _weights_of keeps a list's: the same values, element by element.
             idf = self._idf_of(fieldname, term, p)
             score = np.zeros(self.size, dtype=np.float32)
             score[p.docs] = p.freqs
             score = bm25(score, self._norm(fieldname), idf, self.params.k1)
+            self._bm25.get((fieldname, term))  # (counted as asked for, as _weights_of counts it)
+            self._keep_weights((fieldname, term), score[p.docs])
         mask = np.zeros(self.size, dtype=bool)
         mask[p.docs] = True
         return score, mask, idf, p
@@ -340,6 +361,11 @@ class TermScorer:
 def _list_cost(p: Postings) -> int:
     """What a list costs the postings cache: its postings, and one more."""
     return len(p.docs) + 1
+
+
+def _weights_cost(values: np.ndarray) -> int:
+    """What a list's weights cost their cache: as many as the list's postings, and one more."""
+    return len(values) + 1
 
 
 def bm25(freqs: np.ndarray, norms: np.ndarray, idf: float, k1: float) -> np.ndarray:
