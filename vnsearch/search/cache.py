@@ -55,10 +55,6 @@ class ListCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._kept)
 
-    def __contains__(self, key: object) -> bool:
-        """Whether a value is kept for *key* (not counted as a request)."""
-        return key in self._kept
-
     def keys(self) -> list[K]:
         """The keys kept, least recently used first."""
         with self._lock:

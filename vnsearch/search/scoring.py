@@ -183,14 +183,22 @@ class TermScorer:
         key = (fieldname, term)
         values = self._bm25.get(key)
         if values is None or len(values) != len(p.docs):
-            values = self._keep_weights(key, bm25(p.freqs, self._norm(fieldname)[p.docs], idf, self.params.k1))
+            values = self._bm25_of(p, fieldname, idf)
+            values.setflags(write=False)  # shared by later queries
+            self._bm25.offer(key, values)
         return p.docs, values, idf, p
 
-    def _keep_weights(self, key: tuple[str, str], values: np.ndarray) -> np.ndarray:
-        """*values*, made read-only (they are shared by later queries) and offered to the weights cache."""
-        values.setflags(write=False)
-        self._bm25.offer(key, values)
-        return values
+    def _bm25_of(self, p: Postings, fieldname: str, idf: float) -> np.ndarray:
+        """BM25 of the documents of *p* (float32), worked out over the list or, for a long one, the corpus."""
+        if len(p.docs) * 2 < self.size or p.freqs.dtype != np.float32:
+            return bm25(p.freqs, self._norm(fieldname)[p.docs], idf, self.params.k1)
+        # Held by most documents (``của``, ``người``): the weights worked out over the whole corpus at
+        # once (dense passes cost less than gathering most of the norms), each document's from its own
+        # frequency and norm by the same float32 operations, so its documents' values are those of the list.
+        score = np.zeros(self.size, dtype=np.float32)
+        score[p.docs] = p.freqs
+        held: np.ndarray = bm25(score, self._norm(fieldname), idf, self.params.k1)[p.docs]
+        return held
 
     def _idf_of(self, fieldname: str, term: str, p: Postings) -> float:
         """*term*'s idf, from the statistics every shard ranks by (0 for a term no document holds)."""
@@ -198,25 +206,16 @@ class TermScorer:
         return self.idf(df) if df else 0.0  # a shard lacking the term still weighs it as the corpus does
 
     def _score(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray, float, Postings]:
-        """BM25 of *term* over all documents (dense), its match mask and idf."""
-        p = self.postings(fieldname, term)
-        if len(p.docs) * 2 < self.size or p.freqs.dtype != np.float32 or (fieldname, term) in self._bm25:
-            docs, values, idf, p = self._weights_of(p, fieldname, term)
-            score = np.zeros(self.size, dtype=np.float32)
-            score[docs] = values
-        else:
-            # Held by most documents (``của``, ``người``): the weights worked out over the whole corpus at
-            # once, each document's from its own frequency and norm by the same float32 operations; where
-            # the frequency is 0, so is the weight (0 × norm × idf / k1), as in the array it is written into.
-            # Its documents' weights are kept, as _weights_of keeps a list's: the same values, element by element.
-            idf = self._idf_of(fieldname, term, p)
-            score = np.zeros(self.size, dtype=np.float32)
-            score[p.docs] = p.freqs
-            score = bm25(score, self._norm(fieldname), idf, self.params.k1)
-            self._bm25.get((fieldname, term))  # (counted as asked for, as _weights_of counts it)
-            self._keep_weights((fieldname, term), score[p.docs])
+        """BM25 of *term* over all documents (dense), its match mask and idf.
+
+        Every other document scores 0, as the weights worked out over the
+        whole corpus give it (0 × norm × idf / k1).
+        """
+        docs, values, idf, p = self._weights(fieldname, term)
+        score = np.zeros(self.size, dtype=np.float32)
+        score[docs] = values
         mask = np.zeros(self.size, dtype=bool)
-        mask[p.docs] = True
+        mask[docs] = True
         return score, mask, idf, p
 
     def syllable(self, syllable: str, accented_query: bool = False) -> Unit:
