@@ -70,3 +70,47 @@ def test_searches_give_the_same_hits_and_scores_with_weights_kept_or_not(tmp_pat
         view.ranker._bm25.clear()
     fresh = [[(h.id, h.score) for h in engine.search(q)] for q in queries]
     assert first == again == fresh
+
+
+@pytest.mark.parametrize("syllable", ["bàn", "bán", "hòa", "gỗ"])
+def test_a_kept_tone_tier_is_the_tier_worked_out_afresh(tmp_path: Path, syllable: str) -> None:
+    """A syllable's other tones summed are kept (read-only) and are, to the bit, the sum worked out again."""
+    engine = _engine(tmp_path)
+    with engine._reading() as view:
+        ranker = view.ranker
+        docs, values = ranker._tone_tier(syllable)
+        assert ranker._tone_tier(syllable)[1] is values  # kept
+        assert not docs.flags.writeable and not values.flags.writeable
+        want_docs, want_values = ranker._tones_summed(syllable)
+        assert np.array_equal(docs, want_docs)
+        assert np.array_equal(values.view(np.int32), want_values.view(np.int32))
+        if syllable == "bàn":
+            assert docs.size  # bán, ban, bạn are held: the tier is not empty
+
+
+@pytest.mark.parametrize("folded", ["ban", "hoa", "go"])
+def test_kept_spellings_of_an_accentless_syllable_are_their_sum_worked_out_afresh(tmp_path: Path,
+                                                                                  folded: str) -> None:
+    engine = _engine(tmp_path)
+    with engine._reading() as view:
+        ranker = view.ranker
+        docs, values = ranker._forms(folded)
+        assert ranker._forms(folded)[1] is values
+        ranker._tiers.clear()
+        again_docs, again_values = ranker._forms(folded)
+        assert again_values is not values
+        assert np.array_equal(docs, again_docs) and docs.size
+        assert np.array_equal(values.view(np.int32), again_values.view(np.int32))
+
+
+def test_searches_give_the_same_hits_and_scores_with_tiers_kept_or_not(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    queries = ["bàn ghế", "ban", "hoà bình", "bán gỗ", "bạn bè bàn", "ban nhac"]
+    first = [[(h.id, h.score) for h in engine.search(q)] for q in queries]
+    with engine._reading() as view:
+        assert len(view.ranker._tiers) > 0
+    again = [[(h.id, h.score) for h in engine.search(q)] for q in queries]
+    with engine._reading() as view:
+        view.ranker._tiers.clear()
+    fresh = [[(h.id, h.score) for h in engine.search(q)] for q in queries]
+    assert first == again == fresh

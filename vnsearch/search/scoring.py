@@ -12,7 +12,7 @@ by proximity and titles, and paging are the ranker's.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,6 +116,10 @@ class TermScorer:
         # Each list's BM25 weights (the snapshot's norms, the ranker's idf: the same for every query), kept
         # as the lists are, within the same budget of postings.
         self._bm25: ListCache[tuple[str, str], np.ndarray] = ListCache(cache_postings, _weights_cost)
+        # A syllable's tiers summed over several lists (its other tones, an accentless syllable's spellings):
+        # (doc numbers, values), the same for every query, kept within the same budget.
+        self._tiers: ListCache[tuple[str, str], tuple[np.ndarray, np.ndarray]] = ListCache(cache_postings,
+                                                                                             _tier_cost)
         self.columns = Columns(snapshot, self.postings, self.stats)  # dates, facets, filters
         self._idf_cache: Kept[str, float] = Kept(KEPT_TERMS)
         self.held: Kept[str, list[tuple[str, int]]] = Kept(KEPT_TERMS)  # folded -> its spellings in `text`, with df
@@ -259,11 +263,14 @@ class TermScorer:
         article holding a rare spelling of it (``thai`` in ``có thai``) holds
         a more telling word than one holding a common one.
         """
-        common = max(self.params.forms_max_share * self.doc_count, 100)  # a small index reads them all
-        # A spelling most articles hold says little (its idf is low) and
-        # costs the most to read: only the telling ones are scored.
-        parts = [self._weights("text", form)[:2] for form, df in held_spellings(self, folded) if df <= common]
-        return _summed(parts, self.size)
+        def summed() -> tuple[np.ndarray, np.ndarray]:
+            common = max(self.params.forms_max_share * self.doc_count, 100)  # a small index reads them all
+            # A spelling most articles hold says little (its idf is low) and
+            # costs the most to read: only the telling ones are scored.
+            parts = [self._weights("text", form)[:2] for form, df in held_spellings(self, folded) if df <= common]
+            return _summed(parts, self.size)
+
+        return self._kept_tier("forms", folded, summed)
 
     def _tone_tier(self, syllable: str) -> tuple[np.ndarray, np.ndarray]:
         """BM25 over the other tones of *syllable*; a marked tone before the unmarked form.
@@ -272,6 +279,10 @@ class TermScorer:
         than to have meant none, so ``bàn`` ranks ``bán`` above ``ban``.
         Returns the documents holding another tone (ascending) and their scores.
         """
+        return self._kept_tier("tones", syllable, lambda: self._tones_summed(syllable))
+
+    def _tones_summed(self, syllable: str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_tone_tier`, worked out."""
         norm = self._norm("text")
         parts = []
         for variant, weight in self._other_tones(syllable):
@@ -287,6 +298,24 @@ class TermScorer:
         if not docs.size:
             return docs, tf
         return docs, self.idf(self.stats.other_tones(syllable, docs.size)) * tf / (self.params.k1 + tf)
+
+    def _kept_tier(self, tier: str, term: str,
+                   work_out: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        """A tier summed over several lists (*work_out*'s (doc numbers, values)), kept for the next query.
+
+        Like a list's weights, a syllable's other tones or spellings summed
+        depend on nothing a query brings; summing them again (a gather of
+        norms a list, a merge) was a quarter of a syllable's cost on the
+        whole corpus. The arrays are shared, so read-only.
+        """
+        key = (tier, term)
+        got = self._tiers.get(key)
+        if got is None:
+            got = work_out()
+            for array in got:
+                array.setflags(write=False)
+            self._tiers.offer(key, got)
+        return got
 
     def _other_tones(self, syllable: str) -> list[tuple[str, float]]:
         """The other tones of *syllable* this snapshot holds (field ``text``), each with its weight (remembered).
@@ -366,6 +395,11 @@ def _list_cost(p: Postings) -> int:
 def _weights_cost(values: np.ndarray) -> int:
     """What a list's weights cost their cache: as many as the list's postings, and one more."""
     return len(values) + 1
+
+
+def _tier_cost(tier: tuple[np.ndarray, np.ndarray]) -> int:
+    """What a summed tier costs its cache: as many as its documents, and one more."""
+    return len(tier[0]) + 1
 
 
 def bm25(freqs: np.ndarray, norms: np.ndarray, idf: float, k1: float) -> np.ndarray:
