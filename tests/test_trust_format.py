@@ -290,6 +290,22 @@ def test_unpickler_refuses_what_the_format_does_not_use() -> None:
             loads(evil)
 
 
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_unpickler_reads_every_protocol_and_refuses_alike_from_memory(protocol: int) -> None:
+    """``loads`` looks ahead in its bytes (``peek``): the same values as ``pickle.loads``, any protocol,
+    a long record (past the unpickler's look-ahead) included, bytes-like inputs too, the same refusals."""
+    from vnsearch.store.unpickle import loads
+
+    record = {"id": "a1", "title": "Hà Nội mưa to", "body": "Tin tức. " * 20_000, "title_derived": False,
+              "n": [1, 2.5, b"x" * 300, (3,)], "shared": ["x"] * 3}
+    data = pickle.dumps(record, protocol)
+    for form in (data, bytearray(data), memoryview(data)):
+        assert loads(form) == record
+    evil = pickle.dumps({"ok": "x" * 100_000, "bad": Evil()}, protocol)
+    with pytest.raises(pickle.UnpicklingError):
+        loads(evil)
+
+
 # -- checksums -------------------------------------------------------------------------------------
 
 def _flip(path: Path, name: str, at: int) -> None:
