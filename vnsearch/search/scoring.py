@@ -32,8 +32,8 @@ from vnsearch.store.statistics import LocalStatistics, Statistics
 __all__ = ["CACHE_POSTINGS", "RankParams", "TermScorer", "Unit", "held_spellings"]
 
 # Postings a Ranker keeps decoded between queries (~16 bytes each with their BM25 weights, plus their
-# positions' layout once read, 16 bytes a posting laid out): ~90 MB on the whole corpus after the speed
-# mix's passes (search RSS 607 MB, 521 MB with no cache).
+# positions' layout once read, 16 bytes a posting laid out), and as many in summed tiers (12 bytes each):
+# ~120 MB on the whole corpus after the speed mix's passes (search RSS 643 MB, 521 MB with no cache).
 CACHE_POSTINGS = 3_000_000
 # The fields the ranker scores: a snapshot's document frequency of a term there is a cheap, remembered
 # lookup (the impacts directory), 0 exactly when the term has no postings to read.
