@@ -33,6 +33,8 @@ from vnsearch.lang.text import (
     has_diacritics,
     is_prepared,
     prepare,
+    prepared_and_folded,
+    spaced_fold,
 )
 from vnsearch.search.collect import build_hit
 from vnsearch.search.highlight import _FIND_FROM, Highlighter, Snippet, _build, _cut, _matching_with_parts
@@ -190,13 +192,21 @@ def test_finder_as_a_letter_tree_finds_what_the_list_found() -> None:
                       "x" * 65 + "y " + "x" * 64 + " ngayngay nga-ngu ha.anh"]
     for text in texts:
         folded = fold_lower_text(prepare(text)[0])
+        spaced = spaced_fold(prepare(text)[0])
         for wanted in _wanted_sets(text, rng, 30) + [set(rng.sample(extra, rng.randint(1, 8))) for _ in range(30)]:
             new, old = syllable_finder(wanted), _old_finder(wanted)
             assert (new is None) == (old is None)
-            if new is not None and old is not None:
-                assert [m.span() for m in new.finditer(folded)] == [m.span() for m in old.finditer(folded)], wanted
+            if new is None or old is None:
+                continue
+            words = [m.span() for m in old.finditer(folded) if not (m.start() and folded[m.start() - 1].isalnum())]
+            if new.pattern.startswith(" "):  # searched in the spaced fold, a space before the text's first word
+                if spaced is None:  # (not folded one for one: find_syllables cannot tell)
+                    continue
+                assert [(s - 1, e - 1) for s, e in (m.span(1) for m in new.finditer(" " + spaced))] == words, wanted
+            else:
+                assert [m.span() for m in new.finditer(folded)] == words, wanted
     tree = syllable_finder({"nga", "ngay", "ngu"})
-    assert tree is not None and tree.pattern.startswith("ng(?:")
+    assert tree is not None and tree.pattern.startswith(" (ng(?:")
 
 
 @pytest.mark.parametrize("query", ["hà nội", "ha noi", "nội", "hoa", "hoà bình", "trí tuệ nhân tạo", "tao",
@@ -298,6 +308,21 @@ def test_quick_checks_of_joined_texts_hold_for_each() -> None:
             both = fold_lower_chars(joined)
             if both is not None:
                 assert both == fold_lower_text(a) + "\n" + fold_lower_text(b)
+
+
+def test_spaced_fold_is_the_fold_with_spaces_for_what_is_not_a_letter_or_digit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every character of the plane (tables filled as met, from fresh ones), and the texts above."""
+    monkeypatch.setattr(text_module, "_char_folds", None)
+    chars = [chr(c) for c in range(0x20, 0x10000) if not 0xD800 <= c < 0xE000]
+    blocks = ["".join(chars[i: i + 400]) for i in range(0, len(chars), 400)]
+    for text in blocks + [" ".join(block) for block in blocks] + TRICKY + AWKWARD + ["Hà Nội, 2.000 người", "a_b"]:
+        folded = fold_lower_chars(text)
+        spaced = spaced_fold(text)
+        assert spaced == (None if folded is None else re.sub(r"[\W_]", " ", folded)), ascii(text[:40])
+        prepared, got = prepared_and_folded(text, spaced=True)
+        assert prepared == is_prepared(text)
+        assert got == (spaced if prepared else None)
 
 
 def _old_build_hit(fields: dict[str, str], h: Highlighter, chars: int) -> tuple[Snippet, Snippet]:

@@ -36,6 +36,7 @@ from vnsearch.lang.text import (
     is_prepared,
     prepare,
     prepared_and_folded,
+    spaced_fold,
 )
 
 __all__ = ["Token", "Analysis", "tokenize", "token_texts", "syllables", "Segmenter", "analyze", "analyze_texts",
@@ -230,30 +231,37 @@ def syllable_finder(wanted: Iterable[str]) -> re.Pattern[str] | None:
     """A regex finding the *wanted* folded syllables in a folded text (:func:`find_syllables`).
 
     When every wanted syllable is made of letters and digits only (nearly
-    always), the regex has no lookbehind, so that it starts with the
-    alternatives' first letters and Python's ``re`` skips every position
-    that cannot start one, instead of trying the whole pattern at each
-    (half the time of a scan); it then also matches a syllable's letters
-    ending another word ("a" in "hoa"), which :func:`find_syllables`
-    drops. Such a match never hides a syllable of its own: it is letters
-    and digits only, so no syllable starts inside it. Those words are
-    written as a tree of their letters (:func:`_letter_tree`): a query of
-    fifteen syllables made the scan try fifteen words at every candidate
-    letter of every hit's body.
+    always), the regex is searched in the text's spaced fold
+    (:func:`~vnsearch.lang.text.spaced_fold`: every character that is not
+    a letter or digit a space) and finds the words from the space before
+    them (its group 1 is the word): Python's ``re`` then looks for that
+    one literal space and tries the words at each, never at the letters
+    inside words, as a regex starting with the words' first letters did
+    (which also found syllables ending longer words, "a" in "hoa", to
+    drop; a third less to scan). The word at the very start of the text
+    has no space before it and is looked up alone (:func:`_find_in`).
+    Those words are written as a tree of their letters
+    (:func:`_letter_tree`): a query of fifteen syllables made the scan
+    try fifteen words at every candidate. Otherwise (a syllable such as
+    "covid-19") the regex, searched in the folded text, has a lookbehind.
     """
     words = sorted({w for w in wanted if w}, key=len, reverse=True)
     if not words:
         return None
-    if all(w.isalnum() for w in words) and len(words[0]) <= _TREE_DEPTH:
+    if all(w.isalnum() for w in words):
         # Letters and digits only: a match is the whole run of letters and digits from
         # where it starts (the lookahead says so), so at most one word can match at a
         # place, and the words as a tree of their letters ("ng(?:a|o|ua)") find the same
-        # matches as their list, without trying every word at every candidate letter.
-        return re.compile(_letter_tree(words) + r"(?![^\W_])")
+        # matches as their list, without trying every word at every candidate.
+        tree = _letter_tree(words) if len(words[0]) <= _TREE_DEPTH else "|".join(map(re.escape, words))
+        return re.compile(_SPACED + "(" + tree + r")(?![^\W_])")
     alternatives = "(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])"
-    if all(w.isalnum() for w in words):
-        return re.compile(alternatives)
     return re.compile(r"(?<![^\W_])" + alternatives)
+
+
+# How a finder searched in a spaced fold begins (syllable_finder).
+_SPACED = " "
+_SPAN = re.Match.span
 
 
 # The longest word written as a tree (one nested group a letter); longer ones (a
@@ -305,9 +313,14 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
         return []
     if "Σ" in clean:
         return None
-    folded = fold_lower_text(clean)
-    if len(folded) != len(clean):
-        return None
+    if finder.pattern.startswith(_SPACED):
+        folded = spaced_fold(clean)  # (None also where a character beyond the plane folds to one: rare)
+        if folded is None:
+            return None
+    else:
+        folded = fold_lower_text(clean)
+        if len(folded) != len(clean):
+            return None
     return _find_in(text, clean, folded, offsets, 0, len(clean), wanted, finder, parts, known)
 
 
@@ -329,7 +342,8 @@ def find_syllables_many(texts: Sequence[str], wanted: set[str], finder: re.Patte
     if finder is None:
         return [[] for _ in texts]
     joined = "\n".join(texts)
-    prepared, folded = prepared_and_folded(joined)  # (is_prepared, then fold_lower_chars)
+    # (is_prepared, then fold_lower_chars or spaced_fold)
+    prepared, folded = prepared_and_folded(joined, spaced=finder.pattern.startswith(_SPACED))
     if not prepared:
         # Some text needs preparing (a no-break space, a decomposed mark …): the others are still found together.
         plain = [i for i, text in enumerate(texts) if is_prepared(text)]
@@ -361,7 +375,8 @@ def _find_in(text: str, clean: str, folded: str, offsets: list[int] | None, lo: 
 
     Offsets of the tokens are less *base*; *known* (token text -> its
     canonical spelling if wanted, else "") may be shared by the calls of one
-    query, whose hits' texts share most of their words.
+    query, whose hits' texts share most of their words. With a spaced
+    finder (see :func:`syllable_finder`) *folded* is the spaced fold.
     """
     found: list[tuple[int, Token]] = []
     append = found.append
@@ -372,8 +387,18 @@ def _find_in(text: str, clean: str, folded: str, offsets: list[int] | None, lo: 
     joiners = _JOINERS
     if known is None:
         known = {}
-    for m in finder.finditer(folded, lo, size):
-        start, end = m.span()
+    spans: Iterable[tuple[int, int]]
+    if finder.pattern.startswith(_SPACED):
+        # The words after a space (group 1), and the one at *lo*, which has none before it.
+        spans = map(_SPAN, finder.finditer(folded, lo, size), itertools.repeat(1))
+        if lo < size and folded[lo] != " ":
+            first = folded.find(" ", lo, size)
+            first = size if first < 0 else first
+            if folded[lo:first] in wanted:
+                spans = itertools.chain(((lo, first),), spans)
+    else:
+        spans = map(_SPAN, finder.finditer(folded, lo, size))
+    for start, end in spans:
         if start < done or start > lo and folded[start - 1].isalnum():
             continue  # inside a stretch already read, or the end of a longer word
         before = clean[start - 1] if start > lo else " "

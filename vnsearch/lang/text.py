@@ -416,6 +416,10 @@ class _CharFolds:
         lowering = table.copy()
         lowering[ord("A"):ord("Z") + 1] += ord("a") - ord("A")
         self.lowering = lowering
+        # The same with every folded character that is not a letter or digit a space (spaced_fold).
+        spacing = lowering.copy()
+        spacing[:0x80] = [c if chr(c).isalnum() else 0x20 for c in lowering[:0x80].tolist()]
+        self.spacing = spacing
         self.suspect: Any = None  # (prepared_fold)
 
     def _fill(self, table: Any, code: int, lowering: bool) -> None:
@@ -426,6 +430,8 @@ class _CharFolds:
                 table[code] = self.MANY
                 return
         folded = _fold_chars(char)
+        if len(folded) == 1 and table is self.spacing and not folded.isalnum():
+            folded = " "
         table[code] = ord(folded) if len(folded) == 1 else self.DROP if not folded else self.MANY
 
     def fold(self, text: str, lowering: bool = False) -> str | None:
@@ -453,17 +459,20 @@ class _CharFolds:
         return folded
 
 
-    def fold_one_for_one(self, text: str) -> str | None:
-        """*text* lowered and folded when each character folds to one of its own (by the table), else None."""
-        return self._one_for_one(self.np.frombuffer(text.encode("utf-32-le"), dtype=self.np.uint32))
+    def fold_one_for_one(self, text: str, spaced: bool = False) -> str | None:
+        """*text* lowered and folded when each character folds to one of its own (by the table), else None.
 
-    def prepared_fold(self, text: str) -> tuple[bool, str | None]:
+        *spaced*: every folded character that is not a letter or digit a space (:func:`spaced_fold`).
+        """
+        return self._one_for_one(self.np.frombuffer(text.encode("utf-32-le"), dtype=self.np.uint32), spaced)
+
+    def prepared_fold(self, text: str, spaced: bool = False) -> tuple[bool, str | None]:
         """:func:`prepared_and_folded` of a text that is not ASCII."""
         np = self.np
         try:
             data = text.encode("utf-32-le")
         except UnicodeEncodeError:  # a lone surrogate: checked, then folded (which raises) as before
-            return (True, self.fold_one_for_one(text)) if is_prepared(text) else (False, None)
+            return (True, self.fold_one_for_one(text, spaced)) if is_prepared(text) else (False, None)
         # As indices (numpy would otherwise cast the codes for each of the two lookups).
         codes = np.frombuffer(data, dtype=np.uint32).astype(np.intp)
         if self.suspect is None:
@@ -481,10 +490,10 @@ class _CharFolds:
             top = int(self.suspect.take(codes, mode="clip").max())
         # No character _SUSPECT matches: is_prepared is then whether the text is NFC.
         prepared = is_prepared(text) if top else unicodedata.is_normalized("NFC", text)
-        return (True, self._one_for_one(codes)) if prepared else (False, None)
+        return (True, self._one_for_one(codes, spaced)) if prepared else (False, None)
 
-    def _one_for_one(self, codes: Any) -> str | None:
-        table = self.lowering
+    def _one_for_one(self, codes: Any, spaced: bool = False) -> str | None:
+        table = self.spacing if spaced else self.lowering
         out = table.take(codes, mode="clip")
         if len(out) and int(out.max()) >= self.MANY:
             unknown = out == self.UNKNOWN
@@ -523,7 +532,7 @@ def fold_lower_chars(text: str) -> str | None:
     return _folds().fold_one_for_one(text)
 
 
-def prepared_and_folded(text: str) -> tuple[bool, str | None]:
+def prepared_and_folded(text: str, spaced: bool = False) -> tuple[bool, str | None]:
     """:func:`is_prepared` of *text*, and if so :func:`fold_lower_chars` of it (else None), in one pass.
 
     Snippets check and fold every page's texts. The check's first step,
@@ -532,10 +541,33 @@ def prepared_and_folded(text: str) -> tuple[bool, str | None]:
     in a table of those characters over the codes the fold decodes anyway
     (one numpy ``take``), the table filled by that same regex for each
     character as first met. The answers are the two functions' own.
+
+    *spaced*: the fold is :func:`spaced_fold`'s (the same lookup, in another table).
     """
     if text.isascii():
-        return (True, text.lower()) if is_prepared(text) else (False, None)
-    return _folds().prepared_fold(text)
+        if not is_prepared(text):
+            return False, None
+        return True, text.lower().translate(_ASCII_SPACED) if spaced else text.lower()
+    return _folds().prepared_fold(text, spaced)
+
+
+def spaced_fold(text: str) -> str | None:
+    """:func:`fold_lower_chars` of *text* with every character that is not a letter or digit a space.
+
+    In such a text every word but the first has a space just before it,
+    so the query's words are found from those spaces
+    (:func:`vnsearch.lang.analysis.syllable_finder`): a regular expression
+    with a literal first character is searched for that character alone,
+    and the letters inside words are never tried. None where folding is
+    not one character for one (see :func:`fold_lower_chars`).
+    """
+    if text.isascii():
+        return text.lower().translate(_ASCII_SPACED)
+    return _folds().fold_one_for_one(text, spaced=True)
+
+
+# ASCII characters that are not letters or digits, as spaces (spaced_fold).
+_ASCII_SPACED = {c: " " for c in range(0x80) if not chr(c).isalnum()}
 
 
 def fold_lower_text(text: str) -> str:
