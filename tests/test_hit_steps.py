@@ -18,7 +18,14 @@ from conftest import read_corpus_lines
 
 from vnsearch import caps
 from vnsearch.lang.analysis import Token, syllables
-from vnsearch.lang.text import fold_all, fold_lower_chars, is_prepared, prepared_and_folded
+from vnsearch.lang.text import (
+    _nfc_safe,
+    fold_all,
+    fold_lower_chars,
+    is_prepared,
+    prepared_and_folded,
+    spaced_fold,
+)
 from vnsearch.search.collect import build_hit
 from vnsearch.search.highlight import Highlighter, Snippet, _clean, _cut, _matching_with_parts
 from vnsearch.search.query import parse_query
@@ -194,14 +201,30 @@ def test_prepared_and_folded_as_is_prepared_then_fold_lower_chars() -> None:
     for _ in range(600):
         size = rng.choice([1, 2, 5, 40, 300])
         texts.append("".join(rng.choice(pool) for _ in range(size)))
-    for text in texts:
-        assert prepared_and_folded(text) == _prepared_then_folded(text), ascii(text)
+    for _ in range(2):  # (the second time, every character has been met: prepared_fold's one lookup)
+        for text in texts:
+            assert prepared_and_folded(text) == _prepared_then_folded(text), ascii(text)
+            prepared, _folded = _prepared_then_folded(text)
+            assert prepared_and_folded(text, spaced=True) == (prepared, spaced_fold(text) if prepared else None)
     # A lone surrogate: both fail the same way.
     for text in ("Hà\ud800Nội", "ha\udfff"):
         with pytest.raises(UnicodeEncodeError):
             _prepared_then_folded(text)
         with pytest.raises(UnicodeEncodeError):
             prepared_and_folded(text)
+
+
+def test_texts_of_nfc_safe_characters_are_nfc() -> None:
+    """What prepared_fold's one lookup relies on: a text of characters _nfc_safe says so of is NFC."""
+    safe = [chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000 and _nfc_safe(c)]
+    assert all(_nfc_safe(ord(c)) for c in "Hà Nội, đường “Lê Lợi” – 2.000 người… ĐẶNG Ωμέγα Юг")
+    rng = random.Random(31)
+    for _ in range(20_000):
+        text = "".join(rng.choice(safe) for _ in range(rng.randint(1, 6)))
+        assert unicodedata.is_normalized("NFC", text), ascii(text)
+    latin = [c for c in safe if ord(c) < 0x300 or 0x1E00 <= ord(c) < 0x1F00]  # every pair of these
+    for a in latin:
+        assert all(unicodedata.is_normalized("NFC", a + b) for b in latin), ascii(a)
 
 
 def test_prepared_and_folded_on_corpus_pages() -> None:

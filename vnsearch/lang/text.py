@@ -399,6 +399,7 @@ class _CharFolds:
     UNKNOWN = 0xFFFFFFFF
     DROP = 0xFFFFFFFE
     MANY = 0xFFFFFFFD
+    SUSPECT = 0xFFFFFFFC  # (prepared_fold's gates)
 
     def __init__(self) -> None:
         import numpy as np
@@ -421,6 +422,9 @@ class _CharFolds:
         spacing[:0x80] = [c if chr(c).isalnum() else 0x20 for c in lowering[:0x80].tolist()]
         self.spacing = spacing
         self.suspect: Any = None  # (prepared_fold)
+        # prepared_fold's one lookup of the common case, by spaced: the fold where the character
+        # is one _SUSPECT does not match, else SUSPECT (or UNKNOWN: not met yet, MANY, DROP).
+        self.gates: dict[bool, Any] = {}
 
     def _fill(self, table: Any, code: int, lowering: bool) -> None:
         char = chr(code)
@@ -473,6 +477,30 @@ class _CharFolds:
             data = text.encode("utf-32-le")
         except UnicodeEncodeError:  # a lone surrogate: checked, then folded (which raises) as before
             return (True, self.fold_one_for_one(text, spaced)) if is_prepared(text) else (False, None)
+        # The common case, every character met before, none _SUSPECT matches, each folding to
+        # one and leaving a text NFC (_nfc_safe): one lookup in the gate, its table of both
+        # answers, gives the fold (what the two lookups below give then), and the text is prepared.
+        gate = self.gates.get(spaced)
+        if gate is None:
+            gate = self.gates[spaced] = np.full(0x10001, self.UNKNOWN, dtype=np.uint32)
+        out = gate.take(np.frombuffer(data, dtype=np.uint32), mode="clip")
+        top = int(out.max()) if len(out) else 0
+        if top < self.SUSPECT:
+            folded: str = out.tobytes().decode("utf-32-le")
+            return True, folded
+        got = self._prepared_fold(text, data, spaced)
+        if top == self.UNKNOWN:  # the characters met for the first time, now in both tables
+            table = self.spacing if spaced else self.lowering
+            codes = np.minimum(np.frombuffer(data, dtype=np.uint32), 0x10000)
+            for code in set(codes[out == self.UNKNOWN].tolist()):
+                flag, fold = int(self.suspect[code]), int(table[code])
+                if flag != 2 and fold != self.UNKNOWN:  # (both known: not so when the text was not prepared)
+                    gate[code] = fold if flag == 0 and _nfc_safe(code) else self.SUSPECT
+        return got
+
+    def _prepared_fold(self, text: str, data: bytes, spaced: bool) -> tuple[bool, str | None]:
+        """:meth:`prepared_fold` by its two lookups: _SUSPECT's table, then the fold's."""
+        np = self.np
         # As indices (numpy would otherwise cast the codes for each of the two lookups).
         codes = np.frombuffer(data, dtype=np.uint32).astype(np.intp)
         if self.suspect is None:
@@ -506,6 +534,15 @@ class _CharFolds:
                 return None
         folded: str = out.tobytes().decode("utf-32-le")
         return folded
+
+
+def _nfc_safe(code: int) -> bool:
+    """Whether a text made of characters like *code* is NFC: one that is NFC alone, combines
+    with nothing before it, and is of a block where only combining marks compose with the
+    character before them (Latin, Greek, Cyrillic, Vietnamese's letters, punctuation)."""
+    char = chr(code)
+    return (code < 0x300 or 0x370 <= code < 0x483 or 0x1E00 <= code < 0x20D0) and (
+        not unicodedata.combining(char) and unicodedata.normalize("NFC", char) == char)
 
 
 _char_folds: _CharFolds | None = None
