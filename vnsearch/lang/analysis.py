@@ -302,7 +302,9 @@ def find_syllables(text: str, wanted: set[str], finder: re.Pattern[str] | None,
     stands between two tokens. Returns None (the caller then uses
     :func:`matching_syllables`) where folding the text whole does not fold
     each token as alone: when it changes the text's length, or holds a
-    capital sigma (whose lower case depends on the letters around it).
+    capital sigma (whose lower case depends on the letters around it); with
+    a spaced finder, also where a character is beyond the plane (the spaced
+    fold is a table's, :func:`~vnsearch.lang.text.spaced_fold`).
 
     Most matches are a word standing alone (between spaces, or before a
     comma or full stop and a space): that word is then the stretch's one
