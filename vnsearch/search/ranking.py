@@ -16,7 +16,7 @@ Why our own scorer over Whoosh's postings rather than Whoosh's query objects:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -67,6 +67,30 @@ class Ranking:
         return self.more(limit) if self.more is not None else None
 
 
+@dataclass
+class FirstPhase:
+    """A query's scores before the proximity step (:meth:`Ranker.first_phase`), per document."""
+
+    base: np.ndarray  # float32: the groups' scores and the run bonuses, summed
+    coverage: np.ndarray  # the share of the query's idf each document holds
+    candidates: np.ndarray  # documents allowed and covering some of the query, ascending
+    allowed: np.ndarray  # bool: allowed by filters, exclusions and quoted groups
+    required: np.ndarray  # bool: allowed and holding every required group (``total``)
+    title_all: np.ndarray | None  # bool: the title holds every query word (None: no title step or no groups)
+    units: dict[str, Unit]  # each query syllable's unit (the proximity step reads their positions)
+    params: RankParams
+
+    def scores(self) -> np.ndarray:
+        """The candidates' scores: the sum scaled by coverage, and raised where the title holds every word."""
+        p = self.params
+        scores: np.ndarray = self.base[self.candidates] * self.coverage[self.candidates] ** p.coverage_power
+        if self.title_all is not None:
+            # Known-item searches are mostly for words of a headline: a title
+            # holding every one of them is the best evidence there is.
+            scores = np.where(self.title_all[self.candidates], scores * (1 + p.title_all_weight), scores)
+        return scores
+
+
 class Ranker(TermScorer):
     """Ranks parsed queries against one :class:`~vnsearch.store.snapshot.Snapshot`: their units' scores
     (:class:`~vnsearch.search.scoring.TermScorer`) combined, re-ranked by proximity and titles, paged.
@@ -104,85 +128,15 @@ class Ranker(TermScorer):
         if question and p.question_proximity != 1:
             p = replace(p, pair_weight=p.pair_weight * p.question_proximity,
                         chain_weight=p.chain_weight * p.question_proximity)
-        allowed = self.live.copy()
-        for filter_set in (query.filters, filters or {}):
-            for key, values in filter_set.items():
-                fmask = self.columns.filter_mask(key.lstrip("-"), values)
-                allowed &= ~fmask if key.startswith("-") else fmask
-        if query.has_date_filter:
-            allowed &= self.columns.date_mask(query.since, query.until)
-        for phrase in query.excluded:
-            allowed &= ~self.phrase(phrase).mask
-        exact = exact_mask(query, self.snapshot)
-        if exact is not None:
-            allowed &= exact
-
-        syllable_units: dict[str, Unit] = {}
-        accented = any(has_diacritics(s) for s in query.syllables())
-
-        def unit_for(ph: Phrase) -> Unit:
-            if not ph.quoted and len(ph.syllables) == 1:
-                s = ph.syllables[0]
-                if s not in syllable_units:
-                    unit = self.syllable(s, accented or ph.exact)
-                    alts = alternatives.get(s) if alternatives and not ph.exact else None
-                    syllable_units[s] = with_alternatives(self, unit, alts, accented) if alts else unit
-                return syllable_units[s]
-            return self.phrase(ph, accented)
-
-        base = np.zeros(self.size, dtype=np.float32)
-        covering = CoveredWeight(self.size)
-        title_all = np.ones(self.size, dtype=bool) if p.title_all_weight else None
-        weight_total = 0.0
-        required = allowed.copy()
-        for group in query.groups:
-            units = [unit_for(ph) for ph in group]
-            score = np.maximum.reduce([u.score for u in units]) if len(units) > 1 else units[0].score
-            mask = np.logical_or.reduce([u.mask for u in units]) if len(units) > 1 else units[0].mask
-            hard = any(ph.quoted for ph in group)
-            if hard:
-                allowed &= mask
-            idf = max(u.idf for u in units)
-            if question and len(group) == 1 and not group[0].quoted and group[0].syllables[0] in INTERROGATIVES:
-                score = score * p.question_weight
-                idf *= p.question_weight
-            else:
-                required &= mask
-            base += score
-            covers = [u.mask if u.cover is None else u.cover for u in units]
-            covering.add(idf, np.logical_or.reduce(covers) if len(covers) > 1 else covers[0])
-            weight_total += idf
-            if title_all is not None:
-                title_all &= (np.logical_or.reduce([u.title_mask for u in units]) if len(units) > 1
-                              else units[0].title_mask)
-        for run in query.runs:
-            if alternatives and any(s in alternatives for s in run):
-                bonus = corrected_word_bonus(self, run, alternatives)
-                if bonus is not None:
-                    base += bonus
-            marked = [s for s in run if has_diacritics(s)]
-            if not marked:
-                # Words are indexed exact-only: an accentless run earns the bonus of the word it spells.
-                bonus = accentless_word_bonus(self, run)
-                if bonus is not None:
-                    base += bonus
-                continue
-            for _, _, joined in iter_ngrams(run, (2, 3, 4)):
-                bonus = self.word(joined.split(WORD_JOINER))
-                if bonus is not None:
-                    base += bonus
-        covered = covering.total()
-        coverage = covered / max(weight_total, 1e-9)
-        candidates = np.flatnonzero(allowed & (coverage >= min(p.min_coverage, 1.0 - 1e-6)) & (covered > 0))
+        allowed = self.allowed(query, filters)
+        phase = self.first_phase(query, allowed, p, question, alternatives)
+        allowed, required, candidates, coverage = phase.allowed, phase.required, phase.candidates, phase.coverage
+        title_all, syllable_units = phase.title_all, phase.units
         total = int(np.count_nonzero(required))
         facet_counts = self.columns.facets(required) if facets else None
         if candidates.size == 0:
             return Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), 0, 0, facet_counts)
-        scores = base[candidates] * coverage[candidates] ** p.coverage_power
-        if title_all is not None and query.groups:
-            # Known-item searches are mostly for words of a headline: a title
-            # holding every one of them is the best evidence there is.
-            scores = np.where(title_all[candidates], scores * (1 + p.title_all_weight), scores)
+        scores = phase.scores()
         decay = None
         if half_life is not None and sort == "relevance":
             decay = self.columns.recency(half_life)
@@ -240,6 +194,104 @@ class Ranker(TermScorer):
             # The same re-rank window (see k above), so the same order: read further.
             return page(0, n) if min(candidates.size, max(p.rerank, n)) == k else None
         return page(offset, limit)
+
+    def allowed(self, query: ParsedQuery, filters: Mapping[str, Sequence[str]] | None = None) -> np.ndarray:
+        """Per document, whether *query* and *filters* let it match at all (live, filtered, not excluded)."""
+        allowed: np.ndarray = self.live.copy()
+        for filter_set in (query.filters, filters or {}):
+            for key, values in filter_set.items():
+                fmask = self.columns.filter_mask(key.lstrip("-"), values)
+                allowed &= ~fmask if key.startswith("-") else fmask
+        if query.has_date_filter:
+            allowed &= self.columns.date_mask(query.since, query.until)
+        for phrase in query.excluded:
+            allowed &= ~self.phrase(phrase).mask
+        exact = exact_mask(query, self.snapshot)
+        if exact is not None:
+            allowed &= exact
+        return allowed
+
+    def first_phase(self, query: ParsedQuery, allowed: np.ndarray, p: RankParams, question: bool,
+                    alternatives: Mapping[str, Sequence[Alternative]] | None = None,
+                    observe: Callable[[np.ndarray, np.ndarray, float], None] | None = None) -> FirstPhase:
+        """Every document's score before the proximity step: each group's score summed, and the run bonuses.
+
+        *allowed* (:meth:`allowed`) is narrowed in place by the quoted groups.
+        *observe*, where given, is called with each group's (score, the
+        documents it covers, idf) as it is added, then with each run bonus
+        (bonus, where it is not 0, 0.0): what ``bench/pruning.py`` measures
+        pruning on, from this very code.
+        """
+        syllable_units: dict[str, Unit] = {}
+        accented = any(has_diacritics(s) for s in query.syllables())
+
+        def unit_for(ph: Phrase) -> Unit:
+            if not ph.quoted and len(ph.syllables) == 1:
+                s = ph.syllables[0]
+                if s not in syllable_units:
+                    unit = self.syllable(s, accented or ph.exact)
+                    alts = alternatives.get(s) if alternatives and not ph.exact else None
+                    syllable_units[s] = with_alternatives(self, unit, alts, accented) if alts else unit
+                return syllable_units[s]
+            return self.phrase(ph, accented)
+
+        base = np.zeros(self.size, dtype=np.float32)
+        covering = CoveredWeight(self.size)
+        title_all = np.ones(self.size, dtype=bool) if p.title_all_weight else None
+        weight_total = 0.0
+        required = allowed.copy()
+        for group in query.groups:
+            units = [unit_for(ph) for ph in group]
+            score = np.maximum.reduce([u.score for u in units]) if len(units) > 1 else units[0].score
+            mask = np.logical_or.reduce([u.mask for u in units]) if len(units) > 1 else units[0].mask
+            hard = any(ph.quoted for ph in group)
+            if hard:
+                allowed &= mask
+            idf = max(u.idf for u in units)
+            if question and len(group) == 1 and not group[0].quoted and group[0].syllables[0] in INTERROGATIVES:
+                score = score * p.question_weight
+                idf *= p.question_weight
+            else:
+                required &= mask
+            base += score
+            covers = [u.mask if u.cover is None else u.cover for u in units]
+            cover = np.logical_or.reduce(covers) if len(covers) > 1 else covers[0]
+            covering.add(idf, cover)
+            if observe is not None:
+                observe(score, cover, idf)
+            weight_total += idf
+            if title_all is not None:
+                title_all &= (np.logical_or.reduce([u.title_mask for u in units]) if len(units) > 1
+                              else units[0].title_mask)
+        for bonus in self._run_bonuses(query, alternatives):
+            base += bonus
+            if observe is not None:
+                observe(bonus, bonus != 0, 0.0)
+        covered = covering.total()
+        coverage = covered / max(weight_total, 1e-9)
+        candidates = np.flatnonzero(allowed & (coverage >= min(p.min_coverage, 1.0 - 1e-6)) & (covered > 0))
+        return FirstPhase(base, coverage, candidates, allowed, required,
+                          title_all if query.groups else None, syllable_units, p)
+
+    def _run_bonuses(self, query: ParsedQuery,
+                     alternatives: Mapping[str, Sequence[Alternative]] | None) -> Iterator[np.ndarray]:
+        """Each bonus the query's runs earn where an article's segmenter found them as words, in order."""
+        for run in query.runs:
+            if alternatives and any(s in alternatives for s in run):
+                bonus = corrected_word_bonus(self, run, alternatives)
+                if bonus is not None:
+                    yield bonus
+            marked = [s for s in run if has_diacritics(s)]
+            if not marked:
+                # Words are indexed exact-only: an accentless run earns the bonus of the word it spells.
+                bonus = accentless_word_bonus(self, run)
+                if bonus is not None:
+                    yield bonus
+                continue
+            for _, _, joined in iter_ngrams(run, (2, 3, 4)):
+                bonus = self.word(joined.split(WORD_JOINER))
+                if bonus is not None:
+                    yield bonus
 
 
 class CoveredWeight:
