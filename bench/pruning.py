@@ -70,7 +70,7 @@ from speed import QUERY_KINDS, make_queries  # noqa: E402
 
 
 @dataclass
-class FirstPhase:
+class ObservedPhase:
     """A query's first phase, group by group: what ``Ranker.rank`` sums before the proximity step."""
 
     scores: list[np.ndarray]  # per group (then each run bonus), dense float32
@@ -84,15 +84,13 @@ class FirstPhase:
     coverage: np.ndarray  # per candidate: the share of the query's idf it holds
 
 
-def first_phase(ranker: Any, query: Any, alternatives: Mapping[str, Sequence[Any]] | None) -> FirstPhase | None:
-    """``Ranker.rank``'s first phase (relevance order, no filters), kept group by group as it is summed."""
-    from dataclasses import replace
+def first_phase(ranker: Any, query: Any, alternatives: Mapping[str, Sequence[Any]] | None) -> ObservedPhase | None:
+    """``Ranker.rank``'s first phase (relevance order, no filters), kept group by group as it is summed.
 
+    (``rank`` lowers a question's proximity weights first; the first phase reads none of them.)
+    """
     p = ranker.params
     question = query.text.rstrip().endswith("?")
-    if question and p.question_proximity != 1:  # as rank() does
-        p = replace(p, pair_weight=p.pair_weight * p.question_proximity,
-                    chain_weight=p.chain_weight * p.question_proximity)
     scores: list[np.ndarray] = []
     holders: list[np.ndarray] = []
     idfs: list[float] = []
@@ -106,7 +104,7 @@ def first_phase(ranker: Any, query: Any, alternatives: Mapping[str, Sequence[Any
     if not phase.candidates.size or not query.groups:
         return None
     candidates = phase.candidates
-    return FirstPhase(scores, holders, idfs, sum(idfs), candidates, phase.scores(),
+    return ObservedPhase(scores, holders, idfs, sum(idfs), candidates, phase.scores(),
                       phase.title_all[candidates] if phase.title_all is not None else None, p.title_all_weight,
                       phase.coverage[candidates])
 
@@ -131,7 +129,15 @@ def blocks_read(holders: np.ndarray, probes: np.ndarray, block: int) -> int:
     return int(np.minimum(block, holders.size - touched * block).sum())  # the last block may be short
 
 
-def maxscore_read(fp: FirstPhase, theta: float, power: float, block: int) -> int:
+def _split_read(fp: ObservedPhase, non_essential: Sequence[int], block: int) -> tuple[int, int]:
+    """(postings read, candidates): the other groups read whole, *non_essential* only where a candidate is."""
+    essential = [g for g in range(len(fp.holders)) if g not in non_essential]
+    candidates = np.unique(np.concatenate([fp.holders[g] for g in essential]))
+    read = sum(fp.holders[g].size for g in essential)
+    return read + sum(blocks_read(fp.holders[g], candidates, block) for g in non_essential), int(candidates.size)
+
+
+def maxscore_read(fp: ObservedPhase, theta: float, power: float, block: int) -> int:
     """Postings MaxScore reads at threshold *theta*, each group bounded by its highest score."""
     bounds = [float(s.max()) if s.size else 0.0 for s in fp.scores]
     order = sorted(range(len(bounds)), key=lambda g: bounds[g])
@@ -143,13 +149,10 @@ def maxscore_read(fp: FirstPhase, theta: float, power: float, block: int) -> int
         if summed * (idf / max(fp.weight_total, 1e-9)) ** power >= theta:
             break
         non_essential.append(g)
-    essential = [g for g in order if g not in non_essential]
-    candidates = np.unique(np.concatenate([fp.holders[g] for g in essential]))
-    read = sum(fp.holders[g].size for g in essential)
-    return read + sum(blocks_read(fp.holders[g], candidates, block) for g in non_essential)
+    return _split_read(fp, non_essential, block)[0]
 
 
-def block_bound_read(fp: FirstPhase, theta: float, power: float, block: int) -> tuple[int, int]:
+def block_bound_read(fp: ObservedPhase, theta: float, power: float, block: int) -> tuple[int, int]:
     """(postings read, documents kept) if each document were bounded by its blocks' highest scores.
 
     Kinder than block-max WAND can be: each document's bound sums the
@@ -174,7 +177,7 @@ def block_bound_read(fp: FirstPhase, theta: float, power: float, block: int) -> 
     return sum(blocks_read(h, kept, block) for h in fp.holders), int(kept.size)
 
 
-def floor_read(fp: FirstPhase, floor: float, k: int, power: float, block: int) -> tuple[int, int]:
+def floor_read(fp: ObservedPhase, floor: float, k: int, power: float, block: int) -> tuple[int, int]:
     """(postings read, candidates) by MaxScore if a match had to hold *floor* of the query's idf.
 
     ``RankParams.min_coverage`` = *floor*: the re-rank window is then the top
@@ -195,13 +198,10 @@ def floor_read(fp: FirstPhase, floor: float, k: int, power: float, block: int) -
         if idf / total >= floor and summed * (idf / total) ** power >= theta:
             break
         non_essential.append(g)
-    essential = [g for g in order if g not in non_essential]
-    candidates = np.unique(np.concatenate([fp.holders[g] for g in essential]))
-    read = sum(fp.holders[g].size for g in essential)
-    return read + sum(blocks_read(fp.holders[g], candidates, block) for g in non_essential), int(candidates.size)
+    return _split_read(fp, non_essential, block)
 
 
-def rarest_first(fp: FirstPhase, least: int) -> np.ndarray:
+def rarest_first(fp: ObservedPhase, least: int) -> np.ndarray:
     """The documents of the rarest groups, group after group until there are *least* of them (or all)."""
     groups = sorted((g for g in range(len(fp.holders)) if fp.idfs[g] > 0), key=lambda g: fp.holders[g].size)
     docs = np.zeros(0, dtype=np.int64)
@@ -245,7 +245,7 @@ def measure(index: Path, docs: list[dict], queries: int, seed: int, block: int,
             window = fp.candidates[top]
             if dict(zip(window.tolist(), fp.final[top].tolist())) != dict(zip(check.docs.tolist(),
                                                                               check.first.tolist())):
-                raise SystemExit(f"the replica of the first phase differs from Ranker.rank on {text!r}")
+                raise SystemExit(f"the first phase observed differs from Ranker.rank on {text!r}")
             shown = original(ranker, query, limit=10, alternatives=alternatives).docs
             theta = window_floor(fp.final, p.rerank)
             kept_read, kept_docs = block_bound_read(fp, theta, p.coverage_power, block)

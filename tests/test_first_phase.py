@@ -85,7 +85,7 @@ def test_blocks_read_counts_the_blocks_whose_range_holds_a_probe() -> None:
         assert pruning.blocks_read(holders, probes, block) == want
 
 
-def _phase(groups: list[tuple[np.ndarray, float, float]], size: int) -> pruning.FirstPhase:
+def _phase(groups: list[tuple[np.ndarray, float, float]], size: int) -> pruning.ObservedPhase:
     """A first phase of groups (documents, their score, idf), each document's score as rank would sum it."""
     scores, holders, idfs = [], [], []
     covered = np.zeros(size)
@@ -101,7 +101,7 @@ def _phase(groups: list[tuple[np.ndarray, float, float]], size: int) -> pruning.
     coverage = covered / sum(idfs)
     candidates = np.flatnonzero(covered > 0)
     final = base[candidates] * coverage[candidates] ** 0.3
-    return pruning.FirstPhase(scores, holders, idfs, sum(idfs), candidates, final, None, 2.0,
+    return pruning.ObservedPhase(scores, holders, idfs, sum(idfs), candidates, final, None, 2.0,
                               coverage[candidates])
 
 

@@ -128,9 +128,8 @@ class Ranker(TermScorer):
         if question and p.question_proximity != 1:
             p = replace(p, pair_weight=p.pair_weight * p.question_proximity,
                         chain_weight=p.chain_weight * p.question_proximity)
-        allowed = self.allowed(query, filters)
-        phase = self.first_phase(query, allowed, p, question, alternatives)
-        allowed, required, candidates, coverage = phase.allowed, phase.required, phase.candidates, phase.coverage
+        phase = self.first_phase(query, self.allowed(query, filters), p, question, alternatives)
+        required, candidates, coverage = phase.required, phase.candidates, phase.coverage
         title_all, syllable_units = phase.title_all, phase.units
         total = int(np.count_nonzero(required))
         facet_counts = self.columns.facets(required) if facets else None
