@@ -178,8 +178,8 @@ class Ranker(TermScorer):
                 scores[top] = np.where(ordered, scores[top] * (1 + p.title_order_weight), scores[top])
         if shard:
             return Ranking(candidates[top], scores[top], total, int(candidates.size), facet_counts, first,
-                           title_all[candidates[top]] if title_all is not None and query.groups else None)
-        if p.title_info_power and title_all is not None and query.groups:
+                           title_all[candidates[top]] if title_all is not None else None)
+        if p.title_info_power and title_all is not None:
             title_information(self, query, candidates, top, scores, title_all, p, alternatives)
         ranked = top[np.lexsort((candidates[top], -scores[top]))]
 
